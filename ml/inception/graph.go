@@ -1,0 +1,122 @@
+package inception
+
+import (
+	"fmt"
+
+	"github.com/clasifica/clasifica/ml/onnx"
+)
+
+// Preprocess is the affine map a backbone applies to 0-255 RGB pixel values
+// before its first layer: v*Scale + Offset. It belongs to the weights, not
+// to the architecture: weights are only right for the inputs they were
+// trained on.
+type Preprocess struct {
+	Scale  float32 `json:"scale"`
+	Offset float32 `json:"offset"`
+}
+
+// The preprocessing of the backbones Clasifica knows.
+var (
+	// KerasImageNet is keras.applications.inception_v3.preprocess_input:
+	// x/127.5 - 1, mapping pixels to [-1, 1].
+	KerasImageNet = Preprocess{Scale: 1 / 127.5, Offset: -1}
+	// UnitRange maps pixels to [0, 1] (x/255), as models fine-tuned with
+	// that input scaling (such as nsfwjs) expect.
+	UnitRange = Preprocess{Scale: 1.0 / 255, Offset: 0}
+)
+
+// Input and output names of the feature-extractor model.
+const (
+	InputName  = "image"
+	OutputName = "features"
+)
+
+// Append adds InceptionV3 to g. It reads input, a [batch, 299, 299, 3]
+// float32 tensor of RGB pixel values in 0-255 (NHWC, as Keras), and returns
+// the name of its [batch, 2048] output, the globally average-pooled
+// mixed10 activations. Batch normalisation is folded into the convolutions.
+func (w *Weights) Append(g *onnx.Graph, input string, pre Preprocess) string {
+	layers := Layers()
+	x := g.Node("Mul", "preprocess_scale", []string{input, g.Float("preprocess_scale_value", []float32{pre.Scale})})
+	x = g.Node("Add", "preprocess_offset", []string{x, g.Float("preprocess_offset_value", []float32{pre.Offset})})
+	x = g.Node("Transpose", "to_nchw", []string{x}, onnx.Ints("perm", 0, 3, 1, 2))
+
+	out := make([]string, len(layers)) // value name each layer produces
+	size := make([]int, len(layers))   // spatial side of each layer's output
+	unit := 0
+	for i, l := range layers {
+		var in string
+		if len(l.Inputs) > 0 {
+			in = out[l.Inputs[0]]
+			size[i] = size[l.Inputs[0]]
+		}
+		switch l.Kind {
+		case Input:
+			out[i], size[i] = x, Size
+		case Conv:
+			u := &w.Units[unit]
+			unit++
+			kernel, bias := u.Folded()
+			var pads [4]int64 // top, left, bottom, right
+			if l.Same {
+				pads = [4]int64{int64(l.KH-1) / 2, int64(l.KW-1) / 2, int64(l.KH-1) / 2, int64(l.KW-1) / 2}
+				// Keras "same" pads (k-1)/2 before and the rest after;
+				// with stride 1 and odd kernels that is symmetric, which
+				// is all InceptionV3 uses.
+				if l.Stride != 1 || l.KH%2 == 0 || l.KW%2 == 0 {
+					panic(fmt.Sprintf("inception: layer %s: unsupported same padding", l.Name))
+				}
+			} else {
+				size[i] = (size[i]-l.KH)/l.Stride + 1
+			}
+			out[i] = g.Node("Conv", u.BN, []string{
+				in,
+				g.Float(u.Conv+"/kernel", kernel, int64(u.Out), int64(u.In), int64(u.KH), int64(u.KW)),
+				g.Float(u.Conv+"/bias", bias, int64(u.Out)),
+			},
+				onnx.Ints("kernel_shape", int64(l.KH), int64(l.KW)),
+				onnx.Ints("strides", int64(l.Stride), int64(l.Stride)),
+				onnx.Ints("pads", pads[:]...),
+			)
+		case BatchNorm:
+			out[i] = in // folded into the convolution
+		case ReLU:
+			out[i] = g.Node("Relu", l.Name, []string{in})
+		case MaxPool:
+			size[i] = (size[i]-l.KH)/l.Stride + 1
+			out[i] = g.Node("MaxPool", l.Name, []string{in},
+				onnx.Ints("kernel_shape", int64(l.KH), int64(l.KW)),
+				onnx.Ints("strides", int64(l.Stride), int64(l.Stride)))
+		case AvgPool:
+			// Keras "same" average pooling divides by the number of
+			// pixels inside the image, as count_include_pad=0 does.
+			out[i] = g.Node("AveragePool", l.Name, []string{in},
+				onnx.Ints("kernel_shape", int64(l.KH), int64(l.KW)),
+				onnx.Ints("strides", 1, 1),
+				onnx.Ints("pads", 1, 1, 1, 1),
+				onnx.Int("count_include_pad", 0))
+		case Concat:
+			ins := make([]string, len(l.Inputs))
+			for j, k := range l.Inputs {
+				ins[j] = out[k]
+			}
+			out[i] = g.Node("Concat", l.Name, ins, onnx.Int("axis", 1))
+		case GlobalAvgPool:
+			p := g.Node("GlobalAveragePool", l.Name, []string{in})
+			out[i] = g.Node("Flatten", l.Name+"_flat", []string{p}, onnx.Int("axis", 1))
+		}
+	}
+	return out[len(out)-1]
+}
+
+// Model returns the standalone feature extractor: input "image" [batch, 299,
+// 299, 3] RGB pixels in 0-255, output "features" [batch, 2048]. metadata
+// (with keys listed in keys, in that order) is stored in the model.
+func (w *Weights) Model(pre Preprocess, metadata map[string]string, keys []string) *onnx.ModelProto {
+	g := onnx.NewGraph("inception_v3_features")
+	g.Input(InputName, -1, Size, Size, 3)
+	y := w.Append(g, InputName, pre)
+	g.Node("Identity", OutputName, []string{y})
+	g.Output(OutputName, -1, Features)
+	return g.Model("clasifica", "InceptionV3 (Keras, include_top=False, pooling='avg') feature extractor; input RGB 0-255 NHWC", metadata, keys)
+}

@@ -1,0 +1,78 @@
+// Package mltest finds what the ml packages' tests need: the repository's
+// shared sample photos, the ONNX Runtime library and the offline InceptionV3
+// backbone. `make deps` provides the last two; a test that needs one fails
+// (never skips) when it is missing, saying how to get it.
+package mltest
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// Root returns the repository root: the folder holding go.mod.
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("mltest: no go.mod above the test's folder")
+		}
+		dir = parent
+	}
+}
+
+// SharedData returns a path inside ../shared/data beside the repository,
+// which holds the sample photo sets (pets-sample, flowers-sample).
+func SharedData(t testing.TB, elem ...string) string {
+	t.Helper()
+	p := filepath.Join(append([]string{Root(t), "..", "shared", "data"}, elem...)...)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("mltest: sample data missing: %v (the repository must sit beside shared/)", err)
+	}
+	return p
+}
+
+// RuntimeLibrary returns the ONNX Runtime shared library: $ONNXRUNTIME_LIB,
+// or the one `make deps` puts in .deps/onnxruntime.
+func RuntimeLibrary(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("ONNXRUNTIME_LIB"); p != "" {
+		return mustExist(t, p)
+	}
+	name := "libonnxruntime.so.1"
+	switch runtime.GOOS {
+	case "darwin":
+		name = "libonnxruntime.1.30.0.dylib"
+	case "windows":
+		name = "onnxruntime.dll"
+	}
+	return mustExist(t, filepath.Join(Root(t), ".deps", "onnxruntime", name))
+}
+
+// Backbone returns the offline InceptionV3 backbone folder (the nsfwjs
+// weights as a TensorFlow.js layers model): $CLASIFICA_TEST_BACKBONE, or the
+// one `make deps` puts in .deps/backbones.
+func Backbone(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("CLASIFICA_TEST_BACKBONE"); p != "" {
+		return mustExist(t, p)
+	}
+	return mustExist(t, filepath.Join(Root(t), ".deps", "backbones", "nsfwjs-inceptionv3"))
+}
+
+func mustExist(t testing.TB, p string) string {
+	t.Helper()
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("mltest: %v: run `make deps` first", err)
+	}
+	return p
+}

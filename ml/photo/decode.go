@@ -1,0 +1,295 @@
+package photo
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+	"golang.org/x/image/webp"
+)
+
+// Default limits, used where a Limits field is zero.
+const (
+	DefaultMaxBytes  = 200 << 20  // 200 MiB
+	DefaultMaxPixels = 64_000_000 // 64 megapixels, e.g. 9800×6530
+)
+
+// Limits bound the resources one photo may take. Files are untrusted: a
+// small file can declare enormous dimensions (a decompression bomb), so the
+// dimensions are checked from the header before any pixel is decoded. Peak
+// memory while decoding is roughly the file size plus MaxPixels times the
+// decoder's bytes per pixel (1.5 to 8 for the decoded image, up to 16 more
+// for a progressive JPEG's coefficients). Independently of Limits, a JPEG
+// with more than 100 scans is refused, because each scan costs a pass over
+// the whole image (a CPU bomb).
+//
+// The zero value means the defaults; zero or negative fields take their
+// default.
+type Limits struct {
+	MaxBytes  int64 // largest file accepted, in bytes
+	MaxPixels int64 // largest width×height accepted
+}
+
+func (l Limits) maxBytes() int64 {
+	if l.MaxBytes <= 0 {
+		return DefaultMaxBytes
+	}
+	return l.MaxBytes
+}
+
+func (l Limits) maxPixels() int64 {
+	if l.MaxPixels <= 0 {
+		return DefaultMaxPixels
+	}
+	return l.MaxPixels
+}
+
+// Decode reads an image from r, recognising its format from the content,
+// and returns it upright (its EXIF orientation applied) together with its
+// format. The image has the type the format's decoder returns, except that
+// a YCbCr image that had to be turned becomes *image.RGBA. Decode reads at
+// most lim's byte limit (plus one byte) from r. Errors are *Error; the
+// format is returned with them when it was recognised.
+func Decode(r io.Reader, lim Limits) (image.Image, Format, error) {
+	data, err := readAll(r, lim.maxBytes(), nil)
+	if err != nil {
+		return nil, "", err
+	}
+	m, f, o, err := decodeData(data, lim)
+	if err != nil {
+		return nil, f, err
+	}
+	return orientImage(m, o), f, nil
+}
+
+// DecodeFile is Decode for the named file; errors carry its name. A file
+// larger than the byte limit is refused without being read.
+func DecodeFile(path string, lim Limits) (image.Image, Format, error) {
+	data, err := readFile(path, lim.maxBytes())
+	if err != nil {
+		return nil, "", withPath(err, path)
+	}
+	m, f, o, err := decodeData(data, lim)
+	if err != nil {
+		return nil, f, withPath(err, path)
+	}
+	return orientImage(m, o), f, nil
+}
+
+// readFile reads the named file, refusing a file larger than maxBytes
+// before reading it.
+func readFile(path string, maxBytes int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, newError(Unreadable, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, newError(Unreadable, err)
+	}
+	var buf []byte
+	switch {
+	case fi.IsDir():
+		return nil, newError(Unreadable, errors.New("is a directory"))
+	case fi.Mode().IsRegular() && fi.Size() > maxBytes:
+		return nil, tooManyBytes(fi.Size(), maxBytes)
+	case fi.Mode().IsRegular():
+		// One read of the whole file, plus one byte to see EOF (the
+		// file may have grown since Stat).
+		buf = make([]byte, 0, fi.Size()+1)
+	}
+	return readAll(f, maxBytes, buf)
+}
+
+// readAll reads r to EOF into buf[:0], failing with TooLarge as soon as more
+// than maxBytes arrive, so that an endless or huge stream costs at most
+// maxBytes of memory.
+func readAll(r io.Reader, maxBytes int64, buf []byte) ([]byte, error) {
+	b := buf[:0]
+	for {
+		if len(b) == cap(b) {
+			// Grow geometrically, but never past what the limit
+			// allows: one byte more than maxBytes shows it is
+			// exceeded.
+			n := min(max(2*int64(cap(b)), 64<<10), maxBytes+1)
+			nb := make([]byte, len(b), max(n, int64(len(b))+1))
+			copy(nb, b)
+			b = nb
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > maxBytes {
+			return nil, tooManyBytes(-1, maxBytes)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, newError(Unreadable, err)
+		}
+	}
+	if len(b) == 0 {
+		return nil, newError(Empty, errors.New("0 bytes"))
+	}
+	return b, nil
+}
+
+func tooManyBytes(size, maxBytes int64) *Error {
+	if size < 0 {
+		return errorf(TooLarge, "more than %d bytes, the limit", maxBytes)
+	}
+	return errorf(TooLarge, "%d bytes, more than the limit of %d", size, maxBytes)
+}
+
+// decodeData decodes a whole file held in memory. It dispatches on the
+// sniffed format explicitly instead of through image.Decode, so that what is
+// decoded does not depend on which decoders some other package happened to
+// register. It returns the image as stored and the orientation to apply.
+func decodeData(data []byte, lim Limits) (image.Image, Format, orientation, error) {
+	f, ok := Sniff(data)
+	if !ok {
+		return nil, "", 0, newError(Unsupported, errors.New("no known image signature"))
+	}
+	if f == WebP && webpAnimated(data) {
+		return nil, f, 0, newError(Unsupported, errors.New("animated WebP"))
+	}
+	if f == JPEG {
+		if n := jpegScans(data, maxJPEGScans); n > maxJPEGScans {
+			return nil, f, 0, errorf(TooLarge, "more than %d scans", maxJPEGScans)
+		}
+	}
+	cfg, err := protect(func() (image.Config, error) { return decodeConfig(f, data) })
+	if err != nil {
+		return nil, f, 0, newError(classifyDecode(err), err)
+	}
+	pixels := int64(cfg.Width) * int64(cfg.Height)
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, f, 0, errorf(Corrupt, "%s image is %dx%d pixels", f, cfg.Width, cfg.Height)
+	}
+	if maxPixels := lim.maxPixels(); pixels > maxPixels {
+		return nil, f, 0, errorf(TooLarge, "%dx%d pixels (%.1f megapixels), more than the limit of %.1f",
+			cfg.Width, cfg.Height, float64(pixels)/1e6, float64(maxPixels)/1e6)
+	}
+	m, err := protect(func() (image.Image, error) { return decodeImage(f, data) })
+	if err != nil {
+		return nil, f, 0, newError(classifyDecode(err), err)
+	}
+	// Decoders return what the header promised (a GIF returns its first
+	// frame, which lies within it); check rather than trust.
+	if b := m.Bounds(); b.Empty() || int64(b.Dx())*int64(b.Dy()) > pixels {
+		return nil, f, 0, errorf(Corrupt, "decoded %dx%d pixels, header says %dx%d", b.Dx(), b.Dy(), cfg.Width, cfg.Height)
+	}
+	return m, f, orientationOf(f, data), nil
+}
+
+// maxJPEGScans bounds the scans of a progressive JPEG. Every scan revisits
+// every block of the image, and a scan that skips them all with end-of-band
+// runs takes a few bytes, so a small file with thousands of scans keeps the
+// decoder busy for minutes (a 26 KB, 4-megapixel file with 1000 scans takes
+// seconds). Encoders write about 10; libjpeg-turbo's tools suggest limits of
+// a few hundred.
+const maxJPEGScans = 100
+
+// jpegScans counts the start-of-scan markers of a JPEG file, stopping once
+// the count exceeds limit. Marker segments are skipped by their length;
+// between them, in entropy-coded data, 0xFF is always followed by 0x00 (a
+// stuffed byte) or a restart marker, so the next real marker is found by a
+// byte search.
+func jpegScans(b []byte, limit int) int {
+	n := 0
+	for i := 2; i+1 < len(b); {
+		if b[i] != 0xFF {
+			j := bytes.IndexByte(b[i:], 0xFF)
+			if j < 0 {
+				break
+			}
+			i += j
+			continue
+		}
+		switch m := b[i+1]; {
+		case m == 0xFF: // fill byte
+			i++
+		case m == 0x00, m == 0x01, m >= 0xD0 && m <= 0xD8: // stuffed byte, TEM, RSTn, SOI
+			i += 2
+		case m == 0xD9: // EOI
+			return n
+		default:
+			if m == 0xDA {
+				if n++; n > limit {
+					return n
+				}
+			}
+			if i+4 > len(b) {
+				return n
+			}
+			l := int(b[i+2])<<8 | int(b[i+3])
+			if l < 2 {
+				return n
+			}
+			i += 2 + l
+		}
+	}
+	return n
+}
+
+func decodeConfig(f Format, data []byte) (image.Config, error) {
+	r := bytes.NewReader(data)
+	switch f {
+	case JPEG:
+		return jpeg.DecodeConfig(r)
+	case PNG:
+		return png.DecodeConfig(r)
+	case GIF:
+		return gif.DecodeConfig(r)
+	case BMP:
+		return bmp.DecodeConfig(r)
+	case TIFF:
+		return tiff.DecodeConfig(r)
+	case WebP:
+		return webp.DecodeConfig(r)
+	}
+	return image.Config{}, fmt.Errorf("no decoder for format %q", f)
+}
+
+func decodeImage(f Format, data []byte) (image.Image, error) {
+	r := bytes.NewReader(data)
+	switch f {
+	case JPEG:
+		return jpeg.Decode(r)
+	case PNG:
+		return png.Decode(r)
+	case GIF:
+		return gif.Decode(r) // the first frame
+	case BMP:
+		return bmp.Decode(r)
+	case TIFF:
+		return tiff.Decode(r)
+	case WebP:
+		return webp.Decode(r)
+	}
+	return nil, fmt.Errorf("no decoder for format %q", f)
+}
+
+// protect turns a panic in a decoder into an error. The decoders are
+// hardened and fuzzed, but a photo collection is hostile input from many
+// sources, and one malformed file must cost a skipped file, not the
+// application. The decoder's state is local to the call, so nothing is
+// left inconsistent.
+func protect[T any](decode func() (T, error)) (v T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			var zero T
+			v, err = zero, fmt.Errorf("decoder panic: %v", p)
+		}
+	}()
+	return decode()
+}

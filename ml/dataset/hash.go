@@ -1,0 +1,200 @@
+package dataset
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/clasifica/clasifica/ml/photo"
+)
+
+// hashed is what reading one listed file found: either a photo (reason
+// empty) with its hash and size, or why it cannot be used.
+type hashed struct {
+	hash   [32]byte
+	size   int64
+	reason Reason
+	detail string
+}
+
+// openRegular opens a file for hashing and makes sure it is still an
+// ordinary file: between listing and reading it may have been replaced by
+// something else, and a pipe would block a worker forever.
+func openRegular(name string) (io.ReadCloser, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, &os.PathError{Op: "open", Path: name, Err: errNotRegular}
+	}
+	return f, nil
+}
+
+// ctxReader stops reading once the context is done, so that a scan is
+// cancelled promptly even in the middle of a large file.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// hashAll reads every listed path with a few workers and returns what was
+// found for each, in the same order. Progress is reported from this
+// goroutine only, so callers never see concurrent calls. If the context is
+// cancelled, hashAll returns its error as soon as the workers have
+// abandoned the files they were reading.
+func (s *scanner) hashAll(paths []string) ([]hashed, error) {
+	total := len(paths)
+	out := make([]hashed, total)
+	workers := s.opt.Workers
+	if workers <= 0 {
+		workers = defaultWorkers
+	}
+	workers = min(workers, max(total, 1))
+
+	ctx := s.ctx
+	jobs := make(chan int)
+	done := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			// One buffer per worker: memory stays bounded however large
+			// the files are.
+			buf := make([]byte, 64<<10)
+			for i := range jobs {
+				// Each index is written by exactly one worker and read
+				// only after wg.Wait, so out needs no lock.
+				out[i] = s.hashOne(ctx, paths[i], buf)
+				done <- struct{}{}
+			}
+		})
+	}
+	go func() {
+		defer close(jobs)
+		for i := range total {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+
+	if s.opt.Progress != nil {
+		s.opt.Progress(0, total)
+	}
+	n := 0
+	for range done {
+		n++
+		if s.opt.Progress != nil && ctx.Err() == nil {
+			s.opt.Progress(n, total)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// hashOne recognises one file by its first bytes and, if it is a photo,
+// streams the rest through SHA-256. Files that are not photos are not read
+// further: a folder may hold videos of several gigabytes.
+func (s *scanner) hashOne(ctx context.Context, path string, buf []byte) hashed {
+	open := s.hooks.open
+	if open == nil {
+		open = openRegular
+	}
+	f, err := open(path)
+	if err != nil {
+		return failed(err)
+	}
+	defer f.Close()
+	r := ctxReader{ctx, f}
+
+	var head [photo.SniffLen]byte
+	n, err := io.ReadFull(r, head[:])
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return failed(err)
+	}
+	if n == 0 {
+		return hashed{reason: ReasonEmpty}
+	}
+	if _, ok := photo.Sniff(head[:n]); !ok {
+		return hashed{reason: ReasonNotImage, detail: guessContent(head[:n])}
+	}
+	h := sha256.New()
+	h.Write(head[:n])
+	m, err := io.CopyBuffer(h, r, buf)
+	if err != nil {
+		return failed(err)
+	}
+	var out hashed
+	h.Sum(out.hash[:0])
+	out.size = int64(n) + m
+	return out
+}
+
+// failed turns an error from opening or reading a listed file into a
+// result. A cancelled context is marked but never reported: hashAll returns
+// the context's error instead.
+func failed(err error) hashed {
+	if isCancel(err) {
+		return hashed{reason: ReasonUnreadable, detail: "cancelled"}
+	}
+	return hashed{reason: classify(err), detail: errDetail(err)}
+}
+
+// guessContent names common kinds of file that are not photos Clasifica
+// reads, to make the problem list actionable: iPhones save HEIC by default,
+// and a video or PDF in a photo folder is easy to overlook.
+func guessContent(head []byte) string {
+	if len(head) >= 12 && bytes.Equal(head[4:8], []byte("ftyp")) {
+		switch string(head[8:12]) {
+		case "heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1":
+			return "HEIC/HEIF photo (the iPhone's format): export it as JPEG to use it"
+		case "avif", "avis":
+			return "AVIF photo: export it as JPEG or PNG to use it"
+		}
+		return "video or other MP4/QuickTime file"
+	}
+	switch {
+	case bytes.HasPrefix(head, []byte("%PDF")):
+		return "PDF document"
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return "zip archive (or an Office document)"
+	case isText(head):
+		return "text"
+	}
+	return ""
+}
+
+// isText reports whether head looks like the start of a text file.
+func isText(head []byte) bool {
+	for _, c := range head {
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}

@@ -74,7 +74,9 @@ func (n *network) convBN(x, filters, rows, cols, stride int, same bool) int {
 	return n.add(Layer{Kind: ReLU, Inputs: []int{b}}, "activation")
 }
 
-func (n *network) conv(x, filters, rows, cols int) int { return n.convBN(x, filters, rows, cols, 1, true) }
+func (n *network) conv(x, filters, rows, cols int) int {
+	return n.convBN(x, filters, rows, cols, 1, true)
+}
 
 func (n *network) maxPool(x int) int {
 	return n.add(Layer{Kind: MaxPool, Inputs: []int{x}, KH: 3, KW: 3, Stride: 2}, "max_pooling2d")

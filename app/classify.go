@@ -1,0 +1,267 @@
+package app
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/head"
+	"github.com/clasifica/clasifica/ml/model"
+)
+
+// Classifier is a model ready to classify photos on an engine.
+type Classifier struct {
+	Model  *model.Model
+	Engine *Engine
+	head   *head.Head
+}
+
+// NewClassifier pairs m with eng, which must run the backbone m was
+// trained on.
+func NewClassifier(m *model.Model, eng *Engine) (*Classifier, error) {
+	if m.Backbone.SHA256 != eng.Backbone.SHA256 {
+		return nil, fmt.Errorf("the model was trained on backbone %q, the engine runs %q", m.Backbone.Name, eng.Backbone.Name)
+	}
+	h, err := head.FromLayers(m.Head)
+	if err != nil {
+		return nil, err
+	}
+	return &Classifier{Model: m, Engine: eng, head: h}, nil
+}
+
+// Scored is a label with its probability.
+type Scored struct {
+	Label       string  `json:"label"`
+	Probability float64 `json:"probability"`
+}
+
+// Prediction is the classification of one photo: the labels by decreasing
+// probability, or the reason it could not be classified.
+type Prediction struct {
+	Path  string    `json:"path"`
+	Top   []Scored  `json:"top,omitempty"`
+	Probs []float32 `json:"-"`
+	Err   error     `json:"-"`
+}
+
+// Label returns the most probable label, or "" for a failed photo.
+func (p Prediction) Label() string {
+	if len(p.Top) == 0 {
+		return ""
+	}
+	return p.Top[0].Label
+}
+
+// Confidence returns the most probable label's probability.
+func (p Prediction) Confidence() float64 {
+	if len(p.Top) == 0 {
+		return 0
+	}
+	return p.Top[0].Probability
+}
+
+// ListPhotos expands files and folders (walked recursively) into photo
+// files, skipping hidden and system files; unreadable entries are returned
+// as problems.
+func ListPhotos(ctx context.Context, inputs []string) ([]string, []dataset.Problem, error) {
+	return dataset.ListPhotos(ctx, inputs)
+}
+
+// Classify classifies the photos at paths. Photos that cannot be read come
+// back with Err set; they never stop the others. progress may be nil.
+func (c *Classifier) Classify(ctx context.Context, paths []string, progress func(features.Progress)) ([]Prediction, error) {
+	items := make([]features.Item, len(paths))
+	for i, p := range paths {
+		items[i] = features.Item{Path: p}
+	}
+	res, err := c.Engine.Extractor(false).Extract(ctx, items, progress)
+	if err != nil {
+		return nil, err
+	}
+	probs, err := c.head.Predict(res.Features)
+	if err != nil {
+		return nil, err
+	}
+	n := len(c.Model.Labels)
+	out := make([]Prediction, len(paths))
+	for i, p := range paths {
+		out[i] = Prediction{Path: p, Err: res.Errs[i]}
+		if res.Errs[i] == nil {
+			out[i].Probs = probs[i*n : (i+1)*n]
+			out[i].Top = Rank(c.Model.Labels, out[i].Probs)
+		}
+	}
+	return out, nil
+}
+
+// Rank returns labels with their probabilities, most probable first.
+func Rank(labels []string, probs []float32) []Scored {
+	s := make([]Scored, len(labels))
+	for i := range labels {
+		s[i] = Scored{Label: labels[i], Probability: float64(probs[i])}
+	}
+	sort.SliceStable(s, func(i, j int) bool { return s[i].Probability > s[j].Probability })
+	return s
+}
+
+// WriteCSV writes predictions as CSV: path, label, probability and the top
+// three labels with their probabilities; failed photos have an empty label
+// and the reason in an error column.
+func WriteCSV(w io.Writer, preds []Prediction) error {
+	cw := csv.NewWriter(w)
+	header := []string{"path", "label", "probability", "top1", "top1_probability", "top2", "top2_probability", "top3", "top3_probability", "error"}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for _, p := range preds {
+		row := make([]string, len(header))
+		row[0] = p.Path
+		if p.Err != nil {
+			row[len(row)-1] = p.Err.Error()
+		} else {
+			row[1], row[2] = p.Label(), prob(p.Confidence())
+			for k := 0; k < 3 && k < len(p.Top); k++ {
+				row[3+2*k], row[4+2*k] = p.Top[k].Label, prob(p.Top[k].Probability)
+			}
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func prob(p float64) string { return strconv.FormatFloat(p, 'f', 6, 64) }
+
+// UnsureFolder receives photos below the confidence threshold when sorting.
+const UnsureFolder = "_unsure"
+
+// Sorted reports what SortInto did with one photo.
+type Sorted struct {
+	From, To string // To is empty when the photo was not copied
+	Skipped  string // why not, when not
+}
+
+// SortInto copies (never moves) each classified photo into out/<label>/,
+// or out/_unsure/ when its confidence is below minConfidence. An existing
+// file is never overwritten: a photo whose name is taken gets a numbered
+// name, and a photo already there with the same content is not copied
+// again. Failed predictions are not copied.
+func SortInto(ctx context.Context, preds []Prediction, out string, minConfidence float64) ([]Sorted, error) {
+	var done []Sorted
+	for _, p := range preds {
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
+		if p.Err != nil {
+			done = append(done, Sorted{From: p.Path, Skipped: p.Err.Error()})
+			continue
+		}
+		folder := safeName(p.Label())
+		if p.Confidence() < minConfidence {
+			folder = UnsureFolder
+		}
+		dir := filepath.Join(out, folder)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return done, fmt.Errorf("sort into %s: %w", dir, err)
+		}
+		to, err := copyNoClobber(p.Path, dir)
+		if err != nil {
+			return done, fmt.Errorf("copy %s: %w", p.Path, err)
+		}
+		s := Sorted{From: p.Path, To: to}
+		if to == "" {
+			s.Skipped = "already there"
+		}
+		done = append(done, s)
+	}
+	return done, nil
+}
+
+// safeName turns a label into a folder name that is valid everywhere.
+func safeName(label string) string {
+	s := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:*?"<>|`, r) || r < 32 {
+			return '_'
+		}
+		return r
+	}, label)
+	s = strings.Trim(s, " .")
+	if s == "" {
+		s = "_"
+	}
+	return s
+}
+
+// copyNoClobber copies src into dir under its own name, or a numbered
+// variant when that name holds another file; it returns the new path, or
+// "" when dir already holds an identical copy.
+func copyNoClobber(src, dir string) (string, error) {
+	base := filepath.Base(src)
+	ext := filepath.Ext(base)
+	stem := strings.TrimSuffix(base, ext)
+	for n := 1; n < 10000; n++ {
+		name := base
+		if n > 1 {
+			name = fmt.Sprintf("%s (%d)%s", stem, n, ext)
+		}
+		dst := filepath.Join(dir, name)
+		if same, err := sameContent(src, dst); err == nil && same {
+			return "", nil
+		}
+		out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		in, err := os.Open(src)
+		if err != nil {
+			out.Close()
+			os.Remove(dst)
+			return "", err
+		}
+		_, err = io.Copy(out, in)
+		in.Close()
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(dst)
+			return "", err
+		}
+		return dst, nil
+	}
+	return "", fmt.Errorf("too many files named like %s in %s", base, dir)
+}
+
+func sameContent(a, b string) (bool, error) {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	sb, err := os.Stat(b)
+	if err != nil || sa.Size() != sb.Size() {
+		return false, err
+	}
+	da, err := os.ReadFile(a)
+	if err != nil {
+		return false, err
+	}
+	db, err := os.ReadFile(b)
+	if err != nil {
+		return false, err
+	}
+	return string(da) == string(db), nil
+}

@@ -1,0 +1,134 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/clasifica/clasifica/ml/augment"
+	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/inception"
+	"github.com/clasifica/clasifica/ml/model"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+	"github.com/clasifica/clasifica/ml/photo"
+)
+
+// App is the application core: its folders and its backbone store.
+type App struct {
+	Dirs      Dirs
+	Backbones *Backbones
+}
+
+// New returns the application core over dirs.
+func New(dirs Dirs) *App {
+	return &App{Dirs: dirs, Backbones: &Backbones{Dir: dirs.Backbones()}}
+}
+
+// EngineOptions choose what runs the backbone.
+type EngineOptions struct {
+	// Runtime is the ONNX Runtime library; empty means FindRuntime's search.
+	Runtime string
+	// Backbone is an installed backbone's id, or a path to weights to
+	// import; empty means the default backbone.
+	Backbone string
+	Provider onnxrt.Provider
+	Threads  int
+}
+
+// Engine runs one backbone: its ONNX Runtime session and feature cache.
+type Engine struct {
+	Backbone Installed
+	Runtime  *onnxrt.Runtime
+	Session  *onnxrt.Session
+	Cache    *features.Cache
+}
+
+// ResolveBackbone returns the installed backbone spec names: an installed
+// id, a path to weights (imported first), or, when spec is empty, the
+// default.
+func (a *App) ResolveBackbone(spec string) (Installed, error) {
+	if spec == "" {
+		return a.Backbones.Default("")
+	}
+	if in, err := a.Backbones.Get(spec); err == nil {
+		return in, nil
+	}
+	if _, err := os.Stat(spec); err == nil {
+		return a.Backbones.Import(spec)
+	}
+	return Installed{}, fmt.Errorf("backbone %q is neither installed nor a file or folder of weights (see `clasifica backbone list`)", spec)
+}
+
+// OpenEngine loads the runtime and a session for the chosen backbone.
+func (a *App) OpenEngine(opt EngineOptions) (*Engine, error) {
+	in, err := a.ResolveBackbone(opt.Backbone)
+	if err != nil {
+		return nil, err
+	}
+	return a.openEngine(in, opt)
+}
+
+// OpenEngineFor loads the runtime and a session for the backbone m was
+// trained on.
+func (a *App) OpenEngineFor(m *model.Model, opt EngineOptions) (*Engine, error) {
+	in, err := a.Backbones.Find(m.Backbone)
+	if err != nil {
+		return nil, err
+	}
+	return a.openEngine(in, opt)
+}
+
+func (a *App) openEngine(in Installed, opt EngineOptions) (*Engine, error) {
+	rt, err := LoadRuntime(opt.Runtime, a.Dirs)
+	if err != nil {
+		return nil, err
+	}
+	onnx, err := a.Backbones.FeatureModel(in)
+	if err != nil {
+		return nil, err
+	}
+	s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, onnxrt.Options{Provider: opt.Provider, Threads: opt.Threads})
+	if err != nil {
+		return nil, fmt.Errorf("backbone %s: %w", in.ID, err)
+	}
+	cache, err := features.OpenCache(a.Dirs.Features())
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return &Engine{Backbone: in, Runtime: rt, Session: s, Cache: cache}, nil
+}
+
+// Close releases the session.
+func (e *Engine) Close() error { return e.Session.Close() }
+
+// Ref identifies the engine's backbone in a model.
+func (e *Engine) Ref() model.Backbone {
+	return model.Backbone{ID: e.Backbone.ID, Name: e.Backbone.Name, SHA256: e.Backbone.SHA256,
+		Preprocess: e.Backbone.Preprocess, ImageSize: inception.Size}
+}
+
+// Device describes where the backbone runs, for people: "CPU", "CUDA", …
+func (e *Engine) Device() string { return e.Session.Provider().String() }
+
+// Extractor returns a feature extractor on the engine's session; with
+// cache, features are kept in and taken from the feature cache.
+func (e *Engine) Extractor(cache bool) *features.Extractor {
+	aug := augment.Default()
+	x := &features.Extractor{
+		Session:   e.Session,
+		Backbone:  e.Backbone.SHA256,
+		Limits:    photo.Limits{},
+		AugmentID: aug.ID(),
+		Augment: func(p *photo.RGB, _ int, seed uint64) *photo.RGB {
+			return aug.Apply(p, seed)
+		},
+	}
+	if cache {
+		x.Cache = e.Cache
+	}
+	return x
+}
+
+// CacheDir returns the feature cache's folder for the engine's backbone.
+func (e *Engine) CacheDir() string { return filepath.Join(e.Cache.Dir(), e.Backbone.SHA256) }

@@ -1,0 +1,108 @@
+package app
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/eval"
+	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/train"
+)
+
+// Evaluation is a model's evaluation on labelled photos.
+type Evaluation struct {
+	Report  *eval.Report
+	Samples []train.Prediction
+	// Skipped lists photos left out, with the reason.
+	Skipped []string
+}
+
+// EvaluateFolder evaluates the classifier on every photo of a folder laid
+// out like training data (whatever split the layout assigns them). Its
+// class names must be among the model's labels.
+func (c *Classifier) EvaluateFolder(ctx context.Context, dir string, opt dataset.Options, progress func(features.Progress)) (*Evaluation, error) {
+	opt.Validation, opt.Test = 0, 0
+	d, err := dataset.Scan(ctx, dir, opt)
+	if err != nil {
+		return nil, err
+	}
+	labelOf := map[string]int{}
+	for i, l := range c.Model.Labels {
+		labelOf[l] = i
+	}
+	var items []features.Item
+	var truth []int
+	for _, it := range d.Items {
+		items = append(items, features.Item{Path: it.Path, Hash: it.Hash})
+		name := d.Classes[it.Label]
+		l, ok := labelOf[name]
+		if !ok {
+			return nil, fmt.Errorf("evaluate %s: class %q is not one the model knows (%s)", dir, name, strings.Join(c.Model.Labels, ", "))
+		}
+		truth = append(truth, l)
+	}
+	ev := &Evaluation{}
+	for _, p := range d.Problems {
+		ev.Skipped = append(ev.Skipped, p.String())
+	}
+	return c.evaluate(ctx, items, truth, ev, progress)
+}
+
+// EvaluateRecorded evaluates the classifier on the test split recorded in
+// its model at training time. Photos since deleted or changed are skipped.
+func (c *Classifier) EvaluateRecorded(ctx context.Context, progress func(features.Progress)) (*Evaluation, error) {
+	t := c.Model.Training
+	if t == nil || len(t.Test) == 0 {
+		return nil, fmt.Errorf("the model records no test split: evaluate it on a folder of labelled photos (eval --data DIR), or train with a test share (--test)")
+	}
+	ev := &Evaluation{}
+	var items []features.Item
+	var truth []int
+	for _, s := range t.Test {
+		var h [32]byte
+		if b, err := hex.DecodeString(s.SHA256); err == nil && len(b) == 32 {
+			copy(h[:], b)
+		}
+		items = append(items, features.Item{Path: s.Path, Hash: h})
+		truth = append(truth, s.Label)
+	}
+	return c.evaluate(ctx, items, truth, ev, progress)
+}
+
+func (c *Classifier) evaluate(ctx context.Context, items []features.Item, truth []int, ev *Evaluation, progress func(features.Progress)) (*Evaluation, error) {
+	res, err := c.Engine.Extractor(true).Extract(ctx, items, progress)
+	if err != nil {
+		return nil, err
+	}
+	var x []float32
+	var y []int
+	var kept []int
+	for i := range items {
+		if res.Errs[i] != nil {
+			ev.Skipped = append(ev.Skipped, res.Errs[i].Error())
+			continue
+		}
+		x = append(x, res.Row(i)...)
+		y = append(y, truth[i])
+		kept = append(kept, i)
+	}
+	if len(y) == 0 {
+		return nil, fmt.Errorf("evaluate: none of the %d photos could be read", len(items))
+	}
+	probs, err := c.head.Predict(x)
+	if err != nil {
+		return nil, err
+	}
+	if ev.Report, err = eval.Compute(slices.Clone(c.Model.Labels), y, probs, 3); err != nil {
+		return nil, err
+	}
+	n := len(c.Model.Labels)
+	for k, i := range kept {
+		ev.Samples = append(ev.Samples, train.Prediction{Path: items[i].Path, Truth: y[k], Probs: probs[k*n : (k+1)*n]})
+	}
+	return ev, nil
+}

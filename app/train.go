@@ -1,0 +1,118 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/model"
+	"github.com/clasifica/clasifica/ml/train"
+)
+
+// Producer names this program in the files it writes.
+var Producer = "clasifica " + Version
+
+// Version is the application's version.
+const Version = "0.1.0"
+
+// TrainRequest describes a training job.
+type TrainRequest struct {
+	// Data is the photo folder; Dataset, if set, is its scan (the desktop
+	// app scans before training to show the data) and Data is ignored.
+	Data    string
+	Dataset *dataset.Dataset
+	// DataOptions control the scan and split.
+	DataOptions dataset.Options
+	Options     train.Options
+	// Continue, if set, is a model file to continue training from.
+	Continue string
+	// Out, if set, is where the model is written (atomically) when
+	// training succeeds; a failed or cancelled run leaves it untouched.
+	Out string
+}
+
+// Scanning reports dataset scanning progress during a training job.
+type Scanning struct{ Done, Total int }
+
+// Train runs a training job on eng, sending events to emit (train.Event
+// values and Scanning). It returns the result; the model is also written
+// to req.Out when that is set.
+func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit func(any)) (*train.Result, error) {
+	if emit == nil {
+		emit = func(any) {}
+	}
+	d := req.Dataset
+	if d == nil {
+		opt := req.DataOptions
+		opt.Progress = func(done, total int) { emit(Scanning{Done: done, Total: total}) }
+		var err error
+		if d, err = dataset.Scan(ctx, req.Data, opt); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range d.Problems {
+		emit(train.Warning{Path: p.Path, Message: p.String()})
+	}
+	job := train.Job{Data: d, Extractor: eng.Extractor(true), Backbone: eng.Ref(), Options: req.Options}
+	job.Options.Validation = req.DataOptions.Validation
+	job.Options.Test = req.DataOptions.Test
+	if req.Continue != "" {
+		base, err := model.ReadFile(req.Continue)
+		if err != nil {
+			return nil, err
+		}
+		job.Base = base
+	}
+	res, err := train.Run(ctx, job, func(e train.Event) { emit(e) })
+	if err != nil {
+		return nil, err
+	}
+	res.Model.Producer = Producer
+	if req.Out != "" {
+		if err := SaveModel(res.Model, req.Out); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// SaveModel writes m to path atomically, adding the model extension when
+// path has none.
+func SaveModel(m *model.Model, path string) error {
+	if filepath.Ext(path) == "" {
+		path += model.Ext
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("save model: %w", err)
+		}
+	}
+	return m.WriteFile(path)
+}
+
+// ModelPath returns path with the model extension added when it has none.
+func ModelPath(path string) string {
+	if filepath.Ext(path) == "" {
+		return path + model.Ext
+	}
+	return path
+}
+
+// IsCancel reports whether err is a cancellation.
+func IsCancel(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// PlainError returns err's message for people: its first line, without
+// the chain of package prefixes Go errors accumulate.
+func PlainError(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

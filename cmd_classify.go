@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/model"
+)
+
+// openClassifier reads a model and opens an engine on its backbone.
+func (e *env) openClassifier(path string, ef *engineFlags) (*app.Classifier, error) {
+	m, err := model.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	opt, err := ef.options()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := e.app.OpenEngineFor(m, opt)
+	if err != nil {
+		return nil, err
+	}
+	e.describeEngine(eng)
+	c, err := app.NewClassifier(m, eng)
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func runClassify(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("classify", "--model MODEL [options] FILE_OR_DIR...")
+	var ef engineFlags
+	ef.add(fs, false)
+	modelPath := fs.String("model", "", "model file")
+	format := fs.String("format", "table", "output format: table, csv or json")
+	sortInto := fs.String("sort-into", "", "copy (never move) each photo into OUT/<label>/")
+	minConf := fs.Float64("min-confidence", 0, "with --sort-into, photos below this confidence go to OUT/_unsure/")
+	inputs, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := need(fs, e, "model"); err != nil {
+		return err
+	}
+	if len(inputs) == 0 {
+		fmt.Fprintln(e.stderr, "clasifica classify: name photos or folders to classify")
+		fs.Usage()
+		return errUsage
+	}
+	if *format != "table" && *format != "csv" && *format != "json" {
+		return fmt.Errorf("--format %q: want table, csv or json", *format)
+	}
+	paths, problems, err := app.ListPhotos(ctx, inputs)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		fmt.Fprintf(e.stderr, "skipped: %s\n", p)
+	}
+	if len(paths) == 0 {
+		return fmt.Errorf("no photos found in %v", inputs)
+	}
+	c, err := e.openClassifier(*modelPath, &ef)
+	if err != nil {
+		return err
+	}
+	defer c.Engine.Close()
+	bar := newProgressBar(e.stderr)
+	preds, err := c.Classify(ctx, paths, func(p features.Progress) {
+		if p.Total > 1 {
+			bar.update("classifying", p.Done, p.Total, p.Rate(), "images/s", p.Remaining(), p.Done == p.Total)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, p := range preds {
+		if p.Err != nil {
+			failed++
+			fmt.Fprintf(e.stderr, "skipped: %v\n", p.Err)
+		}
+	}
+	switch *format {
+	case "csv":
+		err = app.WriteCSV(e.stdout, preds)
+	case "json":
+		type out struct {
+			Path        string       `json:"path"`
+			Label       string       `json:"label,omitempty"`
+			Probability float64      `json:"probability,omitempty"`
+			Top         []app.Scored `json:"top,omitempty"`
+			Error       string       `json:"error,omitempty"`
+		}
+		list := make([]out, len(preds))
+		for i, p := range preds {
+			list[i] = out{Path: p.Path, Label: p.Label(), Probability: p.Confidence()}
+			if len(p.Top) > 3 {
+				list[i].Top = p.Top[:3]
+			} else {
+				list[i].Top = p.Top
+			}
+			if p.Err != nil {
+				list[i].Error = p.Err.Error()
+			}
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(list)
+	default:
+		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PHOTO\tLABEL\tCONFIDENCE\tRUNNER-UP")
+		for _, p := range preds {
+			if p.Err != nil {
+				fmt.Fprintf(tw, "%s\t(unreadable)\t\t\n", p.Path)
+				continue
+			}
+			second := ""
+			if len(p.Top) > 1 {
+				second = fmt.Sprintf("%s %.1f%%", p.Top[1].Label, 100*p.Top[1].Probability)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\n", p.Path, p.Label(), 100*p.Confidence(), second)
+		}
+		err = tw.Flush()
+	}
+	if err != nil {
+		return err
+	}
+	if *sortInto != "" {
+		sorted, err := app.SortInto(ctx, preds, *sortInto, *minConf)
+		copied := 0
+		for _, s := range sorted {
+			if s.To != "" {
+				copied++
+			}
+		}
+		fmt.Fprintf(e.stderr, "Copied %d photos into %s.\n", copied, *sortInto)
+		if err != nil {
+			return err
+		}
+	}
+	if failed == len(preds) {
+		return fmt.Errorf("none of the %d photos could be read", failed)
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/features"
+)
+
+func runEval(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("eval", "--model MODEL [--data DIR] [options]")
+	var ef engineFlags
+	ef.add(fs, false)
+	modelPath := fs.String("model", "", "model file")
+	data := fs.String("data", "", "folder of labelled photos laid out like training data (default: the test split recorded in the model)")
+	format := fs.String("format", "table", "output format: table or json")
+	gran := fs.String("granularity", "breed", "Oxford-IIIT Pet classes: breed or species")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need(fs, e, "model"); err != nil {
+		return err
+	}
+	g, err := parseGranularity(*gran)
+	if err != nil {
+		return err
+	}
+	c, err := e.openClassifier(*modelPath, &ef)
+	if err != nil {
+		return err
+	}
+	defer c.Engine.Close()
+	bar := newProgressBar(e.stderr)
+	progress := func(p features.Progress) {
+		bar.update("features", p.Done, p.Total, p.Rate(), "images/s", p.Remaining(), p.Done == p.Total)
+	}
+	var ev *app.Evaluation
+	if *data != "" {
+		ev, err = c.EvaluateFolder(ctx, *data, dataset.Options{Granularity: g}, progress)
+	} else {
+		ev, err = c.EvaluateRecorded(ctx, progress)
+	}
+	if err != nil {
+		return err
+	}
+	for _, s := range ev.Skipped {
+		fmt.Fprintf(e.stderr, "skipped: %s\n", s)
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ev.Report)
+	}
+	return ev.Report.WriteTable(e.stdout)
+}

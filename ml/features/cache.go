@@ -1,0 +1,175 @@
+package features
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Key identifies one cached feature vector: the photo's content, the
+// backbone that computed it, and the augmented view of the photo (empty for
+// the photo itself).
+type Key struct {
+	Backbone string   // backbone identity, e.g. its SHA-256 in hex
+	Photo    [32]byte // SHA-256 of the photo file's content
+	View     string   // augmentation view; "" for the original photo
+}
+
+// Cache stores feature vectors on disk, one small file per vector, so that a
+// second training over the same photos skips extraction. Entries are keyed
+// by content, not path: renaming or moving photos keeps their features, and
+// editing a photo changes its key.
+//
+// Every entry carries a checksum; an entry that fails it (a crash during a
+// write, disk corruption) is deleted and reported as missing, so it is
+// recomputed rather than trusted. Cache is safe for concurrent use.
+type Cache struct {
+	dir string
+}
+
+// OpenCache opens (creating if needed) the cache in dir.
+func OpenCache(dir string) (*Cache, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open feature cache: %w", err)
+	}
+	return &Cache{dir: dir}, nil
+}
+
+// Dir returns the cache's folder.
+func (c *Cache) Dir() string { return c.dir }
+
+const (
+	entryMagic  = "CLF1"
+	entryHeader = 8 // magic + uint32 count
+	maxEntryLen = 1 << 20
+)
+
+func (c *Cache) path(k Key) string {
+	h := hex.EncodeToString(k.Photo[:])
+	name := h
+	if k.View != "" {
+		name += "." + sanitize(k.View)
+	}
+	return filepath.Join(c.dir, sanitize(k.Backbone), h[:2], name+".f32")
+}
+
+// sanitize keeps a key component usable as a file name on every platform.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// Get returns the vector stored under k, if a sound entry exists.
+func (c *Cache) Get(k Key) ([]float32, bool) {
+	p := c.path(k)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, false
+	}
+	v, err := decodeEntry(data)
+	if err != nil {
+		os.Remove(p)
+		return nil, false
+	}
+	return v, true
+}
+
+func decodeEntry(data []byte) ([]float32, error) {
+	if len(data) < entryHeader+4 || string(data[:4]) != entryMagic {
+		return nil, errors.New("not a feature cache entry")
+	}
+	n := binary.LittleEndian.Uint32(data[4:8])
+	if n > maxEntryLen || len(data) != entryHeader+4*int(n)+4 {
+		return nil, errors.New("feature cache entry has the wrong length")
+	}
+	body := data[:len(data)-4]
+	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
+		return nil, errors.New("feature cache entry fails its checksum")
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[entryHeader+4*i:]))
+		if math.IsNaN(float64(v[i])) || math.IsInf(float64(v[i]), 0) {
+			return nil, errors.New("feature cache entry holds a non-finite value")
+		}
+	}
+	return v, nil
+}
+
+// Put stores v under k. The entry appears atomically: readers see the old
+// entry, no entry, or the whole new one.
+func (c *Cache) Put(k Key, v []float32) error {
+	p := c.path(k)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("feature cache: %w", err)
+	}
+	data := make([]byte, entryHeader+4*len(v)+4)
+	copy(data, entryMagic)
+	binary.LittleEndian.PutUint32(data[4:], uint32(len(v)))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(data[entryHeader+4*i:], math.Float32bits(x))
+	}
+	binary.LittleEndian.PutUint32(data[len(data)-4:], crc32.ChecksumIEEE(data[:len(data)-4]))
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("feature cache: %w", err)
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("feature cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("feature cache: %w", err)
+	}
+	return nil
+}
+
+// Stats reports the number of entries and their total size in bytes.
+func (c *Cache) Stats() (entries int, bytes int64, err error) {
+	err = filepath.WalkDir(c.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".f32") {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			entries++
+			bytes += info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("feature cache %s: %w", c.dir, err)
+	}
+	return entries, bytes, nil
+}
+
+// Clear deletes every entry.
+func (c *Cache) Clear() error {
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return fmt.Errorf("clear feature cache: %w", err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(c.dir, e.Name())); err != nil {
+			return fmt.Errorf("clear feature cache: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,271 @@
+// Package features turns photos into InceptionV3 feature vectors: photos
+// are decoded and resized by parallel workers while batches run through the
+// backbone in ONNX Runtime, and the vectors are kept in an on-disk cache
+// keyed by photo content, so each photo is seen by the backbone once.
+package features
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/clasifica/clasifica/ml/inception"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+	"github.com/clasifica/clasifica/ml/photo"
+)
+
+// Dim is the length of a feature vector.
+const Dim = inception.Features
+
+// Item is one photo to extract features from.
+type Item struct {
+	Path string
+	// Hash is the SHA-256 of the file's content. It keys the cache; with a
+	// zero Hash the cache is not used for this item.
+	Hash [32]byte
+	// View selects an augmented view of the photo: 0 is the photo itself,
+	// k > 0 the k-th augmented view (see Extractor.Augment).
+	View int
+}
+
+// Progress reports how far an extraction has come.
+type Progress struct {
+	Done      int // items finished, from the cache, computed or failed
+	Total     int
+	FromCache int // items whose features came from the cache
+	Failed    int // items that could not be read or decoded
+	Elapsed   time.Duration
+}
+
+// Rate returns the images per second computed by the backbone so far
+// (cached items excluded, as they cost nothing).
+func (p Progress) Rate() float64 {
+	s := p.Elapsed.Seconds()
+	if s <= 0 {
+		return 0
+	}
+	return float64(p.Done-p.FromCache) / s
+}
+
+// Remaining estimates the time left, assuming the remaining items need the
+// backbone; zero until a rate is known.
+func (p Progress) Remaining() time.Duration {
+	r := p.Rate()
+	if r <= 0 {
+		return 0
+	}
+	return time.Duration(float64(p.Total-p.Done) / r * float64(time.Second))
+}
+
+// Result holds the features of every item, in the order of the items.
+type Result struct {
+	// Features holds len(items) rows of Dim values; the rows of failed
+	// items are zero.
+	Features []float32
+	// Errs holds, for each item, why it failed, or nil. The errors are
+	// *photo.Error for unreadable or undecodable photos.
+	Errs []error
+	// FromCache counts the items whose features came from the cache.
+	FromCache int
+}
+
+// Row returns the features of item i.
+func (r *Result) Row(i int) []float32 { return r.Features[i*Dim : (i+1)*Dim] }
+
+// Extractor extracts features with a backbone session.
+type Extractor struct {
+	// Session runs the backbone's feature model (inception.Model).
+	Session *onnxrt.Session
+	// Backbone identifies the backbone in cache keys; required with Cache.
+	Backbone string
+	// Cache, if set, provides and keeps features of items with a Hash.
+	Cache *Cache
+	// Batch is the number of photos per inference; 0 means 16.
+	Batch int
+	// Workers is the number of decoding goroutines; 0 means one per CPU.
+	Workers int
+	// Limits bound what a photo file may cost to decode.
+	Limits photo.Limits
+	// Augment, if set, returns the view-th augmented version of a photo
+	// (view >= 1); seed is derived from the photo's hash and the view, so
+	// each view is the same every time. AugmentID names the augmentation
+	// settings in cache keys, so that changing them recomputes the views.
+	Augment   func(p *photo.RGB, view int, seed uint64) *photo.RGB
+	AugmentID string
+}
+
+type decoded struct {
+	index int
+	pix   *photo.RGB
+	feat  []float32 // from the cache
+	err   error
+}
+
+// Extract computes the features of items. A photo that cannot be read or
+// decoded is recorded in Result.Errs and skipped: it never stops the run.
+// progress, if not nil, is called from Extract's goroutine as work
+// finishes. Extract returns early with ctx.Err() when ctx is cancelled, and
+// with an error when the backbone fails.
+func (e *Extractor) Extract(ctx context.Context, items []Item, progress func(Progress)) (*Result, error) {
+	if e.Cache != nil && e.Backbone == "" {
+		return nil, errors.New("extract features: a cache needs a backbone identity")
+	}
+	batch := e.Batch
+	if batch <= 0 {
+		batch = 16
+	}
+	workers := e.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	res := &Result{Features: make([]float32, len(items)*Dim), Errs: make([]error, len(items))}
+	start := time.Now()
+	prog := Progress{Total: len(items)}
+	report := func() {
+		if progress != nil {
+			prog.Elapsed = time.Since(start)
+			progress(prog)
+		}
+	}
+
+	next := make(chan int)
+	out := make(chan decoded, 2*batch)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				d := e.load(i, items[i])
+				select {
+				case out <- d:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for i := range items {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+
+	pending := make([]decoded, 0, batch)
+	input := make([]float32, 0, batch*inception.Size*inception.Size*3)
+	run := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		input = input[:0]
+		for _, d := range pending {
+			input = d.pix.AppendFloat32(input, 1, 0)
+		}
+		f, err := e.Session.Run(ctx, input, int64(len(pending)), inception.Size, inception.Size, 3)
+		if err != nil {
+			return err
+		}
+		if len(f) != len(pending)*Dim {
+			return fmt.Errorf("extract features: backbone returned %d values for %d photos", len(f), len(pending))
+		}
+		for k, d := range pending {
+			row := f[k*Dim : (k+1)*Dim]
+			copy(res.Row(d.index), row)
+			if e.Cache != nil && items[d.index].Hash != ([32]byte{}) {
+				// A full disk must not stop training: the cache only
+				// saves time.
+				_ = e.Cache.Put(e.key(items[d.index]), row)
+			}
+		}
+		prog.Done += len(pending)
+		pending = pending[:0]
+		report()
+		return nil
+	}
+	lastReport := time.Now()
+	for d := range out {
+		switch {
+		case d.err != nil:
+			res.Errs[d.index] = d.err
+			prog.Done++
+			prog.Failed++
+		case d.feat != nil:
+			copy(res.Row(d.index), d.feat)
+			res.FromCache++
+			prog.Done++
+			prog.FromCache++
+		default:
+			pending = append(pending, d)
+			if len(pending) == batch {
+				if err := run(); err != nil {
+					return nil, err
+				}
+				lastReport = time.Now()
+			}
+			continue
+		}
+		if time.Since(lastReport) > 100*time.Millisecond {
+			report()
+			lastReport = time.Now()
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := run(); err != nil {
+		return nil, err
+	}
+	report()
+	return res, nil
+}
+
+func (e *Extractor) key(it Item) Key {
+	k := Key{Backbone: e.Backbone, Photo: it.Hash}
+	if it.View > 0 {
+		k.View = fmt.Sprintf("%s-%d", e.AugmentID, it.View)
+	}
+	return k
+}
+
+func (e *Extractor) load(i int, it Item) decoded {
+	if e.Cache != nil && it.Hash != ([32]byte{}) {
+		if f, ok := e.Cache.Get(e.key(it)); ok && len(f) == Dim {
+			return decoded{index: i, feat: f}
+		}
+	}
+	p, err := photo.LoadFile(it.Path, inception.Size, e.Limits)
+	if err != nil {
+		return decoded{index: i, err: err}
+	}
+	if it.View > 0 {
+		if e.Augment == nil {
+			return decoded{index: i, err: fmt.Errorf("extract features: %s: view %d asked for without augmentation", it.Path, it.View)}
+		}
+		p = e.Augment(p, it.View, seed(it.Hash, it.View))
+	}
+	return decoded{index: i, pix: p}
+}
+
+// seed derives a per-photo, per-view random seed from the content hash.
+func seed(h [32]byte, view int) uint64 {
+	var s uint64
+	for i := range 8 {
+		s = s<<8 | uint64(h[i])
+	}
+	return s ^ uint64(view)*0x9E3779B97F4A7C15
+}

@@ -1,0 +1,96 @@
+package train
+
+import (
+	"github.com/clasifica/clasifica/ml/eval"
+	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/model"
+)
+
+// Event is something that happened during a training run. The concrete
+// types are PhaseStarted, Extraction, EpochFinished, Warning, Finished,
+// Failed and Cancelled. Run emits them in order from its own goroutine;
+// the CLI prints them, the desktop app draws them.
+type Event interface{ event() }
+
+// Phase is a stage of a training run.
+type Phase string
+
+// The phases of a run, in order.
+const (
+	Extracting Phase = "extracting features"
+	Training   Phase = "training"
+	Evaluating Phase = "evaluating"
+)
+
+// PhaseStarted reports the start of a phase.
+type PhaseStarted struct {
+	Phase Phase
+}
+
+// Extraction reports feature extraction progress.
+type Extraction struct {
+	features.Progress
+}
+
+// EpochFinished reports an epoch's metrics.
+type EpochFinished struct {
+	model.Epoch
+	// Epochs is the number of epochs the run will do at most.
+	Epochs int
+	// Best reports that this epoch has the lowest validation loss so far:
+	// its weights are the ones the model keeps.
+	Best bool
+}
+
+// Warning reports a problem that did not stop the run, such as a photo that
+// could not be read (Path is then set).
+type Warning struct {
+	Path    string
+	Message string
+}
+
+// Finished reports a successful run.
+type Finished struct {
+	Result *Result
+}
+
+// Failed reports a run that stopped on an error.
+type Failed struct {
+	Err error
+}
+
+// Cancelled reports a run stopped by its context.
+type Cancelled struct{}
+
+func (PhaseStarted) event()  {}
+func (Extraction) event()    {}
+func (EpochFinished) event() {}
+func (Warning) event()       {}
+func (Finished) event()      {}
+func (Failed) event()        {}
+func (Cancelled) event()     {}
+
+// Result is what a successful run produces.
+type Result struct {
+	Model *model.Model
+	// Evaluated names the split the report is on: "test" when the dataset
+	// has a test split, otherwise "validation"; empty when there is
+	// neither, and Report is then nil.
+	Evaluated string
+	Report    *eval.Report
+	// Samples lists the evaluated photos with their predictions, in the
+	// report's sample order.
+	Samples []Prediction
+	// StoppedEarly reports that early stopping ended training before the
+	// last epoch.
+	StoppedEarly bool
+	// Skipped counts photos left out because they could not be read.
+	Skipped int
+}
+
+// Prediction is a photo's true class and predicted probabilities.
+type Prediction struct {
+	Path  string
+	Truth int
+	Probs []float32
+}

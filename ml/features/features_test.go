@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/clasifica/clasifica/ml/inception"
-	"github.com/clasifica/clasifica/ml/internal/mltest"
+	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/keras"
 	"github.com/clasifica/clasifica/ml/onnxrt"
 	"github.com/clasifica/clasifica/ml/photo"

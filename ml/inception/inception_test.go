@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clasifica/clasifica/ml/internal/mltest"
+	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/keras"
 	"github.com/clasifica/clasifica/ml/onnxrt"
 	"github.com/clasifica/clasifica/ml/tfjs"

@@ -15,7 +15,7 @@ import (
 	"github.com/clasifica/clasifica/ml/features"
 	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/inception"
-	"github.com/clasifica/clasifica/ml/internal/mltest"
+	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/onnxrt"
 )

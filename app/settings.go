@@ -1,0 +1,50 @@
+package app
+
+import (
+	"slices"
+
+	"github.com/clasifica/clasifica/ml/onnxrt"
+)
+
+// Settings are the user's choices that persist between runs. The desktop
+// app keeps them in Fyne's preferences; the command line takes the same
+// choices as flags.
+type Settings struct {
+	// Backbone is the id of the backbone to train with; empty means the
+	// default (ImageNet when installed).
+	Backbone string
+	// Runtime is the ONNX Runtime library; empty means FindRuntime's search.
+	Runtime string
+	// Provider is the execution provider ("auto", "cpu", "cuda", …).
+	Provider string
+	// Threads is the number of inference threads; 0 means one per core.
+	Threads int
+	// RecentFolders and RecentModels list recently used photo folders and
+	// model files, most recent first.
+	RecentFolders []string
+	RecentModels  []string
+}
+
+// MaxRecent is the length of the recent-files lists.
+const MaxRecent = 8
+
+// EngineOptions returns the engine options the settings choose.
+func (s Settings) EngineOptions() EngineOptions {
+	p, err := onnxrt.ParseProvider(s.Provider)
+	if err != nil {
+		p = onnxrt.Auto
+	}
+	return EngineOptions{Runtime: s.Runtime, Backbone: s.Backbone, Provider: p, Threads: s.Threads}
+}
+
+// AddRecent returns list with item moved or added to the front, at most
+// MaxRecent long.
+func AddRecent(list []string, item string) []string {
+	out := []string{item}
+	for _, s := range list {
+		if s != item && len(out) < MaxRecent {
+			out = append(out, s)
+		}
+	}
+	return slices.Clip(out)
+}

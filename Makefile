@@ -24,12 +24,14 @@ else
 endif
 ORT_LIB := $(DEPS)/onnxruntime/$(ORT_FILE)
 BACKBONE := $(DEPS)/backbones/nsfwjs-inceptionv3
+# The same weights as a Keras .h5 file, to test the HDF5 path end to end.
+BACKBONE_H5 := $(DEPS)/backbones/nsfwjs-inceptionv3-h5
 BIN := bin/clasifica
 
 export ONNXRUNTIME_LIB := $(ORT_LIB)
 export CLASIFICA_TEST_BACKBONE := $(BACKBONE)
 
-.PHONY: all build run test deps system-deps bench fuzz lint clean screenshots
+.PHONY: all build run test deps test-deps system-deps test-system-deps bench fuzz lint clean screenshots
 
 all: build
 
@@ -42,7 +44,7 @@ run: build deps
 	./$(BIN) setup --runtime "$(ORT_LIB)" --offline-backbone "$(BACKBONE)"
 	./$(BIN)
 
-test: system-deps deps
+test: test-system-deps test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
@@ -50,6 +52,8 @@ bench: deps
 	$(GO) run . bench --data ../shared/data/flowers-sample --backbone "$(BACKBONE)" --runtime "$(ORT_LIB)"
 
 deps: $(ORT_LIB) $(BACKBONE)/model.json
+
+test-deps: deps $(BACKBONE_H5)/weights.h5
 
 $(ORT_LIB):
 	@mkdir -p $(DEPS)/tmp $(dir $@)
@@ -65,15 +69,24 @@ $(BACKBONE)/model.json: tools/nsfwjs-backbone.js
 	node tools/nsfwjs-backbone.js $(DEPS)/tmp/package $(BACKBONE)
 	rm -rf $(DEPS)/tmp
 
+$(BACKBONE_H5)/weights.h5: $(BACKBONE)/model.json tools/keras-h5-from-tfjs.py
+	@mkdir -p $(dir $@)
+	/usr/bin/python3 tools/keras-h5-from-tfjs.py $(BACKBONE) $@.tmp
+	cp $(BACKBONE)/clasifica-backbone.json $(dir $@)
+	mv $@.tmp $@
+
 # Fyne needs OpenGL and X11 headers to build on Linux.
 FYNE_APT := libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+# The tests also write a Keras .h5 file with h5py.
+TEST_APT := python3-h5py python3-numpy
 system-deps:
 ifeq ($(UNAME_S),Linux)
-	@missing=$$(for p in $(FYNE_APT); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	  else echo "Install the packages Fyne needs: sudo apt-get install $$missing" >&2; exit 1; fi; \
-	fi
+	@command -v dpkg >/dev/null && sh tools/ensure-apt.sh $(FYNE_APT) || true
+endif
+
+test-system-deps:
+ifeq ($(UNAME_S),Linux)
+	@command -v dpkg >/dev/null && sh tools/ensure-apt.sh $(FYNE_APT) $(TEST_APT) || true
 endif
 
 clean:

@@ -69,10 +69,24 @@ func Backbone(t testing.TB) string {
 	return mustExist(t, filepath.Join(Root(t), ".deps", "backbones", "nsfwjs-inceptionv3"))
 }
 
+// BackboneH5 returns the offline backbone's weights written as a Keras .h5
+// file (tools/keras-h5-from-tfjs.py, run by `make test-deps`), in a folder
+// with the backbone's info file: $CLASIFICA_TEST_BACKBONE_H5, or
+// .deps/backbones/nsfwjs-inceptionv3-h5.
+func BackboneH5(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("CLASIFICA_TEST_BACKBONE_H5"); p != "" {
+		return mustExist(t, p)
+	}
+	dir := filepath.Join(Root(t), ".deps", "backbones", "nsfwjs-inceptionv3-h5")
+	mustExist(t, filepath.Join(dir, "weights.h5"))
+	return dir
+}
+
 func mustExist(t testing.TB, p string) string {
 	t.Helper()
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("mltest: %v: run `make deps` first", err)
+		t.Fatalf("mltest: %v: run `make test-deps` first", err)
 	}
 	return p
 }

@@ -2,21 +2,20 @@ package keras
 
 import (
 	"fmt"
-	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/clasifica/clasifica/internal/mltest"
 )
 
 // TestReadH5NSFW reads the full-size InceptionV3 of nsfwjs, converted from
 // its TensorFlow.js folder by tools/keras-h5-from-tfjs.py, from the file
-// named by CLASIFICA_NSFW_H5. The expected values are those h5py reads
+// `make test-deps` writes. The expected values are those h5py reads
 // from that file (and that the TensorFlow.js dequantisation gives).
 func TestReadH5NSFW(t *testing.T) {
-	path := os.Getenv("CLASIFICA_NSFW_H5")
-	if path == "" {
-		t.Skip("CLASIFICA_NSFW_H5 is not set")
-	}
+	path := filepath.Join(mltest.BackboneH5(t), "weights.h5")
 	layers, err := ReadH5File(path)
 	if err != nil {
 		t.Fatal(err)
@@ -119,11 +118,8 @@ func TestReadH5NSFW(t *testing.T) {
 }
 
 func BenchmarkReadH5NSFW(b *testing.B) {
-	path := os.Getenv("CLASIFICA_NSFW_H5")
-	if path == "" {
-		b.Skip("CLASIFICA_NSFW_H5 is not set")
-	}
-	for i := 0; i < b.N; i++ {
+	path := filepath.Join(mltest.BackboneH5(b), "weights.h5")
+	for b.Loop() {
 		if _, err := ReadH5File(path); err != nil {
 			b.Fatal(err)
 		}

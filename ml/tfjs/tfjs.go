@@ -94,6 +94,17 @@ func Read(dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	var total int64
+	return parse(dir, data, func(name string) ([]byte, error) {
+		data, err := readLimited(filepath.Join(dir, name), maxWeights-total)
+		total += int64(len(data))
+		return data, err
+	})
+}
+
+// parse decodes model.json's bytes, reading weight shards through shard.
+func parse(dir string, data []byte, shard func(name string) ([]byte, error)) (*Model, error) {
+	path := filepath.Join(dir, "model.json")
 	var mf modelFile
 	if err := json.Unmarshal(data, &mf); err != nil {
 		return nil, fmt.Errorf("read %s: not a TensorFlow.js model: %w", path, err)
@@ -108,9 +119,8 @@ func Read(dir string) (*Model, error) {
 	if err := m.readTopology(mf.ModelTopology); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	var total int64
 	for gi, group := range mf.Manifest {
-		if err := m.readGroup(dir, gi, group.Paths, group.Weights, &total); err != nil {
+		if err := m.readGroup(dir, gi, group.Paths, group.Weights, shard); err != nil {
 			return nil, err
 		}
 	}
@@ -161,18 +171,19 @@ func (m *Model) readTopology(raw json.RawMessage) error {
 
 // readGroup decodes one manifest group: its weights are stored back to back
 // across the group's shard files, in manifest order.
-func (m *Model) readGroup(dir string, gi int, paths []string, entries []entry, total *int64) error {
+func (m *Model) readGroup(dir string, gi int, paths []string, entries []entry, shard func(string) ([]byte, error)) error {
 	var buf []byte
 	for _, p := range paths {
 		if !filepath.IsLocal(p) {
 			return fmt.Errorf("read %s: weight shard path %q leaves the model folder", dir, p)
 		}
-		path := filepath.Join(dir, p)
-		data, err := readLimited(path, maxWeights-*total)
+		data, err := shard(p)
 		if err != nil {
 			return err
 		}
-		*total += int64(len(data))
+		if len(buf)+len(data) > maxWeights {
+			return fmt.Errorf("read %s: weights over the limit of %d bytes", dir, maxWeights)
+		}
 		buf = append(buf, data...)
 	}
 	off := 0

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clasifica/clasifica/internal/mltest"
+)
+
+// clasifica runs the command line in-process and returns its exit code and
+// outputs.
+func clasifica(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestCommandLine walks through what a user does: install a backbone,
+// inspect a folder, train, classify, evaluate and export.
+func TestCommandLine(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("CLASIFICA_HOME", home)
+	t.Setenv("ONNXRUNTIME_LIB", mltest.RuntimeLibrary(t))
+	flowers := mltest.SharedData(t, "flowers-sample")
+	modelPath := filepath.Join(home, "flowers.clasifica")
+
+	t.Run("backbone list, empty", func(t *testing.T) {
+		code, out, _ := clasifica(t, "backbone", "list")
+		if code != 0 || !strings.Contains(out, "no backbone is installed") {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	})
+	t.Run("backbone import", func(t *testing.T) {
+		code, out, errOut := clasifica(t, "backbone", "import", mltest.Backbone(t))
+		if code != 0 || !strings.Contains(out, "Installed nsfwjs InceptionV3") {
+			t.Fatalf("exit %d: %s %s", code, out, errOut)
+		}
+		code, out, _ = clasifica(t, "backbone", "list")
+		if code != 0 || !strings.Contains(out, "nsfwjs-inceptionv3") || !strings.Contains(out, "(default)") {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	})
+	t.Run("dataset inspect", func(t *testing.T) {
+		code, out, _ := clasifica(t, "dataset", "inspect", flowers, "--format", "json")
+		var s struct {
+			Layout  string `json:"layout"`
+			Classes []struct {
+				Name string `json:"name"`
+			} `json:"classes"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &s) != nil || s.Layout != "class-folders" || len(s.Classes) != 5 {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	})
+	t.Run("train", func(t *testing.T) {
+		code, out, errOut := clasifica(t, "train", "--data", flowers, "--out", modelPath, "--epochs", "12", "--test", "0.2", "--format", "json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var s trainSummary
+		if err := json.Unmarshal([]byte(out), &s); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		if s.Model != modelPath || len(s.Labels) != 5 || s.Evaluated != "test" || s.Accuracy == nil || s.ValAccuracy == nil {
+			t.Errorf("summary %+v", s)
+		}
+		for _, want := range []string{"Backbone: nsfwjs", "offline test backbone", "features", "epoch", "val_loss"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("progress lacks %q:\n%s", want, errOut)
+			}
+		}
+	})
+	t.Run("classify json", func(t *testing.T) {
+		code, out, errOut := clasifica(t, "classify", "--model", modelPath, "--format", "json", filepath.Join(flowers, "daisy"))
+		var preds []struct {
+			Path        string  `json:"path"`
+			Label       string  `json:"label"`
+			Probability float64 `json:"probability"`
+			Top         []struct {
+				Label string `json:"label"`
+			} `json:"top"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &preds) != nil || len(preds) != 30 {
+			t.Fatalf("exit %d: %s %s", code, out, errOut)
+		}
+		if preds[0].Label == "" || preds[0].Probability <= 0 || len(preds[0].Top) != 3 {
+			t.Errorf("prediction %+v", preds[0])
+		}
+	})
+	t.Run("classify csv and sort", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "sorted")
+		code, stdout, errOut := clasifica(t, "classify", "--model", modelPath, "--format", "csv", "--sort-into", out, "--min-confidence", "0.5", filepath.Join(flowers, "rose"))
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		rows, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+		if err != nil || len(rows) != 31 || rows[0][1] != "label" {
+			t.Fatalf("csv: %v %q", err, rows)
+		}
+		copied := 0
+		filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				copied++
+			}
+			return nil
+		})
+		if copied != 30 {
+			t.Errorf("%d photos copied, want 30", copied)
+		}
+	})
+	t.Run("classify table", func(t *testing.T) {
+		code, out, _ := clasifica(t, "classify", "--model", modelPath, filepath.Join(flowers, "tulip", "100930342_92e8746431_n.jpg"))
+		if code != 0 || !strings.Contains(out, "LABEL") || !strings.Contains(out, "RUNNER-UP") || !strings.Contains(out, "%") {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	})
+	t.Run("eval json", func(t *testing.T) {
+		code, out, errOut := clasifica(t, "eval", "--model", modelPath, "--data", flowers, "--format", "json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var r map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"n", "accuracy", "labels", "per_class", "confusion"} {
+			if _, ok := r[k]; !ok {
+				t.Errorf("eval JSON lacks %q: %s", k, out)
+			}
+		}
+		var pc map[string]map[string]float64
+		json.Unmarshal(r["per_class"], &pc)
+		if d := pc["daisy"]; len(d) != 4 || d["support"] != 30 {
+			t.Errorf("per_class daisy %v", d)
+		}
+		code, out, _ = clasifica(t, "eval", "--model", modelPath)
+		if code != 0 || !strings.Contains(out, "accuracy") {
+			t.Errorf("recorded test split: exit %d: %s", code, out)
+		}
+	})
+	t.Run("export", func(t *testing.T) {
+		onnx := filepath.Join(t.TempDir(), "flowers.onnx")
+		code, _, errOut := clasifica(t, "export", "--model", modelPath, "--onnx", onnx)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if st, err := os.Stat(onnx); err != nil || st.Size() < 80<<20 {
+			t.Errorf("export: %v", err)
+		}
+		if l, _ := os.ReadFile(filepath.Join(filepath.Dir(onnx), "labels.txt")); string(l) != "daisy\ndandelion\nrose\nsunflower\ntulip\n" {
+			t.Errorf("labels.txt %q", l)
+		}
+	})
+	t.Run("cache", func(t *testing.T) {
+		code, out, _ := clasifica(t, "cache", "info")
+		if code != 0 || !strings.Contains(out, "150 cached feature vectors") {
+			t.Errorf("exit %d: %s", code, out)
+		}
+	})
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	t.Setenv("CLASIFICA_HOME", t.TempDir())
+	t.Setenv("ONNXRUNTIME_LIB", "")
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		errHas string
+	}{
+		{"unknown command", []string{"fly"}, 2, `unknown command "fly"`},
+		{"missing flags", []string{"train"}, 2, "--data and --out required"},
+		{"bad flag", []string{"classify", "--nope"}, 2, "flag provided but not defined"},
+		{"no photos named", []string{"classify", "--model", "m.clasifica"}, 2, "name photos or folders"},
+		{"not a model", []string{"classify", "--model", "go.mod", "go.mod"}, 1, "not a Clasifica model file"},
+		{"a flat folder", []string{"dataset", "inspect", "../shared/data/flowers-sample/daisy"}, 1, "Put the photos of each kind in a folder"},
+		{"bad format", []string{"classify", "--model", "m", "--format", "xml", "x.jpg"}, 1, "want table, csv or json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := clasifica(t, tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.errHas) {
+				t.Fatalf("exit %d, stderr %q; want exit %d with %q", code, errOut, tt.code, tt.errHas)
+			}
+		})
+	}
+	code, out, _ := clasifica(t, "help")
+	if code != 0 || !strings.Contains(out, "Commands:") {
+		t.Errorf("help: %d %s", code, out)
+	}
+}

@@ -400,7 +400,6 @@ func TestDownloadResumes(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-
 func TestFindRuntime(t *testing.T) {
 	dirs := Dirs{Cache: t.TempDir()}
 	lib := mltest.RuntimeLibrary(t)

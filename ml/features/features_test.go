@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/internal/mltest"
+	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/keras"
 	"github.com/clasifica/clasifica/ml/onnxrt"
 	"github.com/clasifica/clasifica/ml/photo"

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/backbone"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/features"
 	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/inception"
-	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/onnxrt"
 )

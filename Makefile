@@ -44,12 +44,24 @@ run: build deps
 	./$(BIN) setup --runtime "$(ORT_LIB)" --offline-backbone "$(BACKBONE)"
 	./$(BIN)
 
+# Window tests need a display: use a virtual one when there is none.
+XVFB := $(shell [ -z "$$DISPLAY" ] && command -v xvfb-run >/dev/null && echo "xvfb-run -a")
+
 test: test-system-deps test-deps
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	$(XVFB) $(GO) test -count=1 -timeout 25m ./...
 
 bench: deps
 	$(GO) run . bench --data ../shared/data/flowers-sample --backbone "$(BACKBONE)" --runtime "$(ORT_LIB)"
+
+# Every fuzz target, FUZZTIME each (go test -fuzz takes one at a time).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ml/photo:FuzzDecode ml/hdf5:FuzzOpen ml/keras:FuzzReadH5 ml/tfjs:FuzzParse ml/model:FuzzParse ml/dataset:FuzzParsePetLine
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$pkg $$fn"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./$$pkg || exit 1; \
+	done
 
 deps: $(ORT_LIB) $(BACKBONE)/model.json
 

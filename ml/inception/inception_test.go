@@ -132,7 +132,7 @@ func TestFromKeras(t *testing.T) {
 		{"extra top layers ignored", func(l []keras.Layer) []keras.Layer {
 			return append(l, keras.Layer{Name: "predictions", Class: "Dense"})
 		}, ""},
-		{"too few layers", func(l []keras.Layer) []keras.Layer { return l[:100] }, "InceptionV3 needs 188"},
+		{"too few layers", func(l []keras.Layer) []keras.Layer { return l[:100] }, "InceptionV3 needs 188: missing conv2d_55, batch_normalization_55, conv2d_56 and 85 more"},
 		{"wrong kernel shape", func(l []keras.Layer) []keras.Layer {
 			l[4].Weights[0].Shape = []int{3, 3, 32, 33}
 			return l

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/clasifica/clasifica/ml/keras"
 )
@@ -77,7 +78,17 @@ func FromKeras(file []keras.Layer) (w *Weights, ignored int, err error) {
 		}
 	}
 	if len(file) < len(weighted) {
-		return nil, 0, fmt.Errorf("the weights hold %d layers with weights; InceptionV3 needs %d (is this an InceptionV3?)", len(file), len(weighted))
+		missing := weighted[len(file):]
+		names := make([]string, 0, 3)
+		for _, i := range missing[:min(3, len(missing))] {
+			names = append(names, layers[i].Name)
+		}
+		more := ""
+		if len(missing) > len(names) {
+			more = fmt.Sprintf(" and %d more", len(missing)-len(names))
+		}
+		return nil, 0, fmt.Errorf("the weights hold %d layers with weights; InceptionV3 needs %d: missing %s%s (is this an InceptionV3?)",
+			len(file), len(weighted), strings.Join(names, ", "), more)
 	}
 	for k, i := range weighted {
 		l, f := layers[i], &file[k]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/dataset"
@@ -50,9 +51,38 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "skipped: %s\n", s)
 	}
 	if *format == "json" {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(ev.Report)
+		return writeEvalJSON(e.stdout, ev)
 	}
-	return ev.Report.WriteTable(e.stdout)
+	if err := ev.Report.WriteTable(e.stdout); err != nil {
+		return err
+	}
+	if n := len(ev.Report.Mistakes); n > 0 {
+		fmt.Fprintf(e.stdout, "\nMost confident mistakes (%d in all):\n", n)
+		for _, m := range ev.Report.Mistakes[:min(n, 10)] {
+			fmt.Fprintf(e.stdout, "  %s: %s (%.0f%%), is %s\n", ev.Samples[m.Index].Path,
+				ev.Report.Labels[m.Predicted], 100*m.Confidence, ev.Report.Labels[m.Truth])
+		}
+	}
+	return nil
+}
+
+// writeEvalJSON writes the report, with each mistake's photo path added.
+func writeEvalJSON(w io.Writer, ev *app.Evaluation) error {
+	data, err := json.Marshal(ev.Report)
+	if err != nil {
+		return err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(data, &out); err != nil {
+		return err
+	}
+	mistakes := make([]map[string]any, len(ev.Report.Mistakes))
+	for i, m := range ev.Report.Mistakes {
+		mistakes[i] = map[string]any{"index": m.Index, "path": ev.Samples[m.Index].Path,
+			"truth": ev.Report.Labels[m.Truth], "predicted": ev.Report.Labels[m.Predicted], "confidence": m.Confidence}
+	}
+	out["mistakes"] = mistakes
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }

@@ -212,7 +212,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 			100*res.Report.Accuracy, res.Report.N, res.Report.K, 100*res.Report.TopK)
 	}
 	if res.Skipped > 0 {
-		fmt.Fprintf(e.stdout, "%d photos could not be read and were skipped.\n", res.Skipped)
+		fmt.Fprintf(e.stdout, "%d photos could not be decoded and were skipped.\n", res.Skipped)
 	}
 	return nil
 }

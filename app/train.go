@@ -57,6 +57,11 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 	for _, p := range d.Problems {
 		emit(train.Warning{Path: p.Path, Message: p.String()})
 	}
+	// Tiny classes, imbalance and duplicates do not stop training, but
+	// people should hear of them before trusting the result.
+	for _, w := range d.Summary().Warnings {
+		emit(train.Warning{Message: w.Message})
+	}
 	job := train.Job{Data: d, Extractor: eng.Extractor(true), Backbone: eng.Ref(), Options: req.Options}
 	job.Options.Validation = req.DataOptions.Validation
 	job.Options.Test = req.DataOptions.Test

@@ -152,7 +152,7 @@ func runSetup(ctx context.Context, e *env, args []string) error {
 	if *offline == "" {
 		return err
 	}
-	bar.line("The ImageNet weights could not be downloaded (%v).", firstLine(err))
+	bar.line("The ImageNet weights could not be downloaded (%v).", app.PlainError(err))
 	if in, err := store.Get(app.OfflineBackboneID); err == nil {
 		fmt.Fprintf(e.stderr, "Using the offline test backbone: %s.\n", in.Name)
 		return nil
@@ -164,16 +164,6 @@ func runSetup(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "Backbone: %s (%s)\n", in.Name, in.ID)
 	return nil
-}
-
-func firstLine(err error) string {
-	s := err.Error()
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }
 
 func installFile(src, dst string) error {

@@ -175,9 +175,6 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		}
 	})
 	if err != nil {
-		if app.IsCancel(err) {
-			return err
-		}
 		return err
 	}
 	m := res.Model

@@ -88,9 +88,7 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 // SaveModel writes m to path atomically, adding the model extension when
 // path has none.
 func SaveModel(m *model.Model, path string) error {
-	if filepath.Ext(path) == "" {
-		path += model.Ext
-	}
+	path = ModelPath(path)
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("save model: %w", err)

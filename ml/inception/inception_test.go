@@ -44,21 +44,11 @@ func TestKerasOrder(t *testing.T) {
 func TestTopology(t *testing.T) {
 	layers := Layers()
 	channels := map[string]int{}
-	ch := make([]int, len(layers))
+	ch := Channels(layers)
 	convs := 0
 	for i, l := range layers {
-		switch l.Kind {
-		case Input:
-			ch[i] = 3
-		case Conv:
-			ch[i] = l.Filters
+		if l.Kind == Conv {
 			convs++
-		case Concat:
-			for _, in := range l.Inputs {
-				ch[i] += ch[in]
-			}
-		default:
-			ch[i] = ch[l.Inputs[0]]
 		}
 		channels[l.Name] = ch[i]
 	}
@@ -81,21 +71,11 @@ func zeroLayers() []keras.Layer {
 	layers := Layers()
 	var out []keras.Layer
 	units := map[string]Unit{} // shapes by conv and batch-norm layer name
-	ch := make([]int, len(layers))
+	ch := Channels(layers)
 	for i, l := range layers {
-		switch l.Kind {
-		case Input:
-			ch[i] = 3
-		case Conv:
-			ch[i] = l.Filters
+		if l.Kind == Conv {
 			units[l.Name] = Unit{KH: l.KH, KW: l.KW, In: ch[l.Inputs[0]], Out: l.Filters}
 			units[layers[i+1].Name] = units[l.Name]
-		case Concat:
-			for _, in := range l.Inputs {
-				ch[i] += ch[in]
-			}
-		default:
-			ch[i] = ch[l.Inputs[0]]
 		}
 	}
 	arr := func(name string, shape ...int) keras.Array {

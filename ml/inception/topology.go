@@ -174,6 +174,26 @@ func Layers() []Layer {
 	return n.layers
 }
 
+// Channels returns the number of channels each layer outputs.
+func Channels(layers []Layer) []int {
+	ch := make([]int, len(layers))
+	for i, l := range layers {
+		switch l.Kind {
+		case Input:
+			ch[i] = 3
+		case Conv:
+			ch[i] = l.Filters
+		case Concat:
+			for _, in := range l.Inputs {
+				ch[i] += ch[in]
+			}
+		default:
+			ch[i] = ch[l.Inputs[0]]
+		}
+	}
+	return ch
+}
+
 // KerasOrder returns the indices of layers in the order of Keras's
 // model.layers, which is the order Keras weight files store layers in.
 //

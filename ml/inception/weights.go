@@ -43,22 +43,7 @@ type Weights struct {
 func FromKeras(file []keras.Layer) (w *Weights, ignored int, err error) {
 	layers := Layers()
 	order := KerasOrder(layers)
-	// Channels flowing out of each layer, to know each kernel's input depth.
-	channels := make([]int, len(layers))
-	for i, l := range layers {
-		switch l.Kind {
-		case Input:
-			channels[i] = 3
-		case Conv:
-			channels[i] = l.Filters
-		case Concat:
-			for _, in := range l.Inputs {
-				channels[i] += channels[in]
-			}
-		default:
-			channels[i] = channels[l.Inputs[0]]
-		}
-	}
+	channels := Channels(layers)
 	unitOf := map[int]int{} // conv or batch-norm layer index -> unit index
 	w = &Weights{}
 	for i, l := range layers {

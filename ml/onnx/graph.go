@@ -69,23 +69,11 @@ func (g *Graph) Float(name string, data []float32, dims ...int64) string {
 	for i, v := range data {
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
 	}
-	dt := int32(TensorProto_FLOAT)
-	g.g.Initializer = append(g.g.Initializer, &TensorProto{
-		Name:     proto.String(name),
-		Dims:     dims,
-		DataType: &dt,
-		RawData:  raw,
-	})
-	return name
+	return g.initializer(name, TensorProto_FLOAT, raw, dims)
 }
 
-// Int64 adds an int64 initializer and returns its name.
-func (g *Graph) Int64(name string, data []int64, dims ...int64) string {
-	raw := make([]byte, 8*len(data))
-	for i, v := range data {
-		binary.LittleEndian.PutUint64(raw[8*i:], uint64(v))
-	}
-	dt := int32(TensorProto_INT64)
+func (g *Graph) initializer(name string, t TensorProto_DataType, raw []byte, dims []int64) string {
+	dt := int32(t)
 	g.g.Initializer = append(g.g.Initializer, &TensorProto{
 		Name:     proto.String(name),
 		Dims:     dims,

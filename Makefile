@@ -101,5 +101,9 @@ ifeq ($(UNAME_S),Linux)
 	@command -v dpkg >/dev/null && sh tools/ensure-apt.sh $(FYNE_APT) $(TEST_APT) || true
 endif
 
+# Pictures of every screen with real data, under Xvfb, for the README.
+screenshots: build deps
+	ui/screenshots/run.sh
+
 clean:
 	rm -rf bin $(DEPS)

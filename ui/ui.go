@@ -1,13 +1,27 @@
-// Package ui is Clasifica's desktop app, built with Fyne.
+// Package ui is Clasifica's desktop app, built with Fyne: one window in
+// four steps (Data, Train, Results, Classify) over the application core in
+// package app. Screens hold no machine learning; slow work runs on
+// background goroutines and comes back to the screen through fyne.Do.
 package ui
 
 import (
-	"errors"
+	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/resources"
 )
+
+// AppID identifies Clasifica to Fyne: its preferences are stored under
+// it, and desktop environments group its windows by it.
+const AppID = "io.github.clasifica"
 
 // Run opens the desktop window and returns when it closes.
 func Run(a *app.App) error {
-	return errors.New("the desktop app is not built yet")
+	fa := fyneapp.NewWithID(AppID)
+	fa.SetIcon(resources.Icon)
+	w := newWindow(fa, a)
+	w.win.SetMaster()
+	w.win.ShowAndRun()
+	w.shutdown()
+	return nil
 }

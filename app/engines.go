@@ -1,0 +1,78 @@
+package app
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/clasifica/clasifica/ml/model"
+)
+
+// Engines keeps the engines the desktop app has opened, one per backbone
+// and set of options, so that training, evaluating and classifying reuse a
+// session instead of spending a second or two opening one each time. It is
+// safe for concurrent use; opening is serialised, since two sessions of the
+// same backbone would only compete for memory.
+type Engines struct {
+	app  *App
+	mu   sync.Mutex
+	open map[engineKey]*Engine
+}
+
+// engineKey identifies an engine: the backbone by its weights, and how it
+// runs.
+type engineKey struct {
+	sha string
+	opt EngineOptions
+}
+
+// NewEngines returns an empty set of engines over a.
+func NewEngines(a *App) *Engines {
+	return &Engines{app: a, open: map[engineKey]*Engine{}}
+}
+
+// Open returns an engine for the backbone opt names (the default when
+// empty), opening it on first use. Engines stay open until Close.
+func (e *Engines) Open(opt EngineOptions) (*Engine, error) {
+	in, err := e.app.Backbones.Default(opt.Backbone)
+	if err != nil {
+		return nil, err
+	}
+	return e.get(in, opt)
+}
+
+// OpenFor returns an engine for the backbone m was trained on.
+func (e *Engines) OpenFor(m *model.Model, opt EngineOptions) (*Engine, error) {
+	in, err := e.app.Backbones.Find(m.Backbone)
+	if err != nil {
+		return nil, err
+	}
+	return e.get(in, opt)
+}
+
+func (e *Engines) get(in Installed, opt EngineOptions) (*Engine, error) {
+	opt.Backbone = ""
+	k := engineKey{sha: in.SHA256, opt: opt}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if eng, ok := e.open[k]; ok {
+		return eng, nil
+	}
+	eng, err := e.app.openEngine(in, opt)
+	if err != nil {
+		return nil, err
+	}
+	e.open[k] = eng
+	return eng, nil
+}
+
+// Close closes every engine. Call it when no job uses them any more.
+func (e *Engines) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var errs []error
+	for k, eng := range e.open {
+		errs = append(errs, eng.Close())
+		delete(e.open, k)
+	}
+	return errors.Join(errs...)
+}

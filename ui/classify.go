@@ -1,0 +1,459 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/model"
+)
+
+// classifyScreen is step 4: photos or folders dropped anywhere on the
+// window (or opened) are sorted by the model, each shown as a card with
+// its label and confidence; the results can be saved as CSV or copied
+// into a folder per kind.
+type classifyScreen struct {
+	w       *window
+	task    task
+	content fyne.CanvasObject
+	body    *fyne.Container
+
+	noModel, drop, shown fyne.CanvasObject
+
+	preds  []app.Prediction
+	seen   map[string]bool
+	queued []string // paths being classified, in order
+	// skipped are dropped files that are not photos.
+	skipped []dataset.Problem
+
+	grid     *widget.GridWrap
+	summary  *widget.Label
+	progress *fyne.Container
+	bar      *widget.ProgressBar
+	barText  *subtle
+	openBtn  *widget.Button
+	folderB  *widget.Button
+	csvBtn   *widget.Button
+	sortBtn  *widget.Button
+	clearBtn *widget.Button
+
+	// classifier is the current model on its engine, made on first use.
+	classifier *app.Classifier
+}
+
+func newClassifyScreen(w *window) *classifyScreen {
+	s := &classifyScreen{w: w, seen: map[string]bool{}}
+	title, sub := heading("Classify", "Drop photos or folders anywhere on this window, or open them. Clasifica sorts each photo with the model.")
+	s.openBtn = widget.NewButtonWithIcon("Open photo…", theme.FileImageIcon(), s.openPhotos)
+	s.folderB = widget.NewButtonWithIcon("Open folder…", theme.FolderOpenIcon(), s.openFolder)
+	s.openBtn.Importance = widget.HighImportance
+	s.csvBtn = widget.NewButtonWithIcon("Export CSV…", theme.DocumentSaveIcon(), s.exportCSV)
+	s.sortBtn = widget.NewButtonWithIcon("Sort into folders…", theme.FolderNewIcon(), s.sortInto)
+	s.clearBtn = widget.NewButtonWithIcon("Clear", theme.ContentClearIcon(), s.clear)
+
+	s.noModel = emptyState(theme.NewThemedResource(theme.MediaPhotoIcon()), "No model yet",
+		"Train a model on your photos, or open one you saved, then drop new photos here to sort them.",
+		widget.NewButtonWithIcon("Go to Train", theme.NavigateNextIcon(), func() { w.show(stepTrain) }),
+		widget.NewButtonWithIcon("Open model…", theme.FolderOpenIcon(), w.openModel))
+	s.drop = newDropZone(
+		widget.NewButtonWithIcon("Open photo…", theme.FileImageIcon(), s.openPhotos),
+		widget.NewButtonWithIcon("Open folder…", theme.FolderOpenIcon(), s.openFolder))
+
+	s.grid = widget.NewGridWrap(
+		func() int { return len(s.preds) },
+		func() fyne.CanvasObject { return newPhotoCard(w.thumbs) },
+		func(id widget.GridWrapItemID, o fyne.CanvasObject) { s.update(id, o.(*photoCard)) },
+	)
+	s.summary = wrapped("")
+	s.bar = widget.NewProgressBar()
+	s.barText = caption("")
+	stop := widget.NewButtonWithIcon("Stop", theme.CancelIcon(), func() { s.task.stop() })
+	s.progress = container.NewVBox(container.NewBorder(nil, nil, nil, stop, s.bar), s.barText)
+	tools := container.NewHBox(s.csvBtn, s.sortBtn, s.clearBtn)
+	s.shown = vfill([]fyne.CanvasObject{container.NewBorder(nil, nil, nil, tools, s.summary), s.progress}, s.grid)
+
+	s.body = container.NewStack(s.noModel, s.drop, s.shown)
+	s.content = vfill([]fyne.CanvasObject{header(title, sub, s.folderB, s.openBtn), spacer(theme.Padding())}, s.body)
+	s.refresh()
+	return s
+}
+
+// newDropZone is the Classify screen before any photo: a large framed
+// area inviting a drop.
+func newDropZone(buttons ...fyne.CanvasObject) fyne.CanvasObject {
+	inner := emptyState(theme.NewPrimaryThemedResource(theme.UploadIcon()), "Drop photos here",
+		"Drag photos or whole folders from your file manager and drop them anywhere on this window. "+
+			"Folders are searched for photos, however deep they are.", buttons...)
+	p := &panel{content: inner, tone: theme.ColorNamePrimary, alpha: 0.06, radius: 4, pad: 4}
+	p.ExtendBaseWidget(p)
+	return p
+}
+
+// refresh shows the state: no model, nothing yet, or the photos.
+func (s *classifyScreen) refresh() {
+	var shown fyne.CanvasObject
+	switch {
+	case s.w.doc.model == nil:
+		shown = s.noModel
+	case len(s.preds) == 0 && !s.task.running():
+		shown = s.drop
+	default:
+		shown = s.shown
+	}
+	for _, o := range s.body.Objects {
+		o.Hide()
+	}
+	shown.Show()
+	if s.task.running() {
+		s.progress.Show()
+	} else {
+		s.progress.Hide()
+	}
+	has := s.w.doc.model != nil
+	for _, b := range []*widget.Button{s.openBtn, s.folderB} {
+		if has {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	done := len(s.preds) > 0 && !s.task.running()
+	for _, b := range []*widget.Button{s.csvBtn, s.sortBtn, s.clearBtn} {
+		if done {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	s.summary.SetText(s.describe())
+	s.body.Refresh()
+}
+
+// describe counts the photos per label.
+func (s *classifyScreen) describe() string {
+	if len(s.preds) == 0 {
+		return ""
+	}
+	count := map[string]int{}
+	failed := 0
+	for _, p := range s.preds {
+		if p.Err != nil {
+			failed++
+		} else {
+			count[p.Label()]++
+		}
+	}
+	labels := make([]string, 0, len(count))
+	for l := range count {
+		labels = append(labels, l)
+	}
+	sort.Slice(labels, func(i, j int) bool {
+		if count[labels[i]] != count[labels[j]] {
+			return count[labels[i]] > count[labels[j]]
+		}
+		return labels[i] < labels[j]
+	})
+	var parts []string
+	for _, l := range labels {
+		parts = append(parts, fmt.Sprintf("%s %s", thousands(count[l]), l))
+	}
+	text := fmt.Sprintf("%s sorted: %s.", plural(len(s.preds)-failed, "photo", "photos"), strings.Join(parts, ", "))
+	if failed > 0 {
+		text += fmt.Sprintf(" %s could not be read.", plural(failed, "photo", "photos"))
+	}
+	if len(s.skipped) > 0 {
+		text += fmt.Sprintf(" %s skipped (not photos).", plural(len(s.skipped), "file was", "files were"))
+	}
+	return text
+}
+
+// update fills a card.
+func (s *classifyScreen) update(id int, c *photoCard) {
+	if id >= len(s.preds) {
+		return
+	}
+	p := s.preds[id]
+	c.thumb.setPath(p.Path)
+	c.setTone("")
+	if p.Err != nil {
+		c.label.SetText("Not read")
+		c.value.SetText("")
+		c.bar.set(0, theme.ColorNamePrimary)
+		c.sub.SetText(filepath.Base(p.Path))
+	} else {
+		c.label.SetText(p.Label())
+		c.value.SetText(percent(p.Confidence()))
+		c.bar.set(p.Confidence(), theme.ColorNamePrimary)
+		c.sub.SetText(filepath.Base(p.Path))
+	}
+	c.onTapped = func() { s.w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err}) }
+}
+
+// openPhotos asks for a photo to classify.
+func (s *classifyScreen) openPhotos() {
+	s.w.openFile("Choose a photo to classify", []string{".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"},
+		func(p string) { s.add([]string{p}) })
+}
+
+// openFolder asks for a folder of photos to classify.
+func (s *classifyScreen) openFolder() {
+	s.w.pick.folder("Choose a folder of photos to classify", s.w.lastDir(), func(p string) { s.add([]string{p}) })
+}
+
+// add classifies dropped or opened files and folders, after those
+// already shown; photos already shown are not repeated.
+func (s *classifyScreen) add(inputs []string) {
+	m := s.w.doc.model
+	if m == nil {
+		s.w.inform("No model yet", "Train a model or open one first; then drop photos to sort them.")
+		return
+	}
+	s.w.show(stepClassify)
+	if s.task.running() {
+		s.w.inform("Still sorting", "Wait for the photos being sorted, or stop them, before adding more.")
+		return
+	}
+	ctx, id := s.task.begin()
+	s.bar.SetValue(0)
+	s.barText.SetText("Looking for photos…")
+	s.refresh()
+	s.w.refreshSteps()
+	opt := s.w.settings.EngineOptions()
+	c := s.classifier
+	seen := maps.Clone(s.seen)
+	s.w.jobs.start(func() {
+		paths, problems, err := app.ListPhotos(ctx, inputs)
+		var fresh []string
+		for _, p := range paths {
+			if !seen[p] {
+				seen[p] = true
+				fresh = append(fresh, p)
+			}
+		}
+		if err == nil && (c == nil || c.Model != m) {
+			c, err = s.classifierFor(m, opt)
+		}
+		if err == nil {
+			var last time.Time
+			err = c.ClassifyInBatches(ctx, fresh, 32, func(_ int, preds []app.Prediction) {
+				fyne.Do(func() {
+					if s.task.current(id) {
+						for _, p := range preds {
+							s.seen[p.Path] = true
+						}
+						s.preds = append(s.preds, preds...)
+						s.grid.Refresh()
+						s.summary.SetText(s.describe())
+					}
+				})
+			}, func(p features.Progress) {
+				if time.Since(last) < 100*time.Millisecond && p.Done < p.Total {
+					return
+				}
+				last = time.Now()
+				fyne.Do(func() {
+					if s.task.current(id) && p.Total > 0 {
+						s.bar.SetValue(float64(p.Done) / float64(p.Total))
+						text := fmt.Sprintf("%s of %s photos", thousands(p.Done), thousands(p.Total))
+						if left := roughDuration(p.Remaining()); left != "" {
+							text += " · " + left + " left"
+						}
+						s.barText.SetText(text)
+					}
+				})
+			})
+		}
+		fyne.Do(func() {
+			if !s.task.done(id) {
+				return
+			}
+			s.classifier = c
+			s.skipped = append(s.skipped, problems...)
+			if len(fresh) == 0 && err == nil {
+				s.w.inform("No new photos", "No photos were found there that are not already shown.")
+			}
+			s.refresh()
+			s.w.refreshSteps()
+			s.w.showError("The photos could not be sorted", err)
+		})
+	})
+}
+
+// classifierFor opens the engine of m's backbone and pairs them.
+func (s *classifyScreen) classifierFor(m *model.Model, opt app.EngineOptions) (*app.Classifier, error) {
+	eng, err := s.w.engines.OpenFor(m, opt)
+	if err != nil {
+		return nil, err
+	}
+	return app.NewClassifier(m, eng)
+}
+
+// modelChanged sorts the photos shown again with a new model.
+func (s *classifyScreen) modelChanged() {
+	s.task.stop()
+	s.classifier = nil
+	var paths []string
+	for _, p := range s.preds {
+		paths = append(paths, p.Path)
+	}
+	s.clear()
+	if len(paths) > 0 && s.w.doc.model != nil {
+		s.add(paths)
+		return
+	}
+	s.refresh()
+}
+
+// clear removes every photo.
+func (s *classifyScreen) clear() {
+	s.task.stop()
+	s.preds = nil
+	s.skipped = nil
+	s.seen = map[string]bool{}
+	s.grid.Refresh()
+	s.refresh()
+	s.w.refreshSteps()
+}
+
+// exportCSV saves the predictions as a CSV file.
+func (s *classifyScreen) exportCSV() {
+	preds := s.preds
+	s.w.pick.save("Export the predictions as CSV", s.w.doc.name()+"-predictions.csv", []string{".csv"}, func(path string) {
+		s.w.jobs.start(func() {
+			var buf bytes.Buffer
+			err := app.WriteCSV(&buf, preds)
+			if err == nil {
+				err = model.WriteFileAtomic(path, buf.Bytes())
+			}
+			fyne.Do(func() {
+				if err != nil {
+					s.w.showError("The CSV file could not be saved", err)
+					return
+				}
+				s.w.inform("Exported", fmt.Sprintf("Saved %s of predictions to %s.", plural(len(preds), "row", "rows"), displayPath(path)))
+			})
+		})
+	})
+}
+
+// sortInto copies the photos into a folder per label, after asking where
+// and from what confidence; nothing is moved or overwritten.
+func (s *classifyScreen) sortInto() {
+	preds := s.preds
+	s.w.pick.folder("Choose where to put the sorted copies", s.w.lastDir(), func(out string) {
+		threshold := widget.NewSlider(0, 95)
+		threshold.Step = 5
+		threshold.SetValue(50)
+		value := widget.NewLabel("")
+		threshold.OnChanged = func(v float64) { value.SetText(fmt.Sprintf("%.0f%%", v)) }
+		threshold.OnChanged(threshold.Value)
+		text := wrapped(fmt.Sprintf("Clasifica copies each photo into a folder named after its kind inside %s. "+
+			"The originals stay where they are, and no file is overwritten.", displayPath(out)))
+		unsure := caption(fmt.Sprintf("Photos the model is less sure of than this go to %s instead:", app.UnsureFolder))
+		unsure.Wrapping = fyne.TextWrapWord
+		content := container.New(fixedWidth{width: 460}, text, unsure, container.NewBorder(nil, nil, nil, value, threshold))
+		d := dialog.NewCustomConfirm("Sort into folders", "Copy photos", "Cancel", content, func(ok bool) {
+			if ok {
+				s.copyInto(preds, out, threshold.Value/100)
+			}
+		}, s.w.win)
+		s.w.showDialog(d)
+	})
+}
+
+// copyInto runs the sorting in the background and reports what it did.
+func (s *classifyScreen) copyInto(preds []app.Prediction, out string, minConfidence float64) {
+	ctx, id := s.task.begin()
+	s.bar.SetValue(0)
+	s.barText.SetText("Copying photos…")
+	s.refresh()
+	s.w.jobs.start(func() {
+		done, err := app.SortInto(ctx, preds, out, minConfidence)
+		fyne.Do(func() {
+			if !s.task.done(id) {
+				return
+			}
+			s.refresh()
+			if err != nil {
+				s.w.showError("The photos could not all be copied", err)
+				return
+			}
+			copied, there, unsure := 0, 0, 0
+			folders := map[string]bool{}
+			for _, d := range done {
+				switch {
+				case d.To != "":
+					copied++
+					folders[filepath.Dir(d.To)] = true
+					if filepath.Base(filepath.Dir(d.To)) == app.UnsureFolder {
+						unsure++
+					}
+				case d.Skipped == "already there":
+					there++
+				}
+			}
+			msg := fmt.Sprintf("Copied %s into %s in %s.", plural(copied, "photo", "photos"), plural(len(folders), "folder", "folders"), displayPath(out))
+			if unsure > 0 {
+				msg += fmt.Sprintf(" %s went to %s.", plural(unsure, "photo the model was unsure of", "photos the model was unsure of"), app.UnsureFolder)
+			}
+			if there > 0 {
+				msg += fmt.Sprintf(" %s already there.", plural(there, "photo was", "photos were"))
+			}
+			msg += " Nothing was moved or overwritten."
+			s.w.inform("Photos sorted", msg)
+		})
+	})
+}
+
+// status is the Classify step's line in the sidebar.
+func (s *classifyScreen) status() string {
+	switch {
+	case s.task.running():
+		return "Sorting photos…"
+	case s.w.doc.model == nil:
+		return "Needs a model"
+	case len(s.preds) > 0:
+		return plural(len(s.preds), "photo", "photos") + " sorted"
+	}
+	return "Drop photos to sort them"
+}
+
+// dropped handles files and folders dropped on the window. A single
+// folder dropped on the Data step, or before there is a model, becomes
+// the training photos; everything else is classified.
+func (w *window) dropped(_ fyne.Position, uris []fyne.URI) {
+	paths := uriPaths(uris)
+	if len(paths) == 0 {
+		return
+	}
+	if len(paths) == 1 && isDir(paths[0]) && (w.current == stepData || w.doc.model == nil) {
+		w.data.open(paths[0])
+		return
+	}
+	if w.doc.model == nil {
+		w.inform("No model yet", "Drop a folder of photos sorted into one folder per kind to train on, "+
+			"or train or open a model first to sort new photos.")
+		return
+	}
+	w.classify.add(paths)
+}
+
+// isDir reports whether path is a folder.
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}

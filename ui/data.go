@@ -1,0 +1,470 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/ml/dataset"
+)
+
+// dataScreen is step 1: choosing the photo folder and seeing what
+// Clasifica found in it (the kinds of photo, how many of each, how they
+// are divided, and anything worth fixing) before any training starts.
+type dataScreen struct {
+	w       *window
+	task    task
+	content fyne.CanvasObject
+	body    *fyne.Container
+
+	empty, scanning, loaded, failed fyne.CanvasObject
+
+	choose    *widget.Button
+	recentBtn *widget.Button
+	// actions are the header's buttons, hidden while the empty state
+	// shows its own.
+	actions *fyne.Container
+	recent  *fyne.Container
+
+	progress     *widget.ProgressBar
+	progressText *subtle
+
+	folder      *widget.Label
+	note        *subtle
+	totals      *widget.Label
+	split       *splitBar
+	splitLegend [3]*subtle
+	pets        *widget.RadioGroup
+	petsRow     fyne.CanvasObject
+	issues      *fyne.Container
+	classes     *widget.List
+
+	// byClass lists each class's photos and counts its split, for the
+	// class rows.
+	byClass [][]string
+	counts  []dataset.SplitCounts
+
+	failText *widget.Label
+	failHelp *widget.Label
+	err      error
+}
+
+// Pet granularity choices, in words.
+const (
+	petsSpecies = "Cats or dogs"
+	petsBreeds  = "Breeds"
+)
+
+func newDataScreen(w *window) *dataScreen {
+	s := &dataScreen{w: w}
+	s.choose = widget.NewButtonWithIcon("Choose folder…", theme.FolderOpenIcon(), s.chooseFolder)
+	s.choose.Importance = widget.HighImportance
+	s.recentBtn = widget.NewButtonWithIcon("Recent", theme.HistoryIcon(), s.showRecent)
+	title, sub := heading("Data", "The photos Clasifica learns from: one folder for each kind of photo, all inside one main folder.")
+
+	s.recent = container.NewVBox()
+	start := widget.NewButtonWithIcon("Choose folder…", theme.FolderOpenIcon(), s.chooseFolder)
+	start.Importance = widget.HighImportance
+	s.empty = container.NewCenter(container.NewVBox(
+		emptyState(theme.FolderOpenIcon(), "Start with your photos",
+			"Put the photos of each kind in a folder named after it, such as cats and dogs. Put those folders "+
+				"in one main folder and choose it, or drop it on this window.", start),
+		container.NewCenter(s.recent)))
+
+	s.progress = widget.NewProgressBar()
+	s.progressText = caption("")
+	stop := widget.NewButtonWithIcon("Stop", theme.CancelIcon(), func() { s.task.stop() })
+	s.scanning = container.NewCenter(container.New(fixedWidth{width: 460},
+		bold("Reading the photos…"), s.progress, s.progressText, container.NewCenter(stop)))
+
+	s.loaded = s.buildLoaded()
+
+	s.failText = wrapped("")
+	s.failText.TextStyle.Bold = true
+	s.failHelp = widget.NewLabel("")
+	s.failHelp.TextStyle.Monospace = true
+	s.failed = container.NewVScroll(container.NewVBox(
+		newNotice(theme.ColorNameWarning, "This folder cannot be used for training yet."),
+		s.failText,
+		newPanel(s.failHelp),
+		container.NewHBox(widget.NewButtonWithIcon("Choose another folder…", theme.FolderOpenIcon(), s.chooseFolder))))
+
+	s.body = container.NewStack(s.empty, s.scanning, s.loaded, s.failed)
+	s.actions = container.NewHBox(s.recentBtn, s.choose)
+	s.content = vfill([]fyne.CanvasObject{header(title, sub, s.actions), spacer(theme.Padding())}, s.body)
+	s.refresh()
+	return s
+}
+
+// buildLoaded lays out the summary of a scanned folder.
+func (s *dataScreen) buildLoaded() fyne.CanvasObject {
+	s.folder = bold("")
+	s.folder.Truncation = fyne.TextTruncateEllipsis
+	s.note = caption("")
+	s.note.Wrapping = fyne.TextWrapWord
+	s.totals = widget.NewLabel("")
+	s.totals.SizeName = theme.SizeNameSubHeadingText
+	s.totals.TextStyle.Bold = true
+	s.split = newSplitBar()
+	legend := container.NewHBox()
+	for i, name := range []string{"training", "validation", "test"} {
+		s.splitLegend[i] = caption(name)
+		legend.Add(legendItem(splitColors[i], s.splitLegend[i]))
+	}
+	s.pets = widget.NewRadioGroup([]string{petsSpecies, petsBreeds}, s.setPets)
+	s.pets.Horizontal = true
+	s.pets.Required = true
+	s.petsRow = container.NewHBox(widget.NewLabel("This is the Oxford-IIIT Pet dataset. Learn to tell apart:"), s.pets)
+
+	folderIcon := widget.NewIcon(theme.FolderIcon())
+	top := container.NewBorder(nil, nil, folderIcon, nil, s.folder)
+	splitRow := container.NewBorder(nil, nil, s.totals, nil,
+		container.NewVBox(spacer(theme.Padding()), s.split, container.NewHBox(legend)))
+	summary := newPanel(container.NewVBox(top, s.note, splitRow, s.petsRow))
+
+	s.issues = container.NewVBox()
+	s.classes = widget.NewList(
+		func() int { return len(s.byClass) },
+		func() fyne.CanvasObject { return newClassRow(s.w.thumbs) },
+		func(id widget.ListItemID, o fyne.CanvasObject) { s.updateRow(id, o.(*classRow)) },
+	)
+	s.classes.OnSelected = func(widget.ListItemID) { s.classes.UnselectAll() }
+	kinds := bold("Kinds of photo")
+	return vfill([]fyne.CanvasObject{summary, s.issues, kinds}, s.classes)
+}
+
+// chooseFolder asks for the photo folder.
+func (s *dataScreen) chooseFolder() {
+	start := s.w.doc.folder
+	if start != "" {
+		start = filepath.Dir(start)
+	} else if len(s.w.settings.RecentFolders) > 0 {
+		start = filepath.Dir(s.w.settings.RecentFolders[0])
+	}
+	s.w.pick.folder("Choose the folder of photos", start, s.open)
+}
+
+// showRecent pops up the recent folders.
+func (s *dataScreen) showRecent() {
+	m := fyne.NewMenu("", s.recentItems()...)
+	if len(m.Items) == 0 {
+		m.Items = []*fyne.MenuItem{{Label: "No recent folders", Disabled: true}}
+	}
+	c := s.w.win.Canvas()
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(s.recentBtn)
+	widget.ShowPopUpMenuAtPosition(m, c, pos.Add(fyne.NewPos(0, s.recentBtn.Size().Height)))
+}
+
+// recentItems returns menu items opening the recent folders.
+func (s *dataScreen) recentItems() []*fyne.MenuItem {
+	var items []*fyne.MenuItem
+	for _, dir := range s.w.settings.RecentFolders {
+		items = append(items, fyne.NewMenuItem(displayPath(dir), func() { s.open(dir) }))
+	}
+	return items
+}
+
+// open scans a folder to train on.
+func (s *dataScreen) open(dir string) {
+	if s.w.busy() {
+		s.w.inform("Training is running", "Stop the training before choosing other photos.")
+		return
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	s.w.show(stepData)
+	s.scan(dir, s.w.doc.dataOpt, nil)
+}
+
+// setPets rescans the Oxford pets by species or by breed.
+func (s *dataScreen) setPets(choice string) {
+	d := &s.w.doc
+	g := dataset.Breed
+	if choice == petsSpecies {
+		g = dataset.Species
+	}
+	if d.data == nil || d.data.Layout != dataset.OxfordPets || d.dataOpt.Granularity == g {
+		return
+	}
+	opt := d.dataOpt
+	opt.Granularity = g
+	s.scan(d.folder, opt, nil)
+}
+
+// scan reads dir in the background and shows what it holds; then, if not
+// nil, runs on the UI goroutine after a successful scan.
+func (s *dataScreen) scan(dir string, opt dataset.Options, then func()) {
+	ctx, id := s.task.begin()
+	s.err = nil
+	s.progress.SetValue(0)
+	s.progressText.SetText(displayPath(dir))
+	s.refresh()
+	s.w.refreshSteps()
+	s.w.jobs.start(func() {
+		var last time.Time
+		opt.Progress = func(done, total int) {
+			if time.Since(last) < 50*time.Millisecond && done < total {
+				return
+			}
+			last = time.Now()
+			fyne.Do(func() {
+				if s.task.current(id) && total > 0 {
+					s.progress.SetValue(float64(done) / float64(total))
+					s.progressText.SetText(fmt.Sprintf("%s of %s files", thousands(done), thousands(total)))
+				}
+			})
+		}
+		d, err := dataset.Scan(ctx, dir, opt)
+		fyne.Do(func() {
+			if !s.task.done(id) {
+				return
+			}
+			switch {
+			case err != nil && app.IsCancel(err):
+				// Stopped: keep what was shown before.
+			case err != nil:
+				s.err = err
+				s.w.doc.folder, s.w.doc.data = dir, nil
+				s.w.rememberFolder(dir)
+			default:
+				s.w.setData(dir, d, opt)
+				if then != nil {
+					then()
+				}
+			}
+			s.refresh()
+			s.w.train.refresh()
+			s.w.refresh()
+		})
+	})
+}
+
+// refresh shows the state of the document.
+func (s *dataScreen) refresh() {
+	d := &s.w.doc
+	var shown fyne.CanvasObject
+	switch {
+	case s.task.running():
+		shown = s.scanning
+	case s.err != nil:
+		shown = s.failed
+		s.showFailure()
+	case d.data != nil:
+		shown = s.loaded
+		s.showData()
+	default:
+		shown = s.empty
+		s.showRecentList()
+	}
+	for _, o := range s.body.Objects {
+		o.Hide()
+	}
+	shown.Show()
+	s.actions.Hidden = shown == s.empty
+	s.actions.Refresh()
+	s.choose.Disable()
+	if !s.w.busy() {
+		s.choose.Enable()
+	}
+	s.body.Refresh()
+}
+
+// showRecentList lists the recent folders under the empty state.
+func (s *dataScreen) showRecentList() {
+	s.recent.RemoveAll()
+	dirs := s.w.settings.RecentFolders
+	if len(dirs) == 0 {
+		return
+	}
+	s.recent.Add(spacer(2 * theme.Padding()))
+	s.recent.Add(widget.NewLabelWithStyle("Recent folders", fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
+	for _, dir := range dirs {
+		b := widget.NewButtonWithIcon(displayPath(dir), theme.FolderIcon(), func() { s.open(dir) })
+		b.Importance = widget.LowImportance
+		s.recent.Add(b)
+	}
+}
+
+// showFailure explains why the folder cannot be used.
+func (s *dataScreen) showFailure() {
+	var layout *dataset.LayoutError
+	if errors.As(s.err, &layout) {
+		s.failText.SetText(fmt.Sprintf("Clasifica cannot tell what the photos in %s show: %s.", displayPath(layout.Root), layout.Found))
+		help := layout.Error()
+		if i := strings.Index(help, "\n\n"); i >= 0 {
+			help = help[i+2:]
+		}
+		s.failHelp.SetText(help)
+		s.failHelp.Show()
+		return
+	}
+	e := explain(s.err)
+	s.failText.SetText(strings.TrimSpace(e.what + " " + e.todo))
+	s.failHelp.SetText(e.details)
+	s.failHelp.Hidden = e.details == ""
+}
+
+// showData fills the summary from the scanned dataset.
+func (s *dataScreen) showData() {
+	d := &s.w.doc
+	sum := d.data.Summary()
+	s.folder.SetText(displayPath(d.folder))
+	s.note.SetText(strings.ReplaceAll(sum.LayoutNote, d.data.Root, displayPath(d.data.Root)))
+	s.totals.SetText(fmt.Sprintf("%s · %s", plural(sum.Totals.Total(), "photo", "photos"), plural(len(sum.Classes), "kind", "kinds")))
+	s.split.setCounts(sum.Totals)
+	for i, name := range []string{"for training", "for validation", "for the final test"} {
+		s.splitLegend[i].SetText(fmt.Sprintf("%s %s", thousands(sum.Totals[i]), name))
+	}
+	if d.data.Layout == dataset.OxfordPets {
+		if d.dataOpt.Granularity == dataset.Species {
+			s.pets.SetSelected(petsSpecies)
+		} else {
+			s.pets.SetSelected(petsBreeds)
+		}
+		s.petsRow.Show()
+	} else {
+		s.petsRow.Hide()
+	}
+
+	s.byClass = make([][]string, len(d.data.Classes))
+	for _, it := range d.data.Items {
+		s.byClass[it.Label] = append(s.byClass[it.Label], it.Path)
+	}
+	s.counts = d.data.Counts()
+	s.showIssues(sum)
+	s.classes.Refresh()
+}
+
+// maxIssues is the number of notes shown above the classes, one line
+// each; the whole text is a click away, so that the photos stay in view.
+const maxIssues = 3
+
+// showIssues lists the warnings and the skipped files.
+func (s *dataScreen) showIssues(sum dataset.Summary) {
+	s.issues.RemoveAll()
+	var notes []string
+	for _, w := range sum.Warnings {
+		notes = append(notes, w.Message)
+	}
+	if skipped := describeSkipped(sum.Problems); skipped != "" {
+		notes = append(notes, skipped)
+	}
+	if len(notes) == 0 {
+		s.issues.Add(newNotice(theme.ColorNameSuccess, "No problems found: every photo could be read, and every kind has enough of them."))
+		return
+	}
+	lines := container.New(tightVBox{gap: -2 * theme.Padding()},
+		bold(plural(len(notes), "thing", "things")+" to check before training"))
+	for i, n := range notes {
+		if i == maxIssues {
+			lines.Add(caption(fmt.Sprintf("and %d more", len(notes)-i)))
+			break
+		}
+		l := widget.NewLabel("• " + n)
+		l.Truncation = fyne.TextTruncateEllipsis
+		lines.Add(l)
+	}
+	details := widget.NewButton("Details…", func() { s.showAllIssues(sum) })
+	s.issues.Add(newNoticeWith(theme.ColorNameWarning, lines, details))
+}
+
+// describeSkipped says in a sentence which files were left out and why.
+// Hidden and system files (.DS_Store, Thumbs.db) are left out silently.
+func describeSkipped(problems []dataset.ProblemSummary) string {
+	var parts []string
+	n := 0
+	for _, p := range problems {
+		if p.Reason == dataset.ReasonHidden || p.Reason == dataset.ReasonSystem {
+			continue
+		}
+		n += p.Count
+		parts = append(parts, fmt.Sprintf("%d %s", p.Count, strings.ToLower(strings.TrimSuffix(p.Description, "."))))
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s left out: %s.", plural(n, "file or folder was", "files or folders were"), strings.Join(parts, "; "))
+}
+
+// showAllIssues lists every warning and skipped file in a dialog.
+func (s *dataScreen) showAllIssues(sum dataset.Summary) {
+	box := container.NewVBox()
+	for _, w := range sum.Warnings {
+		box.Add(newNotice(theme.ColorNameWarning, w.Message))
+	}
+	for _, p := range sum.Problems {
+		if p.Reason == dataset.ReasonHidden || p.Reason == dataset.ReasonSystem {
+			continue
+		}
+		box.Add(bold(fmt.Sprintf("%s (%d)", p.Description, p.Count)))
+		for _, ex := range p.Examples {
+			l := caption(ex)
+			l.Truncation = fyne.TextTruncateEllipsis
+			box.Add(l)
+		}
+	}
+	scroll := container.NewVScroll(box)
+	scroll.SetMinSize(fyne.NewSize(640, 400))
+	d := dialog.NewCustom("Notes about the photos", "Close", scroll, s.w.win)
+	s.w.showDialog(d)
+}
+
+// updateRow fills a class row.
+func (s *dataScreen) updateRow(id int, r *classRow) {
+	d := s.w.doc.data
+	if d == nil || id >= len(s.byClass) {
+		return
+	}
+	c := s.counts[id]
+	r.name.SetText(d.Classes[id])
+	r.count.SetText(plural(c.Total(), "photo", "photos"))
+	r.split.SetText(fmt.Sprintf("%d training · %d validation · %d test", c[dataset.Train], c[dataset.Validation], c[dataset.Test]))
+	r.strip.setPaths(s.byClass[id])
+}
+
+// status is the Data step's line in the sidebar.
+func (s *dataScreen) status() string {
+	d := &s.w.doc
+	switch {
+	case s.task.running():
+		return "Reading photos…"
+	case s.err != nil:
+		return "This folder needs sorting"
+	case d.data != nil:
+		return fmt.Sprintf("%s · %s", plural(len(d.data.Items), "photo", "photos"), plural(len(d.data.Classes), "kind", "kinds"))
+	}
+	return "Choose your photos"
+}
+
+// classRow is one kind of photo in the Data screen: its name, counts and
+// a strip of its first photos.
+type classRow struct {
+	widget.BaseWidget
+	name, count *widget.Label
+	split       *subtle
+	strip       *photoStrip
+	content     fyne.CanvasObject
+}
+
+func newClassRow(loader thumbLoader) *classRow {
+	r := &classRow{name: bold(""), count: widget.NewLabel(""), split: caption(""), strip: newPhotoStrip(loader, 84)}
+	r.name.SizeName = theme.SizeNameSubHeadingText
+	r.name.Truncation = fyne.TextTruncateEllipsis
+	info := container.New(fixedWidth{width: 210}, container.New(tightVBox{gap: -2 * theme.Padding()}, r.name, r.count, r.split))
+	r.content = container.NewBorder(nil, nil, container.NewCenter(info), nil, r.strip)
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+// CreateRenderer lays out the row.
+func (r *classRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.content) }

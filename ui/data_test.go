@@ -1,0 +1,204 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/clasifica/clasifica/internal/mltest"
+	"github.com/clasifica/clasifica/ml/dataset"
+)
+
+func TestDataScreenEmpty(t *testing.T) {
+	w := newTestWindow(t, emptyApp(t), false)
+	if w.current != stepData {
+		t.Fatalf("the window opens on step %d, want Data", w.current)
+	}
+	mustShow(t, w.data.content, "Start with your photos", "Choose folder…")
+	if got := w.steps[stepData].status; got != "Choose your photos" {
+		t.Errorf("sidebar says %q", got)
+	}
+	if w.win.Title() != "Clasifica" {
+		t.Errorf("title %q", w.win.Title())
+	}
+	// Choosing is cancelled: nothing changes.
+	test.Tap(button(t, w.data.content, "Choose folder…"))
+	if len(w.picks.asked) != 1 || w.doc.data != nil {
+		t.Errorf("asked %q, data %v", w.picks.asked, w.doc.data)
+	}
+}
+
+func TestDataScreenShowsFolder(t *testing.T) {
+	w := newTestWindow(t, emptyApp(t), false)
+	dir := flowers(t)
+	w.picks.folders = []string{dir}
+	test.Tap(button(t, w.data.content, "Choose folder…"))
+	w.settle()
+
+	d := w.doc.data
+	if d == nil {
+		t.Fatalf("no data after choosing %s: %v", dir, w.data.err)
+	}
+	if len(d.Classes) != 5 || len(d.Items) != 150 {
+		t.Fatalf("%d classes, %d photos; want 5 and 150", len(d.Classes), len(d.Items))
+	}
+	mustShow(t, w.data.content, "150 photos · 5 kinds", "No problems found")
+	counts := d.Summary().Totals
+	mustShow(t, w.data.content, fmt.Sprintf("%d for the final test", counts[dataset.Test]))
+	if counts[dataset.Test] == 0 {
+		t.Error("the app sets photos aside for a final test by default")
+	}
+	if w.data.classes.Length() != 5 {
+		t.Errorf("the class list has %d rows", w.data.classes.Length())
+	}
+	if got := w.steps[stepData].status; got != "150 photos · 5 kinds" {
+		t.Errorf("sidebar says %q", got)
+	}
+	if got := w.steps[stepTrain].status; got != "Ready to train" {
+		t.Errorf("train step says %q", got)
+	}
+	if w.win.Title() != "flowers-sample — Clasifica" {
+		t.Errorf("title %q", w.win.Title())
+	}
+
+	// The folder is remembered, in the preferences too.
+	abs, _ := filepath.Abs(dir)
+	if got := w.fa.Preferences().StringList(prefRecentFolders); len(got) == 0 || got[0] != abs {
+		t.Errorf("recent folders %q, want %s first", got, abs)
+	}
+	// A class row shows the class's first photos, loaded lazily.
+	row := newClassRow(w.thumbs)
+	row.Resize(fyne.NewSize(1000, 100))
+	w.data.updateRow(0, row)
+	w.settle()
+	if row.name.Text != "daisy" || row.count.Text != "30 photos" {
+		t.Errorf("row: %q, %q", row.name.Text, row.count.Text)
+	}
+	strip := test.WidgetRenderer(row.strip).(*stripRenderer)
+	shown := 0
+	for _, th := range strip.thumbs {
+		if th.Visible() {
+			shown++
+			if th.img == nil {
+				t.Errorf("thumbnail of %s not loaded", th.path)
+			}
+		} else if th.path != "" {
+			t.Errorf("a hidden thumbnail holds %s", th.path)
+		}
+	}
+	if shown < 5 || strip.more.Text != fmt.Sprintf("+%d", 30-shown) {
+		t.Errorf("%d photos shown, then %q", shown, strip.more.Text)
+	}
+	// Narrower, fewer photos: none cut.
+	row.Resize(fyne.NewSize(600, 100))
+	narrow := 0
+	for _, th := range strip.thumbs {
+		if th.Visible() {
+			narrow++
+			if th.Position().X+th.Size().Width > row.strip.Size().Width {
+				t.Error("a photo is cut at the edge")
+			}
+		}
+	}
+	if narrow >= shown || narrow == 0 {
+		t.Errorf("%d photos shown in a narrow row, %d in a wide one", narrow, shown)
+	}
+}
+
+func TestDataScreenExplainsLayout(t *testing.T) {
+	w := newTestWindow(t, emptyApp(t), false)
+	// Photos straight in the folder: nothing says what they show.
+	flat := t.TempDir()
+	src, _ := filepath.Glob(filepath.Join(flowers(t), "daisy", "*.jpg"))
+	for _, p := range src[:3] {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(flat, filepath.Base(p)), data, 0o644)
+	}
+	w.data.open(flat)
+	w.settle()
+	if w.doc.data != nil || w.data.err == nil {
+		t.Fatal("a flat folder was accepted")
+	}
+	mustShow(t, w.data.content, "cannot tell what the photos", "my-photos/", "Choose another folder…")
+	if got := w.steps[stepData].status; got != "This folder needs sorting" {
+		t.Errorf("sidebar says %q", got)
+	}
+	if w.train.trainBtn.Disabled() == false {
+		t.Error("Train is enabled without photos")
+	}
+}
+
+func TestDataScreenOxfordPets(t *testing.T) {
+	w := newTestWindow(t, emptyApp(t), false)
+	dir := oxfordPets(t)
+	// Dropped on the Data step, a folder becomes the training photos.
+	w.dropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(dir)})
+	w.settle()
+	if w.doc.data == nil || w.doc.data.Layout != dataset.OxfordPets {
+		t.Fatalf("not recognised as Oxford pets: %v", w.data.err)
+	}
+	if !w.data.petsRow.Visible() || w.data.pets.Selected != petsBreeds {
+		t.Fatalf("pets choice visible %v, selected %q", w.data.petsRow.Visible(), w.data.pets.Selected)
+	}
+	breeds := len(w.doc.data.Classes)
+	w.data.pets.SetSelected(petsSpecies)
+	w.settle()
+	if got := w.doc.data.Classes; !slices.Equal(got, []string{"cat", "dog"}) {
+		t.Fatalf("by species the classes are %q (by breed %d)", got, breeds)
+	}
+	if w.doc.dataOpt.Granularity != dataset.Species {
+		t.Error("the choice is not kept")
+	}
+	// The folder has its own test photos: the test share does not apply.
+	if !w.train.test.Disabled() || w.train.testText.Text() != "Folder's own" {
+		t.Errorf("test share enabled %v, %q", !w.train.test.Disabled(), w.train.testText.Text())
+	}
+}
+
+// oxfordPets lays out part of the pets sample as the Oxford-IIIT Pet
+// dataset is downloaded: images/ and annotations/ with its lists.
+func oxfordPets(t *testing.T) string {
+	t.Helper()
+	src := mltest.SharedData(t, "pets-sample")
+	dir := t.TempDir()
+	images := filepath.Join(dir, "images")
+	ann := filepath.Join(dir, "annotations")
+	os.MkdirAll(images, 0o755)
+	os.MkdirAll(ann, 0o755)
+	var trainval, testList strings.Builder
+	breeds := []string{"Abyssinian", "Bengal", "beagle", "boxer"}
+	for id, breed := range breeds {
+		species, breedID := 1, id+1
+		if breed[0] >= 'a' {
+			species, breedID = 2, id-1
+		}
+		photos, _ := filepath.Glob(filepath.Join(src, breed, "*.jpg"))
+		for k, p := range photos {
+			name := strings.TrimSuffix(filepath.Base(p), ".jpg")
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(images, name+".jpg"), data, 0o644)
+			line := fmt.Sprintf("%s %d %d %d\n", name, id+1, species, breedID)
+			if k == 0 {
+				testList.WriteString(line)
+			} else {
+				trainval.WriteString(line)
+			}
+		}
+	}
+	os.WriteFile(filepath.Join(ann, "trainval.txt"), []byte(trainval.String()), 0o644)
+	os.WriteFile(filepath.Join(ann, "test.txt"), []byte(testList.String()), 0o644)
+	return dir
+}

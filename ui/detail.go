@@ -1,0 +1,104 @@
+package ui
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/clasifica/clasifica/app"
+)
+
+// previewSide is the size photos are shown at when opened large.
+const previewSide = 1024
+
+// photoDetail is what the large view of a photo shows.
+type photoDetail struct {
+	path string
+	// truth is the photo's real kind, when known (results).
+	truth string
+	top   []app.Scored
+	err   error
+}
+
+// showPhoto opens a photo large with its top three labels.
+func (w *window) showPhoto(p photoDetail) {
+	img := canvas.NewImageFromImage(nil)
+	img.FillMode = canvas.ImageFillContain
+	img.ScaleMode = canvas.ImageScaleSmooth
+	img.SetMinSize(fyne.NewSize(440, 440))
+	loading := widget.NewActivity()
+	loading.Start()
+	photo := container.NewStack(container.NewCenter(loading), container.NewCenter(img))
+
+	info := container.NewVBox()
+	name := bold(filepath.Base(p.path))
+	name.Wrapping = fyne.TextWrapBreak
+	folder := caption(displayPath(filepath.Dir(p.path)))
+	folder.Wrapping = fyne.TextWrapBreak
+	info.Add(name)
+	info.Add(folder)
+	switch {
+	case p.err != nil:
+		info.Add(newNotice(theme.ColorNameError, "This photo could not be read: "+explain(p.err).what))
+	case p.truth != "" && len(p.top) > 0 && p.top[0].Label == p.truth:
+		info.Add(newNotice(theme.ColorNameSuccess, fmt.Sprintf("Right: it is %s.", p.truth)))
+	case p.truth != "":
+		info.Add(newNotice(theme.ColorNameError, fmt.Sprintf("Wrong: it is really %s.", p.truth)))
+	}
+	if len(p.top) > 0 {
+		info.Add(spacer(theme.Padding()))
+		info.Add(bold("Most likely"))
+	}
+	for i, s := range p.top {
+		if i == 3 {
+			break
+		}
+		bar := newConfidenceBar()
+		tone := fyne.ThemeColorName(theme.ColorNamePlaceHolder)
+		if i == 0 {
+			tone = theme.ColorNamePrimary
+		}
+		bar.set(s.Probability, tone)
+		label := widget.NewLabel(fmt.Sprintf("%d. %s", i+1, s.Label))
+		label.Truncation = fyne.TextTruncateEllipsis
+		if i == 0 {
+			label.TextStyle.Bold = true
+		}
+		value := widget.NewLabel(percent1(s.Probability))
+		info.Add(container.New(tightVBox{gap: -theme.Padding()}, container.NewBorder(nil, nil, nil, value, label), bar))
+	}
+	side := container.New(fixedWidth{width: 260}, info.Objects...)
+	content := container.NewBorder(nil, nil, nil, container.NewPadded(side), photo)
+	title := "Photo"
+	if p.truth != "" {
+		title = "Test photo"
+	}
+	d := dialog.NewCustom(title, "Close", content, w.win)
+	d.Resize(fyne.NewSize(940, 600))
+	w.showDialog(d)
+
+	w.jobs.start(func() {
+		m, err := app.Preview(p.path, previewSide)
+		fyne.Do(func() {
+			loading.Stop()
+			loading.Hide()
+			if err != nil {
+				img.Resource = theme.BrokenImageIcon()
+			} else {
+				img.Image = m
+				// Small photos are enlarged at most three times: more
+				// only shows the blur.
+				b := m.Bounds()
+				side := min(float32(max(b.Dx(), b.Dy())*3), 520)
+				img.SetMinSize(fyne.NewSquareSize(side))
+			}
+			img.Refresh()
+		})
+	})
+}

@@ -1,0 +1,206 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+)
+
+// Preference keys: the app's settings live in Fyne's preferences, which
+// each platform stores where its apps keep theirs.
+const (
+	prefBackbone      = "backbone"
+	prefRuntime       = "runtime"
+	prefProvider      = "provider"
+	prefThreads       = "threads"
+	prefRecentFolders = "recentFolders"
+	prefRecentModels  = "recentModels"
+	prefAppearance    = "appearance"
+)
+
+// loadSettings reads the settings and the appearance from preferences.
+func loadSettings(p fyne.Preferences) (app.Settings, string) {
+	s := app.Settings{
+		Backbone:      p.String(prefBackbone),
+		Runtime:       p.String(prefRuntime),
+		Provider:      p.StringWithFallback(prefProvider, string(onnxrt.Auto)),
+		Threads:       p.Int(prefThreads),
+		RecentFolders: p.StringList(prefRecentFolders),
+		RecentModels:  p.StringList(prefRecentModels),
+	}
+	return s, p.StringWithFallback(prefAppearance, appearanceSystem)
+}
+
+// saveSettings writes the settings and the appearance to preferences.
+func saveSettings(p fyne.Preferences, s app.Settings, appearance string) {
+	p.SetString(prefBackbone, s.Backbone)
+	p.SetString(prefRuntime, s.Runtime)
+	p.SetString(prefProvider, s.Provider)
+	p.SetInt(prefThreads, s.Threads)
+	p.SetStringList(prefRecentFolders, s.RecentFolders)
+	p.SetStringList(prefRecentModels, s.RecentModels)
+	p.SetString(prefAppearance, appearance)
+}
+
+// providerChoices are the devices offered in Settings, in words.
+var providerChoices = []struct {
+	p     onnxrt.Provider
+	label string
+}{
+	{onnxrt.Auto, "Automatic (an accelerator if there is one)"},
+	{onnxrt.CPU, "Processor (CPU) only"},
+	{onnxrt.CUDA, "NVIDIA graphics card (CUDA)"},
+	{onnxrt.DirectML, "Graphics card on Windows (DirectML)"},
+	{onnxrt.CoreML, "Apple Neural Engine (Core ML)"},
+}
+
+var threadChoices = []string{"Automatic", "1", "2", "4", "8", "16"}
+
+var appearanceChoices = []struct{ key, label string }{
+	{appearanceSystem, "Follow the system"},
+	{appearanceLight, "Light"},
+	{appearanceDark, "Dark"},
+}
+
+// settingsForm is the Settings dialog's content, kept apart from the
+// dialog so that tests can fill it in.
+type settingsForm struct {
+	backbone   *widget.Select
+	backbones  []app.Installed
+	provider   *widget.Select
+	threads    *widget.Select
+	runtime    *widget.Entry
+	appearance *widget.Select
+	items      []*widget.FormItem
+}
+
+func (w *window) newSettingsForm() *settingsForm {
+	f := &settingsForm{}
+	f.backbones, _ = w.core.Backbones.List()
+	var names []string
+	for _, in := range f.backbones {
+		names = append(names, backboneLabel(in))
+	}
+	f.backbone = widget.NewSelect(names, nil)
+	f.backbone.PlaceHolder = "None installed"
+	if in, err := w.core.Backbones.Default(w.settings.Backbone); err == nil {
+		f.backbone.SetSelected(backboneLabel(in))
+	}
+	// Both continue on the Train screen, which shows their progress.
+	download := widget.NewButtonWithIcon("Download ImageNet", theme.DownloadIcon(), func() {
+		w.dialog.Hide()
+		w.train.backbone.download()
+	})
+	importB := widget.NewButtonWithIcon("Import weights…", theme.FolderOpenIcon(), func() {
+		w.dialog.Hide()
+		w.show(stepTrain)
+		w.train.backbone.importWeights()
+	})
+
+	var provs []string
+	chosen := providerChoices[0].label
+	for _, c := range providerChoices {
+		provs = append(provs, c.label)
+		if string(c.p) == w.settings.Provider {
+			chosen = c.label
+		}
+	}
+	f.provider = widget.NewSelect(provs, nil)
+	f.provider.SetSelected(chosen)
+	f.threads = widget.NewSelect(threadChoices, nil)
+	f.threads.SetSelected(threadChoices[0])
+	if w.settings.Threads > 0 {
+		f.threads.SetSelected(strconv.Itoa(w.settings.Threads))
+	}
+	f.runtime = widget.NewEntry()
+	f.runtime.SetText(w.settings.Runtime)
+	f.runtime.SetPlaceHolder("Found automatically")
+	browse := widget.NewButton("Browse…", func() {
+		w.openFile("Choose the ONNX Runtime library", nil, func(path string) { f.runtime.SetText(path) })
+	})
+	var looks []string
+	look := appearanceChoices[0].label
+	for _, c := range appearanceChoices {
+		looks = append(looks, c.label)
+		if c.key == w.appearance {
+			look = c.label
+		}
+	}
+	f.appearance = widget.NewSelect(looks, nil)
+	f.appearance.SetSelected(look)
+
+	f.items = []*widget.FormItem{
+		{Text: "Image model", Widget: container.NewVBox(f.backbone, container.NewHBox(download, importB)),
+			HintText: "The InceptionV3 network that looks at the photos; Clasifica learns on top of it."},
+		{Text: "Run on", Widget: f.provider, HintText: "Where the image model runs. Automatic falls back to the processor."},
+		{Text: "Threads", Widget: f.threads, HintText: "Processor threads for the image model."},
+		{Text: "ONNX Runtime", Widget: container.NewBorder(nil, nil, nil, browse, f.runtime),
+			HintText: "The library that runs the image model. A change applies after restarting Clasifica."},
+		{Text: "Appearance", Widget: f.appearance},
+	}
+	return f
+}
+
+// apply stores the form's choices in the window's settings.
+func (f *settingsForm) apply(w *window) {
+	s := w.settings
+	if i := f.backbone.SelectedIndex(); i >= 0 && i < len(f.backbones) {
+		s.Backbone = f.backbones[i].ID
+	}
+	if i := f.provider.SelectedIndex(); i >= 0 {
+		s.Provider = string(providerChoices[i].p)
+	}
+	s.Threads, _ = strconv.Atoi(f.threads.Selected)
+	s.Runtime = f.runtime.Text
+	look := w.appearance
+	if i := f.appearance.SelectedIndex(); i >= 0 {
+		look = appearanceChoices[i].key
+	}
+	w.setSettings(s, look)
+}
+
+// showSettings opens the Settings dialog.
+func (w *window) showSettings() {
+	f := w.newSettingsForm()
+	d := dialog.NewForm("Settings", "Save", "Cancel", f.items, func(ok bool) {
+		if ok {
+			f.apply(w)
+		}
+	}, w.win)
+	d.Resize(fyne.NewSize(720, 480))
+	w.showDialog(d)
+	w.settingsForm = f
+}
+
+// setSettings changes and saves the settings; the engine is opened again
+// with them on next use.
+func (w *window) setSettings(s app.Settings, appearance string) {
+	changedEngine := s.Backbone != w.settings.Backbone || s.Provider != w.settings.Provider ||
+		s.Threads != w.settings.Threads || s.Runtime != w.settings.Runtime
+	w.settings = s
+	if appearance != w.appearance {
+		w.appearance = appearance
+		w.fa.Settings().SetTheme(newTheme(appearance))
+	}
+	saveSettings(w.fa.Preferences(), w.settings, w.appearance)
+	if changedEngine {
+		w.prepareEngine()
+	}
+	w.refreshMenu()
+}
+
+// backboneLabel names an installed backbone in lists.
+func backboneLabel(in app.Installed) string {
+	if in.Offline() {
+		return fmt.Sprintf("%s (for tests, not ImageNet)", shortName(in.Name))
+	}
+	return in.Name
+}

@@ -1,0 +1,483 @@
+package ui
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/model"
+	"github.com/clasifica/clasifica/ml/train"
+)
+
+// trainScreen is step 2: the image model in use, the Train button with
+// sensible defaults (the rest under Advanced), the progress of each
+// phase, and the live chart of loss and accuracy.
+type trainScreen struct {
+	w        *window
+	task     task
+	content  fyne.CanvasObject
+	backbone *backboneSetup
+	engine   *engineCard
+
+	trainBtn  *widget.Button
+	cancelBtn *widget.Button
+	hint      *subtle
+
+	advanced *widget.Accordion
+	epochs   *widget.Select
+	rate     *widget.Select
+	batch    *widget.Select
+	augment  *widget.Select
+	val      *widget.Slider
+	valText  *subtle
+	test     *widget.Slider
+	testText *subtle
+	early    *widget.Check
+
+	progress *panel
+	phase    *widget.Label
+	bar      *widget.ProgressBar
+	detail   *subtle
+	outcome  *notice
+	loss     *chart
+	accuracy *chart
+
+	started  time.Time
+	warnings []string
+	// now is the clock for the time a run took; tests stop it.
+	now func() time.Time
+	// onEvent, when set, sees every training event after the screen has
+	// shown it (tests use it to act at a given point of a run).
+	onEvent func(any)
+}
+
+// Choices offered under Advanced.
+var (
+	epochChoices   = []string{"10", "20", "30", "50", "100"}
+	rateChoices    = []string{"0.0001", "0.0003", "0.001", "0.003", "0.01"}
+	batchChoices   = []string{"8", "16", "32", "64", "128"}
+	augmentChoices = []string{"Off", "2 variations of each photo", "4 variations of each photo", "8 variations of each photo"}
+	augmentViews   = []int{0, 2, 4, 8}
+)
+
+func newTrainScreen(w *window) *trainScreen {
+	s := &trainScreen{w: w, backbone: newBackboneSetup(w), engine: newEngineCard(), now: time.Now}
+	s.trainBtn = widget.NewButtonWithIcon("Train", theme.MediaPlayIcon(), s.start)
+	s.trainBtn.Importance = widget.HighImportance
+	s.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.cancel)
+	s.hint = caption("")
+	s.hint.seg.Style.Alignment = fyne.TextAlignTrailing
+	title, sub := heading("Train", "Clasifica looks at each photo once, then learns to tell your kinds of photo apart. This takes a minute or two.")
+	big := container.NewGridWrap(fyne.NewSize(150, 44), s.trainBtn)
+	actions := container.NewVBox(container.NewHBox(layout.NewSpacer(), s.cancelBtn, big), s.hint)
+
+	s.advanced = widget.NewAccordion(widget.NewAccordionItem("Advanced settings", s.buildAdvanced()))
+
+	s.phase = bold("")
+	s.bar = widget.NewProgressBar()
+	s.detail = caption("")
+	s.progress = newPanel(container.NewVBox(s.phase, s.bar, s.detail))
+	s.outcome = newNotice(theme.ColorNameSuccess, "")
+
+	s.loss = newChart("Loss (lower is better)", false)
+	s.accuracy = newChart("Accuracy (higher is better)", true)
+	charts := newPanel(container.NewGridWithColumns(2, s.loss, s.accuracy))
+
+	top := []fyne.CanvasObject{
+		container.NewBorder(nil, nil, nil, actions, titleBlock(title, sub)),
+		s.backbone.box, s.advanced, s.progress, s.outcome,
+	}
+	s.content = vfill(top, charts)
+	s.resetProgress()
+	s.refresh()
+	return s
+}
+
+// buildAdvanced makes the Advanced settings, with the defaults selected.
+func (s *trainScreen) buildAdvanced() fyne.CanvasObject {
+	def := train.DefaultOptions()
+	s.epochs = widget.NewSelect(epochChoices, nil)
+	s.epochs.SetSelected(strconv.Itoa(def.Epochs))
+	s.rate = widget.NewSelect(rateChoices, nil)
+	s.rate.SetSelected(strconv.FormatFloat(def.LearningRate, 'f', -1, 64))
+	s.batch = widget.NewSelect(batchChoices, nil)
+	s.batch.SetSelected(strconv.Itoa(def.BatchSize))
+	s.augment = widget.NewSelect(augmentChoices, nil)
+	s.augment.SetSelected(augmentChoices[0])
+	s.early = widget.NewCheck("Stop when the validation photos stop improving", nil)
+	s.early.SetChecked(def.Patience > 0)
+
+	s.valText = caption("")
+	s.val = widget.NewSlider(5, 40)
+	s.val.Step = 5
+	s.val.OnChanged = func(v float64) { s.valText.SetText(fmt.Sprintf("%.0f%%", v)) }
+	s.val.SetValue(100 * s.w.doc.dataOpt.Validation)
+	s.testText = caption("")
+	s.test = widget.NewSlider(0, 40)
+	s.test.Step = 5
+	s.test.OnChanged = func(v float64) { s.testText.SetText(s.testShareText(v)) }
+	s.test.SetValue(100 * s.w.doc.dataOpt.Test)
+
+	// Form hints do not wrap, so they stay short; the longer story is in
+	// the notes under each column.
+	left := widget.NewForm(
+		&widget.FormItem{Text: "Epochs", Widget: s.epochs, HintText: "Most passes over the photos"},
+		&widget.FormItem{Text: "Learning rate", Widget: s.rate, HintText: "Smaller is slower and steadier"},
+		&widget.FormItem{Text: "Batch size", Widget: s.batch, HintText: "Photos per learning step"},
+		&widget.FormItem{Text: "", Widget: s.early},
+	)
+	right := widget.NewForm(
+		&widget.FormItem{Text: "Augmentation", Widget: s.augment, HintText: "Flipped, cropped, recoloured copies"},
+		&widget.FormItem{Text: "Validation", Widget: container.NewBorder(nil, nil, nil, s.valText, s.val), HintText: "Of the training photos, checked each epoch"},
+		&widget.FormItem{Text: "Final test", Widget: container.NewBorder(nil, nil, nil, s.testText, s.test), HintText: "Of all photos, kept aside for Results"},
+	)
+	return container.NewGridWithColumns(2, left, right)
+}
+
+// testShareText describes the test share, or says the folder has its own.
+func (s *trainScreen) testShareText(v float64) string {
+	if d := s.w.doc.data; d != nil && hasOwnTest(d) {
+		return "Folder's own"
+	}
+	if v == 0 {
+		return "None"
+	}
+	return fmt.Sprintf("%.0f%%", v)
+}
+
+// hasOwnTest reports whether the layout brings its own test photos, which
+// the test share does not apply to.
+func hasOwnTest(d *dataset.Dataset) bool {
+	if d.Layout == dataset.OxfordPets {
+		return true
+	}
+	if d.Layout != dataset.SplitFolders {
+		return false
+	}
+	for _, it := range d.Items {
+		if it.Split == dataset.Test {
+			return true
+		}
+	}
+	return false
+}
+
+// choices reads the training and data options from the controls.
+func (s *trainScreen) choices() (train.Options, dataset.Options) {
+	o := s.w.doc.opts
+	o.Epochs, _ = strconv.Atoi(s.epochs.Selected)
+	o.LearningRate, _ = strconv.ParseFloat(s.rate.Selected, 64)
+	o.BatchSize, _ = strconv.Atoi(s.batch.Selected)
+	if i := s.augment.SelectedIndex(); i >= 0 {
+		o.Augment = augmentViews[i]
+	}
+	o.Patience = 0
+	if s.early.Checked {
+		o.Patience = train.DefaultOptions().Patience
+	}
+	d := s.w.doc.dataOpt
+	d.Validation = s.val.Value / 100
+	d.Test = s.test.Value / 100
+	o.Validation, o.Test = d.Validation, d.Test
+	return o, d
+}
+
+// engineCard returns the sidebar's note on the image model.
+func (s *trainScreen) engineCard() fyne.CanvasObject { return s.engine.content }
+
+// refreshEngine shows the engine state in the sidebar and on the screen.
+func (s *trainScreen) refreshEngine() {
+	s.engine.set(s.w.engine)
+	s.backbone.refresh()
+}
+
+// ready says why training cannot start, or "" when it can.
+func (s *trainScreen) ready() string {
+	switch {
+	case s.w.doc.data == nil:
+		return "Choose your photos on the Data step first."
+	case s.w.engine.backbone == nil && !s.w.engine.preparing:
+		return "Download or import the image model first."
+	case s.w.engine.err != nil:
+		return "The image model cannot run: see above."
+	}
+	return ""
+}
+
+// refresh updates the buttons and, for a model opened from a file, shows
+// its recorded training.
+func (s *trainScreen) refresh() {
+	running := s.task.running()
+	why := s.ready()
+	if running || why != "" {
+		s.trainBtn.Disable()
+	} else {
+		s.trainBtn.Enable()
+	}
+	if running {
+		s.cancelBtn.Show()
+		s.advanced.Hide()
+		s.hint.SetText("Training… you can keep using the other steps.")
+	} else {
+		s.cancelBtn.Hide()
+		s.advanced.Show()
+		s.hint.SetText(why)
+		if why == "" && s.w.doc.model != nil && s.w.doc.trained {
+			s.hint.SetText("Training again replaces the model.")
+		}
+	}
+	s.testText.SetText(s.testShareText(s.test.Value))
+	if d := s.w.doc.data; d != nil && hasOwnTest(d) {
+		s.test.Disable()
+	} else {
+		s.test.Enable()
+	}
+}
+
+// resetProgress hides the progress and outcome of an earlier run; the
+// empty charts' axes run to the epochs chosen.
+func (s *trainScreen) resetProgress() {
+	s.progress.Hide()
+	s.outcome.Hide()
+	epochs, _ := strconv.Atoi(s.epochs.Selected)
+	s.loss.reset(epochs)
+	s.accuracy.reset(epochs)
+}
+
+// start begins training in the background.
+func (s *trainScreen) start() {
+	if s.task.running() || s.ready() != "" {
+		if why := s.ready(); why != "" {
+			s.w.inform("Not ready to train", why)
+		}
+		return
+	}
+	opts, dopt := s.choices()
+	if err := opts.Validate(); err != nil {
+		s.w.showError("These settings cannot be used", err)
+		return
+	}
+	s.w.show(stepTrain)
+	ctx, id := s.task.begin()
+	s.started = s.now()
+	s.warnings = nil
+	s.loss.reset(opts.Epochs)
+	s.accuracy.reset(opts.Epochs)
+	s.outcome.Hide()
+	s.progress.Show()
+	s.setPhase("Getting ready…", 0, "Starting the image model")
+	s.refresh()
+	s.w.refresh()
+
+	doc := &s.w.doc
+	folder, data, scanned := doc.folder, doc.data, doc.dataOpt
+	engOpt := s.w.settings.EngineOptions()
+	emit := func(ev any) {
+		fyne.Do(func() {
+			if s.task.current(id) {
+				s.handle(ev)
+				if s.onEvent != nil {
+					s.onEvent(ev)
+				}
+			}
+		})
+	}
+	s.w.jobs.start(func() {
+		eng, err := s.w.engines.Open(engOpt)
+		if err == nil && (dopt.Validation != scanned.Validation || dopt.Test != scanned.Test) {
+			// The shares decide the split, which the scan makes: read the
+			// folder again with the new ones.
+			scan := dopt
+			scan.Progress = func(done, total int) { emit(app.Scanning{Done: done, Total: total}) }
+			var d *dataset.Dataset
+			if d, err = dataset.Scan(ctx, folder, scan); err == nil {
+				data = d
+				fyne.Do(func() {
+					if s.task.current(id) {
+						s.w.setData(folder, d, dopt)
+					}
+				})
+			}
+		}
+		var res *train.Result
+		if err == nil {
+			res, err = s.w.core.Train(ctx, eng, app.TrainRequest{Dataset: data, DataOptions: dopt, Options: opts}, emit)
+		}
+		fyne.Do(func() {
+			if !s.task.done(id) {
+				return
+			}
+			s.finish(res, err, opts)
+		})
+	})
+}
+
+// cancel stops the training; the model does not change.
+func (s *trainScreen) cancel() {
+	if s.task.running() {
+		s.task.stop()
+		s.setPhase("Stopping…", s.bar.Value, "")
+	}
+}
+
+// setPhase shows what the run is doing.
+func (s *trainScreen) setPhase(phase string, value float64, detail string) {
+	s.phase.SetText(phase)
+	s.bar.SetValue(value)
+	s.detail.SetText(detail)
+}
+
+// handle shows a training event.
+func (s *trainScreen) handle(ev any) {
+	device := deviceName(s.w.engine.device)
+	switch e := ev.(type) {
+	case app.Scanning:
+		if e.Total > 0 {
+			s.setPhase("Reading the photos", float64(e.Done)/float64(e.Total),
+				fmt.Sprintf("%s of %s files", thousands(e.Done), thousands(e.Total)))
+		}
+	case train.PhaseStarted:
+		switch e.Phase {
+		case train.Extracting:
+			s.setPhase("Step 1 of 3 · Looking at each photo", 0, "Running the image model on "+device)
+		case train.Training:
+			s.setPhase("Step 2 of 3 · Learning", 0, "")
+		case train.Evaluating:
+			s.setPhase("Step 3 of 3 · Checking the test photos", 1, "")
+		}
+	case train.Extraction:
+		p := e.Progress
+		if p.Total == 0 {
+			return
+		}
+		parts := []string{fmt.Sprintf("%s of %s photos", thousands(p.Done), thousands(p.Total))}
+		if r := p.Rate(); r > 0 {
+			parts = append(parts, fmt.Sprintf("%.1f photos/s on %s", r, device))
+		}
+		if left := roughDuration(p.Remaining()); left != "" {
+			parts = append(parts, left+" left")
+		}
+		if p.FromCache > 0 {
+			parts = append(parts, fmt.Sprintf("%s remembered from before", thousands(p.FromCache)))
+		}
+		s.setPhase("Step 1 of 3 · Looking at each photo", float64(p.Done)/float64(p.Total), strings.Join(parts, " · "))
+	case train.EpochFinished:
+		s.loss.add(e.Loss, e.ValLoss, e.HasValidation, e.Best)
+		s.accuracy.add(e.Accuracy, e.ValAccuracy, e.HasValidation, e.Best)
+		detail := fmt.Sprintf("Epoch %d of at most %d · right on %s of the training photos", e.Epoch.Epoch, e.Epochs, percent(e.Accuracy))
+		if e.HasValidation {
+			detail += fmt.Sprintf(", %s of the validation photos", percent(e.ValAccuracy))
+		}
+		s.setPhase("Step 2 of 3 · Learning", float64(e.Epoch.Epoch)/float64(max(e.Epochs, 1)), detail)
+	case train.Warning:
+		s.warnings = append(s.warnings, e.Message)
+	}
+}
+
+// finish shows how a run ended and, on success, makes its model the
+// document's.
+func (s *trainScreen) finish(res *train.Result, err error, opts train.Options) {
+	s.progress.Hide()
+	took := shortDuration(s.now().Sub(s.started))
+	switch {
+	case err != nil && app.IsCancel(err):
+		s.outcome.set(theme.ColorNamePrimary, "Training was cancelled. The model was not changed.")
+		s.restoreChart()
+	case err != nil:
+		e := explain(err)
+		details := widget.NewButton("Details…", func() { s.w.showError("Training failed", err) })
+		s.outcome.set(theme.ColorNameError, "Training failed: "+e.what+" "+e.todo, details)
+		s.restoreChart()
+	default:
+		s.w.setTrained(res)
+		s.loss.fit()
+		s.accuracy.fit()
+		msg := fmt.Sprintf("Finished in %s.", took)
+		if r := res.Report; r != nil {
+			msg += fmt.Sprintf(" The model got %s of the %s right.", percent(r.Accuracy), plural(r.N, res.Evaluated+" photo", res.Evaluated+" photos"))
+		}
+		if res.StoppedEarly {
+			msg += " It stopped early, when the validation photos no longer improved."
+		}
+		var actions []fyne.CanvasObject
+		if len(s.warnings) > 0 {
+			msg += fmt.Sprintf(" %s left out.", plural(len(s.warnings), "photo could not be read and was", "photos could not be read and were"))
+			warnings := s.warnings
+			actions = append(actions, widget.NewButton("Which?", func() {
+				s.w.inform("Photos left out", strings.Join(warnings, "\n"))
+			}))
+		}
+		see := widget.NewButtonWithIcon("See results", theme.NavigateNextIcon(), func() { s.w.show(stepResults) })
+		see.Importance = widget.HighImportance
+		s.outcome.set(theme.ColorNameSuccess, msg, append(actions, see)...)
+	}
+	s.outcome.Show()
+	s.refresh()
+	s.w.refresh()
+}
+
+// restoreChart shows the current model's training again after a run that
+// produced nothing.
+func (s *trainScreen) restoreChart() {
+	if m := s.w.doc.model; m != nil {
+		s.showRecorded(m)
+	} else {
+		s.resetProgress()
+		s.outcome.Show()
+	}
+}
+
+// showRecorded draws the training a model file records.
+func (s *trainScreen) showRecorded(m *model.Model) {
+	t := m.Training
+	s.loss.reset(0)
+	s.accuracy.reset(0)
+	if t == nil {
+		return
+	}
+	for _, e := range t.Epochs {
+		best := e.Epoch == t.BestEpoch
+		s.loss.add(e.Loss, e.ValLoss, e.HasValidation, best)
+		s.accuracy.add(e.Accuracy, e.ValAccuracy, e.HasValidation, best)
+	}
+}
+
+// modelOpened shows a model opened from a file.
+func (s *trainScreen) modelOpened(m *model.Model, path string) {
+	s.progress.Hide()
+	s.showRecorded(m)
+	msg := fmt.Sprintf("Opened %s: it sorts photos into %s.", filepath.Base(path), plural(len(m.Labels), "kind", "kinds"))
+	if t := m.Training; t != nil {
+		msg = fmt.Sprintf("Opened %s: trained on %s from %s in %s, on %s.", filepath.Base(path),
+			plural(t.TrainCount, "photo", "photos"), filepath.Base(t.Dataset), plural(len(t.Epochs), "epoch", "epochs"),
+			m.Created.Local().Format("2 January 2006"))
+	}
+	s.outcome.set(theme.ColorNamePrimary, msg)
+	s.outcome.Show()
+	s.refresh()
+}
+
+// status is the Train step's line in the sidebar.
+func (s *trainScreen) status() string {
+	switch {
+	case s.task.running():
+		return "Training…"
+	case s.w.doc.model != nil && s.w.doc.trained:
+		return "Trained"
+	case s.w.doc.model != nil:
+		return "Opened from a file"
+	case s.w.doc.data != nil:
+		return "Ready to train"
+	}
+	return "Needs photos"
+}

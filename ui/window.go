@@ -1,0 +1,294 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/resources"
+)
+
+// Thumbnails are made at this size: large enough for the gallery cards on
+// a high-density screen, small enough to keep a few hundred in memory.
+const (
+	thumbSide   = 256
+	thumbBudget = 96 << 20
+)
+
+// window is Clasifica's one window: a sidebar with the four steps and the
+// screen of the current step. It owns the document and the background
+// jobs, and is the only place that switches screens.
+type window struct {
+	fa      fyne.App
+	win     fyne.Window
+	core    *app.App
+	engines *app.Engines
+	thumbs  *app.Thumbnails
+	jobs    jobs
+	pick    pickers
+
+	settings   app.Settings
+	appearance string
+	doc        document
+
+	data     *dataScreen
+	train    *trainScreen
+	results  *resultsScreen
+	classify *classifyScreen
+
+	steps   [numSteps]*stepButton
+	screens [numSteps]fyne.CanvasObject
+	body    *fyne.Container
+	current step
+	model   *subtle // the model's name under the app's name
+
+	// engine is what the sidebar and the Train screen say about the
+	// image model: installed backbone, device, or what is missing.
+	engine engineState
+
+	// dialog and lastError are the last dialog shown and the last error
+	// explained, for tests.
+	dialog       dialog.Dialog
+	lastError    string
+	lastInfo     string
+	settingsForm *settingsForm
+	// closed is called when the window has closed (tests replace it).
+	closed  func()
+	closing bool
+}
+
+// newWindow builds the window over the application core. It shows nothing
+// until Show; the image model is prepared in the background.
+func newWindow(fa fyne.App, core *app.App) *window {
+	w := &window{
+		fa:      fa,
+		core:    core,
+		engines: app.NewEngines(core),
+		thumbs:  app.NewThumbnails(thumbSide, thumbBudget, 2),
+		doc:     newDocument(),
+	}
+	w.settings, w.appearance = loadSettings(fa.Preferences())
+	fa.Settings().SetTheme(newTheme(w.appearance))
+	w.win = fa.NewWindow("Clasifica")
+	w.win.SetIcon(resources.Icon)
+	w.closed = func() {}
+	w.pick = w.dialogPickers()
+
+	w.data = newDataScreen(w)
+	w.train = newTrainScreen(w)
+	w.results = newResultsScreen(w)
+	w.classify = newClassifyScreen(w)
+	w.screens = [numSteps]fyne.CanvasObject{w.data.content, w.train.content, w.results.content, w.classify.content}
+
+	w.win.SetContent(w.layout())
+	w.win.SetMainMenu(w.mainMenu())
+	w.addShortcuts()
+	w.win.SetOnDropped(w.dropped)
+	w.win.SetCloseIntercept(w.requestClose)
+	w.win.Resize(fyne.NewSize(1240, 800))
+	w.show(stepData)
+	w.data.refresh()
+	w.train.refresh()
+	w.results.refresh()
+	w.classify.refresh()
+	w.refresh()
+	w.prepareEngine()
+	return w
+}
+
+// layout puts the sidebar beside the current screen.
+func (w *window) layout() fyne.CanvasObject {
+	for i := range w.steps {
+		s := step(i)
+		w.steps[i] = newStepButton(i+1, stepTitles[i], func() { w.show(s) })
+	}
+	logo := canvas.NewImageFromResource(resources.Icon)
+	logo.FillMode = canvas.ImageFillContain
+	logo.SetMinSize(fyne.NewSize(36, 36))
+	name := widget.NewLabelWithStyle("Clasifica", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	name.SizeName = theme.SizeNameSubHeadingText
+	w.model = caption("")
+	w.model.Truncation = fyne.TextTruncateEllipsis
+	brand := container.NewBorder(nil, nil, container.NewCenter(logo), nil,
+		container.New(tightVBox{gap: -2 * theme.Padding()}, name, w.model))
+
+	settings := widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), w.showSettings)
+	settings.Importance = widget.LowImportance
+	settings.Alignment = widget.ButtonAlignLeading
+
+	list := container.NewVBox(brand, spacer(theme.Padding()*2))
+	for _, b := range w.steps {
+		list.Add(b)
+	}
+	side := container.NewBorder(list, container.NewVBox(w.train.engineCard(), settings), nil, nil)
+	sideBG := &panel{content: side, tone: theme.ColorNameMenuBackground, pad: 3}
+	sideBG.ExtendBaseWidget(sideBG)
+
+	w.body = container.NewStack()
+	for _, s := range w.screens {
+		w.body.Add(container.NewPadded(container.NewPadded(s)))
+	}
+	return container.NewBorder(nil, nil, container.NewHBox(sideBG, widget.NewSeparator()), nil, w.body)
+}
+
+// Show opens the window.
+func (w *window) Show() { w.win.Show() }
+
+// show switches to a step's screen.
+func (w *window) show(s step) {
+	w.current = s
+	for i, o := range w.body.Objects {
+		if step(i) == s {
+			o.Show()
+		} else {
+			o.Hide()
+		}
+	}
+	for i, b := range w.steps {
+		b.setSelected(step(i) == s)
+	}
+	w.body.Refresh()
+}
+
+// refresh brings the title, sidebar and menu up to date with the document.
+func (w *window) refresh() {
+	w.updateTitle()
+	w.refreshSteps()
+	w.refreshMenu()
+}
+
+// refreshSteps updates the status lines of the sidebar.
+func (w *window) refreshSteps() {
+	w.steps[stepData].setStatus(w.data.status())
+	w.steps[stepTrain].setStatus(w.train.status())
+	w.steps[stepResults].setStatus(w.results.status())
+	w.steps[stepClassify].setStatus(w.classify.status())
+}
+
+// title returns the window title: the model's name, marked when it has
+// changes that are not saved.
+func (w *window) title() string {
+	d := &w.doc
+	if d.model == nil && d.data == nil {
+		return "Clasifica"
+	}
+	mark := ""
+	if d.dirty {
+		mark = " •"
+	}
+	return fmt.Sprintf("%s%s — Clasifica", d.name(), mark)
+}
+
+func (w *window) updateTitle() {
+	w.win.SetTitle(w.title())
+	switch {
+	case w.doc.model == nil:
+		w.model.SetText("No model yet")
+	case w.doc.dirty:
+		w.model.SetText(w.doc.name() + " (not saved)")
+	default:
+		w.model.SetText(w.doc.name())
+	}
+}
+
+// busy reports whether a job that changes the model is running.
+func (w *window) busy() bool { return w.train != nil && w.train.task.running() }
+
+// requestClose closes the window, first asking about a running training
+// and unsaved changes.
+func (w *window) requestClose() {
+	if w.busy() {
+		w.confirm("Stop training?", "Training is still running. Stop it and quit?", "Stop and Quit", func() {
+			w.train.cancel()
+			w.requestClose()
+		})
+		return
+	}
+	w.whenSaved("Quit", w.close)
+}
+
+// whenSaved runs then once the user has saved the model or chosen not to;
+// verb names what happens next ("Quit", "Open", "New").
+func (w *window) whenSaved(verb string, then func()) {
+	if !w.doc.dirty || w.doc.model == nil {
+		then()
+		return
+	}
+	msg := wrapped(fmt.Sprintf("The model “%s” has changes that are not saved. Save them first?", w.doc.name()))
+	content := container.New(fixedWidth{width: 420}, msg, caption("If you don't save, the training is lost."))
+	d := dialog.NewCustomWithoutButtons("Save the model?", content, w.win)
+	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() {
+		d.Hide()
+		w.save(then)
+	})
+	save.Importance = widget.HighImportance
+	discard := widget.NewButton("Don't Save", func() {
+		d.Hide()
+		then()
+	})
+	cancel := widget.NewButton("Cancel", d.Hide)
+	d.SetButtons([]fyne.CanvasObject{discard, cancel, save})
+	w.showDialog(d)
+}
+
+// confirm asks a yes-or-no question; yes runs on confirmation.
+func (w *window) confirm(title, message, yesLabel string, yes func()) {
+	d := dialog.NewConfirm(title, message, func(ok bool) {
+		if ok {
+			yes()
+		}
+	}, w.win)
+	d.SetConfirmText(yesLabel)
+	d.SetDismissText("Cancel")
+	w.showDialog(d)
+}
+
+// inform shows a short message.
+func (w *window) inform(title, message string) {
+	w.lastInfo = message
+	content := container.New(fixedWidth{width: 420}, wrapped(message))
+	w.showDialog(dialog.NewCustom(title, "OK", content, w.win))
+}
+
+// close stops every job and closes the window, once.
+func (w *window) close() {
+	if w.closing {
+		return
+	}
+	w.closing = true
+	w.data.task.stop()
+	w.train.cancel()
+	w.results.task.stop()
+	w.classify.task.stop()
+	w.train.backbone.task.stop()
+	w.win.SetCloseIntercept(nil)
+	w.win.Close()
+	w.closed()
+}
+
+// shutdown waits for the jobs to stop and releases the engines. Run calls
+// it once the window has closed.
+func (w *window) shutdown() {
+	w.jobs.wait()
+	_ = w.engines.Close()
+}
+
+// rememberFolder adds a folder to the recent folders.
+func (w *window) rememberFolder(dir string) {
+	w.settings.RecentFolders = app.AddRecent(w.settings.RecentFolders, dir)
+	saveSettings(w.fa.Preferences(), w.settings, w.appearance)
+	w.refreshMenu()
+}
+
+// rememberModel adds a model file to the recent models.
+func (w *window) rememberModel(path string) {
+	w.settings.RecentModels = app.AddRecent(w.settings.RecentModels, path)
+	saveSettings(w.fa.Preferences(), w.settings, w.appearance)
+	w.refreshMenu()
+}

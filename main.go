@@ -28,6 +28,7 @@ import (
 	"strings"
 
 	"github.com/clasifica/clasifica/app"
+	_ "github.com/clasifica/clasifica/internal/posixlocale" // before Fyne: see the package
 	"github.com/clasifica/clasifica/ui"
 )
 

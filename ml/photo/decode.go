@@ -241,42 +241,38 @@ func jpegScans(b []byte, limit int) int {
 	return n
 }
 
+// codec is one format's pair of decoding functions.
+type codec struct {
+	config func(io.Reader) (image.Config, error)
+	decode func(io.Reader) (image.Image, error) // GIF: the first frame
+}
+
+// codecs dispatches on the sniffed format, never through image.Decode's
+// global registry, so that what decodes a file is decided by its content
+// alone.
+var codecs = map[Format]codec{
+	JPEG: {jpeg.DecodeConfig, jpeg.Decode},
+	PNG:  {png.DecodeConfig, png.Decode},
+	GIF:  {gif.DecodeConfig, gif.Decode},
+	BMP:  {bmp.DecodeConfig, bmp.Decode},
+	TIFF: {tiff.DecodeConfig, tiff.Decode},
+	WebP: {webp.DecodeConfig, webp.Decode},
+}
+
 func decodeConfig(f Format, data []byte) (image.Config, error) {
-	r := bytes.NewReader(data)
-	switch f {
-	case JPEG:
-		return jpeg.DecodeConfig(r)
-	case PNG:
-		return png.DecodeConfig(r)
-	case GIF:
-		return gif.DecodeConfig(r)
-	case BMP:
-		return bmp.DecodeConfig(r)
-	case TIFF:
-		return tiff.DecodeConfig(r)
-	case WebP:
-		return webp.DecodeConfig(r)
+	c, ok := codecs[f]
+	if !ok {
+		return image.Config{}, fmt.Errorf("no decoder for format %q", f)
 	}
-	return image.Config{}, fmt.Errorf("no decoder for format %q", f)
+	return c.config(bytes.NewReader(data))
 }
 
 func decodeImage(f Format, data []byte) (image.Image, error) {
-	r := bytes.NewReader(data)
-	switch f {
-	case JPEG:
-		return jpeg.Decode(r)
-	case PNG:
-		return png.Decode(r)
-	case GIF:
-		return gif.Decode(r) // the first frame
-	case BMP:
-		return bmp.Decode(r)
-	case TIFF:
-		return tiff.Decode(r)
-	case WebP:
-		return webp.Decode(r)
+	c, ok := codecs[f]
+	if !ok {
+		return nil, fmt.Errorf("no decoder for format %q", f)
 	}
-	return nil, fmt.Errorf("no decoder for format %q", f)
+	return c.decode(bytes.NewReader(data))
 }
 
 // protect turns a panic in a decoder into an error. The decoders are

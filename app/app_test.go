@@ -128,8 +128,10 @@ func TestCancelledTrainingKeepsModel(t *testing.T) {
 	}
 }
 
-func TestClassifyAndExport(t *testing.T) {
-	a, eng, _, path := setup(t)
+// classifier reads the shared trained model and pairs it with the engine.
+func classifier(t *testing.T) (*App, *Classifier, *train.Result) {
+	t.Helper()
+	a, eng, res, path := setup(t)
 	m, err := model.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -138,6 +140,12 @@ func TestClassifyAndExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a, c, res
+}
+
+func TestClassifyAndExport(t *testing.T) {
+	a, c, _ := classifier(t)
+	m, eng := c.Model, c.Engine
 	dir := t.TempDir()
 	broken := filepath.Join(dir, "broken.jpg")
 	os.WriteFile(broken, []byte("no photo"), 0o644)
@@ -274,15 +282,7 @@ func TestSortInto(t *testing.T) {
 }
 
 func TestEvaluate(t *testing.T) {
-	_, eng, res, path := setup(t)
-	m, err := model.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewClassifier(m, eng)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c, res := classifier(t)
 	ev, err := c.EvaluateRecorded(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -20,11 +20,25 @@ func runBackbone(ctx context.Context, e *env, args []string) error {
 		sub, args = args[0], args[1:]
 	}
 	store := e.app.Backbones
+	asJSON := len(args) == 2 && args[0] == "--format" && args[1] == "json"
 	switch sub {
 	case "list":
 		all, err := store.List()
 		if err != nil {
 			return err
+		}
+		if asJSON {
+			def, _ := store.Default("")
+			type row struct {
+				app.Installed
+				Default bool `json:"default"`
+				Offline bool `json:"offline"`
+			}
+			rows := make([]row, len(all))
+			for i, in := range all {
+				rows[i] = row{Installed: in, Default: in.ID == def.ID, Offline: in.Offline()}
+			}
+			return writeJSON(e.stdout, rows)
 		}
 		if len(all) == 0 {
 			fmt.Fprintln(e.stdout, app.ErrNoBackbone)
@@ -85,14 +99,15 @@ func runBackbone(ctx context.Context, e *env, args []string) error {
 		bar.line("Installed %s (%s)", in.Name, in.ID)
 		return nil
 	}
-	fmt.Fprintln(e.stderr, "Usage: clasifica backbone list | import FILE_OR_FOLDER | verify [ID...] | download")
+	fmt.Fprintln(e.stderr, "Usage: clasifica backbone list [--format json] | import FILE_OR_FOLDER | verify [ID...] | download")
 	return errUsage
 }
 
 func runCache(ctx context.Context, e *env, args []string) error {
 	dir := e.app.Dirs.Features()
-	if len(args) != 1 || (args[0] != "info" && args[0] != "clear") {
-		fmt.Fprintln(e.stderr, "Usage: clasifica cache info | clear")
+	asJSON := len(args) == 3 && args[1] == "--format" && args[2] == "json"
+	if !(len(args) == 1 || asJSON) || (args[0] != "info" && args[0] != "clear") {
+		fmt.Fprintln(e.stderr, "Usage: clasifica cache info | clear [--format json]")
 		return errUsage
 	}
 	c, err := features.OpenCache(dir)
@@ -107,8 +122,14 @@ func runCache(ctx context.Context, e *env, args []string) error {
 		if err := c.Clear(); err != nil {
 			return err
 		}
+		if asJSON {
+			return writeJSON(e.stdout, map[string]any{"dir": dir, "cleared_entries": n, "cleared_bytes": size})
+		}
 		fmt.Fprintf(e.stdout, "Cleared %d cached feature vectors (%s) from %s\n", n, formatBytes(size), dir)
 		return nil
+	}
+	if asJSON {
+		return writeJSON(e.stdout, map[string]any{"dir": dir, "entries": n, "bytes": size})
 	}
 	fmt.Fprintf(e.stdout, "%s: %d cached feature vectors, %s\n", dir, n, formatBytes(size))
 	return nil

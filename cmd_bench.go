@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -131,9 +130,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	r.PeakRSSBytes = peakRSS()
 
 	if *format == "json" {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(e.stdout, r)
 	}
 	fmt.Fprintf(e.stdout, "Backbone %s on %s, %d CPUs\n", r.Backbone, r.Device, r.CPUs)
 	for _, b := range []string{"1", "8", "32"} {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -39,9 +38,7 @@ func runDataset(ctx context.Context, e *env, args []string) error {
 	}
 	s := d.Summary()
 	if *format == "json" {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(s)
+		return writeJSON(e.stdout, s)
 	}
 	fmt.Fprintf(e.stdout, "%s\nLayout: %s — %s\n\n", s.Root, s.Layout, s.LayoutNote)
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', tabwriter.AlignRight)

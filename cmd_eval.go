@@ -82,7 +82,5 @@ func writeEvalJSON(w io.Writer, ev *app.Evaluation) error {
 			"truth": ev.Report.Labels[m.Truth], "predicted": ev.Report.Labels[m.Predicted], "confidence": m.Confidence}
 	}
 	out["mistakes"] = mistakes
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -195,9 +194,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		summary.Accuracy = &res.Report.Accuracy
 	}
 	if *format == "json" {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(summary)
+		return writeJSON(e.stdout, summary)
 	}
 	fmt.Fprintf(e.stdout, "Saved %s: %d classes, best epoch %d of %d", summary.Model, len(m.Labels), summary.BestEpoch, summary.Epochs)
 	if res.StoppedEarly {

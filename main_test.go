@@ -46,6 +46,16 @@ func TestCommandLine(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "nsfwjs-inceptionv3") || !strings.Contains(out, "(default)") {
 			t.Fatalf("exit %d: %s", code, out)
 		}
+		code, out, _ = clasifica(t, "backbone", "list", "--format", "json")
+		var list []struct {
+			ID      string `json:"id"`
+			SHA256  string `json:"sha256"`
+			Default bool   `json:"default"`
+			Offline bool   `json:"offline"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 || !list[0].Default || !list[0].Offline || len(list[0].SHA256) != 64 {
+			t.Fatalf("exit %d: %s", code, out)
+		}
 	})
 	t.Run("dataset inspect", func(t *testing.T) {
 		code, out, _ := clasifica(t, "dataset", "inspect", flowers, "--format", "json")
@@ -161,6 +171,11 @@ func TestCommandLine(t *testing.T) {
 	t.Run("cache", func(t *testing.T) {
 		code, out, _ := clasifica(t, "cache", "info")
 		if code != 0 || !strings.Contains(out, "150 cached feature vectors") {
+			t.Errorf("exit %d: %s", code, out)
+		}
+		code, out, _ = clasifica(t, "cache", "info", "--format", "json")
+		var info struct{ Entries int }
+		if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Entries != 150 {
 			t.Errorf("exit %d: %s", code, out)
 		}
 	})

@@ -80,6 +80,18 @@ func (f *File) readObjectHeader(addr uint64) (*objectHeader, error) {
 	var conts []chunk
 	seen := newVisited("object header continuation block", maxHeaderChunks)
 	total := uint64(0)
+	// readBlock reads one block of the header (version 1's chunks or
+	// version 2's continuation blocks), refusing loops and headers over
+	// the size budget.
+	readBlock := func(c chunk, what string) ([]byte, error) {
+		if err := seen.visit(c.addr); err != nil {
+			return nil, err
+		}
+		if total += c.size; total > maxHeaderBytes {
+			return nil, fmt.Errorf("object header at %#x is larger than %d bytes", addr, maxHeaderBytes)
+		}
+		return f.readMeta(c.addr, c.size, what)
+	}
 	addMsg := func(m message) error {
 		if len(oh.msgs) >= maxHeaderMessages {
 			return fmt.Errorf("object header at %#x has more than %d messages", addr, maxHeaderMessages)
@@ -140,13 +152,7 @@ func (f *File) readObjectHeader(addr uint64) (*objectHeader, error) {
 		}
 		for i := 0; i < len(conts); i++ {
 			c := conts[i]
-			if err := seen.visit(c.addr); err != nil {
-				return nil, err
-			}
-			if total += c.size; total > maxHeaderBytes {
-				return nil, fmt.Errorf("object header at %#x is larger than %d bytes", addr, maxHeaderBytes)
-			}
-			b, err := f.readMeta(c.addr, c.size, "object header continuation block")
+			b, err := readBlock(c, "object header continuation block")
 			if err != nil {
 				return nil, err
 			}
@@ -179,14 +185,7 @@ func (f *File) readObjectHeader(addr uint64) (*objectHeader, error) {
 	}
 	conts = append(conts, chunk{addr + 16, size})
 	for i := 0; i < len(conts); i++ {
-		c := conts[i]
-		if err := seen.visit(c.addr); err != nil {
-			return nil, err
-		}
-		if total += c.size; total > maxHeaderBytes {
-			return nil, fmt.Errorf("object header at %#x is larger than %d bytes", addr, maxHeaderBytes)
-		}
-		b, err := f.readMeta(c.addr, c.size, "object header")
+		b, err := readBlock(conts[i], "object header")
 		if err != nil {
 			return nil, err
 		}

@@ -207,7 +207,9 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 
 	emit(PhaseStarted{Phase: Training})
 	rng := rand.New(rand.NewPCG(o.Seed, 0xC1A5))
-	x := make([]float32, len(trainSet)*features.Dim)
+	// Without augmentation every epoch shows the same rows: gather them
+	// once; with it, each epoch overwrites them with its choice of views.
+	x, _ := gather(feats, trainSet)
 	var sw []float32
 	if classWeights != nil {
 		sw, _ = head.SampleWeights(trainLabels, classWeights)
@@ -225,12 +227,11 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	for epoch := 1; epoch <= o.Epochs; epoch++ {
 		t0 := time.Now()
 		// Each epoch shows every training photo once, as one of its views.
-		for i, s := range trainSet {
-			r := s.rows[0]
-			if len(s.rows) > 1 {
-				r = s.rows[rng.IntN(len(s.rows))]
+		if o.Augment > 0 {
+			for i, s := range trainSet {
+				r := s.rows[rng.IntN(len(s.rows))]
+				copy(x[i*features.Dim:(i+1)*features.Dim], feats.Row(r))
 			}
-			copy(x[i*features.Dim:(i+1)*features.Dim], feats.Row(r))
 		}
 		st, err := trainer.Epoch(ctx, x, trainLabels, sw)
 		if err != nil {
@@ -286,13 +287,13 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 		m.Training.Test = append(m.Training.Test, model.Sample{Path: it.Path, SHA256: hex.EncodeToString(it.Hash[:]), Label: s.label})
 	}
 
-	evalSet, name := testSet, "test"
-	if len(evalSet) == 0 {
-		evalSet, name = valSet, "validation"
+	evalSet, name, ex, ey := valSet, "validation", valX, valY
+	if len(testSet) > 0 {
+		evalSet, name = testSet, "test"
+		ex, ey = gather(feats, testSet)
 	}
 	if len(evalSet) > 0 {
 		emit(PhaseStarted{Phase: Evaluating})
-		ex, ey := gather(feats, evalSet)
 		probs, err := h.Predict(ex)
 		if err != nil {
 			return nil, fmt.Errorf("train: evaluate: %w", err)

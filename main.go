@@ -23,6 +23,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/clasifica/clasifica/internal/version"
 	"io"
 	"os"
 	"os/signal"
@@ -83,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if name == "version" || name == "--version" {
-		fmt.Fprintln(stdout, app.Producer)
+		fmt.Fprintln(stdout, version.String())
 		return 0
 	}
 	for _, c := range commands {

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
+	"github.com/clasifica/clasifica/internal/version"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -88,7 +89,7 @@ func TestTrainWritesModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Producer != Producer || m.Backbone.SHA256 != eng.Backbone.SHA256 || len(m.Labels) != 5 || len(m.Training.Test) == 0 {
+	if m.Producer != version.String() || m.Backbone.SHA256 != eng.Backbone.SHA256 || len(m.Labels) != 5 || len(m.Training.Test) == 0 {
 		t.Fatalf("model %+v", m.Meta)
 	}
 	if res.Evaluated != "test" || res.Report.N != len(m.Training.Test) {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"github.com/clasifica/clasifica/internal/version"
 	"path/filepath"
 
 	"github.com/clasifica/clasifica/ml/backbone"
@@ -30,7 +31,7 @@ func (a *App) ExportModel(m *model.Model, out string) (labels string, err error)
 	if err != nil {
 		return "", err
 	}
-	data, err := export.ONNX(m, b.Weights, Producer)
+	data, err := export.ONNX(m, b.Weights, version.String())
 	if err != nil {
 		return "", err
 	}

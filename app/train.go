@@ -8,16 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/clasifica/clasifica/internal/version"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/train"
 )
-
-// Producer names this program in the files it writes.
-var Producer = "clasifica " + Version
-
-// Version is the application's version.
-const Version = "0.1.0"
 
 // TrainRequest describes a training job.
 type TrainRequest struct {
@@ -76,7 +71,7 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 	if err != nil {
 		return nil, err
 	}
-	res.Model.Producer = Producer
+	res.Model.Producer = version.String()
 	if req.Out != "" {
 		if err := SaveModel(res.Model, req.Out); err != nil {
 			return res, err

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/clasifica/clasifica/internal/version"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -31,7 +32,7 @@ func (w *window) showLayoutHelp() {
 // showAbout says what Clasifica is and which image model it uses.
 func (w *window) showAbout() {
 	logo := widget.NewIcon(resources.Logo)
-	name := bold("Clasifica " + app.Version)
+	name := bold("Clasifica " + version.Get())
 	what := wrapped("Clasifica teaches your computer to sort photos. It learns from examples you sort into folders, " +
 		"on top of InceptionV3, an image model that already knows shapes and objects.")
 	engine := caption("")

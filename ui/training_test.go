@@ -265,6 +265,5 @@ func TestTrainOnFlowers(t *testing.T) {
 		if _, err := model.ReadFile(path); err != nil {
 			t.Error(err)
 		}
-		_ = app.Version
 	})
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/internal/mltest"
 )
 
@@ -18,7 +19,11 @@ import (
 func clasifica(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, &out, &errOut)
+	dirs, err := app.DefaultDirs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := Run(context.Background(), app.New(dirs), args, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package main
+package cli
 
 // peakRSS is not measured on this system.
 func peakRSS() int64 { return 0 }

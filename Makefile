@@ -52,7 +52,7 @@ test: test-system-deps test-deps
 	$(XVFB) $(GO) test -count=1 -timeout 25m ./...
 
 bench: deps
-	$(GO) run . bench --data ../shared/data/flowers-sample --backbone "$(BACKBONE)" --runtime "$(ORT_LIB)"
+	$(GO) run . bench --data testdata/photos/flowers --backbone "$(BACKBONE)" --runtime "$(ORT_LIB)"
 
 # Every fuzz target, FUZZTIME each (go test -fuzz takes one at a time).
 FUZZTIME ?= 30s

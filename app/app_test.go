@@ -63,7 +63,7 @@ func setup(t *testing.T) (*App, *Engine, *train.Result, string) {
 		o.Epochs = 15
 		out := filepath.Join(home, "flowers")
 		res, err := a.Train(context.Background(), eng, TrainRequest{
-			Data: mltest.SharedData(t, "flowers-sample"), DataOptions: dataset.Options{Validation: 0.2, Test: 0.2},
+			Data: mltest.Photos(t, "flowers"), DataOptions: dataset.Options{Validation: 0.2, Test: 0.2},
 			Options: o, Out: out,
 		}, nil)
 		shared.app, shared.eng, shared.res, shared.model, shared.err = a, eng, res, out+model.Ext, err
@@ -110,7 +110,7 @@ func TestCancelledTrainingKeepsModel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	o := train.DefaultOptions()
 	o.Epochs, o.Patience = 1000, 0
-	_, err = a.Train(ctx, eng, TrainRequest{Data: mltest.SharedData(t, "flowers-sample"), DataOptions: dataset.DefaultOptions(), Options: o, Out: dst},
+	_, err = a.Train(ctx, eng, TrainRequest{Data: mltest.Photos(t, "flowers"), DataOptions: dataset.DefaultOptions(), Options: o, Out: dst},
 		func(e any) {
 			if ep, ok := e.(train.EpochFinished); ok && ep.Epoch.Epoch == 3 {
 				cancel()
@@ -151,9 +151,9 @@ func TestClassifyAndExport(t *testing.T) {
 	broken := filepath.Join(dir, "broken.jpg")
 	os.WriteFile(broken, []byte("no photo"), 0o644)
 	paths := []string{
-		mltest.SharedData(t, "flowers-sample", "tulip", "100930342_92e8746431_n.jpg"),
+		mltest.Photos(t, "flowers", "tulip", "100930342_92e8746431_n.jpg"),
 		broken,
-		mltest.SharedData(t, "pets-sample", "pug", "pug_112.jpg"),
+		mltest.Photos(t, "pets", "pug", "pug_112.jpg"),
 	}
 	preds, err := c.Classify(context.Background(), paths, nil)
 	if err != nil {
@@ -292,14 +292,14 @@ func TestEvaluate(t *testing.T) {
 	if ev.Report.N != res.Report.N || math.Abs(ev.Report.Accuracy-res.Report.Accuracy) > 1e-9 {
 		t.Errorf("recorded split: %d photos at %.3f, training reported %d at %.3f", ev.Report.N, ev.Report.Accuracy, res.Report.N, res.Report.Accuracy)
 	}
-	ev, err = c.EvaluateFolder(context.Background(), mltest.SharedData(t, "flowers-sample"), dataset.Options{}, nil)
+	ev, err = c.EvaluateFolder(context.Background(), mltest.Photos(t, "flowers"), dataset.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ev.Report.N != 150 || len(ev.Report.Confusion) != 5 {
 		t.Errorf("folder: %d photos", ev.Report.N)
 	}
-	if _, err := c.EvaluateFolder(context.Background(), mltest.SharedData(t, "pets-sample"), dataset.Options{}, nil); err == nil ||
+	if _, err := c.EvaluateFolder(context.Background(), mltest.Photos(t, "pets"), dataset.Options{}, nil); err == nil ||
 		!strings.Contains(err.Error(), "not one the model knows") {
 		t.Errorf("unknown classes: %v", err)
 	}

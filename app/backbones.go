@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clasifica/clasifica/internal/atomicfile"
 	"io"
 	"net/http"
 	"os"
@@ -253,7 +254,7 @@ func (s *Backbones) Verify(id string) error {
 	cached, err := os.ReadFile(filepath.Join(in.Dir, featureModelFile))
 	if err != nil || !bytes.Equal(cached, onnx) {
 		// Rebuilding is the repair.
-		if err := os.WriteFile(filepath.Join(in.Dir, featureModelFile), onnx, 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(in.Dir, featureModelFile), onnx, 0o644); err != nil {
 			return fmt.Errorf("verify backbone %s: rebuild the feature model: %w", id, err)
 		}
 	}
@@ -278,7 +279,8 @@ func (s *Backbones) FeatureModel(in Installed) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = model.WriteFileAtomic(filepath.Join(in.Dir, featureModelFile), data)
+	// A failure to cache only costs the next start a rebuild.
+	_ = atomicfile.WriteFile(filepath.Join(in.Dir, featureModelFile), data, 0o644)
 	return data, nil
 }
 

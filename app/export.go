@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"github.com/clasifica/clasifica/internal/atomicfile"
 	"github.com/clasifica/clasifica/internal/version"
 	"path/filepath"
 
@@ -35,11 +36,11 @@ func (a *App) ExportModel(m *model.Model, out string) (labels string, err error)
 	if err != nil {
 		return "", err
 	}
-	if err := model.WriteFileAtomic(out, data); err != nil {
+	if err := atomicfile.WriteFile(out, data, 0o644); err != nil {
 		return "", fmt.Errorf("export %s: %w", out, err)
 	}
 	labels = filepath.Join(filepath.Dir(out), "labels.txt")
-	if err := model.WriteFileAtomic(labels, export.Labels(m)); err != nil {
+	if err := atomicfile.WriteFile(labels, export.Labels(m), 0o644); err != nil {
 		return "", fmt.Errorf("export %s: %w", labels, err)
 	}
 	return labels, nil

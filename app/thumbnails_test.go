@@ -12,7 +12,7 @@ import (
 // sampleFlowers returns n photos of the flowers sample.
 func sampleFlowers(t *testing.T, n int) []string {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(mltest.SharedData(t, "flowers-sample"), "*", "*.jpg"))
+	paths, err := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers"), "*", "*.jpg"))
 	if err != nil || len(paths) < n {
 		t.Fatalf("want %d sample photos, found %d (%v)", n, len(paths), err)
 	}

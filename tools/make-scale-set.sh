@@ -1,15 +1,15 @@
 #!/bin/sh
 # Makes a folder of N distinct photos for scale measurements: the shared
-# sample photos, copied round-robin into their class folders, each copy
+# sample photos in testdata/photos, copied round-robin into their class folders, each copy
 # made unique by bytes appended after the image data (decoders ignore
 # them; content hashes differ, so no copy is a duplicate or a cache hit).
 #
 #   sh tools/make-scale-set.sh OUT N [SAMPLES_DIR]
 set -eu
-out=$1 n=$2 src=${3:-../shared/data}
+out=$1 n=$2 src=${3:-testdata/photos}
 mkdir -p "$out"
 list=$(mktemp)
-find "$src/pets-sample" "$src/flowers-sample" -type f -name '*.jpg' | sort > "$list"
+find "$src/pets" "$src/flowers" -type f -name '*.jpg' | sort > "$list"
 total=$(wc -l < "$list")
 i=0
 while [ "$i" -lt "$n" ]; do

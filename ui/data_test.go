@@ -64,7 +64,7 @@ func TestDataScreenShowsFolder(t *testing.T) {
 	if got := w.steps[stepTrain].status; got != "Ready to train" {
 		t.Errorf("train step says %q", got)
 	}
-	if w.win.Title() != "flowers-sample — Clasifica" {
+	if w.win.Title() != "flowers — Clasifica" {
 		t.Errorf("title %q", w.win.Title())
 	}
 
@@ -169,7 +169,7 @@ func TestDataScreenOxfordPets(t *testing.T) {
 // dataset is downloaded: images/ and annotations/ with its lists.
 func oxfordPets(t *testing.T) string {
 	t.Helper()
-	src := mltest.SharedData(t, "pets-sample")
+	src := mltest.Photos(t, "pets")
 	dir := t.TempDir()
 	images := filepath.Join(dir, "images")
 	ann := filepath.Join(dir, "annotations")

@@ -129,7 +129,7 @@ func (w *testWindow) settle() {
 }
 
 // flowers returns the shared flowers sample folder.
-func flowers(t *testing.T) string { return mltest.SharedData(t, "flowers-sample") }
+func flowers(t *testing.T) string { return mltest.Photos(t, "flowers") }
 
 // texts returns the text of every label and subtle text under o.
 func texts(o fyne.CanvasObject) []string {

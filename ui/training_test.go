@@ -23,7 +23,7 @@ import (
 // save, reopen and export the model. Each screen, filled with the real
 // results, is checked against reviewed markup in testdata/.
 func TestTrainOnFlowers(t *testing.T) {
-	// Paths show from the home folder ("~/flowers-sample"): with the
+	// Paths show from the home folder ("~/flowers"): with the
 	// sample's folder as home, the markup is the same wherever the
 	// repository is.
 	home := filepath.Dir(flowers(t))

@@ -33,7 +33,7 @@ func TestCommandLine(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("CLASIFICA_HOME", home)
 	t.Setenv("ONNXRUNTIME_LIB", mltest.RuntimeLibrary(t))
-	flowers := mltest.SharedData(t, "flowers-sample")
+	flowers := mltest.Photos(t, "flowers")
 	modelPath := filepath.Join(home, "flowers.clasifica")
 
 	t.Run("backbone list, empty", func(t *testing.T) {
@@ -199,8 +199,8 @@ func TestCommandLineErrors(t *testing.T) {
 		{"missing flags", []string{"train"}, 2, "--data and --out required"},
 		{"bad flag", []string{"classify", "--nope"}, 2, "flag provided but not defined"},
 		{"no photos named", []string{"classify", "--model", "m.clasifica"}, 2, "name photos or folders"},
-		{"not a model", []string{"classify", "--model", "go.mod", mltest.SharedData(t, "flowers-sample", "daisy")}, 1, "not a Clasifica model file"},
-		{"a flat folder", []string{"dataset", "inspect", mltest.SharedData(t, "flowers-sample", "daisy")}, 1, "Put the photos of each kind in a folder"},
+		{"not a model", []string{"classify", "--model", "go.mod", mltest.Photos(t, "flowers", "daisy")}, 1, "not a Clasifica model file"},
+		{"a flat folder", []string{"dataset", "inspect", mltest.Photos(t, "flowers", "daisy")}, 1, "Put the photos of each kind in a folder"},
 		{"bad format", []string{"classify", "--model", "m", "--format", "xml", "x.jpg"}, 1, "want table, csv or json"},
 	}
 	for _, tt := range tests {

@@ -1,5 +1,5 @@
 // Package mltest finds what the ml packages' tests need: the repository's
-// shared sample photos, the ONNX Runtime library and the offline InceptionV3
+// sample photos, the ONNX Runtime library and the offline InceptionV3
 // backbone. `make deps` provides the last two; a test that needs one fails
 // (never skips) when it is missing, saying how to get it.
 package mltest
@@ -30,13 +30,14 @@ func Root(t testing.TB) string {
 	}
 }
 
-// SharedData returns a path inside ../shared/data beside the repository,
-// which holds the sample photo sets (pets-sample, flowers-sample).
-func SharedData(t testing.TB, elem ...string) string {
+// Photos returns a path inside the repository's sample photos,
+// testdata/photos: "pets" (37 Oxford-IIIT Pet breeds × 4) and "flowers" (5
+// kinds × 30), with their licences in testdata/photos/README.md.
+func Photos(t testing.TB, elem ...string) string {
 	t.Helper()
-	p := filepath.Join(append([]string{Root(t), "..", "shared", "data"}, elem...)...)
+	p := filepath.Join(append([]string{Root(t), "testdata", "photos"}, elem...)...)
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("mltest: sample data missing: %v (the repository must sit beside shared/)", err)
+		t.Fatalf("mltest: sample photo missing: %v", err)
 	}
 	return p
 }

@@ -55,8 +55,8 @@ func TestH5EqualsTFJS(t *testing.T) {
 		t.Fatal(err)
 	}
 	var in []float32
-	for _, p := range []string{"pets-sample/beagle/beagle_10.jpg", "flowers-sample/daisy/100080576_f52e8ee070_n.jpg"} {
-		px, err := photo.LoadFile(mltest.SharedData(t, p), inception.Size, photo.Limits{})
+	for _, p := range []string{"pets/beagle/beagle_10.jpg", "flowers/daisy/100080576_f52e8ee070_n.jpg"} {
+		px, err := photo.LoadFile(mltest.Photos(t, p), inception.Size, photo.Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 // returns the total size.
 func benchTree(b *testing.B, root string, n int) int64 {
 	var srcs []string
-	for _, set := range []string{"pets-sample", "flowers-sample"} {
+	for _, set := range []string{"pets", "flowers"} {
 		_, photos := sampleClasses(b, set)
 		for _, ps := range photos {
 			srcs = append(srcs, ps...)

@@ -12,7 +12,7 @@ import (
 // Scanning the sample flower photos, which are arranged as one folder per
 // class, and setting 20% aside for validation.
 func ExampleScan() {
-	root := filepath.Join("..", "..", "..", "shared", "data", "flowers-sample")
+	root := filepath.Join("..", "..", "testdata", "photos", "flowers")
 	opt := dataset.DefaultOptions()
 	d, err := dataset.Scan(context.Background(), root, opt)
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 // cloned beside shared/.
 func sampleDir(t testing.TB, set string) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "data", set)
+	dir := filepath.Join("..", "..", "testdata", "photos", set)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func sampleClasses(t testing.TB, set string) (names []string, photos map[string]
 // onePhoto returns the bytes of a real sample JPEG.
 func onePhoto(t testing.TB) []byte {
 	t.Helper()
-	_, photos := sampleClasses(t, "flowers-sample")
+	_, photos := sampleClasses(t, "flowers")
 	b, err := os.ReadFile(photos["daisy"][0])
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +194,7 @@ func problemList(d *Dataset) string {
 // of test photos.
 func petsLayout(t testing.TB, root string) (nTest int) {
 	t.Helper()
-	breeds, photos := sampleClasses(t, "pets-sample")
+	breeds, photos := sampleClasses(t, "pets")
 	// The dataset numbers breeds alphabetically without regard to case.
 	sort.Slice(breeds, func(i, j int) bool { return strings.ToLower(breeds[i]) < strings.ToLower(breeds[j]) })
 	var list, trainval, test strings.Builder

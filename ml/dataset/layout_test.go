@@ -11,8 +11,8 @@ import (
 )
 
 func TestScanLayouts(t *testing.T) {
-	flowers, flowerPhotos := sampleClasses(t, "flowers-sample")
-	breeds, petPhotos := sampleClasses(t, "pets-sample")
+	flowers, flowerPhotos := sampleClasses(t, "flowers")
+	breeds, petPhotos := sampleClasses(t, "pets")
 	isCat := func(breed string) bool { return breed[0] >= 'A' && breed[0] <= 'Z' }
 
 	tests := []struct {
@@ -32,7 +32,7 @@ func TestScanLayouts(t *testing.T) {
 			name: "class folders linked",
 			build: func(t *testing.T, root string) {
 				for _, c := range flowers {
-					symlink(t, filepath.Join(sampleDir(t, "flowers-sample"), c), filepath.Join(root, c))
+					symlink(t, filepath.Join(sampleDir(t, "flowers"), c), filepath.Join(root, c))
 				}
 			},
 			opt:       DefaultOptions(),
@@ -252,7 +252,7 @@ func TestScanPetsClasses(t *testing.T) {
 }
 
 func TestScanRefusesLayouts(t *testing.T) {
-	_, photos := sampleClasses(t, "flowers-sample")
+	_, photos := sampleClasses(t, "flowers")
 	daisy := photos["daisy"]
 	tests := []struct {
 		name   string

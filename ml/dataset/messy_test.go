@@ -16,7 +16,7 @@ import (
 // items.
 func messyTree(t *testing.T, root string) (photos []string) {
 	t.Helper()
-	_, pets := sampleClasses(t, "pets-sample")
+	_, pets := sampleClasses(t, "pets")
 	jpeg := onePhoto(t)
 	add := func(rel string, data []byte) {
 		writeFile(t, filepath.Join(root, rel), data)

@@ -16,7 +16,7 @@ import (
 
 func TestLinks(t *testing.T) {
 	root := t.TempDir()
-	_, flowers := sampleClasses(t, "flowers-sample")
+	_, flowers := sampleClasses(t, "flowers")
 	jpeg := onePhoto(t)
 	writeFile(t, filepath.Join(root, "cats", "a.jpg"), jpeg)
 	writeFile(t, filepath.Join(root, "cats", "sub", "b.jpg"), variant(jpeg, "b"))

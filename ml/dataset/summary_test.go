@@ -8,7 +8,7 @@ import (
 
 func TestSummaryJSON(t *testing.T) {
 	root := t.TempDir()
-	flowers, photos := sampleClasses(t, "flowers-sample")
+	flowers, photos := sampleClasses(t, "flowers")
 	for _, c := range flowers[:3] {
 		for _, p := range photos[c] {
 			symlink(t, p, filepath.Join(root, c, filepath.Base(p)))

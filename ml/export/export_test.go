@@ -73,8 +73,8 @@ func TestExport(t *testing.T) {
 			t.Fatal(err)
 		}
 		var in []float32
-		for _, p := range []string{"pets-sample/Bengal/Bengal_107.jpg", "flowers-sample/rose/12240303_80d87f77a3_n.jpg"} {
-			px, err := photo.LoadFile(mltest.SharedData(t, p), inception.Size, photo.Limits{})
+		for _, p := range []string{"pets/Bengal/Bengal_107.jpg", "flowers/rose/12240303_80d87f77a3_n.jpg"} {
+			px, err := photo.LoadFile(mltest.Photos(t, p), inception.Size, photo.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/clasifica/clasifica/internal/atomicfile"
 	"hash/crc32"
 	"io/fs"
 	"math"
@@ -121,18 +122,9 @@ func (c *Cache) Put(k Key, v []float32) error {
 		binary.LittleEndian.PutUint32(data[entryHeader+4*i:], math.Float32bits(x))
 	}
 	binary.LittleEndian.PutUint32(data[len(data)-4:], crc32.ChecksumIEEE(data[:len(data)-4]))
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("feature cache: %w", err)
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("feature cache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		os.Remove(tmp.Name())
+	// Entries carry a CRC that Get checks, and a lost one is
+	// recomputed: no fsync per entry.
+	if err := atomicfile.WriteUnsynced(p, data, 0o644); err != nil {
 		return fmt.Errorf("feature cache: %w", err)
 	}
 	return nil

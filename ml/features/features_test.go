@@ -55,7 +55,7 @@ func session(t testing.TB) *onnxrt.Session {
 func photos(t testing.TB, set string, limit int) []Item {
 	t.Helper()
 	var items []Item
-	root := mltest.SharedData(t, set)
+	root := mltest.Photos(t, set)
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -79,7 +79,7 @@ func photos(t testing.TB, set string, limit int) []Item {
 
 func TestExtract(t *testing.T) {
 	s := session(t)
-	items := photos(t, "flowers-sample", 20)
+	items := photos(t, "flowers", 20)
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "broken.jpg")
 	if err := os.WriteFile(bad, []byte("not a photo"), 0o644); err != nil {
@@ -152,7 +152,7 @@ func TestExtract(t *testing.T) {
 
 func TestExtractCancel(t *testing.T) {
 	s := session(t)
-	items := photos(t, "pets-sample", 0)
+	items := photos(t, "pets", 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	var cancelledAt time.Time
 	_, err := (&Extractor{Session: s, Batch: 8}).Extract(ctx, items, func(p Progress) {
@@ -222,7 +222,7 @@ func TestCacheCorruptEntry(t *testing.T) {
 // resizing and inference, no cache).
 func BenchmarkExtract(b *testing.B) {
 	s := session(b)
-	items := append(photos(b, "pets-sample", 0), photos(b, "flowers-sample", 0)...)
+	items := append(photos(b, "pets", 0), photos(b, "flowers", 0)...)
 	for _, batch := range []int{8, 16, 32} {
 		b.Run("batch"+strconv.Itoa(batch), func(b *testing.B) {
 			e := &Extractor{Session: s, Batch: batch}

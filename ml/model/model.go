@@ -24,10 +24,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clasifica/clasifica/internal/atomicfile"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/clasifica/clasifica/ml/head"
@@ -212,34 +212,10 @@ func (m *Model) WriteFile(path string) error {
 	if err := m.Write(&b); err != nil {
 		return fmt.Errorf("write model %s: %w", path, err)
 	}
-	if err := WriteFileAtomic(path, b.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("write model %s: %w", path, err)
 	}
 	return nil
-}
-
-// WriteFileAtomic writes data to path through a synced temporary file in
-// the same folder and a rename.
-func WriteFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }
 
 // ReadFile reads the model at path.

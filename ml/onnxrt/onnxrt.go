@@ -115,14 +115,18 @@ type Options struct {
 }
 
 // Session is a loaded model with one input and one output tensor of
-// float32, the shape Clasifica's models have. A Session may be used by one
-// goroutine at a time.
+// float32, the shape Clasifica's models have. Its methods may be called
+// from several goroutines; their inferences run one after another.
 type Session struct {
 	s        *ort.DynamicAdvancedSession
 	input    string
 	output   string
 	provider Provider
 	fallback error // why Auto or a named provider fell back to the CPU
+	// run lets one inference run at a time: each already uses every
+	// intra-op thread, so two at once would only fight over the cores
+	// (and the arena) and finish no sooner.
+	run sync.Mutex
 }
 
 // candidates lists the providers to try for p on this platform.
@@ -224,6 +228,8 @@ func (s *Session) FallbackReason() error { return s.fallback }
 // tensor's values. Cancelling ctx stops a running inference within
 // milliseconds; Run then returns ctx.Err().
 func (s *Session) Run(ctx context.Context, input []float32, shape ...int64) ([]float32, error) {
+	s.run.Lock()
+	defer s.run.Unlock()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -21,8 +21,8 @@ import (
 // Sample photos, relative to this package (CI clones the repository beside
 // shared/).
 const (
-	petsDir      = "../../../shared/data/pets-sample"
-	flowersDir   = "../../../shared/data/flowers-sample"
+	petsDir      = "../../testdata/photos/pets"
+	flowersDir   = "../../testdata/photos/flowers"
 	petsPhoto    = petsDir + "/Abyssinian/Abyssinian_128.jpg" // 500x375, 4:4:4
 	flowersPhoto = flowersDir + "/daisy/100080576_f52e8ee070_n.jpg"
 )

@@ -71,7 +71,7 @@ func setup(t *testing.T) fixture {
 
 func flowers(t *testing.T, val, test float64) *dataset.Dataset {
 	t.Helper()
-	d, err := dataset.Scan(context.Background(), mltest.SharedData(t, "flowers-sample"), dataset.Options{Validation: val, Test: test})
+	d, err := dataset.Scan(context.Background(), mltest.Photos(t, "flowers"), dataset.Options{Validation: val, Test: test})
 	if err != nil {
 		t.Fatal(err)
 	}

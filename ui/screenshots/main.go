@@ -18,9 +18,9 @@ import (
 )
 
 func main() {
-	data := flag.String("data", "../shared/data/flowers-sample", "photo folder to train on")
+	data := flag.String("data", "testdata/photos/flowers", "photo folder to train on")
 	classify := flag.String("classify", "", "photos to sort on the Classify screen (default: the training folder)")
-	problems := flag.String("problems", "../shared/data/pets-sample", "a folder with things to fix, shown first on the Data screen (\"\" for none)")
+	problems := flag.String("problems", "testdata/photos/pets", "a folder with things to fix, shown first on the Data screen (\"\" for none)")
 	out := flag.String("out", "docs/screenshots", "folder for the pictures")
 	width := flag.Int("width", 1280, "window width")
 	height := flag.Int("height", 800, "window height")

@@ -6,7 +6,7 @@
 #   ui/screenshots/run.sh [DATA_DIR]
 set -eu
 cd "$(dirname "$0")/../.."
-data=${1:-../shared/data/flowers-sample}
+data=${1:-testdata/photos/flowers}
 lib=${ONNXRUNTIME_LIB:-$PWD/.deps/onnxruntime/libonnxruntime.so.1}
 backbone=${CLASIFICA_TEST_BACKBONE:-$PWD/.deps/backbones/nsfwjs-inceptionv3}
 

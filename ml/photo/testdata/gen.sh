@@ -8,7 +8,7 @@
 # if another python3 comes first in PATH). Run from this directory.
 set -eu
 python=${PYTHON:-python3}
-src=../../../../shared/data/pets-sample/Abyssinian/Abyssinian_128.jpg
+src=../../../testdata/photos/pets/Abyssinian/Abyssinian_128.jpg
 
 # A 64x48 photo to derive the others from.
 convert "$src" -resize '64x48!' -strip -quality 85 base.jpg

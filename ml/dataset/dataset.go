@@ -3,6 +3,7 @@ package dataset
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/clasifica/clasifica/ml/photo"
 	"math"
 )
 
@@ -109,6 +110,10 @@ type Options struct {
 	// Workers is the number of files read at the same time; 0 or less
 	// means 4, which keeps a disk busy without thrashing it.
 	Workers int
+	// Limits bound the photos' declared dimensions, checked from each
+	// file's header during the scan; the zero value is photo's defaults,
+	// which training uses too.
+	Limits photo.Limits
 	// Progress, if not nil, is called after each file is read with the
 	// number of files read so far and the number to read. It is called from
 	// one goroutine at a time, in increasing order of done, and should

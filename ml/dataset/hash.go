@@ -77,7 +77,7 @@ func (s *scanner) hashAll(paths []string) ([]hashed, error) {
 		wg.Go(func() {
 			// One buffer per worker: memory stays bounded however large
 			// the files are.
-			buf := make([]byte, 64<<10)
+			buf := make([]byte, photo.HeaderLen)
 			for i := range jobs {
 				// Each index is written by exactly one worker and read
 				// only after wg.Wait, so out needs no lock.
@@ -132,27 +132,51 @@ func (s *scanner) hashOne(ctx context.Context, path string, buf []byte) hashed {
 	defer f.Close()
 	r := ctxReader{ctx, f}
 
-	var head [photo.SniffLen]byte
-	n, err := io.ReadFull(r, head[:])
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+	// The start of the file goes through the hash like the rest, and
+	// first through photo.CheckHeader: a broken header or a declared size
+	// no one should decode (a decompression bomb) shows in the scan, not
+	// in the middle of training.
+	head := buf[:min(len(buf), photo.HeaderLen)]
+	n, err := io.ReadFull(r, head)
+	complete := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	if err != nil && !complete {
 		return failed(err)
 	}
+	head = head[:n]
 	if n == 0 {
 		return hashed{reason: ReasonEmpty}
 	}
-	if _, ok := photo.Sniff(head[:n]); !ok {
-		return hashed{reason: ReasonNotImage, detail: guessContent(head[:n])}
+	if _, ok := photo.Sniff(head); !ok {
+		return hashed{reason: ReasonNotImage, detail: guessContent(head[:min(n, photo.SniffLen)])}
+	}
+	if err := photo.CheckHeader(head, complete, s.opt.Limits); err != nil {
+		return undecodable(err)
 	}
 	h := sha256.New()
-	h.Write(head[:n])
-	m, err := io.CopyBuffer(h, r, buf)
-	if err != nil {
-		return failed(err)
+	h.Write(head)
+	var m int64
+	if !complete {
+		if m, err = io.CopyBuffer(h, r, buf); err != nil {
+			return failed(err)
+		}
 	}
 	var out hashed
 	h.Sum(out.hash[:0])
 	out.size = int64(n) + m
 	return out
+}
+
+// undecodable turns a *photo.Error from checking or decoding a photo into
+// a result.
+func undecodable(err error) hashed {
+	var pe *photo.Error
+	if errors.As(err, &pe) {
+		if pe.Kind == photo.TooLarge {
+			return hashed{reason: ReasonTooLarge, detail: pe.Err.Error()}
+		}
+		return hashed{reason: ReasonUndecodable, detail: pe.Err.Error()}
+	}
+	return hashed{reason: ReasonUndecodable, detail: err.Error()}
 }
 
 // failed turns an error from opening or reading a listed file into a

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -80,11 +81,21 @@ func pngPhoto(t testing.TB) []byte {
 	return buf.Bytes()
 }
 
-// fakePhoto returns distinct small files that pass as JPEG by content,
-// for tests that need thousands of photos.
+// fakePhoto returns distinct small real JPEGs, for tests that need
+// thousands of photos: one 8×8 JPEG with bytes after its end marker that
+// decoders ignore and hashes see.
 func fakePhoto(class, i int) []byte {
-	return fmt.Appendf([]byte{0xFF, 0xD8, 0xFF, 0xE0}, "class %d photo %d", class, i)
+	return fmt.Appendf(slices.Clip(tinyJPEG), "class %d photo %d", class, i)
 }
+
+var tinyJPEG = func() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}()
 
 // writeFile creates a file and its folders.
 func writeFile(t testing.TB, path string, data []byte) {

@@ -66,11 +66,12 @@ const (
 	// Skipped silently, only counted.
 	ReasonSystem Reason = "system-file"
 
-	// ReasonUndecodable is for the feature extractor: the file looked like a
-	// photo but could not be decoded.
+	// ReasonUndecodable: the file looked like a photo but its header (during
+	// the scan) or its data (Check, or the feature extractor) could not be
+	// decoded.
 	ReasonUndecodable Reason = "undecodable"
-	// ReasonTooLarge is for the feature extractor: the photo's dimensions
-	// exceed what Clasifica will decode.
+	// ReasonTooLarge: the photo's declared dimensions exceed what Clasifica
+	// will decode (a decompression bomb, or a huge scan).
 	ReasonTooLarge Reason = "too-large"
 )
 

@@ -150,35 +150,68 @@ func tooManyBytes(size, maxBytes int64) *Error {
 	return errorf(TooLarge, "%d bytes, more than the limit of %d", size, maxBytes)
 }
 
+// HeaderLen is how much of a file CheckHeader needs to find the declared
+// dimensions of any photo people have: a JPEG's size comes after its EXIF
+// and ICC segments, which stay well under this (EXIF is limited to 64 KiB).
+const HeaderLen = 256 << 10
+
+// CheckHeader checks what the start of a photo file declares, without
+// decoding its pixels: a known format, a readable header, and dimensions
+// within lim. A folder scan uses it to find decompression bombs and broken
+// headers before training, at the cost of reading HeaderLen bytes.
+//
+// head is the start of the file; complete says whether it is the whole
+// file. When head ends before the header does and the file goes on, the
+// header cannot be judged and CheckHeader returns nil. Every error is an
+// *Error.
+func CheckHeader(head []byte, complete bool, lim Limits) error {
+	if _, _, err := checkHeader(head, lim); err != nil && (complete || err.Kind != Corrupt) {
+		return err
+	}
+	return nil
+}
+
+// checkHeader sniffs the format and reads the declared size, refusing what
+// must not be decoded: unknown formats, animated WebP, JPEGs with too many
+// scans and dimensions over the limit.
+func checkHeader(data []byte, lim Limits) (Format, image.Config, *Error) {
+	f, ok := Sniff(data)
+	if !ok {
+		return "", image.Config{}, newError(Unsupported, errors.New("no known image signature"))
+	}
+	if f == WebP && webpAnimated(data) {
+		return f, image.Config{}, newError(Unsupported, errors.New("animated WebP"))
+	}
+	if f == JPEG {
+		if n := jpegScans(data, maxJPEGScans); n > maxJPEGScans {
+			return f, image.Config{}, errorf(TooLarge, "more than %d scans", maxJPEGScans)
+		}
+	}
+	cfg, err := protect(func() (image.Config, error) { return decodeConfig(f, data) })
+	if err != nil {
+		return f, cfg, newError(classifyDecode(err), err)
+	}
+	pixels := int64(cfg.Width) * int64(cfg.Height)
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return f, cfg, errorf(Corrupt, "%s image is %dx%d pixels", f, cfg.Width, cfg.Height)
+	}
+	if maxPixels := lim.maxPixels(); pixels > maxPixels {
+		return f, cfg, errorf(TooLarge, "%dx%d pixels (%.1f megapixels), more than the limit of %.1f",
+			cfg.Width, cfg.Height, float64(pixels)/1e6, float64(maxPixels)/1e6)
+	}
+	return f, cfg, nil
+}
+
 // decodeData decodes a whole file held in memory. It dispatches on the
 // sniffed format explicitly instead of through image.Decode, so that what is
 // decoded does not depend on which decoders some other package happened to
 // register. It returns the image as stored and the orientation to apply.
 func decodeData(data []byte, lim Limits) (image.Image, Format, orientation, error) {
-	f, ok := Sniff(data)
-	if !ok {
-		return nil, "", 0, newError(Unsupported, errors.New("no known image signature"))
-	}
-	if f == WebP && webpAnimated(data) {
-		return nil, f, 0, newError(Unsupported, errors.New("animated WebP"))
-	}
-	if f == JPEG {
-		if n := jpegScans(data, maxJPEGScans); n > maxJPEGScans {
-			return nil, f, 0, errorf(TooLarge, "more than %d scans", maxJPEGScans)
-		}
-	}
-	cfg, err := protect(func() (image.Config, error) { return decodeConfig(f, data) })
-	if err != nil {
-		return nil, f, 0, newError(classifyDecode(err), err)
+	f, cfg, herr := checkHeader(data, lim)
+	if herr != nil {
+		return nil, f, 0, herr
 	}
 	pixels := int64(cfg.Width) * int64(cfg.Height)
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, f, 0, errorf(Corrupt, "%s image is %dx%d pixels", f, cfg.Width, cfg.Height)
-	}
-	if maxPixels := lim.maxPixels(); pixels > maxPixels {
-		return nil, f, 0, errorf(TooLarge, "%dx%d pixels (%.1f megapixels), more than the limit of %.1f",
-			cfg.Width, cfg.Height, float64(pixels)/1e6, float64(maxPixels)/1e6)
-	}
 	m, err := protect(func() (image.Image, error) { return decodeImage(f, data) })
 	if err != nil {
 		return nil, f, 0, newError(classifyDecode(err), err)

@@ -7,7 +7,6 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
-	"github.com/clasifica/clasifica/internal/version"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/clasifica/clasifica/internal/mltest"
+	"github.com/clasifica/clasifica/internal/version"
 	"github.com/clasifica/clasifica/ml/backbone"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/export"

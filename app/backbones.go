@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/clasifica/clasifica/internal/atomicfile"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clasifica/clasifica/internal/atomicfile"
 	"github.com/clasifica/clasifica/ml/backbone"
 	"github.com/clasifica/clasifica/ml/model"
 )

@@ -2,10 +2,10 @@ package app
 
 import (
 	"fmt"
-	"github.com/clasifica/clasifica/internal/atomicfile"
-	"github.com/clasifica/clasifica/internal/version"
 	"path/filepath"
 
+	"github.com/clasifica/clasifica/internal/atomicfile"
+	"github.com/clasifica/clasifica/internal/version"
 	"github.com/clasifica/clasifica/ml/backbone"
 	"github.com/clasifica/clasifica/ml/export"
 	"github.com/clasifica/clasifica/ml/model"

@@ -2,15 +2,15 @@ package ui
 
 import (
 	"fmt"
-	"github.com/clasifica/clasifica/internal/version"
 	"strings"
+
+	"github.com/clasifica/clasifica/internal/version"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/resources"
 )

@@ -20,11 +20,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/clasifica/clasifica/internal/version"
 	"io"
 	"strings"
 
 	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/internal/version"
 )
 
 type command struct {

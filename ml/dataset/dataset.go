@@ -3,8 +3,9 @@ package dataset
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/clasifica/clasifica/ml/photo"
 	"math"
+
+	"github.com/clasifica/clasifica/ml/photo"
 )
 
 // Split says which part of the data a photo belongs to.

@@ -41,20 +41,27 @@ var shared struct {
 	model string // the trained model's file
 }
 
+// setup returns the shared fixture, making it on first use. A test whose
+// fixture could not be made fails with the reason, as do the tests after
+// it.
 func setup(t *testing.T) (*App, *Engine, *train.Result, string) {
 	t.Helper()
+	// What can fail the test is looked up outside the Once: a t.Fatal
+	// inside it would leave the fixture half made and marked done.
+	backbone, runtime, flowers := mltest.Backbone(t), mltest.RuntimeLibrary(t), mltest.Photos(t, "flowers")
 	shared.once.Do(func() {
+		shared.err = errors.New("the shared fixture was not made: see the first failing test")
 		home, err := os.MkdirTemp("", "clasifica-app-test-")
 		if err != nil {
 			shared.err = err
 			return
 		}
 		a := New(Dirs{Cache: filepath.Join(home, "cache"), Config: filepath.Join(home, "config")})
-		if _, err := a.Backbones.Import(mltest.Backbone(t)); err != nil {
+		if _, err := a.Backbones.Import(context.Background(), backbone); err != nil {
 			shared.err = err
 			return
 		}
-		eng, err := a.OpenEngine(EngineOptions{Runtime: mltest.RuntimeLibrary(t), Provider: onnxrt.CPU})
+		eng, err := a.OpenEngine(context.Background(), EngineOptions{Runtime: runtime, Provider: onnxrt.CPU})
 		if err != nil {
 			shared.err = err
 			return
@@ -63,7 +70,7 @@ func setup(t *testing.T) (*App, *Engine, *train.Result, string) {
 		o.Epochs = 15
 		out := filepath.Join(home, "flowers")
 		res, err := a.Train(context.Background(), eng, TrainRequest{
-			Data: mltest.Photos(t, "flowers"), DataOptions: dataset.Options{Validation: 0.2, Test: 0.2},
+			Data: flowers, DataOptions: dataset.Options{Validation: 0.2, Test: 0.2},
 			Options: o, Out: out,
 		}, nil)
 		shared.app, shared.eng, shared.res, shared.model, shared.err = a, eng, res, out+model.Ext, err
@@ -111,7 +118,7 @@ func TestCancelledTrainingKeepsModel(t *testing.T) {
 	o := train.DefaultOptions()
 	o.Epochs, o.Patience = 1000, 0
 	_, err = a.Train(ctx, eng, TrainRequest{Data: mltest.Photos(t, "flowers"), DataOptions: dataset.DefaultOptions(), Options: o, Out: dst},
-		func(e any) {
+		func(e Event) {
 			if ep, ok := e.(train.EpochFinished); ok && ep.Epoch.Epoch == 3 {
 				cancel()
 			}
@@ -314,32 +321,32 @@ func TestBackboneStore(t *testing.T) {
 	}
 	// Importing the same weights again, even from the .h5 file, changes
 	// nothing: it is the same backbone.
-	in, err := s.Import(mltest.BackboneH5(t))
+	in, err := s.Import(context.Background(), mltest.BackboneH5(t))
 	if err != nil || in.SHA256 != eng.Backbone.SHA256 {
 		t.Fatalf("import h5: %+v, %v", in, err)
 	}
-	if err := s.Verify(OfflineBackboneID); err != nil {
+	if err := s.Verify(context.Background(), OfflineBackboneID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Find(model.Backbone{ID: backbone.ImageNetID, Name: backbone.ImageNetName, SHA256: "ab"})
 	if err == nil || !strings.Contains(err.Error(), "backbone download") {
 		t.Errorf("missing ImageNet backbone: %v", err)
 	}
-	if _, err := a.ResolveBackbone("no-such"); err == nil {
+	if _, err := a.ResolveBackbone(context.Background(), "no-such"); err == nil {
 		t.Error("unknown backbone resolved")
 	}
 
 	// A damaged backbone fails verification, naming the problem.
 	copyDir := t.TempDir()
 	other := &Backbones{Dir: copyDir}
-	if _, err := other.Import(mltest.Backbone(t)); err != nil {
+	if _, err := other.Import(context.Background(), mltest.Backbone(t)); err != nil {
 		t.Fatal(err)
 	}
 	shard := filepath.Join(copyDir, OfflineBackboneID, "group1-shard1of6.bin")
 	data, _ := os.ReadFile(shard)
 	data[100] ^= 0xff
 	os.WriteFile(shard, data, 0o644)
-	if err := other.Verify(OfflineBackboneID); err == nil || !strings.Contains(err.Error(), "changed on disk") {
+	if err := other.Verify(context.Background(), OfflineBackboneID); err == nil || !strings.Contains(err.Error(), "changed on disk") {
 		t.Errorf("verify after damage: %v", err)
 	}
 	if _, err := (&Backbones{Dir: t.TempDir()}).Default(""); !errors.Is(err, ErrNoBackbone) {
@@ -426,5 +433,70 @@ func TestFindRuntime(t *testing.T) {
 	os.WriteFile(filepath.Join(dirs.Runtime(), runtimeNames()[0]), []byte("x"), 0o644)
 	if p, err := FindRuntime("", dirs); err != nil || filepath.Dir(p) != dirs.Runtime() {
 		t.Errorf("cache folder: %s, %v", p, err)
+	}
+}
+
+func TestNeedsRescan(t *testing.T) {
+	d, err := ScanFolder(context.Background(), mltest.Photos(t, "flowers"), dataset.Options{Validation: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		d    *dataset.Dataset
+		opt  dataset.Options
+		want bool
+	}{
+		{"no scan", nil, dataset.Options{Validation: 0.2}, true},
+		{"same shares", d, dataset.Options{Validation: 0.2, Workers: 8}, false},
+		{"other validation share", d, dataset.Options{Validation: 0.3}, true},
+		{"a test share", d, dataset.Options{Validation: 0.2, Test: 0.1}, true},
+		{"pets by species", d, dataset.Options{Validation: 0.2, Granularity: dataset.Species}, true},
+	} {
+		if got := NeedsRescan(tc.d, tc.opt); got != tc.want {
+			t.Errorf("%s: NeedsRescan = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestTrainRescans checks that a training job given a scan made with
+// other shares reads the folder again and says so before training.
+func TestTrainRescans(t *testing.T) {
+	a, eng, _, _ := setup(t)
+	old, err := ScanFolder(context.Background(), mltest.Photos(t, "flowers"), dataset.Options{Validation: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var scanned *dataset.Dataset
+	var scanning int
+	_, err = a.Train(ctx, eng, TrainRequest{Dataset: old, DataOptions: dataset.Options{Validation: 0.4}, Options: train.DefaultOptions()},
+		func(e Event) {
+			switch e := e.(type) {
+			case train.Scanning:
+				scanning++
+			case train.Scanned:
+				scanned = e.Dataset
+				cancel()
+			}
+		})
+	if !IsCancel(err) {
+		t.Fatalf("err %v, want the cancellation after the scan", err)
+	}
+	if scanned == nil || scanning == 0 {
+		t.Fatalf("no new scan reported (%d progress events)", scanning)
+	}
+	if scanned.Options.Validation != 0.4 || len(scanned.Items) != len(old.Items) {
+		t.Errorf("new scan: validation %v, %d photos; want 0.4, %d", scanned.Options.Validation, len(scanned.Items), len(old.Items))
+	}
+	val := func(d *dataset.Dataset) (n int) {
+		for _, c := range d.Counts() {
+			n += c[dataset.Validation]
+		}
+		return n
+	}
+	if n, o := val(scanned), val(old); n <= o {
+		t.Errorf("%d validation photos with a 40%% share, %d with 20%%", n, o)
 	}
 }

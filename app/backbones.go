@@ -146,9 +146,15 @@ func (s *Backbones) Default(preferred string) (Installed, error) {
 // Import checks that src (a Keras .h5 file, a TensorFlow.js layers folder,
 // or a folder holding one .h5) holds a complete InceptionV3 and installs a
 // copy. Importing a backbone that is already installed changes nothing.
-func (s *Backbones) Import(src string) (Installed, error) {
+// Cancelling ctx stops the import between its steps (reading and checking
+// the weights, copying them, building the graph) and while copying; nothing
+// is installed then.
+func (s *Backbones) Import(ctx context.Context, src string) (Installed, error) {
 	b, err := backbone.Open(src)
 	if err != nil {
+		return Installed{}, err
+	}
+	if err := ctx.Err(); err != nil {
 		return Installed{}, err
 	}
 	if in, err := s.Get(b.ID); err == nil && in.SHA256 == b.SHA256 {
@@ -162,14 +168,20 @@ func (s *Backbones) Import(src string) (Installed, error) {
 		return Installed{}, fmt.Errorf("import backbone: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	if err := copyWeights(src, tmp); err != nil {
+	if err := copyWeights(ctx, src, tmp); err != nil {
 		return Installed{}, fmt.Errorf("import backbone %s: %w", src, err)
 	}
 	if err := backbone.WriteInfo(tmp, b.Info); err != nil {
 		return Installed{}, fmt.Errorf("import backbone %s: %w", src, err)
 	}
+	if err := ctx.Err(); err != nil {
+		return Installed{}, err
+	}
 	onnx, err := b.FeatureModel()
 	if err != nil {
+		return Installed{}, err
+	}
+	if err := ctx.Err(); err != nil {
 		return Installed{}, err
 	}
 	if err := os.WriteFile(filepath.Join(tmp, featureModelFile), onnx, 0o644); err != nil {
@@ -192,13 +204,13 @@ func (s *Backbones) Import(src string) (Installed, error) {
 }
 
 // copyWeights copies the weight files of src into dir.
-func copyWeights(src, dir string) error {
+func copyWeights(ctx context.Context, src, dir string) error {
 	st, err := os.Stat(src)
 	if err != nil {
 		return err
 	}
 	if !st.IsDir() {
-		return copyFile(src, filepath.Join(dir, filepath.Base(src)))
+		return copyFile(ctx, src, filepath.Join(dir, filepath.Base(src)))
 	}
 	entries, err := os.ReadDir(src)
 	if err != nil {
@@ -207,7 +219,7 @@ func copyWeights(src, dir string) error {
 	for _, e := range entries {
 		n := e.Name()
 		if e.Type().IsRegular() && (n == "model.json" || strings.HasSuffix(n, ".bin") || strings.HasSuffix(n, ".h5")) {
-			if err := copyFile(filepath.Join(src, n), filepath.Join(dir, n)); err != nil {
+			if err := copyFile(ctx, filepath.Join(src, n), filepath.Join(dir, n)); err != nil {
 				return err
 			}
 		}
@@ -215,7 +227,7 @@ func copyWeights(src, dir string) error {
 	return nil
 }
 
-func copyFile(src, dst string) error {
+func copyFile(ctx context.Context, src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
@@ -225,7 +237,7 @@ func copyFile(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	if _, err := io.Copy(out, ctxReader{ctx, in}); err != nil {
 		out.Close()
 		return err
 	}
@@ -235,7 +247,7 @@ func copyFile(src, dst string) error {
 // Verify re-reads the installed backbone's weights and checks that they
 // still hash to the recorded SHA-256, and that the cached feature model was
 // built from them.
-func (s *Backbones) Verify(id string) error {
+func (s *Backbones) Verify(ctx context.Context, id string) error {
 	in, err := s.Get(id)
 	if err != nil {
 		return err
@@ -243,6 +255,9 @@ func (s *Backbones) Verify(id string) error {
 	b, err := backbone.Open(in.Dir)
 	if err != nil {
 		return fmt.Errorf("verify backbone %s: %w", id, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if b.SHA256 != in.SHA256 {
 		return fmt.Errorf("verify backbone %s: the weights hash to %s, not the recorded %s: they changed on disk; import the backbone again", id, short(b.SHA256), short(in.SHA256))
@@ -263,13 +278,16 @@ func (s *Backbones) Verify(id string) error {
 
 // FeatureModel returns the installed backbone's ONNX feature model,
 // rebuilding it from the weights if the cached copy is missing.
-func (s *Backbones) FeatureModel(in Installed) ([]byte, error) {
+func (s *Backbones) FeatureModel(ctx context.Context, in Installed) ([]byte, error) {
 	data, err := os.ReadFile(filepath.Join(in.Dir, featureModelFile))
 	if err == nil {
 		return data, nil
 	}
 	b, err := backbone.Open(in.Dir)
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if b.SHA256 != in.SHA256 {
@@ -410,7 +428,7 @@ func (s *Backbones) download(ctx context.Context, url, wantMD5, downloads string
 		return Installed{}, err
 	}
 	defer os.Remove(final)
-	return s.Import(final)
+	return s.Import(ctx, final)
 }
 
 // OfflineError reports a download that could not reach its server.
@@ -424,3 +442,16 @@ func (e *OfflineError) Error() string {
 }
 
 func (e *OfflineError) Unwrap() error { return e.Err }
+
+// ctxReader stops a copy when its context is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

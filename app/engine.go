@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,7 +47,7 @@ type Engine struct {
 // ResolveBackbone returns the installed backbone spec names: an installed
 // id, a path to weights (imported first), or, when spec is empty, the
 // default.
-func (a *App) ResolveBackbone(spec string) (Installed, error) {
+func (a *App) ResolveBackbone(ctx context.Context, spec string) (Installed, error) {
 	if spec == "" {
 		return a.Backbones.Default("")
 	}
@@ -54,37 +55,42 @@ func (a *App) ResolveBackbone(spec string) (Installed, error) {
 		return in, nil
 	}
 	if _, err := os.Stat(spec); err == nil {
-		return a.Backbones.Import(spec)
+		return a.Backbones.Import(ctx, spec)
 	}
 	return Installed{}, fmt.Errorf("backbone %q is neither installed nor a file or folder of weights (see `clasifica backbone list`)", spec)
 }
 
 // OpenEngine loads the runtime and a session for the chosen backbone.
-func (a *App) OpenEngine(opt EngineOptions) (*Engine, error) {
-	in, err := a.ResolveBackbone(opt.Backbone)
+// Cancelling ctx stops an import or a rebuild of the backbone's graph; a
+// session already being built by ONNX Runtime finishes first.
+func (a *App) OpenEngine(ctx context.Context, opt EngineOptions) (*Engine, error) {
+	in, err := a.ResolveBackbone(ctx, opt.Backbone)
 	if err != nil {
 		return nil, err
 	}
-	return a.openEngine(in, opt)
+	return a.openEngine(ctx, in, opt)
 }
 
 // OpenEngineFor loads the runtime and a session for the backbone m was
 // trained on.
-func (a *App) OpenEngineFor(m *model.Model, opt EngineOptions) (*Engine, error) {
+func (a *App) OpenEngineFor(ctx context.Context, m *model.Model, opt EngineOptions) (*Engine, error) {
 	in, err := a.Backbones.Find(m.Backbone)
 	if err != nil {
 		return nil, err
 	}
-	return a.openEngine(in, opt)
+	return a.openEngine(ctx, in, opt)
 }
 
-func (a *App) openEngine(in Installed, opt EngineOptions) (*Engine, error) {
+func (a *App) openEngine(ctx context.Context, in Installed, opt EngineOptions) (*Engine, error) {
 	rt, err := LoadRuntime(opt.Runtime, a.Dirs)
 	if err != nil {
 		return nil, err
 	}
-	onnx, err := a.Backbones.FeatureModel(in)
+	onnx, err := a.Backbones.FeatureModel(ctx, in)
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, onnxrt.Options{Provider: opt.Provider, Threads: opt.Threads})

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"sync"
 
@@ -32,24 +33,24 @@ func NewEngines(a *App) *Engines {
 
 // Open returns an engine for the backbone opt names (the default when
 // empty), opening it on first use. Engines stay open until Close.
-func (e *Engines) Open(opt EngineOptions) (*Engine, error) {
+func (e *Engines) Open(ctx context.Context, opt EngineOptions) (*Engine, error) {
 	in, err := e.app.Backbones.Default(opt.Backbone)
 	if err != nil {
 		return nil, err
 	}
-	return e.get(in, opt)
+	return e.get(ctx, in, opt)
 }
 
 // OpenFor returns an engine for the backbone m was trained on.
-func (e *Engines) OpenFor(m *model.Model, opt EngineOptions) (*Engine, error) {
+func (e *Engines) OpenFor(ctx context.Context, m *model.Model, opt EngineOptions) (*Engine, error) {
 	in, err := e.app.Backbones.Find(m.Backbone)
 	if err != nil {
 		return nil, err
 	}
-	return e.get(in, opt)
+	return e.get(ctx, in, opt)
 }
 
-func (e *Engines) get(in Installed, opt EngineOptions) (*Engine, error) {
+func (e *Engines) get(ctx context.Context, in Installed, opt EngineOptions) (*Engine, error) {
 	opt.Backbone = ""
 	k := engineKey{sha: in.SHA256, opt: opt}
 	e.mu.Lock()
@@ -57,7 +58,7 @@ func (e *Engines) get(in Installed, opt EngineOptions) (*Engine, error) {
 	if eng, ok := e.open[k]; ok {
 		return eng, nil
 	}
-	eng, err := e.app.openEngine(in, opt)
+	eng, err := e.app.openEngine(ctx, in, opt)
 	if err != nil {
 		return nil, err
 	}

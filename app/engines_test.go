@@ -17,7 +17,7 @@ func enginesTestApp(t *testing.T) *App {
 	t.Helper()
 	home := t.TempDir()
 	a := New(Dirs{Cache: home + "/cache", Config: home + "/config"})
-	if _, err := a.Backbones.Import(mltest.Backbone(t)); err != nil {
+	if _, err := a.Backbones.Import(context.Background(), mltest.Backbone(t)); err != nil {
 		t.Fatal(err)
 	}
 	return a
@@ -28,11 +28,11 @@ func TestEnginesAndBatches(t *testing.T) {
 	engines := NewEngines(a)
 	defer engines.Close()
 	opt := EngineOptions{Runtime: mltest.RuntimeLibrary(t), Provider: onnxrt.CPU, Threads: 2}
-	eng, err := engines.Open(opt)
+	eng, err := engines.Open(context.Background(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := engines.Open(opt)
+	again, err := engines.Open(context.Background(), opt)
 	if err != nil || again != eng {
 		t.Fatalf("opening the same engine again gave %p (%v), want the open one %p", again, err, eng)
 	}
@@ -46,7 +46,7 @@ func TestEnginesAndBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := &model.Model{Meta: model.Meta{Labels: []string{"a", "b"}, Backbone: eng.Ref()}, Head: h.Layers()}
-	if other, err := engines.OpenFor(m, opt); err != nil || other != eng {
+	if other, err := engines.OpenFor(context.Background(), m, opt); err != nil || other != eng {
 		t.Fatalf("OpenFor gave %p (%v), want the open engine", other, err)
 	}
 	c, err := NewClassifier(m, eng)

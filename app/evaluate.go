@@ -26,7 +26,7 @@ type Evaluation struct {
 // class names must be among the model's labels.
 func (c *Classifier) EvaluateFolder(ctx context.Context, dir string, opt dataset.Options, progress func(features.Progress)) (*Evaluation, error) {
 	opt.Validation, opt.Test = 0, 0
-	d, err := dataset.Scan(ctx, dir, opt)
+	d, err := ScanFolder(ctx, dir, opt)
 	if err != nil {
 		return nil, err
 	}

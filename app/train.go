@@ -18,6 +18,9 @@ import (
 type TrainRequest struct {
 	// Data is the photo folder; Dataset, if set, is its scan (the desktop
 	// app scans before training to show the data) and Data is ignored.
+	// A Dataset scanned with other split shares than DataOptions is read
+	// again (see NeedsRescan), and the new scan is sent as a train.Scanned
+	// event.
 	Data    string
 	Dataset *dataset.Dataset
 	// DataOptions control the scan and split.
@@ -30,24 +33,30 @@ type TrainRequest struct {
 	Out string
 }
 
-// Scanning reports dataset scanning progress during a training job.
-type Scanning struct{ Done, Total int }
+// Event is something that happened during a training job: one of
+// ml/train's event types, train.Scanning and train.Scanned included.
+// Events arrive in order, from the job's goroutine.
+type Event = train.Event
 
-// Train runs a training job on eng, sending events to emit (train.Event
-// values and Scanning). It returns the result; the model is also written
-// to req.Out when that is set.
-func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit func(any)) (*train.Result, error) {
+// Train runs a training job on eng, sending events to emit. It returns the
+// result; the model is also written to req.Out when that is set.
+func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit func(Event)) (*train.Result, error) {
 	if emit == nil {
-		emit = func(any) {}
+		emit = func(Event) {}
 	}
 	d := req.Dataset
-	if d == nil {
+	if d == nil || NeedsRescan(d, req.DataOptions) {
+		dir := req.Data
+		if d != nil {
+			dir = d.Root
+		}
 		opt := req.DataOptions
-		opt.Progress = func(done, total int) { emit(Scanning{Done: done, Total: total}) }
+		opt.Progress = func(done, total int) { emit(train.Scanning{Done: done, Total: total}) }
 		var err error
-		if d, err = dataset.Scan(ctx, req.Data, opt); err != nil {
+		if d, err = ScanFolder(ctx, dir, opt); err != nil {
 			return nil, err
 		}
+		emit(train.Scanned{Dataset: d})
 	}
 	for _, p := range d.Problems {
 		emit(train.Warning{Path: p.Path, Message: p.String()})
@@ -61,13 +70,13 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 	job.Options.Validation = req.DataOptions.Validation
 	job.Options.Test = req.DataOptions.Test
 	if req.Continue != "" {
-		base, err := model.ReadFile(req.Continue)
+		base, err := OpenModel(req.Continue)
 		if err != nil {
 			return nil, err
 		}
 		job.Base = base
 	}
-	res, err := train.Run(ctx, job, func(e train.Event) { emit(e) })
+	res, err := train.Run(ctx, job, emit)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/clasifica/clasifica/internal/bytesize"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -224,7 +225,7 @@ func (b *backboneSetup) download() {
 				if d.Total > 0 {
 					b.bar.SetValue(float64(d.Done) / float64(d.Total))
 				}
-				text := fmt.Sprintf("%s of %s · %s/s", megabytes(d.Done), megabytes(d.Total), megabytes(int64(d.Rate())))
+				text := fmt.Sprintf("%s of %s · %s/s", bytesize.Format(d.Done), bytesize.Format(d.Total), bytesize.Format(int64(d.Rate())))
 				if left := roughDuration(d.Remaining()); left != "" {
 					text += " · " + left + " left"
 				}

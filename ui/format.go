@@ -76,10 +76,6 @@ func shortDuration(d time.Duration) string {
 	return fmt.Sprintf("%d h %d min", s/3600, s%3600/60)
 }
 
-// megabytes writes a byte count in MB.
-func megabytes(n int64) string {
-	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-}
 
 // number writes a metric such as a loss with three significant digits.
 func number(f float64) string {

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/clasifica/clasifica/internal/bytesize"
+
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/features"
 	"github.com/clasifica/clasifica/ml/head"
@@ -141,7 +143,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "  head training               %7.2f s per epoch per 1,000 images\n", r.EpochSecondsPer1k)
 	if r.PeakRSSBytes > 0 {
-		fmt.Fprintf(e.stdout, "  peak memory                 %7s\n", formatBytes(r.PeakRSSBytes))
+		fmt.Fprintf(e.stdout, "  peak memory                 %7s\n", bytesize.Format(r.PeakRSSBytes))
 	}
 	return nil
 }

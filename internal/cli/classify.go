@@ -3,35 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"text/tabwriter"
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/features"
-	"github.com/clasifica/clasifica/ml/model"
 )
-
-// openClassifier reads a model and opens an engine on its backbone.
-func (e *env) openClassifier(path string, ef *engineFlags) (*app.Classifier, error) {
-	m, err := model.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	opt, err := ef.options()
-	if err != nil {
-		return nil, err
-	}
-	eng, err := e.app.OpenEngineFor(m, opt)
-	if err != nil {
-		return nil, err
-	}
-	e.describeEngine(eng)
-	c, err := app.NewClassifier(m, eng)
-	if err != nil {
-		eng.Close()
-		return nil, err
-	}
-	return c, nil
-}
 
 func runClassify(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("classify", "--model MODEL [options] FILE_OR_DIR...")
@@ -66,7 +43,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("no photos found in %v", inputs)
 	}
-	c, err := e.openClassifier(*modelPath, &ef)
+	c, err := e.openClassifier(ctx, *modelPath, &ef)
 	if err != nil {
 		return err
 	}
@@ -87,47 +64,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "skipped: %v\n", p.Err)
 		}
 	}
-	switch *format {
-	case "csv":
-		err = app.WriteCSV(e.stdout, preds)
-	case "json":
-		type out struct {
-			Path        string       `json:"path"`
-			Label       string       `json:"label,omitempty"`
-			Probability float64      `json:"probability,omitempty"`
-			Top         []app.Scored `json:"top,omitempty"`
-			Error       string       `json:"error,omitempty"`
-		}
-		list := make([]out, len(preds))
-		for i, p := range preds {
-			list[i] = out{Path: p.Path, Label: p.Label(), Probability: p.Confidence()}
-			if len(p.Top) > 3 {
-				list[i].Top = p.Top[:3]
-			} else {
-				list[i].Top = p.Top
-			}
-			if p.Err != nil {
-				list[i].Error = p.Err.Error()
-			}
-		}
-		err = writeJSON(e.stdout, list)
-	default:
-		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PHOTO\tLABEL\tCONFIDENCE\tRUNNER-UP")
-		for _, p := range preds {
-			if p.Err != nil {
-				fmt.Fprintf(tw, "%s\t(unreadable)\t\t\n", p.Path)
-				continue
-			}
-			second := ""
-			if len(p.Top) > 1 {
-				second = fmt.Sprintf("%s %.1f%%", p.Top[1].Label, 100*p.Top[1].Probability)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\n", p.Path, p.Label(), 100*p.Confidence(), second)
-		}
-		err = tw.Flush()
-	}
-	if err != nil {
+	if err := writePredictions(e.stdout, *format, preds); err != nil {
 		return err
 	}
 	if *sortInto != "" {
@@ -147,4 +84,44 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("none of the %d photos could be read", failed)
 	}
 	return nil
+}
+
+// prediction is one photo's line in classify's JSON output.
+type prediction struct {
+	Path        string       `json:"path"`
+	Label       string       `json:"label,omitempty"`
+	Probability float64      `json:"probability,omitempty"`
+	Top         []app.Scored `json:"top,omitempty"`
+	Error       string       `json:"error,omitempty"`
+}
+
+// writePredictions writes preds as a table, CSV or JSON.
+func writePredictions(w io.Writer, format string, preds []app.Prediction) error {
+	switch format {
+	case "csv":
+		return app.WriteCSV(w, preds)
+	case "json":
+		list := make([]prediction, len(preds))
+		for i, p := range preds {
+			list[i] = prediction{Path: p.Path, Label: p.Label(), Probability: p.Confidence(), Top: p.Top[:min(3, len(p.Top))]}
+			if p.Err != nil {
+				list[i].Error = p.Err.Error()
+			}
+		}
+		return writeJSON(w, list)
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PHOTO\tLABEL\tCONFIDENCE\tRUNNER-UP")
+	for _, p := range preds {
+		if p.Err != nil {
+			fmt.Fprintf(tw, "%s\t(unreadable)\t\t\n", p.Path)
+			continue
+		}
+		second := ""
+		if len(p.Top) > 1 {
+			second = fmt.Sprintf("%s %.1f%%", p.Top[1].Label, 100*p.Top[1].Probability)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\n", p.Path, p.Label(), 100*p.Confidence(), second)
+	}
+	return tw.Flush()
 }

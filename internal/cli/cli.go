@@ -38,7 +38,7 @@ var commands = []command{
 	{"eval", "--model MODEL [--data DIR]", "evaluate a model on labelled photos", runEval},
 	{"export", "--model MODEL --onnx OUT.onnx", "export a model as a standalone ONNX file", runExport},
 	{"bench", "[--data PHOTOS/]", "measure inference and training speed", runBench},
-	{"dataset", "inspect DIR", "show how a photo folder is understood", runDataset},
+	{"dataset", "inspect DIR [--check]", "show how a photo folder is understood, and what cannot be used", runDataset},
 	{"backbone", "list | import PATH | verify [ID] | download", "manage InceptionV3 backbones", runBackbone},
 	{"cache", "info | clear", "manage the feature cache", runCache},
 	{"setup", "[--runtime LIB] [--offline-backbone DIR]", "prepare the runtime and a backbone (used by `make run`)", runSetup},

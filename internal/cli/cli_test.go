@@ -3,8 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,4 +217,99 @@ func TestCommandLineErrors(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Commands:") {
 		t.Errorf("help: %d %s", code, out)
 	}
+}
+
+// TestDatasetInspectCheck checks that every bad file shows before
+// training: the scan reports a decompression bomb and a cut header from
+// their headers, and --check also finds the truncated photo.
+func TestDatasetInspectCheck(t *testing.T) {
+	t.Setenv("CLASIFICA_HOME", t.TempDir())
+	root := t.TempDir()
+	for _, class := range []string{"daisy", "rose"} {
+		src, err := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers", class), "*.jpg"))
+		if err != nil || len(src) < 5 {
+			t.Fatalf("sample photos: %v", err)
+		}
+		for _, p := range src[:5] {
+			copyFile(t, p, filepath.Join(root, class, filepath.Base(p)))
+		}
+	}
+	jpeg, err := os.ReadFile(filepath.Join(root, "rose", mustGlobOne(t, filepath.Join(root, "rose", "*.jpg"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(rel string, data []byte) {
+		if err := os.WriteFile(filepath.Join(root, rel), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("daisy/truncated.jpg", jpeg[:len(jpeg)/3])
+	write("daisy/cut.jpg", jpeg[:20])
+	write("rose/bomb.png", bombPNG())
+
+	problems := func(args ...string) map[string]int {
+		code, out, errOut := clasifica(t, append([]string{"dataset", "inspect", root, "--format", "json"}, args...)...)
+		var s struct {
+			Problems []struct {
+				Reason   string   `json:"reason"`
+				Count    int      `json:"count"`
+				Examples []string `json:"examples"`
+			} `json:"problems"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &s) != nil {
+			t.Fatalf("exit %d: %s %s", code, out, errOut)
+		}
+		got := map[string]int{}
+		for _, p := range s.Problems {
+			for _, ex := range p.Examples {
+				got[filepath.Base(ex)+" "+p.Reason]++
+			}
+		}
+		return got
+	}
+	scan := problems()
+	if scan["bomb.png too-large"] != 1 || scan["cut.jpg undecodable"] != 1 || len(scan) != 2 {
+		t.Errorf("scan problems %v, want bomb.png too-large and cut.jpg undecodable", scan)
+	}
+	checked := problems("--check")
+	if checked["truncated.jpg undecodable"] != 1 || len(checked) != 3 {
+		t.Errorf("--check problems %v, want truncated.jpg too", checked)
+	}
+	code, out, errOut := clasifica(t, "dataset", "inspect", root, "--check")
+	if code != 0 || !strings.Contains(out, "truncated.jpg") || !strings.Contains(errOut, "checking photos") {
+		t.Errorf("exit %d: %s\n%s", code, out, errOut)
+	}
+}
+
+// bombPNG returns a PNG whose header declares 100000×100000 pixels.
+func bombPNG() []byte {
+	ihdr := binary.BigEndian.AppendUint32([]byte("IHDR"), 100000)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, 100000)
+	ihdr = append(ihdr, 8, 2, 0, 0, 0)
+	b := binary.BigEndian.AppendUint32([]byte("\x89PNG\r\n\x1a\n"), 13)
+	b = append(b, ihdr...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(ihdr))
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustGlobOne(t *testing.T, pattern string) string {
+	t.Helper()
+	m, err := filepath.Glob(pattern)
+	if err != nil || len(m) == 0 {
+		t.Fatalf("glob %s: %v", pattern, err)
+	}
+	return filepath.Base(m[0])
 }

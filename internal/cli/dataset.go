@@ -3,20 +3,24 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"text/tabwriter"
+	"time"
 
+	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/dataset"
 )
 
 func runDataset(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "inspect" {
-		fmt.Fprintln(e.stderr, "Usage: clasifica dataset inspect DIR [--format json] [--val 0.2] [--test 0] [--granularity breed|species]")
+		fmt.Fprintln(e.stderr, "Usage: clasifica dataset inspect DIR [--check] [--format json] [--val 0.2] [--test 0] [--granularity breed|species]")
 		return errUsage
 	}
 	fs := e.flags("dataset inspect", "DIR [options]")
 	opt := dataset.DefaultOptions()
 	format := fs.String("format", "table", "output format: table or json")
 	gran := fs.String("granularity", "breed", "Oxford-IIIT Pet classes: breed or species")
+	check := fs.Bool("check", false, "also decode every photo in full, to find truncated and corrupt files (the scan reads headers only)")
 	fs.Float64Var(&opt.Validation, "val", opt.Validation, "share of photos held out for validation")
 	fs.Float64Var(&opt.Test, "test", opt.Test, "share of photos held out for testing")
 	pos, err := parse(fs, args[1:])
@@ -32,16 +36,32 @@ func runDataset(ctx context.Context, e *env, args []string) error {
 	}
 	bar := newProgressBar(e.stderr)
 	opt.Progress = func(done, total int) { bar.update("reading photos", done, total, 0, "", 0, done == total) }
-	d, err := dataset.Scan(ctx, pos[0], opt)
+	d, err := app.ScanFolder(ctx, pos[0], opt)
 	if err != nil {
 		return err
+	}
+	if *check {
+		start := time.Now()
+		d, err = app.CheckPhotos(ctx, d, func(done, total int) {
+			rate := float64(done) / time.Since(start).Seconds()
+			bar.update("checking photos", done, total, rate, "photos/s", remaining(done, total, rate), done == total)
+		})
+		if err != nil {
+			return err
+		}
 	}
 	s := d.Summary()
 	if *format == "json" {
 		return writeJSON(e.stdout, s)
 	}
-	fmt.Fprintf(e.stdout, "%s\nLayout: %s — %s\n\n", s.Root, s.Layout, s.LayoutNote)
-	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	return writeSummary(e.stdout, s)
+}
+
+// writeSummary prints what a scan found: the layout, each class's photos
+// by split, the skipped files and the warnings.
+func writeSummary(w io.Writer, s dataset.Summary) error {
+	fmt.Fprintf(w, "%s\nLayout: %s — %s\n\n", s.Root, s.Layout, s.LayoutNote)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "CLASS\tTRAIN\tVALIDATION\tTEST\tTOTAL\t")
 	for _, c := range s.Classes {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", c.Name, c.Counts[dataset.Train], c.Counts[dataset.Validation], c.Counts[dataset.Test], c.Counts.Total())
@@ -52,18 +72,18 @@ func runDataset(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(s.Problems) > 0 {
-		fmt.Fprintln(e.stdout, "\nSkipped files:")
+		fmt.Fprintln(w, "\nSkipped files:")
 		for _, p := range s.Problems {
-			fmt.Fprintf(e.stdout, "  %d × %s\n", p.Count, p.Description)
+			fmt.Fprintf(w, "  %d × %s\n", p.Count, p.Description)
 			for _, ex := range p.Examples {
-				fmt.Fprintf(e.stdout, "      %s\n", ex)
+				fmt.Fprintf(w, "      %s\n", ex)
 			}
 		}
 	}
 	if len(s.Warnings) > 0 {
-		fmt.Fprintln(e.stdout, "\nWarnings:")
-		for _, w := range s.Warnings {
-			fmt.Fprintf(e.stdout, "  - %s\n", w.Message)
+		fmt.Fprintln(w, "\nWarnings:")
+		for _, warn := range s.Warnings {
+			fmt.Fprintf(w, "  - %s\n", warn.Message)
 		}
 	}
 	return nil

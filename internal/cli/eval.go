@@ -29,7 +29,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := e.openClassifier(*modelPath, &ef)
+	c, err := e.openClassifier(ctx, *modelPath, &ef)
 	if err != nil {
 		return err
 	}
@@ -53,13 +53,19 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if *format == "json" {
 		return writeEvalJSON(e.stdout, ev)
 	}
-	if err := ev.Report.WriteTable(e.stdout); err != nil {
+	return writeEvalTable(e.stdout, ev)
+}
+
+// writeEvalTable writes the report's tables and the ten most confident
+// mistakes.
+func writeEvalTable(w io.Writer, ev *app.Evaluation) error {
+	if err := ev.Report.WriteTable(w); err != nil {
 		return err
 	}
 	if n := len(ev.Report.Mistakes); n > 0 {
-		fmt.Fprintf(e.stdout, "\nMost confident mistakes (%d in all):\n", n)
+		fmt.Fprintf(w, "\nMost confident mistakes (%d in all):\n", n)
 		for _, m := range ev.Report.Mistakes[:min(n, 10)] {
-			fmt.Fprintf(e.stdout, "  %s: %s (%.0f%%), is %s\n", ev.Samples[m.Index].Path,
+			fmt.Fprintf(w, "  %s: %s (%.0f%%), is %s\n", ev.Samples[m.Index].Path,
 				ev.Report.Labels[m.Predicted], 100*m.Confidence, ev.Report.Labels[m.Truth])
 		}
 	}

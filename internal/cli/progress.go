@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/clasifica/clasifica/app"
 )
 
 // progressBar draws a one-line progress bar on a terminal, redrawn in
@@ -86,14 +88,17 @@ func formatDuration(d time.Duration) string {
 	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }
 
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+// download returns a progress function for a download, in megabytes.
+func (p *progressBar) download(label string) func(app.Download) {
+	return func(d app.Download) {
+		p.update(label, int(d.Done/1e6), int(d.Total/1e6), d.Rate()/1e6, "MB/s", d.Remaining(), false)
 	}
-	return fmt.Sprintf("%d B", n)
+}
+
+// remaining estimates the time left to do total at rate per second.
+func remaining(done, total int, rate float64) time.Duration {
+	if rate <= 0 {
+		return 0
+	}
+	return time.Duration(float64(total-done) / rate * float64(time.Second))
 }

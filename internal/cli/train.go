@@ -2,87 +2,15 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/dataset"
-	"github.com/clasifica/clasifica/ml/onnxrt"
 	"github.com/clasifica/clasifica/ml/train"
 )
-
-// engineFlags are the options every command that runs the backbone takes.
-type engineFlags struct {
-	backbone, runtime, provider string
-	threads                     int
-}
-
-func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
-	if withBackbone {
-		fs.StringVar(&f.backbone, "backbone", "", "backbone: an installed id (see `backbone list`), or a Keras .h5 file or TensorFlow.js folder to import (default: ImageNet InceptionV3)")
-	}
-	fs.StringVar(&f.runtime, "runtime", "", "ONNX Runtime library file (default: $ONNXRUNTIME_LIB, next to the executable, or the cache folder)")
-	fs.StringVar(&f.provider, "provider", "auto", "execution provider: auto, cpu, cuda, directml or coreml")
-	fs.IntVar(&f.threads, "threads", 0, "CPU threads for inference (0: one per core)")
-}
-
-func (f *engineFlags) options() (app.EngineOptions, error) {
-	p, err := onnxrt.ParseProvider(f.provider)
-	if err != nil {
-		return app.EngineOptions{}, err
-	}
-	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads}, nil
-}
-
-// ensureBackbone downloads the ImageNet backbone when none is installed and
-// none was named.
-func (e *env) ensureBackbone(ctx context.Context, spec string) error {
-	if spec != "" {
-		return nil
-	}
-	if _, err := e.app.Backbones.Default(""); !errors.Is(err, app.ErrNoBackbone) {
-		return err
-	}
-	fmt.Fprintln(e.stderr, "Downloading the ImageNet InceptionV3 weights (first use only)…")
-	bar := newProgressBar(e.stderr)
-	_, err := e.app.Backbones.DownloadImageNet(ctx, e.app.Dirs.Downloads(), nil, func(d app.Download) {
-		bar.update("download", int(d.Done>>20), int(d.Total>>20), d.Rate()/(1<<20), "MB/s", d.Remaining(), false)
-	})
-	if err != nil {
-		return fmt.Errorf("%w\n%v", err, app.ErrNoBackbone)
-	}
-	bar.line("Downloaded and verified.")
-	return nil
-}
-
-func (e *env) openEngine(ctx context.Context, f *engineFlags) (*app.Engine, error) {
-	opt, err := f.options()
-	if err != nil {
-		return nil, err
-	}
-	if err := e.ensureBackbone(ctx, opt.Backbone); err != nil {
-		return nil, err
-	}
-	eng, err := e.app.OpenEngine(opt)
-	if err != nil {
-		return nil, err
-	}
-	e.describeEngine(eng)
-	return eng, nil
-}
-
-func (e *env) describeEngine(eng *app.Engine) {
-	fmt.Fprintf(e.stderr, "Backbone: %s (%s), on %s\n", eng.Backbone.Name, eng.Backbone.ID, eng.Device())
-	if eng.Backbone.Offline() {
-		fmt.Fprintln(e.stderr, "Note: this is the offline test backbone (nsfwjs), not the ImageNet weights; its features transfer poorly. Run `clasifica backbone download` when online.")
-	}
-	if why := eng.Session.FallbackReason(); why != nil {
-		fmt.Fprintf(e.stderr, "(no accelerator: %v)\n", why)
-	}
-}
 
 func parseGranularity(s string) (dataset.Granularity, error) {
 	switch strings.ToLower(s) {
@@ -94,16 +22,24 @@ func parseGranularity(s string) (dataset.Granularity, error) {
 	return 0, fmt.Errorf("--granularity %q: want breed or species", s)
 }
 
-func runTrain(ctx context.Context, e *env, args []string) error {
+// trainFlags are train's options, parsed.
+type trainFlags struct {
+	engine          engineFlags
+	data, out, cont string
+	format          string
+	opt             train.Options
+	dopt            dataset.Options
+}
+
+func parseTrain(e *env, args []string) (*trainFlags, error) {
 	fs := e.flags("train", "--data PHOTOS/ --out MODEL [options]")
-	var ef engineFlags
-	ef.add(fs, true)
-	o := train.DefaultOptions()
-	dopt := dataset.DefaultOptions()
-	data := fs.String("data", "", "folder of photos: one subfolder per class (or train/ and test/ folders, or the Oxford-IIIT Pet dataset)")
-	out := fs.String("out", "", "model file to write")
-	cont := fs.String("continue", "", "model file to continue training from")
-	format := fs.String("format", "table", "output format: table or json")
+	f := &trainFlags{opt: train.DefaultOptions(), dopt: dataset.DefaultOptions()}
+	o := &f.opt
+	f.engine.add(fs, true)
+	fs.StringVar(&f.data, "data", "", "folder of photos: one subfolder per class (or train/ and test/ folders, or the Oxford-IIIT Pet dataset)")
+	fs.StringVar(&f.out, "out", "", "model file to write")
+	fs.StringVar(&f.cont, "continue", "", "model file to continue training from")
+	fs.StringVar(&f.format, "format", "table", "output format: table or json")
 	gran := fs.String("granularity", "breed", "Oxford-IIIT Pet classes: breed or species")
 	noWeights := fs.Bool("no-class-weights", false, "do not counter class imbalance with class weights")
 	fs.IntVar(&o.Epochs, "epochs", o.Epochs, "most epochs to train")
@@ -116,97 +52,125 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&o.WeightDecay, "weight-decay", o.WeightDecay, "decoupled weight decay")
 	fs.IntVar(&o.Augment, "augment", o.Augment, "augmented views per training photo (0: off)")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed")
-	fs.Float64Var(&dopt.Validation, "val", dopt.Validation, "share of photos held out for validation")
-	fs.Float64Var(&dopt.Test, "test", dopt.Test, "share of photos held out for testing (when the folder has no test split)")
+	fs.Float64Var(&f.dopt.Validation, "val", f.dopt.Validation, "share of photos held out for validation")
+	fs.Float64Var(&f.dopt.Test, "test", f.dopt.Test, "share of photos held out for testing (when the folder has no test split)")
 	if _, err := parse(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	if err := need(fs, e, "data", "out"); err != nil {
-		return err
+		return nil, err
 	}
 	var err error
-	if dopt.Granularity, err = parseGranularity(*gran); err != nil {
-		return err
+	if f.dopt.Granularity, err = parseGranularity(*gran); err != nil {
+		return nil, err
 	}
 	o.ClassWeights = !*noWeights
-	o.Validation, o.Test = dopt.Validation, dopt.Test
+	o.Validation, o.Test = f.dopt.Validation, f.dopt.Test
 	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func runTrain(ctx context.Context, e *env, args []string) error {
+	f, err := parseTrain(e, args)
+	if err != nil {
 		return err
 	}
-	eng, err := e.openEngine(ctx, &ef)
+	eng, err := e.openEngine(ctx, &f.engine)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-
-	bar := newProgressBar(e.stderr)
-	warnings := 0
+	p := &trainPrinter{bar: newProgressBar(e.stderr)}
 	res, err := e.app.Train(ctx, eng, app.TrainRequest{
-		Data: *data, DataOptions: dopt, Options: o, Continue: *cont, Out: app.ModelPath(*out),
-	}, func(ev any) {
-		switch ev := ev.(type) {
-		case app.Scanning:
-			bar.update("reading photos", ev.Done, ev.Total, 0, "", 0, ev.Done == ev.Total)
-		case train.PhaseStarted:
-			if ev.Phase == train.Training {
-				bar.line("%-6s %9s %9s %9s %9s %7s", "epoch", "loss", "accuracy", "val_loss", "val_acc", "seconds")
-			}
-		case train.Extraction:
-			p := ev.Progress
-			bar.update("features", p.Done, p.Total, p.Rate(), "images/s", p.Remaining(), p.Done == p.Total)
-		case train.EpochFinished:
-			mark := ""
-			if ev.Best && ev.HasValidation {
-				mark = "  *"
-			}
-			val := fmt.Sprintf("%9s %9s", "-", "-")
-			if ev.HasValidation {
-				val = fmt.Sprintf("%9.4f %8.1f%%", ev.ValLoss, 100*ev.ValAccuracy)
-			}
-			bar.line("%2d/%-3d %9.4f %8.1f%% %s %7.2f%s", ev.Epoch.Epoch, ev.Epochs, ev.Loss, 100*ev.Accuracy, val, ev.Seconds, mark)
-		case train.Warning:
-			warnings++
-			if warnings <= 20 {
-				bar.line("skipped: %s", ev.Message)
-			} else if warnings == 21 {
-				bar.line("(more skipped files not shown)")
-			}
-		}
-	})
+		Data: f.data, DataOptions: f.dopt, Options: f.opt, Continue: f.cont, Out: app.ModelPath(f.out),
+	}, p.event)
 	if err != nil {
 		return err
 	}
+	s := summarize(app.ModelPath(f.out), res)
+	if f.format == "json" {
+		return writeJSON(e.stdout, s)
+	}
+	return s.write(e.stdout)
+}
+
+// trainPrinter shows a training job's progress on standard error: a bar
+// while photos are read and features extracted, a line per epoch, and the
+// first skipped files.
+type trainPrinter struct {
+	bar      *progressBar
+	warnings int
+}
+
+func (p *trainPrinter) event(ev app.Event) {
+	bar := p.bar
+	switch ev := ev.(type) {
+	case train.Scanning:
+		bar.update("reading photos", ev.Done, ev.Total, 0, "", 0, ev.Done == ev.Total)
+	case train.PhaseStarted:
+		if ev.Phase == train.Training {
+			bar.line("%-6s %9s %9s %9s %9s %7s", "epoch", "loss", "accuracy", "val_loss", "val_acc", "seconds")
+		}
+	case train.Extraction:
+		pr := ev.Progress
+		bar.update("features", pr.Done, pr.Total, pr.Rate(), "images/s", pr.Remaining(), pr.Done == pr.Total)
+	case train.EpochFinished:
+		mark := ""
+		if ev.Best && ev.HasValidation {
+			mark = "  *"
+		}
+		val := fmt.Sprintf("%9s %9s", "-", "-")
+		if ev.HasValidation {
+			val = fmt.Sprintf("%9.4f %8.1f%%", ev.ValLoss, 100*ev.ValAccuracy)
+		}
+		bar.line("%2d/%-3d %9.4f %8.1f%% %s %7.2f%s", ev.Epoch.Epoch, ev.Epochs, ev.Loss, 100*ev.Accuracy, val, ev.Seconds, mark)
+	case train.Warning:
+		p.warnings++
+		if p.warnings <= 20 {
+			bar.line("skipped: %s", ev.Message)
+		} else if p.warnings == 21 {
+			bar.line("(more skipped files not shown)")
+		}
+	}
+}
+
+// summarize describes a finished training run for the output.
+func summarize(path string, res *train.Result) trainSummary {
 	m := res.Model
-	summary := trainSummary{
-		Model: app.ModelPath(*out), Labels: m.Labels, Backbone: m.Backbone.ID, Epochs: len(m.Training.Epochs),
+	s := trainSummary{
+		Model: path, Labels: m.Labels, Backbone: m.Backbone.ID, Epochs: len(m.Training.Epochs),
 		BestEpoch: m.Training.BestEpoch, StoppedEarly: res.StoppedEarly, Train: m.Training.TrainCount,
 		Validation: m.Training.ValCount, Test: len(m.Training.Test), Skipped: res.Skipped,
 		Seconds: m.Training.Duration, Evaluated: res.Evaluated,
 	}
 	if len(m.Training.Epochs) > 0 {
 		best := m.Training.Epochs[m.Training.BestEpoch-1]
-		summary.TrainAccuracy = best.Accuracy
+		s.TrainAccuracy = best.Accuracy
 		if best.HasValidation {
-			summary.ValAccuracy = &best.ValAccuracy
+			s.ValAccuracy = &best.ValAccuracy
 		}
 	}
-	if res.Report != nil {
-		summary.Accuracy = &res.Report.Accuracy
+	if r := res.Report; r != nil {
+		s.Accuracy, s.N, s.K, s.TopK = &r.Accuracy, r.N, r.K, r.TopK
 	}
-	if *format == "json" {
-		return writeJSON(e.stdout, summary)
+	return s
+}
+
+// write prints the summary as sentences.
+func (s trainSummary) write(w io.Writer) error {
+	fmt.Fprintf(w, "Saved %s: %d classes, best epoch %d of %d", s.Model, len(s.Labels), s.BestEpoch, s.Epochs)
+	if s.StoppedEarly {
+		fmt.Fprint(w, " (stopped early)")
 	}
-	fmt.Fprintf(e.stdout, "Saved %s: %d classes, best epoch %d of %d", summary.Model, len(m.Labels), summary.BestEpoch, summary.Epochs)
-	if res.StoppedEarly {
-		fmt.Fprint(e.stdout, " (stopped early)")
+	fmt.Fprintf(w, ", %s.\n", time.Duration(s.Seconds*float64(time.Second)).Round(100*time.Millisecond))
+	if s.Accuracy != nil {
+		fmt.Fprintf(w, "%s accuracy: %.1f%% on %d photos (top-%d: %.1f%%)\n", strings.ToUpper(s.Evaluated[:1])+s.Evaluated[1:],
+			100**s.Accuracy, s.N, s.K, 100*s.TopK)
 	}
-	fmt.Fprintf(e.stdout, ", %s.\n", time.Duration(summary.Seconds*float64(time.Second)).Round(100*time.Millisecond))
-	if res.Report != nil {
-		fmt.Fprintf(e.stdout, "%s accuracy: %.1f%% on %d photos (top-%d: %.1f%%)\n", strings.ToUpper(res.Evaluated[:1])+res.Evaluated[1:],
-			100*res.Report.Accuracy, res.Report.N, res.Report.K, 100*res.Report.TopK)
-	}
-	if res.Skipped > 0 {
-		fmt.Fprintf(e.stdout, "%d photos could not be decoded and were skipped.\n", res.Skipped)
+	if s.Skipped > 0 {
+		fmt.Fprintf(w, "%d photos could not be decoded and were skipped.\n", s.Skipped)
 	}
 	return nil
 }
@@ -227,4 +191,8 @@ type trainSummary struct {
 	Evaluated     string   `json:"evaluated,omitempty"`
 	Accuracy      *float64 `json:"accuracy,omitempty"`
 	Seconds       float64  `json:"seconds"`
+	// The evaluated photos' count, the k of top-k and its accuracy.
+	N    int     `json:"n,omitempty"`
+	K    int     `json:"k,omitempty"`
+	TopK float64 `json:"top_k,omitempty"`
 }

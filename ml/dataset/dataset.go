@@ -193,6 +193,9 @@ type Dataset struct {
 	// and system files. A hidden or system folder counts once, whatever it
 	// holds.
 	Skipped map[Reason]int
+	// Options are those Scan was given (without Progress): the split
+	// depends on them.
+	Options Options
 }
 
 // SplitCounts holds a number of photos per split, indexed by Split.

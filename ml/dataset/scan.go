@@ -471,7 +471,9 @@ func (s *scanner) finish(root string, layout Layout, note string, l *listing, re
 		Items:      items,
 		Problems:   s.t.problems,
 		Skipped:    s.t.skipped,
+		Options:    s.opt,
 	}
+	d.Options.Progress = nil
 	if layout == SplitFolders {
 		c := d.Counts()
 		var train int

@@ -1,14 +1,16 @@
 package train
 
 import (
+	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/eval"
 	"github.com/clasifica/clasifica/ml/features"
 	"github.com/clasifica/clasifica/ml/model"
 )
 
 // Event is something that happened during a training run. The concrete
-// types are PhaseStarted, Extraction, EpochFinished, Warning, Finished,
-// Failed and Cancelled. Run emits them in order from its own goroutine;
+// types are Scanning and Scanned (from callers that read the folder before
+// the run, such as package app), PhaseStarted, Extraction, EpochFinished,
+// Warning, Finished, Failed and Cancelled. Run emits them in order from its own goroutine;
 // the CLI prints them, the desktop app draws them.
 type Event interface{ event() }
 
@@ -21,6 +23,15 @@ const (
 	Training   Phase = "training"
 	Evaluating Phase = "evaluating"
 )
+
+// Scanning reports how many of the folder's files have been read.
+type Scanning struct{ Done, Total int }
+
+// Scanned reports the scan of the folder the run trains on, when the
+// caller made a new one for it.
+type Scanned struct {
+	Dataset *dataset.Dataset
+}
 
 // PhaseStarted reports the start of a phase.
 type PhaseStarted struct {
@@ -62,6 +73,8 @@ type Failed struct {
 // Cancelled reports a run stopped by its context.
 type Cancelled struct{}
 
+func (Scanning) event()      {}
+func (Scanned) event()       {}
 func (PhaseStarted) event()  {}
 func (Extraction) event()    {}
 func (EpochFinished) event() {}

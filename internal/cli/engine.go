@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+)
+
+// engineFlags are the options every command that runs the backbone takes.
+type engineFlags struct {
+	backbone, runtime, provider string
+	threads                     int
+}
+
+func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
+	if withBackbone {
+		fs.StringVar(&f.backbone, "backbone", "", "backbone: an installed id (see `backbone list`), or a Keras .h5 file or TensorFlow.js folder to import (default: ImageNet InceptionV3)")
+	}
+	fs.StringVar(&f.runtime, "runtime", "", "ONNX Runtime library file (default: $ONNXRUNTIME_LIB, next to the executable, or the cache folder)")
+	fs.StringVar(&f.provider, "provider", "auto", "execution provider: auto, cpu, cuda, directml or coreml")
+	fs.IntVar(&f.threads, "threads", 0, "CPU threads for inference (0: one per core)")
+}
+
+func (f *engineFlags) options() (app.EngineOptions, error) {
+	p, err := onnxrt.ParseProvider(f.provider)
+	if err != nil {
+		return app.EngineOptions{}, err
+	}
+	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads}, nil
+}
+
+// ensureBackbone downloads the ImageNet backbone when none is installed and
+// none was named.
+func (e *env) ensureBackbone(ctx context.Context, spec string) error {
+	if spec != "" {
+		return nil
+	}
+	if _, err := e.app.Backbones.Default(""); !errors.Is(err, app.ErrNoBackbone) {
+		return err
+	}
+	fmt.Fprintln(e.stderr, "Downloading the ImageNet InceptionV3 weights (first use only)…")
+	bar := newProgressBar(e.stderr)
+	_, err := e.app.Backbones.DownloadImageNet(ctx, e.app.Dirs.Downloads(), nil, bar.download("download"))
+	if err != nil {
+		return fmt.Errorf("%w\n%v", err, app.ErrNoBackbone)
+	}
+	bar.line("Downloaded and verified.")
+	return nil
+}
+
+func (e *env) openEngine(ctx context.Context, f *engineFlags) (*app.Engine, error) {
+	opt, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	if err := e.ensureBackbone(ctx, opt.Backbone); err != nil {
+		return nil, err
+	}
+	eng, err := e.app.OpenEngine(ctx, opt)
+	if err != nil {
+		return nil, err
+	}
+	e.describeEngine(eng)
+	return eng, nil
+}
+
+func (e *env) describeEngine(eng *app.Engine) {
+	fmt.Fprintf(e.stderr, "Backbone: %s (%s), on %s\n", eng.Backbone.Name, eng.Backbone.ID, eng.Device())
+	if eng.Backbone.Offline() {
+		fmt.Fprintln(e.stderr, "Note: this is the offline test backbone (nsfwjs), not the ImageNet weights; its features transfer poorly. Run `clasifica backbone download` when online.")
+	}
+	if why := eng.Session.FallbackReason(); why != nil {
+		fmt.Fprintf(e.stderr, "(no accelerator: %v)\n", why)
+	}
+}
+
+// openClassifier reads a model and opens an engine on its backbone.
+func (e *env) openClassifier(ctx context.Context, path string, ef *engineFlags) (*app.Classifier, error) {
+	m, err := app.OpenModel(path)
+	if err != nil {
+		return nil, err
+	}
+	opt, err := ef.options()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := e.app.OpenEngineFor(ctx, m, opt)
+	if err != nil {
+		return nil, err
+	}
+	e.describeEngine(eng)
+	c, err := app.NewClassifier(m, eng)
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
+	return c, nil
+}

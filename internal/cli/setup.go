@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/internal/atomicfile"
+)
+
+// runSetup prepares a fresh machine for the app: it copies the ONNX Runtime
+// library where the app finds it, and makes sure a backbone is installed:
+// the ImageNet weights when they can be downloaded, else the offline one.
+func runSetup(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("setup", "[--runtime LIB] [--offline-backbone DIR]")
+	lib := fs.String("runtime", "", "ONNX Runtime library to install for the app")
+	offline := fs.String("offline-backbone", "", "backbone to install when the ImageNet weights cannot be downloaded")
+	timeout := fs.Duration("timeout", 20*time.Second, "how long to try the ImageNet download before falling back")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *lib != "" {
+		dst := filepath.Join(e.app.Dirs.Runtime(), filepath.Base(*lib))
+		if err := installFile(*lib, dst); err != nil {
+			return fmt.Errorf("install the runtime: %w", err)
+		}
+	}
+	store := e.app.Backbones
+	if in, err := store.Default(""); err == nil {
+		fmt.Fprintf(e.stderr, "Backbone: %s (%s)\n", in.Name, in.ID)
+		if !in.Offline() {
+			return nil
+		}
+	}
+	dctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	client := &http.Client{Timeout: *timeout}
+	bar := newProgressBar(e.stderr)
+	in, err := store.DownloadImageNet(dctx, e.app.Dirs.Downloads(), client, bar.download("ImageNet weights"))
+	if err == nil {
+		bar.line("Backbone: %s (%s)", in.Name, in.ID)
+		return nil
+	}
+	if *offline == "" || ctx.Err() != nil {
+		return err
+	}
+	bar.line("The ImageNet weights could not be downloaded (%v).", app.PlainError(err))
+	if in, err := store.Get(app.OfflineBackboneID); err == nil {
+		fmt.Fprintf(e.stderr, "Using the offline test backbone: %s.\n", in.Name)
+		return nil
+	}
+	fmt.Fprintln(e.stderr, "Installing the offline test backbone instead, so the app still trains and classifies…")
+	in, err = store.Import(ctx, *offline)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "Backbone: %s (%s)\n", in.Name, in.ID)
+	return nil
+}
+
+// installFile copies src to dst unless a file of the same size is there.
+func installFile(src, dst string) error {
+	if st, err := os.Stat(dst); err == nil {
+		if s2, err := os.Stat(src); err == nil && s2.Size() == st.Size() {
+			return nil
+		}
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(dst, data, 0o755)
+}

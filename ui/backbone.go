@@ -1,11 +1,13 @@
 package ui
 
 import (
-	"github.com/clasifica/clasifica/internal/bytesize"
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/clasifica/clasifica/internal/bytesize"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -35,12 +37,15 @@ func (w *window) prepareEngine() {
 	w.train.refreshEngine()
 	opt := w.settings.EngineOptions()
 	w.jobs.start(func() {
+		// Nothing cancels this: it is quick once the backbone's graph is
+		// cached, and a new request opens a separate engine.
+		ctx := context.Background()
 		var st engineState
 		in, err := w.core.Backbones.Default(opt.Backbone)
 		if err == nil {
 			st.backbone = &in
 			var eng *app.Engine
-			eng, err = w.engines.Open(opt)
+			eng, err = w.engines.Open(ctx, opt)
 			if err == nil {
 				st.device = eng.Device()
 				st.fallback = eng.Session.FallbackReason()
@@ -256,23 +261,24 @@ func (b *backboneSetup) importWeights() {
 		if filepath.Base(path) == "model.json" {
 			path = filepath.Dir(path)
 		}
-		_, id := b.task.begin() // an import cannot be interrupted
+		ctx, id := b.task.begin()
 		b.failed = nil
-		b.cancel.Hide()
 		b.title.SetText("Installing the image model…")
 		b.bar.SetValue(0)
 		b.detail.SetText("Checking and installing " + filepath.Base(path) + "…")
 		b.refresh()
 		b.w.jobs.start(func() {
-			in, err := b.w.core.Backbones.Import(path)
+			in, err := b.w.core.Backbones.Import(ctx, path)
 			fyne.Do(func() {
 				if !b.task.done(id) {
 					return
 				}
-				b.cancel.Show()
-				if err != nil {
+				switch {
+				case app.IsCancel(err):
+					// Stopped: nothing was installed.
+				case err != nil:
 					b.failed = err
-				} else {
+				default:
 					b.w.settings.Backbone = in.ID
 					saveSettings(b.w.fa.Preferences(), b.w.settings, b.w.appearance)
 				}

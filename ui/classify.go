@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"bytes"
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -245,7 +245,7 @@ func (s *classifyScreen) add(inputs []string) {
 			}
 		}
 		if err == nil && (c == nil || c.Model != m) {
-			c, err = s.classifierFor(m, opt)
+			c, err = s.classifierFor(ctx, m, opt)
 		}
 		if err == nil {
 			var last time.Time
@@ -294,8 +294,8 @@ func (s *classifyScreen) add(inputs []string) {
 }
 
 // classifierFor opens the engine of m's backbone and pairs them.
-func (s *classifyScreen) classifierFor(m *model.Model, opt app.EngineOptions) (*app.Classifier, error) {
-	eng, err := s.w.engines.OpenFor(m, opt)
+func (s *classifyScreen) classifierFor(ctx context.Context, m *model.Model, opt app.EngineOptions) (*app.Classifier, error) {
+	eng, err := s.w.engines.OpenFor(ctx, m, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -334,11 +334,7 @@ func (s *classifyScreen) exportCSV() {
 	preds := s.preds
 	s.w.pick.save("Export the predictions as CSV", s.w.doc.name()+"-predictions.csv", []string{".csv"}, func(path string) {
 		s.w.jobs.start(func() {
-			var buf bytes.Buffer
-			err := app.WriteCSV(&buf, preds)
-			if err == nil {
-				err = model.WriteFileAtomic(path, buf.Bytes())
-			}
+			err := app.WriteCSVFile(path, preds)
 			fyne.Do(func() {
 				if err != nil {
 					s.w.showError("The CSV file could not be saved", err)

@@ -21,10 +21,16 @@ import (
 // Clasifica found in it (the kinds of photo, how many of each, how they
 // are divided, and anything worth fixing) before any training starts.
 type dataScreen struct {
-	w       *window
-	task    task
-	content fyne.CanvasObject
-	body    *fyne.Container
+	w    *window
+	task task
+	// check decodes every photo of the scan in the background, so that
+	// the problems shown are those training would skip.
+	check     task
+	checkRow  *fyne.Container
+	checkBar  *widget.ProgressBar
+	checkText *subtle
+	content   fyne.CanvasObject
+	body      *fyne.Container
 
 	empty, scanning, loaded, failed fyne.CanvasObject
 
@@ -132,6 +138,13 @@ func (s *dataScreen) buildLoaded() fyne.CanvasObject {
 	summary := newPanel(container.NewVBox(top, s.note, splitRow, s.petsRow))
 
 	s.issues = container.NewVBox()
+	s.checkBar = widget.NewProgressBar()
+	s.checkText = caption("")
+	stopCheck := widget.NewButtonWithIcon("Stop", theme.CancelIcon(), s.stopCheck)
+	stopCheck.Importance = widget.LowImportance
+	s.checkRow = container.NewBorder(nil, nil, nil, stopCheck,
+		container.NewVBox(s.checkText, s.checkBar))
+	s.checkRow.Hide()
 	s.classes = widget.NewList(
 		func() int { return len(s.byClass) },
 		func() fyne.CanvasObject { return newClassRow(s.w.thumbs) },
@@ -139,7 +152,7 @@ func (s *dataScreen) buildLoaded() fyne.CanvasObject {
 	)
 	s.classes.OnSelected = func(widget.ListItemID) { s.classes.UnselectAll() }
 	kinds := bold("Kinds of photo")
-	return vfill([]fyne.CanvasObject{summary, s.issues, kinds}, s.classes)
+	return vfill([]fyne.CanvasObject{summary, s.checkRow, s.issues, kinds}, s.classes)
 }
 
 // chooseFolder asks for the photo folder.
@@ -205,6 +218,8 @@ func (s *dataScreen) setPets(choice string) {
 // nil, runs on the UI goroutine after a successful scan.
 func (s *dataScreen) scan(dir string, opt dataset.Options, then func()) {
 	ctx, id := s.task.begin()
+	s.check.stop()
+	s.checkRow.Hide()
 	s.err = nil
 	s.progress.SetValue(0)
 	s.progressText.SetText(displayPath(dir))
@@ -224,7 +239,7 @@ func (s *dataScreen) scan(dir string, opt dataset.Options, then func()) {
 				}
 			})
 		}
-		d, err := dataset.Scan(ctx, dir, opt)
+		d, err := app.ScanFolder(ctx, dir, opt)
 		fyne.Do(func() {
 			if !s.task.done(id) {
 				return
@@ -238,6 +253,7 @@ func (s *dataScreen) scan(dir string, opt dataset.Options, then func()) {
 				s.w.rememberFolder(dir)
 			default:
 				s.w.setData(dir, d, opt)
+				s.startCheck(d)
 				if then != nil {
 					then()
 				}
@@ -247,6 +263,60 @@ func (s *dataScreen) scan(dir string, opt dataset.Options, then func()) {
 			s.w.refresh()
 		})
 	})
+}
+
+// startCheck decodes every photo of d in the background, showing the
+// count, rate and time left under the summary; when it finishes, the
+// photos that failed join the problems, if d is still the document's.
+func (s *dataScreen) startCheck(d *dataset.Dataset) {
+	ctx, id := s.check.begin()
+	total := len(d.Items)
+	s.checkBar.SetValue(0)
+	s.checkText.SetText(fmt.Sprintf("Opening every photo to find damaged ones: 0 of %s", thousands(total)))
+	s.checkRow.Show()
+	start := time.Now()
+	s.w.jobs.start(func() {
+		var last time.Time
+		checked, err := app.CheckPhotos(ctx, d, func(done, total int) {
+			if time.Since(last) < 100*time.Millisecond && done < total {
+				return
+			}
+			last = time.Now()
+			rate := float64(done) / time.Since(start).Seconds()
+			fyne.Do(func() {
+				if !s.check.current(id) || total == 0 {
+					return
+				}
+				s.checkBar.SetValue(float64(done) / float64(total))
+				text := fmt.Sprintf("Opening every photo to find damaged ones: %s of %s", thousands(done), thousands(total))
+				if rate > 0 && done < total {
+					text += fmt.Sprintf(" · %.0f photos/s · %s left", rate, roughDuration(time.Duration(float64(total-done)/rate*float64(time.Second))))
+				}
+				s.checkText.SetText(text)
+			})
+		})
+		fyne.Do(func() {
+			if !s.check.done(id) {
+				return
+			}
+			s.checkRow.Hide()
+			// A scan started since, or a training under way, keeps what
+			// it has: the training skips the same photos by itself.
+			doc := &s.w.doc
+			if err != nil || doc.data != d || s.w.busy() {
+				return
+			}
+			if len(checked.Items) != len(d.Items) {
+				s.w.setData(doc.folder, checked, doc.dataOpt)
+			}
+		})
+	})
+}
+
+// stopCheck cancels the background check; the scan's findings stay.
+func (s *dataScreen) stopCheck() {
+	s.check.stop()
+	s.checkRow.Hide()
 }
 
 // refresh shows the state of the document.

@@ -76,7 +76,6 @@ func shortDuration(d time.Duration) string {
 	return fmt.Sprintf("%d h %d min", s/3600, s%3600/60)
 }
 
-
 // number writes a metric such as a loss with three significant digits.
 func number(f float64) string {
 	switch {

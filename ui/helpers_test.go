@@ -46,7 +46,7 @@ func sharedApp(t *testing.T) *app.App {
 			return
 		}
 		a := app.New(homeDirs(home.dir))
-		_, home.err = a.Backbones.Import(backbone)
+		_, home.err = a.Backbones.Import(context.Background(), backbone)
 	})
 	if home.err != nil {
 		t.Fatal(home.err)

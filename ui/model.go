@@ -71,7 +71,7 @@ func (w *window) openModel() {
 // document's; its recorded test photos are then checked for Results.
 func (w *window) loadModel(path string) {
 	w.jobs.start(func() {
-		m, err := model.ReadFile(path)
+		m, err := app.OpenModel(path)
 		fyne.Do(func() {
 			if err != nil {
 				w.showError("The model could not be opened", err)

@@ -254,7 +254,7 @@ func (s *resultsScreen) evaluateRecorded() {
 	opt := s.w.settings.EngineOptions()
 	s.w.jobs.start(func() {
 		var ev *app.Evaluation
-		eng, err := s.w.engines.OpenFor(m, opt)
+		eng, err := s.w.engines.OpenFor(ctx, m, opt)
 		var c *app.Classifier
 		if err == nil {
 			c, err = app.NewClassifier(m, eng)

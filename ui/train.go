@@ -58,7 +58,7 @@ type trainScreen struct {
 	now func() time.Time
 	// onEvent, when set, sees every training event after the screen has
 	// shown it (tests use it to act at a given point of a run).
-	onEvent func(any)
+	onEvent func(app.Event)
 }
 
 // Choices offered under Advanced.
@@ -280,9 +280,9 @@ func (s *trainScreen) start() {
 	s.w.refresh()
 
 	doc := &s.w.doc
-	folder, data, scanned := doc.folder, doc.data, doc.dataOpt
+	folder, data := doc.folder, doc.data
 	engOpt := s.w.settings.EngineOptions()
-	emit := func(ev any) {
+	emit := func(ev app.Event) {
 		fyne.Do(func() {
 			if s.task.current(id) {
 				s.handle(ev)
@@ -293,25 +293,10 @@ func (s *trainScreen) start() {
 		})
 	}
 	s.w.jobs.start(func() {
-		eng, err := s.w.engines.Open(engOpt)
-		if err == nil && (dopt.Validation != scanned.Validation || dopt.Test != scanned.Test) {
-			// The shares decide the split, which the scan makes: read the
-			// folder again with the new ones.
-			scan := dopt
-			scan.Progress = func(done, total int) { emit(app.Scanning{Done: done, Total: total}) }
-			var d *dataset.Dataset
-			if d, err = dataset.Scan(ctx, folder, scan); err == nil {
-				data = d
-				fyne.Do(func() {
-					if s.task.current(id) {
-						s.w.setData(folder, d, dopt)
-					}
-				})
-			}
-		}
+		eng, err := s.w.engines.Open(ctx, engOpt)
 		var res *train.Result
 		if err == nil {
-			res, err = s.w.core.Train(ctx, eng, app.TrainRequest{Dataset: data, DataOptions: dopt, Options: opts}, emit)
+			res, err = s.w.core.Train(ctx, eng, app.TrainRequest{Data: folder, Dataset: data, DataOptions: dopt, Options: opts}, emit)
 		}
 		fyne.Do(func() {
 			if !s.task.done(id) {
@@ -338,10 +323,14 @@ func (s *trainScreen) setPhase(phase string, value float64, detail string) {
 }
 
 // handle shows a training event.
-func (s *trainScreen) handle(ev any) {
+func (s *trainScreen) handle(ev app.Event) {
 	device := deviceName(s.w.engine.device)
 	switch e := ev.(type) {
-	case app.Scanning:
+	case train.Scanned:
+		// The shares changed since the folder was read: the new scan is
+		// the document's data now.
+		s.w.setData(s.w.doc.folder, e.Dataset, e.Dataset.Options)
+	case train.Scanning:
 		if e.Total > 0 {
 			s.setPhase("Reading the photos", float64(e.Done)/float64(e.Total),
 				fmt.Sprintf("%s of %s files", thousands(e.Done), thousands(e.Total)))

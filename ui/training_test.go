@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/train"
 )
@@ -46,7 +47,7 @@ func TestTrainOnFlowers(t *testing.T) {
 
 	t.Run("cancel", func(t *testing.T) {
 		stopped := false
-		w.train.onEvent = func(ev any) {
+		w.train.onEvent = func(ev app.Event) {
 			if _, ok := ev.(train.Extraction); ok && !stopped {
 				stopped = true
 				if w.train.cancelBtn.Hidden || !w.train.trainBtn.Disabled() {
@@ -72,7 +73,7 @@ func TestTrainOnFlowers(t *testing.T) {
 
 	var epochs []train.EpochFinished
 	var phases []train.Phase
-	w.train.onEvent = func(ev any) {
+	w.train.onEvent = func(ev app.Event) {
 		switch e := ev.(type) {
 		case train.EpochFinished:
 			epochs = append(epochs, e)

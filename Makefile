@@ -103,7 +103,7 @@ endif
 
 # Pictures of every screen with real data, under Xvfb, for the README.
 screenshots: build deps
-	ui/screenshots/run.sh
+	tools/screenshots/run.sh
 
 clean:
 	rm -rf bin $(DEPS)

@@ -1,6 +1,9 @@
+//go:build screenshots
+
 // Command screenshots takes the pictures of the desktop app in
 // docs/screenshots: it opens the real window on real photos, trains, and
-// saves a picture of each screen. It needs a display; run.sh gives it one
+// saves a picture of each screen. It needs a display, and the build tag
+// screenshots (the tour is not in the shipped program); run.sh gives it both,
 // with Xvfb and an isolated Clasifica home.
 package main
 

@@ -3,7 +3,7 @@
 # home with the offline backbone (`make deps` first), starts a virtual X
 # display, and runs the screenshot tour on the flowers sample.
 #
-#   ui/screenshots/run.sh [DATA_DIR]
+#   tools/screenshots/run.sh [DATA_DIR]
 set -eu
 cd "$(dirname "$0")/../.."
 data=${1:-testdata/photos/flowers}
@@ -27,5 +27,5 @@ display=:${SCREENSHOT_DISPLAY:-97}
 Xvfb "$display" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 sleep 1
-DISPLAY=$display go run ./ui/screenshots -data "$data" -out docs/screenshots
+DISPLAY=$display go run -tags screenshots ./tools/screenshots -data "$data" -out docs/screenshots
 echo "Pictures written to docs/screenshots/"

@@ -1,3 +1,8 @@
+//go:build screenshots
+
+// The screenshot tour is built only with -tags screenshots (by
+// tools/screenshots), so it stays out of the shipped program.
+
 package ui
 
 import (

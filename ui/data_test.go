@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"slices"
@@ -201,4 +203,51 @@ func oxfordPets(t *testing.T) string {
 	os.WriteFile(filepath.Join(ann, "trainval.txt"), []byte(trainval.String()), 0o644)
 	os.WriteFile(filepath.Join(ann, "test.txt"), []byte(testList.String()), 0o644)
 	return dir
+}
+
+// TestDataScreenFindsDamagedPhotos checks that the problems shown on the
+// Data screen are those training would skip: the scan finds a declared
+// 100000×100000 PNG from its header, and the background check that
+// follows finds a truncated JPEG.
+func TestDataScreenFindsDamagedPhotos(t *testing.T) {
+	w := newTestWindow(t, emptyApp(t), false)
+	dir := t.TempDir()
+	var jpeg []byte
+	for _, class := range []string{"daisy", "rose"} {
+		src, _ := filepath.Glob(filepath.Join(flowers(t), class, "*.jpg"))
+		os.MkdirAll(filepath.Join(dir, class), 0o755)
+		for _, p := range src[:3] {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jpeg = data
+			os.WriteFile(filepath.Join(dir, class, filepath.Base(p)), data, 0o644)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "rose", "truncated.jpg"), jpeg[:len(jpeg)/3], 0o644)
+	ihdr := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32([]byte("IHDR"), 100000), 100000)
+	ihdr = append(ihdr, 8, 2, 0, 0, 0)
+	bomb := append(binary.BigEndian.AppendUint32([]byte("\x89PNG\r\n\x1a\n"), 13), ihdr...)
+	os.WriteFile(filepath.Join(dir, "daisy", "bomb.png"), binary.BigEndian.AppendUint32(bomb, crc32.ChecksumIEEE(ihdr)), 0o644)
+
+	w.data.open(dir)
+	w.settle()
+	if w.doc.data == nil {
+		t.Fatalf("not loaded: %v", w.data.err)
+	}
+	if n := len(w.doc.data.Items); n != 6 {
+		t.Errorf("%d photos to train on, want 6", n)
+	}
+	reasons := map[string]dataset.Reason{}
+	for _, p := range w.doc.data.Problems {
+		reasons[filepath.Base(p.Path)] = p.Reason
+	}
+	if reasons["bomb.png"] != dataset.ReasonTooLarge || reasons["truncated.jpg"] != dataset.ReasonUndecodable {
+		t.Errorf("problems %v, want bomb.png too large and truncated.jpg undecodable", reasons)
+	}
+	if w.data.checkRow.Visible() {
+		t.Error("the check's progress still shows after it finished")
+	}
+	mustShow(t, w.data.content, "2 files or folders were left out")
 }

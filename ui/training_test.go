@@ -115,7 +115,7 @@ func TestTrainOnFlowers(t *testing.T) {
 	w.show(stepTrain)
 	assertScreen(t, w, "train")
 
-	t.Run("results", func(t *testing.T) {
+	t.Run("results, after training", func(t *testing.T) {
 		r := w.doc.report
 		test.Tap(button(t, w.train.content, "See results"))
 		if w.current != stepResults {
@@ -147,7 +147,7 @@ func TestTrainOnFlowers(t *testing.T) {
 		w.results.tabs.SelectIndex(0)
 	})
 
-	t.Run("classify", func(t *testing.T) {
+	t.Run("classify, with the trained model", func(t *testing.T) {
 		daisies := filepath.Join(flowers(t), "daisy")
 		roses, _ := filepath.Glob(filepath.Join(flowers(t), "rose", "*.jpg"))
 		junk := filepath.Join(t.TempDir(), "notes.txt")
@@ -217,7 +217,7 @@ func TestTrainOnFlowers(t *testing.T) {
 		w.dialog.Hide()
 	})
 
-	t.Run("save, open and export", func(t *testing.T) {
+	t.Run("save, open and export, the trained model", func(t *testing.T) {
 		dir := t.TempDir()
 		w.picks.saves = []string{filepath.Join(dir, "flowers")}
 		w.win.Canvas().(fyne.Shortcutable).TypedShortcut(keySave)

@@ -64,7 +64,7 @@ func TestCommandLine(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, out)
 		}
 	})
-	t.Run("dataset inspect", func(t *testing.T) {
+	t.Run("dataset inspect, after import", func(t *testing.T) {
 		code, out, _ := clasifica(t, "dataset", "inspect", flowers, "--format", "json")
 		var s struct {
 			Layout  string `json:"layout"`
@@ -76,7 +76,7 @@ func TestCommandLine(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, out)
 		}
 	})
-	t.Run("train", func(t *testing.T) {
+	t.Run("train, after import", func(t *testing.T) {
 		code, out, errOut := clasifica(t, "train", "--data", flowers, "--out", modelPath, "--epochs", "12", "--test", "0.2", "--format", "json")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
@@ -94,7 +94,7 @@ func TestCommandLine(t *testing.T) {
 			}
 		}
 	})
-	t.Run("classify json", func(t *testing.T) {
+	t.Run("classify json, the trained model", func(t *testing.T) {
 		code, out, errOut := clasifica(t, "classify", "--model", modelPath, "--format", "json", filepath.Join(flowers, "daisy"))
 		var preds []struct {
 			Path        string  `json:"path"`
@@ -111,7 +111,7 @@ func TestCommandLine(t *testing.T) {
 			t.Errorf("prediction %+v", preds[0])
 		}
 	})
-	t.Run("classify csv and sort", func(t *testing.T) {
+	t.Run("classify csv and sort, the trained model", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "sorted")
 		code, stdout, errOut := clasifica(t, "classify", "--model", modelPath, "--format", "csv", "--sort-into", out, "--min-confidence", "0.5", filepath.Join(flowers, "rose"))
 		if code != 0 {
@@ -132,13 +132,13 @@ func TestCommandLine(t *testing.T) {
 			t.Errorf("%d photos copied, want 30", copied)
 		}
 	})
-	t.Run("classify table", func(t *testing.T) {
+	t.Run("classify table, the trained model", func(t *testing.T) {
 		code, out, _ := clasifica(t, "classify", "--model", modelPath, filepath.Join(flowers, "tulip", "100930342_92e8746431_n.jpg"))
 		if code != 0 || !strings.Contains(out, "LABEL") || !strings.Contains(out, "RUNNER-UP") || !strings.Contains(out, "%") {
 			t.Fatalf("exit %d: %s", code, out)
 		}
 	})
-	t.Run("eval json", func(t *testing.T) {
+	t.Run("eval json, the trained model", func(t *testing.T) {
 		code, out, errOut := clasifica(t, "eval", "--model", modelPath, "--data", flowers, "--format", "json")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
@@ -162,7 +162,7 @@ func TestCommandLine(t *testing.T) {
 			t.Errorf("recorded test split: exit %d: %s", code, out)
 		}
 	})
-	t.Run("export", func(t *testing.T) {
+	t.Run("export, the trained model", func(t *testing.T) {
 		onnx := filepath.Join(t.TempDir(), "flowers.onnx")
 		code, _, errOut := clasifica(t, "export", "--model", modelPath, "--onnx", onnx)
 		if code != 0 {
@@ -175,7 +175,7 @@ func TestCommandLine(t *testing.T) {
 			t.Errorf("labels.txt %q", l)
 		}
 	})
-	t.Run("cache", func(t *testing.T) {
+	t.Run("cache, after train", func(t *testing.T) {
 		code, out, _ := clasifica(t, "cache", "info")
 		if code != 0 || !strings.Contains(out, "150 cached feature vectors") {
 			t.Errorf("exit %d: %s", code, out)

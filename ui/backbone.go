@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/clasifica/clasifica/ui/widgets"
+	"github.com/clasifica/clasifica/ui/words"
 	"github.com/clasifica/clasifica/internal/bytesize"
 
 	"fyne.io/fyne/v2"
@@ -63,16 +65,16 @@ func (w *window) prepareEngine() {
 // engineCard is the sidebar's note on the image model and the device.
 type engineCard struct {
 	icon        *widget.Icon
-	name, where *subtle
+	name, where *widgets.Subtle
 	content     fyne.CanvasObject
 }
 
 func newEngineCard() *engineCard {
-	c := &engineCard{icon: widget.NewIcon(theme.ComputerIcon()), name: caption(""), where: caption("")}
+	c := &engineCard{icon: widget.NewIcon(theme.ComputerIcon()), name: widgets.Caption(""), where: widgets.Caption("")}
 	c.name.Truncation = fyne.TextTruncateEllipsis
 	c.where.Truncation = fyne.TextTruncateEllipsis
 	c.content = container.NewBorder(nil, nil, container.NewCenter(c.icon), nil,
-		container.New(tightVBox{gap: -theme.Padding()}, c.name, c.where))
+		container.New(widgets.TightVBox{Gap: -theme.Padding()}, c.name, c.where))
 	return c
 }
 
@@ -121,10 +123,10 @@ func deviceName(device string) string {
 type backboneSetup struct {
 	w      *window
 	task   task
-	note   *notice
+	note   *widgets.Notice
 	title  *widget.Label
 	bar    *widget.ProgressBar
-	detail *subtle
+	detail *widgets.Subtle
 	cancel *widget.Button
 	box    *fyne.Container
 	// failed is the last download or import error, shown in the panel.
@@ -132,9 +134,9 @@ type backboneSetup struct {
 }
 
 func newBackboneSetup(w *window) *backboneSetup {
-	b := &backboneSetup{w: w, note: newNotice(theme.ColorNamePrimary, ""), title: bold(""), bar: widget.NewProgressBar(), detail: caption("")}
+	b := &backboneSetup{w: w, note: widgets.NewNotice(theme.ColorNamePrimary, ""), title: widgets.Bold(""), bar: widget.NewProgressBar(), detail: widgets.Caption("")}
 	b.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { b.task.stop() })
-	progress := newPanel(container.NewVBox(b.title, b.bar,
+	progress := widgets.NewPanel(container.NewVBox(b.title, b.bar,
 		container.NewBorder(nil, nil, nil, b.cancel, b.detail)))
 	b.box = container.NewVBox(b.note, progress)
 	return b
@@ -160,30 +162,30 @@ func (b *backboneSetup) refresh() {
 		copyLink := widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() {
 			b.w.fa.Clipboard().SetContent(backbone.ImageNetURL)
 		})
-		b.note.set(theme.ColorNameError, fmt.Sprintf("The image model could not be downloaded: this computer seems to be offline. "+
+		b.note.Set(theme.ColorNameError, fmt.Sprintf("The image model could not be downloaded: this computer seems to be offline. "+
 			"Connect and try again, or download %s on another computer (Copy link) and import it here.", backbone.ImageNetFile),
 			copyLink, importB, widget.NewButtonWithIcon("Try again", theme.ViewRefreshIcon(), b.download))
 	case b.failed != nil:
 		e := explain(b.failed)
-		b.note.set(theme.ColorNameError, e.what+" "+e.todo, importB, widget.NewButtonWithIcon("Try again", theme.ViewRefreshIcon(), b.download))
+		b.note.Set(theme.ColorNameError, e.what+" "+e.todo, importB, widget.NewButtonWithIcon("Try again", theme.ViewRefreshIcon(), b.download))
 	case st.backbone == nil && st.preparing:
-		b.note.set(theme.ColorNamePrimary, "Looking for the image model…")
+		b.note.Set(theme.ColorNamePrimary, "Looking for the image model…")
 	case st.backbone == nil:
-		b.note.set(theme.ColorNameWarning, "Clasifica needs its image model before it can learn: InceptionV3, trained on the "+
+		b.note.Set(theme.ColorNameWarning, "Clasifica needs its image model before it can learn: InceptionV3, trained on the "+
 			"ImageNet photos (about 92 MB, downloaded once). It already knows shapes, textures and objects; Clasifica "+
 			"teaches it your kinds of photo.", importB, download)
 	case st.err != nil:
 		e := explain(st.err)
 		details := widget.NewButton("Details…", func() { b.w.showError("The image model cannot run", st.err) })
 		settings := widget.NewButtonWithIcon("Settings…", theme.SettingsIcon(), b.w.showSettings)
-		b.note.set(theme.ColorNameError, e.what+" "+e.todo, details, settings)
+		b.note.Set(theme.ColorNameError, e.what+" "+e.todo, details, settings)
 	case st.backbone.Offline():
 		get := widget.NewButtonWithIcon("Download ImageNet", theme.DownloadIcon(), b.download)
-		b.note.set(theme.ColorNameWarning, fmt.Sprintf("Using the test image model (%s), not the ImageNet one: it was trained for another "+
+		b.note.Set(theme.ColorNameWarning, fmt.Sprintf("Using the test image model (%s), not the ImageNet one: it was trained for another "+
 			"task, so what it sees transfers poorly to your photos and results will be weaker. Fine for trying Clasifica out; "+
 			"download the ImageNet model for real use.%s", shortName(st.backbone.Name), b.where()), get)
 	default:
-		b.note.set(theme.ColorNameSuccess, fmt.Sprintf("Image model: %s.%s", st.backbone.Name, b.where()))
+		b.note.Set(theme.ColorNameSuccess, fmt.Sprintf("Image model: %s.%s", st.backbone.Name, b.where()))
 	}
 }
 
@@ -231,7 +233,7 @@ func (b *backboneSetup) download() {
 					b.bar.SetValue(float64(d.Done) / float64(d.Total))
 				}
 				text := fmt.Sprintf("%s of %s · %s/s", bytesize.Format(d.Done), bytesize.Format(d.Total), bytesize.Format(int64(d.Rate())))
-				if left := roughDuration(d.Remaining()); left != "" {
+				if left := words.RoughDuration(d.Remaining()); left != "" {
 					text += " · " + left + " left"
 				}
 				b.detail.SetText(text)

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clasifica/clasifica/ui/widgets"
+	"github.com/clasifica/clasifica/ui/words"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
@@ -44,7 +47,7 @@ type classifyScreen struct {
 	summary  *widget.Label
 	progress *fyne.Container
 	bar      *widget.ProgressBar
-	barText  *subtle
+	barText  *widgets.Subtle
 	openBtn  *widget.Button
 	folderB  *widget.Button
 	csvBtn   *widget.Button
@@ -57,7 +60,7 @@ type classifyScreen struct {
 
 func newClassifyScreen(w *window) *classifyScreen {
 	s := &classifyScreen{w: w, seen: map[string]bool{}}
-	title, sub := heading("Classify", "Drop photos or folders anywhere on this window, or open them. Clasifica sorts each photo with the model.")
+	title, sub := widgets.Heading("Classify", "Drop photos or folders anywhere on this window, or open them. Clasifica sorts each photo with the model.")
 	s.openBtn = widget.NewButtonWithIcon("Open photo…", theme.FileImageIcon(), s.openPhotos)
 	s.folderB = widget.NewButtonWithIcon("Open folder…", theme.FolderOpenIcon(), s.openFolder)
 	s.openBtn.Importance = widget.HighImportance
@@ -65,7 +68,7 @@ func newClassifyScreen(w *window) *classifyScreen {
 	s.sortBtn = widget.NewButtonWithIcon("Sort into folders…", theme.FolderNewIcon(), s.sortInto)
 	s.clearBtn = widget.NewButtonWithIcon("Clear", theme.ContentClearIcon(), s.clear)
 
-	s.noModel = emptyState(theme.NewThemedResource(theme.MediaPhotoIcon()), "No model yet",
+	s.noModel = widgets.EmptyState(theme.NewThemedResource(theme.MediaPhotoIcon()), "No model yet",
 		"Train a model on your photos, or open one you saved, then drop new photos here to sort them.",
 		widget.NewButtonWithIcon("Go to Train", theme.NavigateNextIcon(), func() { w.show(stepTrain) }),
 		widget.NewButtonWithIcon("Open model…", theme.FolderOpenIcon(), w.openModel))
@@ -75,19 +78,19 @@ func newClassifyScreen(w *window) *classifyScreen {
 
 	s.grid = widget.NewGridWrap(
 		func() int { return len(s.preds) },
-		func() fyne.CanvasObject { return newPhotoCard(w.thumbs) },
-		func(id widget.GridWrapItemID, o fyne.CanvasObject) { s.update(id, o.(*photoCard)) },
+		func() fyne.CanvasObject { return widgets.NewPhotoCard(w.thumbs) },
+		func(id widget.GridWrapItemID, o fyne.CanvasObject) { s.update(id, o.(*widgets.PhotoCard)) },
 	)
-	s.summary = wrapped("")
+	s.summary = widgets.Wrapped("")
 	s.bar = widget.NewProgressBar()
-	s.barText = caption("")
+	s.barText = widgets.Caption("")
 	stop := widget.NewButtonWithIcon("Stop", theme.CancelIcon(), func() { s.task.stop() })
 	s.progress = container.NewVBox(container.NewBorder(nil, nil, nil, stop, s.bar), s.barText)
 	tools := container.NewHBox(s.csvBtn, s.sortBtn, s.clearBtn)
-	s.shown = vfill([]fyne.CanvasObject{container.NewBorder(nil, nil, nil, tools, s.summary), s.progress}, s.grid)
+	s.shown = widgets.VFill([]fyne.CanvasObject{container.NewBorder(nil, nil, nil, tools, s.summary), s.progress}, s.grid)
 
 	s.body = container.NewStack(s.noModel, s.drop, s.shown)
-	s.content = vfill([]fyne.CanvasObject{header(title, sub, s.folderB, s.openBtn), spacer(theme.Padding())}, s.body)
+	s.content = widgets.VFill([]fyne.CanvasObject{widgets.Header(title, sub, s.folderB, s.openBtn), widgets.Spacer(theme.Padding())}, s.body)
 	s.refresh()
 	return s
 }
@@ -95,10 +98,10 @@ func newClassifyScreen(w *window) *classifyScreen {
 // newDropZone is the Classify screen before any photo: a large framed
 // area inviting a drop.
 func newDropZone(buttons ...fyne.CanvasObject) fyne.CanvasObject {
-	inner := emptyState(theme.NewPrimaryThemedResource(theme.UploadIcon()), "Drop photos here",
+	inner := widgets.EmptyState(theme.NewPrimaryThemedResource(theme.UploadIcon()), "Drop photos here",
 		"Drag photos or whole folders from your file manager and drop them anywhere on this window. "+
 			"Folders are searched for photos, however deep they are.", buttons...)
-	p := &panel{content: inner, tone: theme.ColorNamePrimary, alpha: 0.06, radius: 4, pad: 4}
+	p := &widgets.Panel{Content: inner, Tone: theme.ColorNamePrimary, Alpha: 0.06, Radius: 4, Pad: 4}
 	p.ExtendBaseWidget(p)
 	return p
 }
@@ -169,38 +172,38 @@ func (s *classifyScreen) describe() string {
 	})
 	var parts []string
 	for _, l := range labels {
-		parts = append(parts, fmt.Sprintf("%s %s", thousands(count[l]), l))
+		parts = append(parts, fmt.Sprintf("%s %s", words.Thousands(count[l]), l))
 	}
-	text := fmt.Sprintf("%s sorted: %s.", plural(len(s.preds)-failed, "photo", "photos"), strings.Join(parts, ", "))
+	text := fmt.Sprintf("%s sorted: %s.", words.Plural(len(s.preds)-failed, "photo", "photos"), strings.Join(parts, ", "))
 	if failed > 0 {
-		text += fmt.Sprintf(" %s could not be read.", plural(failed, "photo", "photos"))
+		text += fmt.Sprintf(" %s could not be read.", words.Plural(failed, "photo", "photos"))
 	}
 	if len(s.skipped) > 0 {
-		text += fmt.Sprintf(" %s skipped (not photos).", plural(len(s.skipped), "file was", "files were"))
+		text += fmt.Sprintf(" %s skipped (not photos).", words.Plural(len(s.skipped), "file was", "files were"))
 	}
 	return text
 }
 
 // update fills a card.
-func (s *classifyScreen) update(id int, c *photoCard) {
+func (s *classifyScreen) update(id int, c *widgets.PhotoCard) {
 	if id >= len(s.preds) {
 		return
 	}
 	p := s.preds[id]
-	c.thumb.setPath(p.Path)
-	c.setTone("")
+	c.Thumb.SetPath(p.Path)
+	c.SetTone("")
 	if p.Err != nil {
-		c.label.SetText("Not read")
-		c.value.SetText("")
-		c.bar.set(0, theme.ColorNamePrimary)
-		c.sub.SetText(filepath.Base(p.Path))
+		c.Label.SetText("Not read")
+		c.Value.SetText("")
+		c.Bar.Set(0, theme.ColorNamePrimary)
+		c.Sub.SetText(filepath.Base(p.Path))
 	} else {
-		c.label.SetText(p.Label())
-		c.value.SetText(percent(p.Confidence()))
-		c.bar.set(p.Confidence(), theme.ColorNamePrimary)
-		c.sub.SetText(filepath.Base(p.Path))
+		c.Label.SetText(p.Label())
+		c.Value.SetText(words.Percent(p.Confidence()))
+		c.Bar.Set(p.Confidence(), theme.ColorNamePrimary)
+		c.Sub.SetText(filepath.Base(p.Path))
 	}
-	c.onTapped = func() { s.w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err}) }
+	c.OnTapped = func() { s.w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err}) }
 }
 
 // openPhotos asks for a photo to classify.
@@ -268,8 +271,8 @@ func (s *classifyScreen) add(inputs []string) {
 				fyne.Do(func() {
 					if s.task.current(id) && p.Total > 0 {
 						s.bar.SetValue(float64(p.Done) / float64(p.Total))
-						text := fmt.Sprintf("%s of %s photos", thousands(p.Done), thousands(p.Total))
-						if left := roughDuration(p.Remaining()); left != "" {
+						text := fmt.Sprintf("%s of %s photos", words.Thousands(p.Done), words.Thousands(p.Total))
+						if left := words.RoughDuration(p.Remaining()); left != "" {
 							text += " · " + left + " left"
 						}
 						s.barText.SetText(text)
@@ -340,7 +343,7 @@ func (s *classifyScreen) exportCSV() {
 					s.w.showError("The CSV file could not be saved", err)
 					return
 				}
-				s.w.inform("Exported", fmt.Sprintf("Saved %s of predictions to %s.", plural(len(preds), "row", "rows"), displayPath(path)))
+				s.w.inform("Exported", fmt.Sprintf("Saved %s of predictions to %s.", words.Plural(len(preds), "row", "rows"), displayPath(path)))
 			})
 		})
 	})
@@ -357,11 +360,11 @@ func (s *classifyScreen) sortInto() {
 		value := widget.NewLabel("")
 		threshold.OnChanged = func(v float64) { value.SetText(fmt.Sprintf("%.0f%%", v)) }
 		threshold.OnChanged(threshold.Value)
-		text := wrapped(fmt.Sprintf("Clasifica copies each photo into a folder named after its kind inside %s. "+
+		text := widgets.Wrapped(fmt.Sprintf("Clasifica copies each photo into a folder named after its kind inside %s. "+
 			"The originals stay where they are, and no file is overwritten.", displayPath(out)))
-		unsure := caption(fmt.Sprintf("Photos the model is less sure of than this go to %s instead:", app.UnsureFolder))
+		unsure := widgets.Caption(fmt.Sprintf("Photos the model is less sure of than this go to %s instead:", app.UnsureFolder))
 		unsure.Wrapping = fyne.TextWrapWord
-		content := container.New(fixedWidth{width: 460}, text, unsure, container.NewBorder(nil, nil, nil, value, threshold))
+		content := container.New(widgets.FixedWidth{Width: 460}, text, unsure, container.NewBorder(nil, nil, nil, value, threshold))
 		d := dialog.NewCustomConfirm("Sort into folders", "Copy photos", "Cancel", content, func(ok bool) {
 			if ok {
 				s.copyInto(preds, out, threshold.Value/100)
@@ -402,12 +405,12 @@ func (s *classifyScreen) copyInto(preds []app.Prediction, out string, minConfide
 					there++
 				}
 			}
-			msg := fmt.Sprintf("Copied %s into %s in %s.", plural(copied, "photo", "photos"), plural(len(folders), "folder", "folders"), displayPath(out))
+			msg := fmt.Sprintf("Copied %s into %s in %s.", words.Plural(copied, "photo", "photos"), words.Plural(len(folders), "folder", "folders"), displayPath(out))
 			if unsure > 0 {
-				msg += fmt.Sprintf(" %s went to %s.", plural(unsure, "photo the model was unsure of", "photos the model was unsure of"), app.UnsureFolder)
+				msg += fmt.Sprintf(" %s went to %s.", words.Plural(unsure, "photo the model was unsure of", "photos the model was unsure of"), app.UnsureFolder)
 			}
 			if there > 0 {
-				msg += fmt.Sprintf(" %s already there.", plural(there, "photo was", "photos were"))
+				msg += fmt.Sprintf(" %s already there.", words.Plural(there, "photo was", "photos were"))
 			}
 			msg += " Nothing was moved or overwritten."
 			s.w.inform("Photos sorted", msg)
@@ -423,7 +426,7 @@ func (s *classifyScreen) status() string {
 	case s.w.doc.model == nil:
 		return "Needs a model"
 	case len(s.preds) > 0:
-		return plural(len(s.preds), "photo", "photos") + " sorted"
+		return words.Plural(len(s.preds), "photo", "photos") + " sorted"
 	}
 	return "Drop photos to sort them"
 }

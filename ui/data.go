@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clasifica/clasifica/ui/widgets"
+	"github.com/clasifica/clasifica/ui/words"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
@@ -28,7 +31,7 @@ type dataScreen struct {
 	check     task
 	checkRow  *fyne.Container
 	checkBar  *widget.ProgressBar
-	checkText *subtle
+	checkText *widgets.Subtle
 	content   fyne.CanvasObject
 	body      *fyne.Container
 
@@ -42,13 +45,13 @@ type dataScreen struct {
 	recent  *fyne.Container
 
 	progress     *widget.ProgressBar
-	progressText *subtle
+	progressText *widgets.Subtle
 
 	folder      *widget.Label
-	note        *subtle
+	note        *widgets.Subtle
 	totals      *widget.Label
-	split       *splitBar
-	splitLegend [3]*subtle
+	split       *widgets.SplitBar
+	splitLegend [3]*widgets.Subtle
 	pets        *widget.RadioGroup
 	petsRow     fyne.CanvasObject
 	issues      *fyne.Container
@@ -75,56 +78,56 @@ func newDataScreen(w *window) *dataScreen {
 	s.choose = widget.NewButtonWithIcon("Choose folder…", theme.FolderOpenIcon(), s.chooseFolder)
 	s.choose.Importance = widget.HighImportance
 	s.recentBtn = widget.NewButtonWithIcon("Recent", theme.HistoryIcon(), s.showRecent)
-	title, sub := heading("Data", "The photos Clasifica learns from: one folder for each kind of photo, all inside one main folder.")
+	title, sub := widgets.Heading("Data", "The photos Clasifica learns from: one folder for each kind of photo, all inside one main folder.")
 
 	s.recent = container.NewVBox()
 	start := widget.NewButtonWithIcon("Choose folder…", theme.FolderOpenIcon(), s.chooseFolder)
 	start.Importance = widget.HighImportance
 	s.empty = container.NewCenter(container.NewVBox(
-		emptyState(theme.FolderOpenIcon(), "Start with your photos",
+		widgets.EmptyState(theme.FolderOpenIcon(), "Start with your photos",
 			"Put the photos of each kind in a folder named after it, such as cats and dogs. Put those folders "+
 				"in one main folder and choose it, or drop it on this window.", start),
 		container.NewCenter(s.recent)))
 
 	s.progress = widget.NewProgressBar()
-	s.progressText = caption("")
+	s.progressText = widgets.Caption("")
 	stop := widget.NewButtonWithIcon("Stop", theme.CancelIcon(), func() { s.task.stop() })
-	s.scanning = container.NewCenter(container.New(fixedWidth{width: 460},
-		bold("Reading the photos…"), s.progress, s.progressText, container.NewCenter(stop)))
+	s.scanning = container.NewCenter(container.New(widgets.FixedWidth{Width: 460},
+		widgets.Bold("Reading the photos…"), s.progress, s.progressText, container.NewCenter(stop)))
 
 	s.loaded = s.buildLoaded()
 
-	s.failText = wrapped("")
+	s.failText = widgets.Wrapped("")
 	s.failText.TextStyle.Bold = true
 	s.failHelp = widget.NewLabel("")
 	s.failHelp.TextStyle.Monospace = true
 	s.failed = container.NewVScroll(container.NewVBox(
-		newNotice(theme.ColorNameWarning, "This folder cannot be used for training yet."),
+		widgets.NewNotice(theme.ColorNameWarning, "This folder cannot be used for training yet."),
 		s.failText,
-		newPanel(s.failHelp),
+		widgets.NewPanel(s.failHelp),
 		container.NewHBox(widget.NewButtonWithIcon("Choose another folder…", theme.FolderOpenIcon(), s.chooseFolder))))
 
 	s.body = container.NewStack(s.empty, s.scanning, s.loaded, s.failed)
 	s.actions = container.NewHBox(s.recentBtn, s.choose)
-	s.content = vfill([]fyne.CanvasObject{header(title, sub, s.actions), spacer(theme.Padding())}, s.body)
+	s.content = widgets.VFill([]fyne.CanvasObject{widgets.Header(title, sub, s.actions), widgets.Spacer(theme.Padding())}, s.body)
 	s.refresh()
 	return s
 }
 
 // buildLoaded lays out the summary of a scanned folder.
 func (s *dataScreen) buildLoaded() fyne.CanvasObject {
-	s.folder = bold("")
+	s.folder = widgets.Bold("")
 	s.folder.Truncation = fyne.TextTruncateEllipsis
-	s.note = caption("")
+	s.note = widgets.Caption("")
 	s.note.Wrapping = fyne.TextWrapWord
 	s.totals = widget.NewLabel("")
 	s.totals.SizeName = theme.SizeNameSubHeadingText
 	s.totals.TextStyle.Bold = true
-	s.split = newSplitBar()
+	s.split = widgets.NewSplitBar()
 	legend := container.NewHBox()
 	for i, name := range []string{"training", "validation", "test"} {
-		s.splitLegend[i] = caption(name)
-		legend.Add(legendItem(splitColors[i], s.splitLegend[i]))
+		s.splitLegend[i] = widgets.Caption(name)
+		legend.Add(widgets.LegendItem(widgets.SplitColors[i], s.splitLegend[i]))
 	}
 	s.pets = widget.NewRadioGroup([]string{petsSpecies, petsBreeds}, s.setPets)
 	s.pets.Horizontal = true
@@ -134,12 +137,12 @@ func (s *dataScreen) buildLoaded() fyne.CanvasObject {
 	folderIcon := widget.NewIcon(theme.FolderIcon())
 	top := container.NewBorder(nil, nil, folderIcon, nil, s.folder)
 	splitRow := container.NewBorder(nil, nil, s.totals, nil,
-		container.NewVBox(spacer(theme.Padding()), s.split, container.NewHBox(legend)))
-	summary := newPanel(container.NewVBox(top, s.note, splitRow, s.petsRow))
+		container.NewVBox(widgets.Spacer(theme.Padding()), s.split, container.NewHBox(legend)))
+	summary := widgets.NewPanel(container.NewVBox(top, s.note, splitRow, s.petsRow))
 
 	s.issues = container.NewVBox()
 	s.checkBar = widget.NewProgressBar()
-	s.checkText = caption("")
+	s.checkText = widgets.Caption("")
 	stopCheck := widget.NewButtonWithIcon("Stop", theme.CancelIcon(), s.stopCheck)
 	stopCheck.Importance = widget.LowImportance
 	s.checkRow = container.NewBorder(nil, nil, nil, stopCheck,
@@ -151,8 +154,8 @@ func (s *dataScreen) buildLoaded() fyne.CanvasObject {
 		func(id widget.ListItemID, o fyne.CanvasObject) { s.updateRow(id, o.(*classRow)) },
 	)
 	s.classes.OnSelected = func(widget.ListItemID) { s.classes.UnselectAll() }
-	kinds := bold("Kinds of photo")
-	return vfill([]fyne.CanvasObject{summary, s.checkRow, s.issues, kinds}, s.classes)
+	kinds := widgets.Bold("Kinds of photo")
+	return widgets.VFill([]fyne.CanvasObject{summary, s.checkRow, s.issues, kinds}, s.classes)
 }
 
 // chooseFolder asks for the photo folder.
@@ -235,7 +238,7 @@ func (s *dataScreen) scan(dir string, opt dataset.Options, then func()) {
 			fyne.Do(func() {
 				if s.task.current(id) && total > 0 {
 					s.progress.SetValue(float64(done) / float64(total))
-					s.progressText.SetText(fmt.Sprintf("%s of %s files", thousands(done), thousands(total)))
+					s.progressText.SetText(fmt.Sprintf("%s of %s files", words.Thousands(done), words.Thousands(total)))
 				}
 			})
 		}
@@ -272,7 +275,7 @@ func (s *dataScreen) startCheck(d *dataset.Dataset) {
 	ctx, id := s.check.begin()
 	total := len(d.Items)
 	s.checkBar.SetValue(0)
-	s.checkText.SetText(fmt.Sprintf("Opening every photo to find damaged ones: 0 of %s", thousands(total)))
+	s.checkText.SetText(fmt.Sprintf("Opening every photo to find damaged ones: 0 of %s", words.Thousands(total)))
 	s.checkRow.Show()
 	start := time.Now()
 	s.w.jobs.start(func() {
@@ -288,9 +291,9 @@ func (s *dataScreen) startCheck(d *dataset.Dataset) {
 					return
 				}
 				s.checkBar.SetValue(float64(done) / float64(total))
-				text := fmt.Sprintf("Opening every photo to find damaged ones: %s of %s", thousands(done), thousands(total))
+				text := fmt.Sprintf("Opening every photo to find damaged ones: %s of %s", words.Thousands(done), words.Thousands(total))
 				if rate > 0 && done < total {
-					text += fmt.Sprintf(" · %.0f photos/s · %s left", rate, roughDuration(time.Duration(float64(total-done)/rate*float64(time.Second))))
+					text += fmt.Sprintf(" · %.0f photos/s · %s left", rate, words.RoughDuration(time.Duration(float64(total-done)/rate*float64(time.Second))))
 				}
 				s.checkText.SetText(text)
 			})
@@ -356,7 +359,7 @@ func (s *dataScreen) showRecentList() {
 	if len(dirs) == 0 {
 		return
 	}
-	s.recent.Add(spacer(2 * theme.Padding()))
+	s.recent.Add(widgets.Spacer(2 * theme.Padding()))
 	s.recent.Add(widget.NewLabelWithStyle("Recent folders", fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
 	for _, dir := range dirs {
 		b := widget.NewButtonWithIcon(displayPath(dir), theme.FolderIcon(), func() { s.open(dir) })
@@ -390,10 +393,10 @@ func (s *dataScreen) showData() {
 	sum := d.data.Summary()
 	s.folder.SetText(displayPath(d.folder))
 	s.note.SetText(strings.ReplaceAll(sum.LayoutNote, d.data.Root, displayPath(d.data.Root)))
-	s.totals.SetText(fmt.Sprintf("%s · %s", plural(sum.Totals.Total(), "photo", "photos"), plural(len(sum.Classes), "kind", "kinds")))
-	s.split.setCounts(sum.Totals)
+	s.totals.SetText(fmt.Sprintf("%s · %s", words.Plural(sum.Totals.Total(), "photo", "photos"), words.Plural(len(sum.Classes), "kind", "kinds")))
+	s.split.SetCounts(sum.Totals)
 	for i, name := range []string{"for training", "for validation", "for the final test"} {
-		s.splitLegend[i].SetText(fmt.Sprintf("%s %s", thousands(sum.Totals[i]), name))
+		s.splitLegend[i].SetText(fmt.Sprintf("%s %s", words.Thousands(sum.Totals[i]), name))
 	}
 	if d.data.Layout == dataset.OxfordPets {
 		if d.dataOpt.Granularity == dataset.Species {
@@ -430,14 +433,14 @@ func (s *dataScreen) showIssues(sum dataset.Summary) {
 		notes = append(notes, skipped)
 	}
 	if len(notes) == 0 {
-		s.issues.Add(newNotice(theme.ColorNameSuccess, "No problems found: every photo could be read, and every kind has enough of them."))
+		s.issues.Add(widgets.NewNotice(theme.ColorNameSuccess, "No problems found: every photo could be read, and every kind has enough of them."))
 		return
 	}
-	lines := container.New(tightVBox{gap: -2 * theme.Padding()},
-		bold(plural(len(notes), "thing", "things")+" to check before training"))
+	lines := container.New(widgets.TightVBox{Gap: -2 * theme.Padding()},
+		widgets.Bold(words.Plural(len(notes), "thing", "things")+" to check before training"))
 	for i, n := range notes {
 		if i == maxIssues {
-			lines.Add(caption(fmt.Sprintf("and %d more", len(notes)-i)))
+			lines.Add(widgets.Caption(fmt.Sprintf("and %d more", len(notes)-i)))
 			break
 		}
 		l := widget.NewLabel("• " + n)
@@ -445,7 +448,7 @@ func (s *dataScreen) showIssues(sum dataset.Summary) {
 		lines.Add(l)
 	}
 	details := widget.NewButton("Details…", func() { s.showAllIssues(sum) })
-	s.issues.Add(newNoticeWith(theme.ColorNameWarning, lines, details))
+	s.issues.Add(widgets.NewNoticeWith(theme.ColorNameWarning, lines, details))
 }
 
 // describeSkipped says in a sentence which files were left out and why.
@@ -463,22 +466,22 @@ func describeSkipped(problems []dataset.ProblemSummary) string {
 	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s left out: %s.", plural(n, "file or folder was", "files or folders were"), strings.Join(parts, "; "))
+	return fmt.Sprintf("%s left out: %s.", words.Plural(n, "file or folder was", "files or folders were"), strings.Join(parts, "; "))
 }
 
 // showAllIssues lists every warning and skipped file in a dialog.
 func (s *dataScreen) showAllIssues(sum dataset.Summary) {
 	box := container.NewVBox()
 	for _, w := range sum.Warnings {
-		box.Add(newNotice(theme.ColorNameWarning, w.Message))
+		box.Add(widgets.NewNotice(theme.ColorNameWarning, w.Message))
 	}
 	for _, p := range sum.Problems {
 		if p.Reason == dataset.ReasonHidden || p.Reason == dataset.ReasonSystem {
 			continue
 		}
-		box.Add(bold(fmt.Sprintf("%s (%d)", p.Description, p.Count)))
+		box.Add(widgets.Bold(fmt.Sprintf("%s (%d)", p.Description, p.Count)))
 		for _, ex := range p.Examples {
-			l := caption(ex)
+			l := widgets.Caption(ex)
 			l.Truncation = fyne.TextTruncateEllipsis
 			box.Add(l)
 		}
@@ -497,9 +500,9 @@ func (s *dataScreen) updateRow(id int, r *classRow) {
 	}
 	c := s.counts[id]
 	r.name.SetText(d.Classes[id])
-	r.count.SetText(plural(c.Total(), "photo", "photos"))
+	r.count.SetText(words.Plural(c.Total(), "photo", "photos"))
 	r.split.SetText(fmt.Sprintf("%d training · %d validation · %d test", c[dataset.Train], c[dataset.Validation], c[dataset.Test]))
-	r.strip.setPaths(s.byClass[id])
+	r.strip.SetPaths(s.byClass[id])
 }
 
 // status is the Data step's line in the sidebar.
@@ -511,7 +514,7 @@ func (s *dataScreen) status() string {
 	case s.err != nil:
 		return "This folder needs sorting"
 	case d.data != nil:
-		return fmt.Sprintf("%s · %s", plural(len(d.data.Items), "photo", "photos"), plural(len(d.data.Classes), "kind", "kinds"))
+		return fmt.Sprintf("%s · %s", words.Plural(len(d.data.Items), "photo", "photos"), words.Plural(len(d.data.Classes), "kind", "kinds"))
 	}
 	return "Choose your photos"
 }
@@ -521,16 +524,16 @@ func (s *dataScreen) status() string {
 type classRow struct {
 	widget.BaseWidget
 	name, count *widget.Label
-	split       *subtle
-	strip       *photoStrip
+	split       *widgets.Subtle
+	strip       *widgets.PhotoStrip
 	content     fyne.CanvasObject
 }
 
-func newClassRow(loader thumbLoader) *classRow {
-	r := &classRow{name: bold(""), count: widget.NewLabel(""), split: caption(""), strip: newPhotoStrip(loader, 84)}
+func newClassRow(loader widgets.Thumbnails) *classRow {
+	r := &classRow{name: widgets.Bold(""), count: widget.NewLabel(""), split: widgets.Caption(""), strip: widgets.NewPhotoStrip(loader, 84)}
 	r.name.SizeName = theme.SizeNameSubHeadingText
 	r.name.Truncation = fyne.TextTruncateEllipsis
-	info := container.New(fixedWidth{width: 210}, container.New(tightVBox{gap: -2 * theme.Padding()}, r.name, r.count, r.split))
+	info := container.New(widgets.FixedWidth{Width: 210}, container.New(widgets.TightVBox{Gap: -2 * theme.Padding()}, r.name, r.count, r.split))
 	r.content = container.NewBorder(nil, nil, container.NewCenter(info), nil, r.strip)
 	r.ExtendBaseWidget(r)
 	return r

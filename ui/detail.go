@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/clasifica/clasifica/ui/widgets"
+	"github.com/clasifica/clasifica/ui/words"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
@@ -37,43 +40,43 @@ func (w *window) showPhoto(p photoDetail) {
 	photo := container.NewStack(container.NewCenter(loading), container.NewCenter(img))
 
 	info := container.NewVBox()
-	name := bold(filepath.Base(p.path))
+	name := widgets.Bold(filepath.Base(p.path))
 	name.Wrapping = fyne.TextWrapBreak
-	folder := caption(displayPath(filepath.Dir(p.path)))
+	folder := widgets.Caption(displayPath(filepath.Dir(p.path)))
 	folder.Wrapping = fyne.TextWrapBreak
 	info.Add(name)
 	info.Add(folder)
 	switch {
 	case p.err != nil:
-		info.Add(newNotice(theme.ColorNameError, "This photo could not be read: "+explain(p.err).what))
+		info.Add(widgets.NewNotice(theme.ColorNameError, "This photo could not be read: "+explain(p.err).what))
 	case p.truth != "" && len(p.top) > 0 && p.top[0].Label == p.truth:
-		info.Add(newNotice(theme.ColorNameSuccess, fmt.Sprintf("Right: it is %s.", p.truth)))
+		info.Add(widgets.NewNotice(theme.ColorNameSuccess, fmt.Sprintf("Right: it is %s.", p.truth)))
 	case p.truth != "":
-		info.Add(newNotice(theme.ColorNameError, fmt.Sprintf("Wrong: it is really %s.", p.truth)))
+		info.Add(widgets.NewNotice(theme.ColorNameError, fmt.Sprintf("Wrong: it is really %s.", p.truth)))
 	}
 	if len(p.top) > 0 {
-		info.Add(spacer(theme.Padding()))
-		info.Add(bold("Most likely"))
+		info.Add(widgets.Spacer(theme.Padding()))
+		info.Add(widgets.Bold("Most likely"))
 	}
 	for i, s := range p.top {
 		if i == 3 {
 			break
 		}
-		bar := newConfidenceBar()
+		bar := widgets.NewConfidenceBar()
 		tone := fyne.ThemeColorName(theme.ColorNamePlaceHolder)
 		if i == 0 {
 			tone = theme.ColorNamePrimary
 		}
-		bar.set(s.Probability, tone)
+		bar.Set(s.Probability, tone)
 		label := widget.NewLabel(fmt.Sprintf("%d. %s", i+1, s.Label))
 		label.Truncation = fyne.TextTruncateEllipsis
 		if i == 0 {
 			label.TextStyle.Bold = true
 		}
-		value := widget.NewLabel(percent1(s.Probability))
-		info.Add(container.New(tightVBox{gap: -theme.Padding()}, container.NewBorder(nil, nil, nil, value, label), bar))
+		value := widget.NewLabel(words.Percent1(s.Probability))
+		info.Add(container.New(widgets.TightVBox{Gap: -theme.Padding()}, container.NewBorder(nil, nil, nil, value, label), bar))
 	}
-	side := container.New(fixedWidth{width: 260}, info.Objects...)
+	side := container.New(widgets.FixedWidth{Width: 260}, info.Objects...)
 	content := container.NewBorder(nil, nil, nil, container.NewPadded(side), photo)
 	title := "Photo"
 	if p.truth != "" {

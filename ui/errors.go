@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/clasifica/clasifica/ui/widgets"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
@@ -61,11 +63,11 @@ func (w *window) showError(title string, err error) {
 		return
 	}
 	e := explain(err)
-	msg := wrapped(e.what)
+	msg := widgets.Wrapped(e.what)
 	msg.TextStyle.Bold = true
 	parts := []fyne.CanvasObject{msg}
 	if e.todo != "" {
-		parts = append(parts, wrapped(e.todo))
+		parts = append(parts, widgets.Wrapped(e.todo))
 	}
 	var buttons []fyne.CanvasObject
 	if e.details != "" {
@@ -78,7 +80,7 @@ func (w *window) showError(title string, err error) {
 			w.fa.Clipboard().SetContent(title + "\n" + e.what + "\n\n" + e.details)
 		}))
 	}
-	content := container.New(fixedWidth{width: 520}, parts...)
+	content := container.New(widgets.FixedWidth{Width: 520}, parts...)
 	d := dialog.NewCustom(title, "OK", content, w.win)
 	if len(buttons) > 0 {
 		ok := widget.NewButton("OK", d.Hide)

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/clasifica/clasifica/ui/widgets"
+	"github.com/clasifica/clasifica/ui/words"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -72,7 +75,7 @@ type gallery struct {
 
 	grid     *widget.GridWrap
 	filter   *segmented
-	pair     *notice
+	pair     *widgets.Notice
 	none     fyne.CanvasObject
 	content  fyne.CanvasObject
 	countAll int
@@ -87,14 +90,14 @@ func newGallery(w *window) *gallery {
 	})
 	g.grid = widget.NewGridWrap(
 		func() int { return len(g.shown) },
-		func() fyne.CanvasObject { return newPhotoCard(w.thumbs) },
-		func(id widget.GridWrapItemID, o fyne.CanvasObject) { g.update(id, o.(*photoCard)) },
+		func() fyne.CanvasObject { return widgets.NewPhotoCard(w.thumbs) },
+		func(id widget.GridWrapItemID, o fyne.CanvasObject) { g.update(id, o.(*widgets.PhotoCard)) },
 	)
-	g.pair = newNotice(theme.ColorNamePrimary, "")
-	g.none = emptyState(theme.ConfirmIcon(), "No mistakes", "Every photo here was sorted correctly.")
-	help := caption("Click a photo to see it large with the model's three best guesses.")
+	g.pair = widgets.NewNotice(theme.ColorNamePrimary, "")
+	g.none = widgets.EmptyState(theme.ConfirmIcon(), "No mistakes", "Every photo here was sorted correctly.")
+	help := widgets.Caption("Click a photo to see it large with the model's three best guesses.")
 	top := container.NewBorder(nil, nil, g.filter.box, nil, help)
-	g.content = vfill([]fyne.CanvasObject{top, g.pair}, container.NewStack(g.grid, g.none))
+	g.content = widgets.VFill([]fyne.CanvasObject{top, g.pair}, container.NewStack(g.grid, g.none))
 	g.apply()
 	return g
 }
@@ -139,7 +142,7 @@ func (g *gallery) apply() {
 		if g.truth == g.pred {
 			what = fmt.Sprintf("Showing the %s photos recognised as such (%d).", g.truth, len(g.shown))
 		}
-		g.pair.set(theme.ColorNamePrimary, what, widget.NewButton("Show all", func() {
+		g.pair.Set(theme.ColorNamePrimary, what, widget.NewButton("Show all", func() {
 			g.truth, g.pred = "", ""
 			g.apply()
 		}))
@@ -158,22 +161,22 @@ func (g *gallery) apply() {
 }
 
 // update fills a card.
-func (g *gallery) update(id int, c *photoCard) {
+func (g *gallery) update(id int, c *widgets.PhotoCard) {
 	if id >= len(g.shown) {
 		return
 	}
 	it := g.items[g.shown[id]]
-	c.thumb.setPath(it.Path)
-	c.label.SetText(it.Label())
-	c.value.SetText(percent(it.Confidence()))
+	c.Thumb.SetPath(it.Path)
+	c.Label.SetText(it.Label())
+	c.Value.SetText(words.Percent(it.Confidence()))
 	if it.Correct {
-		c.bar.set(it.Confidence(), theme.ColorNameSuccess)
-		c.sub.SetText(filepath.Base(it.Path))
-		c.setTone(theme.ColorNameSuccess)
+		c.Bar.Set(it.Confidence(), theme.ColorNameSuccess)
+		c.Sub.SetText(filepath.Base(it.Path))
+		c.SetTone(theme.ColorNameSuccess)
 	} else {
-		c.bar.set(it.Confidence(), theme.ColorNameError)
-		c.sub.SetText("Really " + it.Truth)
-		c.setTone(theme.ColorNameError)
+		c.Bar.Set(it.Confidence(), theme.ColorNameError)
+		c.Sub.SetText("Really " + it.Truth)
+		c.SetTone(theme.ColorNameError)
 	}
-	c.onTapped = func() { g.w.showPhoto(photoDetail{path: it.Path, truth: it.Truth, top: it.Top}) }
+	c.OnTapped = func() { g.w.showPhoto(photoDetail{path: it.Path, truth: it.Truth, top: it.Top}) }
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/clasifica/clasifica/ui/widgets"
 	"github.com/clasifica/clasifica/internal/version"
 
 	"fyne.io/fyne/v2"
@@ -32,15 +33,15 @@ func (w *window) showLayoutHelp() {
 // showAbout says what Clasifica is and which image model it uses.
 func (w *window) showAbout() {
 	logo := widget.NewIcon(resources.Logo)
-	name := bold("Clasifica " + version.Get())
-	what := wrapped("Clasifica teaches your computer to sort photos. It learns from examples you sort into folders, " +
+	name := widgets.Bold("Clasifica " + version.Get())
+	what := widgets.Wrapped("Clasifica teaches your computer to sort photos. It learns from examples you sort into folders, " +
 		"on top of InceptionV3, an image model that already knows shapes and objects.")
-	engine := caption("")
+	engine := widgets.Caption("")
 	if b := w.engine.backbone; b != nil {
 		engine.SetText(fmt.Sprintf("Image model: %s · runs on %s", b.Name, deviceName(w.engine.device)))
 	}
 	engine.Wrapping = fyne.TextWrapWord
-	content := container.New(fixedWidth{width: 420},
+	content := container.New(widgets.FixedWidth{Width: 420},
 		container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(72), logo)), name, what, engine)
 	w.showDialog(dialog.NewCustom("About Clasifica", "Close", content, w.win))
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clasifica/clasifica/ui/widgets"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -142,7 +144,7 @@ func texts(o fyne.CanvasObject) []string {
 		switch v := o.(type) {
 		case *widget.Label:
 			out = append(out, v.Text)
-		case *subtle:
+		case *widgets.Subtle:
 			out = append(out, v.Text())
 		case *widget.Button:
 			out = append(out, v.Text)

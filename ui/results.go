@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/clasifica/clasifica/ui/widgets"
+	"github.com/clasifica/clasifica/ui/words"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -26,13 +29,13 @@ type resultsScreen struct {
 
 	empty, evaluating, shown fyne.CanvasObject
 	evalBar                  *widget.ProgressBar
-	evalText                 *subtle
+	evalText                 *widgets.Subtle
 
-	subtitle *subtle
+	subtitle *widgets.Subtle
 	stats    [4]statCard
-	caveat   *notice
+	caveat   *widgets.Notice
 	table    *widget.Table
-	matrix   *confusion
+	matrix   *widgets.Confusion
 	gallery  *gallery
 	tabs     *container.AppTabs
 	report   *eval.Report
@@ -41,17 +44,17 @@ type resultsScreen struct {
 // statCard is one of the big numbers at the top of Results.
 type statCard struct {
 	value *widget.Label
-	label *subtle
-	card  *panel
+	label *widgets.Subtle
+	card  *widgets.Panel
 }
 
 func newStatCard() statCard {
 	v := widget.NewLabel("")
 	v.SizeName = sizeNameDisplay
 	v.TextStyle.Bold = true
-	l := caption("")
+	l := widgets.Caption("")
 	l.Wrapping = fyne.TextWrapWord
-	return statCard{value: v, label: l, card: newPanel(container.New(tightVBox{gap: -2 * theme.Padding()}, v, l))}
+	return statCard{value: v, label: l, card: widgets.NewPanel(container.New(widgets.TightVBox{Gap: -2 * theme.Padding()}, v, l))}
 }
 
 func (c statCard) set(value, label string) {
@@ -64,23 +67,23 @@ var tableColumns = []string{"Kind", "Photos", "Recall", "Precision", "F1"}
 
 func newResultsScreen(w *window) *resultsScreen {
 	s := &resultsScreen{w: w}
-	title, sub := heading("Results", "")
+	title, sub := widgets.Heading("Results", "")
 	s.subtitle = sub
-	s.empty = emptyState(theme.NewThemedResource(theme.GridIcon()), "No results yet",
+	s.empty = widgets.EmptyState(theme.NewThemedResource(theme.GridIcon()), "No results yet",
 		"Train a model to see how well it sorts photos it has never seen, kind by kind and photo by photo.",
 		widget.NewButtonWithIcon("Go to Train", theme.NavigateNextIcon(), func() { w.show(stepTrain) }))
 
 	s.evalBar = widget.NewProgressBar()
-	s.evalText = caption("")
-	s.evaluating = container.NewCenter(container.New(fixedWidth{width: 460},
-		bold("Checking the model on its test photos…"), s.evalBar, s.evalText))
+	s.evalText = widgets.Caption("")
+	s.evaluating = container.NewCenter(container.New(widgets.FixedWidth{Width: 460},
+		widgets.Bold("Checking the model on its test photos…"), s.evalBar, s.evalText))
 
 	row := container.NewGridWithColumns(4)
 	for i := range s.stats {
 		s.stats[i] = newStatCard()
 		row.Add(s.stats[i].card)
 	}
-	s.caveat = newNotice(theme.ColorNameWarning, "")
+	s.caveat = widgets.NewNotice(theme.ColorNameWarning, "")
 
 	s.table = widget.NewTableWithHeaders(
 		func() (int, int) {
@@ -96,7 +99,7 @@ func newResultsScreen(w *window) *resultsScreen {
 		},
 		s.updateCell)
 	s.table.ShowHeaderColumn = false
-	s.table.CreateHeader = func() fyne.CanvasObject { return bold("") }
+	s.table.CreateHeader = func() fyne.CanvasObject { return widgets.Bold("") }
 	s.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Col >= 0 && id.Col < len(tableColumns) {
 			o.(*widget.Label).SetText(tableColumns[id.Col])
@@ -113,18 +116,18 @@ func newResultsScreen(w *window) *resultsScreen {
 	for c := 1; c < len(tableColumns); c++ {
 		s.table.SetColumnWidth(c, 76)
 	}
-	legend := caption("Recall: the share of a kind's photos the model found. Precision: the share of the photos it called that kind that really were. F1 balances the two.")
+	legend := widgets.Caption("Recall: the share of a kind's photos the model found. Precision: the share of the photos it called that kind that really were. F1 balances the two.")
 	legend.Wrapping = fyne.TextWrapWord
-	tablePanel := newPanel(vfill([]fyne.CanvasObject{bold("Kind by kind")}, container.NewBorder(nil, legend, nil, nil, s.table)))
+	tablePanel := widgets.NewPanel(widgets.VFill([]fyne.CanvasObject{widgets.Bold("Kind by kind")}, container.NewBorder(nil, legend, nil, nil, s.table)))
 
-	s.matrix = newConfusion(func(t, p int) {
+	s.matrix = widgets.NewConfusion(func(t, p int) {
 		if s.report != nil {
 			s.showPair(s.report.Labels[t], s.report.Labels[p])
 		}
 	})
-	matrixHelp := caption("Each row is a real kind, each column what the model said. The diagonal is right. Click a cell to see its photos.")
+	matrixHelp := widgets.Caption("Each row is a real kind, each column what the model said. The diagonal is right. Click a cell to see its photos.")
 	matrixHelp.Wrapping = fyne.TextWrapWord
-	matrixPanel := newPanel(vfill([]fyne.CanvasObject{bold("Confusion matrix"), matrixHelp},
+	matrixPanel := widgets.NewPanel(widgets.VFill([]fyne.CanvasObject{widgets.Bold("Confusion matrix"), matrixHelp},
 		container.NewScroll(container.NewCenter(s.matrix))))
 
 	overview := container.NewHSplit(tablePanel, matrixPanel)
@@ -134,9 +137,9 @@ func newResultsScreen(w *window) *resultsScreen {
 		container.NewTabItemWithIcon("Overview", theme.ListIcon(), overview),
 		container.NewTabItemWithIcon("Photos", theme.MediaPhotoIcon(), s.gallery.content),
 	)
-	s.shown = vfill([]fyne.CanvasObject{row, s.caveat}, s.tabs)
+	s.shown = widgets.VFill([]fyne.CanvasObject{row, s.caveat}, s.tabs)
 	s.body = container.NewStack(s.empty, s.evaluating, s.shown)
-	s.content = vfill([]fyne.CanvasObject{titleBlock(title, sub), spacer(theme.Padding())}, s.body)
+	s.content = widgets.VFill([]fyne.CanvasObject{widgets.TitleBlock(title, sub), widgets.Spacer(theme.Padding())}, s.body)
 	s.refresh()
 	return s
 }
@@ -157,11 +160,11 @@ func (s *resultsScreen) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 		l.Alignment = fyne.TextAlignLeading
 		l.SetText(r.Labels[id.Row])
 	case 1:
-		l.SetText(thousands(m.Support))
+		l.SetText(words.Thousands(m.Support))
 	case 2:
-		l.SetText(percent(m.Recall))
+		l.SetText(words.Percent(m.Recall))
 	case 3:
-		l.SetText(percent(m.Precision))
+		l.SetText(words.Percent(m.Precision))
 	case 4:
 		l.SetText(fmt.Sprintf("%.2f", m.F1))
 	}
@@ -206,9 +209,9 @@ func (s *resultsScreen) show(r *eval.Report) {
 	if d.evaluated == "validation" {
 		which = "validation photos"
 	}
-	s.subtitle.SetText(fmt.Sprintf("How well the model sorts the %s %s, which it did not learn from.", thousands(r.N), which))
-	s.stats[0].set(percent(r.Accuracy), fmt.Sprintf("of the %s sorted right", which))
-	s.stats[1].set(percent(r.TopK), fmt.Sprintf("had the right kind among the model's %d best guesses", r.K))
+	s.subtitle.SetText(fmt.Sprintf("How well the model sorts the %s %s, which it did not learn from.", words.Thousands(r.N), which))
+	s.stats[0].set(words.Percent(r.Accuracy), fmt.Sprintf("of the %s sorted right", which))
+	s.stats[1].set(words.Percent(r.TopK), fmt.Sprintf("had the right kind among the model's %d best guesses", r.K))
 	best, worst := 0, 0
 	for i, m := range r.PerClass {
 		if m.Recall > r.PerClass[best].Recall {
@@ -218,21 +221,21 @@ func (s *resultsScreen) show(r *eval.Report) {
 			worst = i
 		}
 	}
-	s.stats[2].set(percent(r.PerClass[best].Recall), "of the "+r.Labels[best]+" photos found: the easiest kind")
-	s.stats[3].set(percent(r.PerClass[worst].Recall), "of the "+r.Labels[worst]+" photos found: the hardest kind")
+	s.stats[2].set(words.Percent(r.PerClass[best].Recall), "of the "+r.Labels[best]+" photos found: the easiest kind")
+	s.stats[3].set(words.Percent(r.PerClass[worst].Recall), "of the "+r.Labels[worst]+" photos found: the hardest kind")
 
 	s.caveat.Hide()
 	if m := d.model; m != nil && m.Backbone.ID == app.OfflineBackboneID {
-		s.caveat.set(theme.ColorNameWarning, "This model was trained on the test image model, which transfers poorly: "+
+		s.caveat.Set(theme.ColorNameWarning, "This model was trained on the test image model, which transfers poorly: "+
 			"with the ImageNet image model the same photos give much better results.")
 		s.caveat.Show()
 	} else if d.evaluated == "validation" {
-		s.caveat.set(theme.ColorNamePrimary, "No photos were kept aside for a final test, so these results are on the "+
+		s.caveat.Set(theme.ColorNamePrimary, "No photos were kept aside for a final test, so these results are on the "+
 			"validation photos, which also chose when to stop training: expect slightly lower accuracy on new photos.")
 		s.caveat.Show()
 	}
 	s.table.Refresh()
-	s.matrix.set(r.Labels, r.Confusion)
+	s.matrix.Set(r.Labels, r.Confusion)
 	s.gallery.set(d.reviewed)
 	s.tabs.Items[1].Text = fmt.Sprintf("Photos (%d)", len(d.reviewed))
 	s.tabs.Refresh()
@@ -269,7 +272,7 @@ func (s *resultsScreen) evaluateRecorded() {
 				fyne.Do(func() {
 					if s.task.current(id) && p.Total > 0 {
 						s.evalBar.SetValue(float64(p.Done) / float64(p.Total))
-						s.evalText.SetText(fmt.Sprintf("%s of %s photos", thousands(p.Done), thousands(p.Total)))
+						s.evalText.SetText(fmt.Sprintf("%s of %s photos", words.Thousands(p.Done), words.Thousands(p.Total)))
 					}
 				})
 			})
@@ -297,7 +300,7 @@ func (s *resultsScreen) status() string {
 	case s.task.running():
 		return "Checking…"
 	case d.report != nil:
-		return percent(d.report.Accuracy) + " sorted right"
+		return words.Percent(d.report.Accuracy) + " sorted right"
 	}
 	return "After training"
 }

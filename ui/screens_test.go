@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clasifica/clasifica/ui/widgets"
+	"github.com/clasifica/clasifica/ui/words"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
@@ -81,89 +84,6 @@ func TestTrainScreenAdvanced(t *testing.T) {
 	}
 }
 
-func TestChartGrowsPerEpoch(t *testing.T) {
-	test.NewTempApp(t)
-	c := newChart("Loss", false)
-	c.Resize(fyne.NewSize(420, 260))
-	r := test.WidgetRenderer(c).(*chartRenderer)
-	c.reset(30)
-	if !r.ring.Hidden || r.message.Hidden {
-		t.Error("an empty chart shows a best epoch or no message")
-	}
-	c.add(1.9, 1.6, true, true)
-	c.add(0.9, 3.1, true, false)
-	c.add(0.7, 3.0, true, false)
-	if len(r.lines[0]) != 2 || len(r.lines[1]) != 2 || len(r.dots[0]) != 3 {
-		t.Fatalf("%d training segments, %d validation segments, %d points", len(r.lines[0]), len(r.lines[1]), len(r.dots[0]))
-	}
-	if r.message.Hidden == false || r.ring.Hidden {
-		t.Error("message still shown, or best epoch not marked")
-	}
-	if r.legend[0].Text != "Training 0.70" || r.legend[1].Text != "Validation 3.00" {
-		t.Errorf("legend %q, %q", r.legend[0].Text, r.legend[1].Text)
-	}
-	if last, ticks := r.xRange(); last != 30 || ticks[len(ticks)-1] != 30 || ticks[0] != 1 {
-		t.Errorf("x axis to %d, ticks %v", last, ticks)
-	}
-	// The axis fits the line once training stops early.
-	c.fit()
-	if last, _ := r.xRange(); last != 3 {
-		t.Errorf("after fit the axis runs to %d", last)
-	}
-	// Points stay inside the plot.
-	for _, d := range append(r.dots[0], r.dots[1]...) {
-		p := d.Position()
-		if p.X < 0 || p.Y < 0 || p.X > 420 || p.Y > 260 {
-			t.Errorf("point outside the chart at %v", p)
-		}
-	}
-	test.AssertObjectRendersToMarkup(t, "chart.xml", c)
-
-	// Without validation there is one line.
-	a := newChart("Accuracy", true)
-	a.reset(5)
-	a.add(0.5, 0, false, false)
-	a.add(0.75, 0, false, true)
-	ra := test.WidgetRenderer(a).(*chartRenderer)
-	if len(ra.dots[1]) != 0 || !ra.legend[1].Hidden || ra.legend[0].Text != "Training 75%" {
-		t.Errorf("validation drawn without validation: %d points, legend %q", len(ra.dots[1]), ra.legend[0].Text)
-	}
-}
-
-func TestNiceSteps(t *testing.T) {
-	for _, c := range []struct{ raw, want float64 }{{0.3, 0.5}, {0.7, 1}, {0.11, 0.2}, {2.2, 2.5}, {4, 5}, {12, 20}} {
-		if got := niceStep(c.raw); got != c.want {
-			t.Errorf("niceStep(%v) = %v, want %v", c.raw, got, c.want)
-		}
-	}
-}
-
-func TestConfusionCells(t *testing.T) {
-	test.NewTempApp(t)
-	var tapped []int
-	c := newConfusion(func(t, p int) { tapped = append(tapped, t, p) })
-	c.set([]string{"daisy", "rose", "tulip"}, [][]int{{5, 1, 0}, {0, 4, 2}, {1, 0, 3}})
-	c.Resize(c.MinSize())
-	g := c.geometry()
-	test.TapAt(c, fyne.NewPos(g.left+g.cell*1.5, g.top+g.cell*0.5))
-	test.TapAt(c, fyne.NewPos(g.left+g.cell*2.5, g.top+g.cell*2.5))
-	test.TapAt(c, fyne.NewPos(1, 1)) // the labels: nothing
-	if fmt.Sprint(tapped) != "[0 1 2 2]" {
-		t.Errorf("tapped cells %v, want (daisy, rose) then (tulip, tulip)", tapped)
-	}
-	test.AssertObjectRendersToMarkup(t, "confusion.xml", c)
-
-	// Too many names to write above the cells: numbered columns.
-	labels := make([]string, 25)
-	for i := range labels {
-		labels[i] = fmt.Sprintf("breed number %d", i)
-	}
-	c.set(labels, nil)
-	if g := c.geometry(); !g.numbered || g.cell != 30 {
-		t.Errorf("25 classes: numbered %v, cell %v", g.numbered, g.cell)
-	}
-}
-
 // syntheticResults gives the document a model and an evaluation made up
 // from the flowers sample: three classes, nine photos, three mistakes.
 func syntheticResults(t *testing.T, w *testWindow) *eval.Report {
@@ -195,13 +115,13 @@ func syntheticResults(t *testing.T, w *testWindow) *eval.Report {
 func TestResultsScreen(t *testing.T) {
 	w := newTestWindow(t, emptyApp(t), false)
 	mustShow(t, w.results.content, "No results yet")
-	if got := w.steps[stepResults].status; got != "After training" {
+	if got := w.steps[stepResults].Status(); got != "After training" {
 		t.Errorf("sidebar %q", got)
 	}
 	r := syntheticResults(t, w)
 	w.show(stepResults)
 	mustShow(t, w.results.content, "67%", "of the test photos sorted right", "test image model")
-	if got := w.steps[stepResults].status; got != "67% sorted right" {
+	if got := w.steps[stepResults].Status(); got != "67% sorted right" {
 		t.Errorf("sidebar %q", got)
 	}
 	// The per-class table shows the report.
@@ -211,7 +131,7 @@ func TestResultsScreen(t *testing.T) {
 		return texts(o)[0]
 	}
 	for i, m := range r.PerClass {
-		if cell(i, 0) != r.Labels[i] || cell(i, 1) != fmt.Sprint(m.Support) || cell(i, 2) != percent(m.Recall) {
+		if cell(i, 0) != r.Labels[i] || cell(i, 1) != fmt.Sprint(m.Support) || cell(i, 2) != words.Percent(m.Recall) {
 			t.Errorf("row %d: %q %q %q", i, cell(i, 0), cell(i, 1), cell(i, 2))
 		}
 	}
@@ -233,11 +153,11 @@ func TestResultsScreen(t *testing.T) {
 		t.Errorf("filters %q, %q", g.filter.buttons[0].Text, g.filter.buttons[1].Text)
 	}
 	// A card shows its label, confidence and truth; tapping opens it.
-	card := newPhotoCard(w.thumbs)
+	card := widgets.NewPhotoCard(w.thumbs)
 	g.update(0, card)
 	w.settle()
-	if card.tone == "" || !strings.HasPrefix(card.sub.Text(), "Really ") || card.thumb.img == nil {
-		t.Errorf("mistake card: tone %q, %q, thumbnail %v", card.tone, card.sub.Text(), card.thumb.img != nil)
+	if card.Tone() == "" || !strings.HasPrefix(card.Sub.Text(), "Really ") || card.Thumb.Image() == nil {
+		t.Errorf("mistake card: tone %q, %q, thumbnail %v", card.Tone(), card.Sub.Text(), card.Thumb.Image() != nil)
 	}
 	test.Tap(card)
 	w.settle()
@@ -245,7 +165,7 @@ func TestResultsScreen(t *testing.T) {
 	w.dialog.Hide()
 
 	// Clicking a cell of the confusion matrix shows its photos.
-	w.results.matrix.onTapped(0, 0)
+	w.results.matrix.OnTapped(0, 0)
 	if w.results.tabs.SelectedIndex() != 1 || len(g.shown) != 2 {
 		t.Errorf("tab %d, %d photos of daisy called daisy", w.results.tabs.SelectedIndex(), len(g.shown))
 	}
@@ -438,18 +358,18 @@ func TestSettingsPersist(t *testing.T) {
 
 func TestFormat(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
-		{percent(0.934), "93%"},
-		{percent1(0.9346), "93.5%"},
-		{percent1(0.5), "50%"},
-		{plural(1, "photo", "photos"), "1 photo"},
-		{plural(5000, "photo", "photos"), "5,000 photos"},
-		{thousands(1234567), "1,234,567"},
-		{roughDuration(42 * time.Second), "about 40 s"},
-		{roughDuration(3 * time.Second), "a few seconds"},
-		{roughDuration(150 * time.Second), "about 3 min"},
-		{shortDuration(125 * time.Second), "2 min 5 s"},
-		{number(0.4567), "0.46"},
-		{number(12.34), "12.3"},
+		{words.Percent(0.934), "93%"},
+		{words.Percent1(0.9346), "93.5%"},
+		{words.Percent1(0.5), "50%"},
+		{words.Plural(1, "photo", "photos"), "1 photo"},
+		{words.Plural(5000, "photo", "photos"), "5,000 photos"},
+		{words.Thousands(1234567), "1,234,567"},
+		{words.RoughDuration(42 * time.Second), "about 40 s"},
+		{words.RoughDuration(3 * time.Second), "a few seconds"},
+		{words.RoughDuration(150 * time.Second), "about 3 min"},
+		{words.ShortDuration(125 * time.Second), "2 min 5 s"},
+		{words.Number(0.4567), "0.46"},
+		{words.Number(12.34), "12.3"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)

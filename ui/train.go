@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clasifica/clasifica/ui/widgets"
+	"github.com/clasifica/clasifica/ui/words"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
@@ -31,7 +34,7 @@ type trainScreen struct {
 
 	trainBtn  *widget.Button
 	cancelBtn *widget.Button
-	hint      *subtle
+	hint      *widgets.Subtle
 
 	advanced *widget.Accordion
 	epochs   *widget.Select
@@ -39,18 +42,18 @@ type trainScreen struct {
 	batch    *widget.Select
 	augment  *widget.Select
 	val      *widget.Slider
-	valText  *subtle
+	valText  *widgets.Subtle
 	test     *widget.Slider
-	testText *subtle
+	testText *widgets.Subtle
 	early    *widget.Check
 
-	progress *panel
+	progress *widgets.Panel
 	phase    *widget.Label
 	bar      *widget.ProgressBar
-	detail   *subtle
-	outcome  *notice
-	loss     *chart
-	accuracy *chart
+	detail   *widgets.Subtle
+	outcome  *widgets.Notice
+	loss     *widgets.Chart
+	accuracy *widgets.Chart
 
 	started  time.Time
 	warnings []string
@@ -75,29 +78,29 @@ func newTrainScreen(w *window) *trainScreen {
 	s.trainBtn = widget.NewButtonWithIcon("Train", theme.MediaPlayIcon(), s.start)
 	s.trainBtn.Importance = widget.HighImportance
 	s.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.cancel)
-	s.hint = caption("")
-	s.hint.seg.Style.Alignment = fyne.TextAlignTrailing
-	title, sub := heading("Train", "Clasifica looks at each photo once, then learns to tell your kinds of photo apart. This takes a minute or two.")
+	s.hint = widgets.Caption("")
+	s.hint.SetAlignment(fyne.TextAlignTrailing)
+	title, sub := widgets.Heading("Train", "Clasifica looks at each photo once, then learns to tell your kinds of photo apart. This takes a minute or two.")
 	big := container.NewGridWrap(fyne.NewSize(150, 44), s.trainBtn)
 	actions := container.NewVBox(container.NewHBox(layout.NewSpacer(), s.cancelBtn, big), s.hint)
 
 	s.advanced = widget.NewAccordion(widget.NewAccordionItem("Advanced settings", s.buildAdvanced()))
 
-	s.phase = bold("")
+	s.phase = widgets.Bold("")
 	s.bar = widget.NewProgressBar()
-	s.detail = caption("")
-	s.progress = newPanel(container.NewVBox(s.phase, s.bar, s.detail))
-	s.outcome = newNotice(theme.ColorNameSuccess, "")
+	s.detail = widgets.Caption("")
+	s.progress = widgets.NewPanel(container.NewVBox(s.phase, s.bar, s.detail))
+	s.outcome = widgets.NewNotice(theme.ColorNameSuccess, "")
 
-	s.loss = newChart("Loss (lower is better)", false)
-	s.accuracy = newChart("Accuracy (higher is better)", true)
-	charts := newPanel(container.NewGridWithColumns(2, s.loss, s.accuracy))
+	s.loss = widgets.NewChart("Loss (lower is better)", false)
+	s.accuracy = widgets.NewChart("Accuracy (higher is better)", true)
+	charts := widgets.NewPanel(container.NewGridWithColumns(2, s.loss, s.accuracy))
 
 	top := []fyne.CanvasObject{
-		container.NewBorder(nil, nil, nil, actions, titleBlock(title, sub)),
+		container.NewBorder(nil, nil, nil, actions, widgets.TitleBlock(title, sub)),
 		s.backbone.box, s.advanced, s.progress, s.outcome,
 	}
-	s.content = vfill(top, charts)
+	s.content = widgets.VFill(top, charts)
 	s.resetProgress()
 	s.refresh()
 	return s
@@ -117,12 +120,12 @@ func (s *trainScreen) buildAdvanced() fyne.CanvasObject {
 	s.early = widget.NewCheck("Stop when the validation photos stop improving", nil)
 	s.early.SetChecked(def.Patience > 0)
 
-	s.valText = caption("")
+	s.valText = widgets.Caption("")
 	s.val = widget.NewSlider(5, 40)
 	s.val.Step = 5
 	s.val.OnChanged = func(v float64) { s.valText.SetText(fmt.Sprintf("%.0f%%", v)) }
 	s.val.SetValue(100 * s.w.doc.dataOpt.Validation)
-	s.testText = caption("")
+	s.testText = widgets.Caption("")
 	s.test = widget.NewSlider(0, 40)
 	s.test.Step = 5
 	s.test.OnChanged = func(v float64) { s.testText.SetText(s.testShareText(v)) }
@@ -250,8 +253,8 @@ func (s *trainScreen) resetProgress() {
 	s.progress.Hide()
 	s.outcome.Hide()
 	epochs, _ := strconv.Atoi(s.epochs.Selected)
-	s.loss.reset(epochs)
-	s.accuracy.reset(epochs)
+	s.loss.Reset(epochs)
+	s.accuracy.Reset(epochs)
 }
 
 // start begins training in the background.
@@ -271,8 +274,8 @@ func (s *trainScreen) start() {
 	ctx, id := s.task.begin()
 	s.started = s.now()
 	s.warnings = nil
-	s.loss.reset(opts.Epochs)
-	s.accuracy.reset(opts.Epochs)
+	s.loss.Reset(opts.Epochs)
+	s.accuracy.Reset(opts.Epochs)
 	s.outcome.Hide()
 	s.progress.Show()
 	s.setPhase("Getting ready…", 0, "Starting the image model")
@@ -333,7 +336,7 @@ func (s *trainScreen) handle(ev app.Event) {
 	case train.Scanning:
 		if e.Total > 0 {
 			s.setPhase("Reading the photos", float64(e.Done)/float64(e.Total),
-				fmt.Sprintf("%s of %s files", thousands(e.Done), thousands(e.Total)))
+				fmt.Sprintf("%s of %s files", words.Thousands(e.Done), words.Thousands(e.Total)))
 		}
 	case train.PhaseStarted:
 		switch e.Phase {
@@ -349,23 +352,23 @@ func (s *trainScreen) handle(ev app.Event) {
 		if p.Total == 0 {
 			return
 		}
-		parts := []string{fmt.Sprintf("%s of %s photos", thousands(p.Done), thousands(p.Total))}
+		parts := []string{fmt.Sprintf("%s of %s photos", words.Thousands(p.Done), words.Thousands(p.Total))}
 		if r := p.Rate(); r > 0 {
 			parts = append(parts, fmt.Sprintf("%.1f photos/s on %s", r, device))
 		}
-		if left := roughDuration(p.Remaining()); left != "" {
+		if left := words.RoughDuration(p.Remaining()); left != "" {
 			parts = append(parts, left+" left")
 		}
 		if p.FromCache > 0 {
-			parts = append(parts, fmt.Sprintf("%s remembered from before", thousands(p.FromCache)))
+			parts = append(parts, fmt.Sprintf("%s remembered from before", words.Thousands(p.FromCache)))
 		}
 		s.setPhase("Step 1 of 3 · Looking at each photo", float64(p.Done)/float64(p.Total), strings.Join(parts, " · "))
 	case train.EpochFinished:
-		s.loss.add(e.Loss, e.ValLoss, e.HasValidation, e.Best)
-		s.accuracy.add(e.Accuracy, e.ValAccuracy, e.HasValidation, e.Best)
-		detail := fmt.Sprintf("Epoch %d of at most %d · right on %s of the training photos", e.Epoch.Epoch, e.Epochs, percent(e.Accuracy))
+		s.loss.Add(e.Loss, e.ValLoss, e.HasValidation, e.Best)
+		s.accuracy.Add(e.Accuracy, e.ValAccuracy, e.HasValidation, e.Best)
+		detail := fmt.Sprintf("Epoch %d of at most %d · right on %s of the training photos", e.Epoch.Epoch, e.Epochs, words.Percent(e.Accuracy))
 		if e.HasValidation {
-			detail += fmt.Sprintf(", %s of the validation photos", percent(e.ValAccuracy))
+			detail += fmt.Sprintf(", %s of the validation photos", words.Percent(e.ValAccuracy))
 		}
 		s.setPhase("Step 2 of 3 · Learning", float64(e.Epoch.Epoch)/float64(max(e.Epochs, 1)), detail)
 	case train.Warning:
@@ -377,30 +380,30 @@ func (s *trainScreen) handle(ev app.Event) {
 // document's.
 func (s *trainScreen) finish(res *train.Result, err error, opts train.Options) {
 	s.progress.Hide()
-	took := shortDuration(s.now().Sub(s.started))
+	took := words.ShortDuration(s.now().Sub(s.started))
 	switch {
 	case err != nil && app.IsCancel(err):
-		s.outcome.set(theme.ColorNamePrimary, "Training was cancelled. The model was not changed.")
+		s.outcome.Set(theme.ColorNamePrimary, "Training was cancelled. The model was not changed.")
 		s.restoreChart()
 	case err != nil:
 		e := explain(err)
 		details := widget.NewButton("Details…", func() { s.w.showError("Training failed", err) })
-		s.outcome.set(theme.ColorNameError, "Training failed: "+e.what+" "+e.todo, details)
+		s.outcome.Set(theme.ColorNameError, "Training failed: "+e.what+" "+e.todo, details)
 		s.restoreChart()
 	default:
 		s.w.setTrained(res)
-		s.loss.fit()
-		s.accuracy.fit()
+		s.loss.Fit()
+		s.accuracy.Fit()
 		msg := fmt.Sprintf("Finished in %s.", took)
 		if r := res.Report; r != nil {
-			msg += fmt.Sprintf(" The model got %s of the %s right.", percent(r.Accuracy), plural(r.N, res.Evaluated+" photo", res.Evaluated+" photos"))
+			msg += fmt.Sprintf(" The model got %s of the %s right.", words.Percent(r.Accuracy), words.Plural(r.N, res.Evaluated+" photo", res.Evaluated+" photos"))
 		}
 		if res.StoppedEarly {
 			msg += " It stopped early, when the validation photos no longer improved."
 		}
 		var actions []fyne.CanvasObject
 		if len(s.warnings) > 0 {
-			msg += fmt.Sprintf(" %s left out.", plural(len(s.warnings), "photo could not be read and was", "photos could not be read and were"))
+			msg += fmt.Sprintf(" %s left out.", words.Plural(len(s.warnings), "photo could not be read and was", "photos could not be read and were"))
 			warnings := s.warnings
 			actions = append(actions, widget.NewButton("Which?", func() {
 				s.w.inform("Photos left out", strings.Join(warnings, "\n"))
@@ -408,7 +411,7 @@ func (s *trainScreen) finish(res *train.Result, err error, opts train.Options) {
 		}
 		see := widget.NewButtonWithIcon("See results", theme.NavigateNextIcon(), func() { s.w.show(stepResults) })
 		see.Importance = widget.HighImportance
-		s.outcome.set(theme.ColorNameSuccess, msg, append(actions, see)...)
+		s.outcome.Set(theme.ColorNameSuccess, msg, append(actions, see)...)
 	}
 	s.outcome.Show()
 	s.refresh()
@@ -429,15 +432,15 @@ func (s *trainScreen) restoreChart() {
 // showRecorded draws the training a model file records.
 func (s *trainScreen) showRecorded(m *model.Model) {
 	t := m.Training
-	s.loss.reset(0)
-	s.accuracy.reset(0)
+	s.loss.Reset(0)
+	s.accuracy.Reset(0)
 	if t == nil {
 		return
 	}
 	for _, e := range t.Epochs {
 		best := e.Epoch == t.BestEpoch
-		s.loss.add(e.Loss, e.ValLoss, e.HasValidation, best)
-		s.accuracy.add(e.Accuracy, e.ValAccuracy, e.HasValidation, best)
+		s.loss.Add(e.Loss, e.ValLoss, e.HasValidation, best)
+		s.accuracy.Add(e.Accuracy, e.ValAccuracy, e.HasValidation, best)
 	}
 }
 
@@ -445,13 +448,13 @@ func (s *trainScreen) showRecorded(m *model.Model) {
 func (s *trainScreen) modelOpened(m *model.Model, path string) {
 	s.progress.Hide()
 	s.showRecorded(m)
-	msg := fmt.Sprintf("Opened %s: it sorts photos into %s.", filepath.Base(path), plural(len(m.Labels), "kind", "kinds"))
+	msg := fmt.Sprintf("Opened %s: it sorts photos into %s.", filepath.Base(path), words.Plural(len(m.Labels), "kind", "kinds"))
 	if t := m.Training; t != nil {
 		msg = fmt.Sprintf("Opened %s: trained on %s from %s in %s, on %s.", filepath.Base(path),
-			plural(t.TrainCount, "photo", "photos"), filepath.Base(t.Dataset), plural(len(t.Epochs), "epoch", "epochs"),
+			words.Plural(t.TrainCount, "photo", "photos"), filepath.Base(t.Dataset), words.Plural(len(t.Epochs), "epoch", "epochs"),
 			m.Created.Local().Format("2 January 2006"))
 	}
-	s.outcome.set(theme.ColorNamePrimary, msg)
+	s.outcome.Set(theme.ColorNamePrimary, msg)
 	s.outcome.Show()
 	s.refresh()
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clasifica/clasifica/ui/words"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
@@ -78,7 +80,7 @@ func TestTrainOnFlowers(t *testing.T) {
 		case train.EpochFinished:
 			epochs = append(epochs, e)
 			// The chart grows as each epoch ends.
-			if n := len(w.train.loss.series[0]); n != e.Epoch.Epoch {
+			if n := w.train.loss.Points(0); n != e.Epoch.Epoch {
 				t.Errorf("after epoch %d the loss chart has %d points", e.Epoch.Epoch, n)
 			}
 			if !strings.Contains(w.train.detail.Text(), fmt.Sprintf("Epoch %d of at most", e.Epoch.Epoch)) {
@@ -108,8 +110,8 @@ func TestTrainOnFlowers(t *testing.T) {
 	if w.doc.report == nil || w.doc.evaluated != "test" {
 		t.Fatalf("no test report (%q)", w.doc.evaluated)
 	}
-	mustShow(t, w.train.content, "Finished in", fmt.Sprintf("The model got %s of the %d test photos right.", percent(w.doc.report.Accuracy), w.doc.report.N), "See results")
-	if got := w.train.loss.epochs; got != len(epochs) {
+	mustShow(t, w.train.content, "Finished in", fmt.Sprintf("The model got %s of the %d test photos right.", words.Percent(w.doc.report.Accuracy), w.doc.report.N), "See results")
+	if got := w.train.loss.Epochs(); got != len(epochs) {
 		t.Errorf("the chart's axis runs to %d, %d epochs were done", got, len(epochs))
 	}
 	w.show(stepTrain)
@@ -122,11 +124,11 @@ func TestTrainOnFlowers(t *testing.T) {
 			t.Fatalf("See results shows step %d", w.current)
 		}
 		w.settle()
-		mustShow(t, w.results.content, percent(r.Accuracy), fmt.Sprintf("the %d test photos", r.N))
-		if len(w.results.matrix.labels) != 5 {
-			t.Errorf("confusion matrix of %d classes", len(w.results.matrix.labels))
+		mustShow(t, w.results.content, words.Percent(r.Accuracy), fmt.Sprintf("the %d test photos", r.N))
+		if len(w.results.matrix.Labels()) != 5 {
+			t.Errorf("confusion matrix of %d classes", len(w.results.matrix.Labels()))
 		}
-		for tr, row := range w.results.matrix.counts {
+		for tr, row := range w.results.matrix.Counts() {
 			for p, n := range row {
 				if n != r.Confusion[tr][p] {
 					t.Errorf("cell (%d, %d) shows %d, the report says %d", tr, p, n, r.Confusion[tr][p])
@@ -246,7 +248,7 @@ func TestTrainOnFlowers(t *testing.T) {
 		if w.doc.report == nil || w.doc.report.N != len(w.doc.model.Training.Test) {
 			t.Fatalf("the opened model was not checked on its %d test photos", len(w.doc.model.Training.Test))
 		}
-		if got := len(w.train.loss.series[0]); got != len(w.doc.model.Training.Epochs) {
+		if got := w.train.loss.Points(0); got != len(w.doc.model.Training.Epochs) {
 			t.Errorf("the chart shows %d recorded epochs of %d", got, len(w.doc.model.Training.Epochs))
 		}
 		mustShow(t, w.train.content, "Opened flowers.clasifica: trained on")

@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 
+	"github.com/clasifica/clasifica/ui/widgets"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
@@ -29,7 +31,7 @@ type window struct {
 	win     fyne.Window
 	core    *app.App
 	engines *app.Engines
-	thumbs  *app.Thumbnails
+	thumbs  thumbnails
 	jobs    jobs
 	pick    pickers
 
@@ -42,11 +44,11 @@ type window struct {
 	results  *resultsScreen
 	classify *classifyScreen
 
-	steps   [numSteps]*stepButton
+	steps   [numSteps]*widgets.StepButton
 	screens [numSteps]fyne.CanvasObject
 	body    *fyne.Container
 	current step
-	model   *subtle // the model's name under the app's name
+	model   *widgets.Subtle // the model's name under the app's name
 
 	// engine is what the sidebar and the Train screen say about the
 	// image model: installed backbone, device, or what is missing.
@@ -70,7 +72,7 @@ func newWindow(fa fyne.App, core *app.App) *window {
 		fa:      fa,
 		core:    core,
 		engines: app.NewEngines(core),
-		thumbs:  app.NewThumbnails(thumbSide, thumbBudget, 2),
+		thumbs:  thumbnails{app.NewThumbnails(thumbSide, thumbBudget, 2)},
 		doc:     newDocument(),
 	}
 	w.settings, w.appearance = loadSettings(fa.Preferences())
@@ -106,28 +108,28 @@ func newWindow(fa fyne.App, core *app.App) *window {
 func (w *window) layout() fyne.CanvasObject {
 	for i := range w.steps {
 		s := step(i)
-		w.steps[i] = newStepButton(i+1, stepTitles[i], func() { w.show(s) })
+		w.steps[i] = widgets.NewStepButton(i+1, stepTitles[i], func() { w.show(s) })
 	}
 	logo := canvas.NewImageFromResource(resources.Icon)
 	logo.FillMode = canvas.ImageFillContain
 	logo.SetMinSize(fyne.NewSize(36, 36))
 	name := widget.NewLabelWithStyle("Clasifica", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	name.SizeName = theme.SizeNameSubHeadingText
-	w.model = caption("")
+	w.model = widgets.Caption("")
 	w.model.Truncation = fyne.TextTruncateEllipsis
 	brand := container.NewBorder(nil, nil, container.NewCenter(logo), nil,
-		container.New(tightVBox{gap: -2 * theme.Padding()}, name, w.model))
+		container.New(widgets.TightVBox{Gap: -2 * theme.Padding()}, name, w.model))
 
 	settings := widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), w.showSettings)
 	settings.Importance = widget.LowImportance
 	settings.Alignment = widget.ButtonAlignLeading
 
-	list := container.NewVBox(brand, spacer(theme.Padding()*2))
+	list := container.NewVBox(brand, widgets.Spacer(theme.Padding()*2))
 	for _, b := range w.steps {
 		list.Add(b)
 	}
 	side := container.NewBorder(list, container.NewVBox(w.train.engineCard(), settings), nil, nil)
-	sideBG := &panel{content: side, tone: theme.ColorNameMenuBackground, pad: 3}
+	sideBG := &widgets.Panel{Content: side, Tone: theme.ColorNameMenuBackground, Pad: 3}
 	sideBG.ExtendBaseWidget(sideBG)
 
 	w.body = container.NewStack()
@@ -151,7 +153,7 @@ func (w *window) show(s step) {
 		}
 	}
 	for i, b := range w.steps {
-		b.setSelected(step(i) == s)
+		b.SetSelected(step(i) == s)
 	}
 	w.body.Refresh()
 }
@@ -165,10 +167,10 @@ func (w *window) refresh() {
 
 // refreshSteps updates the status lines of the sidebar.
 func (w *window) refreshSteps() {
-	w.steps[stepData].setStatus(w.data.status())
-	w.steps[stepTrain].setStatus(w.train.status())
-	w.steps[stepResults].setStatus(w.results.status())
-	w.steps[stepClassify].setStatus(w.classify.status())
+	w.steps[stepData].SetStatus(w.data.status())
+	w.steps[stepTrain].SetStatus(w.train.status())
+	w.steps[stepResults].SetStatus(w.results.status())
+	w.steps[stepClassify].SetStatus(w.classify.status())
 }
 
 // title returns the window title: the model's name, marked when it has
@@ -220,8 +222,8 @@ func (w *window) whenSaved(verb string, then func()) {
 		then()
 		return
 	}
-	msg := wrapped(fmt.Sprintf("The model “%s” has changes that are not saved. Save them first?", w.doc.name()))
-	content := container.New(fixedWidth{width: 420}, msg, caption("If you don't save, the training is lost."))
+	msg := widgets.Wrapped(fmt.Sprintf("The model “%s” has changes that are not saved. Save them first?", w.doc.name()))
+	content := container.New(widgets.FixedWidth{Width: 420}, msg, widgets.Caption("If you don't save, the training is lost."))
 	d := dialog.NewCustomWithoutButtons("Save the model?", content, w.win)
 	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() {
 		d.Hide()
@@ -252,7 +254,7 @@ func (w *window) confirm(title, message, yesLabel string, yes func()) {
 // inform shows a short message.
 func (w *window) inform(title, message string) {
 	w.lastInfo = message
-	content := container.New(fixedWidth{width: 420}, wrapped(message))
+	content := container.New(widgets.FixedWidth{Width: 420}, widgets.Wrapped(message))
 	w.showDialog(dialog.NewCustom(title, "OK", content, w.win))
 }
 

@@ -1,4 +1,4 @@
-package ui
+package widgets
 
 import (
 	"fmt"
@@ -11,47 +11,53 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// confusion draws the confusion matrix as a coloured grid: a row for each
+// Confusion draws the confusion matrix as a coloured grid: a row for each
 // true kind, a column for each predicted kind, and in each cell how many
 // photos of the row's kind were called the column's. Right answers (the
 // diagonal) are tinted in the primary colour and mistakes in the error
 // colour, darker for a larger share of the row. Tapping a cell shows its
 // photos.
-type confusion struct {
+type Confusion struct {
 	widget.BaseWidget
 	labels []string
 	counts [][]int
-	// onTapped receives the true and predicted class of a tapped cell.
-	onTapped func(truth, pred int)
+	// OnTapped receives the true and predicted class of a tapped cell.
+	OnTapped func(truth, pred int)
 }
 
-func newConfusion(tapped func(truth, pred int)) *confusion {
-	c := &confusion{onTapped: tapped}
+func NewConfusion(tapped func(truth, pred int)) *Confusion {
+	c := &Confusion{OnTapped: tapped}
 	c.ExtendBaseWidget(c)
 	return c
 }
 
-// set shows a matrix.
-func (c *confusion) set(labels []string, counts [][]int) {
+// Labels returns the class names shown.
+func (c *Confusion) Labels() []string { return c.labels }
+
+// Counts returns the counts shown: Counts()[truth][predicted].
+func (c *Confusion) Counts() [][]int { return c.counts }
+
+// Set shows a matrix.
+func (c *Confusion) Set(labels []string, counts [][]int) {
 	c.labels, c.counts = labels, counts
 	c.Refresh()
 }
 
 // Tapped finds the cell under the pointer.
-func (c *confusion) Tapped(e *fyne.PointEvent) {
-	if c.onTapped == nil {
+func (c *Confusion) Tapped(e *fyne.PointEvent) {
+	if c.OnTapped == nil {
 		return
 	}
 	g := c.geometry()
 	col := int((e.Position.X - g.left) / g.cell)
 	row := int((e.Position.Y - g.top) / g.cell)
 	if e.Position.X >= g.left && e.Position.Y >= g.top && row < len(c.labels) && col < len(c.labels) {
-		c.onTapped(row, col)
+		c.OnTapped(row, col)
 	}
 }
 
 // Cursor shows that cells can be clicked.
-func (c *confusion) Cursor() desktop.Cursor { return desktop.PointerCursor }
+func (c *Confusion) Cursor() desktop.Cursor { return desktop.PointerCursor }
 
 // confusionGeometry is where the grid sits.
 type confusionGeometry struct {
@@ -73,7 +79,7 @@ func shorten(s string) string {
 	return s
 }
 
-func (c *confusion) geometry() confusionGeometry {
+func (c *Confusion) geometry() confusionGeometry {
 	n := len(c.labels)
 	small := theme.CaptionTextSize()
 	g := confusionGeometry{cell: 56}
@@ -98,7 +104,7 @@ func (c *confusion) geometry() confusionGeometry {
 	return g
 }
 
-func (c *confusion) rowLabel(i int, l string, numbered bool) string {
+func (c *Confusion) rowLabel(i int, l string, numbered bool) string {
 	if numbered {
 		return fmt.Sprintf("%d  %s", i+1, shorten(l))
 	}
@@ -106,14 +112,14 @@ func (c *confusion) rowLabel(i int, l string, numbered bool) string {
 }
 
 // CreateRenderer draws the grid.
-func (c *confusion) CreateRenderer() fyne.WidgetRenderer {
+func (c *Confusion) CreateRenderer() fyne.WidgetRenderer {
 	r := &confusionRenderer{c: c, axisX: canvas.NewText("", color.Black), axisY: canvas.NewText("", color.Black)}
 	r.Refresh()
 	return r
 }
 
 type confusionRenderer struct {
-	c            *confusion
+	c            *Confusion
 	axisX, axisY *canvas.Text
 	cols, rows   []*canvas.Text
 	cells        []*canvas.Rectangle
@@ -161,11 +167,11 @@ func (r *confusionRenderer) Refresh() {
 	c := r.c
 	r.ensure()
 	g := c.geometry()
-	fg := colorFor(c, theme.ColorNameForeground)
-	subtle := colorFor(c, theme.ColorNamePlaceHolder)
-	right := colorFor(c, theme.ColorNamePrimary)
-	wrong := colorFor(c, theme.ColorNameError)
-	empty := colorFor(c, theme.ColorNameInputBackground)
+	fg := ColorFor(c, theme.ColorNameForeground)
+	subtle := ColorFor(c, theme.ColorNamePlaceHolder)
+	right := ColorFor(c, theme.ColorNamePrimary)
+	wrong := ColorFor(c, theme.ColorNameError)
+	empty := ColorFor(c, theme.ColorNameInputBackground)
 	small := theme.CaptionTextSize()
 	r.axisX.Text, r.axisX.Color, r.axisX.TextSize = "Predicted as →", subtle, small
 	r.axisY.Text, r.axisY.Color, r.axisY.TextSize = "Really ↓", subtle, small
@@ -200,10 +206,10 @@ func (r *confusionRenderer) Refresh() {
 				cell.FillColor = empty
 				text.Color = subtle
 			default:
-				cell.FillColor = withAlpha(tone, 0.15+0.85*share)
+				cell.FillColor = WithAlpha(tone, 0.15+0.85*share)
 				text.Color = fg
 				if share > 0.5 {
-					text.Color = colorFor(c, theme.ColorNameForegroundOnPrimary)
+					text.Color = ColorFor(c, theme.ColorNameForegroundOnPrimary)
 				}
 			}
 			cell.CornerRadius = 3
@@ -220,7 +226,7 @@ func (r *confusionRenderer) Refresh() {
 }
 
 // count returns a cell's count, tolerating a ragged matrix.
-func (c *confusion) count(t, p int) int {
+func (c *Confusion) count(t, p int) int {
 	if t < len(c.counts) && p < len(c.counts[t]) {
 		return c.counts[t][p]
 	}

@@ -1,4 +1,4 @@
-package ui
+package widgets
 
 import (
 	"fmt"
@@ -11,23 +11,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// step names a screen of the window, in the order people go through them.
-type step int
-
-const (
-	stepData step = iota
-	stepTrain
-	stepResults
-	stepClassify
-	numSteps
-)
-
-// stepTitles are the screens' names in the sidebar and the View menu.
-var stepTitles = [numSteps]string{"Data", "Train", "Results", "Classify"}
-
-// stepButton is one step of the sidebar: a numbered circle, the step's
+// StepButton is one step of the sidebar: a numbered circle, the step's
 // name, and a line on where it stands ("150 photos, 5 kinds").
-type stepButton struct {
+type StepButton struct {
 	widget.BaseWidget
 	number   int
 	title    string
@@ -37,22 +23,25 @@ type stepButton struct {
 	onTapped func()
 }
 
-func newStepButton(number int, title string, tapped func()) *stepButton {
-	b := &stepButton{number: number, title: title, onTapped: tapped}
+func NewStepButton(number int, title string, tapped func()) *StepButton {
+	b := &StepButton{number: number, title: title, onTapped: tapped}
 	b.ExtendBaseWidget(b)
 	return b
 }
 
-// setStatus changes the line under the step's name.
-func (b *stepButton) setStatus(s string) {
+// Status returns the line under the step's name.
+func (b *StepButton) Status() string { return b.status }
+
+// SetStatus changes the line under the step's name.
+func (b *StepButton) SetStatus(s string) {
 	if b.status != s {
 		b.status = s
 		b.Refresh()
 	}
 }
 
-// setSelected marks the step as the one shown.
-func (b *stepButton) setSelected(on bool) {
+// SetSelected marks the step as the one shown.
+func (b *StepButton) SetSelected(on bool) {
 	if b.selected != on {
 		b.selected = on
 		b.Refresh()
@@ -60,33 +49,33 @@ func (b *stepButton) setSelected(on bool) {
 }
 
 // Tapped shows the step.
-func (b *stepButton) Tapped(*fyne.PointEvent) {
+func (b *StepButton) Tapped(*fyne.PointEvent) {
 	if b.onTapped != nil {
 		b.onTapped()
 	}
 }
 
 // Cursor shows a pointing hand: the whole row is clickable.
-func (b *stepButton) Cursor() desktop.Cursor { return desktop.PointerCursor }
+func (b *StepButton) Cursor() desktop.Cursor { return desktop.PointerCursor }
 
 // MouseIn highlights the row.
-func (b *stepButton) MouseIn(*desktop.MouseEvent) { b.hovered = true; b.Refresh() }
+func (b *StepButton) MouseIn(*desktop.MouseEvent) { b.hovered = true; b.Refresh() }
 
 // MouseMoved is needed for hovering; nothing changes.
-func (b *stepButton) MouseMoved(*desktop.MouseEvent) {}
+func (b *StepButton) MouseMoved(*desktop.MouseEvent) {}
 
 // MouseOut removes the highlight.
-func (b *stepButton) MouseOut() { b.hovered = false; b.Refresh() }
+func (b *StepButton) MouseOut() { b.hovered = false; b.Refresh() }
 
 // CreateRenderer draws the step.
-func (b *stepButton) CreateRenderer() fyne.WidgetRenderer {
+func (b *StepButton) CreateRenderer() fyne.WidgetRenderer {
 	r := &stepRenderer{
 		b:      b,
 		bg:     canvas.NewRectangle(color.Transparent),
 		circle: canvas.NewCircle(color.Transparent),
 		num:    canvas.NewText("", color.Black),
 		title:  canvas.NewText("", color.Black),
-		status: caption(""),
+		status: Caption(""),
 	}
 	r.num.TextStyle.Bold = true
 	r.num.Alignment = fyne.TextAlignCenter
@@ -97,12 +86,12 @@ func (b *stepButton) CreateRenderer() fyne.WidgetRenderer {
 }
 
 type stepRenderer struct {
-	b      *stepButton
+	b      *StepButton
 	bg     *canvas.Rectangle
 	circle *canvas.Circle
 	num    *canvas.Text
 	title  *canvas.Text
-	status *subtle
+	status *Subtle
 }
 
 const stepCircle = 28
@@ -137,13 +126,13 @@ func (r *stepRenderer) MinSize() fyne.Size {
 
 func (r *stepRenderer) Refresh() {
 	b := r.b
-	fg := colorFor(b, theme.ColorNameForeground)
-	primary := colorFor(b, theme.ColorNamePrimary)
+	fg := ColorFor(b, theme.ColorNameForeground)
+	primary := ColorFor(b, theme.ColorNamePrimary)
 	switch {
 	case b.selected:
-		r.bg.FillColor = withAlpha(primary, 0.14)
+		r.bg.FillColor = WithAlpha(primary, 0.14)
 	case b.hovered:
-		r.bg.FillColor = colorFor(b, theme.ColorNameHover)
+		r.bg.FillColor = ColorFor(b, theme.ColorNameHover)
 	default:
 		r.bg.FillColor = color.Transparent
 	}
@@ -151,11 +140,11 @@ func (r *stepRenderer) Refresh() {
 	if b.selected {
 		r.circle.FillColor = primary
 		r.circle.StrokeWidth = 0
-		r.num.Color = colorFor(b, theme.ColorNameForegroundOnPrimary)
+		r.num.Color = ColorFor(b, theme.ColorNameForegroundOnPrimary)
 		r.title.Color = primary
 	} else {
 		r.circle.FillColor = color.Transparent
-		r.circle.StrokeColor = colorFor(b, theme.ColorNamePlaceHolder)
+		r.circle.StrokeColor = ColorFor(b, theme.ColorNamePlaceHolder)
 		r.circle.StrokeWidth = 1.5
 		r.num.Color = fg
 		r.title.Color = fg

@@ -1,8 +1,10 @@
-package ui
+package widgets
 
 import (
 	"fmt"
 	"image/color"
+
+	"github.com/clasifica/clasifica/ui/words"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -13,41 +15,44 @@ import (
 // maxStrip is the most photos a strip shows.
 const maxStrip = 12
 
-// photoStrip shows the first photos of a list in a row, as many as fit,
+// PhotoStrip shows the first photos of a list in a row, as many as fit,
 // and how many more there are: a narrow window shows fewer photos rather
 // than cut ones, and only the photos shown are loaded.
-type photoStrip struct {
+type PhotoStrip struct {
 	widget.BaseWidget
-	loader thumbLoader
+	loader Thumbnails
 	side   float32
 	paths  []string
 }
 
-func newPhotoStrip(loader thumbLoader, side float32) *photoStrip {
-	s := &photoStrip{loader: loader, side: side}
+func NewPhotoStrip(loader Thumbnails, side float32) *PhotoStrip {
+	s := &PhotoStrip{loader: loader, side: side}
 	s.ExtendBaseWidget(s)
 	return s
 }
 
-// setPaths changes the photos.
-func (s *photoStrip) setPaths(paths []string) {
+// Paths returns the photos the strip is given (it shows the first ones).
+func (s *PhotoStrip) Paths() []string { return s.paths }
+
+// SetPaths changes the photos.
+func (s *PhotoStrip) SetPaths(paths []string) {
 	s.paths = paths
 	s.Refresh()
 }
 
 // CreateRenderer makes the row of thumbs.
-func (s *photoStrip) CreateRenderer() fyne.WidgetRenderer {
+func (s *PhotoStrip) CreateRenderer() fyne.WidgetRenderer {
 	r := &stripRenderer{s: s, more: canvas.NewText("", color.Black)}
 	for i := range r.thumbs {
-		r.thumbs[i] = newThumb(s.loader, fyne.NewSquareSize(s.side))
+		r.thumbs[i] = NewThumb(s.loader, fyne.NewSquareSize(s.side))
 	}
 	r.Refresh()
 	return r
 }
 
 type stripRenderer struct {
-	s      *photoStrip
-	thumbs [maxStrip]*thumb
+	s      *PhotoStrip
+	thumbs [maxStrip]*Thumb
 	more   *canvas.Text
 }
 
@@ -64,18 +69,18 @@ func (r *stripRenderer) Layout(size fyne.Size) {
 	y := (size.Height - side) / 2
 	for i, t := range r.thumbs {
 		if i < n {
-			t.setPath(paths[i])
+			t.SetPath(paths[i])
 			t.Move(fyne.NewPos(float32(i)*(side+gap), y))
 			t.Resize(fyne.NewSquareSize(side))
 			t.Show()
 		} else {
-			t.setPath("")
+			t.SetPath("")
 			t.Hide()
 		}
 	}
 	r.more.Text = ""
 	if rest := len(paths) - n; rest > 0 {
-		r.more.Text = fmt.Sprintf("+%s", thousands(rest))
+		r.more.Text = fmt.Sprintf("+%s", words.Thousands(rest))
 	}
 	ms := r.more.MinSize()
 	r.more.Move(fyne.NewPos(float32(n)*(side+gap)+gap, (size.Height-ms.Height)/2))
@@ -86,7 +91,7 @@ func (r *stripRenderer) Layout(size fyne.Size) {
 func (r *stripRenderer) MinSize() fyne.Size { return fyne.NewSize(r.s.side, r.s.side) }
 
 func (r *stripRenderer) Refresh() {
-	r.more.Color = colorFor(r.s, theme.ColorNamePlaceHolder)
+	r.more.Color = ColorFor(r.s, theme.ColorNamePlaceHolder)
 	r.more.TextSize = theme.TextSize()
 	r.Layout(r.s.Size())
 }

@@ -1,9 +1,11 @@
-package ui
+package widgets
 
 import (
 	"fmt"
 	"image/color"
 	"math"
+
+	"github.com/clasifica/clasifica/ui/words"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -11,12 +13,12 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// chart draws a training metric per epoch, for the training and the
+// Chart draws a training metric per epoch, for the training and the
 // validation photos: a line chart with axes, ticks, a legend with the
 // latest values, and the best epoch circled. It grows by one point as each
 // epoch ends; drawing is lines and text on the canvas, never a picture
 // rendered again for every frame.
-type chart struct {
+type Chart struct {
 	widget.BaseWidget
 	title string
 	// percent draws values as shares on a fixed 0–100% axis; otherwise
@@ -35,23 +37,23 @@ type chart struct {
 	empty string
 }
 
-// newChart returns an empty chart.
-func newChart(title string, percent bool) *chart {
-	c := &chart{title: title, percent: percent, names: [2]string{"Training", "Validation"},
+// NewChart returns an empty chart.
+func NewChart(title string, percent bool) *Chart {
+	c := &Chart{title: title, percent: percent, names: [2]string{"Training", "Validation"},
 		empty: "Fills in as Clasifica learns"}
 	c.ExtendBaseWidget(c)
 	return c
 }
 
-// reset empties the chart for a run of at most epochs epochs.
-func (c *chart) reset(epochs int) {
+// Reset empties the chart for a run of at most epochs epochs.
+func (c *Chart) Reset(epochs int) {
 	c.series = [2][]float64{}
 	c.epochs, c.best = epochs, 0
 	c.Refresh()
 }
 
-// add appends an epoch's values; val is ignored without validation.
-func (c *chart) add(train, val float64, hasVal bool, best bool) {
+// Add appends an epoch's values; val is ignored without validation.
+func (c *Chart) Add(train, val float64, hasVal bool, best bool) {
 	c.series[0] = append(c.series[0], train)
 	if hasVal {
 		c.series[1] = append(c.series[1], val)
@@ -62,14 +64,21 @@ func (c *chart) add(train, val float64, hasVal bool, best bool) {
 	c.Refresh()
 }
 
-// fit shrinks the x axis to the epochs done, once a run has ended early.
-func (c *chart) fit() {
+// Fit shrinks the x axis to the epochs done, once a run has ended early.
+func (c *Chart) Fit() {
 	c.epochs = len(c.series[0])
 	c.Refresh()
 }
 
-// latest returns the last value of series i.
-func (c *chart) latest(i int) (float64, bool) {
+// Points returns how many values series i (0: training, 1: validation)
+// has.
+func (c *Chart) Points(i int) int { return len(c.series[i]) }
+
+// Epochs returns the length of the x axis.
+func (c *Chart) Epochs() int { return c.epochs }
+
+// Latest returns the last value of series i.
+func (c *Chart) Latest(i int) (float64, bool) {
 	s := c.series[i]
 	if len(s) == 0 {
 		return 0, false
@@ -78,15 +87,15 @@ func (c *chart) latest(i int) (float64, bool) {
 }
 
 // format writes a value as the axis and legend show it.
-func (c *chart) format(v float64) string {
+func (c *Chart) format(v float64) string {
 	if c.percent {
-		return percent1(v)
+		return words.Percent1(v)
 	}
-	return number(v)
+	return words.Number(v)
 }
 
 // CreateRenderer draws the chart.
-func (c *chart) CreateRenderer() fyne.WidgetRenderer {
+func (c *Chart) CreateRenderer() fyne.WidgetRenderer {
 	r := &chartRenderer{c: c,
 		title:   canvas.NewText("", color.Black),
 		message: canvas.NewText("", color.Black),
@@ -108,7 +117,7 @@ func (c *chart) CreateRenderer() fyne.WidgetRenderer {
 }
 
 type chartRenderer struct {
-	c *chart
+	c *Chart
 
 	title, message, xlabel *canvas.Text
 	xaxis, yaxis           *canvas.Line
@@ -255,11 +264,11 @@ func (r *chartRenderer) ensure() {
 func (r *chartRenderer) Refresh() {
 	c := r.c
 	r.ensure()
-	fg := colorFor(c, theme.ColorNameForeground)
-	subtle := colorFor(c, theme.ColorNamePlaceHolder)
+	fg := ColorFor(c, theme.ColorNameForeground)
+	subtle := ColorFor(c, theme.ColorNamePlaceHolder)
 	// Faint foreground rather than the separator colour, which is black
 	// in the dark theme.
-	gridColor := withAlpha(fg, 0.12)
+	gridColor := WithAlpha(fg, 0.12)
 	small := theme.CaptionTextSize()
 
 	r.title.Text, r.title.Color, r.title.TextSize = c.title, fg, theme.TextSize()
@@ -284,10 +293,10 @@ func (r *chartRenderer) Refresh() {
 		t.Text, t.Color, t.TextSize = fmt.Sprint(xs[i]), subtle, small
 	}
 	for i := range c.series {
-		col := colorFor(c, seriesColors[i])
+		col := ColorFor(c, SeriesColors[i])
 		r.swatches[i].FillColor = col
 		r.swatches[i].CornerRadius = 1
-		v, ok := c.latest(i)
+		v, ok := c.Latest(i)
 		r.legend[i].Hidden = !ok
 		r.swatches[i].Hidden = !ok
 		r.legend[i].Text = fmt.Sprintf("%s %s", c.names[i], c.format(v))

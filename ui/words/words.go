@@ -1,4 +1,6 @@
-package ui
+// Package words writes numbers, counts and durations for people who are
+// not programmers: "93.5%", "1 photo", "5,000", "about 3 min".
+package words
 
 import (
 	"fmt"
@@ -7,16 +9,16 @@ import (
 	"time"
 )
 
-// percent writes a share as a whole percentage ("93%").
-func percent(f float64) string {
+// Percent writes a share as a whole percentage ("93%").
+func Percent(f float64) string {
 	if math.IsNaN(f) {
 		return "–"
 	}
 	return fmt.Sprintf("%.0f%%", 100*f)
 }
 
-// percent1 writes a share with one decimal where it matters ("93.5%").
-func percent1(f float64) string {
+// Percent1 writes a share with one decimal where it matters ("93.5%").
+func Percent1(f float64) string {
 	if math.IsNaN(f) {
 		return "–"
 	}
@@ -24,19 +26,19 @@ func percent1(f float64) string {
 	return strings.TrimSuffix(s, ".0") + "%"
 }
 
-// plural writes "1 photo" or "5 photos"; many is the plural noun.
-func plural(n int, one, many string) string {
+// Plural writes "1 photo" or "5 photos"; many is the plural noun.
+func Plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return fmt.Sprintf("%s %s", thousands(n), many)
+	return fmt.Sprintf("%s %s", Thousands(n), many)
 }
 
-// thousands writes n with thousands separators ("5,000").
-func thousands(n int) string {
+// Thousands writes n with thousands separators ("5,000").
+func Thousands(n int) string {
 	s := fmt.Sprint(n)
 	if n < 0 {
-		return "-" + thousands(-n)
+		return "-" + Thousands(-n)
 	}
 	var b strings.Builder
 	for i, r := range s {
@@ -48,9 +50,9 @@ func thousands(n int) string {
 	return b.String()
 }
 
-// roughDuration writes a time left for people: "about 40 s", "about
+// RoughDuration writes a time left for people: "about 40 s", "about
 // 3 min", rounded so that it does not flicker second by second.
-func roughDuration(d time.Duration) string {
+func RoughDuration(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return ""
@@ -64,8 +66,8 @@ func roughDuration(d time.Duration) string {
 	return fmt.Sprintf("about %.1f h", d.Hours())
 }
 
-// shortDuration writes an elapsed time: "29 s", "2 min 5 s".
-func shortDuration(d time.Duration) string {
+// ShortDuration writes an elapsed time: "29 s", "2 min 5 s".
+func ShortDuration(d time.Duration) string {
 	s := int(d.Seconds() + 0.5)
 	if s < 60 {
 		return fmt.Sprintf("%d s", s)
@@ -76,8 +78,8 @@ func shortDuration(d time.Duration) string {
 	return fmt.Sprintf("%d h %d min", s/3600, s%3600/60)
 }
 
-// number writes a metric such as a loss with three significant digits.
-func number(f float64) string {
+// Number writes a metric such as a loss with three significant digits.
+func Number(f float64) string {
 	switch {
 	case math.IsNaN(f) || math.IsInf(f, 0):
 		return "–"

@@ -1,4 +1,4 @@
-package ui
+package widgets
 
 import (
 	"image/color"
@@ -12,31 +12,31 @@ import (
 	"github.com/clasifica/clasifica/ml/dataset"
 )
 
-// splitColors are the colours of the training, validation and test
+// SplitColors are the colours of the training, validation and test
 // photos wherever they appear; validation matches its line in the chart.
-var splitColors = [3]fyne.ThemeColorName{theme.ColorNamePrimary, theme.ColorNameWarning, theme.ColorNameSuccess}
+var SplitColors = [3]fyne.ThemeColorName{theme.ColorNamePrimary, theme.ColorNameWarning, theme.ColorNameSuccess}
 
-// splitBar draws how the photos are divided between training, validation
+// SplitBar draws how the photos are divided between training, validation
 // and test as one bar in three colours.
-type splitBar struct {
+type SplitBar struct {
 	widget.BaseWidget
 	counts dataset.SplitCounts
 }
 
-func newSplitBar() *splitBar {
-	b := &splitBar{}
+func NewSplitBar() *SplitBar {
+	b := &SplitBar{}
 	b.ExtendBaseWidget(b)
 	return b
 }
 
-// setCounts changes the numbers drawn.
-func (b *splitBar) setCounts(c dataset.SplitCounts) {
+// SetCounts changes the numbers drawn.
+func (b *SplitBar) SetCounts(c dataset.SplitCounts) {
 	b.counts = c
 	b.Refresh()
 }
 
 // CreateRenderer draws the bar.
-func (b *splitBar) CreateRenderer() fyne.WidgetRenderer {
+func (b *SplitBar) CreateRenderer() fyne.WidgetRenderer {
 	r := &splitBarRenderer{b: b, track: canvas.NewRectangle(color.Transparent)}
 	for i := range r.segs {
 		r.segs[i] = canvas.NewRectangle(color.Transparent)
@@ -46,7 +46,7 @@ func (b *splitBar) CreateRenderer() fyne.WidgetRenderer {
 }
 
 type splitBarRenderer struct {
-	b     *splitBar
+	b     *SplitBar
 	track *canvas.Rectangle
 	segs  [3]*canvas.Rectangle
 }
@@ -69,11 +69,11 @@ func (r *splitBarRenderer) Layout(size fyne.Size) {
 func (r *splitBarRenderer) MinSize() fyne.Size { return fyne.NewSize(120, 10) }
 
 func (r *splitBarRenderer) Refresh() {
-	r.track.FillColor = colorFor(r.b, theme.ColorNameInputBorder)
+	r.track.FillColor = ColorFor(r.b, theme.ColorNameInputBorder)
 	r.track.CornerRadius = 5
 	r.track.Refresh()
 	for i, s := range r.segs {
-		s.FillColor = colorFor(r.b, splitColors[i])
+		s.FillColor = ColorFor(r.b, SplitColors[i])
 		s.Refresh()
 	}
 	// Round the ends of the bar, not the joins.
@@ -104,20 +104,20 @@ func (r *splitBarRenderer) Objects() []fyne.CanvasObject {
 
 func (r *splitBarRenderer) Destroy() {}
 
-// swatch is a small square of a theme colour, for legends.
-type swatch struct {
+// Swatch is a small square of a theme colour, for legends.
+type Swatch struct {
 	widget.BaseWidget
 	tone fyne.ThemeColorName
 }
 
-func newSwatch(tone fyne.ThemeColorName) *swatch {
-	s := &swatch{tone: tone}
+func NewSwatch(tone fyne.ThemeColorName) *Swatch {
+	s := &Swatch{tone: tone}
 	s.ExtendBaseWidget(s)
 	return s
 }
 
 // CreateRenderer draws the swatch.
-func (s *swatch) CreateRenderer() fyne.WidgetRenderer {
+func (s *Swatch) CreateRenderer() fyne.WidgetRenderer {
 	rect := canvas.NewRectangle(color.Transparent)
 	r := &swatchRenderer{s: s, rect: rect}
 	r.Refresh()
@@ -125,7 +125,7 @@ func (s *swatch) CreateRenderer() fyne.WidgetRenderer {
 }
 
 type swatchRenderer struct {
-	s    *swatch
+	s    *Swatch
 	rect *canvas.Rectangle
 }
 
@@ -138,7 +138,7 @@ func (r *swatchRenderer) Layout(size fyne.Size) {
 func (r *swatchRenderer) MinSize() fyne.Size { return fyne.NewSize(12, 12) }
 
 func (r *swatchRenderer) Refresh() {
-	r.rect.FillColor = colorFor(r.s, r.s.tone)
+	r.rect.FillColor = ColorFor(r.s, r.s.tone)
 	r.rect.CornerRadius = 2
 	r.rect.Refresh()
 }
@@ -146,7 +146,7 @@ func (r *swatchRenderer) Refresh() {
 func (r *swatchRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.rect} }
 func (r *swatchRenderer) Destroy()                     {}
 
-// legendItem is a swatch with its label.
-func legendItem(tone fyne.ThemeColorName, label fyne.CanvasObject) fyne.CanvasObject {
-	return container.NewHBox(container.NewCenter(newSwatch(tone)), label)
+// LegendItem is a swatch with its label.
+func LegendItem(tone fyne.ThemeColorName, label fyne.CanvasObject) fyne.CanvasObject {
+	return container.NewHBox(container.NewCenter(NewSwatch(tone)), label)
 }

@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/clasifica/clasifica/internal/bytesize"
 	"github.com/clasifica/clasifica/ui/widgets"
 	"github.com/clasifica/clasifica/ui/words"
-	"github.com/clasifica/clasifica/internal/bytesize"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/clasifica/clasifica/ui/widgets"
 	"github.com/clasifica/clasifica/internal/version"
+	"github.com/clasifica/clasifica/ui/widgets"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"

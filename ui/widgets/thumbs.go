@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
 )
 
 // Thumbnails makes the previews thumbs show, off the UI goroutine, keeping

@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/resources"
 )

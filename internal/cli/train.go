@@ -25,7 +25,7 @@ func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
 		fs.StringVar(&f.backbone, "backbone", "", "backbone: an installed id (see `backbone list`), or a Keras .h5 file or TensorFlow.js folder to import (default: ImageNet InceptionV3)")
 	}
 	fs.StringVar(&f.runtime, "runtime", "", "ONNX Runtime library file (default: $ONNXRUNTIME_LIB, next to the executable, or the cache folder)")
-	fs.StringVar(&f.provider, "provider", "auto", "execution provider: auto, cpu, cuda, directml or coreml")
+	fs.StringVar(&f.provider, "provider", "auto", "execution provider: auto, cpu, cuda, directml, coreml or webgpu")
 	fs.IntVar(&f.threads, "threads", 0, "CPU threads for inference (0: one per core)")
 }
 

@@ -79,8 +79,12 @@ func (e *env) describeEngine(eng *app.Engine) {
 	if eng.Backbone.Offline() {
 		fmt.Fprintln(e.stderr, "Note: this is the offline test backbone (nsfwjs), not the ImageNet weights; its features transfer poorly. Run `clasifica backbone download` when online.")
 	}
-	if why := eng.Session.FallbackReason(); why != nil {
-		fmt.Fprintf(e.stderr, "(no accelerator: %v)\n", why)
+	ro := eng.RunsOn()
+	for _, s := range ro.Skipped {
+		fmt.Fprintf(e.stderr, "(%s unavailable: %s)\n", s.Name, s.Reason)
+	}
+	if ro.Partial != "" {
+		fmt.Fprintf(e.stderr, "(%s)\n", ro.Partial)
 	}
 }
 
@@ -181,7 +185,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		Model: app.ModelPath(*out), Labels: m.Labels, Backbone: m.Backbone.ID, Epochs: len(m.Training.Epochs),
 		BestEpoch: m.Training.BestEpoch, StoppedEarly: res.StoppedEarly, Train: m.Training.TrainCount,
 		Validation: m.Training.ValCount, Test: len(m.Training.Test), Skipped: res.Skipped,
-		Seconds: m.Training.Duration, Evaluated: res.Evaluated,
+		Seconds: m.Training.Duration, Evaluated: res.Evaluated, RunsOn: eng.RunsOn(),
 	}
 	if len(m.Training.Epochs) > 0 {
 		best := m.Training.Epochs[m.Training.BestEpoch-1]
@@ -227,4 +231,6 @@ type trainSummary struct {
 	Evaluated     string   `json:"evaluated,omitempty"`
 	Accuracy      *float64 `json:"accuracy,omitempty"`
 	Seconds       float64  `json:"seconds"`
+	// RunsOn is where the backbone really ran.
+	RunsOn app.RunsOn `json:"runs_on"`
 }

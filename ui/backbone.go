@@ -20,7 +20,8 @@ import (
 type engineState struct {
 	preparing bool
 	backbone  *app.Installed // nil when none is installed
-	device    string         // "CPU", "CUDA", …; empty until opened
+	device    string         // what really runs: "CPU", "CUDA (NVIDIA …)", …; empty until opened
+	runsOn    app.RunsOn     // the same, in full: what was asked, what was skipped and why
 	fallback  error          // why no accelerator is used, if one was asked for
 	err       error          // why the engine cannot open
 }
@@ -42,6 +43,7 @@ func (w *window) prepareEngine() {
 			eng, err = w.engines.Open(opt)
 			if err == nil {
 				st.device = eng.Device()
+				st.runsOn = eng.RunsOn()
 				st.fallback = eng.Session.FallbackReason()
 			}
 		}
@@ -95,7 +97,10 @@ func (c *engineCard) set(st engineState) {
 		c.where.SetText("Starting…")
 	default:
 		c.icon.SetResource(theme.ComputerIcon())
-		c.where.SetText("Runs on " + st.device)
+		if fellBack(st) {
+			c.icon.SetResource(theme.NewWarningThemedResource(theme.WarningIcon()))
+		}
+		c.where.SetText(runsOnLine(st))
 	}
 }
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 
 	"fyne.io/fyne/v2"
@@ -50,16 +51,30 @@ func saveSettings(p fyne.Preferences, s app.Settings, appearance string) {
 	p.SetString(prefAppearance, appearance)
 }
 
-// providerChoices are the devices offered in Settings, in words.
-var providerChoices = []struct {
+// providerChoices are the devices offered in Settings, in words:
+// Automatic, the CPU, then the accelerators this system's ONNX Runtime
+// builds may have, in the order Automatic tries them.
+var providerChoices = choicesFor(runtime.GOOS)
+
+type providerChoice struct {
 	p     onnxrt.Provider
 	label string
-}{
-	{onnxrt.Auto, "Automatic (an accelerator if there is one)"},
-	{onnxrt.CPU, "Processor (CPU) only"},
-	{onnxrt.CUDA, "NVIDIA graphics card (CUDA)"},
-	{onnxrt.DirectML, "Graphics card on Windows (DirectML)"},
-	{onnxrt.CoreML, "Apple Neural Engine (Core ML)"},
+}
+
+func choicesFor(goos string) []providerChoice {
+	labels := map[onnxrt.Provider]string{
+		onnxrt.CUDA:     "NVIDIA graphics card (CUDA)",
+		onnxrt.DirectML: "Graphics card on Windows (DirectML)",
+		onnxrt.CoreML:   "Apple Neural Engine and GPU (Core ML)",
+		onnxrt.WebGPU:   "Graphics card through WebGPU",
+	}
+	out := []providerChoice{{onnxrt.Auto, "Automatic (the fastest kind that works here)"}, {onnxrt.CPU, "Processor (CPU) only"}}
+	for _, p := range onnxrt.AutoOrder(goos) {
+		if p != onnxrt.CPU {
+			out = append(out, providerChoice{p, labels[p]})
+		}
+	}
+	return out
 }
 
 var threadChoices = []string{"Automatic", "1", "2", "4", "8", "16"}
@@ -76,6 +91,7 @@ type settingsForm struct {
 	backbone   *widget.Select
 	backbones  []app.Installed
 	provider   *widget.Select
+	providers  *providerPanel
 	threads    *widget.Select
 	runtime    *widget.Entry
 	appearance *widget.Select
@@ -115,6 +131,7 @@ func (w *window) newSettingsForm() *settingsForm {
 	}
 	f.provider = widget.NewSelect(provs, nil)
 	f.provider.SetSelected(chosen)
+	f.providers = newProviderPanel(w, f)
 	f.threads = widget.NewSelect(threadChoices, nil)
 	f.threads.SetSelected(threadChoices[0])
 	if w.settings.Threads > 0 {
@@ -140,7 +157,8 @@ func (w *window) newSettingsForm() *settingsForm {
 	f.items = []*widget.FormItem{
 		{Text: "Image model", Widget: container.NewVBox(f.backbone, container.NewHBox(download, importB)),
 			HintText: "The InceptionV3 network that looks at the photos; Clasifica learns on top of it."},
-		{Text: "Run on", Widget: f.provider, HintText: "Where the image model runs. Automatic falls back to the processor."},
+		{Text: "Run on", Widget: container.NewVBox(f.provider, f.providers.content),
+			HintText: "Where the image model runs. Automatic tries the graphics card first and falls back to the processor."},
 		{Text: "Threads", Widget: f.threads, HintText: "Processor threads for the image model."},
 		{Text: "ONNX Runtime", Widget: container.NewBorder(nil, nil, nil, browse, f.runtime),
 			HintText: "The library that runs the image model. A change applies after restarting Clasifica."},
@@ -171,11 +189,13 @@ func (f *settingsForm) apply(w *window) {
 func (w *window) showSettings() {
 	f := w.newSettingsForm()
 	d := dialog.NewForm("Settings", "Save", "Cancel", f.items, func(ok bool) {
+		f.providers.task.stop()
 		if ok {
 			f.apply(w)
 		}
 	}, w.win)
-	d.Resize(fyne.NewSize(720, 480))
+	d.SetOnClosed(f.providers.task.stop)
+	d.Resize(fyne.NewSize(760, 620))
 	w.showDialog(d)
 	w.settingsForm = f
 }

@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
 // step names a screen of the window, in the order people go through them.
@@ -177,3 +179,21 @@ func (r *stepRenderer) Objects() []fyne.CanvasObject {
 }
 
 func (r *stepRenderer) Destroy() {}
+
+// runsOnLine is the sidebar's line on where the image model really runs:
+// the provider ONNX Runtime uses, not the one asked for, and when a
+// provider chosen in Settings could not be used, that too.
+func runsOnLine(st engineState) string {
+	line := "Runs on " + st.device
+	if fellBack(st) {
+		line += ", not " + st.runsOn.Requested.String()
+	}
+	return line
+}
+
+// fellBack reports whether the provider chosen in Settings could not run
+// the image model, so another one does.
+func fellBack(st engineState) bool {
+	r := st.runsOn
+	return r.Requested != "" && r.Requested != onnxrt.Auto && r.Requested != r.Provider
+}

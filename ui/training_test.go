@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/train"
 )

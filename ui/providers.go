@@ -1,0 +1,198 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+)
+
+// providerPanel is the part of Settings about where the image model can
+// run: what each provider can do with this library on this machine (and
+// why not), and a speed test that measures each one that can.
+type providerPanel struct {
+	w        *window
+	form     *settingsForm
+	list     *fyne.Container
+	test     *widget.Button
+	cancel   *widget.Button
+	bar      *widget.ProgressBar
+	detail   *subtle
+	results  *fyne.Container
+	use      *widget.Button
+	content  fyne.CanvasObject
+	task     task
+	statuses []app.ProviderStatus
+	fastest  onnxrt.Provider
+	// batch and seconds size the speed test: long enough to be steady,
+	// short enough to wait for.
+	batch   int
+	seconds float64
+}
+
+func newProviderPanel(w *window, f *settingsForm) *providerPanel {
+	p := &providerPanel{w: w, form: f, list: container.NewVBox(caption("Checking what this computer offers…")),
+		bar: widget.NewProgressBar(), detail: caption(""), results: container.NewVBox(), batch: 8, seconds: 3}
+	p.detail.Wrapping = fyne.TextWrapWord
+	p.test = widget.NewButtonWithIcon("Test speed", theme.MediaPlayIcon(), p.runTest)
+	p.test.Disable()
+	p.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { p.task.stop() })
+	p.cancel.Hide()
+	p.bar.Hide()
+	p.use = widget.NewButton("", func() { p.choose(p.fastest) })
+	p.use.Hide()
+	p.content = container.NewVBox(p.list,
+		container.NewBorder(nil, nil, container.NewHBox(p.test, p.cancel), p.use, p.bar),
+		p.detail, p.results)
+	opt := w.settings.EngineOptions()
+	w.jobs.start(func() {
+		st, err := w.core.Providers(opt.Runtime, false)
+		fyne.Do(func() { p.showStatuses(st, err) })
+	})
+	return p
+}
+
+// showStatuses lists the providers: available ones with their device,
+// the others with the reason.
+func (p *providerPanel) showStatuses(st []app.ProviderStatus, err error) {
+	p.list.RemoveAll()
+	if err != nil {
+		l := caption("Cannot check: " + app.PlainError(err))
+		l.Wrapping = fyne.TextWrapWord
+		p.list.Add(l)
+		return
+	}
+	p.statuses = st
+	for _, s := range st {
+		icon := widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+		text := "works here"
+		if s.Device != "" {
+			text += ": " + s.Device
+		}
+		if !s.Available {
+			icon = widget.NewIcon(theme.NewDisabledResource(theme.CancelIcon()))
+			text = "not available: " + s.Reason
+		}
+		line := caption(text)
+		line.Wrapping = fyne.TextWrapWord
+		name := bold(s.Name)
+		p.list.Add(container.NewBorder(nil, nil, container.NewHBox(icon, name), nil, line))
+	}
+	p.test.Enable()
+}
+
+// runTest measures each available provider in the background; the panel
+// shows progress and the results side by side.
+func (p *providerPanel) runTest() {
+	var provs []onnxrt.Provider
+	for _, s := range p.statuses {
+		if s.Available {
+			provs = append(provs, s.Provider)
+		}
+	}
+	if len(provs) == 0 {
+		return
+	}
+	ctx, id := p.task.begin()
+	p.test.Disable()
+	p.cancel.Show()
+	p.use.Hide()
+	p.bar.SetValue(0)
+	p.bar.Show()
+	p.results.RemoveAll()
+	p.detail.SetText("Opening the image model…")
+	opt := app.BenchOptions{Engine: p.w.settings.EngineOptions(), Providers: provs, Batches: []int{p.batch}, Seconds: p.seconds}
+	start := time.Now()
+	p.w.jobs.start(func() {
+		res, err := p.w.core.Bench(ctx, opt, func(bp app.BenchProgress) {
+			fyne.Do(func() {
+				if p.task.current(id) {
+					p.progress(bp, time.Since(start))
+				}
+			})
+		})
+		fyne.Do(func() {
+			if p.task.done(id) {
+				p.finish(res, err)
+			}
+		})
+	})
+}
+
+// progress shows which provider is measured, how many are done and the
+// time left.
+func (p *providerPanel) progress(bp app.BenchProgress, elapsed time.Duration) {
+	if bp.Total > 0 {
+		p.bar.SetValue(float64(bp.Done) / float64(bp.Total))
+	}
+	text := fmt.Sprintf("Measuring %s (%d of %d)", bp.Provider, min(bp.Done+1, bp.Total), bp.Total)
+	if bp.Done > 0 && bp.Done < bp.Total {
+		left := time.Duration(float64(elapsed) / float64(bp.Done) * float64(bp.Total-bp.Done))
+		text += fmt.Sprintf(", about %s left", left.Round(time.Second))
+	}
+	p.detail.SetText(text + "…")
+	if bp.Row != nil {
+		p.addRow(*bp.Row)
+	}
+}
+
+// addRow shows one provider's result.
+func (p *providerPanel) addRow(r app.BenchRow) {
+	speed, where := "—", r.Error
+	if r.Error == "" {
+		speed = fmt.Sprintf("%.1f images/s", r.Best())
+		where = "ran on " + r.RunsOn.Name
+	}
+	l := caption(where)
+	l.Truncation = fyne.TextTruncateEllipsis
+	p.results.Add(container.NewGridWithColumns(3, bold(r.Provider.String()), widget.NewLabel(speed), l))
+}
+
+// finish shows the outcome and offers the fastest provider.
+func (p *providerPanel) finish(res *app.BenchResult, err error) {
+	p.cancel.Hide()
+	p.bar.Hide()
+	p.test.Enable()
+	switch {
+	case app.IsCancel(err):
+		p.detail.SetText("Speed test cancelled.")
+		return
+	case err != nil:
+		p.detail.SetText("Speed test failed: " + app.PlainError(err))
+		return
+	}
+	best := 0.0
+	for _, r := range res.Rows {
+		if r.Error == "" && r.Best() > best {
+			best, p.fastest = r.Best(), r.RunsOn.Provider
+		}
+	}
+	p.detail.SetText(fmt.Sprintf("Images per second of the image model, batches of %d photos (more is faster).", res.Batches[0]))
+	if best > 0 {
+		p.use.SetText("Use " + p.fastest.String())
+		p.use.Show()
+	}
+}
+
+// choose selects provider pr in the form.
+func (p *providerPanel) choose(pr onnxrt.Provider) {
+	if l := providerLabel(pr); l != "" {
+		p.form.provider.SetSelected(l)
+	}
+}
+
+// providerLabel is the Settings choice for pr.
+func providerLabel(pr onnxrt.Provider) string {
+	for _, c := range providerChoices {
+		if c.p == pr {
+			return c.label
+		}
+	}
+	return ""
+}

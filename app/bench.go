@@ -44,6 +44,9 @@ type BenchProgress struct {
 	Batch    int
 	// Done of Total measurements are finished.
 	Done, Total int
+	// Fraction is how far the current measurement is, from 0 to 1, and
+	// Rate its images per second so far (0 before the first timed run).
+	Fraction, Rate float64
 	// Row is the measurement just finished, or nil.
 	Row *BenchRow
 }
@@ -158,7 +161,9 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 		row.RunsOn = &ro
 		for _, batch := range opt.Batches {
 			progress(BenchProgress{Provider: p, Batch: batch, Done: done, Total: total})
-			ips, err := measureInference(ctx, s, batch, opt.Seconds)
+			ips, err := measureInference(ctx, s, batch, opt.Seconds, func(frac, rate float64) {
+				progress(BenchProgress{Provider: p, Batch: batch, Done: done, Total: total, Fraction: frac, Rate: rate})
+			})
 			if err != nil {
 				s.Close()
 				if IsCancel(err) {
@@ -206,8 +211,9 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 }
 
 // measureInference runs the backbone on random images of one batch size
-// for about seconds (after a warm-up run) and returns images per second.
-func measureInference(ctx context.Context, s *onnxrt.Session, batch int, seconds float64) (float64, error) {
+// for about seconds (after a warm-up run) and returns images per second;
+// tick gets the fraction done and the rate so far after each run.
+func measureInference(ctx context.Context, s *onnxrt.Session, batch int, seconds float64, tick func(frac, rate float64)) (float64, error) {
 	in := make([]float32, batch*inception.Size*inception.Size*3)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range in {
@@ -218,11 +224,14 @@ func measureInference(ctx context.Context, s *onnxrt.Session, batch int, seconds
 		return 0, err
 	}
 	n, start := 0, time.Now()
+	tick(0, 0)
 	for time.Since(start).Seconds() < seconds || n == 0 {
 		if _, err := s.Run(ctx, in, shape...); err != nil {
 			return 0, err
 		}
 		n += batch
+		el := time.Since(start).Seconds()
+		tick(min(el/seconds, 1), float64(n)/el)
 	}
 	return float64(n) / time.Since(start).Seconds(), nil
 }

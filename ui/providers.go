@@ -82,7 +82,9 @@ func (p *providerPanel) showStatuses(st []app.ProviderStatus, err error) {
 		line := caption(text)
 		line.Wrapping = fyne.TextWrapWord
 		name := bold(s.Name)
-		p.list.Add(container.NewBorder(nil, nil, container.NewHBox(icon, name), nil, line))
+		// A fixed column for the names lines up the explanations.
+		left := container.NewHBox(icon, container.NewGridWrap(fyne.NewSize(80, name.MinSize().Height), name))
+		p.list.Add(container.NewBorder(nil, nil, container.NewVBox(left), nil, line))
 	}
 	p.test.Enable()
 }
@@ -128,12 +130,21 @@ func (p *providerPanel) runTest() {
 // progress shows which provider is measured, how many are done and the
 // time left.
 func (p *providerPanel) progress(bp app.BenchProgress, elapsed time.Duration) {
+	done := float64(bp.Done) + bp.Fraction
 	if bp.Total > 0 {
-		p.bar.SetValue(float64(bp.Done) / float64(bp.Total))
+		p.bar.SetValue(done / float64(bp.Total))
 	}
 	text := fmt.Sprintf("Measuring %s (%d of %d)", bp.Provider, min(bp.Done+1, bp.Total), bp.Total)
-	if bp.Done > 0 && bp.Done < bp.Total {
-		left := time.Duration(float64(elapsed) / float64(bp.Done) * float64(bp.Total-bp.Done))
+	switch {
+	case bp.Batch == 0:
+		text = fmt.Sprintf("Opening the image model on %s (%d of %d)", bp.Provider, min(bp.Done+1, bp.Total), bp.Total)
+	case bp.Rate == 0:
+		text += ", warming up"
+	default:
+		text += fmt.Sprintf(", %.1f images/s", bp.Rate)
+	}
+	if done > 0 && bp.Done < bp.Total {
+		left := time.Duration(float64(elapsed) / done * (float64(bp.Total) - done))
 		text += fmt.Sprintf(", about %s left", left.Round(time.Second))
 	}
 	p.detail.SetText(text + "…")
@@ -151,7 +162,10 @@ func (p *providerPanel) addRow(r app.BenchRow) {
 	}
 	l := caption(where)
 	l.Truncation = fyne.TextTruncateEllipsis
-	p.results.Add(container.NewGridWithColumns(3, bold(r.Provider.String()), widget.NewLabel(speed), l))
+	name := bold(r.Provider.String())
+	p.results.Add(container.NewBorder(nil, nil,
+		container.NewHBox(container.NewGridWrap(fyne.NewSize(110, name.MinSize().Height), name),
+			container.NewGridWrap(fyne.NewSize(130, name.MinSize().Height), widget.NewLabel(speed))), nil, l))
 }
 
 // finish shows the outcome and offers the fastest provider.

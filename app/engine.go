@@ -42,6 +42,8 @@ type EngineOptions struct {
 	Strict bool
 	// LowPower asks WebGPU for the power-saving adapter.
 	LowPower bool
+	// Device is the GPU's index for CUDA and DirectML; 0 is the first.
+	Device int
 }
 
 // Engine runs one backbone: its ONNX Runtime session and feature cache.
@@ -122,7 +124,7 @@ func (e *Engine) Ref() model.Backbone {
 func (e *Engine) Device() string { return e.Session.Placement().String() }
 
 func (opt EngineOptions) sessionOptions() onnxrt.Options {
-	return onnxrt.Options{Provider: opt.Provider, Threads: opt.Threads, Strict: opt.Strict, LowPower: opt.LowPower}
+	return onnxrt.Options{Provider: opt.Provider, Threads: opt.Threads, Strict: opt.Strict, LowPower: opt.LowPower, Device: opt.Device}
 }
 
 // Extractor returns a feature extractor on the engine's session; with

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -69,6 +70,14 @@ func (p *providerPanel) showStatuses(st []app.ProviderStatus, err error) {
 		return
 	}
 	p.statuses = st
+	for _, s := range st {
+		if s.Available {
+			auto := caption("Automatic uses " + s.Name + " here: the first that works of " + names(st) + ".")
+			auto.Wrapping = fyne.TextWrapWord
+			p.list.Add(auto)
+			break
+		}
+	}
 	for _, s := range st {
 		icon := widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
 		text := "works here"
@@ -209,4 +218,13 @@ func providerLabel(pr onnxrt.Provider) string {
 		}
 	}
 	return ""
+}
+
+// names lists the providers' names in order: "CUDA, WebGPU, CPU".
+func names(st []app.ProviderStatus) string {
+	var out []string
+	for _, s := range st {
+		out = append(out, s.Name)
+	}
+	return strings.Join(out, ", ")
 }

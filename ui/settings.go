@@ -22,6 +22,7 @@ const (
 	prefRuntime       = "runtime"
 	prefProvider      = "provider"
 	prefThreads       = "threads"
+	prefLowPower      = "lowPowerGPU"
 	prefRecentFolders = "recentFolders"
 	prefRecentModels  = "recentModels"
 	prefAppearance    = "appearance"
@@ -34,6 +35,7 @@ func loadSettings(p fyne.Preferences) (app.Settings, string) {
 		Runtime:       p.String(prefRuntime),
 		Provider:      p.StringWithFallback(prefProvider, string(onnxrt.Auto)),
 		Threads:       p.Int(prefThreads),
+		LowPower:      p.Bool(prefLowPower),
 		RecentFolders: p.StringList(prefRecentFolders),
 		RecentModels:  p.StringList(prefRecentModels),
 	}
@@ -46,6 +48,7 @@ func saveSettings(p fyne.Preferences, s app.Settings, appearance string) {
 	p.SetString(prefRuntime, s.Runtime)
 	p.SetString(prefProvider, s.Provider)
 	p.SetInt(prefThreads, s.Threads)
+	p.SetBool(prefLowPower, s.LowPower)
 	p.SetStringList(prefRecentFolders, s.RecentFolders)
 	p.SetStringList(prefRecentModels, s.RecentModels)
 	p.SetString(prefAppearance, appearance)
@@ -92,6 +95,7 @@ type settingsForm struct {
 	backbones  []app.Installed
 	provider   *widget.Select
 	providers  *providerPanel
+	lowPower   *widget.Check
 	threads    *widget.Select
 	runtime    *widget.Entry
 	appearance *widget.Select
@@ -132,6 +136,8 @@ func (w *window) newSettingsForm() *settingsForm {
 	f.provider = widget.NewSelect(provs, nil)
 	f.provider.SetSelected(chosen)
 	f.providers = newProviderPanel(w, f)
+	f.lowPower = widget.NewCheck("Prefer the power-saving graphics card (WebGPU, on laptops with two)", nil)
+	f.lowPower.SetChecked(w.settings.LowPower)
 	f.threads = widget.NewSelect(threadChoices, nil)
 	f.threads.SetSelected(threadChoices[0])
 	if w.settings.Threads > 0 {
@@ -157,7 +163,7 @@ func (w *window) newSettingsForm() *settingsForm {
 	f.items = []*widget.FormItem{
 		{Text: "Image model", Widget: container.NewVBox(f.backbone, container.NewHBox(download, importB)),
 			HintText: "The InceptionV3 network that looks at the photos; Clasifica learns on top of it."},
-		{Text: "Run on", Widget: container.NewVBox(f.provider, f.providers.content),
+		{Text: "Run on", Widget: container.NewVBox(f.provider, f.providers.content, f.lowPower),
 			HintText: "Where the image model runs. Automatic tries the graphics card first and falls back to the processor."},
 		{Text: "Threads", Widget: f.threads, HintText: "Processor threads for the image model."},
 		{Text: "ONNX Runtime", Widget: container.NewBorder(nil, nil, nil, browse, f.runtime),
@@ -177,6 +183,7 @@ func (f *settingsForm) apply(w *window) {
 		s.Provider = string(providerChoices[i].p)
 	}
 	s.Threads, _ = strconv.Atoi(f.threads.Selected)
+	s.LowPower = f.lowPower.Checked
 	s.Runtime = f.runtime.Text
 	look := w.appearance
 	if i := f.appearance.SelectedIndex(); i >= 0 {
@@ -204,7 +211,7 @@ func (w *window) showSettings() {
 // with them on next use.
 func (w *window) setSettings(s app.Settings, appearance string) {
 	changedEngine := s.Backbone != w.settings.Backbone || s.Provider != w.settings.Provider ||
-		s.Threads != w.settings.Threads || s.Runtime != w.settings.Runtime
+		s.Threads != w.settings.Threads || s.Runtime != w.settings.Runtime || s.LowPower != w.settings.LowPower
 	w.settings = s
 	if appearance != w.appearance {
 		w.appearance = appearance

@@ -17,7 +17,8 @@ import (
 // engineFlags are the options every command that runs the backbone takes.
 type engineFlags struct {
 	backbone, runtime, provider string
-	threads                     int
+	threads, device             int
+	lowPower                    bool
 }
 
 func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
@@ -27,6 +28,8 @@ func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
 	fs.StringVar(&f.runtime, "runtime", "", "ONNX Runtime library file (default: $ONNXRUNTIME_LIB, next to the executable, or the cache folder)")
 	fs.StringVar(&f.provider, "provider", "auto", "execution provider: auto, cpu, cuda, directml, coreml or webgpu")
 	fs.IntVar(&f.threads, "threads", 0, "CPU threads for inference (0: one per core)")
+	fs.IntVar(&f.device, "device", 0, "GPU number for CUDA and DirectML (0: the first)")
+	fs.BoolVar(&f.lowPower, "low-power", false, "WebGPU: use the power-saving graphics adapter (a laptop's integrated GPU)")
 }
 
 func (f *engineFlags) options() (app.EngineOptions, error) {
@@ -34,7 +37,7 @@ func (f *engineFlags) options() (app.EngineOptions, error) {
 	if err != nil {
 		return app.EngineOptions{}, err
 	}
-	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads}, nil
+	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads, Device: f.device, LowPower: f.lowPower}, nil
 }
 
 // ensureBackbone downloads the ImageNet backbone when none is installed and

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,14 +19,17 @@ import (
 // run: what each provider can do with this library on this machine (and
 // why not), and a speed test that measures each one that can.
 type providerPanel struct {
-	w        *window
-	form     *settingsForm
-	list     *fyne.Container
-	test     *widget.Button
-	cancel   *widget.Button
-	bar      *widget.ProgressBar
-	detail   *subtle
-	results  *fyne.Container
+	w      *window
+	form   *settingsForm
+	list   *fyne.Container
+	test   *widget.Button
+	cancel *widget.Button
+	bar    *widget.ProgressBar
+	detail *subtle
+	// speeds and lines are each provider's speed-test result and its
+	// line of explanation in the list.
+	speeds   map[onnxrt.Provider]*widget.Label
+	lines    map[onnxrt.Provider]*subtle
 	use      *widget.Button
 	content  fyne.CanvasObject
 	task     task
@@ -39,7 +43,7 @@ type providerPanel struct {
 
 func newProviderPanel(w *window, f *settingsForm) *providerPanel {
 	p := &providerPanel{w: w, form: f, list: container.NewVBox(caption("Checking what this computer offers…")),
-		bar: widget.NewProgressBar(), detail: caption(""), results: container.NewVBox(), batch: 8, seconds: 3}
+		bar: widget.NewProgressBar(), detail: caption(""), batch: 8, seconds: 3}
 	p.detail.Wrapping = fyne.TextWrapWord
 	p.test = widget.NewButtonWithIcon("Test speed", theme.MediaPlayIcon(), p.runTest)
 	p.test.Disable()
@@ -48,9 +52,14 @@ func newProviderPanel(w *window, f *settingsForm) *providerPanel {
 	p.bar.Hide()
 	p.use = widget.NewButton("", func() { p.choose(p.fastest) })
 	p.use.Hide()
-	p.content = container.NewVBox(p.list,
+	p.detail.Hide()
+	// The reasons can be long (which file is missing, where to get it):
+	// the list scrolls rather than push the dialog off small screens.
+	list := container.NewVScroll(p.list)
+	list.SetMinSize(fyne.NewSize(0, 230))
+	p.content = container.NewVBox(list,
 		container.NewBorder(nil, nil, container.NewHBox(p.test, p.cancel), p.use, p.bar),
-		p.detail, p.results)
+		p.detail)
 	opt := w.settings.EngineOptions()
 	w.jobs.start(func() {
 		st, err := w.core.Providers(opt.Runtime, false)
@@ -70,6 +79,7 @@ func (p *providerPanel) showStatuses(st []app.ProviderStatus, err error) {
 		return
 	}
 	p.statuses = st
+	p.speeds, p.lines = map[onnxrt.Provider]*widget.Label{}, map[onnxrt.Provider]*subtle{}
 	for _, s := range st {
 		if s.Available {
 			auto := caption("Automatic uses " + s.Name + " here: the first that works of " + names(st) + ".")
@@ -78,7 +88,18 @@ func (p *providerPanel) showStatuses(st []app.ProviderStatus, err error) {
 			break
 		}
 	}
-	for _, s := range st {
+	// The ones that work first: they are what can be chosen.
+	sorted := slices.Clone(st)
+	slices.SortStableFunc(sorted, func(a, b app.ProviderStatus) int {
+		switch {
+		case a.Available && !b.Available:
+			return -1
+		case b.Available && !a.Available:
+			return 1
+		}
+		return 0
+	})
+	for _, s := range sorted {
 		icon := widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
 		text := "works here"
 		if s.Device != "" {
@@ -91,9 +112,12 @@ func (p *providerPanel) showStatuses(st []app.ProviderStatus, err error) {
 		line := caption(text)
 		line.Wrapping = fyne.TextWrapWord
 		name := bold(s.Name)
-		// A fixed column for the names lines up the explanations.
+		speed := bold("")
+		p.speeds[s.Provider], p.lines[s.Provider] = speed, line
+		// A fixed column for the names lines up the explanations; the
+		// speed test's result goes on the right, side by side.
 		left := container.NewHBox(icon, container.NewGridWrap(fyne.NewSize(80, name.MinSize().Height), name))
-		p.list.Add(container.NewBorder(nil, nil, container.NewVBox(left), nil, line))
+		p.list.Add(container.NewBorder(nil, nil, container.NewVBox(left), container.NewVBox(speed), line))
 	}
 	p.test.Enable()
 }
@@ -116,8 +140,11 @@ func (p *providerPanel) runTest() {
 	p.use.Hide()
 	p.bar.SetValue(0)
 	p.bar.Show()
-	p.results.RemoveAll()
+	for _, l := range p.speeds {
+		l.SetText("")
+	}
 	p.detail.SetText("Opening the image model…")
+	p.detail.Show()
 	opt := app.BenchOptions{Engine: p.w.settings.EngineOptions(), Providers: provs, Batches: []int{p.batch}, Seconds: p.seconds}
 	start := time.Now()
 	p.w.jobs.start(func() {
@@ -162,19 +189,19 @@ func (p *providerPanel) progress(bp app.BenchProgress, elapsed time.Duration) {
 	}
 }
 
-// addRow shows one provider's result.
+// addRow shows one provider's result in its row of the list.
 func (p *providerPanel) addRow(r app.BenchRow) {
-	speed, where := "—", r.Error
-	if r.Error == "" {
-		speed = fmt.Sprintf("%.1f images/s", r.Best())
-		where = "ran on " + r.RunsOn.Name
+	speed, line := p.speeds[r.Provider], p.lines[r.Provider]
+	if speed == nil {
+		return
 	}
-	l := caption(where)
-	l.Truncation = fyne.TextTruncateEllipsis
-	name := bold(r.Provider.String())
-	p.results.Add(container.NewBorder(nil, nil,
-		container.NewHBox(container.NewGridWrap(fyne.NewSize(110, name.MinSize().Height), name),
-			container.NewGridWrap(fyne.NewSize(130, name.MinSize().Height), widget.NewLabel(speed))), nil, l))
+	if r.Error != "" {
+		speed.SetText("—")
+		line.SetText("could not be measured: " + r.Error)
+		return
+	}
+	speed.SetText(fmt.Sprintf("%.1f images/s", r.Best()))
+	line.SetText("works here; ran on " + r.RunsOn.Name)
 }
 
 // finish shows the outcome and offers the fastest provider.
@@ -196,7 +223,7 @@ func (p *providerPanel) finish(res *app.BenchResult, err error) {
 			best, p.fastest = r.Best(), r.RunsOn.Provider
 		}
 	}
-	p.detail.SetText(fmt.Sprintf("Images per second of the image model, batches of %d photos (more is faster).", res.Batches[0]))
+	p.detail.SetText(fmt.Sprintf("Speed: photos per second through the image model, in batches of %d.", res.Batches[0]))
 	if best > 0 {
 		p.use.SetText("Use " + p.fastest.String())
 		p.use.Show()

@@ -43,19 +43,14 @@ func TestSettingsProviders(t *testing.T) {
 		t.Error("a running speed test shows no Cancel, or can be started twice")
 	}
 	w.settle()
-	var rows []string
-	for _, o := range p.results.Objects {
-		rows = append(rows, strings.Join(texts(o), " "))
-	}
-	available := 0
 	for _, st := range p.statuses {
-		if st.Available {
-			available++
+		got := p.speeds[st.Provider].Text
+		if st.Available != strings.HasSuffix(got, " images/s") {
+			t.Errorf("%s (available %v): speed %q", st.Provider, st.Available, got)
 		}
-	}
-	all := strings.Join(rows, "\n")
-	if len(rows) != available || !strings.Contains(all, " images/s") || !strings.Contains(all, "ran on CPU") {
-		t.Errorf("speed test rows %q, want one per available provider with images/s and what ran", rows)
+		if st.Available && !strings.Contains(p.lines[st.Provider].Text(), "ran on ") {
+			t.Errorf("%s: %q does not say what ran", st.Provider, p.lines[st.Provider].Text())
+		}
 	}
 	if p.use.Hidden || !strings.HasPrefix(p.use.Text, "Use ") || !p.cancel.Hidden {
 		t.Errorf("after the test: use %q (hidden %v), cancel hidden %v", p.use.Text, p.use.Hidden, p.cancel.Hidden)

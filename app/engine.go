@@ -18,11 +18,13 @@ import (
 type App struct {
 	Dirs      Dirs
 	Backbones *Backbones
+	providers *providerCache
 }
 
 // New returns the application core over dirs.
 func New(dirs Dirs) *App {
-	return &App{Dirs: dirs, Backbones: &Backbones{Dir: dirs.Backbones()}}
+	return &App{Dirs: dirs, Backbones: &Backbones{Dir: dirs.Backbones()},
+		providers: &providerCache{mem: map[string][]ProviderStatus{}, file: filepath.Join(dirs.Cache, "providers.json")}}
 }
 
 // EngineOptions choose what runs the backbone.
@@ -32,8 +34,17 @@ type EngineOptions struct {
 	// Backbone is an installed backbone's id, or a path to weights to
 	// import; empty means the default backbone.
 	Backbone string
+	// Provider is the execution provider asked for; what really runs is
+	// the engine's RunsOn.
 	Provider onnxrt.Provider
 	Threads  int
+	// Strict fails rather than fall back to the CPU when Provider cannot
+	// run the model (for measuring one provider).
+	Strict bool
+	// LowPower asks WebGPU for the power-saving adapter.
+	LowPower bool
+	// Device is the GPU's index for CUDA and DirectML; 0 is the first.
+	Device int
 }
 
 // Engine runs one backbone: its ONNX Runtime session and feature cache.
@@ -93,7 +104,7 @@ func (a *App) openEngine(ctx context.Context, in Installed, opt EngineOptions) (
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, onnxrt.Options{Provider: opt.Provider, Threads: opt.Threads})
+	s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, opt.sessionOptions())
 	if err != nil {
 		return nil, fmt.Errorf("backbone %s: %w", in.ID, err)
 	}
@@ -114,8 +125,13 @@ func (e *Engine) Ref() model.Backbone {
 		Preprocess: e.Backbone.Preprocess, ImageSize: inception.Size}
 }
 
-// Device describes where the backbone runs, for people: "CPU", "CUDA", …
-func (e *Engine) Device() string { return e.Session.Provider().String() }
+// Device describes where the backbone really runs, for people: "CPU",
+// "CUDA (NVIDIA H200)", "WebGPU, some layers on the CPU", …
+func (e *Engine) Device() string { return e.Session.Placement().String() }
+
+func (opt EngineOptions) sessionOptions() onnxrt.Options {
+	return onnxrt.Options{Provider: opt.Provider, Threads: opt.Threads, Strict: opt.Strict, LowPower: opt.LowPower, Device: opt.Device}
+}
 
 // Extractor returns a feature extractor on the engine's session; with
 // cache, features are kept in and taken from the feature cache.

@@ -19,6 +19,9 @@ type Settings struct {
 	Provider string
 	// Threads is the number of inference threads; 0 means one per core.
 	Threads int
+	// LowPower asks WebGPU for the power-saving graphics adapter (the
+	// integrated one of a laptop with two).
+	LowPower bool
 	// RecentFolders and RecentModels list recently used photo folders and
 	// model files, most recent first.
 	RecentFolders []string
@@ -34,7 +37,7 @@ func (s Settings) EngineOptions() EngineOptions {
 	if err != nil {
 		p = onnxrt.Auto
 	}
-	return EngineOptions{Runtime: s.Runtime, Backbone: s.Backbone, Provider: p, Threads: s.Threads}
+	return EngineOptions{Runtime: s.Runtime, Backbone: s.Backbone, Provider: p, Threads: s.Threads, LowPower: s.LowPower}
 }
 
 // AddRecent returns list with item moved or added to the front, at most

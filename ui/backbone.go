@@ -18,6 +18,7 @@ import (
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/backbone"
+	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
 // engineState is what the window knows about the image model: which
@@ -25,7 +26,8 @@ import (
 type engineState struct {
 	preparing bool
 	backbone  *app.Installed // nil when none is installed
-	device    string         // "CPU", "CUDA", …; empty until opened
+	device    string         // what really runs: "CPU", "CUDA (NVIDIA …)", …; empty until opened
+	runsOn    app.RunsOn     // the same, in full: what was asked, what was skipped and why
 	fallback  error          // why no accelerator is used, if one was asked for
 	err       error          // why the engine cannot open
 }
@@ -50,6 +52,7 @@ func (w *window) prepareEngine() {
 			eng, err = w.engines.Open(ctx, opt)
 			if err == nil {
 				st.device = eng.Device()
+				st.runsOn = eng.RunsOn()
 				st.fallback = eng.Session.FallbackReason()
 			}
 		}
@@ -103,7 +106,10 @@ func (c *engineCard) set(st engineState) {
 		c.where.SetText("Starting…")
 	default:
 		c.icon.SetResource(theme.ComputerIcon())
-		c.where.SetText("Runs on " + st.device)
+		if fellBack(st) {
+			c.icon.SetResource(theme.NewWarningThemedResource(theme.WarningIcon()))
+		}
+		c.where.SetText(runsOnLine(st))
 	}
 }
 
@@ -289,4 +295,22 @@ func (b *backboneSetup) importWeights() {
 			})
 		})
 	})
+}
+
+// runsOnLine is the sidebar's line on where the image model really runs:
+// the provider ONNX Runtime uses, not the one asked for, and when a
+// provider chosen in Settings could not be used, that too.
+func runsOnLine(st engineState) string {
+	line := "Runs on " + st.device
+	if fellBack(st) {
+		line += ", not " + st.runsOn.Requested.String()
+	}
+	return line
+}
+
+// fellBack reports whether the provider chosen in Settings could not run
+// the image model, so another one does.
+func fellBack(st engineState) bool {
+	r := st.runsOn
+	return r.Requested != "" && r.Requested != onnxrt.Auto && r.Requested != r.Provider
 }

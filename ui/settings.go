@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 
 	"fyne.io/fyne/v2"
@@ -21,6 +22,7 @@ const (
 	prefRuntime       = "runtime"
 	prefProvider      = "provider"
 	prefThreads       = "threads"
+	prefLowPower      = "lowPowerGPU"
 	prefRecentFolders = "recentFolders"
 	prefRecentModels  = "recentModels"
 	prefAppearance    = "appearance"
@@ -33,6 +35,7 @@ func loadSettings(p fyne.Preferences) (app.Settings, string) {
 		Runtime:       p.String(prefRuntime),
 		Provider:      p.StringWithFallback(prefProvider, string(onnxrt.Auto)),
 		Threads:       p.Int(prefThreads),
+		LowPower:      p.Bool(prefLowPower),
 		RecentFolders: p.StringList(prefRecentFolders),
 		RecentModels:  p.StringList(prefRecentModels),
 	}
@@ -45,21 +48,36 @@ func saveSettings(p fyne.Preferences, s app.Settings, appearance string) {
 	p.SetString(prefRuntime, s.Runtime)
 	p.SetString(prefProvider, s.Provider)
 	p.SetInt(prefThreads, s.Threads)
+	p.SetBool(prefLowPower, s.LowPower)
 	p.SetStringList(prefRecentFolders, s.RecentFolders)
 	p.SetStringList(prefRecentModels, s.RecentModels)
 	p.SetString(prefAppearance, appearance)
 }
 
-// providerChoices are the devices offered in Settings, in words.
-var providerChoices = []struct {
+// providerChoices are the devices offered in Settings, in words:
+// Automatic, the CPU, then the accelerators this system's ONNX Runtime
+// builds may have, in the order Automatic tries them.
+var providerChoices = choicesFor(runtime.GOOS)
+
+type providerChoice struct {
 	p     onnxrt.Provider
 	label string
-}{
-	{onnxrt.Auto, "Automatic (an accelerator if there is one)"},
-	{onnxrt.CPU, "Processor (CPU) only"},
-	{onnxrt.CUDA, "NVIDIA graphics card (CUDA)"},
-	{onnxrt.DirectML, "Graphics card on Windows (DirectML)"},
-	{onnxrt.CoreML, "Apple Neural Engine (Core ML)"},
+}
+
+func choicesFor(goos string) []providerChoice {
+	labels := map[onnxrt.Provider]string{
+		onnxrt.CUDA:     "NVIDIA graphics card (CUDA)",
+		onnxrt.DirectML: "Graphics card on Windows (DirectML)",
+		onnxrt.CoreML:   "Apple Neural Engine and GPU (Core ML)",
+		onnxrt.WebGPU:   "Graphics card through WebGPU",
+	}
+	out := []providerChoice{{onnxrt.Auto, "Automatic (the fastest kind that works here)"}, {onnxrt.CPU, "Processor (CPU) only"}}
+	for _, p := range onnxrt.AutoOrder(goos) {
+		if p != onnxrt.CPU {
+			out = append(out, providerChoice{p, labels[p]})
+		}
+	}
+	return out
 }
 
 var threadChoices = []string{"Automatic", "1", "2", "4", "8", "16"}
@@ -76,6 +94,8 @@ type settingsForm struct {
 	backbone   *widget.Select
 	backbones  []app.Installed
 	provider   *widget.Select
+	providers  *providerPanel
+	lowPower   *widget.Check
 	threads    *widget.Select
 	runtime    *widget.Entry
 	appearance *widget.Select
@@ -115,6 +135,9 @@ func (w *window) newSettingsForm() *settingsForm {
 	}
 	f.provider = widget.NewSelect(provs, nil)
 	f.provider.SetSelected(chosen)
+	f.providers = newProviderPanel(w, f)
+	f.lowPower = widget.NewCheck("Prefer the power-saving graphics card (WebGPU, on laptops with two)", nil)
+	f.lowPower.SetChecked(w.settings.LowPower)
 	f.threads = widget.NewSelect(threadChoices, nil)
 	f.threads.SetSelected(threadChoices[0])
 	if w.settings.Threads > 0 {
@@ -140,7 +163,8 @@ func (w *window) newSettingsForm() *settingsForm {
 	f.items = []*widget.FormItem{
 		{Text: "Image model", Widget: container.NewVBox(f.backbone, container.NewHBox(download, importB)),
 			HintText: "The InceptionV3 network that looks at the photos; Clasifica learns on top of it."},
-		{Text: "Run on", Widget: f.provider, HintText: "Where the image model runs. Automatic falls back to the processor."},
+		{Text: "Run on", Widget: container.NewVBox(f.provider, f.providers.content, f.lowPower),
+			HintText: "Where the image model runs."},
 		{Text: "Threads", Widget: f.threads, HintText: "Processor threads for the image model."},
 		{Text: "ONNX Runtime", Widget: container.NewBorder(nil, nil, nil, browse, f.runtime),
 			HintText: "The library that runs the image model. A change applies after restarting Clasifica."},
@@ -159,6 +183,7 @@ func (f *settingsForm) apply(w *window) {
 		s.Provider = string(providerChoices[i].p)
 	}
 	s.Threads, _ = strconv.Atoi(f.threads.Selected)
+	s.LowPower = f.lowPower.Checked
 	s.Runtime = f.runtime.Text
 	look := w.appearance
 	if i := f.appearance.SelectedIndex(); i >= 0 {
@@ -171,11 +196,13 @@ func (f *settingsForm) apply(w *window) {
 func (w *window) showSettings() {
 	f := w.newSettingsForm()
 	d := dialog.NewForm("Settings", "Save", "Cancel", f.items, func(ok bool) {
+		f.providers.task.stop()
 		if ok {
 			f.apply(w)
 		}
 	}, w.win)
-	d.Resize(fyne.NewSize(720, 480))
+	d.SetOnClosed(f.providers.task.stop)
+	d.Resize(fyne.NewSize(760, 620))
 	w.showDialog(d)
 	w.settingsForm = f
 }
@@ -184,7 +211,7 @@ func (w *window) showSettings() {
 // with them on next use.
 func (w *window) setSettings(s app.Settings, appearance string) {
 	changedEngine := s.Backbone != w.settings.Backbone || s.Provider != w.settings.Provider ||
-		s.Threads != w.settings.Threads || s.Runtime != w.settings.Runtime
+		s.Threads != w.settings.Threads || s.Runtime != w.settings.Runtime || s.LowPower != w.settings.LowPower
 	w.settings = s
 	if appearance != w.appearance {
 		w.appearance = appearance

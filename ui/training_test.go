@@ -8,13 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ui/words"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/train"
 )

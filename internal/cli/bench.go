@@ -3,147 +3,121 @@ package cli
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
+	"io"
 	"runtime"
-	"time"
-
-	"github.com/clasifica/clasifica/internal/bytesize"
+	"strings"
 
 	"github.com/clasifica/clasifica/app"
-	"github.com/clasifica/clasifica/ml/features"
-	"github.com/clasifica/clasifica/ml/head"
-	"github.com/clasifica/clasifica/ml/inception"
-	"github.com/clasifica/clasifica/ml/train"
+	"github.com/clasifica/clasifica/internal/bytesize"
+	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
-type benchResult struct {
-	Backbone          string             `json:"backbone"`
-	Device            string             `json:"device"`
-	CPUs              int                `json:"cpus"`
-	InferencePerSec   map[string]float64 `json:"inference_images_per_second"`
-	EndToEndPerSec    float64            `json:"end_to_end_images_per_second,omitempty"`
-	EndToEndImages    int                `json:"end_to_end_images,omitempty"`
-	EpochSecondsPer1k float64            `json:"head_epoch_seconds_per_1000_images"`
-	PeakRSSBytes      int64              `json:"peak_rss_bytes"`
+// benchJSON is bench's --format json output: app's result, plus, for one
+// provider, its numbers at the top level as before, and the peak memory.
+type benchJSON struct {
+	*app.BenchResult
+	// Device names what really ran the backbone (one provider only).
+	Device string `json:"device,omitempty"`
+	// RunsOn is where the backbone really ran (one provider only).
+	RunsOn          *app.RunsOn        `json:"runs_on,omitempty"`
+	InferencePerSec map[string]float64 `json:"inference_images_per_second,omitempty"`
+	EndToEndPerSec  float64            `json:"end_to_end_images_per_second,omitempty"`
+	PeakRSSBytes    int64              `json:"peak_rss_bytes"`
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("bench", "[--data PHOTOS/] [options]")
+	fs := e.flags("bench", "[--data PHOTOS/] [--provider all] [options]")
 	var ef engineFlags
 	ef.add(fs, true)
+	fs.Lookup("provider").Usage = "execution provider: auto, cpu, cuda, directml, coreml, webgpu, or all to measure each one this system may have"
 	data := fs.String("data", "", "photo folder for the end-to-end measurement (its photos, not its labels)")
 	seconds := fs.Float64("seconds", 5, "seconds to measure each inference batch size")
 	format := fs.String("format", "table", "output format: table or json")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	eng, err := e.openEngine(ctx, &ef)
+	opt := app.BenchOptions{Data: *data, Seconds: *seconds, Head: true}
+	all := strings.EqualFold(strings.TrimSpace(ef.provider), "all")
+	if all {
+		ef.provider = "auto"
+		opt.Providers = onnxrt.AutoOrder(runtime.GOOS)
+	}
+	eo, err := ef.options()
 	if err != nil {
 		return err
 	}
-	defer eng.Close()
-	r := benchResult{Backbone: eng.Backbone.ID, Device: eng.Device(), CPUs: runtime.NumCPU(), InferencePerSec: map[string]float64{}}
-
-	// Raw inference: the backbone alone on ready tensors.
-	for _, batch := range []int{1, 8, 32} {
-		in := make([]float32, batch*inception.Size*inception.Size*3)
-		rng := rand.New(rand.NewPCG(1, 2))
-		for i := range in {
-			in[i] = float32(rng.IntN(256))
-		}
-		shape := []int64{int64(batch), inception.Size, inception.Size, 3}
-		if _, err := eng.Session.Run(ctx, in, shape...); err != nil { // warm-up
-			return err
-		}
-		n, start := 0, time.Now()
-		for time.Since(start).Seconds() < *seconds || n == 0 {
-			if _, err := eng.Session.Run(ctx, in, shape...); err != nil {
-				return err
+	if err := e.ensureBackbone(ctx, eo.Backbone); err != nil {
+		return err
+	}
+	opt.Engine = eo
+	res, err := e.app.Bench(ctx, opt, func(p app.BenchProgress) {
+		if r := p.Row; r != nil {
+			if r.Error != "" {
+				fmt.Fprintf(e.stderr, "%s: cannot run: %s\n", r.Provider, r.Error)
+			} else {
+				fmt.Fprintf(e.stderr, "%s: runs on %s\n", r.Provider, r.RunsOn.Name)
 			}
-			n += batch
+			return
 		}
-		r.InferencePerSec[fmt.Sprint(batch)] = float64(n) / time.Since(start).Seconds()
-		fmt.Fprintf(e.stderr, "inference, batch %2d: %.1f images/s\n", batch, r.InferencePerSec[fmt.Sprint(batch)])
-	}
-
-	// End to end: decoding, resizing and inference from photo files.
-	feats := make([]float32, 0)
-	if *data != "" {
-		paths, _, err := app.ListPhotos(ctx, []string{*data})
-		if err != nil {
-			return err
+		if p.Batch > 0 {
+			fmt.Fprintf(e.stderr, "[%d/%d] %s, batch %d…\n", p.Done+1, p.Total, p.Provider, p.Batch)
 		}
-		items := make([]features.Item, len(paths))
-		for i, p := range paths {
-			items[i] = features.Item{Path: p}
-		}
-		x := eng.Extractor(false)
-		start := time.Now()
-		res, err := x.Extract(ctx, items, nil)
-		if err != nil {
-			return err
-		}
-		r.EndToEndImages = len(items)
-		r.EndToEndPerSec = float64(len(items)) / time.Since(start).Seconds()
-		fmt.Fprintf(e.stderr, "end to end from %d photo files: %.1f images/s\n", len(items), r.EndToEndPerSec)
-		for i := range items {
-			if res.Errs[i] == nil {
-				feats = append(feats, res.Row(i)...)
-			}
-		}
-	}
-
-	// Head training on 1,000 feature vectors (the photos' own, repeated,
-	// or random ones without --data), 10 classes.
-	const n, classes = 1000, 10
-	x := make([]float32, n*features.Dim)
-	rng := rand.New(rand.NewPCG(3, 4))
-	for i := range x {
-		if len(feats) > 0 {
-			x[i] = feats[i%len(feats)]
-		} else {
-			x[i] = rng.Float32()
-		}
-	}
-	y := make([]int, n)
-	for i := range y {
-		y[i] = i % classes
-	}
-	o := train.DefaultOptions()
-	cfg := head.DefaultConfig()
-	cfg.Hidden, cfg.Seed = o.Hidden, 1
-	h, err := head.New(features.Dim, classes, cfg)
+	})
 	if err != nil {
 		return err
 	}
-	tr, err := head.NewTrainer(h, cfg)
-	if err != nil {
-		return err
-	}
-	const epochs = 3
-	start := time.Now()
-	for range epochs {
-		if _, err := tr.Epoch(ctx, x, y, nil); err != nil {
-			return err
+	out := benchJSON{BenchResult: res, PeakRSSBytes: peakRSS()}
+	if !all && len(res.Rows) == 1 {
+		r := res.Rows[0]
+		if r.Error != "" {
+			return fmt.Errorf("%s: %s", r.Provider, r.Error)
+		}
+		out.RunsOn, out.Device = r.RunsOn, r.RunsOn.Name
+		out.InferencePerSec, out.EndToEndPerSec = r.ImagesPerSec, r.EndToEndPerSec
+		for _, s := range r.RunsOn.Skipped {
+			fmt.Fprintf(e.stderr, "(%s unavailable: %s)\n", s.Name, s.Reason)
 		}
 	}
-	r.EpochSecondsPer1k = time.Since(start).Seconds() / epochs
-	fmt.Fprintf(e.stderr, "head training: %.2f s per epoch per 1,000 images\n", r.EpochSecondsPer1k)
-	r.PeakRSSBytes = peakRSS()
-
 	if *format == "json" {
-		return writeJSON(e.stdout, r)
+		return writeJSON(e.stdout, out)
 	}
-	fmt.Fprintf(e.stdout, "Backbone %s on %s, %d CPUs\n", r.Backbone, r.Device, r.CPUs)
-	for _, b := range []string{"1", "8", "32"} {
-		fmt.Fprintf(e.stdout, "  inference, batch %-2s         %7.1f images/s\n", b, r.InferencePerSec[b])
+	writeBenchTable(e.stdout, res)
+	if res.EpochSecondsPer1k > 0 {
+		fmt.Fprintf(e.stdout, "Head training: %.2f s per epoch per 1,000 images\n", res.EpochSecondsPer1k)
 	}
-	if r.EndToEndImages > 0 {
-		fmt.Fprintf(e.stdout, "  end to end (%d photos)   %7.1f images/s\n", r.EndToEndImages, r.EndToEndPerSec)
-	}
-	fmt.Fprintf(e.stdout, "  head training               %7.2f s per epoch per 1,000 images\n", r.EpochSecondsPer1k)
-	if r.PeakRSSBytes > 0 {
-		fmt.Fprintf(e.stdout, "  peak memory                 %7s\n", bytesize.Format(r.PeakRSSBytes))
+	if out.PeakRSSBytes > 0 {
+		fmt.Fprintf(e.stdout, "Peak memory: %s\n", bytesize.Format(out.PeakRSSBytes))
 	}
 	return nil
+}
+
+// writeBenchTable prints one line per provider: what it asked for, what
+// really ran, images/s at each batch size, or why it cannot run.
+func writeBenchTable(w io.Writer, res *app.BenchResult) {
+	fmt.Fprintf(w, "Backbone %s, %d CPUs; images per second\n", res.Backbone, res.CPUs)
+	fmt.Fprintf(w, "%-9s %-28s", "provider", "runs on")
+	for _, b := range res.Batches {
+		fmt.Fprintf(w, " %8s", fmt.Sprintf("batch %d", b))
+	}
+	if res.EndToEndImages > 0 {
+		fmt.Fprintf(w, " %12s", fmt.Sprintf("%d photos", res.EndToEndImages))
+	}
+	fmt.Fprintln(w)
+	for _, r := range res.Rows {
+		if r.Error != "" {
+			fmt.Fprintf(w, "%-9s %-28s %s\n", r.Provider, "unavailable", r.Error)
+			continue
+		}
+		fmt.Fprintf(w, "%-9s %-28s", r.Provider, r.RunsOn.Name)
+		for _, b := range res.Batches {
+			fmt.Fprintf(w, " %8.1f", r.ImagesPerSec[fmt.Sprint(b)])
+		}
+		if res.EndToEndImages > 0 {
+			fmt.Fprintf(w, " %12.1f", r.EndToEndPerSec)
+		}
+		fmt.Fprintln(w)
+		if r.RunsOn.Partial != "" {
+			fmt.Fprintf(w, "%-9s   (%s)\n", "", r.RunsOn.Partial)
+		}
+	}
 }

@@ -13,7 +13,8 @@ import (
 // engineFlags are the options every command that runs the backbone takes.
 type engineFlags struct {
 	backbone, runtime, provider string
-	threads                     int
+	threads, device             int
+	lowPower                    bool
 }
 
 func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
@@ -21,8 +22,10 @@ func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
 		fs.StringVar(&f.backbone, "backbone", "", "backbone: an installed id (see `backbone list`), or a Keras .h5 file or TensorFlow.js folder to import (default: ImageNet InceptionV3)")
 	}
 	fs.StringVar(&f.runtime, "runtime", "", "ONNX Runtime library file (default: $ONNXRUNTIME_LIB, next to the executable, or the cache folder)")
-	fs.StringVar(&f.provider, "provider", "auto", "execution provider: auto, cpu, cuda, directml or coreml")
+	fs.StringVar(&f.provider, "provider", "auto", "execution provider: auto, cpu, cuda, directml, coreml or webgpu")
 	fs.IntVar(&f.threads, "threads", 0, "CPU threads for inference (0: one per core)")
+	fs.IntVar(&f.device, "device", 0, "GPU number for CUDA and DirectML (0: the first)")
+	fs.BoolVar(&f.lowPower, "low-power", false, "WebGPU: use the power-saving graphics adapter (a laptop's integrated GPU)")
 }
 
 func (f *engineFlags) options() (app.EngineOptions, error) {
@@ -30,7 +33,7 @@ func (f *engineFlags) options() (app.EngineOptions, error) {
 	if err != nil {
 		return app.EngineOptions{}, err
 	}
-	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads}, nil
+	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads, Device: f.device, LowPower: f.lowPower}, nil
 }
 
 // ensureBackbone downloads the ImageNet backbone when none is installed and
@@ -73,8 +76,12 @@ func (e *env) describeEngine(eng *app.Engine) {
 	if eng.Backbone.Offline() {
 		fmt.Fprintln(e.stderr, "Note: this is the offline test backbone (nsfwjs), not the ImageNet weights; its features transfer poorly. Run `clasifica backbone download` when online.")
 	}
-	if why := eng.Session.FallbackReason(); why != nil {
-		fmt.Fprintf(e.stderr, "(no accelerator: %v)\n", why)
+	ro := eng.RunsOn()
+	for _, s := range ro.Skipped {
+		fmt.Fprintf(e.stderr, "(%s unavailable: %s)\n", s.Name, s.Reason)
+	}
+	if ro.Partial != "" {
+		fmt.Fprintf(e.stderr, "(%s)\n", ro.Partial)
 	}
 }
 

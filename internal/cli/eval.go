@@ -51,7 +51,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "skipped: %s\n", s)
 	}
 	if *format == "json" {
-		return writeEvalJSON(e.stdout, ev)
+		return writeEvalJSON(e.stdout, ev, c.Engine.RunsOn())
 	}
 	return writeEvalTable(e.stdout, ev)
 }
@@ -72,8 +72,9 @@ func writeEvalTable(w io.Writer, ev *app.Evaluation) error {
 	return nil
 }
 
-// writeEvalJSON writes the report, with each mistake's photo path added.
-func writeEvalJSON(w io.Writer, ev *app.Evaluation) error {
+// writeEvalJSON writes the report, with each mistake's photo path added
+// and where the backbone really ran.
+func writeEvalJSON(w io.Writer, ev *app.Evaluation, runsOn app.RunsOn) error {
 	data, err := json.Marshal(ev.Report)
 	if err != nil {
 		return err
@@ -88,5 +89,6 @@ func writeEvalJSON(w io.Writer, ev *app.Evaluation) error {
 			"truth": ev.Report.Labels[m.Truth], "predicted": ev.Report.Labels[m.Predicted], "confidence": m.Confidence}
 	}
 	out["mistakes"] = mistakes
+	out["runs_on"] = runsOn
 	return writeJSON(w, out)
 }

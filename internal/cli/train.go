@@ -89,7 +89,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s := summarize(app.ModelPath(f.out), res)
+	s := summarize(app.ModelPath(f.out), res, eng.RunsOn())
 	if f.format == "json" {
 		return writeJSON(e.stdout, s)
 	}
@@ -137,13 +137,13 @@ func (p *trainPrinter) event(ev app.Event) {
 }
 
 // summarize describes a finished training run for the output.
-func summarize(path string, res *train.Result) trainSummary {
+func summarize(path string, res *train.Result, runsOn app.RunsOn) trainSummary {
 	m := res.Model
 	s := trainSummary{
 		Model: path, Labels: m.Labels, Backbone: m.Backbone.ID, Epochs: len(m.Training.Epochs),
 		BestEpoch: m.Training.BestEpoch, StoppedEarly: res.StoppedEarly, Train: m.Training.TrainCount,
 		Validation: m.Training.ValCount, Test: len(m.Training.Test), Skipped: res.Skipped,
-		Seconds: m.Training.Duration, Evaluated: res.Evaluated,
+		Seconds: m.Training.Duration, Evaluated: res.Evaluated, RunsOn: runsOn,
 	}
 	if len(m.Training.Epochs) > 0 {
 		best := m.Training.Epochs[m.Training.BestEpoch-1]
@@ -191,6 +191,8 @@ type trainSummary struct {
 	Evaluated     string   `json:"evaluated,omitempty"`
 	Accuracy      *float64 `json:"accuracy,omitempty"`
 	Seconds       float64  `json:"seconds"`
+	// RunsOn is where the backbone really ran.
+	RunsOn app.RunsOn `json:"runs_on"`
 	// The evaluated photos' count, the k of top-k and its accuracy.
 	N    int     `json:"n,omitempty"`
 	K    int     `json:"k,omitempty"`

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -70,13 +71,15 @@ func Load(path string) (*Runtime, error) {
 type Provider string
 
 // Execution providers Clasifica can use. Auto tries the accelerators the
-// platform may have, in order, and falls back to the CPU.
+// platform may have, in the order AutoOrder gives, and falls back to the
+// CPU.
 const (
 	Auto     Provider = "auto"
 	CPU      Provider = "cpu"
 	CUDA     Provider = "cuda"
 	DirectML Provider = "directml"
 	CoreML   Provider = "coreml"
+	WebGPU   Provider = "webgpu"
 )
 
 // ParseProvider parses a provider name as users type it.
@@ -84,10 +87,10 @@ func ParseProvider(s string) (Provider, error) {
 	switch p := Provider(strings.ToLower(strings.TrimSpace(s))); p {
 	case "", Auto:
 		return Auto, nil
-	case CPU, CUDA, DirectML, CoreML:
+	case CPU, CUDA, DirectML, CoreML, WebGPU:
 		return p, nil
 	}
-	return "", fmt.Errorf("unknown execution provider %q (want auto, cpu, cuda, directml or coreml)", s)
+	return "", fmt.Errorf("unknown execution provider %q (want auto, cpu, cuda, directml, coreml or webgpu)", s)
 }
 
 // String returns the provider's display name.
@@ -101,8 +104,26 @@ func (p Provider) String() string {
 		return "DirectML"
 	case CoreML:
 		return "CoreML"
+	case WebGPU:
+		return "WebGPU"
+	case Auto:
+		return "Automatic"
 	}
 	return string(p)
+}
+
+// AutoOrder lists the providers Auto tries on the operating system goos
+// (runtime.GOOS), best first; the CPU is always last. It is also the list
+// of providers worth offering on that system: the others are not in its
+// ONNX Runtime builds.
+func AutoOrder(goos string) []Provider {
+	switch goos {
+	case "windows":
+		return []Provider{CUDA, DirectML, WebGPU, CPU}
+	case "darwin":
+		return []Provider{CoreML, WebGPU, CPU}
+	}
+	return []Provider{CUDA, WebGPU, CPU}
 }
 
 // Options configure a session.
@@ -112,60 +133,127 @@ type Options struct {
 	// Threads is the number of threads the CPU provider uses within one
 	// operator; 0 means one per CPU core.
 	Threads int
+	// Strict makes NewSession fail, rather than fall back to the CPU, when
+	// the named Provider cannot run the session. Benchmarks and checks
+	// that compare providers need it; Auto ignores it.
+	Strict bool
+	// Device is the GPU's index for CUDA and DirectML; 0 is the first.
+	Device int
+	// LowPower asks WebGPU for the power-saving adapter (an integrated
+	// GPU) instead of the high-performance one.
+	LowPower bool
+}
+
+// Unavailable says why a provider cannot run a session.
+type Unavailable struct {
+	Provider Provider
+	Reason   string
+}
+
+func (u Unavailable) Error() string { return fmt.Sprintf("%s unavailable: %s", u.Provider, u.Reason) }
+
+// Placement says where a session really runs: not the provider that was
+// asked for, but the one ONNX Runtime assigned the model's layers to.
+type Placement struct {
+	// Requested is the provider that was asked for (Auto, or a name).
+	Requested Provider
+	// Provider runs the model's layers.
+	Provider Provider
+	// Device names the adapter or card where the system reports it
+	// ("NVIDIA GeForce RTX 4070"); empty when unknown.
+	Device string
+	// Partial, when not empty, says that some layers run on the CPU
+	// because Provider has no kernel for them.
+	Partial string
+	// Skipped lists the providers tried before Provider, and why each
+	// could not run the session.
+	Skipped []Unavailable
+}
+
+// String describes the placement in a few words: "WebGPU (NVIDIA …)",
+// "CUDA, some layers on the CPU", "CPU".
+func (p Placement) String() string {
+	s := p.Provider.String()
+	if p.Device != "" {
+		s += " (" + p.Device + ")"
+	}
+	if p.Partial != "" {
+		s += ", some layers on the CPU"
+	}
+	return s
 }
 
 // Session is a loaded model with one input and one output tensor of
 // float32, the shape Clasifica's models have. Its methods may be called
 // from several goroutines; their inferences run one after another.
 type Session struct {
-	s        *ort.DynamicAdvancedSession
-	input    string
-	output   string
-	provider Provider
-	fallback error // why Auto or a named provider fell back to the CPU
+	s         *ort.DynamicAdvancedSession
+	input     string
+	output    string
+	placement Placement
 	// run lets one inference run at a time: each already uses every
 	// intra-op thread, so two at once would only fight over the cores
 	// (and the arena) and finish no sooner.
 	run sync.Mutex
 }
 
-// candidates lists the providers to try for p on this platform.
-func candidates(p Provider) []Provider {
-	if p == "" || p == Auto {
-		switch runtime.GOOS {
-		case "windows":
-			return []Provider{CUDA, DirectML, CPU}
-		case "darwin":
-			return []Provider{CoreML, CPU}
-		}
-		return []Provider{CUDA, CPU}
+// candidates lists the providers to try for opt on this platform.
+func candidates(opt Options) []Provider {
+	switch p := opt.Provider; {
+	case p == "" || p == Auto:
+		return AutoOrder(runtime.GOOS)
+	case p == CPU || opt.Strict:
+		return []Provider{p}
+	default:
+		return []Provider{p, CPU}
 	}
-	if p == CPU {
-		return []Provider{CPU}
-	}
-	return []Provider{p, CPU}
 }
 
 // NewSession creates a session for the ONNX model in model, reading input
 // and producing output. When the requested accelerator is unavailable in
-// this library or on this machine, the session runs on the CPU and
-// FallbackReason says why.
+// this library or on this machine, the session runs on the CPU (unless
+// opt.Strict) and Placement says why.
+//
+// What runs is checked, not assumed: a provider that ONNX Runtime accepts
+// may still take none of the model's layers (a CUDA build missing cuDNN,
+// DirectML without a usable adapter), and ONNX Runtime then quietly runs
+// them all on the CPU. So an accelerator's session is first built with
+// "session.disable_cpu_ep_fallback", which makes ONNX Runtime refuse a
+// session with any layer left to the CPU. When that refusal comes, a tiny
+// model of the same kinds of layers is tried the same way (Probe): if the
+// provider cannot run even that, it is unavailable; if it can, the session
+// is built again with fallback allowed and Placement.Partial says so.
 func (r *Runtime) NewSession(model []byte, input, output string, opt Options) (*Session, error) {
-	var reasons []string
-	for _, p := range candidates(opt.Provider) {
-		s, err := newSession(model, input, output, p, opt.Threads)
+	requested := opt.Provider
+	if requested == "" {
+		requested = Auto
+	}
+	var skipped []Unavailable
+	for _, p := range candidates(opt) {
+		s, err := r.newSessionOn(model, input, output, p, opt)
 		if err == nil {
-			if len(reasons) > 0 {
-				s.fallback = errors.New(strings.Join(reasons, "; "))
-			}
+			s.placement.Requested = requested
+			s.placement.Skipped = skipped
 			return s, nil
 		}
-		if p == CPU {
+		var u Unavailable
+		if !errors.As(err, &u) || p == CPU {
+			if len(skipped) > 0 {
+				err = fmt.Errorf("%w (%v)", err, joinUnavailable(skipped))
+			}
 			return nil, fmt.Errorf("create ONNX Runtime session: %w", err)
 		}
-		reasons = append(reasons, fmt.Sprintf("%s unavailable: %v", p, firstLine(err)))
+		skipped = append(skipped, u)
 	}
-	return nil, errors.New("create ONNX Runtime session: no execution provider")
+	return nil, fmt.Errorf("create ONNX Runtime session: %w", joinUnavailable(skipped))
+}
+
+func joinUnavailable(us []Unavailable) error {
+	errs := make([]error, len(us))
+	for i, u := range us {
+		errs[i] = u
+	}
+	return errors.Join(errs...)
 }
 
 func firstLine(err error) string {
@@ -173,15 +261,64 @@ func firstLine(err error) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
-	return s
+	return strings.TrimSpace(s)
 }
 
-func newSession(model []byte, input, output string, p Provider, threads int) (*Session, error) {
+// newSessionOn builds the session on p alone. Errors that mean p cannot
+// run it are Unavailable; others (a damaged model) are returned as they
+// are.
+func (r *Runtime) newSessionOn(model []byte, input, output string, p Provider, opt Options) (*Session, error) {
+	if p == CPU {
+		s, err := build(model, input, output, CPU, opt, false)
+		if err != nil {
+			return nil, err
+		}
+		s.placement.Provider = CPU
+		return s, nil
+	}
+	s, err := build(model, input, output, p, opt, true)
+	if err == nil {
+		s.placement.Provider, s.placement.Device = p, deviceName(p, opt)
+		return s, nil
+	}
+	var u Unavailable
+	if errors.As(err, &u) {
+		u.Reason = r.explain(p, u.Reason)
+		return nil, u
+	}
+	if !isFallbackRefusal(err) {
+		return nil, Unavailable{p, "the session could not be built on it: " + firstLine(err)}
+	}
+	// Some layers, or all of them, would run on the CPU. Which one?
+	if st := r.Probe(p, opt); !st.Available {
+		return nil, Unavailable{p, "ONNX Runtime accepted it but placed no layer on it: " + st.Reason}
+	}
+	s, err = build(model, input, output, p, opt, false)
+	if err != nil {
+		return nil, Unavailable{p, "the session could not be built on it: " + firstLine(err)}
+	}
+	s.placement.Provider, s.placement.Device = p, deviceName(p, opt)
+	s.placement.Partial = "ONNX Runtime has no " + p.String() + " kernel for some of the model's layers; they run on the CPU"
+	return s, nil
+}
+
+// isFallbackRefusal reports whether err is ONNX Runtime refusing a session
+// with layers assigned to the CPU while "session.disable_cpu_ep_fallback"
+// is set.
+func isFallbackRefusal(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "assigned to the default CPU EP") || strings.Contains(s, "fallback to CPU EP has been explicitly disabled")
+}
+
+// build creates the session on p; with strict, ONNX Runtime must assign
+// every layer to p. Failing to add p to the options is Unavailable.
+func build(model []byte, input, output string, p Provider, opt Options, strict bool) (*Session, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, err
 	}
 	defer so.Destroy()
+	threads := opt.Threads
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
@@ -191,22 +328,11 @@ func newSession(model []byte, input, output string, p Provider, threads int) (*S
 	if err := so.SetInterOpNumThreads(1); err != nil {
 		return nil, err
 	}
-	switch p {
-	case CUDA:
-		co, err := ort.NewCUDAProviderOptions()
-		if err != nil {
-			return nil, err
-		}
-		defer co.Destroy()
-		if err := so.AppendExecutionProviderCUDA(co); err != nil {
-			return nil, err
-		}
-	case DirectML:
-		if err := so.AppendExecutionProviderDirectML(0); err != nil {
-			return nil, err
-		}
-	case CoreML:
-		if err := so.AppendExecutionProviderCoreMLV2(map[string]string{"ModelFormat": "MLProgram"}); err != nil {
+	if err := appendProvider(so, p, opt); err != nil {
+		return nil, Unavailable{p, firstLine(err)}
+	}
+	if strict && p != CPU {
+		if err := so.AddSessionConfigEntry("session.disable_cpu_ep_fallback", "1"); err != nil {
 			return nil, err
 		}
 	}
@@ -214,15 +340,56 @@ func newSession(model []byte, input, output string, p Provider, threads int) (*S
 	if err != nil {
 		return nil, err
 	}
-	return &Session{s: s, input: input, output: output, provider: p}, nil
+	return &Session{s: s, input: input, output: output}, nil
 }
 
-// Provider reports the execution provider the session runs on.
-func (s *Session) Provider() Provider { return s.provider }
+// appendProvider adds p, with the options that matter for Clasifica's
+// models, to so.
+func appendProvider(so *ort.SessionOptions, p Provider, opt Options) error {
+	switch p {
+	case CPU:
+		return nil
+	case CUDA:
+		co, err := ort.NewCUDAProviderOptions()
+		if err != nil {
+			return err
+		}
+		defer co.Destroy()
+		if err := co.Update(map[string]string{"device_id": strconv.Itoa(opt.Device)}); err != nil {
+			return err
+		}
+		return so.AppendExecutionProviderCUDA(co)
+	case DirectML:
+		return so.AppendExecutionProviderDirectML(opt.Device)
+	case CoreML:
+		return so.AppendExecutionProviderCoreMLV2(map[string]string{"ModelFormat": "MLProgram"})
+	case WebGPU:
+		power := "high-performance"
+		if opt.LowPower {
+			power = "low-power"
+		}
+		// The library's defaults otherwise suit these models: NHWC layout
+		// and Dawn's default backend (D3D12, Metal or Vulkan).
+		return so.AppendExecutionProvider("WebGPU", map[string]string{"powerPreference": power})
+	}
+	return fmt.Errorf("unknown execution provider %q", p)
+}
+
+// Provider reports the execution provider that runs the session's layers.
+func (s *Session) Provider() Provider { return s.placement.Provider }
+
+// Placement reports where the session really runs, and why the providers
+// tried before it could not.
+func (s *Session) Placement() Placement { return s.placement }
 
 // FallbackReason reports why the session runs on the CPU rather than the
 // requested accelerator, or nil.
-func (s *Session) FallbackReason() error { return s.fallback }
+func (s *Session) FallbackReason() error {
+	if len(s.placement.Skipped) == 0 {
+		return nil
+	}
+	return joinUnavailable(s.placement.Skipped)
+}
 
 // Run feeds input, of the given shape, to the model and returns the output
 // tensor's values. Cancelling ctx stops a running inference within

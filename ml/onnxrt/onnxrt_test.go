@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,22 +92,106 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// TestFallback asks for an accelerator this CPU-only library lacks: the
-// session runs on the CPU and says why.
+// TestFallback asks for each accelerator, and for Auto: the session runs on
+// the first provider in AutoOrder that the probe finds available, and each
+// provider skipped on the way is named with its reason, never silently.
 func TestFallback(t *testing.T) {
 	rt, err := Load(mltest.RuntimeLibrary(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []Provider{Auto, CUDA} {
+	order := AutoOrder(runtime.GOOS)
+	first := CPU
+	available := map[Provider]bool{}
+	for _, st := range rt.ProbeAll(Options{}) {
+		available[st.Provider] = st.Available
+		if st.Available && first == CPU && st.Provider != CPU {
+			first = st.Provider
+		}
+	}
+	for _, p := range order {
 		s, err := rt.NewSession(double(t), "x", "y", Options{Provider: p})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", p, err)
 		}
-		if s.Provider() != CPU || s.FallbackReason() == nil {
-			t.Errorf("%s: provider %s, fallback %v", p, s.Provider(), s.FallbackReason())
+		pl := s.Placement()
+		want := p
+		if !available[p] {
+			want = CPU
+		}
+		if pl.Provider != want || pl.Requested != p {
+			t.Errorf("asked for %s: placement %+v, want it on %s", p, pl, want)
+		}
+		if want != p && (len(pl.Skipped) != 1 || pl.Skipped[0].Provider != p || pl.Skipped[0].Reason == "" || s.FallbackReason() == nil) {
+			t.Errorf("asked for %s, ran on %s without saying why: %+v", p, pl.Provider, pl.Skipped)
 		}
 		s.Close()
+	}
+	s, err := rt.NewSession(double(t), "x", "y", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pl := s.Placement()
+	if pl.Provider != first || pl.Requested != Auto {
+		t.Errorf("Auto ran on %s, want %s (the first available in %v)", pl.Provider, first, order)
+	}
+	for _, u := range pl.Skipped {
+		if u.Reason == "" || available[u.Provider] {
+			t.Errorf("Auto skipped %s: %q", u.Provider, u.Reason)
+		}
+	}
+	t.Logf("Auto: %s; skipped %v", pl, pl.Skipped)
+	// Strict sessions run on the provider asked for or fail.
+	for _, p := range order {
+		s, err := rt.NewSession(double(t), "x", "y", Options{Provider: p, Strict: true})
+		if available[p] != (err == nil) {
+			t.Errorf("strict %s: available %v, session error %v", p, available[p], err)
+		}
+		if err == nil {
+			if s.Provider() != p {
+				t.Errorf("strict %s ran on %s", p, s.Provider())
+			}
+			s.Close()
+		}
+	}
+}
+
+// TestProbe checks that every provider worth offering here is either
+// available, computing the CPU's answers, or unavailable with a reason.
+func TestProbe(t *testing.T) {
+	rt, err := Load(mltest.RuntimeLibrary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := rt.ProbeAll(Options{})
+	if len(all) != len(AutoOrder(runtime.GOOS)) || all[len(all)-1].Provider != CPU || !all[len(all)-1].Available {
+		t.Fatalf("probes %+v: want every provider of %v, ending with an available CPU", all, AutoOrder(runtime.GOOS))
+	}
+	for _, st := range all {
+		if st.Available == (st.Reason != "") {
+			t.Errorf("%s: available %v, reason %q", st.Provider, st.Available, st.Reason)
+		}
+		t.Logf("%-8s available=%v device=%q reason=%q", st.Provider, st.Available, st.Device, st.Reason)
+	}
+}
+
+// TestExplainCUDA checks the message for a CPU-only library asked for
+// CUDA: it names the missing file and the GPU build to download.
+func TestExplainCUDA(t *testing.T) {
+	if runtime.GOOS == "darwin" {
+		t.Skip("CUDA does not exist on macOS; the message says so")
+	}
+	dir := t.TempDir()
+	rt := &Runtime{Path: filepath.Join(dir, "libonnxruntime.so.1"), Version: "1.30.0"}
+	got := rt.explain(CUDA, "OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library")
+	for _, want := range []string{"onnxruntime_providers_shared", "is not next to " + rt.Path, "-gpu-1.30.0", "github.com/microsoft/onnxruntime/releases"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("explanation %q lacks %q", got, want)
+		}
+	}
+	if got := rt.explain(CUDA, "Unknown provider name 'CUDA'."); !strings.Contains(got, "no CUDA provider") {
+		t.Errorf("explanation %q", got)
 	}
 }
 
@@ -137,7 +223,7 @@ func TestCancel(t *testing.T) {
 }
 
 func TestParseProvider(t *testing.T) {
-	for in, want := range map[string]Provider{"": Auto, "AUTO": Auto, "cpu": CPU, " CUDA ": CUDA, "DirectML": DirectML, "coreml": CoreML} {
+	for in, want := range map[string]Provider{"": Auto, "AUTO": Auto, "cpu": CPU, " CUDA ": CUDA, "DirectML": DirectML, "coreml": CoreML, "WebGPU": WebGPU} {
 		if got, err := ParseProvider(in); err != nil || got != want {
 			t.Errorf("ParseProvider(%q) = %v, %v", in, got, err)
 		}

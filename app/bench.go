@@ -1,0 +1,274 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/head"
+	"github.com/clasifica/clasifica/ml/inception"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+	"github.com/clasifica/clasifica/ml/train"
+)
+
+// BenchOptions configure a speed test.
+type BenchOptions struct {
+	// Engine chooses the runtime, backbone, threads and, without
+	// Providers, the provider to measure.
+	Engine EngineOptions
+	// Providers, when set, measures each of these providers in turn, each
+	// required to run the whole model (no fallback to the CPU), and
+	// reports those that cannot with their reason.
+	Providers []onnxrt.Provider
+	// Batches are the batch sizes to measure; nil means 1, 8 and 32.
+	Batches []int
+	// Seconds is how long to measure each batch size on each provider
+	// (at least one run); 0 means 5.
+	Seconds float64
+	// Data is a photo folder for the end-to-end measurement (decoding,
+	// resizing and inference from files); empty skips it.
+	Data string
+	// Head measures training the classifier head on 1,000 feature
+	// vectors.
+	Head bool
+}
+
+// BenchProgress reports a speed test's progress.
+type BenchProgress struct {
+	// Provider is being measured, at batch size Batch (0 while it opens).
+	Provider onnxrt.Provider
+	Batch    int
+	// Done of Total measurements are finished.
+	Done, Total int
+	// Fraction is how far the current measurement is, from 0 to 1, and
+	// Rate its images per second so far (0 before the first timed run).
+	Fraction, Rate float64
+	// Row is the measurement just finished, or nil.
+	Row *BenchRow
+}
+
+// BenchRow is one provider's inference speed.
+type BenchRow struct {
+	// Provider is the provider asked for.
+	Provider onnxrt.Provider `json:"provider"`
+	// RunsOn says what really ran; nil when the session could not open.
+	RunsOn *RunsOn `json:"runs_on,omitempty"`
+	// Error says why the provider could not be measured.
+	Error string `json:"error,omitempty"`
+	// ImagesPerSec maps a batch size ("8") to backbone images per second
+	// on ready tensors.
+	ImagesPerSec map[string]float64 `json:"inference_images_per_second,omitempty"`
+	// EndToEndPerSec is images per second from photo files, with Data.
+	EndToEndPerSec float64 `json:"end_to_end_images_per_second,omitempty"`
+}
+
+// Best returns the row's highest images/s over batch sizes, or 0.
+func (r BenchRow) Best() float64 {
+	best := 0.0
+	for _, v := range r.ImagesPerSec {
+		best = max(best, v)
+	}
+	return best
+}
+
+// BenchResult is a speed test's outcome.
+type BenchResult struct {
+	Backbone string `json:"backbone"`
+	CPUs     int    `json:"cpus"`
+	Batches  []int  `json:"batch_sizes"`
+	// Rows has one row per provider measured, in order.
+	Rows []BenchRow `json:"providers"`
+	// EndToEndImages is the number of photo files in Data.
+	EndToEndImages int `json:"end_to_end_images,omitempty"`
+	// EpochSecondsPer1k is the time one training epoch of the head takes
+	// per 1,000 images, with Head.
+	EpochSecondsPer1k float64 `json:"head_epoch_seconds_per_1000_images,omitempty"`
+}
+
+// Bench measures how fast the backbone runs on the providers opt names
+// (or on the engine's provider), and optionally the whole pipeline from
+// photo files and the head's training. A provider that cannot run is a
+// row with its Error, not a failure of the benchmark; cancelling ctx is.
+func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchProgress)) (*BenchResult, error) {
+	if progress == nil {
+		progress = func(BenchProgress) {}
+	}
+	if opt.Batches == nil {
+		opt.Batches = []int{1, 8, 32}
+	}
+	if opt.Seconds <= 0 {
+		opt.Seconds = 5
+	}
+	in, err := a.ResolveBackbone(ctx, opt.Engine.Backbone)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := LoadRuntime(opt.Engine.Runtime, a.Dirs)
+	if err != nil {
+		return nil, err
+	}
+	onnx, err := a.Backbones.FeatureModel(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	var photos []features.Item
+	if opt.Data != "" {
+		paths, _, err := ListPhotos(ctx, []string{opt.Data})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range paths {
+			photos = append(photos, features.Item{Path: p})
+		}
+	}
+	provs := opt.Providers
+	strict := true
+	if len(provs) == 0 {
+		provs, strict = []onnxrt.Provider{opt.Engine.Provider}, opt.Engine.Strict
+	}
+	res := &BenchResult{Backbone: in.ID, CPUs: runtime.NumCPU(), Batches: opt.Batches}
+	per := len(opt.Batches)
+	if len(photos) > 0 {
+		per++
+	}
+	total, done := len(provs)*per, 0
+	if opt.Head {
+		total++
+	}
+	var feats []float32
+	for _, p := range provs {
+		progress(BenchProgress{Provider: p, Done: done, Total: total})
+		eo := opt.Engine
+		eo.Provider, eo.Strict = p, strict
+		row := BenchRow{Provider: p, ImagesPerSec: map[string]float64{}}
+		s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, eo.sessionOptions())
+		if err != nil {
+			row.Error = PlainError(err)
+			var u onnxrt.Unavailable
+			if errors.As(err, &u) {
+				row.Error = u.Reason
+			}
+			done += per
+			res.Rows = append(res.Rows, row)
+			progress(BenchProgress{Provider: p, Done: done, Total: total, Row: &row})
+			continue
+		}
+		ro := runsOn(s.Placement())
+		row.RunsOn = &ro
+		for _, batch := range opt.Batches {
+			progress(BenchProgress{Provider: p, Batch: batch, Done: done, Total: total})
+			ips, err := measureInference(ctx, s, batch, opt.Seconds, func(frac, rate float64) {
+				progress(BenchProgress{Provider: p, Batch: batch, Done: done, Total: total, Fraction: frac, Rate: rate})
+			})
+			if err != nil {
+				s.Close()
+				if IsCancel(err) {
+					return nil, err
+				}
+				row.Error = PlainError(err)
+				break
+			}
+			row.ImagesPerSec[fmt.Sprint(batch)] = ips
+			done++
+		}
+		if len(photos) > 0 && row.Error == "" {
+			x := (&Engine{Backbone: in, Session: s}).Extractor(false)
+			start := time.Now()
+			r, err := x.Extract(ctx, photos, nil)
+			if err != nil {
+				s.Close()
+				return nil, err
+			}
+			row.EndToEndPerSec = float64(len(photos)) / time.Since(start).Seconds()
+			res.EndToEndImages = len(photos)
+			if feats == nil {
+				for i := range photos {
+					if r.Errs[i] == nil {
+						feats = append(feats, r.Row(i)...)
+					}
+				}
+			}
+			done++
+		}
+		s.Close()
+		res.Rows = append(res.Rows, row)
+		progress(BenchProgress{Provider: p, Done: done, Total: total, Row: &row})
+	}
+	if opt.Head {
+		sec, err := measureHeadTraining(ctx, feats)
+		if err != nil {
+			return nil, err
+		}
+		res.EpochSecondsPer1k = sec
+		done++
+		progress(BenchProgress{Done: done, Total: total})
+	}
+	return res, nil
+}
+
+// measureInference runs the backbone on random images of one batch size
+// for about seconds (after a warm-up run) and returns images per second;
+// tick gets the fraction done and the rate so far after each run.
+func measureInference(ctx context.Context, s *onnxrt.Session, batch int, seconds float64, tick func(frac, rate float64)) (float64, error) {
+	in := make([]float32, batch*inception.Size*inception.Size*3)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range in {
+		in[i] = float32(rng.IntN(256))
+	}
+	shape := []int64{int64(batch), inception.Size, inception.Size, 3}
+	if _, err := s.Run(ctx, in, shape...); err != nil { // warm-up: kernels compile, memory is allocated
+		return 0, err
+	}
+	n, start := 0, time.Now()
+	tick(0, 0)
+	for time.Since(start).Seconds() < seconds || n == 0 {
+		if _, err := s.Run(ctx, in, shape...); err != nil {
+			return 0, err
+		}
+		n += batch
+		el := time.Since(start).Seconds()
+		tick(min(el/seconds, 1), float64(n)/el)
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// measureHeadTraining times epochs of training the default head on 1,000
+// feature vectors in 10 classes: feats repeated, or random ones when nil.
+// It returns seconds per epoch per 1,000 images.
+func measureHeadTraining(ctx context.Context, feats []float32) (float64, error) {
+	const n, classes, epochs = 1000, 10, 3
+	x := make([]float32, n*features.Dim)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range x {
+		if len(feats) > 0 {
+			x[i] = feats[i%len(feats)]
+		} else {
+			x[i] = rng.Float32()
+		}
+	}
+	y := make([]int, n)
+	for i := range y {
+		y[i] = i % classes
+	}
+	cfg := head.DefaultConfig()
+	cfg.Hidden, cfg.Seed = train.DefaultOptions().Hidden, 1
+	h, err := head.New(features.Dim, classes, cfg)
+	if err != nil {
+		return 0, err
+	}
+	tr, err := head.NewTrainer(h, cfg)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for range epochs {
+		if _, err := tr.Epoch(ctx, x, y, nil); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start).Seconds() / epochs, nil
+}

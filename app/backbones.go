@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clasifica/clasifica/internal/ctxio"
 	"github.com/clasifica/clasifica/internal/atomicfile"
 	"github.com/clasifica/clasifica/ml/backbone"
 	"github.com/clasifica/clasifica/ml/model"
@@ -237,7 +238,7 @@ func copyFile(ctx context.Context, src, dst string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, ctxReader{ctx, in}); err != nil {
+	if _, err := io.Copy(out, ctxio.Reader{Ctx: ctx, R: in}); err != nil {
 		out.Close()
 		return err
 	}
@@ -442,16 +443,3 @@ func (e *OfflineError) Error() string {
 }
 
 func (e *OfflineError) Unwrap() error { return e.Err }
-
-// ctxReader stops a copy when its context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}

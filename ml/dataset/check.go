@@ -5,7 +5,6 @@ import (
 	"errors"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/clasifica/clasifica/ml/photo"
 )
@@ -30,55 +29,20 @@ type CheckOptions struct {
 // problem list people read is the list training would skip. A class left
 // with no photo is dropped too, as Scan drops it. d is not modified.
 func Check(ctx context.Context, d *Dataset, opt CheckOptions) (*Dataset, error) {
-	total := len(d.Items)
-	bad := make([]*hashed, total)
+	bad := make([]*hashed, len(d.Items))
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	workers = min(workers, max(total, 1))
-	jobs := make(chan int)
-	done := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := range jobs {
-				if ctx.Err() == nil {
-					if _, _, err := photo.DecodeFile(d.Items[i].Path, opt.Limits); err != nil {
-						// Each index has one writer; read after Wait.
-						r := check(err)
-						bad[i] = &r
-					}
-				}
-				done <- struct{}{}
-			}
-		})
-	}
-	go func() {
-		defer close(jobs)
-		for i := range total {
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
+	err := forEach(ctx, len(d.Items), workers, opt.Progress, func() func(int) {
+		return func(i int) {
+			if _, _, err := photo.DecodeFile(d.Items[i].Path, opt.Limits); err != nil {
+				r := check(err)
+				bad[i] = &r
 			}
 		}
-	}()
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-	if opt.Progress != nil {
-		opt.Progress(0, total)
-	}
-	n := 0
-	for range done {
-		n++
-		if opt.Progress != nil && ctx.Err() == nil {
-			opt.Progress(n, total)
-		}
-	}
-	if err := ctx.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	return without(d, bad), nil

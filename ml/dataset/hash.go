@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/clasifica/clasifica/internal/ctxio"
 	"github.com/clasifica/clasifica/ml/photo"
 )
 
@@ -41,47 +42,47 @@ func openRegular(name string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// ctxReader stops reading once the context is done, so that a scan is
-// cancelled promptly even in the middle of a large file.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // hashAll reads every listed path with a few workers and returns what was
-// found for each, in the same order. Progress is reported from this
-// goroutine only, so callers never see concurrent calls. If the context is
-// cancelled, hashAll returns its error as soon as the workers have
-// abandoned the files they were reading.
+// found for each, in the same order. If the context is cancelled, hashAll
+// returns its error as soon as the workers have abandoned the files they
+// were reading.
 func (s *scanner) hashAll(paths []string) ([]hashed, error) {
-	total := len(paths)
-	out := make([]hashed, total)
+	out := make([]hashed, len(paths))
 	workers := s.opt.Workers
 	if workers <= 0 {
 		workers = defaultWorkers
 	}
-	workers = min(workers, max(total, 1))
+	err := forEach(s.ctx, len(paths), workers, s.opt.Progress, func() func(int) {
+		// One buffer per worker: memory stays bounded however large the
+		// files are.
+		buf := make([]byte, photo.HeaderLen)
+		return func(i int) { out[i] = s.hashOne(s.ctx, paths[i], buf) }
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
-	ctx := s.ctx
+// forEach runs work on every index in [0, total) with workers goroutines,
+// each calling newWorker once for its own work function (and buffers).
+// Each index goes to exactly one worker, and forEach returns after every
+// worker has stopped, so results written by index need no lock. progress,
+// if not nil, is called from forEach's goroutine only, first with 0, then
+// after each index, in increasing order. Once ctx is done no more work is
+// handed out and forEach returns ctx's error.
+func forEach(ctx context.Context, total, workers int, progress func(done, total int), newWorker func() func(i int)) error {
+	workers = min(workers, max(total, 1))
 	jobs := make(chan int)
 	done := make(chan struct{}, workers)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			// One buffer per worker: memory stays bounded however large
-			// the files are.
-			buf := make([]byte, photo.HeaderLen)
+			work := newWorker()
 			for i := range jobs {
-				// Each index is written by exactly one worker and read
-				// only after wg.Wait, so out needs no lock.
-				out[i] = s.hashOne(ctx, paths[i], buf)
+				if ctx.Err() == nil {
+					work(i)
+				}
 				done <- struct{}{}
 			}
 		})
@@ -100,21 +101,17 @@ func (s *scanner) hashAll(paths []string) ([]hashed, error) {
 		wg.Wait()
 		close(done)
 	}()
-
-	if s.opt.Progress != nil {
-		s.opt.Progress(0, total)
+	if progress != nil {
+		progress(0, total)
 	}
 	n := 0
 	for range done {
 		n++
-		if s.opt.Progress != nil && ctx.Err() == nil {
-			s.opt.Progress(n, total)
+		if progress != nil && ctx.Err() == nil {
+			progress(n, total)
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return ctx.Err()
 }
 
 // hashOne recognises one file by its first bytes and, if it is a photo,
@@ -130,7 +127,7 @@ func (s *scanner) hashOne(ctx context.Context, path string, buf []byte) hashed {
 		return failed(err)
 	}
 	defer f.Close()
-	r := ctxReader{ctx, f}
+	r := ctxio.Reader{Ctx: ctx, R: f}
 
 	// The start of the file goes through the hash like the rest, and
 	// first through photo.CheckHeader: a broken header or a declared size

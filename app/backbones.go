@@ -17,8 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clasifica/clasifica/internal/ctxio"
 	"github.com/clasifica/clasifica/internal/atomicfile"
+	"github.com/clasifica/clasifica/internal/ctxio"
 	"github.com/clasifica/clasifica/ml/backbone"
 	"github.com/clasifica/clasifica/ml/model"
 )

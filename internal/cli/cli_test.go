@@ -201,7 +201,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"missing flags", []string{"train"}, 2, "--data and --out required"},
 		{"bad flag", []string{"classify", "--nope"}, 2, "flag provided but not defined"},
 		{"no photos named", []string{"classify", "--model", "m.clasifica"}, 2, "name photos or folders"},
-		{"not a model", []string{"classify", "--model", "go.mod", mltest.Photos(t, "flowers", "daisy")}, 1, "not a Clasifica model file"},
+		{"not a model", []string{"classify", "--model", filepath.Join(mltest.Root(t), "go.mod"), mltest.Photos(t, "flowers", "daisy")}, 1, "not a Clasifica model file"},
 		{"a flat folder", []string{"dataset", "inspect", mltest.Photos(t, "flowers", "daisy")}, 1, "Put the photos of each kind in a folder"},
 		{"bad format", []string{"classify", "--model", "m", "--format", "xml", "x.jpg"}, 1, "want table, csv or json"},
 	}

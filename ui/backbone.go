@@ -205,7 +205,7 @@ func (b *backboneSetup) where() string {
 	case st.device == "":
 		return ""
 	}
-	return fmt.Sprintf(" It runs on %s.", deviceName(st.device))
+	return fmt.Sprintf(" It runs on %s.", deviceName(st.device)) + fallbackNote(st)
 }
 
 // download fetches the ImageNet weights, with progress and a Cancel.

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -196,4 +197,18 @@ func runsOnLine(st engineState) string {
 func fellBack(st engineState) bool {
 	r := st.runsOn
 	return r.Requested != "" && r.Requested != onnxrt.Auto && r.Requested != r.Provider
+}
+
+// fallbackNote explains, as a sentence to append, why the provider chosen
+// in Settings is not the one running; empty when it is.
+func fallbackNote(st engineState) string {
+	if !fellBack(st) {
+		return ""
+	}
+	for _, s := range st.runsOn.Skipped {
+		if s.Provider == st.runsOn.Requested {
+			return fmt.Sprintf(" %s, chosen in Settings, cannot run here: %s.", s.Name, strings.TrimSuffix(s.Reason, "."))
+		}
+	}
+	return ""
 }

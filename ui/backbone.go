@@ -214,7 +214,7 @@ func (b *backboneSetup) where() string {
 	case st.device == "":
 		return ""
 	}
-	return fmt.Sprintf(" It runs on %s.", deviceName(st.device))
+	return fmt.Sprintf(" It runs on %s.", deviceName(st.device)) + fallbackNote(st)
 }
 
 // download fetches the ImageNet weights, with progress and a Cancel.
@@ -313,4 +313,18 @@ func runsOnLine(st engineState) string {
 func fellBack(st engineState) bool {
 	r := st.runsOn
 	return r.Requested != "" && r.Requested != onnxrt.Auto && r.Requested != r.Provider
+}
+
+// fallbackNote explains, as a sentence to append, why the provider chosen
+// in Settings is not the one running; empty when it is.
+func fallbackNote(st engineState) string {
+	if !fellBack(st) {
+		return ""
+	}
+	for _, s := range st.runsOn.Skipped {
+		if s.Provider == st.runsOn.Requested {
+			return fmt.Sprintf(" %s, chosen in Settings, cannot run here: %s.", s.Name, strings.TrimSuffix(s.Reason, "."))
+		}
+	}
+	return ""
 }

@@ -163,8 +163,7 @@ func (w *window) newSettingsForm() *settingsForm {
 	f.items = []*widget.FormItem{
 		{Text: "Image model", Widget: container.NewVBox(f.backbone, container.NewHBox(download, importB)),
 			HintText: "The InceptionV3 network that looks at the photos; Clasifica learns on top of it."},
-		{Text: "Run on", Widget: container.NewVBox(f.provider, f.providers.content, f.lowPower),
-			HintText: "Where the image model runs."},
+		{Text: "Run on", Widget: container.NewVBox(f.provider, f.providers.content, f.lowPower)},
 		{Text: "Threads", Widget: f.threads, HintText: "Processor threads for the image model."},
 		{Text: "ONNX Runtime", Widget: container.NewBorder(nil, nil, nil, browse, f.runtime),
 			HintText: "The library that runs the image model. A change applies after restarting Clasifica."},

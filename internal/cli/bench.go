@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/clasifica/clasifica/app"
@@ -32,11 +33,21 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.Lookup("provider").Usage = "execution provider: auto, cpu, cuda, directml, coreml, webgpu, or all to measure each one this system may have"
 	data := fs.String("data", "", "photo folder for the end-to-end measurement (its photos, not its labels)")
 	seconds := fs.Float64("seconds", 5, "seconds to measure each inference batch size")
+	batches := fs.String("batches", "1,8,32", "inference batch sizes to measure, separated by commas")
+	withHead := fs.Bool("head", true, "measure training the classifier head too")
 	format := fs.String("format", "table", "output format: table or json")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	opt := app.BenchOptions{Data: *data, Seconds: *seconds, Head: true}
+	opt := app.BenchOptions{Data: *data, Seconds: *seconds, Head: *withHead}
+	for _, b := range strings.Split(*batches, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(b))
+		if err != nil || n < 1 || n > 1024 {
+			fmt.Fprintf(e.stderr, "clasifica bench: --batches %q: want sizes from 1 to 1024 separated by commas\n", *batches)
+			return errUsage
+		}
+		opt.Batches = append(opt.Batches, n)
+	}
 	all := strings.EqualFold(strings.TrimSpace(ef.provider), "all")
 	if all {
 		ef.provider = "auto"

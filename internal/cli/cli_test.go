@@ -85,7 +85,7 @@ func TestCommandLine(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &s); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
-		if s.Model != modelPath || len(s.Labels) != 5 || s.Evaluated != "test" || s.Accuracy == nil || s.ValAccuracy == nil {
+		if s.Model != modelPath || len(s.Labels) != 5 || s.Evaluated != "test" || s.Accuracy == nil || s.ValAccuracy == nil || s.RunsOn.Provider == "" {
 			t.Errorf("summary %+v", s)
 		}
 		for _, want := range []string{"Backbone: nsfwjs", "offline test backbone", "features", "epoch", "val_loss"} {
@@ -147,7 +147,7 @@ func TestCommandLine(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &r); err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []string{"n", "accuracy", "labels", "per_class", "confusion"} {
+		for _, k := range []string{"n", "accuracy", "labels", "per_class", "confusion", "runs_on"} {
 			if _, ok := r[k]; !ok {
 				t.Errorf("eval JSON lacks %q: %s", k, out)
 			}

@@ -232,3 +232,17 @@ func TestParseProvider(t *testing.T) {
 		t.Error("unknown provider accepted")
 	}
 }
+
+// TestFallbackRefusal recognises ONNX Runtime's refusal of a session with
+// layers left to the CPU, the signal NewSession relies on.
+func TestFallbackRefusal(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"[ONNXRuntimeError] : 1 : FAIL : This session contains graph nodes that are assigned to the default CPU EP, but fallback to CPU EP has been explicitly disabled by the user.": true,
+		"Failed to get a WebGPU adapter: No supported adapters":                        false,
+		"OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library": false,
+	} {
+		if got := isFallbackRefusal(errors.New(msg)); got != want {
+			t.Errorf("isFallbackRefusal(%q) = %v", msg, got)
+		}
+	}
+}

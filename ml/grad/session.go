@@ -113,9 +113,6 @@ func (s *Session) Provider() onnxrt.Provider { return s.provider }
 // the output's size). Cancelling ctx terminates a running step within
 // milliseconds; Run then returns ctx.Err().
 func (s *Session) Run(ctx context.Context, in, out []Tensor) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if len(in) != len(s.inputs) || len(out) != len(s.outputs) {
 		return fmt.Errorf("grad: run: %d inputs and %d outputs, want %d and %d", len(in), len(out), len(s.inputs), len(s.outputs))
 	}

@@ -96,13 +96,13 @@ type Trainer struct {
 	in     []string
 	heads  []head.Dense // shapes and activations of the head's layers
 
-	batch            []float32
-	drop, target     []float32
-	scale, probs     []float32
-	loss             []float32
-	idx, yb          []int
-	wb               []float32
-	perm             []int
+	batch        []float32
+	drop, target []float32
+	scale, probs []float32
+	loss         []float32
+	idx, yb      []int
+	wb           []float32
+	perm         []int
 }
 
 // NewTrainer returns a trainer starting from the backbone weights w (which
@@ -458,3 +458,61 @@ func (t *Trainer) Head() (*head.Head, error) {
 	}
 	return head.FromLayers(layers)
 }
+
+// Featurizer computes pooled features from mixed8 activations with fixed
+// weights: the top blocks of a (possibly fine-tuned) backbone.
+type Featurizer struct {
+	s     *grad.Session
+	batch int
+	buf   []float32
+}
+
+// NewFeaturizer returns a featurizer for the top blocks of w, running
+// batches of batch photos on eng.
+func NewFeaturizer(w *inception.Weights, batch int, eng head.Engine) (*Featurizer, error) {
+	if eng.Runtime == nil {
+		return nil, errors.New("finetune: no ONNX Runtime")
+	}
+	if batch <= 0 {
+		batch = 32
+	}
+	spec := &graphSpec{w: w}
+	model, _, inputs, outputs, err := spec.model()
+	if err != nil {
+		return nil, fmt.Errorf("finetune: feature graph: %w", err)
+	}
+	s, err := grad.NewSession(eng.Runtime, model, inputs, outputs, onnxrt.Options{Provider: eng.Provider, Threads: eng.Threads})
+	if err != nil {
+		return nil, fmt.Errorf("finetune: %w", err)
+	}
+	return &Featurizer{s: s, batch: batch, buf: make([]float32, batch*Dim)}, nil
+}
+
+// Features returns the pooled features of n samples, read by load.
+func (f *Featurizer) Features(ctx context.Context, load Loader, n int) ([]float32, error) {
+	out := make([]float32, n*inception.Features)
+	idx := make([]int, 0, f.batch)
+	for b0 := 0; b0 < n; b0 += f.batch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b1 := min(b0+f.batch, n)
+		idx = idx[:0]
+		for i := b0; i < b1; i++ {
+			idx = append(idx, i)
+		}
+		x := f.buf[:(b1-b0)*Dim]
+		if err := load(ctx, idx, x); err != nil {
+			return nil, err
+		}
+		in := []grad.Tensor{{Data: x, Shape: []int64{int64(b1 - b0), Channels, Side, Side}}}
+		o := []grad.Tensor{{Data: out[b0*inception.Features : b1*inception.Features], Shape: []int64{int64(b1 - b0), inception.Features}}}
+		if err := f.s.Run(ctx, in, o); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Close releases the featurizer's session.
+func (f *Featurizer) Close() error { return f.s.Close() }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/finetune"
 	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/train"
@@ -22,6 +23,9 @@ type benchResult struct {
 	EndToEndPerSec    float64            `json:"end_to_end_images_per_second,omitempty"`
 	EndToEndImages    int                `json:"end_to_end_images,omitempty"`
 	EpochSecondsPer1k float64            `json:"head_epoch_seconds_per_1000_images"`
+	// FineTuneSecondsPer1k is one fine-tuning epoch (mixed9, mixed10 and
+	// the head) per 1,000 photos, from the measured step rate.
+	FineTuneSecondsPer1k float64 `json:"fine_tune_epoch_seconds_per_1000_images"`
 	PeakRSSBytes      int64              `json:"peak_rss_bytes"`
 }
 
@@ -114,10 +118,12 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tr, err := head.NewTrainer(h, cfg)
+	heng := head.Engine{Runtime: eng.Runtime, Provider: eng.Session.Provider()}
+	tr, err := head.NewTrainer(h, cfg, heng)
 	if err != nil {
 		return err
 	}
+	defer tr.Close()
 	const epochs = 3
 	start := time.Now()
 	for range epochs {
@@ -127,6 +133,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	r.EpochSecondsPer1k = time.Since(start).Seconds() / epochs
 	fmt.Fprintf(e.stderr, "head training: %.2f s per epoch per 1,000 images\n", r.EpochSecondsPer1k)
+	if r.FineTuneSecondsPer1k, err = benchFineTune(ctx, e, eng, h, heng); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "fine-tuning: %.0f s per epoch per 1,000 images\n", r.FineTuneSecondsPer1k)
 	r.PeakRSSBytes = peakRSS()
 
 	if *format == "json" {
@@ -140,8 +150,49 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "  end to end (%d photos)   %7.1f images/s\n", r.EndToEndImages, r.EndToEndPerSec)
 	}
 	fmt.Fprintf(e.stdout, "  head training               %7.2f s per epoch per 1,000 images\n", r.EpochSecondsPer1k)
+	fmt.Fprintf(e.stdout, "  fine-tuning (2 blocks)      %7.0f s per epoch per 1,000 images\n", r.FineTuneSecondsPer1k)
 	if r.PeakRSSBytes > 0 {
 		fmt.Fprintf(e.stdout, "  peak memory                 %7s\n", formatBytes(r.PeakRSSBytes))
 	}
 	return nil
+}
+
+// benchFineTune times fine-tuning steps (mixed9, mixed10 and the head h, a
+// batch of 32 random activations each) and returns the seconds one epoch
+// over 1,000 photos takes at that rate.
+func benchFineTune(ctx context.Context, e *env, eng *app.Engine, h *head.Head, heng head.Engine) (float64, error) {
+	w, err := e.app.Backbones.Weights(eng.Backbone)
+	if err != nil {
+		return 0, err
+	}
+	mean, scale := make([]float32, features.Dim), make([]float32, features.Dim)
+	for i := range scale {
+		scale[i] = 1
+	}
+	tr, err := finetune.NewTrainer(w, h, mean, scale, finetune.DefaultConfig(), heng)
+	if err != nil {
+		return 0, err
+	}
+	defer tr.Close()
+	const n = 96 // 3 steps of 32
+	acts := make([]float32, finetune.Dim)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range acts {
+		acts[i] = rng.Float32()
+	}
+	load := func(_ context.Context, idx []int, dst []float32) error {
+		for k := range idx {
+			copy(dst[k*finetune.Dim:], acts)
+		}
+		return nil
+	}
+	y := make([]int, n)
+	for i := range y {
+		y[i] = i % h.Classes()
+	}
+	start := time.Now()
+	if _, err := tr.Epoch(ctx, load, y, nil); err != nil {
+		return 0, err
+	}
+	return time.Since(start).Seconds() / n * 1000, nil
 }

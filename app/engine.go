@@ -69,21 +69,30 @@ func (a *App) OpenEngine(opt EngineOptions) (*Engine, error) {
 }
 
 // OpenEngineFor loads the runtime and a session for the backbone m was
-// trained on.
+// trained on, with m's fine-tuned blocks if it has any.
 func (a *App) OpenEngineFor(m *model.Model, opt EngineOptions) (*Engine, error) {
 	in, err := a.Backbones.Find(m.Backbone)
 	if err != nil {
 		return nil, err
 	}
-	return a.openEngine(in, opt)
+	return a.openEngineFor(in, opt, m)
 }
 
 func (a *App) openEngine(in Installed, opt EngineOptions) (*Engine, error) {
+	return a.openEngineFor(in, opt, nil)
+}
+
+func (a *App) openEngineFor(in Installed, opt EngineOptions, m *model.Model) (*Engine, error) {
 	rt, err := LoadRuntime(opt.Runtime, a.Dirs)
 	if err != nil {
 		return nil, err
 	}
-	onnx, err := a.Backbones.FeatureModel(in)
+	var onnx []byte
+	if m != nil && len(m.Top) > 0 {
+		onnx, err = a.Backbones.TunedFeatureModel(in, m)
+	} else {
+		onnx, err = a.Backbones.FeatureModel(in)
+	}
 	if err != nil {
 		return nil, err
 	}

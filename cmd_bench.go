@@ -26,7 +26,7 @@ type benchResult struct {
 	// FineTuneSecondsPer1k is one fine-tuning epoch (mixed9, mixed10 and
 	// the head) per 1,000 photos, from the measured step rate.
 	FineTuneSecondsPer1k float64 `json:"fine_tune_epoch_seconds_per_1000_images"`
-	PeakRSSBytes      int64              `json:"peak_rss_bytes"`
+	PeakRSSBytes         int64   `json:"peak_rss_bytes"`
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/dataset"
-	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/finetune"
+	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/train"
 )
 

@@ -41,6 +41,10 @@ type Engine struct {
 	Runtime  *onnxrt.Runtime
 	Session  *onnxrt.Session
 	Cache    *features.Cache
+	// tuned identifies the fine-tuned blocks the session runs instead of
+	// the backbone's own ("" for none); it keeps their features apart in
+	// the cache.
+	tuned string
 }
 
 // ResolveBackbone returns the installed backbone spec names: an installed
@@ -88,7 +92,9 @@ func (a *App) openEngineFor(in Installed, opt EngineOptions, m *model.Model) (*E
 		return nil, err
 	}
 	var onnx []byte
+	tuned := ""
 	if m != nil && len(m.Top) > 0 {
+		tuned = topHash(m)
 		onnx, err = a.Backbones.TunedFeatureModel(in, m)
 	} else {
 		onnx, err = a.Backbones.FeatureModel(in)
@@ -105,7 +111,7 @@ func (a *App) openEngineFor(in Installed, opt EngineOptions, m *model.Model) (*E
 		s.Close()
 		return nil, err
 	}
-	return &Engine{Backbone: in, Runtime: rt, Session: s, Cache: cache}, nil
+	return &Engine{Backbone: in, Runtime: rt, Session: s, Cache: cache, tuned: tuned}, nil
 }
 
 // Close releases the session.
@@ -126,7 +132,7 @@ func (e *Engine) Extractor(cache bool) *features.Extractor {
 	aug := augment.Default()
 	x := &features.Extractor{
 		Session:   e.Session,
-		Backbone:  e.Backbone.SHA256,
+		Backbone:  e.cacheID(),
 		Limits:    photo.Limits{},
 		AugmentID: aug.ID(),
 		Augment: func(p *photo.RGB, _ int, seed uint64) *photo.RGB {
@@ -137,6 +143,15 @@ func (e *Engine) Extractor(cache bool) *features.Extractor {
 		x.Cache = e.Cache
 	}
 	return x
+}
+
+// cacheID names the engine's features in the cache: the backbone's
+// SHA-256, and the fine-tuned blocks' hash when the session runs some.
+func (e *Engine) cacheID() string {
+	if e.tuned != "" {
+		return e.Backbone.SHA256 + "-tuned-" + e.tuned
+	}
+	return e.Backbone.SHA256
 }
 
 // CacheDir returns the feature cache's folder for the engine's backbone.

@@ -29,18 +29,7 @@ const keepTuned = 3
 // backbone's folder under a hash of the blocks, so that classifying with
 // the same model again starts as fast as with a head-only one.
 func (s *Backbones) TunedFeatureModel(in Installed, m *model.Model) ([]byte, error) {
-	h := sha256.New()
-	var buf [4]byte
-	for _, u := range m.Top {
-		h.Write([]byte(u.Conv + "\x00" + u.BN + "\x00"))
-		for _, a := range [][]float32{u.Kernel, u.Beta} {
-			for _, v := range a {
-				binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
-				h.Write(buf[:])
-			}
-		}
-	}
-	path := filepath.Join(in.Dir, "tuned-"+hex.EncodeToString(h.Sum(nil))[:20]+".onnx")
+	path := filepath.Join(in.Dir, "tuned-"+topHash(m)+".onnx")
 	if data, err := os.ReadFile(path); err == nil {
 		s.touch(path)
 		return data, nil
@@ -61,6 +50,22 @@ func (s *Backbones) TunedFeatureModel(in Installed, m *model.Model) ([]byte, err
 		s.pruneTuned(in.Dir)
 	}
 	return data, nil
+}
+
+// topHash identifies a model's fine-tuned blocks by their content.
+func topHash(m *model.Model) string {
+	h := sha256.New()
+	var buf [4]byte
+	for _, u := range m.Top {
+		h.Write([]byte(u.Conv + "\x00" + u.BN + "\x00"))
+		for _, a := range [][]float32{u.Kernel, u.Beta} {
+			for _, v := range a {
+				binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
+				h.Write(buf[:])
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:20]
 }
 
 // Weights returns the installed backbone's weights, checked against its

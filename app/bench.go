@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/finetune"
 	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/onnxrt"
@@ -35,6 +36,9 @@ type BenchOptions struct {
 	// Head measures training the classifier head on 1,000 feature
 	// vectors.
 	Head bool
+	// FineTune measures fine-tuning steps (mixed9, mixed10 and the head),
+	// with Head.
+	FineTune bool
 }
 
 // BenchProgress reports a speed test's progress.
@@ -87,6 +91,10 @@ type BenchResult struct {
 	// EpochSecondsPer1k is the time one training epoch of the head takes
 	// per 1,000 images, with Head.
 	EpochSecondsPer1k float64 `json:"head_epoch_seconds_per_1000_images,omitempty"`
+	// FineTuneSecondsPer1k is one fine-tuning epoch (mixed9, mixed10 and
+	// the head) per 1,000 photos, from the measured step rate, with
+	// FineTune.
+	FineTuneSecondsPer1k float64 `json:"fine_tune_epoch_seconds_per_1000_images,omitempty"`
 }
 
 // Bench measures how fast the backbone runs on the providers opt names
@@ -138,6 +146,9 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 	total, done := len(provs)*per, 0
 	if opt.Head {
 		total++
+		if opt.FineTune {
+			total++
+		}
 	}
 	var feats []float32
 	for _, p := range provs {
@@ -199,13 +210,33 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 		progress(BenchProgress{Provider: p, Done: done, Total: total, Row: &row})
 	}
 	if opt.Head {
-		sec, err := measureHeadTraining(ctx, feats)
+		// Training runs where the backbone ran: on the first provider
+		// that worked.
+		heng := head.Engine{Runtime: rt, Provider: onnxrt.CPU}
+		for _, r := range res.Rows {
+			if r.RunsOn != nil {
+				heng.Provider = r.RunsOn.Provider
+				break
+			}
+		}
+		h, sec, err := measureHeadTraining(ctx, heng, feats)
 		if err != nil {
 			return nil, err
 		}
 		res.EpochSecondsPer1k = sec
 		done++
 		progress(BenchProgress{Done: done, Total: total})
+		if opt.FineTune {
+			w, err := a.Backbones.Weights(in)
+			if err != nil {
+				return nil, err
+			}
+			if res.FineTuneSecondsPer1k, err = measureFineTune(ctx, heng, w, h); err != nil {
+				return nil, err
+			}
+			done++
+			progress(BenchProgress{Done: done, Total: total})
+		}
 	}
 	return res, nil
 }
@@ -238,8 +269,8 @@ func measureInference(ctx context.Context, s *onnxrt.Session, batch int, seconds
 
 // measureHeadTraining times epochs of training the default head on 1,000
 // feature vectors in 10 classes: feats repeated, or random ones when nil.
-// It returns seconds per epoch per 1,000 images.
-func measureHeadTraining(ctx context.Context, feats []float32) (float64, error) {
+// It returns the trained head and seconds per epoch per 1,000 images.
+func measureHeadTraining(ctx context.Context, heng head.Engine, feats []float32) (*head.Head, float64, error) {
 	const n, classes, epochs = 1000, 10, 3
 	x := make([]float32, n*features.Dim)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -258,17 +289,54 @@ func measureHeadTraining(ctx context.Context, feats []float32) (float64, error) 
 	cfg.Hidden, cfg.Seed = train.DefaultOptions().Hidden, 1
 	h, err := head.New(features.Dim, classes, cfg)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	tr, err := head.NewTrainer(h, cfg)
+	tr, err := head.NewTrainer(h, cfg, heng)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
+	defer tr.Close()
 	start := time.Now()
 	for range epochs {
 		if _, err := tr.Epoch(ctx, x, y, nil); err != nil {
-			return 0, err
+			return nil, 0, err
 		}
 	}
-	return time.Since(start).Seconds() / epochs, nil
+	return h, time.Since(start).Seconds() / epochs, nil
+}
+
+// measureFineTune times fine-tuning steps of mixed9, mixed10 and the head
+// h (three batches of 32 random mixed8 activations) and returns the
+// seconds one epoch over 1,000 photos takes at that rate.
+func measureFineTune(ctx context.Context, heng head.Engine, w *inception.Weights, h *head.Head) (float64, error) {
+	mean, scale := make([]float32, features.Dim), make([]float32, features.Dim)
+	for i := range scale {
+		scale[i] = 1
+	}
+	tr, err := finetune.NewTrainer(w, h, mean, scale, finetune.DefaultConfig(), heng)
+	if err != nil {
+		return 0, err
+	}
+	defer tr.Close()
+	const n = 96
+	acts := make([]float32, finetune.Dim)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range acts {
+		acts[i] = rng.Float32()
+	}
+	load := func(_ context.Context, idx []int, dst []float32) error {
+		for k := range idx {
+			copy(dst[k*finetune.Dim:], acts)
+		}
+		return nil
+	}
+	y := make([]int, n)
+	for i := range y {
+		y[i] = i % h.Classes()
+	}
+	start := time.Now()
+	if _, err := tr.Epoch(ctx, load, y, nil); err != nil {
+		return 0, err
+	}
+	return time.Since(start).Seconds() / n * 1000, nil
 }

@@ -53,6 +53,10 @@ type Engine struct {
 	Runtime  *onnxrt.Runtime
 	Session  *onnxrt.Session
 	Cache    *features.Cache
+	// tuned identifies the fine-tuned blocks the session runs instead of
+	// the backbone's own ("" for none); it keeps their features apart in
+	// the cache.
+	tuned string
 }
 
 // ResolveBackbone returns the installed backbone spec names: an installed
@@ -83,21 +87,34 @@ func (a *App) OpenEngine(ctx context.Context, opt EngineOptions) (*Engine, error
 }
 
 // OpenEngineFor loads the runtime and a session for the backbone m was
-// trained on.
+// trained on, with m's fine-tuned blocks if it has any.
 func (a *App) OpenEngineFor(ctx context.Context, m *model.Model, opt EngineOptions) (*Engine, error) {
 	in, err := a.Backbones.Find(m.Backbone)
 	if err != nil {
 		return nil, err
 	}
-	return a.openEngine(ctx, in, opt)
+	return a.openEngineFor(ctx, in, opt, m)
 }
 
 func (a *App) openEngine(ctx context.Context, in Installed, opt EngineOptions) (*Engine, error) {
+	return a.openEngineFor(ctx, in, opt, nil)
+}
+
+// openEngineFor opens an engine on in, running m's fine-tuned blocks when
+// m is not nil and has some.
+func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions, m *model.Model) (*Engine, error) {
 	rt, err := LoadRuntime(opt.Runtime, a.Dirs)
 	if err != nil {
 		return nil, err
 	}
-	onnx, err := a.Backbones.FeatureModel(ctx, in)
+	var onnx []byte
+	tuned := ""
+	if m != nil && len(m.Top) > 0 {
+		tuned = topHash(m)
+		onnx, err = a.Backbones.TunedFeatureModel(ctx, in, m)
+	} else {
+		onnx, err = a.Backbones.FeatureModel(ctx, in)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +130,7 @@ func (a *App) openEngine(ctx context.Context, in Installed, opt EngineOptions) (
 		s.Close()
 		return nil, err
 	}
-	return &Engine{Backbone: in, Runtime: rt, Session: s, Cache: cache}, nil
+	return &Engine{Backbone: in, Runtime: rt, Session: s, Cache: cache, tuned: tuned}, nil
 }
 
 // Close releases the session.
@@ -139,7 +156,7 @@ func (e *Engine) Extractor(cache bool) *features.Extractor {
 	aug := augment.Default()
 	x := &features.Extractor{
 		Session:   e.Session,
-		Backbone:  e.Backbone.SHA256,
+		Backbone:  e.cacheID(),
 		Limits:    photo.Limits{},
 		AugmentID: aug.ID(),
 		Augment: func(p *photo.RGB, _ int, seed uint64) *photo.RGB {
@@ -150,6 +167,15 @@ func (e *Engine) Extractor(cache bool) *features.Extractor {
 		x.Cache = e.Cache
 	}
 	return x
+}
+
+// cacheID names the engine's features in the cache: the backbone's
+// SHA-256, and the fine-tuned blocks' hash when the session runs some.
+func (e *Engine) cacheID() string {
+	if e.tuned != "" {
+		return e.Backbone.SHA256 + "-tuned-" + e.tuned
+	}
+	return e.Backbone.SHA256
 }
 
 // CacheDir returns the feature cache's folder for the engine's backbone.

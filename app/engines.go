@@ -22,8 +22,9 @@ type Engines struct {
 // engineKey identifies an engine: the backbone by its weights, and how it
 // runs.
 type engineKey struct {
-	sha string
-	opt EngineOptions
+	sha   string
+	tuned string // the fine-tuned blocks' hash, if any
+	opt   EngineOptions
 }
 
 // NewEngines returns an empty set of engines over a.
@@ -38,27 +39,33 @@ func (e *Engines) Open(ctx context.Context, opt EngineOptions) (*Engine, error) 
 	if err != nil {
 		return nil, err
 	}
-	return e.get(ctx, in, opt)
+	return e.get(ctx, in, opt, nil)
 }
 
-// OpenFor returns an engine for the backbone m was trained on.
+// OpenFor returns an engine for the backbone m was trained on, with m's
+// fine-tuned blocks if it has any.
 func (e *Engines) OpenFor(ctx context.Context, m *model.Model, opt EngineOptions) (*Engine, error) {
 	in, err := e.app.Backbones.Find(m.Backbone)
 	if err != nil {
 		return nil, err
 	}
-	return e.get(ctx, in, opt)
+	return e.get(ctx, in, opt, m)
 }
 
-func (e *Engines) get(ctx context.Context, in Installed, opt EngineOptions) (*Engine, error) {
+func (e *Engines) get(ctx context.Context, in Installed, opt EngineOptions, m *model.Model) (*Engine, error) {
 	opt.Backbone = ""
 	k := engineKey{sha: in.SHA256, opt: opt}
+	if m != nil && len(m.Top) > 0 {
+		k.tuned = topHash(m)
+	} else {
+		m = nil
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if eng, ok := e.open[k]; ok {
 		return eng, nil
 	}
-	eng, err := e.app.openEngine(ctx, in, opt)
+	eng, err := e.app.openEngineFor(ctx, in, opt, m)
 	if err != nil {
 		return nil, err
 	}

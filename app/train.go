@@ -10,6 +10,7 @@ import (
 
 	"github.com/clasifica/clasifica/internal/version"
 	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/train"
 )
@@ -66,7 +67,8 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 	for _, w := range d.Summary().Warnings {
 		emit(train.Warning{Message: w.Message})
 	}
-	job := train.Job{Data: d, Extractor: eng.Extractor(true), Backbone: eng.Ref(), Options: req.Options}
+	job := train.Job{Data: d, Extractor: eng.Extractor(true), Backbone: eng.Ref(), Options: req.Options,
+		Engine: head.Engine{Runtime: eng.Runtime, Provider: eng.Session.Provider()}}
 	job.Options.Validation = req.DataOptions.Validation
 	job.Options.Test = req.DataOptions.Test
 	if req.Continue != "" {
@@ -75,6 +77,13 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 			return nil, err
 		}
 		job.Base = base
+	}
+	if job.Options.FineTune > 0 || (job.Base != nil && len(job.Base.Top) > 0) {
+		w, err := a.Backbones.Weights(eng.Backbone)
+		if err != nil {
+			return nil, err
+		}
+		job.Weights = w
 	}
 	res, err := train.Run(ctx, job, emit)
 	if err != nil {

@@ -35,11 +35,12 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	seconds := fs.Float64("seconds", 5, "seconds to measure each inference batch size")
 	batches := fs.String("batches", "1,8,32", "inference batch sizes to measure, separated by commas")
 	withHead := fs.Bool("head", true, "measure training the classifier head too")
+	withFineTune := fs.Bool("fine-tune", true, "with --head, measure fine-tuning steps of the image model's top blocks too (about a minute on a CPU)")
 	format := fs.String("format", "table", "output format: table or json")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	opt := app.BenchOptions{Data: *data, Seconds: *seconds, Head: *withHead}
+	opt := app.BenchOptions{Data: *data, Seconds: *seconds, Head: *withHead, FineTune: *withFineTune}
 	for _, b := range strings.Split(*batches, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(b))
 		if err != nil || n < 1 || n > 1024 {
@@ -95,6 +96,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	writeBenchTable(e.stdout, res)
 	if res.EpochSecondsPer1k > 0 {
 		fmt.Fprintf(e.stdout, "Head training: %.2f s per epoch per 1,000 images\n", res.EpochSecondsPer1k)
+	}
+	if res.FineTuneSecondsPer1k > 0 {
+		fmt.Fprintf(e.stdout, "Fine-tuning (mixed9, mixed10 and the head): %.0f s per epoch per 1,000 images\n", res.FineTuneSecondsPer1k)
 	}
 	if out.PeakRSSBytes > 0 {
 		fmt.Fprintf(e.stdout, "Peak memory: %s\n", bytesize.Format(out.PeakRSSBytes))

@@ -34,9 +34,14 @@ const (
 // InputDescription documents the exported model's input.
 const InputDescription = "float32 tensor [batch, 299, 299, 3]: RGB photos resized to 299x299 (the whole photo squashed, as Keras load_img(target_size=(299, 299)) does), pixel values 0-255 in NHWC order; the backbone's scaling is applied inside the graph"
 
-// ONNX returns the standalone classifier for m with backbone weights w.
+// ONNX returns the standalone classifier for m with backbone weights w
+// (with m's fine-tuned blocks, if any, in place of w's).
 func ONNX(m *model.Model, w *inception.Weights, producer string) ([]byte, error) {
 	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	w, err := m.Apply(w)
+	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	g := onnx.NewGraph("clasifica_classifier")

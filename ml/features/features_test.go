@@ -197,7 +197,7 @@ func TestCacheCorruptEntry(t *testing.T) {
 			if err := c.Put(k, v); err != nil {
 				t.Fatal(err)
 			}
-			p := c.path(k)
+			p := c.path(k, ".f32")
 			data, _ := os.ReadFile(p)
 			if err := os.WriteFile(p, tt.mangle(data), 0o644); err != nil {
 				t.Fatal(err)

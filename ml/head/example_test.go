@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log"
 	"math/rand/v2"
+	"os"
 
 	"github.com/clasifica/clasifica/ml/head"
+	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
 // Example trains a head with class weights and early stopping on the
@@ -23,10 +25,16 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tr, err := head.NewTrainer(h, cfg)
+	// Training steps run on ONNX Runtime, loaded from its library.
+	rt, err := onnxrt.Load(os.Getenv("ONNXRUNTIME_LIB"))
 	if err != nil {
 		log.Fatal(err)
 	}
+	tr, err := head.NewTrainer(h, cfg, head.Engine{Runtime: rt, Provider: onnxrt.CPU})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tr.Close()
 	cw, err := head.BalancedClassWeights(yTrain, classes)
 	if err != nil {
 		log.Fatal(err)

@@ -11,12 +11,15 @@
 // row-major, bias [out]), which [Head.Layers] and [FromLayers] expose for the
 // model file and the ONNX export.
 //
-// Matrix products use gonum's pure-Go BLAS. Training is deterministic: the
-// same data, configuration and seed give bit-identical weights and losses on
-// every run and for every GOMAXPROCS on a given build, because every
-// floating-point reduction happens in a fixed order (gonum's Sgemm computes
-// each output block in one goroutine, summing along k in order, and this
-// package only splits element-wise work across goroutines).
+// Training runs on ONNX Runtime: each batch's forward and backward pass is
+// one run of a graph built by package grad, on the engine's execution
+// provider, and the Adam update runs in Go. Training is deterministic: the
+// same data, configuration, seed and thread count give bit-identical weights
+// and losses on every run, whatever GOMAXPROCS, because ONNX Runtime's CPU
+// kernels split work by output, not along reductions, for a fixed thread
+// count, and this package only splits element-wise work across goroutines.
+// Prediction and evaluation use gonum's pure-Go BLAS, so a trained head
+// classifies without a runtime.
 package head
 
 import (

@@ -49,7 +49,7 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("New accepted the config")
 			}
 			h, _ := New(4, 2, DefaultConfig())
-			if _, err := NewTrainer(h, c); err == nil {
+			if _, err := NewTrainer(h, c, testEngine(t)); err == nil {
 				t.Errorf("NewTrainer accepted the config")
 			}
 		})
@@ -300,7 +300,7 @@ func TestCloneCopyFrom(t *testing.T) {
 	h, _ := New(5, 3, cfg)
 	best := h.Clone()
 	x, y := blobs(3, 40, 5, 3, 3)
-	tr, _ := NewTrainer(h, cfg)
+	tr, _ := NewTrainer(h, cfg, testEngine(t))
 	if _, err := tr.Epoch(t.Context(), x, y, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +342,7 @@ func TestSampleValidation(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Hidden = 4
 	h, _ := New(2, 3, cfg)
-	tr, _ := NewTrainer(h, cfg)
+	tr, _ := NewTrainer(h, cfg, testEngine(t))
 	nan, inf := float32(math.NaN()), float32(math.Inf(1))
 	tests := []struct {
 		name string

@@ -2,13 +2,17 @@ package head
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/clasifica/clasifica/ml/grad"
+	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
 // EpochStats summarises one pass over the training samples.
@@ -23,50 +27,141 @@ type EpochStats struct {
 	Accuracy float64
 }
 
-// Trainer trains a Head with mini-batch Adam. It holds the optimiser's
-// moments, its random-number generator and scratch memory, so one Trainer
-// serves all the epochs of one training run. It is not safe for concurrent
-// use.
+// Engine says where training steps run: ONNX Runtime, on an execution
+// provider, with a fixed number of CPU threads.
+type Engine struct {
+	// Runtime is the loaded ONNX Runtime library.
+	Runtime *onnxrt.Runtime
+	// Provider selects the execution provider; the zero value means Auto
+	// (an accelerator where there is one, else the CPU).
+	Provider onnxrt.Provider
+	// Threads is the CPU provider's thread count; 0 means one per core.
+	// Training is reproducible for a given thread count.
+	Threads int
+}
+
+// Trainer trains a Head with mini-batch Adam. Each batch's forward and
+// backward pass is one ONNX Runtime run of a graph built by package grad;
+// the Adam update runs in Go (fused into one pass over each array, it is
+// several times faster than the same update as ONNX nodes, which read and
+// write every array once per operator). A Trainer holds the optimiser's
+// moments, its random-number generator, the session and scratch memory, so
+// one Trainer serves all the epochs of one training run; Close releases
+// it. It is not safe for concurrent use.
 type Trainer struct {
 	h    *Head
 	cfg  Config
 	rng  *rand.Rand
 	step int // Adam's t: the number of updates so far
+	sess *grad.Session
 
 	// Per parameter array, in the order kernel, bias of each layer from the
 	// input side: the weights (aliasing the head's), their gradients and
-	// Adam's first and second moments. With a hidden layer, grads[0] is the
-	// hidden kernel's gradient transposed: [hidden][inputs].
+	// Adam's first and second moments, all in Keras's layout.
 	params, grads, m, v [][]float32
 
-	act  *activations
-	drop []float32 // batch×(inputs of the output layer): dropout multipliers
-	xb   []float32 // batch×inputs: the batch's features, gathered
-	yb   []int
-	wb   []float32
-	dz   []float32 // batch×classes: loss gradient with respect to the logits
-	dh   []float32 // batch×hidden: loss gradient with respect to the hidden pre-activations
-	outT []float32 // classes×hidden: the output kernel transposed
-	perm []int
+	drop   []float32 // batch×(inputs of the output layer): dropout multipliers
+	xb     []float32 // batch×inputs: the batch's features, gathered
+	target []float32 // batch×classes: the smoothed one-hot targets
+	scale  []float32 // batch: each sample's weight over the batch size
+	probs  []float32 // batch×classes
+	loss   []float32 // 1 value; allocated apart, since cgo refuses pointers into a struct holding pointers
+	yb     []int
+	wb     []float32
+	perm   []int
+}
+
+// Names of the training graph's values.
+const (
+	trainX      = "x"
+	trainMask   = "dropout_mask"
+	trainTarget = "target"
+	trainScale  = "scale"
+)
+
+func paramName(i int) string {
+	kind := "kernel"
+	if i%2 == 1 {
+		kind = "bias"
+	}
+	return fmt.Sprintf("dense_%d/%s", i/2+1, kind)
+}
+
+// trainingGraph returns the head's forward and backward pass as an ONNX
+// model, with its input and output names in the order Trainer feeds them.
+func trainingGraph(h *Head, dropout bool) (model []byte, inputs, outputs []string, err error) {
+	b := grad.NewBuilder("head_training")
+	x := b.Input(trainX, -1, int64(h.inputs))
+	inputs = []string{x}
+	var params []string
+	for i, l := range h.layers {
+		params = append(params,
+			b.Param(paramName(2*i), int64(l.in), int64(l.out)),
+			b.Param(paramName(2*i+1), int64(l.out)))
+	}
+	out := h.layers[len(h.layers)-1]
+	var mask string
+	if dropout {
+		mask = b.Input(trainMask, -1, int64(out.in))
+		inputs = append(inputs, mask)
+	}
+	target := b.Input(trainTarget, -1, int64(h.classes))
+	scale := b.Input(trainScale, -1, 1)
+	inputs = append(inputs, target, scale)
+	inputs = append(inputs, params...)
+
+	a := x
+	if len(h.layers) == 2 {
+		a = b.Relu(b.Dense(a, params[0], params[1]))
+	}
+	if dropout {
+		a = b.Dropout(a, mask)
+	}
+	logits := b.Dense(a, params[len(params)-2], params[len(params)-1])
+	loss, probs := b.SoftmaxCrossEntropy(logits, target, scale)
+	grads := b.Backward(loss)
+	b.Output(loss)
+	b.Output(probs)
+	outputs = []string{loss, probs}
+	for _, p := range params {
+		b.OutputGrad(p, grads[p])
+		outputs = append(outputs, grads[p])
+	}
+	model, err = proto.Marshal(b.Graph().Model("clasifica", "classifier head training step", nil, nil))
+	return model, inputs, outputs, err
 }
 
 // NewTrainer returns a trainer for h with the training hyperparameters of
-// cfg (cfg.Hidden is not used: h's shape is given). The shuffling and the
-// dropout masks are drawn from cfg.Seed.
-func NewTrainer(h *Head, cfg Config) (*Trainer, error) {
+// cfg (cfg.Hidden is not used: h's shape is given), running on eng. The
+// shuffling and the dropout masks are drawn from cfg.Seed.
+func NewTrainer(h *Head, cfg Config, eng Engine) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if eng.Runtime == nil {
+		return nil, errors.New("head: trainer: no ONNX Runtime")
+	}
+	model, inputs, outputs, err := trainingGraph(h, cfg.Dropout > 0)
+	if err != nil {
+		return nil, fmt.Errorf("head: training graph: %w", err)
+	}
+	sess, err := grad.NewSession(eng.Runtime, model, inputs, outputs, onnxrt.Options{Provider: eng.Provider, Threads: eng.Threads})
+	if err != nil {
+		return nil, fmt.Errorf("head: %w", err)
+	}
 	bs := cfg.BatchSize
 	t := &Trainer{
-		h:   h,
-		cfg: cfg,
-		rng: rand.New(rand.NewPCG(cfg.Seed, streamTrain)),
-		act: &activations{z: make([]float32, bs*h.classes)},
-		xb:  make([]float32, bs*h.inputs),
-		yb:  make([]int, bs),
-		wb:  make([]float32, bs),
-		dz:  make([]float32, bs*h.classes),
+		h:      h,
+		cfg:    cfg,
+		rng:    rand.New(rand.NewPCG(cfg.Seed, streamTrain)),
+		sess:   sess,
+		xb:     make([]float32, bs*h.inputs),
+		target: make([]float32, bs*h.classes),
+		scale:  make([]float32, bs),
+		probs:  make([]float32, bs*h.classes),
+		loss:   make([]float32, 1),
+		yb:     make([]int, bs),
+		wb:     make([]float32, bs),
 	}
 	for i := range h.layers {
 		l := &h.layers[i]
@@ -77,18 +172,8 @@ func NewTrainer(h *Head, cfg Config) (*Trainer, error) {
 			t.v = append(t.v, make([]float32, len(p)))
 		}
 	}
-	out := &h.layers[len(h.layers)-1]
-	if len(h.layers) == 2 {
-		hidden := h.layers[0].out
-		t.act.hid = make([]float32, bs*hidden)
-		t.dh = make([]float32, bs*hidden)
-		t.outT = make([]float32, len(out.w))
-	}
 	if cfg.Dropout > 0 {
-		t.drop = make([]float32, bs*out.in)
-		if len(h.layers) == 1 {
-			t.act.in = make([]float32, bs*h.inputs)
-		}
+		t.drop = make([]float32, bs*h.layers[len(h.layers)-1].in)
 	}
 	return t, nil
 }
@@ -96,14 +181,21 @@ func NewTrainer(h *Head, cfg Config) (*Trainer, error) {
 // Head returns the head being trained.
 func (t *Trainer) Head() *Head { return t.h }
 
+// Provider reports the execution provider the training steps run on.
+func (t *Trainer) Provider() onnxrt.Provider { return t.sess.Provider() }
+
+// Close releases the trainer's ONNX Runtime session.
+func (t *Trainer) Close() error { return t.sess.Close() }
+
 // Epoch runs one pass over the samples: x holds len(y) rows of Inputs()
 // features, y their classes and w, when not nil, a non-negative loss weight
 // per sample (class weights, see BalancedClassWeights). The samples are
 // shuffled and split into batches of Config.BatchSize, the last one
 // possibly smaller; each batch is one Adam update.
 //
-// Epoch checks ctx before each batch and returns ctx.Err() as soon as it is
-// done; the head then holds the weights after the last completed batch.
+// Epoch checks ctx before each batch and stops a running batch when ctx is
+// cancelled, returning ctx.Err(); the head then holds the weights after the
+// last completed batch.
 func (t *Trainer) Epoch(ctx context.Context, x []float32, y []int, w []float32) (EpochStats, error) {
 	h := t.h
 	if err := h.checkSamples(x, y, w); err != nil {
@@ -137,7 +229,10 @@ func (t *Trainer) Epoch(ctx context.Context, x []float32, y []int, w []float32) 
 				t.wb[r] = w[s]
 			}
 		}
-		l, c := t.gradients(t.xb[:nb*h.inputs], t.yb[:nb], t.wb[:nb])
+		l, c, err := t.run(ctx, t.xb[:nb*h.inputs], t.yb[:nb], t.wb[:nb])
+		if err != nil {
+			return EpochStats{}, err
+		}
 		t.update()
 		lossSum += l
 		correct += c
@@ -145,18 +240,28 @@ func (t *Trainer) Epoch(ctx context.Context, x []float32, y []int, w []float32) 
 	return EpochStats{Loss: lossSum / float64(n), Accuracy: float64(correct) / float64(n)}, nil
 }
 
-// gradients runs the forward and backward passes of one batch, leaving the
-// gradient of the batch's loss Σ wᵢ·lossᵢ / len(y) in t.grads, and returns
-// Σ wᵢ·lossᵢ and the number of samples classified correctly.
+// gradients is run without cancellation, for tests.
 func (t *Trainer) gradients(x []float32, y []int, w []float32) (lossSum float64, correct int) {
+	l, c, err := t.run(context.Background(), x, y, w)
+	if err != nil {
+		panic(err)
+	}
+	return l, c
+}
+
+// run computes one batch's forward and backward pass, leaving the gradient
+// of the batch's loss Σ wᵢ·lossᵢ / len(y) in t.grads, and returns Σ
+// wᵢ·lossᵢ and the number of samples classified correctly.
+func (t *Trainer) run(ctx context.Context, x []float32, y []int, w []float32) (lossSum float64, correct int, err error) {
 	h := t.h
 	n := len(y)
 	classes := h.classes
 	out := &h.layers[len(h.layers)-1]
+	rows := int64(n)
 
-	var drop []float32
+	in := []grad.Tensor{{Data: x, Shape: []int64{rows, int64(h.inputs)}}}
 	if t.cfg.Dropout > 0 {
-		drop = t.drop[:n*out.in]
+		drop := t.drop[:n*out.in]
 		keep := float32(1 / (1 - t.cfg.Dropout))
 		for i := range drop {
 			drop[i] = 0
@@ -164,93 +269,57 @@ func (t *Trainer) gradients(x []float32, y []int, w []float32) (lossSum float64,
 				drop[i] = keep
 			}
 		}
+		in = append(in, grad.Tensor{Data: drop, Shape: []int64{rows, int64(out.in)}})
 	}
-	h.forward(x, n, t.act, drop)
-
-	// Softmax and cross-entropy give the logit gradient p - target, scaled
-	// by the sample's weight and by 1/n for the batch mean.
 	s := t.cfg.LabelSmoothing
-	dz := t.dz[:n*classes]
+	off := float32(s / float64(classes))
+	on := float32(1-s) + off
+	target := t.target[:n*classes]
 	for r := range n {
-		zr := t.act.z[r*classes : (r+1)*classes]
-		l, ok := softmax(zr, y[r], s)
-		lossSum += float64(w[r]) * l
-		if ok {
+		for c := range classes {
+			target[r*classes+c] = off
+		}
+		target[r*classes+y[r]] = on
+		t.scale[r] = w[r] / float32(n)
+	}
+	in = append(in,
+		grad.Tensor{Data: target, Shape: []int64{rows, int64(classes)}},
+		grad.Tensor{Data: t.scale[:n], Shape: []int64{rows, 1}})
+	for i := range h.layers {
+		l := &h.layers[i]
+		in = append(in,
+			grad.Tensor{Data: l.w, Shape: []int64{int64(l.in), int64(l.out)}},
+			grad.Tensor{Data: l.b, Shape: []int64{int64(l.out)}})
+	}
+	probs := t.probs[:n*classes]
+	outs := []grad.Tensor{
+		{Data: t.loss, Shape: []int64{1}},
+		{Data: probs, Shape: []int64{rows, int64(classes)}},
+	}
+	for i, g := range t.grads {
+		l := &h.layers[i/2]
+		shape := []int64{int64(l.out)}
+		if i%2 == 0 {
+			shape = []int64{int64(l.in), int64(l.out)}
+		}
+		outs = append(outs, grad.Tensor{Data: g, Shape: shape})
+	}
+	if err := t.sess.Run(ctx, in, outs); err != nil {
+		return 0, 0, err
+	}
+	for r := range n {
+		best := 0
+		pr := probs[r*classes : (r+1)*classes]
+		for c, p := range pr {
+			if p > pr[best] {
+				best = c
+			}
+		}
+		if best == y[r] {
 			correct++
 		}
-		scale := w[r] / float32(n)
-		off := float32(s / float64(classes))
-		on := float32(1-s) + off
-		for c, p := range zr {
-			target := off
-			if c == y[r] {
-				target = on
-			}
-			dz[r*classes+c] = (p - target) * scale
-		}
 	}
-
-	// The output layer's input: the features, the dropped features or the
-	// dropped hidden activations.
-	in := x
-	switch {
-	case len(h.layers) == 2:
-		in = t.act.hid[:n*out.in]
-	case drop != nil:
-		in = t.act.in[:n*out.in]
-	}
-	gw, gb := t.grads[len(t.grads)-2], t.grads[len(t.grads)-1]
-	blas32 := gonum.Implementation{}
-	blas32.Sgemm(blas.Trans, blas.NoTrans, out.in, classes, n, 1, in, out.in, dz, classes, 0, gw, classes)
-	colSums(dz, n, classes, gb)
-	if len(h.layers) == 1 {
-		return lossSum, correct
-	}
-
-	// Back through the output kernel: dh = dz·Wᵀ. gonum computes A·Bᵀ with
-	// dot products whose summation order depends on the operands' memory
-	// alignment, so transpose W (classes×hidden values, small) and multiply
-	// without transposition, which only scales and adds rows.
-	hidden := out.in
-	for i := range hidden {
-		for c := range classes {
-			t.outT[c*hidden+i] = out.w[i*classes+c]
-		}
-	}
-	dh := t.dh[:n*hidden]
-	blas32.Sgemm(blas.NoTrans, blas.NoTrans, n, hidden, classes, 1, dz, classes, t.outT, hidden, 0, dh, hidden)
-	// Through dropout and ReLU: a hidden value is positive exactly when its
-	// unit was active and kept, and then its derivative is the dropout
-	// multiplier.
-	hid := t.act.hid[:n*hidden]
-	for i, a := range hid {
-		switch {
-		case a <= 0:
-			dh[i] = 0
-		case drop != nil:
-			dh[i] *= drop[i]
-		}
-	}
-	// The hidden kernel's gradient, xᵀ·dh, is computed transposed, as
-	// dhᵀ·x: gonum skips the zeros of the left operand, and with ReLU and
-	// dropout most of dh is zero, which makes this product about twice as
-	// fast as the other way round. update reads it transposed.
-	first := &h.layers[0]
-	blas32.Sgemm(blas.Trans, blas.NoTrans, hidden, first.in, n, 1, dh, hidden, x, first.in, 0, t.grads[0], first.in)
-	colSums(dh, n, hidden, t.grads[1])
-	return lossSum, correct
-}
-
-// colSums sets sums to the column sums of the rows×cols matrix a, adding the
-// rows in order so that the result does not depend on scheduling.
-func colSums(a []float32, rows, cols int, sums []float32) {
-	clear(sums)
-	for r := range rows {
-		row := a[r*cols : (r+1)*cols]
-		for c, v := range row {
-			sums[c] += v
-		}
-	}
+	return float64(t.loss[0]) * float64(n), correct, nil
 }
 
 // update applies one Adam step with the gradients in t.grads, in Keras's
@@ -262,25 +331,24 @@ func colSums(a []float32, rows, cols int, sums []float32) {
 func (t *Trainer) update() {
 	t.step++
 	c := t.cfg
-	alpha := c.LearningRate * math.Sqrt(1-math.Pow(c.Beta2, float64(t.step))) / (1 - math.Pow(c.Beta1, float64(t.step)))
-	a := adamStep{
-		oneMinusB1: float32(1 - c.Beta1),
-		oneMinusB2: float32(1 - c.Beta2),
-		alpha:      float32(alpha),
-		eps:        float32(c.Epsilon),
-	}
+	a := newAdamStep(c, t.step)
 	for i, p := range t.params {
 		a := a
 		if i%2 == 0 { // kernels; biases are not decayed
 			a.decay = float32(c.LearningRate * c.WeightDecay)
 		}
 		g, m, v := t.grads[i], t.m[i], t.v[i]
-		if i == 0 && len(t.h.layers) == 2 {
-			rows, cols := t.h.inputs, t.h.layers[0].out
-			parallel(rows, max(1, minParallel/cols), func(lo, hi int) { a.applyT(p, g, m, v, rows, cols, lo, hi) })
-			continue
-		}
 		parallel(len(p), minParallel, func(lo, hi int) { a.apply(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]) })
+	}
+}
+
+func newAdamStep(c Config, step int) adamStep {
+	alpha := c.LearningRate * math.Sqrt(1-math.Pow(c.Beta2, float64(step))) / (1 - math.Pow(c.Beta1, float64(step)))
+	return adamStep{
+		oneMinusB1: float32(1 - c.Beta1),
+		oneMinusB2: float32(1 - c.Beta2),
+		alpha:      float32(alpha),
+		eps:        float32(c.Epsilon),
 	}
 }
 
@@ -302,31 +370,6 @@ func (a adamStep) apply(p, g, m, v []float32) {
 		m[i], v[i] = mi, vi
 		pi := p[i]
 		p[i] = pi - pi*decay - mi*alpha/(float32(math.Sqrt(float64(vi)))+eps)
-	}
-}
-
-// applyT updates rows [lo, hi) of the rows×cols weights p and moments m, v
-// with the gradient gT, stored transposed (cols×rows). It goes through the
-// matrix in square tiles, transposing each tile of gT into a buffer that
-// stays in the L1 cache, so that every array is read in order.
-func (a adamStep) applyT(p, gT, m, v []float32, rows, cols, lo, hi int) {
-	const tile = 64
-	var buf [tile * tile]float32
-	for i0 := lo; i0 < hi; i0 += tile {
-		ni := min(tile, hi-i0)
-		for j0 := 0; j0 < cols; j0 += tile {
-			nj := min(tile, cols-j0)
-			for j := range nj {
-				src := gT[(j0+j)*rows+i0 : (j0+j)*rows+i0+ni]
-				for i, g := range src {
-					buf[i*tile+j] = g
-				}
-			}
-			for i := range ni {
-				k := (i0+i)*cols + j0
-				a.apply(p[k:k+nj], buf[i*tile:i*tile+nj], m[k:k+nj], v[k:k+nj])
-			}
-		}
 	}
 }
 

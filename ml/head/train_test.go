@@ -40,7 +40,7 @@ func train(t *testing.T, cfg Config, inputs, classes int, x []float32, y []int, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTrainer(h, cfg)
+	tr, err := NewTrainer(h, cfg, testEngine(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestGradientCheck(t *testing.T) {
 					w[i] = float32(0.5 + rng.Float64())
 				}
 			}
-			tr, err := NewTrainer(h, cfg)
+			tr, err := NewTrainer(h, cfg, testEngine(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,15 +139,6 @@ func TestGradientCheck(t *testing.T) {
 			checked, skipped := 0, 0
 			for i, p := range tr.params {
 				g := slices.Clone(tr.grads[i])
-				if i == 0 && len(h.layers) == 2 {
-					// Stored transposed: [hidden][inputs].
-					rows, cols := h.inputs, h.layers[0].out
-					for r := range rows {
-						for c := range cols {
-							g[r*cols+c] = tr.grads[0][c*rows+r]
-						}
-					}
-				}
 				for k := range p {
 					orig := p[k]
 					p[k] = orig + step
@@ -185,7 +176,7 @@ func TestAdamFirstStep(t *testing.T) {
 	x, y := []float32{0.7}, []int{1}
 	p, _ := h.Predict(x)
 	before := h.Layers()[0]
-	tr, _ := NewTrainer(h, cfg)
+	tr, _ := NewTrainer(h, cfg, testEngine(t))
 	if _, err := tr.Epoch(t.Context(), x, y, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -221,23 +212,15 @@ func TestAdamFirstStepAllWeights(t *testing.T) {
 		cfg.Hidden, cfg.Dropout, cfg.BatchSize = hidden, 0, n
 		h, _ := New(inputs, classes, cfg)
 		x, y := blobs(12, n, inputs, classes, 1)
-		tr, _ := NewTrainer(h, cfg)
+		tr, _ := NewTrainer(h, cfg, testEngine(t))
 		ones := make([]float32, n)
 		for i := range ones {
 			ones[i] = 1
 		}
 		tr.gradients(x, y, ones)
 		var grads [][]float32
-		for i, g := range tr.grads {
-			g = slices.Clone(g)
-			if i == 0 && hidden > 0 {
-				for r := range inputs {
-					for c := range hidden {
-						g[r*hidden+c] = tr.grads[0][c*inputs+r]
-					}
-				}
-			}
-			grads = append(grads, g)
+		for _, g := range tr.grads {
+			grads = append(grads, slices.Clone(g))
 		}
 		var before [][]float32
 		for _, p := range tr.params {
@@ -390,7 +373,7 @@ func TestEpochLoss(t *testing.T) {
 				}
 			}
 			evalLoss, _, _ := h.Evaluate(x, y, w)
-			tr, _ := NewTrainer(h, cfg)
+			tr, _ := NewTrainer(h, cfg, testEngine(t))
 			s, err := tr.Epoch(t.Context(), x, y, w)
 			if err != nil {
 				t.Fatal(err)
@@ -451,7 +434,7 @@ func TestWeightDecay(t *testing.T) {
 		}
 		before := h.Layers()
 		x, y := blobs(1, 10, 4, 3, 1)
-		tr, _ := NewTrainer(h, cfg)
+		tr, _ := NewTrainer(h, cfg, testEngine(t))
 		if _, err := tr.Epoch(t.Context(), x, y, make([]float32, 10)); err != nil {
 			t.Fatal(err)
 		}
@@ -565,7 +548,7 @@ func TestEpochCancel(t *testing.T) {
 	t.Run("before the first batch", func(t *testing.T) {
 		h, _ := New(inputs, classes, cfg)
 		before := bits(h)
-		tr, _ := NewTrainer(h, cfg)
+		tr, _ := NewTrainer(h, cfg, testEngine(t))
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		if _, err := tr.Epoch(ctx, x, y, nil); !errors.Is(err, context.Canceled) {
@@ -578,7 +561,7 @@ func TestEpochCancel(t *testing.T) {
 	t.Run("between batches", func(t *testing.T) {
 		for batches := range 4 {
 			h, _ := New(inputs, classes, cfg)
-			tr, _ := NewTrainer(h, cfg)
+			tr, _ := NewTrainer(h, cfg, testEngine(t))
 			ctx := &countdown{Context: t.Context(), left: batches}
 			if _, err := tr.Epoch(ctx, x, y, nil); !errors.Is(err, context.Canceled) {
 				t.Fatalf("Epoch = %v, want context.Canceled", err)
@@ -588,7 +571,7 @@ func TestEpochCancel(t *testing.T) {
 			}
 		}
 		h, _ := New(inputs, classes, cfg)
-		tr, _ := NewTrainer(h, cfg)
+		tr, _ := NewTrainer(h, cfg, testEngine(t))
 		if _, err := tr.Epoch(&countdown{Context: t.Context(), left: 4}, x, y, nil); err != nil {
 			t.Fatalf("Epoch = %v with a context that outlives its 4 batches", err)
 		}
@@ -601,7 +584,7 @@ func TestEpochCancel(t *testing.T) {
 		const inputs, n = 2048, 2000
 		x, y := benchData(n, inputs, classes)
 		h, _ := New(inputs, classes, DefaultConfig())
-		tr, _ := NewTrainer(h, DefaultConfig())
+		tr, _ := NewTrainer(h, DefaultConfig(), testEngine(t))
 		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 		defer cancel()
 		start := time.Now()
@@ -622,7 +605,7 @@ func TestPartialBatches(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Hidden = 4
 	h, _ := New(inputs, classes, cfg)
-	tr, _ := NewTrainer(h, cfg)
+	tr, _ := NewTrainer(h, cfg, testEngine(t))
 	for epoch := 1; epoch <= 2; epoch++ {
 		if _, err := tr.Epoch(t.Context(), x, y, nil); err != nil {
 			t.Fatal(err)

@@ -36,6 +36,17 @@ const (
 // the name of its [batch, 2048] output, the globally average-pooled
 // mixed10 activations. Batch normalisation is folded into the convolutions.
 func (w *Weights) Append(g *onnx.Graph, input string, pre Preprocess) string {
+	return w.AppendUntil(g, input, pre, "")
+}
+
+// Mixed8 names the last layer below the blocks that fine-tuning trains;
+// its output is [batch, 1280, 8, 8] (NCHW).
+const Mixed8 = "mixed8"
+
+// AppendUntil is Append stopping after the layer named last (all layers
+// when last is ""), returning the name of that layer's output, in NCHW
+// layout.
+func (w *Weights) AppendUntil(g *onnx.Graph, input string, pre Preprocess, last string) string {
 	layers := Layers()
 	x := g.Node("Mul", "preprocess_scale", []string{input, g.Float("preprocess_scale_value", []float32{pre.Scale})})
 	x = g.Node("Add", "preprocess_offset", []string{x, g.Float("preprocess_offset_value", []float32{pre.Offset})})
@@ -105,8 +116,27 @@ func (w *Weights) Append(g *onnx.Graph, input string, pre Preprocess) string {
 			p := g.Node("GlobalAveragePool", l.Name, []string{in})
 			out[i] = g.Node("Flatten", l.Name+"_flat", []string{p}, onnx.Int("axis", 1))
 		}
+		if l.Name == last {
+			return out[i]
+		}
 	}
 	return out[len(out)-1]
+}
+
+// Mixed8Output is the output name of Mixed8Model.
+const Mixed8Output = "mixed8_activations"
+
+// Mixed8Model returns the backbone up to mixed8: input "image" as for
+// Model, output "mixed8_activations" [batch, 1280·8·8], each photo's
+// activations channels first, flattened so that the feature pipeline can
+// treat them as one vector per photo.
+func (w *Weights) Mixed8Model(pre Preprocess, metadata map[string]string, keys []string) *onnx.ModelProto {
+	g := onnx.NewGraph("inception_v3_mixed8")
+	g.Input(InputName, -1, Size, Size, 3)
+	y := w.AppendUntil(g, InputName, pre, Mixed8)
+	g.Node("Flatten", Mixed8Output, []string{y}, onnx.Int("axis", 1))
+	g.Output(Mixed8Output, -1, 1280*8*8)
+	return g.Model("clasifica", "InceptionV3 (Keras) up to mixed8; input RGB 0-255 NHWC, output NCHW activations flattened", metadata, keys)
 }
 
 // Model returns the standalone feature extractor: input "image" [batch, 299,

@@ -133,3 +133,36 @@ func (g *Graph) Model(producer, doc string, metadata map[string]string, keys []s
 	}
 	return m
 }
+
+// Int64 adds an int64 initializer (shapes, axes and split sizes, which
+// ONNX operators take as tensors) and returns its name.
+func (g *Graph) Int64(name string, data []int64, dims ...int64) string {
+	n := int64(1)
+	for _, d := range dims {
+		n *= d
+	}
+	if n != int64(len(data)) {
+		panic(fmt.Sprintf("onnx: initializer %s: %d values for shape %v", name, len(data), dims))
+	}
+	raw := make([]byte, 8*len(data))
+	for i, v := range data {
+		binary.LittleEndian.PutUint64(raw[8*i:], uint64(v))
+	}
+	return g.initializer(name, TensorProto_INT64, raw, dims)
+}
+
+// NodeN appends a node with several outputs, such as Split, and returns
+// its outputs.
+func (g *Graph) NodeN(op string, outputs, inputs []string, attrs ...Attr) []string {
+	g.g.Node = append(g.g.Node, &NodeProto{
+		Name:      proto.String(outputs[0]),
+		OpType:    proto.String(op),
+		Input:     inputs,
+		Output:    outputs,
+		Attribute: attrs,
+	})
+	return outputs
+}
+
+// Proto returns the graph being built, for reading it back.
+func (g *Graph) Proto() *GraphProto { return g.g }

@@ -20,7 +20,14 @@ type Phase string
 // The phases of a run, in order.
 const (
 	Extracting Phase = "extracting features"
-	Training   Phase = "training"
+	// Caching runs the backbone up to mixed8 on every photo not yet in the
+	// cache, for fine-tuning.
+	Caching  Phase = "caching activations"
+	Training Phase = "training"
+	// FineTuning is the second stage: the top inception blocks train with
+	// the head. Its epochs continue the numbering of Training's and have
+	// Stage 2, so a chart continues across both with a marker here.
+	FineTuning Phase = "fine-tuning"
 	Evaluating Phase = "evaluating"
 )
 
@@ -43,10 +50,12 @@ type Extraction struct {
 	features.Progress
 }
 
-// EpochFinished reports an epoch's metrics.
+// EpochFinished reports an epoch's metrics. Its Stage is 1 while the head
+// trains alone and 2 while fine-tuning.
 type EpochFinished struct {
 	model.Epoch
-	// Epochs is the number of epochs the run will do at most.
+	// Epochs is the number of epochs the run will do at most, both stages
+	// together.
 	Epochs int
 	// Best reports that this epoch has the lowest validation loss so far:
 	// its weights are the ones the model keeps.
@@ -97,6 +106,9 @@ type Result struct {
 	// StoppedEarly reports that early stopping ended training before the
 	// last epoch.
 	StoppedEarly bool
+	// FineTuned reports that the model keeps fine-tuned blocks: fine-tuning
+	// ran and improved on the head's best validation loss.
+	FineTuned bool
 	// Skipped counts photos left out because they could not be read.
 	Skipped int
 }

@@ -17,7 +17,9 @@ import (
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/eval"
 	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/finetune"
 	"github.com/clasifica/clasifica/ml/head"
+	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/model"
 )
 
@@ -45,6 +47,10 @@ func DefaultOptions() Options {
 			ClassWeights: true,
 			Validation:   0.2,
 			Seed:         1,
+			// Fine-tuning is off by default: on a CPU it multiplies the
+			// training time many times over (see the README's rule).
+			FineTuneEpochs:       10,
+			FineTuneLearningRate: 1e-4,
 		},
 		TopK: 3,
 	}
@@ -61,6 +67,17 @@ func (o Options) Validate() error {
 	if o.Augment < 0 || o.Augment > 32 {
 		return fmt.Errorf("augmentation views is %d, want 0 (off) to 32", o.Augment)
 	}
+	if o.FineTune < 0 || o.FineTune > finetune.MaxBlocks {
+		return fmt.Errorf("fine-tune blocks is %d, want 0 (off), 1 or 2", o.FineTune)
+	}
+	if o.FineTune > 0 {
+		if err := o.fineTuneConfig().Validate(); err != nil {
+			return err
+		}
+		if o.FineTuneEpochs < 1 {
+			return fmt.Errorf("fine-tuning epochs is %d, want at least 1", o.FineTuneEpochs)
+		}
+	}
 	return o.headConfig().Validate()
 }
 
@@ -76,6 +93,18 @@ func (o Options) headConfig() head.Config {
 	return c
 }
 
+func (o Options) fineTuneConfig() finetune.Config {
+	c := finetune.DefaultConfig()
+	c.Blocks = o.FineTune
+	c.LearningRate = o.FineTuneLearningRate
+	c.BatchSize = o.BatchSize
+	c.Dropout = o.Dropout
+	c.LabelSmoothing = o.LabelSmoothing
+	c.WeightDecay = o.WeightDecay
+	c.Seed = o.Seed
+	return c
+}
+
 // Job is one training run's inputs.
 type Job struct {
 	Data      *dataset.Dataset
@@ -84,9 +113,16 @@ type Job struct {
 	Backbone model.Backbone
 	Options  Options
 	// Base, if set, is a model to continue from: with the same labels,
-	// training resumes from its weights; otherwise the head starts afresh
-	// (features of unchanged photos still come from the cache).
+	// training resumes from its weights (and fine-tuned blocks); otherwise
+	// the head starts afresh (features of unchanged photos still come from
+	// the cache).
 	Base *model.Model
+	// Engine runs the training steps: ONNX Runtime and its execution
+	// provider.
+	Engine head.Engine
+	// Weights are the backbone's weights, needed to fine-tune
+	// (Options.FineTune > 0) or to continue a fine-tuned Base.
+	Weights *inception.Weights
 }
 
 // Run trains a model. emit (which may be nil) receives the run's events;
@@ -186,6 +222,41 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 			}
 		}
 	}, features.Dim)
+
+	// Fine-tuning, or continuing a fine-tuned model, reads the mixed8
+	// activations, streamed from the cache.
+	baseTop := job.Base != nil && len(job.Base.Top) > 0 && job.Base.Backbone.SHA256 == job.Backbone.SHA256 && slices.Equal(job.Base.Labels, d.Classes)
+	var acts *activations
+	weights := job.Weights
+	if o.FineTune > 0 || baseTop {
+		if weights == nil {
+			return nil, errors.New("train: fine-tuning needs the backbone's weights")
+		}
+		emit(PhaseStarted{Phase: Caching})
+		if acts, err = cacheActivations(ctx, job, items, feats.Errs, emit); err != nil {
+			return nil, err
+		}
+		defer acts.close()
+	}
+	if baseTop {
+		// The base's head reads features of its fine-tuned blocks.
+		if weights, err = job.Base.Apply(weights); err != nil {
+			return nil, fmt.Errorf("train: continue: %w", err)
+		}
+		if err := acts.features(ctx, job.Engine, weights, o.BatchSize, feats); err != nil {
+			return nil, err
+		}
+		// The statistics of the features the head reads.
+		std = newStandardizer(func(yield func([]float32) bool) {
+			for _, s := range trainSet {
+				for _, r := range s.rows {
+					if !yield(feats.Row(r)) {
+						return
+					}
+				}
+			}
+		}, features.Dim)
+	}
 	std.apply(feats.Features)
 
 	var classWeights []float32
@@ -200,10 +271,11 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	trainer, err := head.NewTrainer(h, o.headConfig())
+	trainer, err := head.NewTrainer(h, o.headConfig(), job.Engine)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	defer trainer.Close()
 
 	emit(PhaseStarted{Phase: Training})
 	rng := rand.New(rand.NewPCG(o.Seed, 0xC1A5))
@@ -224,6 +296,10 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	best, bestLoss, since := 0, math.Inf(1), 0
 	bestHead := h.Clone()
 	stoppedEarly := false
+	totalEpochs := o.Epochs
+	if o.FineTune > 0 {
+		totalEpochs += o.FineTuneEpochs
+	}
 	for epoch := 1; epoch <= o.Epochs; epoch++ {
 		t0 := time.Now()
 		// Each epoch shows every training photo once, as one of its views.
@@ -237,7 +313,7 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		e := model.Epoch{Epoch: epoch, Loss: st.Loss, Accuracy: st.Accuracy}
+		e := model.Epoch{Epoch: epoch, Loss: st.Loss, Accuracy: st.Accuracy, Stage: 1}
 		if len(valY) > 0 {
 			e.ValLoss, e.ValAccuracy, err = h.Evaluate(valX, valY, valW)
 			if err != nil {
@@ -259,7 +335,7 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 		} else {
 			since++
 		}
-		emit(EpochFinished{Epoch: e, Epochs: o.Epochs, Best: improved})
+		emit(EpochFinished{Epoch: e, Epochs: totalEpochs, Best: improved})
 		if o.Patience > 0 && since >= o.Patience && epoch < o.Epochs {
 			stoppedEarly = true
 			break
@@ -267,7 +343,22 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	}
 	h = bestHead
 
-	res := &Result{StoppedEarly: stoppedEarly, Skipped: skipped}
+	var tuned *fineTuned
+	if o.FineTune > 0 {
+		emit(PhaseStarted{Phase: FineTuning})
+		st := stage2{job: job, acts: acts, std: std, weights: weights, trainSet: trainSet, valSet: valSet,
+			trainLabels: trainLabels, sw: sw, valY: valY, valW: valW, rng: rng, emit: emit, totalEpochs: totalEpochs}
+		tuned, err = st.run(ctx, h, &history, &best, &bestLoss)
+		if err != nil {
+			return nil, err
+		}
+		if tuned != nil {
+			h = tuned.head
+			weights = tuned.weights
+		}
+	}
+
+	res := &Result{StoppedEarly: stoppedEarly, Skipped: skipped, FineTuned: tuned != nil}
 	m := &model.Model{Meta: model.Meta{
 		Labels:   slices.Clone(d.Classes),
 		Backbone: job.Backbone,
@@ -282,6 +373,11 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 			ValCount:   len(valSet),
 		},
 	}, Head: std.fold(h.Layers())}
+	if tuned != nil {
+		m.Top = tuned.units
+	} else if baseTop {
+		m.Top = job.Base.Top
+	}
 	for _, s := range testSet {
 		it := d.Items[s.item]
 		m.Training.Test = append(m.Training.Test, model.Sample{Path: it.Path, SHA256: hex.EncodeToString(it.Hash[:]), Label: s.label})
@@ -291,6 +387,13 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	if len(testSet) > 0 {
 		evalSet, name = testSet, "test"
 		ex, ey = gather(feats, testSet)
+	}
+	if tuned != nil && len(evalSet) > 0 {
+		// The fine-tuned blocks make other features than the cached ones.
+		if ex, err = acts.splitFeatures(ctx, job.Engine, weights, o.BatchSize, evalSet); err != nil {
+			return nil, err
+		}
+		std.apply(ex)
 	}
 	if len(evalSet) > 0 {
 		emit(PhaseStarted{Phase: Evaluating})

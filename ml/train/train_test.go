@@ -38,6 +38,8 @@ func TestMain(m *testing.M) {
 type fixture struct {
 	ext *features.Extractor
 	ref model.Backbone
+	eng head.Engine
+	w   *inception.Weights
 }
 
 func setup(t *testing.T) fixture {
@@ -66,6 +68,8 @@ func setup(t *testing.T) fixture {
 	return fixture{
 		ext: &features.Extractor{Session: s, Backbone: b.SHA256, Cache: cache},
 		ref: model.Backbone{ID: b.ID, Name: b.Name, SHA256: b.SHA256, Preprocess: b.Preprocess, ImageSize: inception.Size},
+		eng: head.Engine{Runtime: rt, Provider: onnxrt.CPU, Threads: 2},
+		w:   b.Weights,
 	}
 }
 
@@ -84,7 +88,7 @@ func TestRun(t *testing.T) {
 	o := DefaultOptions()
 	o.Epochs = 8
 	var events []Event
-	res, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Options: o}, func(e Event) { events = append(events, e) })
+	res, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o}, func(e Event) { events = append(events, e) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +158,7 @@ func TestDeterministic(t *testing.T) {
 	o.Epochs = 3
 	run := func(seed uint64) *model.Model {
 		o.Seed = seed
-		res, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Options: o}, nil)
+		res, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +178,7 @@ func TestEarlyStoppingAndContinue(t *testing.T) {
 	d := flowers(t, 0.3, 0)
 	o := DefaultOptions()
 	o.Epochs, o.Patience, o.LearningRate = 60, 2, 3e-3
-	res, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Options: o}, nil)
+	res, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +195,7 @@ func TestEarlyStoppingAndContinue(t *testing.T) {
 	// Continuing starts from the saved weights: an epoch at a negligible
 	// learning rate keeps the saved model's validation loss.
 	o.Epochs, o.LearningRate = 1, 1e-9
-	cont, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Options: o, Base: res.Model}, nil)
+	cont, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o, Base: res.Model}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +212,7 @@ func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var at time.Time
 	var last Event
-	_, err := Run(ctx, Job{Data: d, Extractor: f.ext, Backbone: f.ref, Options: o}, func(e Event) {
+	_, err := Run(ctx, Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o}, func(e Event) {
 		last = e
 		if ep, ok := e.(EpochFinished); ok && ep.Epoch.Epoch == 2 {
 			at = time.Now()

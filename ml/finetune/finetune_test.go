@@ -1,0 +1,376 @@
+package finetune
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/clasifica/clasifica/internal/mltest"
+	"github.com/clasifica/clasifica/ml/head"
+	"github.com/clasifica/clasifica/ml/inception"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+	"github.com/clasifica/clasifica/ml/tfjs"
+)
+
+var photos = []string{"cat.png", "dog.png", "sunflower.png"}
+
+// fixture holds what the tests share: the offline backbone's weights and
+// the mixed8 activations of the three test photos, computed once.
+type fixture struct {
+	w    *inception.Weights
+	rt   *onnxrt.Runtime
+	acts []float32 // 3×Dim
+}
+
+var (
+	fixOnce sync.Once
+	fix     fixture
+	fixErr  error
+)
+
+func setup(t testing.TB) fixture {
+	t.Helper()
+	backbone, lib := mltest.Backbone(t), mltest.RuntimeLibrary(t)
+	fixOnce.Do(func() { fix, fixErr = load(backbone, lib) })
+	if fixErr != nil {
+		t.Fatal(fixErr)
+	}
+	return fix
+}
+
+func load(backbone, lib string) (fixture, error) {
+	m, err := tfjs.Read(backbone)
+	if err != nil {
+		return fixture{}, err
+	}
+	kl, err := m.KerasLayers()
+	if err != nil {
+		return fixture{}, err
+	}
+	w, _, err := inception.FromKeras(kl)
+	if err != nil {
+		return fixture{}, err
+	}
+	rt, err := onnxrt.Load(lib)
+	if err != nil {
+		return fixture{}, err
+	}
+	model, err := proto.Marshal(w.Mixed8Model(inception.UnitRange, nil, nil))
+	if err != nil {
+		return fixture{}, err
+	}
+	s, err := rt.NewSession(model, inception.InputName, inception.Mixed8Output, onnxrt.Options{Provider: onnxrt.CPU})
+	if err != nil {
+		return fixture{}, err
+	}
+	defer s.Close()
+	var batch []float32
+	for _, name := range photos {
+		px, err := readPNG(filepath.Join("..", "inception", "testdata", name))
+		if err != nil {
+			return fixture{}, err
+		}
+		batch = append(batch, px...)
+	}
+	acts, err := s.Run(context.Background(), batch, int64(len(photos)), inception.Size, inception.Size, 3)
+	if err != nil {
+		return fixture{}, err
+	}
+	return fixture{w: w, rt: rt, acts: acts}, nil
+}
+
+func readPNG(path string) ([]float32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return nil, err
+	}
+	px := make([]float32, 0, inception.Size*inception.Size*3)
+	for y := range inception.Size {
+		for x := range inception.Size {
+			r, g, b, _ := img.At(x, y).RGBA()
+			px = append(px, float32(r>>8), float32(g>>8), float32(b>>8))
+		}
+	}
+	return px, nil
+}
+
+// goldenHead is gradgolden.js's head: Dense(2048 -> 8, relu) -> Dense(8 ->
+// 3, softmax) with weights from formulas.
+func goldenHead(t testing.TB) *head.Head {
+	const hidden, classes = 8, 3
+	k1 := make([]float32, inception.Features*hidden)
+	for i := range inception.Features {
+		for j := range hidden {
+			k1[i*hidden+j] = float32(0.02 * math.Sin(0.37*float64(i)+1.3*float64(j)+0.5))
+		}
+	}
+	b1 := make([]float32, hidden)
+	for j := range b1 {
+		b1[j] = float32(0.01*float64(j) - 0.03)
+	}
+	k2 := make([]float32, hidden*classes)
+	for j := range hidden {
+		for k := range classes {
+			k2[j*classes+k] = float32(0.3 * math.Cos(0.7*float64(j)+2.1*float64(k)))
+		}
+	}
+	b2 := make([]float32, classes)
+	for k := range b2 {
+		b2[k] = float32(0.05 * float64(k))
+	}
+	h, err := head.FromLayers([]head.Dense{
+		{In: inception.Features, Out: hidden, Kernel: k1, Bias: b1, Activation: head.ActivationReLU},
+		{In: hidden, Out: classes, Kernel: k2, Bias: b2, Activation: head.ActivationSoftmax},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func identity() (mean, scale []float32) {
+	mean, scale = make([]float32, inception.Features), make([]float32, inception.Features)
+	for i := range scale {
+		scale[i] = 1
+	}
+	return mean, scale
+}
+
+func cpu(rt *onnxrt.Runtime) head.Engine {
+	return head.Engine{Runtime: rt, Provider: onnxrt.CPU, Threads: 2}
+}
+
+func loaderOf(acts []float32) Loader {
+	return func(_ context.Context, idx []int, dst []float32) error {
+		for r, i := range idx {
+			copy(dst[r*Dim:(r+1)*Dim], acts[i*Dim:(i+1)*Dim])
+		}
+		return nil
+	}
+}
+
+// TestFeatures checks the top blocks' forward graph against TensorFlow.js:
+// the pooled features from the mixed8 activations must be the features
+// golden.js computed from the photos.
+func TestFeatures(t *testing.T) {
+	f := setup(t)
+	mean, scale := identity()
+	cfg := DefaultConfig()
+	tr, err := NewTrainer(f.w, goldenHead(t), mean, scale, cfg, cpu(f.rt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	got, err := tr.Features(t.Context(), loaderOf(f.acts), len(photos))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "inception", "testdata", "golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden struct {
+		Features map[string][]float32 `json:"features"`
+	}
+	if err := json.Unmarshal(data, &golden); err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range photos {
+		if rel := relL2(got[i*inception.Features:(i+1)*inception.Features], golden.Features[name]); rel > 1e-3 {
+			t.Errorf("%s: features differ from TensorFlow.js's by %.2e (relative L2)", name, rel)
+		}
+	}
+}
+
+func relL2(got, want []float32) float64 {
+	if len(got) != len(want) {
+		return math.Inf(1)
+	}
+	var diff, norm float64
+	for i := range want {
+		d := float64(got[i]) - float64(want[i])
+		diff += d * d
+		norm += float64(want[i]) * float64(want[i])
+	}
+	return math.Sqrt(diff / norm)
+}
+
+// TestGolden compares the fine-tuning step's gradients with those
+// TensorFlow.js's tf.variableGrads computed for the same loss, photos and
+// weights (testdata/gradgolden.js): relative L2 error ≤ 1e-3 for every
+// stored gradient tensor.
+func TestGolden(t *testing.T) {
+	f := setup(t)
+	data, err := os.ReadFile(filepath.Join("testdata", "gradgolden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden struct {
+		Labels        []int     `json:"labels"`
+		SampleWeights []float32 `json:"sample_weights"`
+		Smoothing     float64   `json:"smoothing"`
+		Loss          float64   `json:"loss"`
+		Tensors       []struct {
+			Weighted int    `json:"weighted"`
+			Layer    string `json:"layer"`
+			Kind     string `json:"kind"`
+			Head     string `json:"head"`
+			Shape    []int  `json:"shape"`
+			Channels int    `json:"channels"`
+			Offset   int    `json:"offset"`
+			Count    int    `json:"count"`
+		} `json:"tensors"`
+	}
+	if err := json.Unmarshal(data, &golden); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "gradgolden.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := make([]float32, len(raw)/4)
+	for i := range values {
+		values[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+
+	mean, scale := identity()
+	cfg := DefaultConfig()
+	cfg.Dropout, cfg.LabelSmoothing, cfg.BatchSize = 0, golden.Smoothing, len(photos)
+	tr, err := NewTrainer(f.w, goldenHead(t), mean, scale, cfg, cpu(f.rt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	loss, _, err := tr.gradients(t.Context(), f.acts, golden.Labels, golden.SampleWeights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := loss / float64(len(photos)); math.Abs(got-golden.Loss) > 1e-4*math.Abs(golden.Loss) {
+		t.Errorf("loss %v, TensorFlow.js %v", got, golden.Loss)
+	}
+
+	// The weight file's i-th weighted layer is the i-th convolution or
+	// batch normalisation in Keras's order.
+	layers := inception.Layers()
+	unitOf := map[int]int{}
+	u := 0
+	for i, l := range layers {
+		if l.Kind == inception.Conv {
+			unitOf[i], unitOf[i+1] = u, u
+			u++
+		}
+	}
+	var weighted []int
+	for _, i := range inception.KerasOrder(layers) {
+		if k := layers[i].Kind; k == inception.Conv || k == inception.BatchNorm {
+			weighted = append(weighted, i)
+		}
+	}
+	byName := map[string]int{}
+	for i, p := range tr.params {
+		byName[p.name] = i
+	}
+	checked := 0
+	for _, g := range golden.Tensors {
+		want := values[g.Offset : g.Offset+g.Count]
+		var got []float32
+		name := g.Head
+		if g.Head != "" {
+			got = tr.grads[byName[g.Head]]
+		} else {
+			ui := unitOf[weighted[g.Weighted]]
+			unit := &f.w.Units[ui]
+			name = g.Layer + " (" + unit.Conv + ")"
+			if g.Kind == "beta" {
+				got = tr.grads[byName[unit.BN+"/beta"]]
+			} else {
+				k := KernelKeras(unit, tr.grads[byName[unit.Conv+"/kernel"]])
+				if g.Channels > 0 {
+					// [KH, KW, In, Out] restricted to the first outputs.
+					var s []float32
+					for j := 0; j < len(k); j += unit.Out {
+						s = append(s, k[j:j+g.Channels]...)
+					}
+					k = s
+				}
+				got = k
+			}
+		}
+		rel := relL2(got, want)
+		if rel > 1e-3 {
+			t.Errorf("%s %s: gradient differs from TensorFlow.js's by %.2e (relative L2)", name, g.Kind, rel)
+		}
+		checked++
+	}
+	if checked < 70 {
+		t.Errorf("checked %d gradient tensors, want every kernel and beta of mixed9 and mixed10 and the head's", checked)
+	}
+}
+
+// TestDeterministicAndLearns trains twice with the same seed and thread
+// count for a few steps on the three photos: the weights must be
+// bit-identical, and the loss must fall.
+func TestDeterministicAndLearns(t *testing.T) {
+	f := setup(t)
+	mean, scale := identity()
+	y := []int{0, 1, 2}
+	run := func() ([]float32, []float64) {
+		cfg := DefaultConfig()
+		cfg.Blocks, cfg.BatchSize, cfg.LearningRate, cfg.Seed = 1, 2, 1e-3, 5
+		tr, err := NewTrainer(f.w, goldenHead(t), mean, scale, cfg, cpu(f.rt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		var losses []float64
+		for range 4 {
+			st, err := tr.Epoch(t.Context(), loaderOf(f.acts), y, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses = append(losses, st.Loss)
+		}
+		u := tr.Units()
+		var all []float32
+		for _, i := range TrainableUnits(1) {
+			all = append(all, u[i].Kernel...)
+			all = append(all, u[i].Beta...)
+		}
+		h, err := tr.Head()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range h.Layers() {
+			all = append(all, l.Kernel...)
+		}
+		return all, losses
+	}
+	a, la := run()
+	b, lb := run()
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Fatalf("weight %d differs between two runs with the same seed: %v, %v", i, a[i], b[i])
+		}
+	}
+	t.Logf("losses %v", la)
+	if !slices.Equal(la, lb) {
+		t.Errorf("losses %v and %v differ", la, lb)
+	}
+	if la[len(la)-1] >= la[0] {
+		t.Errorf("loss went from %v to %v, want lower", la[0], la[len(la)-1])
+	}
+}

@@ -1,0 +1,288 @@
+// Package finetune trains InceptionV3's top inception blocks (mixed9 and
+// mixed10) together with the classifier head, as the Keras recipe "Fine-tune
+// InceptionV3 on a new set of classes" does after training the head alone.
+//
+// The blocks read the mixed8 activations (8×8×1280 per photo), which
+// package features caches, so the rest of the backbone runs once per photo.
+// Batch normalisation stays in inference mode (the Keras transfer-learning
+// guide's advice): its moving statistics are frozen and folded into the
+// convolutions inside the graph, while the convolution kernels and the
+// batch normalisation offsets (beta) train, which is what Keras trains when
+// those layers are unfrozen with BatchNormalization called in inference
+// mode. Each step's forward and backward pass is one ONNX Runtime run of a
+// graph built by package grad; the optimiser (SGD with momentum, or Adam)
+// runs in Go.
+package finetune
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/clasifica/clasifica/ml/grad"
+	"github.com/clasifica/clasifica/ml/head"
+	"github.com/clasifica/clasifica/ml/inception"
+)
+
+// Activation shape: the output of mixed8, channels first.
+const (
+	Channels = 1280
+	Side     = 8
+	// Dim is the number of values of one photo's mixed8 activations.
+	Dim = Channels * Side * Side
+)
+
+// MaxBlocks is the number of inception blocks that can train.
+const MaxBlocks = 2
+
+// bnEpsilon is Keras's BatchNormalization epsilon in InceptionV3.
+const bnEpsilon = 1e-3
+
+// Graph value names.
+const (
+	inputActivations = "mixed8"
+	inputMask        = "dropout_mask"
+	inputTarget      = "target"
+	inputScale       = "scale"
+	outputFeatures   = "features"
+)
+
+// topLayers returns the layers after mixed8 (mixed9, mixed10 and the
+// global pooling) and, for each, the index of its unit in Weights.Units
+// (-1 for layers without weights), and the index of the first layer of
+// mixed10.
+func topLayers() (layers []inception.Layer, all []inception.Layer, start int, unitOf []int) {
+	all = inception.Layers()
+	unit := 0
+	unitOf = make([]int, len(all))
+	start = -1
+	for i, l := range all {
+		unitOf[i] = -1
+		if l.Kind == inception.Conv {
+			unitOf[i] = unit
+			unit++
+		}
+		if l.Name == "mixed8" {
+			start = i + 1
+		}
+	}
+	return all[start:], all, start, unitOf
+}
+
+// TrainableUnits returns the indices in Weights.Units of the units of the
+// last blocks inception blocks (1: mixed10, 2: mixed9 and mixed10).
+func TrainableUnits(blocks int) []int {
+	_, all, start, unitOf := topLayers()
+	// mixed9 ends at the concat named "mixed9"; mixed10 follows.
+	from := start
+	if blocks == 1 {
+		for i := start; i < len(all); i++ {
+			if all[i].Name == "mixed9" {
+				from = i + 1
+				break
+			}
+		}
+	}
+	var units []int
+	if blocks <= 0 {
+		return nil
+	}
+	for i := from; i < len(all); i++ {
+		if unitOf[i] >= 0 {
+			units = append(units, unitOf[i])
+		}
+	}
+	return units
+}
+
+// bnScale returns a unit's batch normalisation as a per-channel scale and
+// offset: BN(conv(x)) = conv(x)·s + (beta + (bias-mean)·s).
+func bnScale(u *inception.Unit) (s, shift []float32) {
+	s = make([]float32, u.Out)
+	shift = make([]float32, u.Out)
+	for o := range u.Out {
+		g := 1.0
+		if u.Gamma != nil {
+			g = float64(u.Gamma[o])
+		}
+		sc := g / math.Sqrt(float64(u.Variance[o])+bnEpsilon)
+		b := 0.0
+		if u.Bias != nil {
+			b = float64(u.Bias[o])
+		}
+		s[o] = float32(sc)
+		shift[o] = float32((b - float64(u.Mean[o])) * sc)
+	}
+	return s, shift
+}
+
+// KernelONNX returns a unit's kernel in ONNX layout [Out, In, KH, KW].
+func KernelONNX(u *inception.Unit) []float32 {
+	k := make([]float32, len(u.Kernel))
+	for o := range u.Out {
+		for i := range u.In {
+			for y := range u.KH {
+				for x := range u.KW {
+					k[((o*u.In+i)*u.KH+y)*u.KW+x] = u.Kernel[((y*u.KW+x)*u.In+i)*u.Out+o]
+				}
+			}
+		}
+	}
+	return k
+}
+
+// KernelKeras converts a kernel in ONNX layout back to Keras's [KH, KW, In,
+// Out] for unit u's shape.
+func KernelKeras(u *inception.Unit, k []float32) []float32 {
+	out := make([]float32, len(k))
+	for o := range u.Out {
+		for i := range u.In {
+			for y := range u.KH {
+				for x := range u.KW {
+					out[((y*u.KW+x)*u.In+i)*u.Out+o] = k[((o*u.In+i)*u.KH+y)*u.KW+x]
+				}
+			}
+		}
+	}
+	return out
+}
+
+// param is one trained array of the graph.
+type param struct {
+	name  string
+	shape []int64
+	unit  int  // index in Weights.Units, or -1 for the head
+	beta  bool // the unit's batch normalisation offset rather than its kernel
+	layer int  // head layer, for head parameters
+	bias  bool // head bias rather than kernel
+}
+
+// graphSpec is what a training or feature graph is built from.
+type graphSpec struct {
+	w         *inception.Weights
+	trainable map[int]bool // unit indices
+	// mean and scale standardise the pooled features before the head.
+	mean, scale []float32
+	head        []head.Dense // nil for the feature graph
+	dropout     bool
+	kernelGrad  grad.KernelGrad
+}
+
+// build returns the graph and its parameters, in input order after the
+// data inputs. With a head, the graph computes the loss, the probabilities
+// and every parameter's gradient; without, the pooled features.
+func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
+	b := grad.NewBuilder("inception_top_training")
+	b.KernelGrad = s.kernelGrad
+	layers, all, start, unitOf := topLayers()
+	x := b.Input(inputActivations, -1, Channels, Side, Side)
+	inputs := []string{x}
+	var params []param
+	out := make([]string, len(all))
+	out[start-1] = x
+	for k, l := range layers {
+		i := start + k
+		var in string
+		if len(l.Inputs) > 0 {
+			in = out[l.Inputs[0]]
+		}
+		switch l.Kind {
+		case inception.Conv:
+			ui := unitOf[i]
+			u := &s.w.Units[ui]
+			pads := [4]int64{}
+			if l.Same {
+				pads = [4]int64{int64(l.KH-1) / 2, int64(l.KW-1) / 2, int64(l.KH-1) / 2, int64(l.KW-1) / 2}
+			}
+			attrs := grad.ConvAttrs{Strides: [2]int64{int64(l.Stride), int64(l.Stride)}, Pads: pads}
+			kshape := []int64{int64(u.Out), int64(u.In), int64(u.KH), int64(u.KW)}
+			var kernel, bias string
+			if s.trainable[ui] {
+				sc, shift := bnScale(u)
+				kp := param{name: u.Conv + "/kernel", shape: kshape, unit: ui}
+				bp := param{name: u.BN + "/beta", shape: []int64{int64(u.Out)}, unit: ui, beta: true}
+				params = append(params, kp, bp)
+				kernel = b.Mul(b.Param(kp.name, kshape...), b.Const(u.BN+"/scale", sc, int64(u.Out), 1, 1, 1))
+				bias = b.Add(b.Param(bp.name, int64(u.Out)), b.Const(u.BN+"/shift", shift, int64(u.Out)))
+			} else {
+				fk, fb := u.Folded()
+				kernel = b.Const(u.Conv+"/kernel_folded", fk, kshape...)
+				bias = b.Const(u.Conv+"/bias_folded", fb, int64(u.Out))
+			}
+			out[i] = b.Conv(in, kernel, bias, attrs)
+		case inception.BatchNorm:
+			out[i] = in
+		case inception.ReLU:
+			out[i] = b.Relu(in)
+		case inception.AvgPool:
+			out[i] = b.AveragePool3(in)
+		case inception.Concat:
+			ins := make([]string, len(l.Inputs))
+			for j, k := range l.Inputs {
+				ins[j] = out[k]
+			}
+			out[i] = b.Concat(1, ins...)
+		case inception.GlobalAvgPool:
+			out[i] = b.Flatten(b.GlobalAveragePool(in))
+		default:
+			panic(fmt.Sprintf("finetune: layer %s of kind %d in the top blocks", l.Name, l.Kind))
+		}
+	}
+	f := out[len(out)-1]
+	if s.head == nil {
+		g := b.Graph()
+		g.Node("Identity", outputFeatures, []string{f})
+		g.Output(outputFeatures, -1, inception.Features)
+		for _, p := range params {
+			inputs = append(inputs, p.name)
+		}
+		return b, params, inputs, []string{outputFeatures}
+	}
+
+	neg := make([]float32, len(s.mean))
+	for i, m := range s.mean {
+		neg[i] = -m
+	}
+	f = b.Mul(b.Add(f, b.Const("standardize/shift", neg, int64(len(neg)))), b.Const("standardize/scale", s.scale, int64(len(s.scale))))
+	var mask string
+	last := s.head[len(s.head)-1]
+	if s.dropout {
+		mask = b.Input(inputMask, -1, int64(last.In))
+	}
+	target := b.Input(inputTarget, -1, int64(last.Out))
+	scale := b.Input(inputScale, -1, 1)
+	a := f
+	for li, d := range s.head {
+		kp := param{name: fmt.Sprintf("dense_%d/kernel", li+1), shape: []int64{int64(d.In), int64(d.Out)}, unit: -1, layer: li}
+		bp := param{name: fmt.Sprintf("dense_%d/bias", li+1), shape: []int64{int64(d.Out)}, unit: -1, layer: li, bias: true}
+		params = append(params, kp, bp)
+		if li == len(s.head)-1 && s.dropout {
+			a = b.Dropout(a, mask)
+		}
+		a = b.Dense(a, b.Param(kp.name, kp.shape...), b.Param(bp.name, bp.shape...))
+		if li < len(s.head)-1 {
+			a = b.Relu(a)
+		}
+	}
+	loss, probs := b.SoftmaxCrossEntropy(a, target, scale)
+	grads := b.Backward(loss)
+	b.Output(loss)
+	b.Output(probs)
+	outputs := []string{loss, probs}
+	if s.dropout {
+		inputs = append(inputs, mask)
+	}
+	inputs = append(inputs, target, scale)
+	for _, p := range params {
+		inputs = append(inputs, p.name)
+		b.OutputGrad(p.name, grads[p.name])
+		outputs = append(outputs, grads[p.name])
+	}
+	return b, params, inputs, outputs
+}
+
+func (s *graphSpec) model() ([]byte, []param, []string, []string, error) {
+	b, params, inputs, outputs := s.build()
+	m := b.Graph().Model("clasifica", "InceptionV3 top blocks and head", nil, nil)
+	data, err := marshal(m)
+	return data, params, inputs, outputs, err
+}

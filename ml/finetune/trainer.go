@@ -1,0 +1,518 @@
+package finetune
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/clasifica/clasifica/ml/grad"
+	"github.com/clasifica/clasifica/ml/head"
+	"github.com/clasifica/clasifica/ml/inception"
+	"github.com/clasifica/clasifica/ml/onnx"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+)
+
+func marshal(m *onnx.ModelProto) ([]byte, error) { return proto.Marshal(m) }
+
+// Optimizers.
+const (
+	SGD  = "sgd"
+	Adam = "adam"
+)
+
+// Config is the fine-tuning stage's hyperparameters.
+type Config struct {
+	// Blocks is the number of top inception blocks that train: 1 (mixed10)
+	// or 2 (mixed9 and mixed10).
+	Blocks int
+	// Optimizer is SGD (with Momentum, the Keras recipe's SGD(1e-4, 0.9))
+	// or Adam (the Keras guide's Adam(1e-5), with Keras's β and ε).
+	Optimizer    string
+	LearningRate float64
+	Momentum     float64
+	// BatchSize, Dropout, LabelSmoothing, WeightDecay and Seed mean what
+	// they mean for the head (head.Config). Weight decay is decoupled and
+	// applies to kernels only.
+	BatchSize      int
+	Dropout        float64
+	LabelSmoothing float64
+	WeightDecay    float64
+	Seed           uint64
+}
+
+// DefaultConfig returns the Keras recipe: both blocks, SGD with learning
+// rate 1e-4 and momentum 0.9, batches of 32, the head's dropout of 0.5.
+func DefaultConfig() Config {
+	return Config{Blocks: 2, Optimizer: SGD, LearningRate: 1e-4, Momentum: 0.9, BatchSize: 32, Dropout: 0.5}
+}
+
+// Validate reports the first field of c that is out of range.
+func (c Config) Validate() error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case c.Blocks < 1 || c.Blocks > MaxBlocks:
+		return fmt.Errorf("finetune: config: Blocks is %d, want 1 or 2", c.Blocks)
+	case c.Optimizer != SGD && c.Optimizer != Adam:
+		return fmt.Errorf("finetune: config: Optimizer is %q, want %q or %q", c.Optimizer, SGD, Adam)
+	case !finite(c.LearningRate) || c.LearningRate <= 0:
+		return fmt.Errorf("finetune: config: LearningRate is %v, want a positive value", c.LearningRate)
+	case !finite(c.Momentum) || c.Momentum < 0 || c.Momentum >= 1:
+		return fmt.Errorf("finetune: config: Momentum is %v, want a value in [0, 1)", c.Momentum)
+	case c.BatchSize <= 0:
+		return fmt.Errorf("finetune: config: BatchSize is %d, want a positive value", c.BatchSize)
+	case !finite(c.Dropout) || c.Dropout < 0 || c.Dropout >= 1:
+		return fmt.Errorf("finetune: config: Dropout is %v, want a value in [0, 1)", c.Dropout)
+	case !finite(c.LabelSmoothing) || c.LabelSmoothing < 0 || c.LabelSmoothing >= 1:
+		return fmt.Errorf("finetune: config: LabelSmoothing is %v, want a value in [0, 1)", c.LabelSmoothing)
+	case !finite(c.WeightDecay) || c.WeightDecay < 0:
+		return fmt.Errorf("finetune: config: WeightDecay is %v, want 0 or more", c.WeightDecay)
+	}
+	return nil
+}
+
+// Loader fills dst with the mixed8 activations (Dim values each, channels
+// first) of the samples idx, in order.
+type Loader func(ctx context.Context, idx []int, dst []float32) error
+
+// Trainer fine-tunes the top blocks and the head. It owns copies of the
+// trained weights; Units and Head return them. It is not safe for
+// concurrent use; Close releases its sessions.
+type Trainer struct {
+	cfg    Config
+	w      *inception.Weights // a copy: its trainable units are updated by Sync
+	params []param
+	values [][]float32 // per param, the weights (kernels in ONNX layout)
+	grads  [][]float32
+	m, v   [][]float32 // optimiser state (momentum in m for SGD)
+	step   int
+	rng    *rand.Rand
+	train  *grad.Session
+	feat   *grad.Session
+	in     []string
+	heads  []head.Dense // shapes and activations of the head's layers
+
+	batch        []float32
+	drop, target []float32
+	scale, probs []float32
+	loss         []float32
+	idx, yb      []int
+	wb           []float32
+	perm         []int
+}
+
+// NewTrainer returns a trainer starting from the backbone weights w (which
+// it copies) and the head h, trained on features standardised by mean and
+// scale (f' = (f-mean)·scale, as package train does).
+func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg Config, eng head.Engine) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if eng.Runtime == nil {
+		return nil, errors.New("finetune: no ONNX Runtime")
+	}
+	if h.Inputs() != inception.Features || len(mean) != inception.Features || len(scale) != inception.Features {
+		return nil, fmt.Errorf("finetune: head reads %d features and the standardisation has %d, want %d", h.Inputs(), len(mean), inception.Features)
+	}
+	wc := &inception.Weights{Units: slices.Clone(w.Units)}
+	trainable := map[int]bool{}
+	for _, u := range TrainableUnits(cfg.Blocks) {
+		trainable[u] = true
+		uc := wc.Units[u]
+		uc.Kernel, uc.Beta = slices.Clone(uc.Kernel), slices.Clone(uc.Beta)
+		wc.Units[u] = uc
+	}
+	layers := h.Layers()
+	spec := &graphSpec{w: wc, trainable: trainable, mean: mean, scale: scale, head: layers, dropout: cfg.Dropout > 0}
+	model, params, inputs, outputs, err := spec.model()
+	if err != nil {
+		return nil, fmt.Errorf("finetune: training graph: %w", err)
+	}
+	opt := onnxrt.Options{Provider: eng.Provider, Threads: eng.Threads}
+	ts, err := grad.NewSession(eng.Runtime, model, inputs, outputs, opt)
+	if err != nil {
+		return nil, fmt.Errorf("finetune: %w", err)
+	}
+	fspec := &graphSpec{w: wc, trainable: trainable}
+	fmodel, _, finputs, foutputs, err := fspec.model()
+	if err != nil {
+		ts.Close()
+		return nil, fmt.Errorf("finetune: feature graph: %w", err)
+	}
+	fs, err := grad.NewSession(eng.Runtime, fmodel, finputs, foutputs, opt)
+	if err != nil {
+		ts.Close()
+		return nil, fmt.Errorf("finetune: %w", err)
+	}
+	t := &Trainer{
+		cfg: cfg, w: wc, params: params, train: ts, feat: fs, in: inputs, heads: layers,
+		rng: rand.New(rand.NewPCG(cfg.Seed, 0x66696e6574756e65)), // "finetune"
+	}
+	for _, p := range params {
+		var v []float32
+		switch {
+		case p.unit >= 0 && p.beta:
+			v = slices.Clone(wc.Units[p.unit].Beta)
+		case p.unit >= 0:
+			v = KernelONNX(&wc.Units[p.unit])
+		case p.bias:
+			v = slices.Clone(layers[p.layer].Bias)
+		default:
+			v = slices.Clone(layers[p.layer].Kernel)
+		}
+		t.values = append(t.values, v)
+		t.grads = append(t.grads, make([]float32, len(v)))
+		t.m = append(t.m, make([]float32, len(v)))
+		if cfg.Optimizer == Adam {
+			t.v = append(t.v, make([]float32, len(v)))
+		}
+	}
+	bs := cfg.BatchSize
+	classes := layers[len(layers)-1].Out
+	t.batch = make([]float32, bs*Dim)
+	t.target = make([]float32, bs*classes)
+	t.scale = make([]float32, bs)
+	t.probs = make([]float32, bs*classes)
+	t.loss = make([]float32, 1)
+	t.idx = make([]int, bs)
+	t.yb = make([]int, bs)
+	t.wb = make([]float32, bs)
+	if cfg.Dropout > 0 {
+		t.drop = make([]float32, bs*layers[len(layers)-1].In)
+	}
+	return t, nil
+}
+
+// Close releases the trainer's sessions.
+func (t *Trainer) Close() error {
+	return errors.Join(t.train.Close(), t.feat.Close())
+}
+
+// Provider reports the execution provider the steps run on.
+func (t *Trainer) Provider() onnxrt.Provider { return t.train.Provider() }
+
+func (t *Trainer) paramTensors() []grad.Tensor {
+	ts := make([]grad.Tensor, len(t.params))
+	for i, p := range t.params {
+		ts[i] = grad.Tensor{Data: t.values[i], Shape: p.shape}
+	}
+	return ts
+}
+
+// Epoch runs one pass over n samples: load provides their activations, y
+// their classes and w, when not nil, their loss weights. The samples are
+// shuffled and split into batches of Config.BatchSize; each batch is one
+// update of every trained weight. Epoch checks ctx between batches and
+// stops a running batch when ctx is cancelled, returning ctx.Err().
+func (t *Trainer) Epoch(ctx context.Context, load Loader, y []int, w []float32) (head.EpochStats, error) {
+	n := len(y)
+	if n == 0 {
+		return head.EpochStats{}, head.ErrNoSamples
+	}
+	if w != nil && len(w) != n {
+		return head.EpochStats{}, fmt.Errorf("finetune: %d sample weights for %d samples", len(w), n)
+	}
+	classes := t.heads[len(t.heads)-1].Out
+	for i, c := range y {
+		if c < 0 || c >= classes {
+			return head.EpochStats{}, fmt.Errorf("finetune: sample %d has label %d, want a class in [0, %d)", i, c, classes)
+		}
+	}
+	if cap(t.perm) < n {
+		t.perm = make([]int, n)
+	}
+	t.perm = t.perm[:n]
+	for i := range t.perm {
+		t.perm[i] = i
+	}
+	t.rng.Shuffle(n, func(i, j int) { t.perm[i], t.perm[j] = t.perm[j], t.perm[i] })
+	var lossSum float64
+	correct := 0
+	for b0 := 0; b0 < n; b0 += t.cfg.BatchSize {
+		if err := ctx.Err(); err != nil {
+			return head.EpochStats{}, err
+		}
+		b1 := min(b0+t.cfg.BatchSize, n)
+		nb := b1 - b0
+		idx := t.idx[:nb]
+		copy(idx, t.perm[b0:b1])
+		for r, s := range idx {
+			t.yb[r] = y[s]
+			t.wb[r] = 1
+			if w != nil {
+				t.wb[r] = w[s]
+			}
+		}
+		if err := load(ctx, idx, t.batch[:nb*Dim]); err != nil {
+			return head.EpochStats{}, err
+		}
+		l, c, err := t.gradients(ctx, t.batch[:nb*Dim], t.yb[:nb], t.wb[:nb])
+		if err != nil {
+			return head.EpochStats{}, err
+		}
+		t.update()
+		lossSum += l
+		correct += c
+	}
+	return head.EpochStats{Loss: lossSum / float64(n), Accuracy: float64(correct) / float64(n)}, nil
+}
+
+// gradients runs one batch's forward and backward pass, leaving the
+// gradient of Σ wᵢ·lossᵢ / len(y) in t.grads, and returns Σ wᵢ·lossᵢ and
+// the number of samples classified correctly.
+func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float32) (float64, int, error) {
+	n := len(y)
+	rows := int64(n)
+	last := t.heads[len(t.heads)-1]
+	classes := last.Out
+	in := []grad.Tensor{{Data: x, Shape: []int64{rows, Channels, Side, Side}}}
+	if t.cfg.Dropout > 0 {
+		drop := t.drop[:n*last.In]
+		keep := float32(1 / (1 - t.cfg.Dropout))
+		for i := range drop {
+			drop[i] = 0
+			if t.rng.Float64() >= t.cfg.Dropout {
+				drop[i] = keep
+			}
+		}
+		in = append(in, grad.Tensor{Data: drop, Shape: []int64{rows, int64(last.In)}})
+	}
+	s := t.cfg.LabelSmoothing
+	off := float32(s / float64(classes))
+	on := float32(1-s) + off
+	target := t.target[:n*classes]
+	for r := range n {
+		for c := range classes {
+			target[r*classes+c] = off
+		}
+		target[r*classes+y[r]] = on
+		t.scale[r] = w[r] / float32(n)
+	}
+	in = append(in,
+		grad.Tensor{Data: target, Shape: []int64{rows, int64(classes)}},
+		grad.Tensor{Data: t.scale[:n], Shape: []int64{rows, 1}})
+	in = append(in, t.paramTensors()...)
+	probs := t.probs[:n*classes]
+	out := []grad.Tensor{{Data: t.loss, Shape: []int64{1}}, {Data: probs, Shape: []int64{rows, int64(classes)}}}
+	for i, p := range t.params {
+		out = append(out, grad.Tensor{Data: t.grads[i], Shape: p.shape})
+	}
+	if err := t.train.Run(ctx, in, out); err != nil {
+		return 0, 0, err
+	}
+	correct := 0
+	for r := range n {
+		pr := probs[r*classes : (r+1)*classes]
+		best := 0
+		for c, p := range pr {
+			if p > pr[best] {
+				best = c
+			}
+		}
+		if best == y[r] {
+			correct++
+		}
+	}
+	return float64(t.loss[0]) * float64(n), correct, nil
+}
+
+// update applies one optimiser step to every trained array.
+func (t *Trainer) update() {
+	t.step++
+	c := t.cfg
+	lr := float32(c.LearningRate)
+	for i, p := range t.params {
+		decay := float32(0)
+		if !p.beta && !p.bias {
+			decay = float32(c.LearningRate * c.WeightDecay)
+		}
+		w, g, m := t.values[i], t.grads[i], t.m[i]
+		if c.Optimizer == SGD {
+			// Keras's SGD: velocity = momentum·velocity - lr·g; w += velocity.
+			mom := float32(c.Momentum)
+			for k, gk := range g {
+				vk := mom*m[k] - lr*gk
+				m[k] = vk
+				w[k] = w[k] - w[k]*decay + vk
+			}
+			continue
+		}
+		// Keras's Adam (β 0.9, 0.999, ε 1e-7), bias corrections folded
+		// into the step size.
+		const b1, b2, eps = 0.9, 0.999, 1e-7
+		alpha := float32(c.LearningRate * math.Sqrt(1-math.Pow(b2, float64(t.step))) / (1 - math.Pow(b1, float64(t.step))))
+		v := t.v[i]
+		for k, gk := range g {
+			mk := m[k] + (gk-m[k])*(1-b1)
+			vk := v[k] + (gk*gk-v[k])*(1-b2)
+			m[k], v[k] = mk, vk
+			w[k] = w[k] - w[k]*decay - mk*alpha/(float32(math.Sqrt(float64(vk)))+eps)
+		}
+	}
+}
+
+// Features computes the pooled features (before standardisation) of n
+// samples with the current weights, for validation and evaluation, in
+// batches of Config.BatchSize.
+func (t *Trainer) Features(ctx context.Context, load Loader, n int) ([]float32, error) {
+	out := make([]float32, n*inception.Features)
+	bs := t.cfg.BatchSize
+	idx := make([]int, 0, bs)
+	params := t.paramTensors()
+	var fp []grad.Tensor
+	for i, p := range t.params {
+		if p.unit >= 0 {
+			fp = append(fp, params[i])
+		}
+	}
+	for b0 := 0; b0 < n; b0 += bs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b1 := min(b0+bs, n)
+		idx = idx[:0]
+		for i := b0; i < b1; i++ {
+			idx = append(idx, i)
+		}
+		x := t.batch[:(b1-b0)*Dim]
+		if err := load(ctx, idx, x); err != nil {
+			return nil, err
+		}
+		in := append([]grad.Tensor{{Data: x, Shape: []int64{int64(b1 - b0), Channels, Side, Side}}}, fp...)
+		o := []grad.Tensor{{Data: out[b0*inception.Features : b1*inception.Features], Shape: []int64{int64(b1 - b0), inception.Features}}}
+		if err := t.feat.Run(ctx, in, o); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Snapshot is a copy of the trained weights, to restore the best epoch.
+type Snapshot struct{ values [][]float32 }
+
+// Snapshot copies the current weights.
+func (t *Trainer) Snapshot() *Snapshot {
+	s := &Snapshot{values: make([][]float32, len(t.values))}
+	for i, v := range t.values {
+		s.values[i] = slices.Clone(v)
+	}
+	return s
+}
+
+// Restore sets the weights to a snapshot's; the optimiser keeps its state.
+func (t *Trainer) Restore(s *Snapshot) {
+	for i, v := range s.values {
+		copy(t.values[i], v)
+	}
+}
+
+// Units returns the trained units (Keras layout), by index in
+// Weights.Units.
+func (t *Trainer) Units() map[int]inception.Unit {
+	out := map[int]inception.Unit{}
+	for i, p := range t.params {
+		if p.unit < 0 {
+			continue
+		}
+		u, ok := out[p.unit]
+		if !ok {
+			u = t.w.Units[p.unit]
+		}
+		if p.beta {
+			u.Beta = slices.Clone(t.values[i])
+		} else {
+			u.Kernel = KernelKeras(&u, t.values[i])
+		}
+		out[p.unit] = u
+	}
+	return out
+}
+
+// Weights returns a copy of the backbone weights with the trained units.
+func (t *Trainer) Weights() *inception.Weights {
+	w := &inception.Weights{Units: slices.Clone(t.w.Units)}
+	for i, u := range t.Units() {
+		w.Units[i] = u
+	}
+	return w
+}
+
+// Head returns the trained head (reading standardised features).
+func (t *Trainer) Head() (*head.Head, error) {
+	layers := make([]head.Dense, len(t.heads))
+	for i, p := range t.params {
+		if p.unit >= 0 {
+			continue
+		}
+		d := &layers[p.layer]
+		*d = head.Dense{In: t.heads[p.layer].In, Out: t.heads[p.layer].Out, Activation: t.heads[p.layer].Activation, Kernel: d.Kernel, Bias: d.Bias}
+		if p.bias {
+			d.Bias = slices.Clone(t.values[i])
+		} else {
+			d.Kernel = slices.Clone(t.values[i])
+		}
+	}
+	return head.FromLayers(layers)
+}
+
+// Featurizer computes pooled features from mixed8 activations with fixed
+// weights: the top blocks of a (possibly fine-tuned) backbone.
+type Featurizer struct {
+	s     *grad.Session
+	batch int
+	buf   []float32
+}
+
+// NewFeaturizer returns a featurizer for the top blocks of w, running
+// batches of batch photos on eng.
+func NewFeaturizer(w *inception.Weights, batch int, eng head.Engine) (*Featurizer, error) {
+	if eng.Runtime == nil {
+		return nil, errors.New("finetune: no ONNX Runtime")
+	}
+	if batch <= 0 {
+		batch = 32
+	}
+	spec := &graphSpec{w: w}
+	model, _, inputs, outputs, err := spec.model()
+	if err != nil {
+		return nil, fmt.Errorf("finetune: feature graph: %w", err)
+	}
+	s, err := grad.NewSession(eng.Runtime, model, inputs, outputs, onnxrt.Options{Provider: eng.Provider, Threads: eng.Threads})
+	if err != nil {
+		return nil, fmt.Errorf("finetune: %w", err)
+	}
+	return &Featurizer{s: s, batch: batch, buf: make([]float32, batch*Dim)}, nil
+}
+
+// Features returns the pooled features of n samples, read by load.
+func (f *Featurizer) Features(ctx context.Context, load Loader, n int) ([]float32, error) {
+	out := make([]float32, n*inception.Features)
+	idx := make([]int, 0, f.batch)
+	for b0 := 0; b0 < n; b0 += f.batch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b1 := min(b0+f.batch, n)
+		idx = idx[:0]
+		for i := b0; i < b1; i++ {
+			idx = append(idx, i)
+		}
+		x := f.buf[:(b1-b0)*Dim]
+		if err := load(ctx, idx, x); err != nil {
+			return nil, err
+		}
+		in := []grad.Tensor{{Data: x, Shape: []int64{int64(b1 - b0), Channels, Side, Side}}}
+		o := []grad.Tensor{{Data: out[b0*inception.Features : b1*inception.Features], Shape: []int64{int64(b1 - b0), inception.Features}}}
+		if err := f.s.Run(ctx, in, o); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Close releases the featurizer's session.
+func (f *Featurizer) Close() error { return f.s.Close() }

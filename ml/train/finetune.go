@@ -1,0 +1,242 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/finetune"
+	"github.com/clasifica/clasifica/ml/head"
+	"github.com/clasifica/clasifica/ml/inception"
+	"github.com/clasifica/clasifica/ml/model"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+)
+
+// activations are the mixed8 activations of a run's feature rows, kept in
+// the cache as float16 and read back batch by batch, so that memory does not
+// grow with the number of photos.
+type activations struct {
+	cache *features.Cache
+	keys  []features.Key
+	errs  []error // per row: the photo failed (its activations are zeros)
+	temp  string  // a temporary cache folder to remove, if any
+}
+
+// cacheActivations runs the backbone up to mixed8 on every row not yet in
+// the cache.
+func cacheActivations(ctx context.Context, job Job, items []features.Item, errs []error, emit func(Event)) (*activations, error) {
+	a := &activations{errs: errs, cache: job.Extractor.Cache}
+	if a.cache == nil {
+		dir, err := os.MkdirTemp("", "clasifica-activations-")
+		if err != nil {
+			return nil, fmt.Errorf("train: activation cache: %w", err)
+		}
+		a.temp = dir
+		if a.cache, err = features.OpenCache(dir); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	onnx, err := proto.Marshal(job.Weights.Mixed8Model(job.Backbone.Preprocess, nil, nil))
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("train: mixed8 graph: %w", err)
+	}
+	s, err := job.Engine.Runtime.NewSession(onnx, inception.InputName, inception.Mixed8Output, onnxrtOptions(job.Engine))
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("train: mixed8 session: %w", err)
+	}
+	defer s.Close()
+	x := *job.Extractor
+	x.Session = s
+	x.Backbone = job.Backbone.SHA256 + "-mixed8"
+	x.Cache = a.cache
+	x.Dim, x.Half, x.Discard = finetune.Dim, true, true
+	// Rows that failed already are not run again.
+	var todo []features.Item
+	var todoRows []int
+	for i, it := range items {
+		a.keys = append(a.keys, x.Key(it))
+		if errs[i] == nil {
+			todo = append(todo, it)
+			todoRows = append(todoRows, i)
+		}
+	}
+	res, err := x.Extract(ctx, todo, func(p features.Progress) { emit(Extraction{Progress: p}) })
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	for k, e := range res.Errs {
+		if e != nil {
+			a.errs[todoRows[k]] = e
+		}
+	}
+	return a, nil
+}
+
+func (a *activations) close() {
+	if a.temp != "" {
+		os.RemoveAll(a.temp)
+		a.temp = ""
+	}
+}
+
+// loader returns a finetune.Loader over the given feature rows.
+func (a *activations) loader(rows func(i int) int) finetune.Loader {
+	return func(ctx context.Context, idx []int, dst []float32) error {
+		for k, i := range idx {
+			r := rows(i)
+			out := dst[k*finetune.Dim : (k+1)*finetune.Dim]
+			if a.errs[r] != nil {
+				clear(out)
+				continue
+			}
+			v, ok := a.cache.GetHalf(a.keys[r], out)
+			if !ok || len(v) != finetune.Dim {
+				return fmt.Errorf("train: the mixed8 activations of a photo are missing from the cache %s (was it cleared during training?)", a.cache.Dir())
+			}
+		}
+		return nil
+	}
+}
+
+// features replaces every row of f by the features of the top blocks of w.
+func (a *activations) features(ctx context.Context, eng head.Engine, w *inception.Weights, batch int, f *features.Result) error {
+	fz, err := finetune.NewFeaturizer(w, batch, eng)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	defer fz.Close()
+	out, err := fz.Features(ctx, a.loader(func(i int) int { return i }), len(a.keys))
+	if err != nil {
+		return err
+	}
+	copy(f.Features, out)
+	return nil
+}
+
+// splitFeatures returns the features of the samples' original views by the
+// top blocks of w.
+func (a *activations) splitFeatures(ctx context.Context, eng head.Engine, w *inception.Weights, batch int, s []sample) ([]float32, error) {
+	fz, err := finetune.NewFeaturizer(w, batch, eng)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	defer fz.Close()
+	return fz.Features(ctx, a.loader(func(i int) int { return s[i].rows[0] }), len(s))
+}
+
+// fineTuned is what a fine-tuning stage that improved on the head keeps.
+type fineTuned struct {
+	head    *head.Head // reading standardised features
+	weights *inception.Weights
+	units   []model.Unit
+}
+
+// stage2 is the fine-tuning stage of a run.
+type stage2 struct {
+	job              Job
+	acts             *activations
+	std              *standardizer
+	weights          *inception.Weights
+	trainSet, valSet []sample
+	trainLabels      []int
+	sw               []float32
+	valY             []int
+	valW             []float32
+	rng              *rand.Rand
+	emit             func(Event)
+	totalEpochs      int
+}
+
+// run fine-tunes from the head h (the first stage's best), appending its
+// epochs to history and updating the best epoch and loss. It returns nil
+// when no epoch improved on the first stage's best validation loss: the
+// model then stays head-only.
+func (s *stage2) run(ctx context.Context, h *head.Head, history *[]model.Epoch, best *int, bestLoss *float64) (*fineTuned, error) {
+	o := s.job.Options
+	tr, err := finetune.NewTrainer(s.weights, h, s.std.mean, s.std.scale, o.fineTuneConfig(), s.job.Engine)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	defer tr.Close()
+	view := make([]int, len(s.trainSet)) // the row each training sample shows this epoch
+	trainLoad := s.acts.loader(func(i int) int { return view[i] })
+	valLoad := s.acts.loader(func(i int) int { return s.valSet[i].rows[0] })
+	var snap *finetune.Snapshot
+	since := 0
+	for k := 1; k <= o.FineTuneEpochs; k++ {
+		t0 := time.Now()
+		for i, smp := range s.trainSet {
+			view[i] = smp.rows[0]
+			if o.Augment > 0 {
+				view[i] = smp.rows[s.rng.IntN(len(smp.rows))]
+			}
+		}
+		st, err := tr.Epoch(ctx, trainLoad, s.trainLabels, s.sw)
+		if err != nil {
+			return nil, err
+		}
+		e := model.Epoch{Epoch: len(*history) + 1, Loss: st.Loss, Accuracy: st.Accuracy, Stage: 2}
+		if len(s.valY) > 0 {
+			vf, err := tr.Features(ctx, valLoad, len(s.valSet))
+			if err != nil {
+				return nil, err
+			}
+			s.std.apply(vf)
+			th, err := tr.Head()
+			if err != nil {
+				return nil, fmt.Errorf("train: fine-tune: %w", err)
+			}
+			if e.ValLoss, e.ValAccuracy, err = th.Evaluate(vf, s.valY, s.valW); err != nil {
+				return nil, fmt.Errorf("train: fine-tune: validate: %w", err)
+			}
+			e.HasValidation = true
+		}
+		e.Seconds = time.Since(t0).Seconds()
+		*history = append(*history, e)
+		improved := !e.HasValidation || e.ValLoss < *bestLoss
+		if improved {
+			*best, *bestLoss, since = e.Epoch, e.ValLoss, 0
+			snap = tr.Snapshot()
+		} else {
+			since++
+		}
+		s.emit(EpochFinished{Epoch: e, Epochs: s.totalEpochs, Best: improved})
+		if o.Patience > 0 && since >= o.Patience {
+			break
+		}
+	}
+	if snap == nil {
+		return nil, nil
+	}
+	tr.Restore(snap)
+	th, err := tr.Head()
+	if err != nil {
+		return nil, fmt.Errorf("train: fine-tune: %w", err)
+	}
+	ft := &fineTuned{head: th, weights: tr.Weights()}
+	units := tr.Units()
+	idx := make([]int, 0, len(units))
+	for i := range units {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	for _, i := range idx {
+		u := units[i]
+		ft.units = append(ft.units, model.Unit{Conv: u.Conv, BN: u.BN, Kernel: u.Kernel, Beta: u.Beta})
+	}
+	return ft, nil
+}
+
+func onnxrtOptions(e head.Engine) onnxrt.Options {
+	return onnxrt.Options{Provider: e.Provider, Threads: e.Threads}
+}

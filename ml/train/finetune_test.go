@@ -1,0 +1,136 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/head"
+	"github.com/clasifica/clasifica/ml/inception"
+	"github.com/clasifica/clasifica/ml/model"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+)
+
+// TestFineTune runs both stages on the flower sample (mixed10 only, one
+// fine-tuning epoch, to keep the test short) and checks the events, the
+// model file and that the saved model (fine-tuned blocks in the backbone
+// graph, then the head) reproduces the run's evaluation.
+func TestFineTune(t *testing.T) {
+	f := setup(t)
+	// Without a validation split every epoch counts as the best, so the
+	// fine-tuned blocks are kept.
+	d := flowers(t, 0, 0.2)
+	o := DefaultOptions()
+	o.Epochs, o.FineTune, o.FineTuneEpochs = 3, 1, 1
+	var events []Event
+	res, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o},
+		func(e Event) { events = append(events, e) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var phases []string
+	var stages []int
+	for _, e := range events {
+		switch e := e.(type) {
+		case PhaseStarted:
+			phases = append(phases, string(e.Phase))
+		case EpochFinished:
+			stages = append(stages, e.Stage)
+			t.Logf("epoch %d (stage %d): loss %.3f, %.1f s", e.Epoch.Epoch, e.Stage, e.Loss, e.Seconds)
+			if e.Epoch.Epoch != len(stages) || e.Epochs != 4 {
+				t.Errorf("epoch event %d: %+v", len(stages), e)
+			}
+		}
+	}
+	if want := []string{string(Extracting), string(Caching), string(Training), string(FineTuning), string(Evaluating)}; !slices.Equal(phases, want) {
+		t.Errorf("phases %v, want %v", phases, want)
+	}
+	if !slices.Equal(stages, []int{1, 1, 1, 2}) {
+		t.Errorf("epoch stages %v, want 3 of the head's then 1 of fine-tuning", stages)
+	}
+	m := res.Model
+	t.Logf("fine-tuned %v, best epoch %d, test accuracy %.3f", res.FineTuned, m.Training.BestEpoch, res.Report.Accuracy)
+	if !res.FineTuned || m.Training.BestEpoch != 4 || len(m.Top) != 9 {
+		t.Fatalf("fine-tuned %v, best epoch %d, %d fine-tuned units (mixed10 has 9)", res.FineTuned, m.Training.BestEpoch, len(m.Top))
+	}
+	var b bytes.Buffer
+	if err := m.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	read, err := model.Parse(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("model file: %d bytes", b.Len())
+	// Classify one evaluated photo as the app does: the backbone graph with
+	// the model's units, then the head.
+	w, err := read.Apply(f.w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onnx, err := proto.Marshal(w.Model(f.ref.Preprocess, nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.eng.Runtime.NewSession(onnx, inception.InputName, inception.OutputName, onnxrt.Options{Provider: onnxrt.CPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	raw, err := (&features.Extractor{Session: s}).Extract(context.Background(), []features.Item{{Path: res.Samples[0].Path}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := head.FromLayers(read.Head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := h.Predict(raw.Features)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range p {
+		// The activations were cached in float16.
+		if math.Abs(float64(p[k]-res.Samples[0].Probs[k])) > 2e-3 {
+			t.Fatalf("saved model gives %v, evaluation %v", p, res.Samples[0].Probs)
+		}
+	}
+}
+
+// TestFineTuneCancel cancels during fine-tuning: the run stops within a
+// second with Cancelled.
+func TestFineTuneCancel(t *testing.T) {
+	f := setup(t)
+	d := flowers(t, 0.2, 0)
+	o := DefaultOptions()
+	o.Epochs, o.FineTune, o.FineTuneEpochs = 1, 2, 100
+	ctx, cancel := context.WithCancel(context.Background())
+	var at time.Time
+	var last Event
+	_, err := Run(ctx, Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o}, func(e Event) {
+		last = e
+		if p, ok := e.(PhaseStarted); ok && p.Phase == FineTuning {
+			go func() {
+				time.Sleep(300 * time.Millisecond) // inside the first step
+				at = time.Now()
+				cancel()
+			}()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	if _, ok := last.(Cancelled); !ok {
+		t.Errorf("last event %T, want Cancelled", last)
+	}
+	if d := time.Since(at); d > time.Second {
+		t.Errorf("cancelling took %v", d)
+	}
+}

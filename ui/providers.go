@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -121,42 +122,47 @@ func (p *providerPanel) showStatuses(st []app.ProviderStatus, err error) {
 		left := container.NewHBox(icon, container.NewGridWrap(fyne.NewSize(80, name.MinSize().Height), name))
 		p.list.Add(container.NewBorder(nil, nil, container.NewVBox(left), container.NewVBox(speed), line))
 	}
-	p.test.Enable()
+	if !p.task.running() {
+		p.test.Enable()
+	}
 }
 
 // runTest measures each available provider in the background; the panel
 // shows progress and the results side by side.
 func (p *providerPanel) runTest() {
-	var provs []onnxrt.Provider
-	for _, s := range p.statuses {
-		if s.Available {
-			provs = append(provs, s.Provider)
-		}
-	}
-	if len(provs) == 0 {
-		return
-	}
 	ctx, id := p.task.begin()
 	p.test.Disable()
 	p.cancel.Show()
 	p.use.Hide()
 	p.bar.SetValue(0)
 	p.bar.Show()
-	for _, l := range p.speeds {
-		l.SetText("")
-	}
-	p.detail.SetText("Opening the image model…")
+	p.detail.SetText("Checking what this computer offers…")
 	p.detail.Show()
-	opt := app.BenchOptions{Engine: p.w.settings.EngineOptions(), Providers: provs, Batches: []int{p.batch}, Seconds: p.seconds}
+	opt := app.BenchOptions{Engine: p.w.settings.EngineOptions(), Batches: []int{p.batch}, Seconds: p.seconds}
 	start := time.Now()
 	p.w.jobs.start(func() {
-		res, err := p.w.core.Bench(ctx, opt, func(bp app.BenchProgress) {
-			fyne.Do(func() {
-				if p.task.current(id) {
-					p.progress(bp, time.Since(start))
-				}
+		// Probe afresh: a driver installed since the answer was cached
+		// shows up here, and the cache is corrected.
+		st, err := p.w.core.Providers(opt.Engine.Runtime, true)
+		for _, s := range st {
+			if s.Available {
+				opt.Providers = append(opt.Providers, s.Provider)
+			}
+		}
+		if err == nil && len(opt.Providers) == 0 {
+			err = errors.New("no provider can run the image model here")
+		}
+		var res *app.BenchResult
+		if err == nil {
+			fyne.DoAndWait(func() { p.showStatuses(st, nil) })
+			res, err = p.w.core.Bench(ctx, opt, func(bp app.BenchProgress) {
+				fyne.Do(func() {
+					if p.task.current(id) {
+						p.progress(bp, time.Since(start))
+					}
+				})
 			})
-		})
+		}
 		fyne.Do(func() {
 			if p.task.done(id) {
 				p.finish(res, err)

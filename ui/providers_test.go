@@ -60,4 +60,11 @@ func TestSettingsProviders(t *testing.T) {
 	if got := w.settingsForm.provider.Selected; got != providerLabel(p.fastest) {
 		t.Errorf("Use the fastest selected %q", got)
 	}
+	// Cancelling stops the test and says so.
+	test.Tap(p.test)
+	test.Tap(p.cancel)
+	w.settle()
+	if got := p.detail.Text(); got != "Speed test cancelled." || p.test.Disabled() || !p.cancel.Hidden {
+		t.Errorf("after Cancel: %q, test disabled %v, cancel hidden %v", got, p.test.Disabled(), p.cancel.Hidden)
+	}
 }

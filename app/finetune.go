@@ -1,8 +1,8 @@
 package app
 
 import (
-	"context"
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"

@@ -376,6 +376,12 @@ func (s *trainScreen) handle(ev app.Event) {
 			s.setPhase("Step 1 of 3 · Looking at each photo", 0, "Running the image model on "+device)
 		case train.Training:
 			s.setPhase("Step 2 of 3 · Learning", 0, "")
+		case train.Caching:
+			s.setPhase("Step 1 of 3 · Preparing to fine-tune the image model", 0, "Running the image model on "+device)
+		case train.FineTuning:
+			s.loss.MarkStage2()
+			s.accuracy.MarkStage2()
+			s.setPhase("Step 2 of 3 · Fine-tuning the image model", 0, "")
 		case train.Evaluating:
 			s.setPhase("Step 3 of 3 · Checking the test photos", 1, "")
 		}

@@ -33,6 +33,9 @@ type Chart struct {
 	epochs int
 	// best is the epoch whose weights the model keeps (1-based), 0 if none.
 	best int
+	// stage2 is the first epoch of fine-tuning (1-based), 0 if none: a
+	// vertical line marks where the image model starts to learn too.
+	stage2 int
 	// empty is the message shown before the first epoch.
 	empty string
 }
@@ -48,7 +51,7 @@ func NewChart(title string, percent bool) *Chart {
 // Reset empties the chart for a run of at most epochs epochs.
 func (c *Chart) Reset(epochs int) {
 	c.series = [2][]float64{}
-	c.epochs, c.best = epochs, 0
+	c.epochs, c.best, c.stage2 = epochs, 0, 0
 	c.Refresh()
 }
 
@@ -61,6 +64,13 @@ func (c *Chart) Add(train, val float64, hasVal bool, best bool) {
 	if best {
 		c.best = len(c.series[0])
 	}
+	c.Refresh()
+}
+
+// MarkStage2 marks the next epoch as the first of fine-tuning: a line
+// and a label show where the image model's own blocks start learning.
+func (c *Chart) MarkStage2() {
+	c.stage2 = len(c.series[0]) + 1
 	c.Refresh()
 }
 
@@ -112,6 +122,8 @@ func (c *Chart) CreateRenderer() fyne.WidgetRenderer {
 	}
 	r.bestText = canvas.NewText("", color.Black)
 	r.bestMark = canvas.NewCircle(color.Transparent)
+	r.stage2 = canvas.NewLine(color.Black)
+	r.stage2Text = canvas.NewText("Fine-tuning", color.Black)
 	r.Refresh()
 	return r
 }
@@ -127,6 +139,9 @@ type chartRenderer struct {
 	// bestText and bestMark explain the ring in the legend.
 	bestText *canvas.Text
 	bestMark *canvas.Circle
+	// stage2 and stage2Text mark where fine-tuning starts.
+	stage2     *canvas.Line
+	stage2Text *canvas.Text
 
 	grid   []*canvas.Line
 	yticks []*canvas.Text
@@ -247,7 +262,7 @@ func (r *chartRenderer) ensure() {
 	for i := range r.legend {
 		r.objects = append(r.objects, r.swatches[i], r.legend[i])
 	}
-	r.objects = append(r.objects, r.bestMark, r.bestText)
+	r.objects = append(r.objects, r.bestMark, r.bestText, r.stage2, r.stage2Text)
 	for i := range r.lines {
 		for _, l := range r.lines[i] {
 			r.objects = append(r.objects, l)
@@ -315,6 +330,9 @@ func (r *chartRenderer) Refresh() {
 	r.bestText.Text = fmt.Sprintf("Kept: epoch %d", c.best)
 	r.bestText.Color, r.bestText.TextSize = fg, small
 	r.bestMark.Hidden, r.bestText.Hidden = c.best == 0, c.best == 0
+	r.stage2.StrokeColor, r.stage2.StrokeWidth = fg, 1
+	r.stage2Text.Color, r.stage2Text.TextSize = fg, small
+	r.stage2.Hidden, r.stage2Text.Hidden = c.stage2 == 0, c.stage2 == 0
 	r.Layout(c.Size())
 	canvas.Refresh(c)
 }
@@ -415,6 +433,11 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 			r.ring.Move(fyne.NewPos(p.X-chartRing, p.Y-chartRing))
 			r.ring.Resize(fyne.NewSquareSize(2 * chartRing))
 		}
+	}
+	if c.stage2 > 0 && last > 1 {
+		x := left + (float32(c.stage2)-1.5)/float32(last-1)*w
+		r.stage2.Position1, r.stage2.Position2 = fyne.NewPos(x, plotTop), fyne.NewPos(x, plotTop+h)
+		r.stage2Text.Move(fyne.NewPos(x+pad/2, plotTop))
 	}
 	ms := fyne.MeasureText(r.message.Text, theme.TextSize(), fyne.TextStyle{})
 	r.message.Move(fyne.NewPos(left+(w-ms.Width)/2, plotTop+(h-ms.Height)/2))

@@ -152,8 +152,93 @@ type sample struct {
 	rows  []int // feature rows: the photo, then its augmented views
 }
 
+// run is a training run as its steps. Each step is a method of runner,
+// which carries what the steps hand on to each other.
 func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	start := time.Now()
+	r, err := newRunner(ctx, job, emit)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	r.listSamples()
+	if err := r.extract(); err != nil {
+		return nil, err
+	}
+	if err := r.dropFailures(); err != nil {
+		return nil, err
+	}
+	if err := r.standardize(); err != nil {
+		return nil, err
+	}
+	if err := r.weighSamples(); err != nil {
+		return nil, err
+	}
+	h, err := r.trainHead()
+	if err != nil {
+		return nil, err
+	}
+	tuned, err := r.fineTune(h)
+	if err != nil {
+		return nil, err
+	}
+	if tuned != nil {
+		h, r.weights = tuned.head, tuned.weights
+	}
+	m := r.buildModel(h, tuned)
+	res, err := r.evaluate(h, tuned != nil)
+	if err != nil {
+		return nil, err
+	}
+	res.Model, res.FineTuned = m, tuned != nil
+	m.Training.Duration = time.Since(start).Seconds()
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	return res, nil
+}
+
+// runner holds a run's state between its steps.
+type runner struct {
+	ctx  context.Context
+	job  Job
+	o    Options
+	d    *dataset.Dataset
+	emit func(Event)
+
+	// items are the rows to extract: every photo once, then each training
+	// photo's augmented views; samples are the photos, by split, with
+	// their rows.
+	items   []features.Item
+	samples [3][]sample
+	feats   *features.Result
+	skipped int
+
+	std *standardizer
+	// acts are the mixed8 activations, for fine-tuning or continuing a
+	// fine-tuned base (baseTop); weights the backbone's, with the base's
+	// blocks applied when it is continued.
+	acts    *activations
+	weights *inception.Weights
+	baseTop bool
+
+	// Sample weights of the training and validation photos (nil without
+	// class weights), and the gathered validation rows.
+	trainLabels []int
+	sw, valW    []float32
+	valX        []float32
+	valY        []int
+
+	history      []model.Epoch
+	best         int
+	bestLoss     float64
+	stoppedEarly bool
+	totalEpochs  int
+	rng          *rand.Rand
+}
+
+// newRunner checks the job.
+func newRunner(ctx context.Context, job Job, emit func(Event)) (*runner, error) {
 	o := job.Options
 	if err := o.Validate(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -165,256 +250,277 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	if o.Augment > 0 && job.Extractor.Augment == nil {
 		return nil, errors.New("train: augmentation views asked for, but the extractor has no augmentation")
 	}
+	r := &runner{ctx: ctx, job: job, o: o, d: d, emit: emit, weights: job.Weights,
+		bestLoss: math.Inf(1), totalEpochs: o.Epochs, rng: rand.New(rand.NewPCG(o.Seed, 0xC1A5))}
+	if o.FineTune > 0 {
+		r.totalEpochs += o.FineTuneEpochs
+	}
+	b := job.Base
+	r.baseTop = b != nil && len(b.Top) > 0 && b.Backbone.SHA256 == job.Backbone.SHA256 && slices.Equal(b.Labels, d.Classes)
+	return r, nil
+}
 
-	// Every photo once, and each training photo's augmented views.
-	var items []features.Item
-	var samples [3][]sample // by split
-	for i, it := range d.Items {
-		s := sample{item: i, label: it.Label, rows: []int{len(items)}}
-		items = append(items, features.Item{Path: it.Path, Hash: it.Hash})
+func (r *runner) close() {
+	if r.acts != nil {
+		r.acts.close()
+	}
+}
+
+// listSamples lists every photo once, and each training photo's augmented
+// views.
+func (r *runner) listSamples() {
+	for i, it := range r.d.Items {
+		s := sample{item: i, label: it.Label, rows: []int{len(r.items)}}
+		r.items = append(r.items, features.Item{Path: it.Path, Hash: it.Hash})
 		if it.Split == dataset.Train {
-			for v := 1; v <= o.Augment; v++ {
-				s.rows = append(s.rows, len(items))
-				items = append(items, features.Item{Path: it.Path, Hash: it.Hash, View: v})
+			for v := 1; v <= r.o.Augment; v++ {
+				s.rows = append(s.rows, len(r.items))
+				r.items = append(r.items, features.Item{Path: it.Path, Hash: it.Hash, View: v})
 			}
 		}
-		samples[it.Split] = append(samples[it.Split], s)
+		r.samples[it.Split] = append(r.samples[it.Split], s)
 	}
-	emit(PhaseStarted{Phase: Extracting})
-	feats, err := job.Extractor.Extract(ctx, items, func(p features.Progress) { emit(Extraction{Progress: p}) })
-	if err != nil {
-		return nil, err
-	}
-	// Photos that failed are reported once and left out of every split.
-	skipped := 0
-	for split := range samples {
-		kept := samples[split][:0]
-		for _, s := range samples[split] {
+}
+
+// extract computes (or reads from the cache) every row's features.
+func (r *runner) extract() error {
+	r.emit(PhaseStarted{Phase: Extracting})
+	var err error
+	r.feats, err = r.job.Extractor.Extract(r.ctx, r.items, func(p features.Progress) { r.emit(Extraction{Progress: p}) })
+	return err
+}
+
+// dropFailures reports each photo that failed once and leaves it out of
+// every split.
+func (r *runner) dropFailures() error {
+	for split := range r.samples {
+		kept := r.samples[split][:0]
+		for _, s := range r.samples[split] {
 			var failure error
-			for _, r := range s.rows {
-				if feats.Errs[r] != nil {
-					failure = feats.Errs[r]
+			for _, row := range s.rows {
+				if r.feats.Errs[row] != nil {
+					failure = r.feats.Errs[row]
 					break
 				}
 			}
 			if failure != nil {
-				emit(Warning{Path: d.Items[s.item].Path, Message: failure.Error()})
-				skipped++
+				r.emit(Warning{Path: r.d.Items[s.item].Path, Message: failure.Error()})
+				r.skipped++
 				continue
 			}
 			kept = append(kept, s)
 		}
-		samples[split] = kept
+		r.samples[split] = kept
 	}
-	trainSet, valSet, testSet := samples[dataset.Train], samples[dataset.Validation], samples[dataset.Test]
-	if len(trainSet) == 0 {
-		return nil, fmt.Errorf("train: no readable training photos in %s", d.Root)
+	if len(r.samples[dataset.Train]) == 0 {
+		return fmt.Errorf("train: no readable training photos in %s", r.d.Root)
 	}
+	return nil
+}
 
-	// Standardize every row with the training rows' statistics (all views
-	// of the training photos: what the head trains on).
-	std := newStandardizer(func(yield func([]float32) bool) {
-		for _, s := range trainSet {
-			for _, r := range s.rows {
-				if !yield(feats.Row(r)) {
+// standardize scales every row with the training rows' statistics (all
+// views of the training photos: what the head trains on). Fine-tuning, or
+// continuing a fine-tuned model, first caches the mixed8 activations;
+// continuing one also recomputes the features its blocks make, whose
+// statistics are then the ones used.
+func (r *runner) standardize() error {
+	trainRows := func(yield func([]float32) bool) {
+		for _, s := range r.samples[dataset.Train] {
+			for _, row := range s.rows {
+				if !yield(r.feats.Row(row)) {
 					return
 				}
 			}
 		}
-	}, features.Dim)
-
-	// Fine-tuning, or continuing a fine-tuned model, reads the mixed8
-	// activations, streamed from the cache.
-	baseTop := job.Base != nil && len(job.Base.Top) > 0 && job.Base.Backbone.SHA256 == job.Backbone.SHA256 && slices.Equal(job.Base.Labels, d.Classes)
-	var acts *activations
-	weights := job.Weights
-	if o.FineTune > 0 || baseTop {
-		if weights == nil {
-			return nil, errors.New("train: fine-tuning needs the backbone's weights")
-		}
-		emit(PhaseStarted{Phase: Caching})
-		if acts, err = cacheActivations(ctx, job, items, feats.Errs, emit); err != nil {
-			return nil, err
-		}
-		defer acts.close()
 	}
-	if baseTop {
-		// The base's head reads features of its fine-tuned blocks.
-		if weights, err = job.Base.Apply(weights); err != nil {
-			return nil, fmt.Errorf("train: continue: %w", err)
+	if r.o.FineTune > 0 || r.baseTop {
+		if r.weights == nil {
+			return errors.New("train: fine-tuning needs the backbone's weights")
 		}
-		if err := acts.features(ctx, job.Engine, weights, o.BatchSize, feats); err != nil {
-			return nil, err
-		}
-		// The statistics of the features the head reads.
-		std = newStandardizer(func(yield func([]float32) bool) {
-			for _, s := range trainSet {
-				for _, r := range s.rows {
-					if !yield(feats.Row(r)) {
-						return
-					}
-				}
-			}
-		}, features.Dim)
-	}
-	std.apply(feats.Features)
-
-	var classWeights []float32
-	trainLabels := labelsOf(trainSet)
-	if o.ClassWeights {
-		if classWeights, err = head.BalancedClassWeights(trainLabels, len(d.Classes)); err != nil {
-			return nil, fmt.Errorf("train: %w", err)
+		r.emit(PhaseStarted{Phase: Caching})
+		var err error
+		if r.acts, err = cacheActivations(r.ctx, r.job, r.items, r.feats.Errs, r.emit); err != nil {
+			return err
 		}
 	}
+	if r.baseTop {
+		var err error
+		if r.weights, err = r.job.Base.Apply(r.weights); err != nil {
+			return fmt.Errorf("train: continue: %w", err)
+		}
+		if err := r.acts.features(r.ctx, r.job.Engine, r.weights, r.o.BatchSize, r.feats); err != nil {
+			return err
+		}
+	}
+	r.std = newStandardizer(trainRows, features.Dim)
+	r.std.apply(r.feats.Features)
+	return nil
+}
 
-	h, err := startingHead(job, std, emit)
+// weighSamples gives each training and validation photo its class's
+// weight, when classes are weighted, and gathers the validation rows.
+func (r *runner) weighSamples() error {
+	r.trainLabels = labelsOf(r.samples[dataset.Train])
+	r.valX, r.valY = gather(r.feats, r.samples[dataset.Validation])
+	if !r.o.ClassWeights {
+		return nil
+	}
+	cw, err := head.BalancedClassWeights(r.trainLabels, len(r.d.Classes))
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if r.sw, err = head.SampleWeights(r.trainLabels, cw); err != nil {
+		return fmt.Errorf("train: training photos: %w", err)
+	}
+	if len(r.valY) > 0 {
+		if r.valW, err = head.SampleWeights(r.valY, cw); err != nil {
+			return fmt.Errorf("train: validation photos: %w", err)
+		}
+	}
+	return nil
+}
+
+// trainHead is stage 1: the epoch loop over the head, with early stopping
+// on the validation loss. It returns the best epoch's head.
+func (r *runner) trainHead() (*head.Head, error) {
+	h, err := startingHead(r.job, r.std, r.emit)
 	if err != nil {
 		return nil, err
 	}
-	trainer, err := head.NewTrainer(h, o.headConfig(), job.Engine)
+	trainer, err := head.NewTrainer(h, r.o.headConfig(), r.job.Engine)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	defer trainer.Close()
 
-	emit(PhaseStarted{Phase: Training})
-	rng := rand.New(rand.NewPCG(o.Seed, 0xC1A5))
+	r.emit(PhaseStarted{Phase: Training})
+	trainSet := r.samples[dataset.Train]
 	// Without augmentation every epoch shows the same rows: gather them
 	// once; with it, each epoch overwrites them with its choice of views.
-	x, _ := gather(feats, trainSet)
-	var sw []float32
-	if classWeights != nil {
-		sw, _ = head.SampleWeights(trainLabels, classWeights)
-	}
-	valX, valY := gather(feats, valSet)
-	var valW []float32
-	if classWeights != nil && len(valY) > 0 {
-		valW, _ = head.SampleWeights(valY, classWeights)
-	}
-
-	var history []model.Epoch
-	best, bestLoss, since := 0, math.Inf(1), 0
+	x, _ := gather(r.feats, trainSet)
+	since := 0
 	bestHead := h.Clone()
-	stoppedEarly := false
-	totalEpochs := o.Epochs
-	if o.FineTune > 0 {
-		totalEpochs += o.FineTuneEpochs
-	}
-	for epoch := 1; epoch <= o.Epochs; epoch++ {
+	for epoch := 1; epoch <= r.o.Epochs; epoch++ {
 		t0 := time.Now()
 		// Each epoch shows every training photo once, as one of its views.
-		if o.Augment > 0 {
+		if r.o.Augment > 0 {
 			for i, s := range trainSet {
-				r := s.rows[rng.IntN(len(s.rows))]
-				copy(x[i*features.Dim:(i+1)*features.Dim], feats.Row(r))
+				row := s.rows[r.rng.IntN(len(s.rows))]
+				copy(x[i*features.Dim:(i+1)*features.Dim], r.feats.Row(row))
 			}
 		}
-		st, err := trainer.Epoch(ctx, x, trainLabels, sw)
+		st, err := trainer.Epoch(r.ctx, x, r.trainLabels, r.sw)
 		if err != nil {
 			return nil, err
 		}
 		e := model.Epoch{Epoch: epoch, Loss: st.Loss, Accuracy: st.Accuracy, Stage: 1}
-		if len(valY) > 0 {
-			e.ValLoss, e.ValAccuracy, err = h.Evaluate(valX, valY, valW)
+		if len(r.valY) > 0 {
+			e.ValLoss, e.ValAccuracy, err = h.Evaluate(r.valX, r.valY, r.valW)
 			if err != nil {
 				return nil, fmt.Errorf("train: validate: %w", err)
 			}
 			e.HasValidation = true
 		}
 		e.Seconds = time.Since(t0).Seconds()
-		history = append(history, e)
+		r.history = append(r.history, e)
 
 		// Without a validation set there is nothing to stop on: the last
 		// epoch is the best one.
-		improved := !e.HasValidation || e.ValLoss < bestLoss
+		improved := !e.HasValidation || e.ValLoss < r.bestLoss
 		if improved {
-			best, bestLoss, since = epoch, e.ValLoss, 0
+			r.best, r.bestLoss, since = epoch, e.ValLoss, 0
 			if err := bestHead.CopyFrom(h); err != nil {
 				return nil, err
 			}
 		} else {
 			since++
 		}
-		emit(EpochFinished{Epoch: e, Epochs: totalEpochs, Best: improved})
-		if o.Patience > 0 && since >= o.Patience && epoch < o.Epochs {
-			stoppedEarly = true
+		r.emit(EpochFinished{Epoch: e, Epochs: r.totalEpochs, Best: improved})
+		if r.o.Patience > 0 && since >= r.o.Patience && epoch < r.o.Epochs {
+			r.stoppedEarly = true
 			break
 		}
 	}
-	h = bestHead
+	return bestHead, nil
+}
 
-	var tuned *fineTuned
-	if o.FineTune > 0 {
-		emit(PhaseStarted{Phase: FineTuning})
-		st := stage2{job: job, acts: acts, std: std, weights: weights, trainSet: trainSet, valSet: valSet,
-			trainLabels: trainLabels, sw: sw, valY: valY, valW: valW, rng: rng, emit: emit, totalEpochs: totalEpochs}
-		tuned, err = st.run(ctx, h, &history, &best, &bestLoss)
-		if err != nil {
-			return nil, err
-		}
-		if tuned != nil {
-			h = tuned.head
-			weights = tuned.weights
-		}
+// fineTune is stage 2, when asked for: mixed9, mixed10 and the head h
+// together. It returns nil when the fine-tuned blocks did not beat the
+// head alone.
+func (r *runner) fineTune(h *head.Head) (*fineTuned, error) {
+	if r.o.FineTune == 0 {
+		return nil, nil
 	}
+	r.emit(PhaseStarted{Phase: FineTuning})
+	st := stage2{job: r.job, acts: r.acts, std: r.std, weights: r.weights,
+		trainSet: r.samples[dataset.Train], valSet: r.samples[dataset.Validation],
+		trainLabels: r.trainLabels, sw: r.sw, valY: r.valY, valW: r.valW, rng: r.rng, emit: r.emit, totalEpochs: r.totalEpochs}
+	return st.run(r.ctx, h, &r.history, &r.best, &r.bestLoss)
+}
 
-	res := &Result{StoppedEarly: stoppedEarly, Skipped: skipped, FineTuned: tuned != nil}
+// buildModel makes the model file's content: labels, backbone, the
+// training record (with the test split), the head with the
+// standardisation folded in, and the fine-tuned blocks if any.
+func (r *runner) buildModel(h *head.Head, tuned *fineTuned) *model.Model {
 	m := &model.Model{Meta: model.Meta{
-		Labels:   slices.Clone(d.Classes),
-		Backbone: job.Backbone,
+		Labels:   slices.Clone(r.d.Classes),
+		Backbone: r.job.Backbone,
 		Created:  time.Now().UTC(),
 		Training: &model.Training{
-			Dataset:    d.Root,
-			Layout:     string(d.Layout),
-			Options:    o.Hyperparameters,
-			Epochs:     history,
-			BestEpoch:  best,
-			TrainCount: len(trainSet),
-			ValCount:   len(valSet),
+			Dataset:    r.d.Root,
+			Layout:     string(r.d.Layout),
+			Options:    r.o.Hyperparameters,
+			Epochs:     r.history,
+			BestEpoch:  r.best,
+			TrainCount: len(r.samples[dataset.Train]),
+			ValCount:   len(r.samples[dataset.Validation]),
 		},
-	}, Head: std.fold(h.Layers())}
+	}, Head: r.std.fold(h.Layers())}
 	if tuned != nil {
 		m.Top = tuned.units
-	} else if baseTop {
-		m.Top = job.Base.Top
+	} else if r.baseTop {
+		m.Top = r.job.Base.Top
 	}
-	for _, s := range testSet {
-		it := d.Items[s.item]
+	for _, s := range r.samples[dataset.Test] {
+		it := r.d.Items[s.item]
 		m.Training.Test = append(m.Training.Test, model.Sample{Path: it.Path, SHA256: hex.EncodeToString(it.Hash[:]), Label: s.label})
 	}
+	return m
+}
 
-	evalSet, name, ex, ey := valSet, "validation", valX, valY
-	if len(testSet) > 0 {
-		evalSet, name = testSet, "test"
-		ex, ey = gather(feats, testSet)
+// evaluate is the final evaluation, on the test photos when there are
+// some, else on the validation photos.
+func (r *runner) evaluate(h *head.Head, tuned bool) (*Result, error) {
+	res := &Result{StoppedEarly: r.stoppedEarly, Skipped: r.skipped}
+	evalSet, name, ex, ey := r.samples[dataset.Validation], "validation", r.valX, r.valY
+	if test := r.samples[dataset.Test]; len(test) > 0 {
+		evalSet, name = test, "test"
+		ex, ey = gather(r.feats, test)
 	}
-	if tuned != nil && len(evalSet) > 0 {
+	if len(evalSet) == 0 {
+		return res, nil
+	}
+	if tuned {
 		// The fine-tuned blocks make other features than the cached ones.
-		if ex, err = acts.splitFeatures(ctx, job.Engine, weights, o.BatchSize, evalSet); err != nil {
+		var err error
+		if ex, err = r.acts.splitFeatures(r.ctx, r.job.Engine, r.weights, r.o.BatchSize, evalSet); err != nil {
 			return nil, err
 		}
-		std.apply(ex)
+		r.std.apply(ex)
 	}
-	if len(evalSet) > 0 {
-		emit(PhaseStarted{Phase: Evaluating})
-		probs, err := h.Predict(ex)
-		if err != nil {
-			return nil, fmt.Errorf("train: evaluate: %w", err)
-		}
-		if res.Report, err = eval.Compute(d.Classes, ey, probs, o.TopK); err != nil {
-			return nil, fmt.Errorf("train: evaluate: %w", err)
-		}
-		res.Evaluated = name
-		n := len(d.Classes)
-		for i, s := range evalSet {
-			res.Samples = append(res.Samples, Prediction{Path: d.Items[s.item].Path, Truth: s.label, Probs: probs[i*n : (i+1)*n]})
-		}
+	r.emit(PhaseStarted{Phase: Evaluating})
+	probs, err := h.Predict(ex)
+	if err != nil {
+		return nil, fmt.Errorf("train: evaluate: %w", err)
 	}
-	m.Training.Duration = time.Since(start).Seconds()
-	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+	if res.Report, err = eval.Compute(r.d.Classes, ey, probs, r.o.TopK); err != nil {
+		return nil, fmt.Errorf("train: evaluate: %w", err)
 	}
-	res.Model = m
+	res.Evaluated = name
+	n := len(r.d.Classes)
+	for i, s := range evalSet {
+		res.Samples = append(res.Samples, Prediction{Path: r.d.Items[s.item].Path, Truth: s.label, Probs: probs[i*n : (i+1)*n]})
+	}
 	return res, nil
 }
 

@@ -58,6 +58,14 @@ Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
 xpid=$!
 sleep 2
 
+# killtree PID: the process and its descendants (the app runs under chroot
+# or wine, below the shell function that started it).
+killtree() {
+  local c
+  for c in $(pgrep -P "$1"); do killtree "$c"; done
+  kill "$1" 2>/dev/null
+}
+
 # window_test NAME CMD...: starts the app, waits for its "Clasifica" window,
 # lets it draw, takes a screenshot ($out/NAME.png), and checks that the app
 # is still running and the picture is not blank (many colours).
@@ -76,8 +84,8 @@ window_test() {
   local colours
   colours=$(identify -format %k "$out/$name.png" 2>/dev/null || echo 0)
   echo "window found: ${up:-no}; colours in the screenshot: $colours"
-  kill -0 $pid 2>/dev/null || { echo "the app exited:"; tail -20 "$out/$name.app.log"; kill $pid 2>/dev/null; return 1; }
-  kill $pid 2>/dev/null
+  kill -0 $pid 2>/dev/null || { echo "the app exited:"; tail -20 "$out/$name.app.log"; return 1; }
+  killtree $pid
   [ -n "$up" ] && [ "$colours" -gt 100 ]
 }
 
@@ -115,7 +123,7 @@ if [[ " $ONLY " == *" deb "* ]]; then
   cp "$deb" "$root/tmp/"
   cp -r "$host/photos" "$BACKBONE" "$host/flowers.clasifica" "$root/tmp/"
   check deb-install in_root sh -c "apt-get update -qq && apt-get install -y -q /tmp/$(basename "$deb")"
-  check deb-lintian lintian --fail-on error --suppress-tags dir-or-file-in-opt "$deb"
+  check deb-lintian lintian --fail-on error --display-info "$deb"
   deb_version() { in_root clasifica --version | tee /dev/stderr | grep -qx "clasifica $version"; }
   check deb-version deb_version
   check deb-runtime-found in_root test -f /usr/lib/clasifica/libonnxruntime.so.1
@@ -136,7 +144,7 @@ if [[ " $ONLY " == *" deb "* ]]; then
     while read -r f; do
       [ -f "$root$f" ] || [ -L "$root$f" ] && left="$left $f"
     done <<<"$files"
-    [ -e "$root/usr/lib/clasifica" ] && left="$left /usr/lib/clasifica"
+    for d in /usr/lib/clasifica /usr/share/doc/clasifica; do [ -e "$root$d" ] && left="$left $d"; done
     [ -z "$left" ] || { echo "left behind:$left"; return 1; }
   }
   check deb-purge deb_purge
@@ -155,7 +163,7 @@ fi
 
 # ---- the Windows setup under Wine
 if [[ " $ONLY " == *" windows "* ]]; then
-  export WINEPREFIX=$T/wine WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" DISPLAY=$disp
+  export WINEPREFIX=$T/wine WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d" DISPLAY=$disp
   start=$(date +%s)
   check wine-prefix sh -c 'wineboot --init && wineserver -w'
   # Test fixture: Wine 8.0 lacks bcryptprimitives.dll (see bcryptprimitives.c).
@@ -164,7 +172,7 @@ if [[ " $ONLY " == *" windows "* ]]; then
   instdir=$(wine reg query 'HKCU\Software\Clasifica' /v InstallDir 2>/dev/null | tr -d '\r' | sed -n 's/.*REG_SZ *//p')
   unixdir=$(winepath -u "$instdir" 2>/dev/null | tr -d '\r')
   echo "   installed into $instdir in $(elapsed "$start")"
-  startmenu="$WINEPREFIX/drive_c/users/$USER/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Clasifica.lnk"
+  startmenu="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Clasifica.lnk"
   check wine-installed-files sh -c "ls -la '$unixdir' && test -f '$unixdir/clasifica.exe' -a -f '$unixdir/onnxruntime.dll' -a -f '$unixdir/DirectML.dll' -a -f '$unixdir/uninstall.exe' -a -f '$unixdir/THIRD_PARTY_NOTICES.txt' && test -f '$startmenu'"
   check wine-registry sh -c "wine reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\Clasifica' && wine reg query 'HKCU\Software\Classes\.clasifica' | grep -q Clasifica.Model && wine reg query 'HKCU\Software\Classes\Clasifica.Model\shell\open\command' | grep -qi 'clasifica.exe'"
   exe="$unixdir/clasifica.exe"

@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
+# --debian: for a .deb's copyright file, which refers to the Apache 2.0
+# text Debian ships instead of repeating it.
+debian=""
+[ "${1:-}" = --debian ] && { debian=1; shift; }
 out=${1:-THIRD_PARTY_NOTICES}
 {
   cat packaging/notices-header.txt
@@ -18,7 +22,13 @@ out=${1:-THIRD_PARTY_NOTICES}
     lic=$(find "$dir" -maxdepth 1 -type f | grep -iE '/(licen[cs]e|copying)(\.[a-z]+)?$' | sort | head -1)
     [ -n "$lic" ] || { echo "notices: no licence file in $path $ver" >&2; exit 1; }
     printf '\n\n==== %s %s\n\n' "$path" "$ver"
-    cat "$lic"
+    if [ -n "$debian" ] && grep -q 'Version 2.0, January 2004' "$lic"; then
+      grep -E '^ *Copyright (\([cC]\) |© )?[0-9]{4}' "$lic" || true
+      echo "Licensed under the Apache License, Version 2.0. On Debian systems its"
+      echo "full text is in /usr/share/common-licenses/Apache-2.0."
+    else
+      cat "$lic"
+    fi
     # The C library a binding compiles in has its own licence.
     if [ -f "$dir/glfw/LICENSE.md" ]; then
       printf '\n\n==== GLFW (C library compiled in by %s)\n\n' "$path"

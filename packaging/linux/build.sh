@@ -45,8 +45,11 @@ sed "s/@VERSION@/$VERSION/" packaging/linux/clasifica.1.in | gzip -9n > "$root/u
   echo
   echo "Copyright: the Clasifica authors."
   echo
-  cat THIRD_PARTY_NOTICES
+  packaging/notices.sh --debian "$work/notices" && cat "$work/notices"
 } > "$root/usr/share/doc/clasifica/copyright"
+# ONNX Runtime's release build links curl and mbedtls statically; the
+# library is upstream's, unmodified, so it keeps them.
+install -D -m 0644 packaging/linux/lintian-overrides "$root/usr/share/lintian/overrides/clasifica"
 {
   echo "clasifica ($debver) unstable; urgency=medium"
   echo
@@ -58,12 +61,15 @@ find "$root" -type d -exec chmod 0755 {} +
 
 # Depends: from the shared libraries the program and the runtime link.
 shl=$work/shlibs
-mkdir -p "$shl/debian"
+mkdir -p "$shl/debian" "$root/DEBIAN"
 printf 'Source: clasifica\n\nPackage: clasifica\nArchitecture: any\n' > "$shl/debian/control"
 absroot=$(realpath "$root")
 depends=$(cd "$shl" && DEB_HOST_ARCH=$ARCH dpkg-shlibdeps -O "$absroot/usr/bin/clasifica" "$absroot/usr/lib/clasifica/libonnxruntime.so.1" | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "build.sh: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
-mkdir -p "$root/DEBIAN"
+# GLFW loads these X11 libraries with dlopen, where dpkg-shlibdeps cannot
+# see them.
+depends="$depends, libx11-xcb1, libxcursor1, libxi6, libxinerama1, libxrandr2, libxrender1, libxxf86vm1"
+(cd "$root" && find usr -type f -exec md5sum {} + | sort -k2) > "$root/DEBIAN/md5sums"
 cat > "$root/DEBIAN/control" <<CONTROL
 Package: clasifica
 Version: $debver

@@ -77,6 +77,7 @@ Architecture: $ARCH
 Maintainer: Clasifica developers <clasifica@users.noreply.github.com>
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: $depends
+Recommends: shared-mime-info
 Section: graphics
 Priority: optional
 Homepage: https://github.com/clasifica/clasifica

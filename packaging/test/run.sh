@@ -20,7 +20,7 @@ cd "$(dirname "$0")/../.."
 : "${DIST:?}" "${DIST_ORT:?}" "${DIST_PHOTOS:?}"
 BACKBONE=${CLASIFICA_TEST_BACKBONE:-$PWD/.deps/backbones/nsfwjs-inceptionv3}
 ONLY=${ONLY:-deb windows}
-out=$DIST/test
+out=${DIST_TEST_OUT:-$DIST/test}
 rm -rf "$out" && mkdir -p "$out"
 T=$(mktemp -d /var/tmp/clasifica-test-dist.XXXXXX)
 passed=0 failed=0
@@ -51,6 +51,7 @@ deb=$(ls "$DIST"/clasifica_*_amd64.deb | head -1)
 tarball=$(ls "$DIST"/clasifica-*-linux-x64.tar.xz | head -1)
 setup=$(ls "$DIST"/Clasifica-*-windows-x64-setup.exe | head -1)
 version=$(basename "$tarball" | sed 's/^clasifica-\(.*\)-linux-x64\.tar\.xz$/\1/')
+wversion=$(basename "$setup" | sed 's/^Clasifica-\(.*\)-windows-x64-setup\.exe$/\1/')
 
 # ---- a virtual display shared by the Linux root and Wine
 for n in $(seq 90 120); do [ -e /tmp/.X$n-lock ] || { disp=:$n; break; }; done
@@ -135,7 +136,9 @@ if [[ " $ONLY " == *" deb "* ]]; then
   }
   check deb-classify deb_classify
   echo "   clean root to the first labels: $(elapsed "$start")"
-  check deb-desktop-files in_root sh -c 'test -f /usr/share/applications/io.github.clasifica.desktop && test -f /usr/share/icons/hicolor/256x256/apps/io.github.clasifica.png && grep -q application/x-clasifica /usr/share/mime/globs2'
+  # The menu entry, the icon, and the MIME type in the database that
+  # shared-mime-info (a Recommends, on every desktop) rebuilt.
+  check deb-desktop-files in_root sh -c 'test -f /usr/share/applications/io.github.clasifica.desktop && test -f /usr/share/icons/hicolor/256x256/apps/io.github.clasifica.png && grep -q "application/x-clasifica:\*\.clasifica" /usr/share/mime/globs2'
   check deb-window window_test deb-window in_root clasifica
   deb_purge() {
     local files left=""
@@ -152,6 +155,8 @@ if [[ " $ONLY " == *" deb "* ]]; then
   tar_classify() {
     local dir=clasifica-$version-linux-x64
     in_root useradd -m user 2>/dev/null
+    # The minimal root has no xz; every desktop has.
+    in_root apt-get install -y -q xz-utils >/dev/null || return 1
     cp "$tarball" "$root/home/user/" &&
       in_root su user -c "cd && tar -xJf $(basename "$tarball") && $dir/clasifica --version && $dir/clasifica backbone import $bb" &&
       in_root su user -c "cd /tmp/photos && ~/$dir/clasifica classify --model /tmp/flowers.clasifica --format json ." >"$T/tar.json" &&
@@ -176,7 +181,7 @@ if [[ " $ONLY " == *" windows "* ]]; then
   check wine-installed-files sh -c "ls -la '$unixdir' && test -f '$unixdir/clasifica.exe' -a -f '$unixdir/onnxruntime.dll' -a -f '$unixdir/DirectML.dll' -a -f '$unixdir/uninstall.exe' -a -f '$unixdir/THIRD_PARTY_NOTICES.txt' && test -f '$startmenu'"
   check wine-registry sh -c "wine reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\Clasifica' && wine reg query 'HKCU\Software\Classes\.clasifica' | grep -q Clasifica.Model && wine reg query 'HKCU\Software\Classes\Clasifica.Model\shell\open\command' | grep -qi 'clasifica.exe'"
   exe="$unixdir/clasifica.exe"
-  wine_version() { wine "$exe" --version | tr -d '\r' | tee /dev/stderr | grep -qx "clasifica $version"; }
+  wine_version() { wine "$exe" --version | tr -d '\r' | tee /dev/stderr | grep -qx "clasifica $wversion"; }
   check wine-version wine_version
   wine_classify() {
     wine "$exe" backbone import "$(winepath -w "$BACKBONE")" &&

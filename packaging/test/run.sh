@@ -181,6 +181,11 @@ if [[ " $ONLY " == *" windows "* ]]; then
   check wine-installed-files sh -c "ls -la '$unixdir' && test -f '$unixdir/clasifica.exe' -a -f '$unixdir/onnxruntime.dll' -a -f '$unixdir/DirectML.dll' -a -f '$unixdir/uninstall.exe' -a -f '$unixdir/THIRD_PARTY_NOTICES.txt' && test -f '$startmenu'"
   check wine-registry sh -c "wine reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\Clasifica' && wine reg query 'HKCU\Software\Classes\.clasifica' | grep -q Clasifica.Model && wine reg query 'HKCU\Software\Classes\Clasifica.Model\shell\open\command' | grep -qi 'clasifica.exe'"
   exe="$unixdir/clasifica.exe"
+  # The command line runs without a display, as from a terminal: DirectML
+  # then fails to create its DXGI factory and the run falls back to the CPU.
+  # (With a display, Wine's D3D12 (vkd3d) aborts the whole process on an
+  # assertion, so the window test below chooses the CPU in the settings.)
+  wine() { DISPLAY= command wine "$@"; }
   wine_version() { wine "$exe" --version | tr -d '\r' | tee /dev/stderr | grep -qx "clasifica $wversion"; }
   check wine-version wine_version
   wine_classify() {
@@ -190,7 +195,10 @@ if [[ " $ONLY " == *" windows "* ]]; then
   }
   check wine-classify wine_classify
   cp "$T/wine.json" "$out/labels-wine.json" 2>/dev/null
-  grep -h -i "device\|directml\|cpu" "$out/wine-classify.log" | head -3 | sed 's/^/   device: /'
+  grep -h -i "accelerator\|directml\|dxgi\|runs on" "$out/wine-classify.log" | sort -u | head -3 | sed 's/^/   device: /'
+  unset -f wine
+  prefs="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Roaming/fyne/io.github.clasifica"
+  mkdir -p "$prefs" && echo '{"provider":"cpu"}' >"$prefs/preferences.json"
   check wine-window window_test wine-window wine "$exe"
   wineserver -k 2>/dev/null; sleep 1
   wine_uninstall() {

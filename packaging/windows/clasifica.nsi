@@ -103,6 +103,19 @@ Section "Clasifica" SecApp
   System::Call 'shell32::SHChangeNotify(i 0x08000000, i 0, p 0, p 0)' ; SHCNE_ASSOCCHANGED
 SectionEnd
 
+; ONNX Runtime needs the Microsoft Visual C++ runtime (vcruntime140_1.dll,
+; msvcp140.dll), which most Windows installations have but a fresh one may
+; not: say where to get it rather than fail at the first start.
+Function .onInstSuccess
+  ${IfNot} ${FileExists} "$SYSDIR\vcruntime140_1.dll"
+  ${OrIfNot} ${FileExists} "$SYSDIR\msvcp140.dll"
+    ${IfNot} ${Silent}
+      MessageBox MB_YESNO|MB_ICONEXCLAMATION "Clasifica needs the Microsoft Visual C++ Redistributable (x64), which is not installed on this computer.$\r$\n$\r$\nOpen Microsoft's download page now?" IDNO +2
+      ExecShell "open" "https://aka.ms/vs/17/release/vc_redist.x64.exe"
+    ${EndIf}
+  ${EndIf}
+FunctionEnd
+
 Section /o "Desktop shortcut" SecDesktop
   CreateShortcut "$DESKTOP\Clasifica.lnk" "$INSTDIR\clasifica.exe"
 SectionEnd

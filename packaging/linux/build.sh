@@ -20,7 +20,7 @@ esac
 tarch=$ortdir
 debver=$(packaging/version.sh deb "$VERSION")
 work=$DIST/build/linux-$ARCH
-rm -rf "$work"
+rm -rf "$work" "$DIST"/clasifica_*_$ARCH.deb "$DIST"/clasifica-*-linux-$tarch.tar.xz
 mkdir -p "$work" "$DIST"
 
 echo "== linux/$ARCH: building clasifica $VERSION"

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 GO=${GO:-go}
 [ "$(uname -m)" = arm64 ] || { echo "build.sh: needs a Mac with Apple silicon (ONNX Runtime 1.30 has no Intel-Mac build)" >&2; exit 1; }
 work=$DIST/build/macos-arm64
-rm -rf "$work" && mkdir -p "$work" "$DIST"
+rm -rf "$work" "$DIST"/Clasifica-*-macos-arm64.dmg && mkdir -p "$work" "$DIST"
 
 app=Clasifica.app
 contents=$work/$app/Contents

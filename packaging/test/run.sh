@@ -47,9 +47,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-deb=$(ls "$DIST"/clasifica_*_amd64.deb | head -1)
-tarball=$(ls "$DIST"/clasifica-*-linux-x64.tar.xz | head -1)
-setup=$(ls "$DIST"/Clasifica-*-windows-x64-setup.exe | head -1)
+# one PATTERN: the one package of a kind in $DIST (make dist leaves one).
+one() {
+  local f=("$DIST"/$1)
+  [ ${#f[@]} = 1 ] && [ -f "${f[0]}" ] || { echo "run.sh: want one $1 in $DIST, found: ${f[*]}" >&2; exit 1; }
+  echo "${f[0]}"
+}
+deb=$(one 'clasifica_*_amd64.deb') || exit 1
+tarball=$(one 'clasifica-*-linux-x64.tar.xz') || exit 1
+setup=$(one 'Clasifica-*-windows-x64-setup.exe') || exit 1
 version=$(basename "$tarball" | sed 's/^clasifica-\(.*\)-linux-x64\.tar\.xz$/\1/')
 wversion=$(basename "$setup" | sed 's/^Clasifica-\(.*\)-windows-x64-setup\.exe$/\1/')
 

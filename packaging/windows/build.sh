@@ -13,7 +13,7 @@ WINDRES=${WINDRES:-x86_64-w64-mingw32-windres}
 quad=$(packaging/version.sh quad "$VERSION")
 work=$DIST/build/windows-amd64
 stage=$work/stage
-rm -rf "$work"
+rm -rf "$work" "$DIST"/Clasifica-*-windows-x64-setup.exe
 mkdir -p "$stage" "$DIST"
 
 # Resources: Go links a .syso file found in the main package's folder.

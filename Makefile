@@ -107,3 +107,67 @@ screenshots: build deps
 
 clean:
 	rm -rf bin $(DEPS)
+
+# ---------------------------------------------------------------------------
+# Packages (see packaging/):
+#
+#   make dist        the installers this host can build, into dist/ with SHA256SUMS:
+#                    on Linux the .deb, the portable .tar.xz and the Windows setup
+#                    (cross-built with mingw-w64 and NSIS); on macOS the .dmg
+#   make test-dist   install them on clean systems and check they work: the .deb
+#                    and the tarball in a fresh Debian 12 root, the setup under Wine
+#
+# VERSION comes from a VERSION file or `git describe`; it is stamped into the
+# program (clasifica --version, Help → About) and every package's metadata.
+VERSION ?= $(patsubst v%,%,$(shell cat VERSION 2>/dev/null || git describe --tags --always --dirty 2>/dev/null || echo dev))
+DIST ?= $(CURDIR)/dist
+DIST_ORT := $(DEPS)/dist/onnxruntime-node-$(ORT_VERSION)
+DIST_LDFLAGS := -s -w -X github.com/clasifica/clasifica/internal/version.Version=$(VERSION)
+# Labelled photos test-dist trains on and classifies.
+DIST_PHOTOS ?= $(CURDIR)/testdata/photos/flowers
+# Building the packages: Debian's tools, mingw-w64 and NSIS.
+DIST_APT := dpkg-dev lintian xz-utils gcc-mingw-w64-x86-64 nsis
+# Testing them: a clean root, Wine (64-bit), a virtual display and screenshots.
+TEST_DIST_APT := debootstrap wine wine64 xvfb xauth x11-utils imagemagick
+export VERSION DIST DIST_ORT DIST_LDFLAGS DIST_PHOTOS GO
+
+.PHONY: dist dist-linux dist-windows dist-macos dist-system-deps test-dist notices
+
+SHA256SUM := $(if $(filter Darwin,$(UNAME_S)),shasum -a 256,sha256sum)
+ifeq ($(UNAME_S),Darwin)
+dist: dist-macos
+else
+dist: dist-linux dist-windows
+endif
+	cd $(DIST) && rm -f SHA256SUMS && $(SHA256SUM) $$(ls | grep -E '\.(deb|tar\.xz|exe|dmg)$$') > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS
+	@cat $(DIST)/SHA256SUMS
+
+dist-linux: system-deps dist-system-deps $(DIST_ORT)/.ok
+	packaging/linux/build.sh
+
+dist-windows: dist-system-deps $(DIST_ORT)/.ok
+	packaging/windows/build.sh
+
+dist-macos: $(DIST_ORT)/.ok
+	packaging/macos/build.sh
+
+dist-system-deps:
+ifeq ($(UNAME_S),Linux)
+	@command -v dpkg >/dev/null && sh tools/ensure-apt.sh $(DIST_APT) || true
+endif
+
+# Every platform's runtime files, as onnxruntime-node ships them.
+$(DIST_ORT)/.ok:
+	@rm -rf $(DEPS)/dist/tmp $(DIST_ORT) && mkdir -p $(DEPS)/dist/tmp
+	cd $(DEPS)/dist/tmp && npm pack --silent onnxruntime-node@$(ORT_VERSION) >/dev/null
+	tar -xzf $(DEPS)/dist/tmp/onnxruntime-node-$(ORT_VERSION).tgz -C $(DEPS)/dist/tmp package/bin package/package.json
+	mv $(DEPS)/dist/tmp/package $(DIST_ORT) && rm -rf $(DEPS)/dist/tmp
+	touch $@
+
+test-dist: dist test-deps
+	@command -v dpkg >/dev/null && sh tools/ensure-apt.sh $(TEST_APT) $(TEST_DIST_APT)
+	packaging/test/run.sh
+
+# THIRD_PARTY_NOTICES lists every module compiled in: rerun when go.mod changes.
+notices:
+	packaging/notices.sh

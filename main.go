@@ -12,10 +12,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/internal/cli"
 	_ "github.com/clasifica/clasifica/internal/posixlocale" // before Fyne: see the package
+	_ "github.com/clasifica/clasifica/internal/winconsole"  // Windows: print to the terminal it was started from
+	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ui"
 )
 
@@ -28,10 +31,12 @@ func main() {
 		os.Exit(1)
 	}
 	a := app.New(dirs)
-	if len(os.Args) > 1 {
+	// A model file alone is what desktops pass when one is double-clicked.
+	open := len(os.Args) == 2 && strings.HasSuffix(strings.ToLower(os.Args[1]), model.Ext)
+	if len(os.Args) > 1 && !open {
 		os.Exit(cli.Run(ctx, a, os.Args[1:], os.Stdout, os.Stderr))
 	}
-	if err := ui.Run(a); err != nil {
+	if err := ui.Run(a, os.Args[1:]...); err != nil {
 		fmt.Fprintln(os.Stderr, "clasifica:", err)
 		os.Exit(1)
 	}

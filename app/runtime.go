@@ -41,8 +41,9 @@ func FindRuntime(explicit string, dirs Dirs) (string, error) {
 	var places []string
 	if exe, err := os.Executable(); err == nil {
 		dir := filepath.Dir(exe)
-		// Next to the executable, and where app bundles keep libraries.
-		places = append(places, dir, filepath.Join(dir, "lib"), filepath.Join(dir, "..", "lib"), filepath.Join(dir, "..", "Frameworks"))
+		// Next to the executable, and where packages keep libraries: app
+		// bundles in ../Frameworks, the .deb in /usr/lib/clasifica.
+		places = append(places, dir, filepath.Join(dir, "lib"), filepath.Join(dir, "..", "lib"), filepath.Join(dir, "..", "lib", "clasifica"), filepath.Join(dir, "..", "Frameworks"))
 	}
 	places = append(places, dirs.Runtime())
 	for _, dir := range places {

@@ -15,11 +15,15 @@ import (
 // it, and desktop environments group its windows by it.
 const AppID = "io.github.clasifica"
 
-// Run opens the desktop window and returns when it closes.
-func Run(a *app.App) error {
+// Run opens the desktop window and returns when it closes. A model file
+// given in open (the file a desktop's "Open with" passes) is opened in it.
+func Run(a *app.App, open ...string) error {
 	fa := fyneapp.NewWithID(AppID)
 	fa.SetIcon(resources.Icon)
 	w := newWindow(fa, a)
+	for _, p := range open {
+		w.loadModel(p)
+	}
 	w.win.SetMaster()
 	w.win.ShowAndRun()
 	w.shutdown()

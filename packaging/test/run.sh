@@ -19,6 +19,9 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 : "${DIST:?}" "${DIST_ORT:?}" "${DIST_PHOTOS:?}"
 BACKBONE=${CLASIFICA_TEST_BACKBONE:-$PWD/.deps/backbones/nsfwjs-inceptionv3}
+# The packages must find their runtime by themselves (the Makefile exports
+# the development one, and Wine would pass it on to clasifica.exe).
+unset ONNXRUNTIME_LIB
 ONLY=${ONLY:-deb windows}
 out=${DIST_TEST_OUT:-$DIST/test}
 rm -rf "$out" && mkdir -p "$out"

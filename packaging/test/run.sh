@@ -206,6 +206,9 @@ if [[ " $ONLY " == *" windows "* ]]; then
   cp "$T/wine.json" "$out/labels-wine.json" 2>/dev/null
   grep -h -i "accelerator\|directml\|dxgi\|runs on" "$out/wine-classify.log" | sort -u | head -3 | sed 's/^/   device: /'
   unset -f wine
+  # A fresh Wine session, so that its desktop is on the display this time.
+  wineserver -k 2>/dev/null
+  wineserver -w
   prefs="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Roaming/fyne/io.github.clasifica"
   mkdir -p "$prefs" && echo '{"provider":"cpu"}' >"$prefs/preferences.json"
   check wine-window window_test wine-window wine "$exe"

@@ -19,6 +19,9 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 : "${DIST:?}" "${DIST_ORT:?}" "${DIST_PHOTOS:?}"
 BACKBONE=${CLASIFICA_TEST_BACKBONE:-$PWD/.deps/backbones/nsfwjs-inceptionv3}
+# The packages must find their runtime by themselves (the Makefile exports
+# the development one, and Wine would pass it on to clasifica.exe).
+unset ONNXRUNTIME_LIB
 ONLY=${ONLY:-deb windows}
 out=${DIST_TEST_OUT:-$DIST/test}
 rm -rf "$out" && mkdir -p "$out"
@@ -203,6 +206,9 @@ if [[ " $ONLY " == *" windows "* ]]; then
   cp "$T/wine.json" "$out/labels-wine.json" 2>/dev/null
   grep -h -i "accelerator\|directml\|dxgi\|runs on" "$out/wine-classify.log" | sort -u | head -3 | sed 's/^/   device: /'
   unset -f wine
+  # A fresh Wine session, so that its desktop is on the display this time.
+  wineserver -k 2>/dev/null
+  wineserver -w
   prefs="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Roaming/fyne/io.github.clasifica"
   mkdir -p "$prefs" && echo '{"provider":"cpu"}' >"$prefs/preferences.json"
   check wine-window window_test wine-window wine "$exe"

@@ -158,7 +158,7 @@ func (s *trainScreen) buildAdvanced() fyne.CanvasObject {
 // fineTuneSecondsPerPhoto is one fine-tuning epoch's time per photo on a
 // CPU, measured on 2 cores (docs in the README); an accelerator is many
 // times faster.
-const fineTuneSecondsPerPhoto = 0.25
+const fineTuneSecondsPerPhoto = 0.15
 
 // fineTuneEstimate says how much longer fine-tuning makes training of the
 // chosen folder, before the user starts.

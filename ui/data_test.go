@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
@@ -206,7 +207,14 @@ func TestDataScreenFindsDamagedPhotos(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "daisy", "bomb.png"), binary.BigEndian.AppendUint32(bomb, crc32.ChecksumIEEE(ihdr)), 0o644)
 
 	w.data.open(dir)
-	w.settle()
+	// The check starts when the scan's result reaches the window, and
+	// reports the same way: wait for both.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		w.settle()
+		if d := w.doc.data; d != nil && len(d.Items) == 6 && !w.data.checkRow.Visible() {
+			break
+		}
+	}
 	if w.doc.data == nil {
 		t.Fatalf("not loaded: %v", w.data.err)
 	}

@@ -128,6 +128,12 @@ func (w *testWindow) settle() {
 		w.jobs.wait()
 		w.thumbs.Wait()
 	}
+	// A scan's result starts the photo check through fyne.Do, which may
+	// run after the waits above: give it time to start and finish.
+	for deadline := time.Now().Add(30 * time.Second); w.data.check.running() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		w.jobs.wait()
+	}
 }
 
 // flowers returns the shared flowers sample folder.

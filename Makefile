@@ -120,6 +120,8 @@ clean:
 # VERSION comes from a VERSION file or `git describe`; it is stamped into the
 # program (clasifica --version, Help → About) and every package's metadata.
 VERSION ?= $(patsubst v%,%,$(shell cat VERSION 2>/dev/null || git describe --tags --always --dirty 2>/dev/null || echo dev))
+# Once, when make starts: every package of one `make dist` has one version.
+VERSION := $(VERSION)
 DIST ?= $(CURDIR)/dist
 DIST_ORT := $(DEPS)/dist/onnxruntime-node-$(ORT_VERSION)
 DIST_LDFLAGS := -s -w -X github.com/clasifica/clasifica/internal/version.Version=$(VERSION)

@@ -6,6 +6,7 @@ import (
 	"log"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 
 	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/onnxrt"
@@ -26,7 +27,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	// Training steps run on ONNX Runtime, loaded from its library.
-	rt, err := onnxrt.Load(os.Getenv("ONNXRUNTIME_LIB"))
+	rt, err := onnxrt.Load(runtimeLibrary())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -89,4 +90,13 @@ func samples(seed uint64, n, inputs, classes int) ([]float32, []int) {
 		}
 	}
 	return x, y
+}
+
+// runtimeLibrary is where the example finds ONNX Runtime: $ONNXRUNTIME_LIB
+// (`make test` sets it), else where `make deps` puts it.
+func runtimeLibrary() string {
+	if p := os.Getenv("ONNXRUNTIME_LIB"); p != "" {
+		return p
+	}
+	return filepath.Join("..", "..", ".deps", "onnxruntime", "libonnxruntime.so.1")
 }

@@ -262,26 +262,11 @@ func (t *Trainer) run(ctx context.Context, x []float32, y []int, w []float32) (l
 	in := []grad.Tensor{{Data: x, Shape: []int64{rows, int64(h.inputs)}}}
 	if t.cfg.Dropout > 0 {
 		drop := t.drop[:n*out.in]
-		keep := float32(1 / (1 - t.cfg.Dropout))
-		for i := range drop {
-			drop[i] = 0
-			if t.rng.Float64() >= t.cfg.Dropout {
-				drop[i] = keep
-			}
-		}
+		grad.DropoutMask(drop, t.cfg.Dropout, t.rng)
 		in = append(in, grad.Tensor{Data: drop, Shape: []int64{rows, int64(out.in)}})
 	}
-	s := t.cfg.LabelSmoothing
-	off := float32(s / float64(classes))
-	on := float32(1-s) + off
 	target := t.target[:n*classes]
-	for r := range n {
-		for c := range classes {
-			target[r*classes+c] = off
-		}
-		target[r*classes+y[r]] = on
-		t.scale[r] = w[r] / float32(n)
-	}
+	grad.Targets(target, t.scale, y, w, classes, t.cfg.LabelSmoothing)
 	in = append(in,
 		grad.Tensor{Data: target, Shape: []int64{rows, int64(classes)}},
 		grad.Tensor{Data: t.scale[:n], Shape: []int64{rows, 1}})

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -42,6 +43,10 @@ type Runtime struct {
 // environment. Loading the same path again returns the same runtime;
 // loading another library into the same process is an error.
 func Load(path string) (*Runtime, error) {
+	// The same file named two ways is the same library.
+	if abs, err := filepath.Abs(path); err == nil && path != "" {
+		path = abs
+	}
 	env.Lock()
 	defer env.Unlock()
 	if env.path != "" {

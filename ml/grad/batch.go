@@ -1,0 +1,34 @@
+package grad
+
+import "math/rand/v2"
+
+// DropoutMask fills mask with a fresh inverted-dropout mask: each entry is
+// 0 with probability rate, else 1/(1-rate), drawn from rng so that a run
+// is reproducible from its seed. Training graphs take the mask as an input
+// (see Builder.Dropout) rather than drawing it inside the graph.
+func DropoutMask(mask []float32, rate float64, rng *rand.Rand) {
+	keep := float32(1 / (1 - rate))
+	for i := range mask {
+		mask[i] = 0
+		if rng.Float64() >= rate {
+			mask[i] = keep
+		}
+	}
+}
+
+// Targets fills target (len(y) rows of classes) with the label-smoothed
+// one-hot targets of the labels y, as Keras smooths them, and scale (one
+// per row) with each sample's weight w divided by the batch size, so that
+// the graph's loss is the weighted mean.
+func Targets(target, scale []float32, y []int, w []float32, classes int, smoothing float64) {
+	off := float32(smoothing / float64(classes))
+	on := float32(1-smoothing) + off
+	n := len(y)
+	for r := range n {
+		for c := range classes {
+			target[r*classes+c] = off
+		}
+		target[r*classes+y[r]] = on
+		scale[r] = w[r] / float32(n)
+	}
+}

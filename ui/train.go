@@ -172,7 +172,7 @@ func (s *trainScreen) fineTuneEstimate() string {
 	if dev := s.w.engine.device; dev != "" && dev != "CPU" {
 		sec /= 20
 	}
-	return fmt.Sprintf("About %s more for these %d photos", (time.Duration(sec) * time.Second).Round(time.Minute), len(d.Items))
+	return fmt.Sprintf("Adds %s for these %s", words.RoughDuration(time.Duration(sec*float64(time.Second))), words.Plural(len(d.Items), "photo", "photos"))
 }
 
 // testShareText describes the test share, or says the folder has its own.
@@ -254,6 +254,8 @@ func (s *trainScreen) ready() string {
 func (s *trainScreen) refresh() {
 	running := s.task.running()
 	why := s.ready()
+	// The estimate depends on the photos chosen and where the model runs.
+	s.ftText.SetText(s.fineTuneEstimate())
 	if running || why != "" {
 		s.trainBtn.Disable()
 	} else {

@@ -289,20 +289,7 @@ func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float
 	if err := t.train.Run(ctx, in, out); err != nil {
 		return 0, 0, err
 	}
-	correct := 0
-	for r := range n {
-		pr := probs[r*classes : (r+1)*classes]
-		best := 0
-		for c, p := range pr {
-			if p > pr[best] {
-				best = c
-			}
-		}
-		if best == y[r] {
-			correct++
-		}
-	}
-	return float64(t.loss[0]) * float64(n), correct, nil
+	return float64(t.loss[0]) * float64(n), grad.Correct(probs, y, classes), nil
 }
 
 // update applies one optimiser step to every trained array.

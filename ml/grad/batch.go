@@ -32,3 +32,22 @@ func Targets(target, scale []float32, y []int, w []float32, classes int, smoothi
 		scale[r] = w[r] / float32(n)
 	}
 }
+
+// Correct counts the rows of probs (len(y) rows of classes) whose most
+// probable class is the label in y.
+func Correct(probs []float32, y []int, classes int) int {
+	correct := 0
+	for r := range y {
+		pr := probs[r*classes : (r+1)*classes]
+		best := 0
+		for c, p := range pr {
+			if p > pr[best] {
+				best = c
+			}
+		}
+		if best == y[r] {
+			correct++
+		}
+	}
+	return correct
+}

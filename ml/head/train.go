@@ -292,19 +292,7 @@ func (t *Trainer) run(ctx context.Context, x []float32, y []int, w []float32) (l
 	if err := t.sess.Run(ctx, in, outs); err != nil {
 		return 0, 0, err
 	}
-	for r := range n {
-		best := 0
-		pr := probs[r*classes : (r+1)*classes]
-		for c, p := range pr {
-			if p > pr[best] {
-				best = c
-			}
-		}
-		if best == y[r] {
-			correct++
-		}
-	}
-	return float64(t.loss[0]) * float64(n), correct, nil
+	return float64(t.loss[0]) * float64(n), grad.Correct(probs, y, classes), nil
 }
 
 // update applies one Adam step with the gradients in t.grads, in Keras's

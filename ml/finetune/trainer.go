@@ -222,14 +222,7 @@ func (t *Trainer) Epoch(ctx context.Context, load Loader, y []int, w []float32) 
 			return head.EpochStats{}, fmt.Errorf("finetune: sample %d has label %d, want a class in [0, %d)", i, c, classes)
 		}
 	}
-	if cap(t.perm) < n {
-		t.perm = make([]int, n)
-	}
-	t.perm = t.perm[:n]
-	for i := range t.perm {
-		t.perm[i] = i
-	}
-	t.rng.Shuffle(n, func(i, j int) { t.perm[i], t.perm[j] = t.perm[j], t.perm[i] })
+	t.perm = grad.Order(t.perm, n, t.rng)
 	var lossSum float64
 	correct := 0
 	for b0 := 0; b0 < n; b0 += t.cfg.BatchSize {

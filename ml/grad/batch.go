@@ -51,3 +51,18 @@ func Correct(probs []float32, y []int, classes int) int {
 	}
 	return correct
 }
+
+// Order returns the order of an epoch's n samples, reusing perm's memory:
+// a shuffle of the identity, so that each epoch's order depends only on
+// rng's state, not on the previous epoch's order.
+func Order(perm []int, n int, rng *rand.Rand) []int {
+	if cap(perm) < n {
+		perm = make([]int, n)
+	}
+	perm = perm[:n]
+	for i := range perm {
+		perm[i] = i
+	}
+	rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+	return perm
+}

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/clasifica/clasifica/ml/grad"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -100,16 +102,7 @@ func (t *gonumTrainer) Epoch(ctx context.Context, x []float32, y []int, w []floa
 		return EpochStats{}, err
 	}
 	n := len(y)
-	if cap(t.perm) < n {
-		t.perm = make([]int, n)
-	}
-	t.perm = t.perm[:n]
-	// Shuffle from the identity so that each epoch's order depends only on
-	// the generator's state, not on the previous epoch's order.
-	for i := range t.perm {
-		t.perm[i] = i
-	}
-	t.rng.Shuffle(n, func(i, j int) { t.perm[i], t.perm[j] = t.perm[j], t.perm[i] })
+	t.perm = grad.Order(t.perm, n, t.rng)
 
 	var lossSum float64
 	correct := 0

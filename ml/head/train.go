@@ -202,16 +202,7 @@ func (t *Trainer) Epoch(ctx context.Context, x []float32, y []int, w []float32) 
 		return EpochStats{}, err
 	}
 	n := len(y)
-	if cap(t.perm) < n {
-		t.perm = make([]int, n)
-	}
-	t.perm = t.perm[:n]
-	// Shuffle from the identity so that each epoch's order depends only on
-	// the generator's state, not on the previous epoch's order.
-	for i := range t.perm {
-		t.perm[i] = i
-	}
-	t.rng.Shuffle(n, func(i, j int) { t.perm[i], t.perm[j] = t.perm[j], t.perm[i] })
+	t.perm = grad.Order(t.perm, n, t.rng)
 
 	var lossSum float64
 	correct := 0

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -31,15 +30,15 @@ type Session struct {
 // NewSession creates a session for model on rt (which must be loaded: it
 // initialises ONNX Runtime's environment). Options.Threads fixes the CPU
 // provider's threads: the same model, inputs and thread count give
-// bit-identical outputs. An accelerator is tried when Options.Provider
-// names one (or is Auto), falling back to the CPU.
+// bit-identical outputs. Providers are tried in onnxrt.Candidates' order,
+// with the same session options as the inference sessions.
 func NewSession(rt *onnxrt.Runtime, model []byte, inputs, outputs []string, opt onnxrt.Options) (*Session, error) {
 	if rt == nil {
 		return nil, errors.New("grad: session: no ONNX Runtime")
 	}
 	var errs []error
-	for _, p := range providers(opt.Provider) {
-		s, err := newSession(model, inputs, outputs, p, opt.Threads)
+	for _, p := range onnxrt.Candidates(opt) {
+		s, err := newSession(model, inputs, outputs, p, opt)
 		if err == nil {
 			return s, nil
 		}
@@ -48,56 +47,12 @@ func NewSession(rt *onnxrt.Runtime, model []byte, inputs, outputs []string, opt 
 	return nil, fmt.Errorf("grad: create session: %w", errors.Join(errs...))
 }
 
-func providers(p onnxrt.Provider) []onnxrt.Provider {
-	switch p {
-	case onnxrt.CPU:
-		return []onnxrt.Provider{onnxrt.CPU}
-	case "", onnxrt.Auto:
-		if runtime.GOOS == "linux" || runtime.GOOS == "windows" {
-			return []onnxrt.Provider{onnxrt.CUDA, onnxrt.CPU}
-		}
-		return []onnxrt.Provider{onnxrt.CPU}
-	}
-	return []onnxrt.Provider{p, onnxrt.CPU}
-}
-
-func newSession(model []byte, inputs, outputs []string, p onnxrt.Provider, threads int) (*Session, error) {
-	so, err := ort.NewSessionOptions()
+func newSession(model []byte, inputs, outputs []string, p onnxrt.Provider, opt onnxrt.Options) (*Session, error) {
+	so, err := onnxrt.NewSessionOptions(p, opt)
 	if err != nil {
 		return nil, err
 	}
 	defer so.Destroy()
-	if threads <= 0 {
-		threads = runtime.NumCPU()
-	}
-	if err := so.SetIntraOpNumThreads(threads); err != nil {
-		return nil, err
-	}
-	if err := so.SetInterOpNumThreads(1); err != nil {
-		return nil, err
-	}
-	switch p {
-	case onnxrt.CPU:
-	case onnxrt.CUDA:
-		co, err := ort.NewCUDAProviderOptions()
-		if err != nil {
-			return nil, err
-		}
-		defer co.Destroy()
-		if err := so.AppendExecutionProviderCUDA(co); err != nil {
-			return nil, err
-		}
-	case onnxrt.DirectML:
-		if err := so.AppendExecutionProviderDirectML(0); err != nil {
-			return nil, err
-		}
-	case onnxrt.CoreML:
-		if err := so.AppendExecutionProviderCoreMLV2(map[string]string{"ModelFormat": "MLProgram"}); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("unknown execution provider %q", p)
-	}
 	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, inputs, outputs, so)
 	if err != nil {
 		return nil, err
@@ -146,24 +101,9 @@ func (s *Session) Run(ctx context.Context, in, out []Tensor) error {
 		}
 		outs[i] = v
 	}
-	ro, err := ort.NewRunOptions()
-	if err != nil {
-		return fmt.Errorf("grad: run: %w", err)
-	}
-	defer ro.Destroy()
-	finished := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		select {
-		case <-ctx.Done():
-			_ = ro.Terminate()
-		case <-finished:
-		}
-	}()
-	err = s.s.RunWithOptions(ins, outs, ro)
-	close(finished)
-	<-stopped
+	err := onnxrt.RunTerminable(ctx, func(ro *ort.RunOptions) error {
+		return s.s.RunWithOptions(ins, outs, ro)
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

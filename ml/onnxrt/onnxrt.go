@@ -202,8 +202,11 @@ type Session struct {
 	run sync.Mutex
 }
 
-// candidates lists the providers to try for opt on this platform.
-func candidates(opt Options) []Provider {
+// Candidates lists the providers to try, in order, for opt on this
+// platform: Auto's order, or the one asked for and then the CPU (only it
+// with opt.Strict). Sessions of other shapes (ml/grad's training steps)
+// try them in the same order.
+func Candidates(opt Options) []Provider {
 	switch p := opt.Provider; {
 	case p == "" || p == Auto:
 		return AutoOrder(runtime.GOOS)
@@ -234,7 +237,7 @@ func (r *Runtime) NewSession(model []byte, input, output string, opt Options) (*
 		requested = Auto
 	}
 	var skipped []Unavailable
-	for _, p := range candidates(opt) {
+	for _, p := range Candidates(opt) {
 		s, err := r.newSessionOn(model, input, output, p, opt)
 		if err == nil {
 			s.placement.Requested = requested
@@ -318,24 +321,11 @@ func isFallbackRefusal(err error) bool {
 // build creates the session on p; with strict, ONNX Runtime must assign
 // every layer to p. Failing to add p to the options is Unavailable.
 func build(model []byte, input, output string, p Provider, opt Options, strict bool) (*Session, error) {
-	so, err := ort.NewSessionOptions()
+	so, err := NewSessionOptions(p, opt)
 	if err != nil {
 		return nil, err
 	}
 	defer so.Destroy()
-	threads := opt.Threads
-	if threads <= 0 {
-		threads = runtime.NumCPU()
-	}
-	if err := so.SetIntraOpNumThreads(threads); err != nil {
-		return nil, err
-	}
-	if err := so.SetInterOpNumThreads(1); err != nil {
-		return nil, err
-	}
-	if err := appendProvider(so, p, opt); err != nil {
-		return nil, Unavailable{p, firstLine(err)}
-	}
 	if strict && p != CPU {
 		if err := so.AddSessionConfigEntry("session.disable_cpu_ep_fallback", "1"); err != nil {
 			return nil, err
@@ -346,6 +336,34 @@ func build(model []byte, input, output string, p Provider, opt Options, strict b
 		return nil, err
 	}
 	return &Session{s: s, input: input, output: output}, nil
+}
+
+// NewSessionOptions returns ONNX Runtime session options that run on p,
+// with opt's threads (one per core when 0) and p's settings from opt (GPU
+// number, power preference). Failing to add p is an Unavailable error.
+// The caller destroys the options.
+func NewSessionOptions(p Provider, opt Options) (*ort.SessionOptions, error) {
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, err
+	}
+	threads := opt.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	if err := so.SetIntraOpNumThreads(threads); err != nil {
+		so.Destroy()
+		return nil, err
+	}
+	if err := so.SetInterOpNumThreads(1); err != nil {
+		so.Destroy()
+		return nil, err
+	}
+	if err := appendProvider(so, p, opt); err != nil {
+		so.Destroy()
+		return nil, Unavailable{p, firstLine(err)}
+	}
+	return so, nil
 }
 
 // appendProvider adds p, with the options that matter for Clasifica's
@@ -410,25 +428,10 @@ func (s *Session) Run(ctx context.Context, input []float32, shape ...int64) ([]f
 		return nil, fmt.Errorf("run model: input: %w", err)
 	}
 	defer in.Destroy()
-	ro, err := ort.NewRunOptions()
-	if err != nil {
-		return nil, fmt.Errorf("run model: %w", err)
-	}
-	defer ro.Destroy()
-	finished := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		select {
-		case <-ctx.Done():
-			_ = ro.Terminate()
-		case <-finished:
-		}
-	}()
 	outputs := []ort.Value{nil}
-	err = s.s.RunWithOptions([]ort.Value{in}, outputs, ro)
-	close(finished)
-	<-stopped
+	err = RunTerminable(ctx, func(ro *ort.RunOptions) error {
+		return s.s.RunWithOptions([]ort.Value{in}, outputs, ro)
+	})
 	if outputs[0] != nil {
 		defer outputs[0].Destroy()
 	}
@@ -452,5 +455,30 @@ func (s *Session) Close() error {
 	}
 	err := s.s.Destroy()
 	s.s = nil
+	return err
+}
+
+// RunTerminable calls run with run options that cancelling ctx terminates,
+// so that a running inference or training step stops within milliseconds.
+// It returns run's error; the caller tells a termination by ctx.Err().
+func RunTerminable(ctx context.Context, run func(*ort.RunOptions) error) error {
+	ro, err := ort.NewRunOptions()
+	if err != nil {
+		return err
+	}
+	defer ro.Destroy()
+	finished := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		select {
+		case <-ctx.Done():
+			_ = ro.Terminate()
+		case <-finished:
+		}
+	}()
+	err = run(ro)
+	close(finished)
+	<-stopped
 	return err
 }

@@ -54,9 +54,11 @@ type Builder struct {
 	g      *onnx.Graph
 	shapes map[string]Shape
 	needs  map[string]bool // the value depends on a parameter
-	tape   []step
-	params []string
-	seq    int
+	// renamed maps values that Backward renamed to their new names.
+	renamed map[string]string
+	tape    []step
+	params  []string
+	seq     int
 	// KernelGrad selects the convolution kernel gradient's formulation.
 	KernelGrad KernelGrad
 }
@@ -71,7 +73,7 @@ type step struct {
 
 // NewBuilder starts a graph with the given name.
 func NewBuilder(name string) *Builder {
-	return &Builder{g: onnx.NewGraph(name), shapes: map[string]Shape{}, needs: map[string]bool{}}
+	return &Builder{g: onnx.NewGraph(name), shapes: map[string]Shape{}, needs: map[string]bool{}, renamed: map[string]string{}}
 }
 
 // Graph returns the ONNX graph being built, to declare outputs and make
@@ -498,10 +500,14 @@ func (b *Builder) SoftmaxCrossEntropy(logits, target, scale string) (loss, probs
 	return loss, probs
 }
 
-// Backward emits the gradient of the loss (a value of shape [1]) with respect to every
-// parameter, returning the gradients' value names by parameter. A
-// parameter the loss does not depend on gets a zero gradient.
-func (b *Builder) Backward(loss string) map[string]string {
+// Backward emits the gradient of the loss (a value of shape [1]) with
+// respect to every parameter and to each of values, returning the
+// gradients' value names by parameter or value. A parameter the loss does
+// not depend on gets a zero gradient. A value's gradient lets the caller
+// finish a gradient itself: the head's trainer takes the gradient of a
+// layer's output and computes its kernel's inside the optimiser step. A
+// value that depends on no parameter has no gradient: asking for it panics.
+func (b *Builder) Backward(loss string, values ...string) map[string]string {
 	grads := map[string]string{loss: b.g.Float(b.name("seed"), []float32{1}, 1)}
 	for i := len(b.tape) - 1; i >= 0; i-- {
 		st := b.tape[i]
@@ -520,15 +526,52 @@ func (b *Builder) Backward(loss string) map[string]string {
 			grads[in] = g
 		}
 	}
-	out := make(map[string]string, len(b.params))
+	out := make(map[string]string, len(b.params)+len(values))
+	for _, v := range values {
+		g, ok := grads[v]
+		if !ok {
+			panic(fmt.Sprintf("grad: Backward: the loss has no gradient with respect to %q", v))
+		}
+		out[v] = b.rename(g, "grad/"+v)
+	}
 	for _, p := range b.params {
 		g, ok := grads[p]
 		if !ok {
 			g = b.node("Mul", "grad_zero", []string{p, b.scalar(0)})
 		}
-		out[p] = b.g.Node("Identity", "grad/"+p, []string{g})
+		out[p] = b.rename(g, "grad/"+p)
 	}
 	return out
+}
+
+// rename gives the value v, produced by a node of the graph, the name
+// name, so that a graph output is written by the node that computes it:
+// an Identity node in between would make ONNX Runtime copy it (for the
+// head's hidden kernel, 8 MB per step). A value no node produces (an input
+// or an initializer) gets an Identity node.
+func (b *Builder) rename(v, name string) string {
+	if r, ok := b.renamed[v]; ok { // the gradient of two outputs
+		return b.g.Node("Identity", name, []string{r})
+	}
+	g := b.g.Proto()
+	for _, n := range g.Node {
+		for i, o := range n.Output {
+			if o != v {
+				continue
+			}
+			n.Output[i] = name
+			b.renamed[v] = name
+			for _, m := range g.Node {
+				for j, in := range m.Input {
+					if in == v {
+						m.Input[j] = name
+					}
+				}
+			}
+			return name
+		}
+	}
+	return b.g.Node("Identity", name, []string{v})
 }
 
 // Output declares v as a graph output under its own name.

@@ -622,3 +622,59 @@ func TestPartialBatches(t *testing.T) {
 		t.Errorf("%d updates after an epoch of 5 samples, want 7", tr.step)
 	}
 }
+
+// TestTrainersAgree trains the same head twice on the CPU: with the hidden
+// layer's product and kernel gradient in the graph (as on an accelerator)
+// and in the trainer's vector kernels (outer.go). Dropout, label smoothing,
+// class weights, weight decay and a last batch of 6 (padded to 8 for the
+// kernels) all take part; the two differ by float32 rounding only.
+func TestTrainersAgree(t *testing.T) {
+	if !haveVectorKernels {
+		t.Skip("this CPU has no vector kernels (AVX2 and FMA): the trainer always keeps the hidden layer in the graph")
+	}
+	const inputs, classes, n = 64, 3, 102
+	x, y := blobs(21, n, inputs, classes, 0.5)
+	w, _ := SampleWeights(y, []float32{1, 2, 0.5})
+	cfg := DefaultConfig()
+	cfg.Hidden, cfg.LabelSmoothing, cfg.WeightDecay, cfg.Seed = 32, 0.1, 0.01, 4
+	h1, _ := New(inputs, classes, cfg)
+	h2 := h1.Clone()
+	var stats [2][]EpochStats
+	for i, tc := range []struct {
+		h    *Head
+		fuse bool
+	}{{h1, false}, {h2, true}} {
+		tr, err := newTrainer(tc.h, cfg, testEngine(t), tc.fuse)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		if tr.fused != tc.fuse {
+			t.Fatalf("fuse %v: the trainer's fused is %v", tc.fuse, tr.fused)
+		}
+		for range 3 {
+			s, err := tr.Epoch(t.Context(), x, y, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stats[i] = append(stats[i], s)
+		}
+	}
+	for e := range stats[0] {
+		a, b := stats[0][e], stats[1][e]
+		if math.Abs(a.Loss-b.Loss) > 1e-5*a.Loss || a.Accuracy != b.Accuracy {
+			t.Errorf("epoch %d: in the graph %+v, fused %+v", e+1, a, b)
+		}
+	}
+	for i, l1 := range h1.Layers() {
+		l2 := h2.Layers()[i]
+		for _, p := range []struct {
+			name      string
+			got, want []float32
+		}{{"kernel", l2.Kernel, l1.Kernel}, {"bias", l2.Bias, l1.Bias}} {
+			if r := relL2(p.got, p.want); !(r <= 1e-5) {
+				t.Errorf("layer %d %s after 3 epochs: relative L2 difference %.2g between the two, want ≤ 1e-5", i+1, p.name, r)
+			}
+		}
+	}
+}

@@ -147,6 +147,13 @@ type Options struct {
 	// LowPower asks WebGPU for the power-saving adapter (an integrated
 	// GPU) instead of the high-performance one.
 	LowPower bool
+	// ReleaseMemory gives the memory of a run's intermediate values back
+	// when the run ends, instead of keeping it in ONNX Runtime's CPU arena
+	// for the next run. Sessions whose runs alternate with other large
+	// work, as training's do, need it so that their peaks do not add up
+	// (without it, fine-tuning held 0.4–0.6 GB more); it costs inference a
+	// few percent.
+	ReleaseMemory bool
 }
 
 // Unavailable says why a provider cannot run a session.
@@ -358,6 +365,12 @@ func NewSessionOptions(p Provider, opt Options) (*ort.SessionOptions, error) {
 	if err := so.SetInterOpNumThreads(1); err != nil {
 		so.Destroy()
 		return nil, err
+	}
+	if opt.ReleaseMemory {
+		if err := so.SetCpuMemArena(false); err != nil {
+			so.Destroy()
+			return nil, err
+		}
 	}
 	if err := appendProvider(so, p, opt); err != nil {
 		so.Destroy()

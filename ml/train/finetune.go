@@ -48,7 +48,10 @@ func cacheActivations(ctx context.Context, job Job, items []features.Item, errs 
 		a.close()
 		return nil, fmt.Errorf("train: mixed8 graph: %w", err)
 	}
-	s, err := job.Engine.Runtime.NewSession(onnx, inception.InputName, inception.Mixed8Output, onnxrtOptions(job.Engine))
+	// Used once per run, its memory must not stay through fine-tuning.
+	opt := onnxrtOptions(job.Engine)
+	opt.ReleaseMemory = true
+	s, err := job.Engine.Runtime.NewSession(onnx, inception.InputName, inception.Mixed8Output, opt)
 	if err != nil {
 		a.close()
 		return nil, fmt.Errorf("train: mixed8 session: %w", err)

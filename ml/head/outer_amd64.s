@@ -1,0 +1,162 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// ADAM applies Adam to the 8 weights at byte offset OFF of p (DI), m (SI)
+// and v (DX), with their gradient in register G. The operations and their
+// order are adamStep.apply's, without fused multiply-adds. The constants are
+// at (R10): 1-β1, 1-β2, α, ε and the decay, 8 copies of each.
+#define ADAM(G, OFF) \
+	VMOVUPS OFF(SI), Y8; \
+	VSUBPS  Y8, G, Y9; \
+	VMULPS  0(R10), Y9, Y9; \
+	VADDPS  Y9, Y8, Y8; \
+	VMOVUPS Y8, OFF(SI); \
+	VMULPS  G, G, Y9; \
+	VMOVUPS OFF(DX), Y10; \
+	VSUBPS  Y10, Y9, Y9; \
+	VMULPS  32(R10), Y9, Y9; \
+	VADDPS  Y9, Y10, Y10; \
+	VMOVUPS Y10, OFF(DX); \
+	VSQRTPS Y10, Y10; \
+	VADDPS  96(R10), Y10, Y10; \
+	VMULPS  64(R10), Y8, Y8; \
+	VDIVPS  Y10, Y8, Y8; \
+	VMOVUPS OFF(DI), Y9; \
+	VMULPS  128(R10), Y9, Y10; \
+	VSUBPS  Y10, Y9, Y9; \
+	VSUBPS  Y8, Y9, Y9; \
+	VMOVUPS Y9, OFF(DI)
+
+// func adamStripAVX2(p, m, v, xt *float32, batch int, dz *float32, ldz, blocks int, c *[40]float32)
+//
+// One strip of 16 columns of a packed kernel (see pack), blocks × 4 rows:
+// for each block of 4 rows, 64 weights contiguous in p, m and v, the
+// gradient Σₖ xt[k][r]·dz[k][j] is accumulated in registers (xt holds each
+// block's 4 inputs interleaved, 4 floats per sample, blocks one after
+// another; dz's rows are ldz floats apart) and Adam is applied to the 64
+// weights at once, so the gradient never goes to memory. batch ≥ 1 and
+// blocks ≥ 1.
+TEXT ·adamStripAVX2(SB), NOSPLIT, $0-72
+	MOVQ p+0(FP), DI
+	MOVQ m+8(FP), SI
+	MOVQ v+16(FP), DX
+	MOVQ xt+24(FP), R8
+	MOVQ batch+32(FP), BX
+	SHLQ $4, BX
+	MOVQ dz+40(FP), R9
+	MOVQ ldz+48(FP), R11
+	SHLQ $2, R11
+	MOVQ blocks+56(FP), R13
+	MOVQ c+64(FP), R10
+
+block:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ R8, AX
+	MOVQ R9, R12
+	MOVQ batch+32(FP), CX
+
+k:
+	VMOVUPS      (R12), Y8
+	VMOVUPS      32(R12), Y9
+	VBROADCASTSS (AX), Y10
+	VBROADCASTSS 4(AX), Y11
+	VBROADCASTSS 8(AX), Y12
+	VBROADCASTSS 12(AX), Y13
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y9, Y11, Y3
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VFMADD231PS  Y8, Y13, Y6
+	VFMADD231PS  Y9, Y13, Y7
+	ADDQ         $16, AX
+	ADDQ         R11, R12
+	DECQ         CX
+	JNZ          k
+
+	ADAM(Y0, 0)
+	ADAM(Y1, 32)
+	ADAM(Y2, 64)
+	ADAM(Y3, 96)
+	ADAM(Y4, 128)
+	ADAM(Y5, 160)
+	ADAM(Y6, 192)
+	ADAM(Y7, 224)
+	ADDQ $256, DI
+	ADDQ $256, SI
+	ADDQ $256, DX
+	ADDQ BX, R8
+	DECQ R13
+	JNZ  block
+
+	VZEROUPPER
+	RET
+
+// func dot4x16AVX2(h *float32, ldh int, x *float32, ldx int, w *float32, ldw int, k int)
+//
+// A tile of 4 rows × 16 columns of h = x·w: h[r][j] = Σᵢ x[r][i]·w[i][j]
+// for i < k, with the rows of h, x and w ldh, ldx and ldw floats apart.
+// Each sum runs over i in order. k ≥ 1.
+TEXT ·dot4x16AVX2(SB), NOSPLIT, $0-56
+	MOVQ h+0(FP), DI
+	MOVQ ldh+8(FP), BX
+	SHLQ $2, BX
+	MOVQ x+16(FP), SI
+	MOVQ ldx+24(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R11
+	MOVQ w+32(FP), DX
+	MOVQ ldw+40(FP), R9
+	SHLQ $2, R9
+	MOVQ k+48(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+dot:
+	VMOVUPS      (DX), Y8
+	VMOVUPS      32(DX), Y9
+	VBROADCASTSS (SI), Y10
+	VBROADCASTSS (SI)(R8*1), Y11
+	VBROADCASTSS (SI)(R8*2), Y12
+	VBROADCASTSS (SI)(R11*1), Y13
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y9, Y11, Y3
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VFMADD231PS  Y8, Y13, Y6
+	VFMADD231PS  Y9, Y13, Y7
+	ADDQ         $4, SI
+	ADDQ         R9, DX
+	DECQ         CX
+	JNZ          dot
+
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    BX, DI
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	ADDQ    BX, DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ    BX, DI
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	VZEROUPPER
+	RET

@@ -1,0 +1,167 @@
+package head
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestAdamPacked checks the fused step (the gradient xᵀ·dz computed inside
+// the Adam update, on packed weights, and the next batch's product) against
+// Adam applied to the gradient computed apart in float64 and a float64
+// product, over several steps, so that the moments matter.
+func TestAdamPacked(t *testing.T) {
+	if !haveVectorKernels {
+		t.Skip("this CPU has no vector kernels (AVX2 and FMA): the trainer lets ONNX Runtime compute the hidden layer (TestTrainersAgree checks that path)")
+	}
+	tests := []struct{ rows, cols, batch int }{
+		{4, 16, 1}, {8, 32, 32}, {12, 48, 5}, {2048, 64, 32},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%dx%d,batch=%d", tc.rows, tc.cols, tc.batch), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(tc.rows), uint64(tc.cols)))
+			n := tc.rows * tc.cols
+			fill := func(s []float32, scale float64) {
+				for i := range s {
+					s[i] = float32(rng.NormFloat64() * scale)
+				}
+			}
+			want := make([]float32, n)
+			fill(want, 0.05)
+			p := make([]float32, n)
+			pack(p, want, tc.rows, tc.cols)
+			m, v := make([]float32, n), make([]float32, n)
+			wm, wv := make([]float32, n), make([]float32, n)
+			x := make([]float32, tc.batch*tc.rows)
+			xt := make([]float32, tc.rows*tc.batch)
+			dz := make([]float32, tc.batch*tc.cols)
+			g := make([]float32, n)
+			const nextRows = 8
+			next := make([]float32, nextRows*tc.rows)
+			product, wantProduct := make([]float32, nextRows*tc.cols), make([]float32, nextRows*tc.cols)
+			cfg := DefaultConfig()
+			cfg.WeightDecay = 0.01
+			for step := 1; step <= 3; step++ {
+				fill(x, 1)
+				fill(dz, 0.01)
+				for i := range tc.rows {
+					for j := range tc.cols {
+						var s float64
+						for k := range tc.batch {
+							s += float64(x[k*tc.rows+i]) * float64(dz[k*tc.cols+j])
+						}
+						g[i*tc.cols+j] = float32(s)
+					}
+				}
+				a := newAdamStep(cfg, step)
+				a.decay = float32(cfg.LearningRate * cfg.WeightDecay)
+				a.apply(want, g, wm, wv)
+				interleave(xt, x, tc.rows, tc.batch)
+				// The next batch's product, from the updated weights.
+				fill(next, 1)
+				a.adamPacked(p, m, v, tc.rows, tc.cols, xt, tc.batch, dz, next, product)
+				for r := range nextRows {
+					for j := range tc.cols {
+						var s float64
+						for i := range tc.rows {
+							s += float64(next[r*tc.rows+i]) * float64(want[i*tc.cols+j])
+						}
+						wantProduct[r*tc.cols+j] = float32(s)
+					}
+				}
+				if r := relL2(product, wantProduct); !(r <= 1e-5) {
+					t.Errorf("step %d: the next batch's product: relative L2 difference %.2g from float64's, want ≤ 1e-5", step, r)
+				}
+			}
+			// The fused step sums the gradient in float32 with fused
+			// multiply-adds: it differs from the float64 gradient's step by
+			// rounding only.
+			got, gm, gv := make([]float32, n), make([]float32, n), make([]float32, n)
+			unpack(got, p, tc.rows, tc.cols)
+			unpack(gm, m, tc.rows, tc.cols)
+			unpack(gv, v, tc.rows, tc.cols)
+			for _, c := range []struct {
+				name      string
+				got, want []float32
+				tol       float64
+			}{{"weights", got, want, 1e-6}, {"first moments", gm, wm, 1e-5}, {"second moments", gv, wv, 1e-5}} {
+				if r := relL2(c.got, c.want); !(r <= c.tol) {
+					t.Errorf("%s after 3 steps: relative L2 difference %.2g from the separate gradient's, want ≤ %g", c.name, r, c.tol)
+				}
+			}
+		})
+	}
+}
+
+// TestMatMulPacked checks the hidden layer's product on packed weights
+// against a float64 one.
+func TestMatMulPacked(t *testing.T) {
+	if !haveVectorKernels {
+		t.Skip("this CPU has no vector kernels (AVX2 and FMA): the trainer lets ONNX Runtime compute the hidden layer (TestTrainersAgree checks that path)")
+	}
+	tests := []struct{ n, k, cols int }{{4, 1, 16}, {32, 2048, 64}, {8, 7, 48}}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%dx%d·%dx%d", tc.n, tc.k, tc.k, tc.cols), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(tc.n), uint64(tc.k)))
+			x := make([]float32, tc.n*tc.k)
+			w := make([]float32, tc.k*tc.cols)
+			for _, s := range [][]float32{x, w} {
+				for i := range s {
+					s[i] = float32(rng.NormFloat64())
+				}
+			}
+			want := make([]float32, tc.n*tc.cols)
+			for r := range tc.n {
+				for j := range tc.cols {
+					var s float64
+					for i := range tc.k {
+						s += float64(x[r*tc.k+i]) * float64(w[i*tc.cols+j])
+					}
+					want[r*tc.cols+j] = float32(s)
+				}
+			}
+			wp := make([]float32, len(w))
+			pack(wp, w, tc.k, tc.cols)
+			h := make([]float32, tc.n*tc.cols)
+			for i := range h {
+				h[i] = float32(math.NaN()) // every element must be set
+			}
+			matMulPacked(h, x, wp, tc.n, tc.k, tc.cols)
+			if r := relL2(h, want); !(r <= 1e-6) {
+				t.Errorf("relative L2 difference %.2g from float64, want ≤ 1e-6", r)
+			}
+		})
+	}
+}
+
+// TestPack checks that unpack undoes pack.
+func TestPack(t *testing.T) {
+	const rows, cols = 5, 48
+	w := make([]float32, rows*cols)
+	for i := range w {
+		w[i] = float32(i)
+	}
+	p, back := make([]float32, len(w)), make([]float32, len(w))
+	pack(p, w, rows, cols)
+	if p[16*rows] != w[16] || p[16] != w[cols] {
+		t.Errorf("packed layout: strip 1 starts with %v, row 1 of strip 0 with %v; want %v and %v", p[16*rows], p[16], w[16], w[cols])
+	}
+	unpack(back, p, rows, cols)
+	for i := range w {
+		if back[i] != w[i] {
+			t.Fatalf("unpack(pack(w))[%d] = %v, want %v", i, back[i], w[i])
+		}
+	}
+}
+
+// relL2 is ‖got − want‖ / ‖want‖.
+func relL2(got, want []float32) float64 {
+	var num, den float64
+	for i := range want {
+		d := float64(got[i]) - float64(want[i])
+		num += d * d
+		den += float64(want[i]) * float64(want[i])
+	}
+	return math.Sqrt(num / den)
+}

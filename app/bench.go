@@ -213,9 +213,10 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 		// Training runs where the backbone ran: on the first provider
 		// that worked.
 		heng := head.Engine{Runtime: rt, Provider: onnxrt.CPU}
+		device := "CPU"
 		for _, r := range res.Rows {
 			if r.RunsOn != nil {
-				heng.Provider = r.RunsOn.Provider
+				heng.Provider, device = r.RunsOn.Provider, r.RunsOn.Name
 				break
 			}
 		}
@@ -234,6 +235,7 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 			if res.FineTuneSecondsPer1k, err = measureFineTune(ctx, heng, w, h); err != nil {
 				return nil, err
 			}
+			a.speeds.put(fineTuneKey(device, finetune.MaxBlocks), speed{SecondsPerPhoto: res.FineTuneSecondsPer1k / 1000, When: time.Now()})
 			done++
 			progress(BenchProgress{Done: done, Total: total})
 		}

@@ -19,12 +19,14 @@ type App struct {
 	Dirs      Dirs
 	Backbones *Backbones
 	providers *providerCache
+	speeds    *speeds
 }
 
 // New returns the application core over dirs.
 func New(dirs Dirs) *App {
 	return &App{Dirs: dirs, Backbones: &Backbones{Dir: dirs.Backbones()},
-		providers: &providerCache{mem: map[string][]ProviderStatus{}, file: filepath.Join(dirs.Cache, "providers.json")}}
+		providers: &providerCache{mem: map[string][]ProviderStatus{}, file: filepath.Join(dirs.Cache, "providers.json")},
+		speeds:    &speeds{file: filepath.Join(dirs.Cache, "speeds.json")}}
 }
 
 // EngineOptions choose what runs the backbone.

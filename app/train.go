@@ -89,6 +89,7 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 	if err != nil {
 		return nil, err
 	}
+	a.recordFineTune(eng.Device(), res.Model.Training)
 	res.Model.Producer = version.String()
 	if req.Out != "" {
 		if err := SaveModel(res.Model, req.Out); err != nil {

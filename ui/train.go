@@ -155,24 +155,21 @@ func (s *trainScreen) buildAdvanced() fyne.CanvasObject {
 	return container.NewGridWithColumns(2, left, right)
 }
 
-// fineTuneSecondsPerPhoto is one fine-tuning epoch's time per photo on a
-// CPU, measured on 2 cores (docs in the README); an accelerator is many
-// times faster.
-const fineTuneSecondsPerPhoto = 0.15
-
 // fineTuneEstimate says how much longer fine-tuning makes training of the
-// chosen folder, before the user starts.
+// chosen folder, before the user starts: from this computer's last
+// fine-tuning on the same device when there was one.
 func (s *trainScreen) fineTuneEstimate() string {
 	d := s.w.doc.data
 	if d == nil {
 		return "Adds several minutes per 100 photos on a computer without a graphics card"
 	}
-	photos := float64(len(d.Items)) * (1 - s.w.doc.dataOpt.Test)
-	sec := photos * fineTuneSecondsPerPhoto * float64(train.DefaultOptions().FineTuneEpochs)
-	if dev := s.w.engine.device; dev != "" && dev != "CPU" {
-		sec /= 20
+	photos := int(float64(len(d.Items)) * (1 - s.w.doc.dataOpt.Test))
+	est := s.w.core.FineTuneEstimate(s.w.engine.device, finetune.MaxBlocks, photos, train.DefaultOptions().FineTuneEpochs)
+	text := fmt.Sprintf("Adds about %s for these %s", words.RoughDuration(est.Duration), words.Plural(len(d.Items), "photo", "photos"))
+	if !est.Measured {
+		text += " (a first guess; after one fine-tuning, estimates use this computer's own speed)"
 	}
-	return fmt.Sprintf("Adds %s for these %s", words.RoughDuration(time.Duration(sec*float64(time.Second))), words.Plural(len(d.Items), "photo", "photos"))
+	return text
 }
 
 // testShareText describes the test share, or says the folder has its own.

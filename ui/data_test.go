@@ -209,9 +209,16 @@ func TestDataScreenFindsDamagedPhotos(t *testing.T) {
 	w.data.open(dir)
 	// The check starts when the scan's result reaches the window, and
 	// reports the same way: wait for both.
+	// The result is applied on Fyne's goroutine: look at it from there,
+	// or the document may be seen before its screen is redrawn.
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		w.settle()
-		if d := w.doc.data; d != nil && len(d.Items) == 6 && !w.data.checkRow.Visible() {
+		var done bool
+		fyne.DoAndWait(func() {
+			d := w.doc.data
+			done = d != nil && len(d.Items) == 6 && !w.data.checkRow.Visible()
+		})
+		if done {
 			break
 		}
 	}

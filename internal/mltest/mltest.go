@@ -5,6 +5,7 @@
 package mltest
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -90,4 +91,19 @@ func mustExist(t testing.TB, p string) string {
 		t.Fatalf("mltest: %v: run `make test-deps` first", err)
 	}
 	return p
+}
+
+// RelL2 is the relative L2 difference ‖got − want‖ / ‖want‖, computed in
+// float64; +Inf when the lengths differ.
+func RelL2(got, want []float32) float64 {
+	if len(got) != len(want) {
+		return math.Inf(1)
+	}
+	var diff, norm float64
+	for i := range want {
+		d := float64(got[i]) - float64(want[i])
+		diff += d * d
+		norm += float64(want[i]) * float64(want[i])
+	}
+	return math.Sqrt(diff / norm)
 }

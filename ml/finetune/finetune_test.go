@@ -190,23 +190,10 @@ func TestFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, name := range photos {
-		if rel := relL2(got[i*inception.Features:(i+1)*inception.Features], golden.Features[name]); rel > 1e-3 {
+		if rel := mltest.RelL2(got[i*inception.Features:(i+1)*inception.Features], golden.Features[name]); rel > 1e-3 {
 			t.Errorf("%s: features differ from TensorFlow.js's by %.2e (relative L2)", name, rel)
 		}
 	}
-}
-
-func relL2(got, want []float32) float64 {
-	if len(got) != len(want) {
-		return math.Inf(1)
-	}
-	var diff, norm float64
-	for i := range want {
-		d := float64(got[i]) - float64(want[i])
-		diff += d * d
-		norm += float64(want[i]) * float64(want[i])
-	}
-	return math.Sqrt(diff / norm)
 }
 
 // TestGolden compares the fine-tuning step's gradients with those
@@ -310,7 +297,7 @@ func TestGolden(t *testing.T) {
 				got = k
 			}
 		}
-		rel := relL2(got, want)
+		rel := mltest.RelL2(got, want)
 		t.Logf("%s %s: relative L2 error %.2e", name, g.Kind, rel)
 		if rel > 1e-3 {
 			t.Errorf("%s %s: gradient differs from TensorFlow.js's by %.2e (relative L2)", name, g.Kind, rel)

@@ -2,6 +2,30 @@
 
 #include "textflag.h"
 
+// ZERO8 clears the accumulators of a 4×16 tile, Y0–Y7.
+#define ZERO8 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7
+
+// FMA4x16 adds to the tile's accumulators (row r in Y2r, Y2r+1) the
+// products of 16 values of one input (Y8, Y9) with one value of each of the
+// 4 rows (broadcast in Y10–Y13).
+#define FMA4x16 \
+	VFMADD231PS Y8, Y10, Y0; \
+	VFMADD231PS Y9, Y10, Y1; \
+	VFMADD231PS Y8, Y11, Y2; \
+	VFMADD231PS Y9, Y11, Y3; \
+	VFMADD231PS Y8, Y12, Y4; \
+	VFMADD231PS Y9, Y12, Y5; \
+	VFMADD231PS Y8, Y13, Y6; \
+	VFMADD231PS Y9, Y13, Y7
+
 // ADAM applies Adam to the 8 weights at byte offset OFF of p (DI), m (SI)
 // and v (DX), with their gradient in register G. The operations and their
 // order are adamStep.apply's, without fused multiply-adds. The constants are
@@ -51,14 +75,7 @@ TEXT ·adamStripAVX2(SB), NOSPLIT, $0-72
 	MOVQ c+64(FP), R10
 
 block:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO8
 	MOVQ R8, AX
 	MOVQ R9, R12
 	MOVQ batch+32(FP), CX
@@ -70,14 +87,7 @@ k:
 	VBROADCASTSS 4(AX), Y11
 	VBROADCASTSS 8(AX), Y12
 	VBROADCASTSS 12(AX), Y13
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VFMADD231PS  Y8, Y11, Y2
-	VFMADD231PS  Y9, Y11, Y3
-	VFMADD231PS  Y8, Y12, Y4
-	VFMADD231PS  Y9, Y12, Y5
-	VFMADD231PS  Y8, Y13, Y6
-	VFMADD231PS  Y9, Y13, Y7
+	FMA4x16
 	ADDQ         $16, AX
 	ADDQ         R11, R12
 	DECQ         CX
@@ -118,14 +128,7 @@ TEXT ·dot4x16AVX2(SB), NOSPLIT, $0-56
 	MOVQ ldw+40(FP), R9
 	SHLQ $2, R9
 	MOVQ k+48(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO8
 
 dot:
 	VMOVUPS      (DX), Y8
@@ -134,14 +137,7 @@ dot:
 	VBROADCASTSS (SI)(R8*1), Y11
 	VBROADCASTSS (SI)(R8*2), Y12
 	VBROADCASTSS (SI)(R11*1), Y13
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VFMADD231PS  Y8, Y11, Y2
-	VFMADD231PS  Y9, Y11, Y3
-	VFMADD231PS  Y8, Y12, Y4
-	VFMADD231PS  Y9, Y12, Y5
-	VFMADD231PS  Y8, Y13, Y6
-	VFMADD231PS  Y9, Y13, Y7
+	FMA4x16
 	ADDQ         $4, SI
 	ADDQ         R9, DX
 	DECQ         CX

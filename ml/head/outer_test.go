@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/clasifica/clasifica/internal/mltest"
 )
 
 // TestAdamPacked checks the fused step (the gradient xᵀ·dz computed inside
@@ -39,7 +41,7 @@ func TestAdamPacked(t *testing.T) {
 			g := make([]float32, n)
 			const nextRows = 8
 			next := make([]float32, nextRows*tc.rows)
-			product, wantProduct := make([]float32, nextRows*tc.cols), make([]float32, nextRows*tc.cols)
+			product := make([]float32, nextRows*tc.cols)
 			cfg := DefaultConfig()
 			cfg.WeightDecay = 0.01
 			for step := 1; step <= 3; step++ {
@@ -61,16 +63,7 @@ func TestAdamPacked(t *testing.T) {
 				// The next batch's product, from the updated weights.
 				fill(next, 1)
 				a.adamPacked(p, m, v, tc.rows, tc.cols, xt, tc.batch, dz, next, product)
-				for r := range nextRows {
-					for j := range tc.cols {
-						var s float64
-						for i := range tc.rows {
-							s += float64(next[r*tc.rows+i]) * float64(want[i*tc.cols+j])
-						}
-						wantProduct[r*tc.cols+j] = float32(s)
-					}
-				}
-				if r := relL2(product, wantProduct); !(r <= 1e-5) {
+				if r := mltest.RelL2(product, product64(next, want, nextRows, tc.rows, tc.cols)); !(r <= 1e-5) {
 					t.Errorf("step %d: the next batch's product: relative L2 difference %.2g from float64's, want ≤ 1e-5", step, r)
 				}
 			}
@@ -86,7 +79,7 @@ func TestAdamPacked(t *testing.T) {
 				got, want []float32
 				tol       float64
 			}{{"weights", got, want, 1e-6}, {"first moments", gm, wm, 1e-5}, {"second moments", gv, wv, 1e-5}} {
-				if r := relL2(c.got, c.want); !(r <= c.tol) {
+				if r := mltest.RelL2(c.got, c.want); !(r <= c.tol) {
 					t.Errorf("%s after 3 steps: relative L2 difference %.2g from the separate gradient's, want ≤ %g", c.name, r, c.tol)
 				}
 			}
@@ -111,16 +104,7 @@ func TestMatMulPacked(t *testing.T) {
 					s[i] = float32(rng.NormFloat64())
 				}
 			}
-			want := make([]float32, tc.n*tc.cols)
-			for r := range tc.n {
-				for j := range tc.cols {
-					var s float64
-					for i := range tc.k {
-						s += float64(x[r*tc.k+i]) * float64(w[i*tc.cols+j])
-					}
-					want[r*tc.cols+j] = float32(s)
-				}
-			}
+			want := product64(x, w, tc.n, tc.k, tc.cols)
 			wp := make([]float32, len(w))
 			pack(wp, w, tc.k, tc.cols)
 			h := make([]float32, tc.n*tc.cols)
@@ -128,7 +112,7 @@ func TestMatMulPacked(t *testing.T) {
 				h[i] = float32(math.NaN()) // every element must be set
 			}
 			matMulPacked(h, x, wp, tc.n, tc.k, tc.cols)
-			if r := relL2(h, want); !(r <= 1e-6) {
+			if r := mltest.RelL2(h, want); !(r <= 1e-6) {
 				t.Errorf("relative L2 difference %.2g from float64, want ≤ 1e-6", r)
 			}
 		})
@@ -155,13 +139,18 @@ func TestPack(t *testing.T) {
 	}
 }
 
-// relL2 is ‖got − want‖ / ‖want‖.
-func relL2(got, want []float32) float64 {
-	var num, den float64
-	for i := range want {
-		d := float64(got[i]) - float64(want[i])
-		num += d * d
-		den += float64(want[i]) * float64(want[i])
+// product64 returns x·w for x n×k and w k×cols, row-major, summed in
+// float64.
+func product64(x, w []float32, n, k, cols int) []float32 {
+	h := make([]float32, n*cols)
+	for r := range n {
+		for j := range cols {
+			var s float64
+			for i := range k {
+				s += float64(x[r*k+i]) * float64(w[i*cols+j])
+			}
+			h[r*cols+j] = float32(s)
+		}
 	}
-	return math.Sqrt(num / den)
+	return h
 }

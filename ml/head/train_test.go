@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/clasifica/clasifica/internal/mltest"
 )
 
 // blobs returns n samples of inputs features around classes random centres
@@ -672,7 +674,7 @@ func TestTrainersAgree(t *testing.T) {
 			name      string
 			got, want []float32
 		}{{"kernel", l2.Kernel, l1.Kernel}, {"bias", l2.Bias, l1.Bias}} {
-			if r := relL2(p.got, p.want); !(r <= 1e-5) {
+			if r := mltest.RelL2(p.got, p.want); !(r <= 1e-5) {
 				t.Errorf("layer %d %s after 3 epochs: relative L2 difference %.2g between the two, want ≤ 1e-5", i+1, p.name, r)
 			}
 		}

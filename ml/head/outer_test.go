@@ -37,7 +37,7 @@ func TestAdamPacked(t *testing.T) {
 			wm, wv := make([]float32, n), make([]float32, n)
 			x := make([]float32, tc.batch*tc.rows)
 			xt := make([]float32, tc.rows*tc.batch)
-			dz := make([]float32, tc.batch*tc.cols)
+			dz, dzp := make([]float32, tc.batch*tc.cols), make([]float32, tc.batch*tc.cols)
 			g := make([]float32, n)
 			const nextRows = 8
 			next := make([]float32, nextRows*tc.rows)
@@ -62,7 +62,8 @@ func TestAdamPacked(t *testing.T) {
 				interleave(xt, x, tc.rows, tc.batch)
 				// The next batch's product, from the updated weights.
 				fill(next, 1)
-				a.adamPacked(p, m, v, tc.rows, tc.cols, xt, tc.batch, dz, next, product)
+				pack(dzp, dz, tc.batch, tc.cols)
+				a.adamPacked(p, m, v, tc.rows, tc.cols, xt, tc.batch, dzp, next, product)
 				if r := mltest.RelL2(product, product64(next, want, nextRows, tc.rows, tc.cols)); !(r <= 1e-5) {
 					t.Errorf("step %d: the next batch's product: relative L2 difference %.2g from float64's, want ≤ 1e-5", step, r)
 				}

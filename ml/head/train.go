@@ -71,6 +71,7 @@ type Trainer struct {
 	fused   bool
 	wp      []float32
 	dz      []float32 // batch×hidden
+	dzp     []float32 // dz, packed (see pack)
 	xt      []float32 // inputs×batch: the batch's inputs, interleaved
 	xpad    []float32 // batch rounded up to 4 × inputs: a last batch, padded
 	product []float32 // batch rounded up to 4 × hidden: x·kernel
@@ -224,6 +225,7 @@ func newTrainer(h *Head, cfg Config, eng Engine, fuse bool) (*Trainer, error) {
 		t.grads[0] = nil
 		t.wp = make([]float32, len(l.w))
 		t.dz = make([]float32, bs*l.out)
+		t.dzp = make([]float32, bs*l.out)
 		t.xt = make([]float32, l.in*bs)
 		t.xpad = make([]float32, bs4*l.in)
 		t.product = make([]float32, bs4*l.out)
@@ -461,12 +463,14 @@ func (t *Trainer) update(next []float32) {
 			l := t.h.layers[0]
 			nb := len(t.xrun) / l.in
 			interleave(t.xt, t.xrun, l.in, nb)
+			dz := t.dzp[:nb*l.out]
+			pack(dz, t.dz[:nb*l.out], nb, l.out)
 			var product []float32
 			if next != nil {
 				product = t.product
 				next = padded(next, l.in)
 			}
-			a.adamPacked(t.wp, m, v, l.in, l.out, t.xt, nb, t.dz[:nb*l.out], next, product)
+			a.adamPacked(t.wp, m, v, l.in, l.out, t.xt, nb, dz, next, product)
 			t.productReady = next != nil
 			continue
 		}

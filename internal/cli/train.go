@@ -105,6 +105,9 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 type trainPrinter struct {
 	bar      *progressBar
 	warnings int
+	// stage names what the image model computes: the features, or, for
+	// fine-tuning, the activations it starts from.
+	stage string
 }
 
 func (p *trainPrinter) event(ev app.Event) {
@@ -113,12 +116,20 @@ func (p *trainPrinter) event(ev app.Event) {
 	case train.Scanning:
 		bar.update("reading photos", ev.Done, ev.Total, 0, "", 0, ev.Done == ev.Total)
 	case train.PhaseStarted:
-		if ev.Phase == train.Training {
+		switch ev.Phase {
+		case train.Training:
 			bar.line("%-6s %9s %9s %9s %9s %7s", "epoch", "loss", "accuracy", "val_loss", "val_acc", "seconds")
+		case train.Extracting:
+			p.stage = "features"
+		case train.Caching:
+			p.stage = "fine-tuning input"
 		}
 	case train.Extraction:
 		pr := ev.Progress
-		bar.update("features", pr.Done, pr.Total, pr.Rate(), "images/s", pr.Remaining(), pr.Done == pr.Total)
+		if p.stage == "" {
+			p.stage = "features"
+		}
+		bar.update(p.stage, pr.Done, pr.Total, pr.Rate(), "images/s", pr.Remaining(), pr.Done == pr.Total)
 	case train.EpochFinished:
 		mark := ""
 		if ev.Best && ev.HasValidation {

@@ -60,6 +60,7 @@ type trainScreen struct {
 
 	started  time.Time
 	warnings []string
+	unstable bool // fine-tuning diverged and was stopped
 	// now is the clock for the time a run took; tests stop it.
 	now func() time.Time
 	// onEvent, when set, sees every training event after the screen has
@@ -304,7 +305,7 @@ func (s *trainScreen) start() {
 	s.w.show(stepTrain)
 	ctx, id := s.task.begin()
 	s.started = s.now()
-	s.warnings = nil
+	s.warnings, s.unstable = nil, false
 	s.loss.Reset(opts.Epochs)
 	s.accuracy.Reset(opts.Epochs)
 	s.outcome.Hide()
@@ -410,6 +411,12 @@ func (s *trainScreen) handle(ev app.Event) {
 		s.setPhase("Step 2 of 3 · Learning", float64(e.Epoch.Epoch)/float64(max(e.Epochs, 1)), detail)
 	case train.Warning:
 		s.warnings = append(s.warnings, e.Message)
+	case train.FineTuneStopped:
+		if e.Again {
+			s.setPhase("Step 2 of 3 · Fine-tuning the image model again, more gently", 0, "It became unstable at its first learning rate")
+		} else {
+			s.unstable = true
+		}
 	}
 }
 
@@ -437,6 +444,9 @@ func (s *trainScreen) finish(res *train.Result, err error, opts train.Options) {
 		}
 		if res.StoppedEarly {
 			msg += " It stopped early, when the validation photos no longer improved."
+		}
+		if s.unstable {
+			msg += " Fine-tuning became unstable and was stopped; the model keeps its best epoch (a lower fine-tuning learning rate avoids this)."
 		}
 		var actions []fyne.CanvasObject
 		if len(s.warnings) > 0 {

@@ -17,6 +17,12 @@ import (
 	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
+// ErrDiverged is returned by Trainer.Epoch when a batch's loss is no
+// longer a finite number: the steps grew the weights without bound (the
+// learning rate is too high for these photos). The weights are then those
+// of the step before; Snapshot and Restore bring back a good epoch.
+var ErrDiverged = errors.New("finetune: training diverged (the loss is no longer a finite number)")
+
 func marshal(m *onnx.ModelProto) ([]byte, error) { return proto.Marshal(m) }
 
 // Optimizers.
@@ -246,6 +252,9 @@ func (t *Trainer) Epoch(ctx context.Context, load Loader, y []int, w []float32) 
 		l, c, err := t.gradients(ctx, t.batch[:nb*Dim], t.yb[:nb], t.wb[:nb])
 		if err != nil {
 			return head.EpochStats{}, err
+		}
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return head.EpochStats{}, ErrDiverged
 		}
 		t.update()
 		lossSum += l

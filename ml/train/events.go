@@ -10,7 +10,7 @@ import (
 // Event is something that happened during a training run. The concrete
 // types are Scanning and Scanned (from callers that read the folder before
 // the run, such as package app), PhaseStarted, Extraction, EpochFinished,
-// Warning, Finished, Failed and Cancelled. Run emits them in order from its own goroutine;
+// Warning, FineTuneStopped, Finished, Failed and Cancelled. Run emits them in order from its own goroutine;
 // the CLI prints them, the desktop app draws them.
 type Event interface{ event() }
 
@@ -69,6 +69,17 @@ type Warning struct {
 	Message string
 }
 
+// FineTuneStopped reports that fine-tuning at LearningRate became unstable
+// (its loss no longer a finite number) and was stopped after the run's
+// epoch Epoch. With Again, none of its epochs was kept and it starts again
+// from the head at a tenth of the learning rate; otherwise the run goes on
+// with its best epoch, from either stage.
+type FineTuneStopped struct {
+	Epoch        int
+	LearningRate float64
+	Again        bool
+}
+
 // Finished reports a successful run.
 type Finished struct {
 	Result *Result
@@ -82,15 +93,16 @@ type Failed struct {
 // Cancelled reports a run stopped by its context.
 type Cancelled struct{}
 
-func (Scanning) event()      {}
-func (Scanned) event()       {}
-func (PhaseStarted) event()  {}
-func (Extraction) event()    {}
-func (EpochFinished) event() {}
-func (Warning) event()       {}
-func (Finished) event()      {}
-func (Failed) event()        {}
-func (Cancelled) event()     {}
+func (Scanning) event()        {}
+func (Scanned) event()         {}
+func (PhaseStarted) event()    {}
+func (Extraction) event()      {}
+func (EpochFinished) event()   {}
+func (Warning) event()         {}
+func (FineTuneStopped) event() {}
+func (Finished) event()        {}
+func (Failed) event()          {}
+func (Cancelled) event()       {}
 
 // Result is what a successful run produces.
 type Result struct {

@@ -2,9 +2,11 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -164,13 +166,23 @@ type stage2 struct {
 // epochs to history and updating the best epoch and loss. It returns nil
 // when no epoch improved on the first stage's best validation loss: the
 // model then stays head-only.
-func (s *stage2) run(ctx context.Context, h *head.Head, history *[]model.Epoch, best *int, bestLoss *float64) (*fineTuned, error) {
+//
+// A fine-tuning that becomes unstable (its loss no longer finite) stops
+// with diverged set, keeping what it had.
+func (s *stage2) run(ctx context.Context, h *head.Head, lr float64, history *[]model.Epoch, best *int, bestLoss *float64) (_ *fineTuned, diverged bool, _ error) {
 	o := s.job.Options
-	tr, err := finetune.NewTrainer(s.weights, h, s.std.mean, s.std.scale, o.fineTuneConfig(), s.job.Engine)
+	cfg := o.fineTuneConfig()
+	cfg.LearningRate = lr
+	tr, err := finetune.NewTrainer(s.weights, h, s.std.mean, s.std.scale, cfg, s.job.Engine)
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, false, fmt.Errorf("train: %w", err)
 	}
 	defer tr.Close()
+	// Building the trainer left the training graph's bytes (more than
+	// 100 MB) and what extraction decoded as garbage; until the collector
+	// runs and gives the pages back, they add to the peak that the
+	// fine-tuning steps reach. Give them back now, once.
+	debug.FreeOSMemory()
 	view := make([]int, len(s.trainSet)) // the row each training sample shows this epoch
 	trainLoad := s.acts.loader(func(i int) int { return view[i] })
 	valLoad := s.acts.loader(func(i int) int { return s.valSet[i].rows[0] })
@@ -185,22 +197,28 @@ func (s *stage2) run(ctx context.Context, h *head.Head, history *[]model.Epoch, 
 			}
 		}
 		st, err := tr.Epoch(ctx, trainLoad, s.trainLabels, s.sw)
+		if errors.Is(err, finetune.ErrDiverged) {
+			// An unstable fine-tuning must not cost the run: the model
+			// keeps its best epoch, from either stage.
+			diverged = true
+			break
+		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		e := model.Epoch{Epoch: len(*history) + 1, Loss: st.Loss, Accuracy: st.Accuracy, Stage: 2}
 		if len(s.valY) > 0 {
 			vf, err := tr.Features(ctx, valLoad, len(s.valSet))
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			s.std.apply(vf)
 			th, err := tr.Head()
 			if err != nil {
-				return nil, fmt.Errorf("train: fine-tune: %w", err)
+				return nil, false, fmt.Errorf("train: fine-tune: %w", err)
 			}
 			if e.ValLoss, e.ValAccuracy, err = th.Evaluate(vf, s.valY, s.valW); err != nil {
-				return nil, fmt.Errorf("train: fine-tune: validate: %w", err)
+				return nil, false, fmt.Errorf("train: fine-tune: validate: %w", err)
 			}
 			e.HasValidation = true
 		}
@@ -219,12 +237,12 @@ func (s *stage2) run(ctx context.Context, h *head.Head, history *[]model.Epoch, 
 		}
 	}
 	if snap == nil {
-		return nil, nil
+		return nil, diverged, nil
 	}
 	tr.Restore(snap)
 	th, err := tr.Head()
 	if err != nil {
-		return nil, fmt.Errorf("train: fine-tune: %w", err)
+		return nil, false, fmt.Errorf("train: fine-tune: %w", err)
 	}
 	ft := &fineTuned{head: th, weights: tr.Weights()}
 	units := tr.Units()
@@ -237,7 +255,7 @@ func (s *stage2) run(ctx context.Context, h *head.Head, history *[]model.Epoch, 
 		u := units[i]
 		ft.units = append(ft.units, model.Unit{Conv: u.Conv, BN: u.BN, Kernel: u.Kernel, Beta: u.Beta})
 	}
-	return ft, nil
+	return ft, diverged, nil
 }
 
 func onnxrtOptions(e head.Engine) onnxrt.Options {

@@ -134,3 +134,38 @@ func TestFineTuneCancel(t *testing.T) {
 		t.Errorf("cancelling took %v", d)
 	}
 }
+
+// TestFineTuneDiverges checks that a fine-tuning that blows up (here with a
+// learning rate 10⁷ times too high) costs the run nothing: it is reported,
+// tried again once more slowly, stopped, and the model is the head's best.
+func TestFineTuneDiverges(t *testing.T) {
+	f := setup(t)
+	d := flowers(t, 0.2, 0)
+	o := DefaultOptions()
+	o.Epochs, o.FineTune, o.FineTuneEpochs, o.FineTuneLearningRate = 2, 2, 3, 1e4
+	var stopped []FineTuneStopped
+	res, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o}, func(e Event) {
+		if s, ok := e.(FineTuneStopped); ok {
+			stopped = append(stopped, s)
+		}
+	})
+	if err != nil {
+		t.Fatalf("a diverging fine-tuning failed the run: %v", err)
+	}
+	// Started again ten times slower, it diverges again, and stops.
+	want := []FineTuneStopped{{Epoch: 2, LearningRate: 1e4, Again: true}, {Epoch: 2, LearningRate: 1e3}}
+	if !slices.Equal(stopped, want) {
+		t.Errorf("FineTuneStopped events %+v, want %+v", stopped, want)
+	}
+	if res.FineTuned {
+		t.Error("the model kept fine-tuned blocks from a diverged fine-tuning")
+	}
+	for _, e := range res.Model.Training.Epochs {
+		if e.Stage == 2 {
+			t.Errorf("a fine-tuning epoch was recorded: %+v", e)
+		}
+	}
+	if err := res.Model.Validate(); err != nil {
+		t.Errorf("the model after a diverged fine-tuning: %v", err)
+	}
+}

@@ -459,7 +459,21 @@ func (r *runner) fineTune(h *head.Head) (*fineTuned, error) {
 	st := stage2{job: r.job, acts: r.acts, std: r.std, weights: r.weights,
 		trainSet: r.samples[dataset.Train], valSet: r.samples[dataset.Validation],
 		trainLabels: r.trainLabels, sw: r.sw, valY: r.valY, valW: r.valW, rng: r.rng, emit: r.emit, totalEpochs: r.totalEpochs}
-	return st.run(r.ctx, h, &r.history, &r.best, &r.bestLoss)
+	lr := r.o.FineTuneLearningRate
+	for again := true; ; again = false {
+		tuned, diverged, err := st.run(r.ctx, h, lr, &r.history, &r.best, &r.bestLoss)
+		if err != nil || !diverged {
+			return tuned, err
+		}
+		// Nothing of an unstable fine-tuning was kept: once, it starts
+		// again from the head, ten times slower.
+		again = again && tuned == nil
+		r.emit(FineTuneStopped{Epoch: len(r.history), LearningRate: lr, Again: again})
+		if !again {
+			return tuned, nil
+		}
+		lr /= 10
+	}
 }
 
 // buildModel makes the model file's content: labels, backbone, the

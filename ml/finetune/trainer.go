@@ -138,7 +138,10 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 	if err != nil {
 		return nil, fmt.Errorf("finetune: training graph: %w", err)
 	}
-	opt := onnxrt.Options{Provider: eng.Provider, Threads: eng.Threads}
+	// A step's values (hundreds of MB for a batch of 32) must not stay in
+	// ONNX Runtime's arena while Go updates the weights and other sessions
+	// run: their peaks would add up.
+	opt := onnxrt.Options{Provider: eng.Provider, Threads: eng.Threads, ReleaseMemory: true}
 	ts, err := grad.NewSession(eng.Runtime, model, inputs, outputs, opt)
 	if err != nil {
 		return nil, fmt.Errorf("finetune: %w", err)
@@ -455,7 +458,7 @@ func NewFeaturizer(w *inception.Weights, batch int, eng head.Engine) (*Featurize
 	if err != nil {
 		return nil, fmt.Errorf("finetune: feature graph: %w", err)
 	}
-	s, err := grad.NewSession(eng.Runtime, model, inputs, outputs, onnxrt.Options{Provider: eng.Provider, Threads: eng.Threads})
+	s, err := grad.NewSession(eng.Runtime, model, inputs, outputs, onnxrt.Options{Provider: eng.Provider, Threads: eng.Threads, ReleaseMemory: true})
 	if err != nil {
 		return nil, fmt.Errorf("finetune: %w", err)
 	}

@@ -8,10 +8,21 @@ import "math/rand/v2"
 // (see Builder.Dropout) rather than drawing it inside the graph.
 func DropoutMask(mask []float32, rate float64, rng *rand.Rand) {
 	keep := float32(1 / (1 - rate))
-	for i := range mask {
-		mask[i] = 0
-		if rng.Float64() >= rate {
-			mask[i] = keep
+	// Each 64-bit draw decides two entries, 32 bits each: the drop
+	// probability is rate to within 2⁻³², at half the draws (drawing the
+	// masks was a tenth of a head epoch on the CPU).
+	limit := uint64(rate * (1 << 32))
+	for i := 0; i < len(mask); i += 2 {
+		r := rng.Uint64()
+		mask[i] = keep
+		if r&0xffffffff < limit {
+			mask[i] = 0
+		}
+		if i+1 < len(mask) {
+			mask[i+1] = keep
+			if r>>32 < limit {
+				mask[i+1] = 0
+			}
 		}
 	}
 }

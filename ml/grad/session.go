@@ -32,13 +32,13 @@ type Session struct {
 // provider's threads: the same model, inputs and thread count give
 // bit-identical outputs. Providers are tried in onnxrt.Candidates' order,
 // with the same session options as the inference sessions, except that
-// the session releases each run's memory (onnxrt.Options.ReleaseMemory)
-// and its threads do not spin between runs.
+// its threads do not spin between runs. Large training graphs want
+// onnxrt.Options.ReleaseMemory, so that their steps' memory does not stay
+// while Go works; small ones run faster without it.
 func NewSession(rt *onnxrt.Runtime, model []byte, inputs, outputs []string, opt onnxrt.Options) (*Session, error) {
 	if rt == nil {
 		return nil, errors.New("grad: session: no ONNX Runtime")
 	}
-	opt.ReleaseMemory = true // a step's values must not stay while Go works
 	var errs []error
 	for _, p := range onnxrt.Candidates(opt) {
 		s, err := newSession(model, inputs, outputs, p, opt)

@@ -140,13 +140,7 @@ func (t *gonumTrainer) gradients(x []float32, y []int, w []float32) (lossSum flo
 	var drop []float32
 	if t.cfg.Dropout > 0 {
 		drop = t.drop[:n*out.in]
-		keep := float32(1 / (1 - t.cfg.Dropout))
-		for i := range drop {
-			drop[i] = 0
-			if t.rng.Float64() >= t.cfg.Dropout {
-				drop[i] = keep
-			}
-		}
+		grad.DropoutMask(drop, t.cfg.Dropout, t.rng)
 	}
 	h.forward(x, n, t.act, drop)
 

@@ -166,7 +166,7 @@ func (s *trainScreen) fineTuneEstimate() string {
 	}
 	photos := int(float64(len(d.Items)) * (1 - s.w.doc.dataOpt.Test))
 	est := s.w.core.FineTuneEstimate(s.w.engine.device, finetune.MaxBlocks, photos, train.DefaultOptions().FineTuneEpochs)
-	text := fmt.Sprintf("Adds about %s for these %s", words.RoughDuration(est.Duration), words.Plural(len(d.Items), "photo", "photos"))
+	text := fmt.Sprintf("Adds %s for these %s", words.RoughDuration(est.Duration), words.Plural(len(d.Items), "photo", "photos"))
 	if !est.Measured {
 		text += " (a first guess; after one fine-tuning, estimates use this computer's own speed)"
 	}

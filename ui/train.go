@@ -59,8 +59,9 @@ type trainScreen struct {
 	accuracy *widgets.Chart
 
 	started  time.Time
-	warnings []string
-	unstable bool // fine-tuning diverged and was stopped
+	warnings []string // photos left out
+	notes    []string // warnings about the run as a whole
+	unstable bool     // fine-tuning diverged and was stopped
 	// now is the clock for the time a run took; tests stop it.
 	now func() time.Time
 	// onEvent, when set, sees every training event after the screen has
@@ -305,7 +306,7 @@ func (s *trainScreen) start() {
 	s.w.show(stepTrain)
 	ctx, id := s.task.begin()
 	s.started = s.now()
-	s.warnings, s.unstable = nil, false
+	s.warnings, s.notes, s.unstable = nil, nil, false
 	s.loss.Reset(opts.Epochs)
 	s.accuracy.Reset(opts.Epochs)
 	s.outcome.Hide()
@@ -410,7 +411,13 @@ func (s *trainScreen) handle(ev app.Event) {
 		}
 		s.setPhase("Step 2 of 3 · Learning", float64(e.Epoch.Epoch)/float64(max(e.Epochs, 1)), detail)
 	case train.Warning:
-		s.warnings = append(s.warnings, e.Message)
+		// Photos left out, or notes on the run as a whole (the folder's
+		// balance, a continued model's head).
+		if e.Path != "" {
+			s.warnings = append(s.warnings, e.Message)
+		} else {
+			s.notes = append(s.notes, e.Message)
+		}
 	case train.FineTuneStopped:
 		if e.Again {
 			s.setPhase("Step 2 of 3 · Fine-tuning the image model again, more gently", 0, "It became unstable at its first learning rate")
@@ -454,6 +461,12 @@ func (s *trainScreen) finish(res *train.Result, err error, opts train.Options) {
 			warnings := s.warnings
 			actions = append(actions, widget.NewButton("Which?", func() {
 				s.w.inform("Photos left out", strings.Join(warnings, "\n"))
+			}))
+		}
+		if len(s.notes) > 0 {
+			notes := s.notes
+			actions = append(actions, widget.NewButton("Notes…", func() {
+				s.w.inform("Notes on this training", strings.Join(notes, "\n\n"))
 			}))
 		}
 		see := widget.NewButtonWithIcon("See results", theme.NavigateNextIcon(), func() { s.w.show(stepResults) })

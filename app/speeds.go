@@ -49,23 +49,28 @@ func fineTuneKey(device string, blocks int) string {
 	return fmt.Sprintf("fine-tune %d|%s", blocks, device)
 }
 
-func (s *speeds) get(key string) (speed, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// load reads the file once; s.mu must be held.
+func (s *speeds) load() {
 	if s.mem == nil {
 		s.mem = map[string]speed{}
 		if b, err := os.ReadFile(s.file); err == nil {
 			_ = json.Unmarshal(b, &s.mem) // a damaged file is rewritten
 		}
 	}
+}
+
+func (s *speeds) get(key string) (speed, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
 	v, ok := s.mem[key]
 	return v, ok && v.SecondsPerPhoto > 0
 }
 
 func (s *speeds) put(key string, v speed) {
-	s.get(key) // loads the file
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.load()
 	s.mem[key] = v
 	if b, err := json.MarshalIndent(s.mem, "", "  "); err == nil && os.MkdirAll(filepath.Dir(s.file), 0o755) == nil {
 		_ = atomicfile.WriteFile(s.file, b, 0o644) // a cache: losing it only costs a guess

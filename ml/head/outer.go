@@ -80,9 +80,7 @@ func (a adamStep) adamPacked(p, m, v []float32, rows, cols int, xt []float32, ba
 			o := s * size
 			strip := p[o : o+size]
 			adamStrip(strip, m[o:o+size], v[o:o+size], xt, batch, dz[16*batch*s:], 16, rows/4, &c)
-			for r := 0; r < len(next)/rows; r += 4 {
-				dot4x16(product[r*cols+16*s:], cols, next[r*rows:], rows, strip, 16, rows)
-			}
+			productStrip(product, next, strip, s, len(next)/rows, rows, cols)
 		}
 	})
 }
@@ -111,10 +109,15 @@ func matMulPacked(h, x, w []float32, n, k, cols int) {
 	size := 16 * k
 	parallel(cols/16, max(1, minParallel/size), func(lo, hi int) {
 		for s := lo; s < hi; s++ {
-			strip := w[s*size : (s+1)*size]
-			for r := 0; r < n; r += 4 {
-				dot4x16(h[r*cols+16*s:], cols, x[r*k:], k, strip, 16, k)
-			}
+			productStrip(h, x, w[s*size:(s+1)*size], s, n, k, cols)
 		}
 	})
+}
+
+// productStrip sets strip s's 16 columns of h (n×cols) to x (n×k, n a
+// multiple of 4) times the strip (k rows of 16, see pack), 4 rows at a time.
+func productStrip(h, x, strip []float32, s, n, k, cols int) {
+	for r := 0; r < n; r += 4 {
+		dot4x16(h[r*cols+16*s:], cols, x[r*k:], k, strip, 16, k)
+	}
 }

@@ -252,13 +252,19 @@ func openTraining(h *Head, cfg Config, eng Engine, fuse bool) (sess *grad.Sessio
 		return s, nil
 	}
 	opt := onnxrt.Options{Provider: eng.Provider, Threads: eng.Threads}
-	// Where the session lands is known once it is built: an accelerator
-	// keeps the whole gradient on the device.
-	sess, err = open(false, opt)
-	if err != nil || sess.Provider() != onnxrt.CPU || !fuse || len(h.layers) != 2 || !fusable(h.layers[0].in, h.layers[0].out) {
+	if !fuse || len(h.layers) != 2 || !fusable(h.layers[0].in, h.layers[0].out) {
+		sess, err = open(false, opt)
 		return sess, false, err
 	}
-	sess.Close()
+	if opt.Provider != onnxrt.CPU {
+		// Where the session lands is known once it is built: an
+		// accelerator keeps the whole gradient on the device.
+		sess, err = open(false, opt)
+		if err != nil || sess.Provider() != onnxrt.CPU {
+			return sess, false, err
+		}
+		sess.Close()
+	}
 	// What is left for the graph is a few small layers: over threads, each
 	// would cost more in waking them than it saves.
 	opt.Provider, opt.Threads = onnxrt.CPU, 1

@@ -460,14 +460,14 @@ func (r *runner) fineTune(h *head.Head) (*fineTuned, error) {
 		trainSet: r.samples[dataset.Train], valSet: r.samples[dataset.Validation],
 		trainLabels: r.trainLabels, sw: r.sw, valY: r.valY, valW: r.valW, rng: r.rng, emit: r.emit, totalEpochs: r.totalEpochs}
 	lr := r.o.FineTuneLearningRate
-	for again := true; ; again = false {
+	for attempt := 1; ; attempt++ {
 		tuned, diverged, err := st.run(r.ctx, h, lr, &r.history, &r.best, &r.bestLoss)
 		if err != nil || !diverged {
 			return tuned, err
 		}
-		// Nothing of an unstable fine-tuning was kept: once, it starts
-		// again from the head, ten times slower.
-		again = again && tuned == nil
+		// When nothing of an unstable fine-tuning was kept, it starts
+		// again from the head, ten times slower, once.
+		again := attempt == 1 && tuned == nil
 		r.emit(FineTuneStopped{Epoch: len(r.history), LearningRate: lr, Again: again})
 		if !again {
 			return tuned, nil

@@ -256,7 +256,6 @@ func (s *dataScreen) scan(dir string, opt dataset.Options, then func()) {
 				s.w.rememberFolder(dir)
 			default:
 				s.w.setData(dir, d, opt)
-				s.startCheck(d)
 				if then != nil {
 					then()
 				}
@@ -264,6 +263,13 @@ func (s *dataScreen) scan(dir string, opt dataset.Options, then func()) {
 			s.refresh()
 			s.w.train.refresh()
 			s.w.refresh()
+			// Last, once the screen shows the scan: the check's result
+			// replaces it. (Fyne's test driver runs fyne.Do at once on
+			// the calling goroutine, so started earlier, a quick check
+			// could finish while this function still draws the scan.)
+			if err == nil && s.w.doc.data == d {
+				s.startCheck(d)
+			}
 		})
 	})
 }

@@ -62,16 +62,19 @@ func BenchmarkAdam(b *testing.B) {
 		// On packed weights, with the gradient computed inside the step
 		// from a batch of 32 and the next batch's product computed from
 		// the updated weights, as the trainer does it on the CPU.
-		b.Run("go fused", func(b *testing.B) {
-			const rows, cols, batch = 2048, 1024, 32
-			a := newAdamStep(cfg, 1)
-			x, dz, xt, h := mk(0.1)[:batch*rows], mk(0.001)[:batch*cols], make([]float32, rows*batch), make([]float32, batch*cols)
-			interleave(xt, x, rows, batch)
-			pack(dz, mk(0.001)[:batch*cols], batch, cols)
-			for b.Loop() {
-				a.adamPacked(p, m, v, rows, cols, xt, batch, dz, x, h)
-			}
-		})
+		for _, wide := range kernelWidths() {
+			b.Run("go fused "+kernelName(wide), func(b *testing.B) {
+				const rows, cols, batch = 2048, 1024, 32
+				a := newAdamStep(cfg, 1)
+				a.wide = wide
+				x, dz, xt, h := mk(0.1)[:batch*rows], mk(0.001)[:batch*cols], make([]float32, rows*batch), make([]float32, batch*cols)
+				interleave(xt, x, rows, batch)
+				pack(dz, mk(0.001)[:batch*cols], batch, cols)
+				for b.Loop() {
+					a.adamPacked(p, m, v, rows, cols, xt, batch, dz, x, h)
+				}
+			})
+		}
 	}
 	b.Run("onnxruntime", func(b *testing.B) {
 		eng := testEngine(b)

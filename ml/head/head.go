@@ -16,7 +16,8 @@
 // provider, and the Adam update runs in Go. On the CPU, where a batch of 32
 // is bound by moving the hidden kernel through memory, the trainer computes
 // that layer's product and its kernel's gradient itself with AVX2 vector
-// kernels, inside the Adam step (see outer.go); the graph keeps the rest.
+// kernels (AVX-512 where the CPU has it), inside the Adam step (see
+// outer.go); the graph keeps the rest.
 // Training is deterministic: the same data, configuration, seed and thread
 // count give bit-identical weights and losses on every run, whatever
 // GOMAXPROCS, because ONNX Runtime's CPU kernels split work by output, not

@@ -75,12 +75,30 @@ func (a adamStep) adamPacked(p, m, v []float32, rows, cols int, xt []float32, ba
 	}
 	c := a.vector()
 	size := 16 * rows
-	parallel(cols/16, max(1, minParallel/size), func(lo, hi int) {
-		for s := lo; s < hi; s++ {
-			o := s * size
-			strip := p[o : o+size]
-			adamStrip(strip, m[o:o+size], v[o:o+size], xt, batch, dz[16*batch*s:], 16, rows/4, &c)
-			productStrip(product, next, strip, s, len(next)/rows, rows, cols)
+	n := len(next) / rows
+	strips(cols/16, size, a.wide, func(s, count int) {
+		o := s * size
+		if count == 2 {
+			adamStrip2(p[o:o+2*size], m[o:o+2*size], v[o:o+2*size], xt, batch, dz[16*batch*s:], rows/4, &c, size)
+		} else {
+			adamStrip(p[o:o+size], m[o:o+size], v[o:o+size], xt, batch, dz[16*batch*s:], 16, rows/4, &c)
+		}
+		productStrips(product, next, p[o:o+count*size], s, count, n, rows, cols)
+	})
+}
+
+// strips calls fn on every strip of a packed kernel (n strips of size
+// weights) once, shared among goroutines: one strip at a time, or two
+// where wide (count says how many from strip s).
+func strips(n, size int, wide bool, fn func(s, count int)) {
+	group := 1
+	if wide {
+		group = 2
+	}
+	parallel((n+group-1)/group, max(1, minParallel/(group*size)), func(lo, hi int) {
+		for u := lo; u < hi; u++ {
+			s := u * group
+			fn(s, min(group, n-s))
 		}
 	})
 }
@@ -98,26 +116,30 @@ func (a adamStep) vector() [40]float32 {
 }
 
 // matMulPacked sets h (n×cols, row-major) to x·w for x (n×k, row-major) and
-// the packed kernel w (k×cols, see pack). n must be a multiple of 4 (pad x
-// with zero rows). The strips are shared among goroutines, each kept in its
-// core's cache while it is multiplied by every row of x; each element sums
-// over k in order, so the result does not depend on GOMAXPROCS.
-func matMulPacked(h, x, w []float32, n, k, cols int) {
+// the packed kernel w (k×cols, see pack), with the wide kernels where wide.
+// n must be a multiple of 4 (pad x with zero rows). The strips are shared
+// among goroutines, each kept in its core's cache while it is multiplied by
+// every row of x; each element sums over k in order, so the result does
+// not depend on GOMAXPROCS or on wide.
+func matMulPacked(h, x, w []float32, n, k, cols int, wide bool) {
 	if n == 0 {
 		return
 	}
 	size := 16 * k
-	parallel(cols/16, max(1, minParallel/size), func(lo, hi int) {
-		for s := lo; s < hi; s++ {
-			productStrip(h, x, w[s*size:(s+1)*size], s, n, k, cols)
-		}
+	strips(cols/16, size, wide, func(s, count int) {
+		productStrips(h, x, w[s*size:(s+count)*size], s, count, n, k, cols)
 	})
 }
 
-// productStrip sets strip s's 16 columns of h (n×cols) to x (n×k, n a
-// multiple of 4) times the strip (k rows of 16, see pack), 4 rows at a time.
-func productStrip(h, x, strip []float32, s, n, k, cols int) {
+// productStrips sets the 16·count columns of h (n×cols) from strip s on to
+// x (n×k, n a multiple of 4) times those strips (count of them, 1 or 2,
+// each k rows of 16, see pack), 4 rows at a time.
+func productStrips(h, x, w []float32, s, count, n, k, cols int) {
 	for r := 0; r < n; r += 4 {
-		dot4x16(h[r*cols+16*s:], cols, x[r*k:], k, strip, 16, k)
+		if count == 2 {
+			dot4x32(h[r*cols+16*s:], cols, x[r*k:], k, w, k, 16*k)
+		} else {
+			dot4x16(h[r*cols+16*s:], cols, x[r*k:], k, w, 16, k)
+		}
 	}
 }

@@ -79,7 +79,6 @@ func testAdamPacked(t *testing.T, rows, cols, batch int, wide bool) [4][]float32
 	x := make([]float32, batch*rows)
 	xt := make([]float32, rows*batch)
 	dz, dzp := make([]float32, batch*cols), make([]float32, batch*cols)
-	g := make([]float32, n)
 	const nextRows = 8
 	next := make([]float32, nextRows*rows)
 	product := make([]float32, nextRows*cols)
@@ -88,15 +87,12 @@ func testAdamPacked(t *testing.T, rows, cols, batch int, wide bool) [4][]float32
 	for step := 1; step <= 3; step++ {
 		fill(x, 1)
 		fill(dz, 0.01)
-		for i := range rows {
-			for j := range cols {
-				var s float64
-				for k := range batch {
-					s += float64(x[k*rows+i]) * float64(dz[k*cols+j])
-				}
-				g[i*cols+j] = float32(s)
+		for k := range batch {
+			for i := range rows {
+				xt[i*batch+k] = x[k*rows+i] // xᵀ, for the gradient xᵀ·dz
 			}
 		}
+		g := product64(xt, dz, rows, batch, cols)
 		a := newAdamStep(cfg, step)
 		a.decay = float32(cfg.LearningRate * cfg.WeightDecay)
 		a.apply(want, g, wm, wv)

@@ -32,6 +32,11 @@ type TrainRequest struct {
 	// Out, if set, is where the model is written (atomically) when
 	// training succeeds; a failed or cancelled run leaves it untouched.
 	Out string
+	// ReleaseEngine says that the caller runs nothing on the engine after
+	// Train: its session is closed when fine-tuning starts, so that the
+	// fine-tuning steps have its memory. Closing the engine afterwards is
+	// still allowed.
+	ReleaseEngine bool
 }
 
 // Event is something that happened during a training job: one of
@@ -69,6 +74,9 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 	}
 	job := train.Job{Data: d, Extractor: eng.Extractor(true), Backbone: eng.Ref(), Options: req.Options,
 		Engine: head.Engine{Runtime: eng.Runtime, Provider: eng.Session.Provider()}}
+	if req.ReleaseEngine {
+		job.ReleaseExtractor = func() { eng.Session.Close() }
+	}
 	job.Options.Validation = req.DataOptions.Validation
 	job.Options.Test = req.DataOptions.Test
 	if req.Continue != "" {

@@ -88,6 +88,8 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	p := &trainPrinter{bar: newProgressBar(e.stderr)}
 	res, err := e.app.Train(ctx, eng, app.TrainRequest{
 		Data: f.data, DataOptions: f.dopt, Options: f.opt, Continue: f.cont, Out: app.ModelPath(f.out),
+		// Only the summary reads eng after training: where it ran.
+		ReleaseEngine: true,
 	}, p.event)
 	if err != nil {
 		return err

@@ -436,6 +436,9 @@ func (s *Session) Run(ctx context.Context, input []float32, shape ...int64) ([]f
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if s.s == nil {
+		return nil, errors.New("run model: the session is closed")
+	}
 	in, err := ort.NewTensor(ort.NewShape(shape...), input)
 	if err != nil {
 		return nil, fmt.Errorf("run model: input: %w", err)
@@ -463,6 +466,9 @@ func (s *Session) Run(ctx context.Context, input []float32, shape ...int64) ([]f
 
 // Close releases the session.
 func (s *Session) Close() error {
+	// After a running inference.
+	s.run.Lock()
+	defer s.run.Unlock()
 	if s.s == nil {
 		return nil
 	}

@@ -90,6 +90,16 @@ func TestRun(t *testing.T) {
 	if _, err := rt.NewSession([]byte("not a model"), "x", "y", Options{Provider: CPU}); err == nil {
 		t.Error("garbage model accepted")
 	}
+	// A closed session refuses to run, and closing again is harmless.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(context.Background(), []float32{1, 2, 3}, 1, 3); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("run after close: %v, want an error saying the session is closed", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("closing twice: %v", err)
+	}
 }
 
 // TestFallback asks for each accelerator, and for Auto: the session runs on

@@ -30,10 +30,20 @@ func TestFineTune(t *testing.T) {
 	o := DefaultOptions()
 	o.Epochs, o.FineTune, o.FineTuneEpochs = 3, 1, 1
 	var events []Event
-	res, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o},
+	released := -1 // the number of events before ReleaseExtractor was called
+	release := func() {
+		if released >= 0 {
+			t.Error("ReleaseExtractor called twice")
+		}
+		released = len(events)
+	}
+	res, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o, ReleaseExtractor: release},
 		func(e Event) { events = append(events, e) })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if released < 1 || events[released-1] != (PhaseStarted{Phase: FineTuning}) {
+		t.Errorf("ReleaseExtractor called after %d events, want right after fine-tuning started", released)
 	}
 	var phases []string
 	var stages []int

@@ -127,6 +127,11 @@ type Job struct {
 	// Weights are the backbone's weights, needed to fine-tune
 	// (Options.FineTune > 0) or to continue a fine-tuned Base.
 	Weights *inception.Weights
+	// ReleaseExtractor, if set, is called when fine-tuning starts: the run
+	// reads no photo after it, so the caller may close the extractor's
+	// session and give its memory (several hundred MB) to the fine-tuning
+	// steps.
+	ReleaseExtractor func()
 }
 
 // Run trains a model. emit (which may be nil) receives the run's events;
@@ -456,6 +461,9 @@ func (r *runner) fineTune(h *head.Head) (*fineTuned, error) {
 		return nil, nil
 	}
 	r.emit(PhaseStarted{Phase: FineTuning})
+	if r.job.ReleaseExtractor != nil {
+		r.job.ReleaseExtractor()
+	}
 	st := stage2{job: r.job, acts: r.acts, std: r.std, weights: r.weights,
 		trainSet: r.samples[dataset.Train], valSet: r.samples[dataset.Validation],
 		trainLabels: r.trainLabels, sw: r.sw, valY: r.valY, valW: r.valW, rng: r.rng, emit: r.emit, totalEpochs: r.totalEpochs}

@@ -7,10 +7,12 @@
 package doctor
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/clasifica/clasifica/ml/dataset"
 )
@@ -25,8 +27,8 @@ type Suspect struct {
 	// most likely belongs to.
 	Label, Suggested string
 	// Score in [0, 1] says how sure the doctor is that Label is wrong:
-	// the out-of-fold probability of Suggested minus that of Label,
-	// clamped at 0. Suspects come most certain first.
+	// 1 minus the out-of-fold probability of Label (cleanlab's
+	// self-confidence ranking). Suspects come most certain first.
 	Score float64
 }
 
@@ -56,7 +58,9 @@ func (c NearCopy) Contradiction() bool { return c.Labels[0] != c.Labels[1] }
 type Stranger struct {
 	Path, SHA256, Label string
 	// Score in [0, 1]: how far the photo stands from the rest, 1 being the
-	// farthest. Strangers come strangest first.
+	// farthest: z/(z+3) for a photo z robust deviations above the
+	// folder's median strangeness (listed from z = 3, score 0.5).
+	// Strangers come strangest first.
 	Score float64
 }
 
@@ -149,7 +153,145 @@ func Check(ctx context.Context, in Input, opt Options) (Report, error) {
 	if err := in.validate(); err != nil {
 		return Report{}, err
 	}
-	return Report{}, errors.New("doctor: not implemented yet")
+	progress := opt.Progress
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	var rep Report
+	n := len(in.Photos)
+	counts := make([]int, len(in.Classes))
+	for _, p := range in.Photos {
+		counts[p.Label]++
+	}
+
+	// Wrong labels: a class needs photos in several folds to be learnt
+	// and judged; photos of smaller classes are neither suspected nor
+	// suggested.
+	small := make([]bool, len(in.Classes))
+	var smallNames []string
+	present := 0
+	for c, k := range counts {
+		if k > 0 {
+			present++
+		}
+		if k > 0 && k < MinClassPhotos {
+			small[c] = true
+			smallNames = append(smallNames, in.Classes[c])
+		}
+	}
+	if len(smallNames) > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: fewer than %d photos, too few to check their labels", strings.Join(smallNames, ", "), MinClassPhotos))
+	}
+	if lo, hi := minMax(counts); lo > 0 && float64(hi) > dataset.ImbalanceRatio*float64(lo) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("The classes are unbalanced (%d to %d photos): suspects in the small classes are less certain", lo, hi))
+	}
+	if present-len(smallNames) >= 2 {
+		labels := make([]int, n)
+		for i, p := range in.Photos {
+			labels[i] = p.Label
+		}
+		probs, err := OutOfFold(ctx, in.Features, in.Dim, labels, len(in.Classes), FoldOptions{Folds: opt.Folds, Seed: opt.Seed,
+			Progress: func(done, total int) { progress("suspects", done, total) }})
+		if err != nil {
+			return Report{}, err
+		}
+		for i := range probs {
+			for c := range small {
+				if small[c] {
+					probs[i][c] = 0 // never suggested
+				}
+			}
+		}
+		for _, is := range confidentIssues(probs, labels, len(in.Classes), small) {
+			p := in.Photos[is.row]
+			rep.Mislabeled = append(rep.Mislabeled, Suspect{Path: p.Path, SHA256: hexHash(p.Hash),
+				Label: in.Classes[p.Label], Suggested: in.Classes[is.suggested], Score: is.score})
+		}
+	}
+
+	// Near-copies.
+	prints := make([]Print, n)
+	for i, p := range in.Photos {
+		prints[i] = p.Print
+	}
+	pairs, err := nearPairs(ctx, prints, MaxPairsPerPhoto*n, func(done, total int) { progress("near-copies", done, total) })
+	if err != nil {
+		return Report{}, err
+	}
+	for _, pr := range pairs {
+		a, b := in.Photos[pr.a], in.Photos[pr.b]
+		rep.NearDuplicates = append(rep.NearDuplicates, NearCopy{
+			Paths: [2]string{a.Path, b.Path}, SHA256: [2]string{hexHash(a.Hash), hexHash(b.Hash)},
+			Similarity: similarity(pr.dist), Splits: [2]string{a.Split.String(), b.Split.String()},
+			Labels: [2]string{in.Classes[a.Label], in.Classes[b.Label]}})
+	}
+
+	// Strangers.
+	progress("strangers", 0, 1)
+	rep.StrangersJudged, rep.StrangersReason = true, ""
+	switch {
+	case opt.NoStrangers != "":
+		rep.StrangersJudged, rep.StrangersReason = false, opt.NoStrangers
+	case n < 2*strangeNeighbours:
+		rep.StrangersJudged, rep.StrangersReason = false, fmt.Sprintf("%d photos are too few to tell which stand apart", n)
+	default:
+		s, probe, err := strangeness(ctx, in.Features, in.Dim, opt.Probes)
+		if err != nil {
+			return Report{}, err
+		}
+		_, median, spread := outlierCut(s)
+		z := func(v float64) float64 {
+			if spread <= 0 {
+				return 0
+			}
+			return (v - median) / spread
+		}
+		if len(probe) > 0 {
+			zs := make([]float64, len(probe))
+			for i, v := range probe {
+				zs[i] = z(v)
+			}
+			slices.Sort(zs)
+			if m := quantile(zs, 0.5); m < strangeMADs {
+				rep.StrangersJudged = false
+				rep.StrangersReason = fmt.Sprintf("This image model puts photos unrelated to any folder (a page of text, a landscape) among your photos (%.1f deviations from the middle, where strangers stand %d or more), so it cannot tell strangers apart", m, strangeMADs)
+			}
+		}
+		if rep.StrangersJudged {
+			for i, v := range s {
+				if zi := z(v); zi >= strangeMADs {
+					p := in.Photos[i]
+					rep.Outliers = append(rep.Outliers, Stranger{Path: p.Path, SHA256: hexHash(p.Hash), Label: in.Classes[p.Label], Score: zi / (zi + strangeMADs)})
+				}
+			}
+			slices.SortStableFunc(rep.Outliers, func(a, b Stranger) int { return cmp.Compare(b.Score, a.Score) })
+		}
+	}
+	progress("strangers", 1, 1)
+	return rep, nil
+}
+
+// MinClassPhotos is the fewest photos a class needs for its labels to be
+// checked: with 5 folds, fewer leave some folds without the class.
+const MinClassPhotos = dataset.SmallClass
+
+// MaxPairsPerPhoto bounds the near-copies listed, on average per photo,
+// so that a folder of many copies of the same few photos cannot fill the
+// memory; the closest pairs are kept.
+const MaxPairsPerPhoto = 10
+
+func minMax(counts []int) (lo, hi int) {
+	lo = -1
+	for _, k := range counts {
+		if k == 0 {
+			continue
+		}
+		if lo < 0 || k < lo {
+			lo = k
+		}
+		hi = max(hi, k)
+	}
+	return max(lo, 0), hi
 }
 
 func (in Input) validate() error {

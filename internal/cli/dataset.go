@@ -17,7 +17,8 @@ const datasetUsage = `Usage:
   clasifica dataset relabel DIR PHOTO KIND [--granularity breed|species]
   clasifica dataset leave-out DIR PHOTO
   clasifica dataset forget DIR PHOTO
-  clasifica dataset decisions DIR [--format json] [--granularity breed|species]`
+  clasifica dataset decisions DIR [--format json] [--granularity breed|species]
+  clasifica dataset review DIR [--format json] [--backbone B] [--val 0.2] [--test 0] [--granularity breed|species]`
 
 func runDataset(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
@@ -29,6 +30,8 @@ func runDataset(ctx context.Context, e *env, args []string) error {
 		return runInspect(ctx, e, args[1:])
 	case "relabel", "leave-out", "forget", "decisions":
 		return runDecide(ctx, e, args[0], args[1:])
+	case "review":
+		return runReview(ctx, e, args[1:])
 	}
 	fmt.Fprintln(e.stderr, datasetUsage)
 	return errUsage

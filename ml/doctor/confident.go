@@ -37,6 +37,9 @@ type issue struct {
 // ranking cleanlab uses by default, which put more planted wrong labels
 // first than the margin p_suggested − p_given on the sample photos.
 func confidentIssues(probs [][]float64, labels []int, classes int, skip []bool) []issue {
+	if probs == nil {
+		return nil
+	}
 	n := len(labels)
 	count := make([]int, classes)
 	thr := make([]float64, classes)

@@ -1,0 +1,85 @@
+package doctor
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/clasifica/clasifica/ml/features"
+)
+
+// scaleInput returns 10,000 photos in 37 classes with features shaped
+// like pooled backbone features (non-negative, class centres plus
+// noise), random fingerprints and 100 planted near-copies: the review of
+// a large folder whose features are cached. Extracting the features of
+// 10,000 real photos takes hours on a loaded 2-core machine; what is
+// measured here is everything after extraction.
+func scaleInput(n int) (Input, int) {
+	const classes = 37
+	rng := rand.New(rand.NewPCG(1, 2))
+	sizes := make([]int, classes)
+	for i := range n {
+		sizes[i%classes]++
+	}
+	x, labels, _ := synthetic(sizes, features.Dim, 0.8, 0.1, 3)
+	in := syntheticInput(x, labels, classes, features.Dim)
+	random := func() Print {
+		return Print{Whole8: rng.Uint64(), Whole16: [4]uint64{rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64()},
+			Centre16: [4]uint64{rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64()}}
+	}
+	copies := 0
+	for i := range in.Photos {
+		in.Photos[i].Print = random()
+		if i%100 == 1 {
+			// A copy of the previous photo: a few bits flipped.
+			p := in.Photos[i-1].Print
+			p.Whole8 ^= 1 << (i % 64)
+			p.Whole16[0] ^= 0xff
+			p.Centre16[1] ^= 0xf0f
+			in.Photos[i].Print = p
+			copies++
+		}
+	}
+	return in, copies
+}
+
+// TestScale runs the whole check on 10,000 photos; its time and memory
+// are measured by BenchmarkCheck (see README).
+func TestScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10,000 photos: run without -short")
+	}
+	in, copies := scaleInput(10000)
+	rep, err := Check(context.Background(), in, Options{NoStrangers: "synthetic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.NearDuplicates) != copies {
+		t.Errorf("%d pairs among random prints with %d copies", len(rep.NearDuplicates), copies)
+	}
+	t.Logf("%d suspects, %d pairs", len(rep.Mislabeled), len(rep.NearDuplicates))
+}
+
+func BenchmarkNearPairs10k(b *testing.B) {
+	in, _ := scaleInput(10000)
+	prints := make([]Print, len(in.Photos))
+	for i, p := range in.Photos {
+		prints[i] = p.Print
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := nearPairs(context.Background(), prints, 0, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCheck10k(b *testing.B) {
+	in, _ := scaleInput(10000)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Check(context.Background(), in, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/internal/mltest"
+	"github.com/clasifica/clasifica/ml/dataset"
 )
 
 // TestDatasetReview builds a folder of pets and flowers with three photos
@@ -55,11 +58,11 @@ func TestDatasetReview(t *testing.T) {
 	}
 	// The same photo under another name, a few bytes longer: not an exact
 	// duplicate (another content hash), the same picture.
-	a := filepath.Join(root, "flower", "100080576_f52e8ee070_n.jpg")
-	if _, err := os.Stat(a); err != nil {
-		t.Fatalf("the test expects %s: %v", a, err)
+	orig := filepath.Join(root, "flower", "100080576_f52e8ee070_n.jpg")
+	if _, err := os.Stat(orig); err != nil {
+		t.Fatalf("the test expects %s: %v", orig, err)
 	}
-	b := put(a, "flower", "copy of daisy.jpg", []byte("trailing bytes"))
+	cp := put(orig, "flower", "copy of daisy.jpg", []byte("trailing bytes"))
 
 	code, out, errOut := clasifica(t, "dataset", "review", root, "--backbone", mltest.Backbone(t), "--format", "json")
 	if code != 0 {
@@ -104,7 +107,7 @@ func TestDatasetReview(t *testing.T) {
 			t.Errorf("pair %+v", c)
 			continue
 		}
-		if (c.Paths[0] == a && c.Paths[1] == b || c.Paths[0] == b && c.Paths[1] == a) && *c.Similarity == 1 {
+		if (c.Paths[0] == orig && c.Paths[1] == cp || c.Paths[0] == cp && c.Paths[1] == orig) && *c.Similarity == 1 {
 			found = true
 		}
 	}
@@ -115,11 +118,36 @@ func TestDatasetReview(t *testing.T) {
 		t.Errorf("the offline model judged strangers (%v, %q, %v)", rep.StrangersJudged, rep.StrangersReason, rep.Outliers)
 	}
 
+	// "It's right" keeps a suspect off the next list.
+	if len(rep.Mislabeled) == 0 {
+		t.Fatal("no suspect to confirm")
+	}
+	right := rep.Mislabeled[0].Path
+	dirs, err := app.DefaultDirs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := app.New(dirs)
+	d, err := a.Scan(context.Background(), root, dataset.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := app.FindPhoto(d, right)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ConfirmLabel(d, p, true); err != nil {
+		t.Fatal(err)
+	}
+
 	// The table says the same, and the fingerprints are kept: a second
 	// review decodes nothing.
 	code, out, errOut = clasifica(t, "dataset", "review", root, "--backbone", mltest.Backbone(t))
 	if code != 0 || !strings.Contains(out, "Probably in the wrong folder") || !strings.Contains(out, "Near-copies: ") || !strings.Contains(out, "Strangers: not judged") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out, right) {
+		t.Errorf("%s was confirmed right and is still suspected:\n%s", right, out)
 	}
 	if strings.Contains(errOut, "extracting features") || strings.Contains(errOut, "fingerprinting") {
 		t.Errorf("second review worked again:\n%s", errOut)

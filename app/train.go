@@ -58,6 +58,13 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 		opt := req.DataOptions
 		opt.Progress = func(done, total int) { emit(train.Scanning{Done: done, Total: total}) }
 		var err error
+		if opt.Decisions == nil {
+			// Training counts the photos as the user decided, like the
+			// Data screen and `dataset inspect`.
+			if opt, err = a.WithDecisions(dir, opt); err != nil {
+				return nil, err
+			}
+		}
 		if d, err = ScanFolder(ctx, dir, opt); err != nil {
 			return nil, err
 		}

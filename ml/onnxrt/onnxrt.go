@@ -3,9 +3,13 @@
 // libonnxruntime.dylib) through github.com/yalue/onnxruntime_go.
 //
 // It adds what an application needs on top of the bindings: one
-// environment per process shared safely by every session, execution
-// provider selection with a fallback to the CPU, and cancellation of a
-// running inference through a context.
+// environment per process shared safely by every session, with the
+// library's telemetry off; execution provider selection with a fallback to
+// the CPU; cancellation of a running inference through a context; and an
+// Engine value that carries the user's choices to every session a job
+// opens. It is the only package that imports the bindings: its sessions
+// (Session, one input and output; MultiSession, many, for training steps)
+// take and return Go slices, never the bindings' types.
 package onnxrt
 
 import (

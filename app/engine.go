@@ -20,6 +20,7 @@ type App struct {
 	Backbones *Backbones
 	providers *providerCache
 	speeds    *speeds
+	movers    movers
 }
 
 // New returns the application core over dirs.

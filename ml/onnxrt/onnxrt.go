@@ -3,9 +3,13 @@
 // libonnxruntime.dylib) through github.com/yalue/onnxruntime_go.
 //
 // It adds what an application needs on top of the bindings: one
-// environment per process shared safely by every session, execution
-// provider selection with a fallback to the CPU, and cancellation of a
-// running inference through a context.
+// environment per process shared safely by every session, with the
+// library's telemetry off; execution provider selection with a fallback to
+// the CPU; cancellation of a running inference through a context; and an
+// Engine value that carries the user's choices to every session a job
+// opens. It is the only package that imports the bindings: its sessions
+// (Session, one input and output; MultiSession, many, for training steps)
+// take and return Go slices, never the bindings' types.
 package onnxrt
 
 import (
@@ -40,8 +44,9 @@ type Runtime struct {
 }
 
 // Load loads the ONNX Runtime shared library at path and initialises its
-// environment. Loading the same path again returns the same runtime;
-// loading another library into the same process is an error.
+// environment, with the library's usage telemetry off. Loading the same
+// path again returns the same runtime; loading another library into the
+// same process is an error.
 func Load(path string) (*Runtime, error) {
 	// The same file named two ways is the same library.
 	if abs, err := filepath.Abs(path); err == nil && path != "" {
@@ -62,11 +67,26 @@ func Load(path string) (*Runtime, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("load ONNX Runtime: %s is a folder, not the library file", path)
 	}
+	// The library records usage telemetry by default: on Linux and macOS
+	// a device id and a database of events under
+	// ~/.cache/Microsoft/DeveloperTools/.onnxruntime, to be uploaded when
+	// the machine is online; on Windows, events for Windows' tracing.
+	// Clasifica promises that nothing leaves the computer. The recording
+	// starts with the environment, so the variable the library reads must
+	// be set before it loads; DisableTelemetryEvents then turns off what
+	// the environment itself sends (Windows' tracing).
+	if err := os.Setenv("ORT_DISABLE_TELEMETRY", "1"); err != nil {
+		return nil, fmt.Errorf("load ONNX Runtime %s: turn its telemetry off: %w", path, err)
+	}
 	ort.SetSharedLibraryPath(path)
 	// Failures come back as errors; the library's own logging would
 	// print, for example, every accelerator it fails to find.
 	if err := ort.InitializeEnvironment(ort.WithLogLevelFatal()); err != nil {
 		return nil, fmt.Errorf("load ONNX Runtime %s: %w", path, err)
+	}
+	if err := ort.DisableTelemetry(); err != nil {
+		ort.DestroyEnvironment()
+		return nil, fmt.Errorf("load ONNX Runtime %s: turn its telemetry off: %w", path, err)
 	}
 	env.path, env.version = path, ort.GetVersion()
 	return &Runtime{Path: path, Version: env.version}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/clasifica/clasifica/ml/features"
 )
@@ -74,12 +75,24 @@ func BenchmarkNearPairs10k(b *testing.B) {
 	}
 }
 
+// BenchmarkCheck10k measures the whole check on 10,000 photos and logs
+// each stage's share.
 func BenchmarkCheck10k(b *testing.B) {
 	in, _ := scaleInput(10000)
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := Check(context.Background(), in, Options{}); err != nil {
+		start, last, stage := time.Now(), time.Now(), ""
+		opt := Options{Progress: func(s string, done, total int) {
+			if s != stage {
+				if stage != "" {
+					b.Logf("%s: %.1f s", stage, time.Since(last).Seconds())
+				}
+				stage, last = s, time.Now()
+			}
+		}}
+		if _, err := Check(context.Background(), in, opt); err != nil {
 			b.Fatal(err)
 		}
+		b.Logf("%s: %.1f s; total %.1f s", stage, time.Since(last).Seconds(), time.Since(start).Seconds())
 	}
 }

@@ -1,7 +1,6 @@
 package doctor
 
 import (
-	"context"
 	"os"
 	"sync"
 	"testing"
@@ -62,13 +61,5 @@ func lowerFeatures(t *testing.T, d *dataset.Dataset) []float32 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items := make([]features.Item, len(d.Items))
-	for i, it := range d.Items {
-		items[i] = features.Item{Path: it.Path, Hash: it.Hash}
-	}
-	res, err := x.Extract(context.Background(), items, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.Features
+	return extractAll(t, x, d)
 }

@@ -248,34 +248,19 @@ func scan(t *testing.T, dir string, opt dataset.Options, withPrints bool) (*data
 	if err != nil {
 		t.Fatal(err)
 	}
-	items := make([]features.Item, len(d.Items))
-	for i, it := range d.Items {
-		items[i] = features.Item{Path: it.Path, Hash: it.Hash}
-	}
-	res, err := x.Extract(context.Background(), items, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, e := range res.Errs {
-		if e != nil {
-			t.Fatalf("%s: %v", items[i].Path, e)
-		}
-	}
+	feats := extractAll(t, x, d)
 	var prints []Print
 	if withPrints {
 		prints = make([]Print, len(d.Items))
 	}
-	for i, it := range d.Items {
-		if !withPrints {
-			break
-		}
+	for i, it := range d.Items[:len(prints)] {
 		p, err := photo.LoadFile(it.Path, inception.Size, photo.Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		prints[i] = Fingerprint(p)
 	}
-	in, err := FromDataset(d, res.Features, features.Dim, prints)
+	in, err := FromDataset(d, feats, features.Dim, prints)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,4 +285,24 @@ func precisionRecall[K comparable](flagged []K, truth map[K]bool) (precision, re
 
 func (p planted) String() string {
 	return fmt.Sprintf("%s: %d wrong labels, %d copies, %d strangers", p.dir, len(p.wrong), len(p.copies), len(p.strangers))
+}
+
+// extractAll returns the features x gives d's photos, failing the test on
+// any photo that cannot be read.
+func extractAll(t *testing.T, x *features.Extractor, d *dataset.Dataset) []float32 {
+	t.Helper()
+	items := make([]features.Item, len(d.Items))
+	for i, it := range d.Items {
+		items[i] = features.Item{Path: it.Path, Hash: it.Hash}
+	}
+	res, err := x.Extract(context.Background(), items, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range res.Errs {
+		if e != nil {
+			t.Fatalf("%s: %v", items[i].Path, e)
+		}
+	}
+	return res.Features
 }

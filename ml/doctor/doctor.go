@@ -180,7 +180,11 @@ func Check(ctx context.Context, in Input, opt Options) (Report, error) {
 		}
 	}
 	if len(smallNames) > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: fewer than %d photos, too few to check their labels", strings.Join(smallNames, ", "), MinClassPhotos))
+		names := strings.Join(smallNames, ", ")
+		if len(smallNames) > 5 {
+			names = fmt.Sprintf("%d classes (%s and %d more)", len(smallNames), strings.Join(smallNames[:3], ", "), len(smallNames)-3)
+		}
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: fewer than %d photos, too few to check their labels", names, MinClassPhotos))
 	}
 	if lo, hi := minMax(counts); lo > 0 && float64(hi) > dataset.ImbalanceRatio*float64(lo) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("The classes are unbalanced (%d to %d photos): suspects in the small classes are less certain", lo, hi))

@@ -509,6 +509,7 @@ func (s *Session) Close() error {
 	}
 	err := s.s.Destroy()
 	s.s = nil
+	giveBackMemory()
 	return err
 }
 

@@ -212,7 +212,9 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 	if opt.Head {
 		// Training runs where the backbone ran: on the first provider
 		// that worked.
-		heng := head.Engine{Runtime: rt, Provider: onnxrt.CPU}
+		// The thread count asked for applies to training too, so that a
+		// comparison at N threads compares like with like.
+		heng := head.Engine{Runtime: rt, Provider: onnxrt.CPU, Threads: opt.Engine.Threads}
 		device := "CPU"
 		for _, r := range res.Rows {
 			if r.RunsOn != nil {

@@ -123,7 +123,9 @@ func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, opt.sessionOptions())
+	so := opt.sessionOptions()
+	so.GraphCache = graphCache(in, a.Backbones.graphFile(in, tuned))
+	s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, so)
 	if err != nil {
 		return nil, fmt.Errorf("backbone %s: %w", in.ID, err)
 	}

@@ -154,6 +154,10 @@ type Options struct {
 	// (without it, fine-tuning held 0.4–0.6 GB more); it costs inference a
 	// few percent.
 	ReleaseMemory bool
+	// GraphCache, when set with a Key and a Dir, keeps the optimised
+	// graph of a CPU session on disk and builds the next session of the
+	// same model from it (see GraphCache).
+	GraphCache *GraphCache
 }
 
 // Unavailable says why a provider cannot run a session.
@@ -328,6 +332,9 @@ func isFallbackRefusal(err error) bool {
 // build creates the session on p; with strict, ONNX Runtime must assign
 // every layer to p. Failing to add p to the options is Unavailable.
 func build(model []byte, input, output string, p Provider, opt Options, strict bool) (*Session, error) {
+	if c := opt.GraphCache; p == CPU && c != nil && c.Key != "" && c.Dir != "" {
+		return buildCached(model, input, output, opt)
+	}
 	so, err := NewSessionOptions(p, opt)
 	if err != nil {
 		return nil, err

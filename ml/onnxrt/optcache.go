@@ -64,6 +64,9 @@ func (c GraphCache) File(version string) string {
 // are returned.
 func buildCached(model []byte, input, output string, opt Options) (*Session, error) {
 	c := *opt.GraphCache
+	// The model's size joins the key: a cheap guard against a Key
+	// reused for another model.
+	c.Key = fmt.Sprintf("%s\n%d bytes", c.Key, len(model))
 	path := c.File(env.version)
 	if s, err := loadOptimized(path, input, output, opt); err == nil {
 		now := time.Now()
@@ -74,7 +77,7 @@ func buildCached(model []byte, input, output string, opt Options) (*Session, err
 		// fresh optimisation replaces it.
 		os.Remove(path)
 	}
-	so, err := NewSessionOptions(CPU, opt)
+	so, err := newSessionOptions(CPU, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +106,7 @@ func buildCached(model []byte, input, output string, opt Options) (*Session, err
 			c.prune()
 		}
 	}
-	return &Session{s: s, input: input, output: output}, nil
+	return &Session{s: s, input: input, output: output, opt: withoutCache(opt)}, nil
 }
 
 // loadOptimized creates a session from a saved optimised graph, with
@@ -112,7 +115,7 @@ func loadOptimized(path, input, output string, opt Options) (*Session, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
-	so, err := NewSessionOptions(CPU, opt)
+	so, err := newSessionOptions(CPU, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +127,7 @@ func loadOptimized(path, input, output string, opt Options) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load optimised graph %s: %w", path, err)
 	}
-	return &Session{s: s, input: input, output: output}, nil
+	return &Session{s: s, input: input, output: output, opt: withoutCache(opt)}, nil
 }
 
 // prune removes all but the Keep most recently used optimised graphs,
@@ -163,6 +166,14 @@ func (c GraphCache) prune() {
 	for _, f := range files[min(len(files), keep):] {
 		os.Remove(f.path)
 	}
+}
+
+// withoutCache returns opt without its GraphCache: a session's options
+// may be reused for other models (Session.Options), which must not find
+// this model's saved graph.
+func withoutCache(opt Options) Options {
+	opt.GraphCache = nil
+	return opt
 }
 
 func syncFile(path string) error {

@@ -158,6 +158,11 @@ type Options struct {
 	// graph of a CPU session on disk and builds the next session of the
 	// same model from it (see GraphCache).
 	GraphCache *GraphCache
+	// Profile, when not empty, turns on ONNX Runtime's profiler: each
+	// session writes the time of every node of every run to a JSON file
+	// whose name starts with Profile, when it is closed. For tools that
+	// find where a step's time goes (tools/profile-step).
+	Profile string
 }
 
 // Unavailable says why a provider cannot run a session.
@@ -386,6 +391,12 @@ func newSessionOptions(p Provider, opt Options) (*ort.SessionOptions, error) {
 	}
 	if opt.ReleaseMemory {
 		if err := so.SetCpuMemArena(false); err != nil {
+			so.Destroy()
+			return nil, err
+		}
+	}
+	if opt.Profile != "" {
+		if err := so.EnableProfiling(opt.Profile); err != nil {
 			so.Destroy()
 			return nil, err
 		}

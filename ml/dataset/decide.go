@@ -1,6 +1,11 @@
 package dataset
 
-import "fmt"
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // Decision is what the user decided about one photo, whatever folder it
 // sits in: the class it counts in, whether it is used at all, and the split
@@ -133,4 +138,116 @@ func (s *scanner) decide(layout Layout, l *listing, res []hashed, ok []bool) (fo
 		applied = append(applied, a)
 	}
 	return forced, applied
+}
+
+// Change is one fix to a scanned dataset that WithChanges applies without
+// reading the folder again: a photo moved to another class folder,
+// relabelled, left out, or put back.
+type Change struct {
+	// Path is the photo's path in the dataset.
+	Path string
+	// NewPath is where the file is now, if it was moved.
+	NewPath string
+	// Folder is the class its folder gives after the change, Label the
+	// class it counts in (they differ for a relabel).
+	Folder, Label string
+	// LeaveOut takes the photo out of the items.
+	LeaveOut bool
+	// Restore, if not nil, is a left-out photo to put back (its Label is
+	// ignored: Label names the class).
+	Restore *Item
+}
+
+// WithChanges returns a copy of d with the changes applied: items moved,
+// relabelled, left out or put back, classes added or dropped as they gain
+// or lose their last photo, and Decided brought up to date. Splits stay as
+// they were (they depend on the photos' content, not their folders), so
+// counts and the split bar update without rereading any photo.
+func (d *Dataset) WithChanges(changes []Change) *Dataset {
+	byPath := make(map[string]Change, len(changes))
+	for _, c := range changes {
+		byPath[c.Path] = c
+	}
+	out := *d
+	type named struct {
+		it    Item
+		class string
+	}
+	var items []named
+	for _, it := range d.Items {
+		c, ok := byPath[it.Path]
+		if !ok {
+			items = append(items, named{it, d.Classes[it.Label]})
+			continue
+		}
+		if c.LeaveOut {
+			continue
+		}
+		if c.NewPath != "" {
+			it.Path = c.NewPath
+		}
+		items = append(items, named{it, c.Label})
+	}
+	for _, c := range changes {
+		if c.Restore != nil && !c.LeaveOut {
+			it := *c.Restore
+			if c.NewPath != "" {
+				it.Path = c.NewPath
+			}
+			items = append(items, named{it, c.Label})
+		}
+	}
+	seen := map[string]bool{}
+	out.Classes = nil
+	for _, n := range items {
+		if !seen[n.class] {
+			seen[n.class] = true
+			out.Classes = append(out.Classes, n.class)
+		}
+	}
+	slices.SortFunc(out.Classes, naturalCompare)
+	index := make(map[string]int, len(out.Classes))
+	for i, c := range out.Classes {
+		index[c] = i
+	}
+	out.Items = make([]Item, len(items))
+	for i, n := range items {
+		n.it.Label = index[n.class]
+		out.Items[i] = n.it
+	}
+	slices.SortStableFunc(out.Items, func(a, b Item) int {
+		return cmp.Or(cmp.Compare(a.Label, b.Label), strings.Compare(a.Path, b.Path))
+	})
+
+	out.Decided = nil
+	for _, dec := range d.Decided {
+		if _, ok := byPath[dec.Path]; !ok {
+			out.Decided = append(out.Decided, dec)
+		}
+	}
+	for _, c := range changes {
+		if !c.LeaveOut && c.Label == c.Folder {
+			continue
+		}
+		path := c.Path
+		if c.NewPath != "" {
+			path = c.NewPath
+		}
+		dec := Decided{Path: path, Folder: c.Folder, Label: c.Label, LeftOut: c.LeaveOut}
+		for _, it := range out.Items {
+			if it.Path == path {
+				dec.Hash, dec.Split = it.Hash, it.Split
+			}
+		}
+		if c.LeaveOut {
+			dec.Label = ""
+			for _, it := range d.Items {
+				if it.Path == c.Path {
+					dec.Hash, dec.Split = it.Hash, it.Split
+				}
+			}
+		}
+		out.Decided = append(out.Decided, dec)
+	}
+	return &out
 }

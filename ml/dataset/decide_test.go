@@ -177,3 +177,42 @@ func TestScanDecisionsPerGranularity(t *testing.T) {
 		t.Errorf("by species: classes %q, decided %v; a breed override must not apply", bySpecies.Classes, bySpecies.Decided)
 	}
 }
+
+// TestWithChanges checks that fixes applied in memory give what a new scan
+// with the same decisions and moves gives, without reading the folder.
+func TestWithChanges(t *testing.T) {
+	root := t.TempDir()
+	for _, c := range []string{"a", "b"} {
+		for i := range 4 {
+			writeFile(t, filepath.Join(root, c, string(rune('0'+i))+".jpg"), fakePhoto(int(c[0]), i))
+		}
+	}
+	d := mustScan(t, root, Options{Validation: 0.25})
+	a0, a1, b0 := filepath.Join(root, "a", "0.jpg"), filepath.Join(root, "a", "1.jpg"), filepath.Join(root, "b", "0.jpg")
+	moved := filepath.Join(root, "b", "moved.jpg")
+	removed := itemMap(d)[b0]
+	got := d.WithChanges([]Change{
+		{Path: a0, NewPath: moved, Folder: "b", Label: "b"}, // moved
+		{Path: a1, Folder: "a", Label: "c"},                 // relabelled, new class
+		{Path: b0, Folder: "b", LeaveOut: true},             // left out
+	})
+	if err := os.Rename(a0, moved); err != nil {
+		t.Fatal(err)
+	}
+	dm := &decisionMap{by: map[[32]byte]Decision{hashOf(t, a1): {Label: "c"}, hashOf(t, b0): {LeaveOut: true}}}
+	want := mustScan(t, root, Options{Validation: 0.25, Decisions: dm})
+	if !slices.Equal(got.Classes, want.Classes) || !slices.Equal(got.Items, want.Items) {
+		t.Errorf("in memory: %q %v\nrescanned: %q %v", got.Classes, got.Items, want.Classes, want.Items)
+	}
+	if Count(got.Decided) != Count(want.Decided) {
+		t.Errorf("decisions in memory %+v, rescanned %+v", Count(got.Decided), Count(want.Decided))
+	}
+	if len(d.Items) != 8 || d.Classes[1] != "b" {
+		t.Error("WithChanges changed the original dataset")
+	}
+	// Put the left-out photo back.
+	back := got.WithChanges([]Change{{Path: b0, Folder: "b", Label: "b", Restore: &removed}})
+	if _, ok := itemMap(back)[b0]; !ok || Count(back.Decided).LeftOut != 0 || len(back.Items) != 8 {
+		t.Errorf("put back: %d items, decided %+v", len(back.Items), Count(back.Decided))
+	}
+}

@@ -365,3 +365,15 @@ func ParseHash(s string) ([32]byte, error) {
 	copy(h[:], b)
 	return h, nil
 }
+
+// Put sets the record of the photo with content hash h, replacing any;
+// with ok false it removes it. Undo uses it to restore a record exactly as
+// it was.
+func (s *Store) Put(h [32]byte, r Record, ok bool) {
+	if !ok {
+		delete(s.records, h)
+		return
+	}
+	r.SHA256 = hex.EncodeToString(h[:])
+	s.records[h] = &r
+}

@@ -1,0 +1,83 @@
+package app
+
+import (
+	"context"
+	"encoding/hex"
+	"slices"
+	"testing"
+
+	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/doctor"
+)
+
+// TestFixesAndUndo applies each fix of the label check to a scanned
+// folder, checks that the dataset changed in memory matches a new scan,
+// then undoes them all, newest first.
+func TestFixesAndUndo(t *testing.T) {
+	a := New(testDirs(t))
+	root := smallFolder(t, 3)
+	ctx := context.Background()
+	d, err := a.Scan(ctx, root, dataset.Options{Validation: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := d
+	photo := func(i int) DecidedPhoto {
+		p, err := FindPhoto(d, orig.Items[i].Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	steps := []struct {
+		kind  FixKind
+		item  int
+		class string
+	}{
+		{FixMove, 0, "rose"},
+		{FixRelabel, 1, "tulip"},
+		{FixLeaveOut, 3, ""},
+		{FixRight, 4, ""},
+	}
+	var fixes []Fix
+	for _, s := range steps {
+		f, err := a.ApplyFix(d, photo(s.item), s.kind, s.class)
+		if err != nil {
+			t.Fatalf("%s: %v", s.kind, err)
+		}
+		d = d.WithChanges([]dataset.Change{f.Change})
+		fixes = append(fixes, f)
+	}
+	fresh, err := a.Scan(ctx, root, dataset.Options{Validation: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.Classes, fresh.Classes) || !slices.Equal(d.Items, fresh.Items) {
+		t.Errorf("after fixes, in memory:\n%v\nrescanned:\n%v", d.Items, fresh.Items)
+	}
+
+	// "It's right" hides the photo from the next check's lists.
+	h := orig.Items[4].Hash
+	rep := doctor.Report{Mislabeled: []doctor.Suspect{{Path: orig.Items[4].Path, SHA256: hex.EncodeToString(h[:])}, {Path: "other", SHA256: "00"}}}
+	got, err := a.HideConfirmed(root, rep)
+	if err != nil || len(got.Mislabeled) != 1 || got.Mislabeled[0].Path != "other" {
+		t.Errorf("HideConfirmed: %+v, %v", got.Mislabeled, err)
+	}
+
+	for i := len(fixes) - 1; i >= 0; i-- {
+		if err := a.UndoFix(fixes[i]); err != nil {
+			t.Fatalf("undo %s: %v", fixes[i].Describe(), err)
+		}
+		d = d.WithChanges([]dataset.Change{fixes[i].Undone})
+	}
+	fresh, err = a.Scan(ctx, root, dataset.Options{Validation: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(fresh.Items, orig.Items) || len(fresh.Decided) != 0 {
+		t.Errorf("after undoing every fix: %d items, %d decisions; want the original %d and none", len(fresh.Items), len(fresh.Decided), len(orig.Items))
+	}
+	if !slices.Equal(d.Items, orig.Items) {
+		t.Errorf("after undo in memory:\n%v\nwant\n%v", d.Items, orig.Items)
+	}
+}

@@ -140,7 +140,7 @@ func (a *App) ChangeDecisions(root string, change func(*decisions.Store) error) 
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return file, fmt.Errorf("save decisions: %w", err)
 	}
-	if s.Len() == 0 {
+	if s.Empty() {
 		// Nothing decided: no file, rather than an empty one.
 		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return file, fmt.Errorf("save decisions: %w", err)

@@ -149,3 +149,19 @@ func (a *App) UndoFix(f Fix) error {
 	})
 	return err
 }
+
+// RecordNearCopies keeps the near-copy pairs a label check found in the
+// folder's decision record, so that every later scan (inspect, the Data
+// screen, train, eval) keeps each pair on one side of the training/test
+// divide. It reports whether a pair straddles splits now, in which case
+// the folder should be scanned again.
+func (a *App) RecordNearCopies(root string, pairs []doctor.NearCopy) (bool, error) {
+	rec := make([]decisions.Pair, len(pairs))
+	straddle := false
+	for i, p := range pairs {
+		rec[i] = decisions.Pair{SHA256: p.SHA256, Similarity: p.Similarity}
+		straddle = straddle || p.CrossSplit()
+	}
+	_, err := a.ChangeDecisions(root, func(s *decisions.Store) error { return s.SetNearCopies(rec) })
+	return straddle, err
+}

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"encoding/hex"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -79,5 +81,69 @@ func TestFixesAndUndo(t *testing.T) {
 	}
 	if !slices.Equal(d.Items, orig.Items) {
 		t.Errorf("after undo in memory:\n%v\nwant\n%v", d.Items, orig.Items)
+	}
+}
+
+// TestCopiedInJoinsTraining copies a photo into a folder as a correction
+// would: it counts in training whatever its hash says, and undo deletes
+// only that copy.
+func TestCopiedInJoinsTraining(t *testing.T) {
+	a := New(testDirs(t))
+	root := smallFolder(t, 3)
+	ctx := context.Background()
+	opt := dataset.Options{Validation: 0.5, Test: 0.45}
+	before, err := a.Scan(ctx, root, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Copy in held-out photos of another folder: by their hash most
+	// would land in validation or test.
+	other := smallFolder(t, 3)
+	var copies []string
+	for _, class := range []string{"daisy", "rose", "tulip"} {
+		ents, _ := os.ReadDir(filepath.Join(other, class))
+		for _, e := range ents {
+			src := filepath.Join(other, class, e.Name())
+			dst := filepath.Join(root, class, "copied-"+e.Name())
+			b, _ := os.ReadFile(src)
+			if err := os.WriteFile(dst, append(b, "correction"...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.RecordCopiedIn(root, dst, src, class); err != nil {
+				t.Fatal(err)
+			}
+			copies = append(copies, dst)
+		}
+	}
+	after, err := a.Scan(ctx, root, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := map[string]dataset.Split{}
+	for _, it := range after.Items {
+		split[it.Path] = it.Split
+	}
+	for _, c := range copies {
+		if split[c] != dataset.Train {
+			t.Errorf("copied-in %s is in %v, want train", c, split[c])
+		}
+	}
+	for _, it := range before.Items {
+		if split[it.Path] != it.Split {
+			t.Errorf("%s moved from %v to %v when photos were copied in", it.Path, it.Split, split[it.Path])
+		}
+	}
+	// Undo deletes the copy; a user's own file is never deleted.
+	if err := a.UndoCopyIn(root, copies[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(copies[0]); !os.IsNotExist(err) {
+		t.Errorf("the undone copy is still there (%v)", err)
+	}
+	if err := a.UndoCopyIn(root, before.Items[0].Path); err == nil {
+		t.Error("UndoCopyIn deleted a file Clasifica did not copy")
+	}
+	if _, err := os.Stat(before.Items[0].Path); err != nil {
+		t.Errorf("a user's file is gone: %v", err)
 	}
 }

@@ -60,6 +60,9 @@ func (s *dataScreen) showDecided(d *dataset.Dataset) {
 	if c.LeftOut > 0 {
 		parts = append(parts, fmt.Sprintf("%d left out", c.LeftOut))
 	}
+	if c.NearCopies > 0 {
+		parts = append(parts, fmt.Sprintf("%d left out of training because a near-copy is held out for testing", c.NearCopies))
+	}
 	if c.ForcedSplit > 0 {
 		parts = append(parts, fmt.Sprintf("%d kept in a chosen split", c.ForcedSplit))
 	}
@@ -142,4 +145,3 @@ func (s *dataScreen) showDecisions() {
 
 // canCheckLabels reports whether the label check can start.
 func canCheckLabels(d *dataset.Dataset) bool { return d != nil && len(d.Items) > 0 }
-

@@ -214,6 +214,12 @@ func (c *labelCheck) start() {
 		if err == nil {
 			rep, err = c.w.core.HideConfirmed(d.Root, rep)
 		}
+		straddle := false
+		if err == nil {
+			// Every later scan keeps each pair on one side of the
+			// training/test divide.
+			straddle, err = c.w.core.RecordNearCopies(d.Root, rep.NearDuplicates)
+		}
 		fyne.Do(func() {
 			if !c.task.done(id) {
 				return
@@ -228,6 +234,11 @@ func (c *labelCheck) start() {
 				c.report, c.dataset, c.undo = &rep, d, nil
 				c.chosen = map[string]bool{}
 				c.message.SetText("")
+				if straddle && c.w.doc.data == d {
+					// Pairs across splits change the split: read the
+					// folder again, and keep the lists for the new scan.
+					c.w.data.scan(c.w.doc.folder, c.w.doc.dataOpt, func() { c.dataset = c.w.doc.data })
+				}
 			}
 			c.show()
 		})

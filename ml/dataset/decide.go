@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
@@ -56,8 +57,12 @@ type Decided struct {
 	Split  Split
 	Forced bool
 	// Note says why part of the decision could not be applied, if so (a
-	// split forced across one the folder gives).
+	// split forced across one the folder gives), or why Clasifica left a
+	// photo out.
 	Note string
+	// NearCopy reports that Clasifica left the photo out of training
+	// because a near-copy of it is a validation or test photo.
+	NearCopy bool
 }
 
 // Relabelled reports that the photo counts in another class than its
@@ -251,3 +256,80 @@ func (d *Dataset) WithChanges(changes []Change) *Dataset {
 	}
 	return &out
 }
+
+// NearCopies is implemented by Decisions that know pairs of photos that are
+// the same shot (a resized, recompressed or cropped copy), by content hash.
+// Scan keeps the two photos of a pair on one side of the training/test
+// divide: a copy in training and one in the test would make the test
+// score lie. Pairs are never chained into groups (look-alikes would
+// chain).
+type NearCopies interface {
+	NearCopies() [][2][32]byte
+}
+
+// keepPairsTogether applies the near-copy pairs of the decisions: where
+// Clasifica makes the split, both photos go to the split of the one with
+// the smaller content hash (so the result depends on the pair alone);
+// where the folder gives the split, no photo crosses it: a training photo
+// with a copy among the validation or test photos is left out, and the
+// decisions say so.
+func (s *scanner) keepPairsTogether(items []Item, pools []pool, pinned []bool, applied []Decided, classes []string) ([]Item, []Decided) {
+	nc, ok := s.opt.Decisions.(NearCopies)
+	if !ok {
+		return items, applied
+	}
+	pairs := nc.NearCopies()
+	if len(pairs) == 0 {
+		return items, applied
+	}
+	at := make(map[[32]byte]int, len(items))
+	for i, it := range items {
+		if _, dup := at[it.Hash]; !dup {
+			at[it.Hash] = i
+		}
+	}
+	drop := make([]bool, len(items))
+	for _, p := range pairs {
+		a, okA := at[p[0]]
+		b, okB := at[p[1]]
+		if !okA || !okB || a == b || drop[a] || drop[b] || items[a].Split == items[b].Split {
+			continue
+		}
+		if bytes.Compare(items[b].Hash[:], items[a].Hash[:]) < 0 {
+			a, b = b, a // a: the smaller hash
+		}
+		if clasificaSplits(pools[a]) && clasificaSplits(pools[b]) && !(pinned[a] && pinned[b]) {
+			// A split the user forced stands; otherwise the smaller hash's.
+			from, to := b, a
+			if pinned[b] {
+				from, to = a, b
+			}
+			if sp, can := forcedSplit(pools[from], items[to].Split); can {
+				items[from].Split = sp
+				continue
+			}
+		}
+		if items[a].Split != Train && items[b].Split != Train {
+			continue // validation and test: no training photo sees the other
+		}
+		tr, held := a, b
+		if items[b].Split == Train {
+			tr, held = b, a
+		}
+		drop[tr] = true
+		applied = append(applied, Decided{Path: items[tr].Path, Hash: items[tr].Hash, Folder: classes[items[tr].Label],
+			LeftOut: true, Split: Train, NearCopy: true,
+			Note: fmt.Sprintf("left out of training: a near-copy of %s, a %s photo", items[held].Path, items[held].Split)})
+	}
+	kept := items[:0]
+	for i, it := range items {
+		if !drop[i] {
+			kept = append(kept, it)
+		}
+	}
+	return kept, applied
+}
+
+// clasificaSplits reports whether Clasifica chooses the split of a photo
+// from pool p (rather than the folder).
+func clasificaSplits(p pool) bool { return p == poolAll || p == poolTrain }

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"os"
 	"path/filepath"
@@ -214,5 +215,75 @@ func TestWithChanges(t *testing.T) {
 	back := got.WithChanges([]Change{{Path: b0, Folder: "b", Label: "b", Restore: &removed}})
 	if _, ok := itemMap(back)[b0]; !ok || Count(back.Decided).LeftOut != 0 || len(back.Items) != 8 {
 		t.Errorf("put back: %d items, decided %+v", len(back.Items), Count(back.Decided))
+	}
+}
+
+// pairDecisions adds near-copy pairs to a decision map.
+type pairDecisions struct {
+	decisionMap
+	pairs [][2][32]byte
+}
+
+func (p *pairDecisions) NearCopies() [][2][32]byte { return p.pairs }
+
+func TestNearCopiesKeptTogether(t *testing.T) {
+	// Clasifica makes the split: many pairs of photos with independent
+	// hashes; every pair must end in one split, the smaller hash's.
+	root := t.TempDir()
+	syntheticTree(t, root, []int{0, 1}, 0, 60)
+	base := mustScan(t, root, Options{Validation: 0.3, Test: 0.3})
+	split := map[[32]byte]Split{}
+	for _, it := range base.Items {
+		split[it.Hash] = it.Split
+	}
+	pd := &pairDecisions{}
+	items := base.Items
+	straddling := 0
+	for i := 0; i+1 < len(items); i += 2 {
+		pd.pairs = append(pd.pairs, [2][32]byte{items[i].Hash, items[i+1].Hash})
+		if items[i].Split != items[i+1].Split {
+			straddling++
+		}
+	}
+	if straddling < 10 {
+		t.Fatalf("only %d pairs straddle splits: the test needs more", straddling)
+	}
+	d := mustScan(t, root, Options{Validation: 0.3, Test: 0.3, Decisions: pd})
+	got := map[[32]byte]Split{}
+	for _, it := range d.Items {
+		got[it.Hash] = it.Split
+	}
+	for _, p := range pd.pairs {
+		small := p[0]
+		if bytes.Compare(p[1][:], p[0][:]) < 0 {
+			small = p[1]
+		}
+		if got[p[0]] != got[p[1]] || got[p[0]] != split[small] {
+			t.Errorf("pair in %v and %v; want both in %v, the smaller hash's", got[p[0]], got[p[1]], split[small])
+		}
+	}
+	if len(d.Items) != len(base.Items) || len(d.Decided) != 0 {
+		t.Errorf("%d items, %d decided; want all %d kept and no photo left out", len(d.Items), len(d.Decided), len(base.Items))
+	}
+
+	// The folder gives the split: the training copy is left out, said so.
+	root = t.TempDir()
+	trainPhoto := filepath.Join(root, "train", "a", "1.jpg")
+	testPhoto := filepath.Join(root, "test", "a", "copy.jpg")
+	writeFile(t, trainPhoto, fakePhoto(1, 1))
+	writeFile(t, testPhoto, fakePhoto(1, 2))
+	writeFile(t, filepath.Join(root, "train", "a", "2.jpg"), fakePhoto(1, 3))
+	writeFile(t, filepath.Join(root, "train", "b", "1.jpg"), fakePhoto(2, 1))
+	writeFile(t, filepath.Join(root, "test", "b", "1.jpg"), fakePhoto(2, 2))
+	pd = &pairDecisions{pairs: [][2][32]byte{{hashOf(t, testPhoto), hashOf(t, trainPhoto)}}}
+	d = mustScan(t, root, Options{Decisions: pd})
+	if _, ok := itemMap(d)[trainPhoto]; ok {
+		t.Errorf("the training copy of a test photo is still in training")
+	}
+	if it, ok := itemMap(d)[testPhoto]; !ok || it.Split != Test {
+		t.Errorf("the test photo: %+v, %v; want it kept in test", it, ok)
+	}
+	if c := Count(d.Decided); c.NearCopies != 1 || c.LeftOut != 0 || len(d.Decided) != 1 || d.Decided[0].Note == "" {
+		t.Errorf("decided %+v (counts %+v); want one near-copy left out, with a note", d.Decided, c)
 	}
 }

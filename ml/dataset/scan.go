@@ -456,7 +456,8 @@ func (s *scanner) finish(root string, layout Layout, note string, l *listing, re
 	}
 
 	items := make([]Item, 0, len(res))
-	splits := make(map[string]Split, len(applied))
+	var pools []pool
+	var pinned []bool
 	for i, r := range res {
 		if !ok[i] {
 			continue
@@ -465,9 +466,6 @@ func (s *scanner) finish(root string, layout Layout, note string, l *listing, re
 		if forced[i] >= 0 {
 			split = Split(forced[i])
 		}
-		if applied != nil {
-			splits[l.paths[i]] = split
-		}
 		items = append(items, Item{
 			Path:  l.paths[i],
 			Label: label[l.labels[i]],
@@ -475,9 +473,20 @@ func (s *scanner) finish(root string, layout Layout, note string, l *listing, re
 			Hash:  r.hash,
 			Size:  r.size,
 		})
+		pools = append(pools, l.pools[i])
+		pinned = append(pinned, forced[i] >= 0)
 	}
-	for i := range applied {
-		applied[i].Split = splits[applied[i].Path]
+	items, applied = s.keepPairsTogether(items, pools, pinned, applied, classes)
+	if applied != nil {
+		splits := make(map[string]Split, len(items))
+		for _, it := range items {
+			splits[it.Path] = it.Split
+		}
+		for i := range applied {
+			if !applied[i].LeftOut {
+				applied[i].Split = splits[applied[i].Path]
+			}
+		}
 	}
 	slices.SortStableFunc(items, func(a, b Item) int {
 		return cmp.Or(cmp.Compare(a.Label, b.Label), strings.Compare(a.Path, b.Path))

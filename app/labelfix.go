@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/decisions"
 	"github.com/clasifica/clasifica/ml/doctor"
+	"github.com/clasifica/clasifica/ml/model"
 )
 
 // HideConfirmed removes from a label check's report the photos the user
@@ -164,4 +166,27 @@ func (a *App) RecordNearCopies(root string, pairs []doctor.NearCopy) (bool, erro
 	}
 	_, err := a.ChangeDecisions(root, func(s *decisions.Store) error { return s.SetNearCopies(rec) })
 	return straddle, err
+}
+
+// ChangedSinceTraining counts the test photos recorded in m whose label a
+// decision has changed since (relabelled or left out in d): the model's
+// results keep the labels it was trained and tested with, and people
+// should know when those differ from what they decided since.
+func ChangedSinceTraining(m *model.Model, d *dataset.Dataset) int {
+	if m == nil || m.Training == nil || d == nil || len(d.Decided) == 0 {
+		return 0
+	}
+	now := map[string]string{}
+	for _, dec := range d.Decided {
+		if dec.Relabelled() || dec.LeftOut {
+			now[hex.EncodeToString(dec.Hash[:])] = dec.Label
+		}
+	}
+	n := 0
+	for _, s := range m.Training.Test {
+		if label, ok := now[s.SHA256]; ok && (s.Label < 0 || s.Label >= len(m.Labels) || m.Labels[s.Label] != label) {
+			n++
+		}
+	}
+	return n
 }

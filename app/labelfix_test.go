@@ -10,6 +10,7 @@ import (
 
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/doctor"
+	"github.com/clasifica/clasifica/ml/model"
 )
 
 // TestFixesAndUndo applies each fix of the label check to a scanned
@@ -145,5 +146,32 @@ func TestCopiedInJoinsTraining(t *testing.T) {
 	}
 	if _, err := os.Stat(before.Items[0].Path); err != nil {
 		t.Errorf("a user's file is gone: %v", err)
+	}
+}
+
+func TestChangedSinceTraining(t *testing.T) {
+	a := New(testDirs(t))
+	root := smallFolder(t, 3)
+	d, err := a.Scan(context.Background(), root, dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &model.Model{}
+	m.Labels, m.Training = d.Classes, &model.Training{}
+	for _, it := range d.Items[:3] {
+		m.Training.Test = append(m.Training.Test, model.Sample{Path: it.Path, SHA256: hex.EncodeToString(it.Hash[:]), Label: it.Label})
+	}
+	if n := ChangedSinceTraining(m, d); n != 0 {
+		t.Errorf("before any decision: %d changed", n)
+	}
+	p0, _ := FindPhoto(d, d.Items[0].Path)
+	p1, _ := FindPhoto(d, d.Items[1].Path)
+	p5, _ := FindPhoto(d, d.Items[5].Path) // not a test photo
+	a.Relabel(d, p0, "tulip")
+	a.LeaveOut(d, p1, true)
+	a.Relabel(d, p5, "daisy")
+	d, _ = a.Scan(context.Background(), root, dataset.Options{})
+	if n := ChangedSinceTraining(m, d); n != 2 {
+		t.Errorf("%d test photos changed, want 2 (one relabelled, one left out)", n)
 	}
 }

@@ -234,6 +234,7 @@ func (s *resultsScreen) show(r *eval.Report) {
 			"validation photos, which also chose when to stop training: expect slightly lower accuracy on new photos.")
 		s.caveat.Show()
 	}
+	s.noteDecisions()
 	s.table.Refresh()
 	s.matrix.Set(r.Labels, r.Confusion)
 	s.gallery.set(d.reviewed)

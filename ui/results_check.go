@@ -5,8 +5,11 @@ import (
 	"slices"
 
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 
+	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ui/widgets"
+	"github.com/clasifica/clasifica/ui/words"
 )
 
 // tappedCell answers a tap on a cell of the confusion matrix: a cell off
@@ -29,4 +32,21 @@ func (s *resultsScreen) tappedCell(truth, pred string) {
 		}
 	}, s.w.win)
 	s.w.showDialog(dlg)
+}
+
+// noteDecisions says, under the results, when decisions made since
+// training changed the label of some of the model's test photos: the
+// results keep the labels the model was tested with.
+func (s *resultsScreen) noteDecisions() {
+	n := app.ChangedSinceTraining(s.w.doc.model, s.w.doc.data)
+	if n == 0 {
+		return
+	}
+	text := fmt.Sprintf("Since this model was trained you relabelled or left out %s of its test photos; these results use the labels it was tested with. Train again to use your decisions.",
+		words.Plural(n, "photo", "photos"))
+	if !s.caveat.Hidden {
+		return // one notice at a time: the other one matters more
+	}
+	s.caveat.Set(theme.ColorNamePrimary, text)
+	s.caveat.Show()
 }

@@ -141,9 +141,12 @@ func (c *labelCheck) open(pair ...string) {
 	} else {
 		c.pair = nil
 	}
-	if c.dataset != nil && c.dataset != c.w.doc.data {
-		// Another folder, or rescanned: the old lists may name moved photos.
-		c.report, c.undo = nil, nil
+	if d := c.w.doc.data; c.dataset != nil && (d == nil || d.Root != c.dataset.Root || d.Options.Granularity != c.dataset.Options.Granularity) {
+		// Another folder or labelling: the lists are not about it.
+		c.report, c.undo, c.dataset = nil, nil, nil
+	} else if c.report != nil {
+		// The same folder, perhaps read again: fixes apply to the new scan.
+		c.dataset = d
 	}
 	c.show()
 	if c.dlg == nil {

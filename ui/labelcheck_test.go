@@ -105,6 +105,9 @@ func TestLabelCheckFixesAndUndo(t *testing.T) {
 	mustShow(t, c.body, "In rose · probably daisy · 91% sure")
 	mustTabs(t, c, "Wrong folder? (1)", "Near-copies (1)", "Strangers (0)")
 
+	w.win.Resize(fitSize())
+	c.open()
+	assertOverlayFits(t, w, "Check labels")
 	if os.Getenv("CLASIFICA_SHOTS") != "" {
 		w.win.Resize(fyne.NewSize(1024, 600))
 		c.open()
@@ -148,6 +151,17 @@ func TestLabelCheckFixesAndUndo(t *testing.T) {
 		t.Errorf("tulip after leaving out a copy: %d, want 5", got["tulip"])
 	}
 	mustShow(t, w.data.content, "Your decisions: 1 photos — 1 left out.")
+	c.dlg.Hide()
+	assertFits(t, w, "a decision in effect")
+	w.data.showDecisions()
+	assertOverlayFits(t, w, "Your decisions")
+	mustShow(t, w.overlay(), filepath.Base(drop), "left out of training", "Undo")
+	if os.Getenv("CLASIFICA_SHOTS") != "" {
+		shot(t, w, filepath.Join(os.Getenv("CLASIFICA_SHOTS"), "your-decisions-1024x600.png"))
+	}
+	w.overlay().(interface{ Hide() }).Hide()
+	w.settle()
+	c.open()
 
 	// A new scan agrees with the counts kept in memory.
 	fresh, err := core.Scan(t.Context(), root, w.doc.dataOpt)

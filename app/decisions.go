@@ -301,6 +301,31 @@ type DecisionView struct {
 	Note string `json:"note,omitempty"`
 }
 
+// Describe says in words what was decided about the photo, one phrase per
+// decision, for lists people read.
+func (v DecisionView) Describe() string {
+	var what []string
+	if v.Override != nil {
+		what = append(what, "counts as "+*v.Override)
+	}
+	if v.LeaveOut {
+		what = append(what, "left out of training")
+	}
+	if v.Right {
+		what = append(what, "label confirmed")
+	}
+	if v.Split != nil {
+		what = append(what, "kept in the "+*v.Split+" split")
+	}
+	if !v.Present {
+		what = append(what, "not in the folder now")
+	}
+	if v.Note != "" {
+		what = append(what, v.Note)
+	}
+	return strings.Join(what, ", ")
+}
+
 // Decisions lists the decisions about the photos of d, with the paths and
 // folder labels the scan found; the store's file is returned too.
 func (a *App) Decisions(d *dataset.Dataset) (string, []DecisionView, error) {

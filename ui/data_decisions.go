@@ -90,25 +90,9 @@ func (s *dataScreen) showDecisions() {
 	var dlg dialog.Dialog
 	for _, v := range views {
 		h, _ := decisions.ParseHash(v.SHA256)
-		var what []string
-		if v.Override != nil {
-			what = append(what, "counts as "+*v.Override)
-		}
-		if v.LeaveOut {
-			what = append(what, "left out of training")
-		}
-		if v.Right {
-			what = append(what, "label confirmed")
-		}
-		if v.Split != nil {
-			what = append(what, "kept in "+*v.Split)
-		}
-		if !v.Present {
-			what = append(what, "not in the folder now")
-		}
 		name := widgets.Bold(filepath.Base(v.Path))
 		name.Truncation = fyne.TextTruncateEllipsis
-		detail := widgets.Caption(fmt.Sprintf("In %s · %s", v.Label, strings.Join(what, ", ")))
+		detail := widgets.Caption(fmt.Sprintf("In %s · %s", v.Label, v.Describe()))
 		detail.Wrapping = fyne.TextWrapWord
 		undo := widget.NewButtonWithIcon("Undo", theme.ContentUndoIcon(), nil)
 		undo.OnTapped = func() {

@@ -31,12 +31,15 @@ func hashFile(path string) ([32]byte, error) {
 }
 
 // RecordCopiedIn records that Clasifica copied the photo at path into the
-// photo folder root from the file from (a correction or a confirmation):
+// photo folder of d from the file from (a correction or a confirmation):
 // the photo is forced into the training split, so that the validation and
 // test photos stay the same and a before/after comparison compares the
 // same photos, and its origin is kept so that undoing the copy may delete
-// it. class is the class the copy's folder gives it.
-func (a *App) RecordCopiedIn(root, path, from, class string) error {
+// it. class is its class: where the copy's folder gives it, that one; in
+// the Oxford-IIIT Pet layout, where a file in images/ is labelled only by
+// the annotation lists, the record labels it (in d's labelling).
+func (a *App) RecordCopiedIn(d *dataset.Dataset, path, from, class string) error {
+	root := d.Root
 	h, err := hashFile(path)
 	if err != nil {
 		return fmt.Errorf("record the copy %s: %w", path, err)
@@ -47,10 +50,16 @@ func (a *App) RecordCopiedIn(root, path, from, class string) error {
 	}
 	train := dataset.Train
 	_, err = a.ChangeDecisions(root, func(s *decisions.Store) error {
-		p := decisions.Photo{Hash: h, Path: filepath.ToSlash(rel), Label: class, Scheme: decisions.SchemeFolder}
+		scheme := decisions.Scheme(d.Layout, d.Options.Granularity)
+		p := decisions.Photo{Hash: h, Path: filepath.ToSlash(rel), Label: class, Scheme: scheme}
 		now := time.Now().UTC()
 		s.SetOrigin(p, from, now)
 		s.ForceSplit(p, &train, now)
+		if d.Layout == dataset.OxfordPets {
+			// No folder labels it: the override is its label.
+			p.Label = ""
+			return s.Relabel(p, class, now)
+		}
 		return nil
 	})
 	return err

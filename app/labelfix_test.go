@@ -110,7 +110,7 @@ func TestCopiedInJoinsTraining(t *testing.T) {
 			if err := os.WriteFile(dst, append(b, "correction"...), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := a.RecordCopiedIn(root, dst, src, class); err != nil {
+			if err := a.RecordCopiedIn(before, dst, src, class); err != nil {
 				t.Fatal(err)
 			}
 			copies = append(copies, dst)

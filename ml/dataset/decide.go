@@ -118,6 +118,15 @@ func (s *scanner) decide(layout Layout, l *listing, res []hashed, ok []bool) (fo
 			continue
 		}
 		dec, found := s.opt.Decisions.Decide(r.hash, layout, s.opt.Granularity)
+		pending := l.classes[l.labels[i]] == pendingClass
+		if pending && (dec.Label == "" || dec.LeaveOut) {
+			// Copied in, but not labelled in this labelling (or left out).
+			ok[i] = false
+			if !dec.LeaveOut {
+				s.t.add(l.paths[i], ReasonUnlabelled, "copied in by Clasifica, with no "+s.opt.Granularity.String()+" recorded for it")
+			}
+			continue
+		}
 		if !found || (dec == Decision{}) {
 			continue
 		}
@@ -333,3 +342,27 @@ func (s *scanner) keepPairsTogether(items []Item, pools []pool, pinned []bool, a
 // clasificaSplits reports whether Clasifica chooses the split of a photo
 // from pool p (rather than the folder).
 func clasificaSplits(p pool) bool { return p == poolAll || p == poolTrain }
+
+// pendingClass is the provisional class of a photo that only a decision
+// labels: a photo Clasifica copied into an Oxford-IIIT Pet images/ folder,
+// where labels come from the annotation lists. No folder name can be
+// empty, so it never meets a real class.
+const pendingClass = ""
+
+// CopiedIn is implemented by Decisions that record photos Clasifica copied
+// into the folder. In the Oxford-IIIT Pet layout, where a photo in images/
+// is labelled only by the annotation lists, Scan reads those photos too and
+// labels them from the decisions.
+type CopiedIn interface {
+	// CopiedInNames returns the file names of the photos copied in.
+	CopiedInNames() map[string]bool
+}
+
+// copiedIn returns the names of the photos the decisions say were copied
+// in, if they say.
+func copiedIn(d Decisions) map[string]bool {
+	if c, ok := d.(CopiedIn); ok {
+		return c.CopiedInNames()
+	}
+	return nil
+}

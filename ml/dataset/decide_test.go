@@ -287,3 +287,49 @@ func TestNearCopiesKeptTogether(t *testing.T) {
 		t.Errorf("decided %+v (counts %+v); want one near-copy left out, with a note", d.Decided, c)
 	}
 }
+
+// copiedDecisions adds photos copied in by Clasifica to a decision map.
+type copiedDecisions struct {
+	decisionMap
+	names map[string]bool
+}
+
+func (c *copiedDecisions) CopiedInNames() map[string]bool { return c.names }
+
+// TestPetsCopiedIn labels a photo copied into the Oxford-IIIT Pet images/
+// folder, which the annotation lists do not name, from the decisions.
+func TestPetsCopiedIn(t *testing.T) {
+	root := t.TempDir()
+	petsLayout(t, root)
+	base := mustScan(t, root, Options{})
+	copied := filepath.Join(root, "images", "copied_1.jpg")
+	stray := filepath.Join(root, "images", "stray_1.jpg")
+	writeFile(t, copied, variant(onePhoto(t), "copied"))
+	writeFile(t, stray, variant(onePhoto(t), "stray"))
+	cd := &copiedDecisions{
+		decisionMap: decisionMap{breeds: true, by: map[[32]byte]Decision{hashOf(t, copied): {Label: "beagle", Split: Train, Forced: true}}},
+		names:       map[string]bool{"copied_1.jpg": true},
+	}
+	d := mustScan(t, root, Options{Validation: 0.5, Decisions: cd})
+	it, ok := itemMap(d)[copied]
+	if !ok || d.Classes[it.Label] != "beagle" || it.Split != Train {
+		t.Fatalf("copied-in photo: %+v (present %v), want beagle in training", it, ok)
+	}
+	if len(d.Items) != len(base.Items)+1 || !slices.Equal(d.Classes, base.Classes) {
+		t.Errorf("%d items in %d classes, want %d in the same %d", len(d.Items), len(d.Classes), len(base.Items)+1, len(base.Classes))
+	}
+	if p, ok := problemMap(d)[stray]; !ok || p.Reason != ReasonUnlabelled {
+		t.Errorf("a stray file not copied in: %+v, want unlabelled", p)
+	}
+	// By species the breed says nothing: the copy is unlabelled, and no
+	// empty class appears.
+	d = mustScan(t, root, Options{Granularity: Species, Decisions: cd})
+	if p, ok := problemMap(d)[copied]; !ok || p.Reason != ReasonUnlabelled || !slices.Equal(d.Classes, []string{"cat", "dog"}) {
+		t.Errorf("by species: problem %+v, classes %q", p, d.Classes)
+	}
+	for _, p := range d.Problems {
+		if p.Reason == ReasonEmptyFolder {
+			t.Errorf("empty folder reported: %s", p.Path)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -416,4 +417,16 @@ func (s *Store) Put(h [32]byte, r Record, ok bool) {
 	}
 	r.SHA256 = hex.EncodeToString(h[:])
 	s.records[h] = &r
+}
+
+// CopiedInNames implements dataset.CopiedIn: the file names of the photos
+// Clasifica copied into the folder.
+func (s *Store) CopiedInNames() map[string]bool {
+	out := map[string]bool{}
+	for _, r := range s.records {
+		if r.Origin != nil && r.Path != "" {
+			out[path.Base(r.Path)] = true
+		}
+	}
+	return out
 }

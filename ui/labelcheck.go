@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -320,7 +321,7 @@ func (c *labelCheck) fillFilter() {
 		if reason == "" {
 			reason = "this image model cannot tell photos unlike every kind from the others"
 		}
-		notes = append(notes, "Strangers were not looked for: "+reason+".")
+		notes = append(notes, "Strangers were not looked for: "+strings.TrimRight(reason, ".")+".")
 	}
 	notes = append(notes, r.Warnings...)
 	text := ""

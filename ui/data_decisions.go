@@ -88,6 +88,7 @@ func (s *dataScreen) showDecisions() {
 	}
 	box := container.NewVBox()
 	var dlg dialog.Dialog
+	undone := false
 	for _, v := range views {
 		h, _ := decisions.ParseHash(v.SHA256)
 		name := widgets.Bold(filepath.Base(v.Path))
@@ -100,6 +101,7 @@ func (s *dataScreen) showDecisions() {
 				s.w.showError("The decision could not be undone", err)
 				return
 			}
+			undone = true
 			undo.Disable()
 			undo.SetText("Undone")
 		}
@@ -118,7 +120,7 @@ func (s *dataScreen) showDecisions() {
 	dlg = dialog.NewCustom("Your decisions", "Close", content, s.w.win)
 	dlg.SetOnClosed(func() {
 		// Undone decisions change the counts: read the folder again.
-		if doc.data != nil && !s.w.busy() {
+		if undone && doc.data != nil && !s.w.busy() {
 			s.scan(doc.folder, doc.dataOpt, nil)
 		}
 	})

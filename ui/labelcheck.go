@@ -58,6 +58,7 @@ type labelCheck struct {
 	pair    []string // the two classes shown, or nil for all
 	chosen  map[string]bool
 	undo    []checkUndo
+	fixing  bool // a batch of fixes is running
 
 	dlg      dialog.Dialog
 	intro    fyne.CanvasObject
@@ -554,41 +555,50 @@ func (c *labelCheck) applyChosen(kind app.FixKind) {
 // them back.
 func (c *labelCheck) apply(reqs []fixRequest, items []checkItem) {
 	doc := &c.w.doc
-	d := doc.data
-	if d == nil || len(reqs) == 0 {
+	start := doc.data
+	if start == nil || len(reqs) == 0 || c.fixing {
 		return
 	}
-	var done []app.Fix
-	var changes []dataset.Change
-	var failed error
-	for _, r := range reqs {
-		p, err := app.FindPhoto(d, r.path)
-		if err == nil {
-			var f app.Fix
-			f, err = c.w.core.ApplyFix(d, p, r.kind, r.class)
+	// Each fix rewrites the decision record or moves a file: a batch runs
+	// off the UI goroutine, and one batch at a time.
+	c.fixing = true
+	c.message.SetText(fmt.Sprintf("Fixing %s…", words.Plural(len(reqs), "photo", "photos")))
+	c.w.jobs.start(func() {
+		d := start
+		var done []app.Fix
+		var failed error
+		for _, r := range reqs {
+			p, err := app.FindPhoto(d, r.path)
 			if err == nil {
-				done = append(done, f)
-				changes = append(changes, f.Change)
-				// Later fixes in the batch see this one.
-				d = d.WithChanges([]dataset.Change{f.Change})
-				continue
+				var f app.Fix
+				if f, err = c.w.core.ApplyFix(d, p, r.kind, r.class); err == nil {
+					done = append(done, f)
+					// Later fixes in the batch see this one.
+					d = d.WithChanges([]dataset.Change{f.Change})
+					continue
+				}
 			}
+			failed = err
+			break
 		}
-		failed = err
-		break
-	}
-	if len(done) > 0 {
-		c.undo = append(c.undo, checkUndo{fixes: done, items: items})
-		c.remove(items)
-		c.dataset = d
-		c.w.setData(doc.folder, d, doc.dataOpt)
-		c.message.SetText(describeFixes(done))
-	}
-	if failed != nil {
-		c.message.SetText("")
-		c.w.showError("The fix could not be made", failed)
-	}
-	c.refreshLists()
+		fyne.Do(func() {
+			c.fixing = false
+			c.message.SetText("")
+			if len(done) > 0 {
+				c.undo = append(c.undo, checkUndo{fixes: done, items: items})
+				c.remove(items)
+				c.dataset = d
+				if doc.data == start {
+					c.w.setData(doc.folder, d, doc.dataOpt)
+				}
+				c.message.SetText(describeFixes(done))
+			}
+			if failed != nil {
+				c.w.showError("The fix could not be made", failed)
+			}
+			c.refreshLists()
+		})
+	})
 }
 
 // describeFixes says what a batch of fixes did.
@@ -627,7 +637,7 @@ func (c *labelCheck) remove(items []checkItem) {
 // undoLast undoes the last action, newest fix first, and puts its items
 // back in the lists.
 func (c *labelCheck) undoLast() {
-	if len(c.undo) == 0 {
+	if len(c.undo) == 0 || c.fixing {
 		return
 	}
 	u := c.undo[len(c.undo)-1]

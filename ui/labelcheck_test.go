@@ -116,6 +116,7 @@ func TestLabelCheckFixesAndUndo(t *testing.T) {
 
 	// Move to daisy: the file moves, the counts follow.
 	test.Tap(button(t, c.body, "Move to daisy"))
+	w.settle()
 	moved := filepath.Join(root, "daisy", filepath.Base(wrong))
 	if _, err := os.Stat(moved); err != nil {
 		t.Fatalf("after Move to daisy: %v", err)
@@ -144,6 +145,7 @@ func TestLabelCheckFixesAndUndo(t *testing.T) {
 		drop = copyA
 	}
 	test.Tap(button(t, c.body, "Leave out "+filepath.Base(drop)))
+	w.settle()
 	if _, err := os.Stat(drop); err != nil {
 		t.Fatalf("a left-out photo must stay on disk: %v", err)
 	}
@@ -177,6 +179,7 @@ func TestLabelCheckFixesAndUndo(t *testing.T) {
 	c.chosen[c.items[listWrong][0].key()] = true
 	c.refreshLists()
 	test.Tap(button(t, c.body, "It's right"))
+	w.settle()
 	rep, err := core.HideConfirmed(root, doctor.Report{Mislabeled: []doctor.Suspect{{Path: wrong, SHA256: hexOf(t, wrong)}}})
 	if err != nil || len(rep.Mislabeled) != 0 {
 		t.Errorf("a confirmed photo is suggested again: %+v, %v", rep.Mislabeled, err)

@@ -642,26 +642,38 @@ func (c *labelCheck) undoLast() {
 	}
 	u := c.undo[len(c.undo)-1]
 	doc := &c.w.doc
-	d := doc.data
-	for i := len(u.fixes) - 1; i >= 0; i-- {
-		f := u.fixes[i]
-		if err := c.w.core.UndoFix(f); err != nil {
-			c.w.showError("The fix could not be undone", err)
-			break
+	start := doc.data
+	c.fixing = true
+	c.w.jobs.start(func() {
+		d := start
+		var failed error
+		for i := len(u.fixes) - 1; i >= 0; i-- {
+			f := u.fixes[i]
+			if failed = c.w.core.UndoFix(f); failed != nil {
+				break
+			}
+			d = d.WithChanges([]dataset.Change{f.Undone})
+			u.fixes = u.fixes[:i]
 		}
-		d = d.WithChanges([]dataset.Change{f.Undone})
-		u.fixes = u.fixes[:i]
-	}
-	if len(u.fixes) == 0 {
-		c.undo = c.undo[:len(c.undo)-1]
-		c.restore(u.items)
-		c.message.SetText("Undone.")
-	} else {
-		c.undo[len(c.undo)-1] = u
-	}
-	c.dataset = d
-	c.w.setData(doc.folder, d, doc.dataOpt)
-	c.refreshLists()
+		fyne.Do(func() {
+			c.fixing = false
+			if len(u.fixes) == 0 {
+				c.undo = c.undo[:len(c.undo)-1]
+				c.restore(u.items)
+				c.message.SetText("Undone.")
+			} else {
+				c.undo[len(c.undo)-1] = u
+			}
+			c.dataset = d
+			if doc.data == start {
+				c.w.setData(doc.folder, d, doc.dataOpt)
+			}
+			if failed != nil {
+				c.w.showError("The fix could not be undone", failed)
+			}
+			c.refreshLists()
+		})
+	})
 }
 
 // restore puts items back in the report and the lists, in score order.

@@ -129,6 +129,7 @@ func TestLabelCheckFixesAndUndo(t *testing.T) {
 
 	// Undo puts the file and the line back.
 	test.Tap(button(t, c.body, "Undo: moved "+filepath.Base(wrong)+" to daisy"))
+	w.settle()
 	if _, err := os.Stat(wrong); err != nil {
 		t.Fatalf("after undo: %v", err)
 	}

@@ -211,7 +211,8 @@ func (c *labelCheck) start() {
 				}
 			})
 		}
-		eng, err := c.w.engines.Open(ctx, engOpt)
+		eng, release, err := c.w.engines.Open(ctx, engOpt)
+		defer release()
 		var rep doctor.Report
 		if err == nil {
 			rep, err = c.w.core.CheckLabels(ctx, eng, app.CheckLabelsRequest{Dataset: d, DataOptions: opt}, progress)

@@ -401,10 +401,10 @@ func (c *labelCheck) updateRow(it checkItem, r *checkRow) {
 		r.title.SetText(filepath.Base(it.paths[0]))
 		r.detail.SetText(fmt.Sprintf("In %s · probably %s · %s sure", it.labels[0], it.suggested, words.Percent(it.score)))
 	case listCopies:
-		r.title.SetText(filepath.Base(it.paths[0]) + " ≈ " + filepath.Base(it.paths[1]))
-		what := "the same shot"
+		r.title.SetText(fmt.Sprintf("%s (%s) ≈ %s (%s)", filepath.Base(it.paths[0]), it.splits[0], filepath.Base(it.paths[1]), it.splits[1]))
+		what := "The same shot twice"
 		if it.splits[0] != it.splits[1] {
-			what = fmt.Sprintf("the same shot in %s and %s: the %s results count it twice", it.splits[0], it.splits[1], nonTrain(it.splits))
+			what = fmt.Sprintf("The same shot in %s and %s: the %s score counts a photo the model has learned from", it.splits[0], it.splits[1], nonTrain(it.splits))
 		}
 		if it.labels[0] != it.labels[1] {
 			what += fmt.Sprintf("; filed as %s and as %s", it.labels[0], it.labels[1])

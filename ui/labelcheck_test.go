@@ -141,6 +141,9 @@ func TestLabelCheckFixesAndUndo(t *testing.T) {
 	// Leave out the copy: the file stays, the photo leaves the counts, and
 	// the Data screen says a decision is in effect.
 	c.tabs.SelectIndex(listCopies)
+	if os.Getenv("CLASIFICA_SHOTS") != "" {
+		shot(t, w, filepath.Join(os.Getenv("CLASIFICA_SHOTS"), "near-copies-1024x600.png"))
+	}
 	drop := copyB
 	if split[copyA] == "train" && split[copyB] != "train" {
 		drop = copyA

@@ -232,3 +232,31 @@ func shot(t *testing.T, w *testWindow, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestLabelCheckActions offers a move only where a class is a folder: in
+// the Oxford-IIIT Pet layout the fix is a relabel in Clasifica.
+func TestLabelCheckActions(t *testing.T) {
+	suspect := checkItem{list: listWrong, paths: []string{"/p/images/Bengal_1.jpg"}, labels: []string{"Bengal"}, suggested: "Persian"}
+	for _, tc := range []struct {
+		layout  dataset.Layout
+		primary string
+		move    bool
+	}{
+		{dataset.OxfordPets, "Count as Persian", false},
+		{dataset.ClassFolders, "Move to Persian", true},
+		{dataset.SplitFolders, "Move to Persian", true},
+	} {
+		c := &labelCheck{dataset: &dataset.Dataset{Layout: tc.layout}}
+		primary, more := c.actions(suspect)
+		if primary.Label != tc.primary {
+			t.Errorf("%s: main action %q, want %q", tc.layout, primary.Label, tc.primary)
+		}
+		moves := false
+		for _, m := range more {
+			moves = moves || m.Label == "Move to…"
+		}
+		if moves != tc.move {
+			t.Errorf("%s: Move to… offered %v, want %v", tc.layout, moves, tc.move)
+		}
+	}
+}

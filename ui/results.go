@@ -122,7 +122,7 @@ func newResultsScreen(w *window) *resultsScreen {
 
 	s.matrix = widgets.NewConfusion(func(t, p int) {
 		if s.report != nil {
-			s.showPair(s.report.Labels[t], s.report.Labels[p])
+			s.tappedCell(s.report.Labels[t], s.report.Labels[p])
 		}
 	})
 	matrixHelp := widgets.Caption("Each row is a real kind, each column what the model said. The diagonal is right. Click a cell to see its photos.")
@@ -234,6 +234,7 @@ func (s *resultsScreen) show(r *eval.Report) {
 			"validation photos, which also chose when to stop training: expect slightly lower accuracy on new photos.")
 		s.caveat.Show()
 	}
+	s.noteDecisions()
 	s.table.Refresh()
 	s.matrix.Set(r.Labels, r.Confusion)
 	s.gallery.set(d.reviewed)

@@ -103,8 +103,13 @@ func writeSummary(w io.Writer, s dataset.Summary) error {
 		}
 	}
 	if c := s.Decisions; c.Total > 0 {
-		fmt.Fprintf(w, "\nYour decisions: %d in effect (%d relabelled, %d left out, %d in a chosen split); `clasifica dataset decisions %s` lists them.\n",
-			c.Total, c.Relabelled, c.LeftOut, c.ForcedSplit, s.Root)
+		if n := c.Total - c.NearCopies; n > 0 {
+			fmt.Fprintf(w, "\nYour decisions: %d in effect (%d relabelled, %d left out, %d in a chosen split); `clasifica dataset decisions %s` lists them.\n",
+				n, c.Relabelled, c.LeftOut, c.ForcedSplit, s.Root)
+		}
+		if c.NearCopies > 0 {
+			fmt.Fprintf(w, "\n%d training photos left out: a near-copy of each is a validation or test photo, which they would make look easier.\n", c.NearCopies)
+		}
 	}
 	if len(s.Warnings) > 0 {
 		fmt.Fprintln(w, "\nWarnings:")

@@ -73,6 +73,9 @@ func (e *env) openEngine(ctx context.Context, f *engineFlags) (*app.Engine, erro
 
 func (e *env) describeEngine(eng *app.Engine) {
 	fmt.Fprintf(e.stderr, "Backbone: %s (%s), on %s\n", eng.Backbone.Name, eng.Backbone.ID, eng.Device())
+	if eng.Backbone.Note != "" {
+		fmt.Fprintln(e.stderr, "Note:", eng.Backbone.Note)
+	}
 	if eng.Backbone.Offline() {
 		fmt.Fprintln(e.stderr, "Note: this is the offline test backbone (nsfwjs), not the ImageNet weights; its features transfer poorly. Run `clasifica backbone download` when online.")
 	}

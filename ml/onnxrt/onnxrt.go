@@ -326,8 +326,20 @@ func isFallbackRefusal(err error) bool {
 }
 
 // build creates the session on p; with strict, ONNX Runtime must assign
-// every layer to p. Failing to add p to the options is Unavailable.
-func build(model []byte, input, output string, p Provider, opt Options, strict bool) (*Session, error) {
+// every layer to p. Failing to add p to the options is Unavailable. On a
+// GPU provider, what the drivers print while they start stays out of the
+// terminal (quiet): on a machine without the GPU it is alarming noise
+// ("error: XDG_RUNTIME_DIR is invalid or not set", Vulkan warnings), and
+// the error or the session's placement says what happened.
+func build(model []byte, input, output string, p Provider, opt Options, strict bool) (s *Session, err error) {
+	if p == CPU {
+		return buildLoud(model, input, output, p, opt, strict)
+	}
+	quiet(func() { s, err = buildLoud(model, input, output, p, opt, strict) })
+	return s, err
+}
+
+func buildLoud(model []byte, input, output string, p Provider, opt Options, strict bool) (*Session, error) {
 	so, err := NewSessionOptions(p, opt)
 	if err != nil {
 		return nil, err

@@ -20,7 +20,11 @@ const AppID = "io.github.clasifica"
 func Run(a *app.App, open ...string) error {
 	fa := fyneapp.NewWithID(AppID)
 	fa.SetIcon(resources.Icon)
+	// Moves a crash or a kill interrupted are settled before anything
+	// reads the photos.
+	recovered, rerr := a.RecoverMoves()
 	w := newWindow(fa, a)
+	w.reportRecovered(recovered, rerr)
 	for _, p := range open {
 		w.loadModel(p)
 	}

@@ -160,6 +160,30 @@ func (s *Backbones) Find(ref model.Backbone) (Installed, error) {
 	return Installed{}, fmt.Errorf("this model was trained on the backbone %q (id %s, SHA-256 %s), which is not installed: %s", ref.Name, ref.ID, short(ref.SHA256), how)
 }
 
+// OnTestModel reports whether a model was trained on the test model's
+// weights (the nsfwjs InceptionV3), with whatever preprocessing: models
+// record their backbone's identity, which is the weights' hash and the
+// preprocessing hashed together.
+func OnTestModel(b model.Backbone) bool {
+	if b.ID == OfflineBackboneID {
+		return true
+	}
+	h, err := hex.DecodeString(backbone.NsfwjsWeights)
+	return err == nil && len(h) == 32 && backbone.IdentityOf([32]byte(h), b.Preprocess) == b.SHA256
+}
+
+// PreprocessNote says, for a model trained on known weights with another
+// preprocessing than theirs (the nsfwjs weights imported by an earlier
+// Clasifica with Keras's), that results are worse than they need be; ""
+// otherwise.
+func PreprocessNote(b model.Backbone) string {
+	if !OnTestModel(b) || b.Preprocess == inception.UnitRange {
+		return ""
+	}
+	return fmt.Sprintf("It was also trained with its pixels scaled to %s, not the %s these weights were made for "+
+		"(an earlier Clasifica chose that): train it again for better results.", pixelRange(b.Preprocess), pixelRange(inception.UnitRange))
+}
+
 // pixelRange says what a preprocessing maps pixels 0-255 to.
 func pixelRange(p inception.Preprocess) string {
 	return fmt.Sprintf("[%.3g, %.3g]", p.Offset, float64(p.Offset)+255*float64(p.Scale))

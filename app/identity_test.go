@@ -56,6 +56,12 @@ func TestOldImportOfTestWeights(t *testing.T) {
 	}
 
 	ref := model.Backbone{ID: "my-inception", Name: "my-inception", SHA256: oldSHA, Preprocess: inception.KerasImageNet, ImageSize: inception.Size}
+	if !OnTestModel(ref) || !strings.Contains(PreprocessNote(ref), "[-1, 1]") {
+		t.Errorf("the old model is not seen as trained on the test weights with other preprocessing: %v, %q", OnTestModel(ref), PreprocessNote(ref))
+	}
+	if cur := (model.Backbone{ID: "x", SHA256: b.SHA256, Preprocess: inception.UnitRange}); !OnTestModel(cur) || PreprocessNote(cur) != "" {
+		t.Errorf("a model on the current test model: %v, %q", OnTestModel(cur), PreprocessNote(cur))
+	}
 	found, err := store.Find(ref)
 	if err != nil {
 		t.Fatalf("a model trained on the old import: %v", err)

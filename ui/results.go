@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/clasifica/clasifica/ui/widgets"
@@ -225,9 +226,9 @@ func (s *resultsScreen) show(r *eval.Report) {
 	s.stats[3].set(words.Percent(r.PerClass[worst].Recall), "of the "+r.Labels[worst]+" photos found: the hardest kind")
 
 	s.caveat.Hide()
-	if m := d.model; m != nil && m.Backbone.ID == app.OfflineBackboneID {
-		s.caveat.Set(theme.ColorNameWarning, "This model was trained on the test image model, which transfers poorly: "+
-			"with the ImageNet image model the same photos give much better results.")
+	if m := d.model; m != nil && app.OnTestModel(m.Backbone) {
+		s.caveat.Set(theme.ColorNameWarning, strings.TrimSpace("This model was trained on the test image model, which transfers poorly: "+
+			"with the ImageNet image model the same photos give much better results. "+app.PreprocessNote(m.Backbone)))
 		s.caveat.Show()
 	} else if d.evaluated == "validation" {
 		s.caveat.Set(theme.ColorNamePrimary, "No photos were kept aside for a final test, so these results are on the "+

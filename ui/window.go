@@ -93,7 +93,7 @@ func newWindow(fa fyne.App, core *app.App) *window {
 	w.addShortcuts()
 	w.win.SetOnDropped(w.dropped)
 	w.win.SetCloseIntercept(w.requestClose)
-	w.win.Resize(fyne.NewSize(1240, 800))
+	w.win.Resize(startSize)
 	w.show(stepData)
 	w.data.refresh()
 	w.train.refresh()
@@ -132,9 +132,13 @@ func (w *window) layout() fyne.CanvasObject {
 	sideBG := &widgets.Panel{Content: side, Tone: theme.ColorNameMenuBackground, Pad: 3}
 	sideBG.ExtendBaseWidget(sideBG)
 
+	// Each screen scrolls vertically when the window is shorter than it
+	// (a 1024×600 laptop with Advanced settings open): the scroll gives a
+	// screen the whole height whenever it fits, so lists and charts still
+	// fill the window. Nothing scrolls sideways: screens wrap their text.
 	w.body = container.NewStack()
 	for _, s := range w.screens {
-		w.body.Add(container.NewPadded(container.NewPadded(s)))
+		w.body.Add(container.NewVScroll(container.NewPadded(container.NewPadded(s))))
 	}
 	return container.NewBorder(nil, nil, container.NewHBox(sideBG, widget.NewSeparator()), nil, w.body)
 }

@@ -27,19 +27,6 @@ type EpochStats struct {
 	Accuracy float64
 }
 
-// Engine says where training steps run: ONNX Runtime, on an execution
-// provider, with a fixed number of CPU threads.
-type Engine struct {
-	// Runtime is the loaded ONNX Runtime library.
-	Runtime *onnxrt.Runtime
-	// Provider selects the execution provider; the zero value means Auto
-	// (an accelerator where there is one, else the CPU).
-	Provider onnxrt.Provider
-	// Threads is the CPU provider's thread count; 0 means one per core.
-	// Training is reproducible for a given thread count.
-	Threads int
-}
-
 // Trainer trains a Head with mini-batch Adam. Each batch's forward and
 // backward pass is one ONNX Runtime run of a graph built by package grad;
 // the Adam update runs in Go (fused into one pass over each array, it is
@@ -57,7 +44,7 @@ type Trainer struct {
 	cfg  Config
 	rng  *rand.Rand
 	step int // Adam's t: the number of updates so far
-	sess *grad.Session
+	sess *onnxrt.MultiSession
 
 	// Per parameter array, in the order kernel, bias of each layer from the
 	// input side: the weights (aliasing the head's), their gradients and
@@ -177,14 +164,15 @@ func trainingGraph(h *Head, dropout, fused bool) (model []byte, inputs, outputs 
 
 // NewTrainer returns a trainer for h with the training hyperparameters of
 // cfg (cfg.Hidden is not used: h's shape is given), running on eng. The
-// shuffling and the dropout masks are drawn from cfg.Seed.
-func NewTrainer(h *Head, cfg Config, eng Engine) (*Trainer, error) {
+// shuffling and the dropout masks are drawn from cfg.Seed; training is
+// reproducible for a given eng.Options.Threads.
+func NewTrainer(h *Head, cfg Config, eng onnxrt.Engine) (*Trainer, error) {
 	return newTrainer(h, cfg, eng, true)
 }
 
 // newTrainer is NewTrainer; fuse false keeps the hidden layer in the graph
 // on the CPU too, to compare the two.
-func newTrainer(h *Head, cfg Config, eng Engine, fuse bool) (*Trainer, error) {
+func newTrainer(h *Head, cfg Config, eng onnxrt.Engine, fuse bool) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -240,27 +228,26 @@ func newTrainer(h *Head, cfg Config, eng Engine, fuse bool) (*Trainer, error) {
 // openTraining opens the session of h's training graph on eng. On the CPU,
 // with fuse, a hidden layer and the vector kernels, it is the fused graph
 // (see outer.go), and fused says so.
-func openTraining(h *Head, cfg Config, eng Engine, fuse bool) (sess *grad.Session, fused bool, err error) {
-	open := func(fused bool, opt onnxrt.Options) (*grad.Session, error) {
+func openTraining(h *Head, cfg Config, eng onnxrt.Engine, fuse bool) (sess *onnxrt.MultiSession, fused bool, err error) {
+	open := func(fused bool, eng onnxrt.Engine) (*onnxrt.MultiSession, error) {
 		model, inputs, outputs, err := trainingGraph(h, cfg.Dropout > 0, fused)
 		if err != nil {
 			return nil, fmt.Errorf("head: training graph: %w", err)
 		}
-		s, err := grad.NewSession(eng.Runtime, model, inputs, outputs, opt)
+		s, err := eng.NewMultiSession(model, inputs, outputs)
 		if err != nil {
 			return nil, fmt.Errorf("head: %w", err)
 		}
 		return s, nil
 	}
-	opt := onnxrt.Options{Provider: eng.Provider, Threads: eng.Threads}
 	if !fuse || len(h.layers) != 2 || !fusable(h.layers[0].in, h.layers[0].out) {
-		sess, err = open(false, opt)
+		sess, err = open(false, eng)
 		return sess, false, err
 	}
-	if opt.Provider != onnxrt.CPU {
+	if eng.Options.Provider != onnxrt.CPU {
 		// Where the session lands is known once it is built: an
 		// accelerator keeps the whole gradient on the device.
-		sess, err = open(false, opt)
+		sess, err = open(false, eng)
 		if err != nil || sess.Provider() != onnxrt.CPU {
 			return sess, false, err
 		}
@@ -268,8 +255,8 @@ func openTraining(h *Head, cfg Config, eng Engine, fuse bool) (sess *grad.Sessio
 	}
 	// What is left for the graph is a few small layers: over threads, each
 	// would cost more in waking them than it saves.
-	opt.Provider, opt.Threads = onnxrt.CPU, 1
-	sess, err = open(true, opt)
+	eng.Options.Provider, eng.Options.Threads = onnxrt.CPU, 1
+	sess, err = open(true, eng)
 	return sess, true, err
 }
 
@@ -384,7 +371,7 @@ func (t *Trainer) run(ctx context.Context, x []float32, y []int, w []float32) (l
 	out := &h.layers[len(h.layers)-1]
 	rows := int64(n)
 
-	in := []grad.Tensor{{Data: x, Shape: []int64{rows, int64(h.inputs)}}}
+	in := []onnxrt.Tensor{{Data: x, Shape: []int64{rows, int64(h.inputs)}}}
 	if t.fused {
 		l := &h.layers[0]
 		if !t.productReady {
@@ -396,27 +383,27 @@ func (t *Trainer) run(ctx context.Context, x []float32, y []int, w []float32) (l
 			matMulPacked(t.product[:len(x4)/l.in*l.out], x4, t.wp, len(x4)/l.in, l.in, l.out, haveWideKernels)
 		}
 		t.productReady = false
-		in[0] = grad.Tensor{Data: t.product[:n*l.out], Shape: []int64{rows, int64(l.out)}}
+		in[0] = onnxrt.Tensor{Data: t.product[:n*l.out], Shape: []int64{rows, int64(l.out)}}
 	}
 	if t.cfg.Dropout > 0 {
 		drop := t.drop[:n*out.in]
 		grad.DropoutMask(drop, t.cfg.Dropout, t.rng)
-		in = append(in, grad.Tensor{Data: drop, Shape: []int64{rows, int64(out.in)}})
+		in = append(in, onnxrt.Tensor{Data: drop, Shape: []int64{rows, int64(out.in)}})
 	}
 	target := t.target[:n*classes]
 	grad.Targets(target, t.scale, y, w, classes, t.cfg.LabelSmoothing)
 	in = append(in,
-		grad.Tensor{Data: target, Shape: []int64{rows, int64(classes)}},
-		grad.Tensor{Data: t.scale[:n], Shape: []int64{rows, 1}})
+		onnxrt.Tensor{Data: target, Shape: []int64{rows, int64(classes)}},
+		onnxrt.Tensor{Data: t.scale[:n], Shape: []int64{rows, 1}})
 	for i := range h.layers {
 		l := &h.layers[i]
 		if !t.fused || i > 0 {
-			in = append(in, grad.Tensor{Data: l.w, Shape: []int64{int64(l.in), int64(l.out)}})
+			in = append(in, onnxrt.Tensor{Data: l.w, Shape: []int64{int64(l.in), int64(l.out)}})
 		}
-		in = append(in, grad.Tensor{Data: l.b, Shape: []int64{int64(l.out)}})
+		in = append(in, onnxrt.Tensor{Data: l.b, Shape: []int64{int64(l.out)}})
 	}
 	probs := t.probs[:n*classes]
-	outs := []grad.Tensor{
+	outs := []onnxrt.Tensor{
 		{Data: t.loss, Shape: []int64{1}},
 		{Data: probs, Shape: []int64{rows, int64(classes)}},
 	}
@@ -429,11 +416,11 @@ func (t *Trainer) run(ctx context.Context, x []float32, y []int, w []float32) (l
 		if i%2 == 0 {
 			shape = []int64{int64(l.in), int64(l.out)}
 		}
-		outs = append(outs, grad.Tensor{Data: g, Shape: shape})
+		outs = append(outs, onnxrt.Tensor{Data: g, Shape: shape})
 	}
 	if t.fused {
 		hidden := int64(h.layers[0].out)
-		outs = append(outs, grad.Tensor{Data: t.dz[:n*int(hidden)], Shape: []int64{rows, hidden}})
+		outs = append(outs, onnxrt.Tensor{Data: t.dz[:n*int(hidden)], Shape: []int64{rows, hidden}})
 	}
 	t.xrun = x
 	if err := t.sess.Run(ctx, in, outs); err != nil {

@@ -202,6 +202,7 @@ type Session struct {
 	s         *ort.DynamicAdvancedSession
 	input     string
 	output    string
+	opt       Options
 	placement Placement
 	// run lets one inference run at a time: each already uses every
 	// intra-op thread, so two at once would only fight over the cores
@@ -209,11 +210,10 @@ type Session struct {
 	run sync.Mutex
 }
 
-// Candidates lists the providers to try, in order, for opt on this
+// candidates lists the providers to try, in order, for opt on this
 // platform: Auto's order, or the one asked for and then the CPU (only it
-// with opt.Strict). Sessions of other shapes (ml/grad's training steps)
-// try them in the same order.
-func Candidates(opt Options) []Provider {
+// with opt.Strict). MultiSessions try them in the same order.
+func candidates(opt Options) []Provider {
 	switch p := opt.Provider; {
 	case p == "" || p == Auto:
 		return AutoOrder(runtime.GOOS)
@@ -244,7 +244,7 @@ func (r *Runtime) NewSession(model []byte, input, output string, opt Options) (*
 		requested = Auto
 	}
 	var skipped []Unavailable
-	for _, p := range Candidates(opt) {
+	for _, p := range candidates(opt) {
 		s, err := r.newSessionOn(model, input, output, p, opt)
 		if err == nil {
 			s.placement.Requested = requested
@@ -328,28 +328,39 @@ func isFallbackRefusal(err error) bool {
 // build creates the session on p; with strict, ONNX Runtime must assign
 // every layer to p. Failing to add p to the options is Unavailable.
 func build(model []byte, input, output string, p Provider, opt Options, strict bool) (*Session, error) {
-	so, err := NewSessionOptions(p, opt)
+	var config map[string]string
+	if strict && p != CPU {
+		config = map[string]string{"session.disable_cpu_ep_fallback": "1"}
+	}
+	s, err := newAdvanced(model, []string{input}, []string{output}, p, opt, config)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{s: s, input: input, output: output, opt: opt}, nil
+}
+
+// newAdvanced is where every session of this package is made: the model
+// on p with opt (see newSessionOptions) and the session configuration
+// entries in config.
+func newAdvanced(model []byte, inputs, outputs []string, p Provider, opt Options, config map[string]string) (*ort.DynamicAdvancedSession, error) {
+	so, err := newSessionOptions(p, opt)
 	if err != nil {
 		return nil, err
 	}
 	defer so.Destroy()
-	if strict && p != CPU {
-		if err := so.AddSessionConfigEntry("session.disable_cpu_ep_fallback", "1"); err != nil {
+	for k, v := range config {
+		if err := so.AddSessionConfigEntry(k, v); err != nil {
 			return nil, err
 		}
 	}
-	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, []string{input}, []string{output}, so)
-	if err != nil {
-		return nil, err
-	}
-	return &Session{s: s, input: input, output: output}, nil
+	return ort.NewDynamicAdvancedSessionWithONNXData(model, inputs, outputs, so)
 }
 
-// NewSessionOptions returns ONNX Runtime session options that run on p,
+// newSessionOptions returns ONNX Runtime session options that run on p,
 // with opt's threads (one per core when 0) and p's settings from opt (GPU
 // number, power preference). Failing to add p is an Unavailable error.
 // The caller destroys the options.
-func NewSessionOptions(p Provider, opt Options) (*ort.SessionOptions, error) {
+func newSessionOptions(p Provider, opt Options) (*ort.SessionOptions, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, err
@@ -418,6 +429,10 @@ func (s *Session) Provider() Provider { return s.placement.Provider }
 // tried before it could not.
 func (s *Session) Placement() Placement { return s.placement }
 
+// Options reports the options the session was built with, as they were
+// asked for (Placement says where it landed).
+func (s *Session) Options() Options { return s.opt }
+
 // FallbackReason reports why the session runs on the CPU rather than the
 // requested accelerator, or nil.
 func (s *Session) FallbackReason() error {
@@ -445,7 +460,7 @@ func (s *Session) Run(ctx context.Context, input []float32, shape ...int64) ([]f
 	}
 	defer in.Destroy()
 	outputs := []ort.Value{nil}
-	err = RunTerminable(ctx, func(ro *ort.RunOptions) error {
+	err = runTerminable(ctx, func(ro *ort.RunOptions) error {
 		return s.s.RunWithOptions([]ort.Value{in}, outputs, ro)
 	})
 	if outputs[0] != nil {
@@ -477,10 +492,10 @@ func (s *Session) Close() error {
 	return err
 }
 
-// RunTerminable calls run with run options that cancelling ctx terminates,
+// runTerminable calls run with run options that cancelling ctx terminates,
 // so that a running inference or training step stops within milliseconds.
 // It returns run's error; the caller tells a termination by ctx.Err().
-func RunTerminable(ctx context.Context, run func(*ort.RunOptions) error) error {
+func runTerminable(ctx context.Context, run func(*ort.RunOptions) error) error {
 	ro, err := ort.NewRunOptions()
 	if err != nil {
 		return err

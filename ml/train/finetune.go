@@ -51,9 +51,9 @@ func cacheActivations(ctx context.Context, job Job, items []features.Item, errs 
 		return nil, fmt.Errorf("train: mixed8 graph: %w", err)
 	}
 	// Used once per run, its memory must not stay through fine-tuning.
-	opt := onnxrtOptions(job.Engine)
-	opt.ReleaseMemory = true
-	s, err := job.Engine.Runtime.NewSession(onnx, inception.InputName, inception.Mixed8Output, opt)
+	eng := job.Engine
+	eng.Options.ReleaseMemory = true
+	s, err := eng.NewSession(onnx, inception.InputName, inception.Mixed8Output)
 	if err != nil {
 		a.close()
 		return nil, fmt.Errorf("train: mixed8 session: %w", err)
@@ -114,7 +114,7 @@ func (a *activations) loader(rows func(i int) int) finetune.Loader {
 }
 
 // features replaces every row of f by the features of the top blocks of w.
-func (a *activations) features(ctx context.Context, eng head.Engine, w *inception.Weights, batch int, f *features.Result) error {
+func (a *activations) features(ctx context.Context, eng onnxrt.Engine, w *inception.Weights, batch int, f *features.Result) error {
 	fz, err := finetune.NewFeaturizer(w, batch, eng)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -130,7 +130,7 @@ func (a *activations) features(ctx context.Context, eng head.Engine, w *inceptio
 
 // splitFeatures returns the features of the samples' original views by the
 // top blocks of w.
-func (a *activations) splitFeatures(ctx context.Context, eng head.Engine, w *inception.Weights, batch int, s []sample) ([]float32, error) {
+func (a *activations) splitFeatures(ctx context.Context, eng onnxrt.Engine, w *inception.Weights, batch int, s []sample) ([]float32, error) {
 	fz, err := finetune.NewFeaturizer(w, batch, eng)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -256,8 +256,4 @@ func (s *stage2) run(ctx context.Context, h *head.Head, lr float64, history *[]m
 		ft.units = append(ft.units, model.Unit{Conv: u.Conv, BN: u.BN, Kernel: u.Kernel, Beta: u.Beta})
 	}
 	return ft, diverged, nil
-}
-
-func onnxrtOptions(e head.Engine) onnxrt.Options {
-	return onnxrt.Options{Provider: e.Provider, Threads: e.Threads}
 }

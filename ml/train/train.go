@@ -21,6 +21,7 @@ import (
 	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/model"
+	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
 // Options are the training options. DefaultOptions gives good results
@@ -121,9 +122,10 @@ type Job struct {
 	// the head starts afresh (features of unchanged photos still come from
 	// the cache).
 	Base *model.Model
-	// Engine runs the training steps: ONNX Runtime and its execution
-	// provider.
-	Engine head.Engine
+	// Engine runs every session of the run (the training steps, the
+	// mixed8 pass and the fine-tuned blocks' features): the runtime and the
+	// options the user chose, as the inference session has them.
+	Engine onnxrt.Engine
 	// Weights are the backbone's weights, needed to fine-tune
 	// (Options.FineTune > 0) or to continue a fine-tuned Base.
 	Weights *inception.Weights

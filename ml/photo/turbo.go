@@ -14,7 +14,11 @@ package photo
 // decode decompresses a JPEG to packed RGB at w×h, one of the sizes its
 // DCT scaling gives, and reports whether a failure was only a warning
 // (turned into an error by TJFLAG_STOPONWARNING: a truncated or damaged
-// file). The handle lives for one call: creating it costs microseconds
+// file). TJFLAG_FASTUPSAMPLE replicates subsampled chroma as Go's decoder
+// does, instead of libjpeg's smooth ("fancy") upsampling: the network then
+// sees what it saw before (over the sample photos the mean squared
+// difference from Go's decode falls from 0.95 to 0.22), which matters most
+// for small photos that the loader enlarges to 299×299. The handle lives for one call: creating it costs microseconds
 // against milliseconds of decoding, and no handle outlives its goroutine.
 static int decode(const unsigned char *data, unsigned long size, unsigned char *dst,
 		int w, int h, char *msg, int msglen, int *warning) {
@@ -24,7 +28,7 @@ static int decode(const unsigned char *data, unsigned long size, unsigned char *
 		*warning = 0;
 		return -1;
 	}
-	int rc = tjDecompress2(t, data, size, dst, w, 3 * w, h, TJPF_RGB, TJFLAG_STOPONWARNING);
+	int rc = tjDecompress2(t, data, size, dst, w, 3 * w, h, TJPF_RGB, TJFLAG_STOPONWARNING | TJFLAG_FASTUPSAMPLE);
 	if (rc != 0) {
 		snprintf(msg, msglen, "%s", tjGetErrorStr2(t));
 		*warning = tjGetErrorCode(t) == TJERR_WARNING;

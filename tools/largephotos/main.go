@@ -14,16 +14,15 @@ package main
 import (
 	"flag"
 	"fmt"
-	"image"
 	"image/jpeg"
 	"io/fs"
 	"log"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/clasifica/clasifica/internal/largephoto"
 	"github.com/clasifica/clasifica/ml/photo"
 )
 
@@ -31,7 +30,7 @@ func main() {
 	src := flag.String("src", "testdata/photos/flowers", "folder of sample photos (subfolders are kept)")
 	dst := flag.String("dst", "", "folder to write the large photos to (created)")
 	n := flag.Int("n", 20, "how many photos to make, taken evenly from src (0: all)")
-	grain := flag.Float64("grain", 7, "standard deviation of the added grain, in 8-bit levels")
+	grain := flag.Float64("grain", largephoto.Grain, "standard deviation of the added grain, in 8-bit levels")
 	quality := flag.Int("quality", 92, "JPEG quality")
 	flag.Parse()
 	if *dst == "" {
@@ -82,22 +81,7 @@ func enlarge(in, out string, seed uint64, grain float64, quality int) (int64, er
 	if err != nil {
 		return 0, err
 	}
-	w, h := 4032, 3024
-	if b := m.Bounds(); b.Dy() > b.Dx() {
-		w, h = h, w
-	}
-	big := photo.Resize(m, w, h)
-	// Gaussian grain, independent per sample as a sensor's read noise,
-	// from a fixed seed so that the folder is the same on every run.
-	rng := rand.New(rand.NewPCG(seed, 22))
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i := range w * h {
-		for c := range 3 {
-			v := float64(big.Pix[3*i+c]) + rng.NormFloat64()*grain
-			dst.Pix[4*i+c] = uint8(min(max(v+0.5, 0), 255))
-		}
-		dst.Pix[4*i+3] = 0xff
-	}
+	dst := largephoto.Make(m, seed, grain)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return 0, err
 	}

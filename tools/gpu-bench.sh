@@ -61,7 +61,7 @@ for set in small large; do
 			--jpeg-decoder "$dec" --data "$work/$set" --batches 8,32 --seconds 3 --head=false \
 			>"$out" 2>"$out.err" || { echo "bench failed: $(tail -n 3 "$out.err")"; continue; }
 		cat "$out"
-		row=$(grep -E '^[A-Za-z]+ ' "$out" | sed -n 2p | awk '{print "model alone batch 8: "$(NF-2)", batch 32: "$(NF-1)"; end to end: "$NF" photos/s"}')
+		row=$(grep -E '^[A-Za-z]+ ' "$out" | sed -n 3p | awk '{print "model alone batch 8: "$(NF-2)", batch 32: "$(NF-1)"; end to end: "$NF" photos/s"}')
 		echo "$set ($n photos), $dec decoder: $row" >>"$summary"
 		if [ $dec = auto ]; then
 			grep 'Decoding and shrinking' "$out" | sed "s/^/$set: /" >>"$summary"

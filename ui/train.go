@@ -334,7 +334,8 @@ func (s *trainScreen) start() {
 		})
 	}
 	s.w.jobs.start(func() {
-		eng, err := s.w.engines.Open(ctx, engOpt)
+		eng, release, err := s.w.engines.Open(ctx, engOpt)
+		defer release()
 		var res *train.Result
 		if err == nil {
 			res, err = s.w.core.Train(ctx, eng, app.TrainRequest{Data: folder, Dataset: data, DataOptions: dopt, Options: opts}, emit)

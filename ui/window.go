@@ -52,7 +52,9 @@ type window struct {
 
 	// engine is what the sidebar and the Train screen say about the
 	// image model: installed backbone, device, or what is missing.
-	engine engineState
+	// engineTask is the job that finds it out (prepareEngine).
+	engine     engineState
+	engineTask task
 
 	// dialog and lastError are the last dialog shown and the last error
 	// explained, for tests.
@@ -273,6 +275,7 @@ func (w *window) close() {
 	w.results.task.stop()
 	w.classify.task.stop()
 	w.train.backbone.task.stop()
+	w.engineTask.stop()
 	w.win.SetCloseIntercept(nil)
 	w.win.Close()
 	w.closed()

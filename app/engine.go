@@ -130,7 +130,11 @@ func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions
 		return nil, err
 	}
 	exec := onnxrt.Engine{Runtime: rt, Options: opt.sessionOptions()}
-	s, err := exec.NewSession(onnx, inception.InputName, inception.OutputName)
+	// Only the backbone's own session is built through the saved graph:
+	// exec is carried into training, whose sessions are other models.
+	backboneExec := exec
+	backboneExec.Options.GraphCache = graphCache(in, a.Backbones.graphFile(in, tuned))
+	s, err := backboneExec.NewSession(onnx, inception.InputName, inception.OutputName)
 	if err != nil {
 		return nil, fmt.Errorf("backbone %s: %w", in.ID, err)
 	}

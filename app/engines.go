@@ -85,6 +85,11 @@ func (e *Engines) get(ctx context.Context, in Installed, opt EngineOptions, m *m
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	// A request cancelled while it waited for the lock (the settings
+	// changed again) neither opens an engine nor counts as the latest.
+	if err := ctx.Err(); err != nil {
+		return nil, func() {}, err
+	}
 	e.clock++
 	e.latest = opt
 	s, ok := e.open[k]

@@ -123,6 +123,14 @@ func TestEnginesCloseWhatNobodyUses(t *testing.T) {
 	if closed(job) {
 		t.Fatal("the job's engine was closed while the job used it")
 	}
+	// A request for the old settings, cancelled before its turn (the
+	// settings changed again), changes nothing.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, release, err := engines.Open(cancelled, one); err == nil {
+		release()
+		t.Error("a cancelled request got an engine")
+	}
 	endJob()
 	endJob() // a second call does nothing
 	if !closed(job) {

@@ -318,17 +318,11 @@ func (t *Trainer) update() {
 			}
 			continue
 		}
-		// Keras's Adam (β 0.9, 0.999, ε 1e-7), bias corrections folded
-		// into the step size.
-		const b1, b2, eps = 0.9, 0.999, 1e-7
-		alpha := float32(c.LearningRate * math.Sqrt(1-math.Pow(b2, float64(t.step))) / (1 - math.Pow(b1, float64(t.step))))
-		v := t.v[i]
-		for k, gk := range g {
-			mk := m[k] + (gk-m[k])*(1-b1)
-			vk := v[k] + (gk*gk-v[k])*(1-b2)
-			m[k], v[k] = mk, vk
-			w[k] = w[k] - w[k]*decay - mk*alpha/(float32(math.Sqrt(float64(vk)))+eps)
+		wd := c.WeightDecay
+		if p.beta || p.bias {
+			wd = 0
 		}
+		head.Adam(w, g, m, t.v[i], c.LearningRate, wd, t.step)
 	}
 }
 

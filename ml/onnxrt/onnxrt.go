@@ -174,6 +174,15 @@ type Options struct {
 	// (without it, fine-tuning held 0.4–0.6 GB more); it costs inference a
 	// few percent.
 	ReleaseMemory bool
+	// GraphCache, when set with a Key and a Dir, keeps the optimised
+	// graph of a CPU session on disk and builds the next session of the
+	// same model from it (see GraphCache).
+	GraphCache *GraphCache
+	// Profile, when not empty, turns on ONNX Runtime's profiler: each
+	// session writes the time of every node of every run to a JSON file
+	// whose name starts with Profile, when it is closed. For tools that
+	// find where a step's time goes (tools/profile-step).
+	Profile string
 }
 
 // Unavailable says why a provider cannot run a session.
@@ -348,6 +357,9 @@ func isFallbackRefusal(err error) bool {
 // build creates the session on p; with strict, ONNX Runtime must assign
 // every layer to p. Failing to add p to the options is Unavailable.
 func build(model []byte, input, output string, p Provider, opt Options, strict bool) (*Session, error) {
+	if c := opt.GraphCache; p == CPU && c != nil && c.Key != "" && c.Dir != "" {
+		return buildCached(model, input, output, opt)
+	}
 	var config map[string]string
 	if strict && p != CPU {
 		config = map[string]string{"session.disable_cpu_ep_fallback": "1"}
@@ -356,7 +368,7 @@ func build(model []byte, input, output string, p Provider, opt Options, strict b
 	if err != nil {
 		return nil, err
 	}
-	return &Session{s: s, input: input, output: output, opt: opt}, nil
+	return &Session{s: s, input: input, output: output, opt: withoutCache(opt)}, nil
 }
 
 // newAdvanced is where every session of this package is made: the model
@@ -411,6 +423,12 @@ func newSessionOptions(p Provider, opt Options) (*ort.SessionOptions, error) {
 	}
 	if opt.ReleaseMemory {
 		if err := so.SetCpuMemArena(false); err != nil {
+			so.Destroy()
+			return nil, err
+		}
+	}
+	if opt.Profile != "" {
+		if err := so.EnableProfiling(opt.Profile); err != nil {
 			so.Destroy()
 			return nil, err
 		}
@@ -521,6 +539,7 @@ func (s *Session) Close() error {
 	}
 	err := s.s.Destroy()
 	s.s = nil
+	giveBackMemory()
 	return err
 }
 

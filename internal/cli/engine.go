@@ -85,16 +85,22 @@ func (e *env) openEngine(ctx context.Context, f *engineFlags) (*app.Engine, erro
 }
 
 func (e *env) describeEngine(eng *app.Engine) {
-	fmt.Fprintf(e.stderr, "Backbone: %s (%s), on %s\n", eng.Backbone.Name, eng.Backbone.ID, eng.Device())
+	fmt.Fprintf(e.stderr, "Backbone: %s (%s)\n", eng.Backbone.Name, eng.Backbone.ID)
+	if eng.Backbone.Note != "" {
+		fmt.Fprintln(e.stderr, "Note:", eng.Backbone.Note)
+	}
 	if eng.Backbone.Offline() {
 		fmt.Fprintln(e.stderr, "Note: this is the offline test backbone (nsfwjs), not the ImageNet weights; its features transfer poorly. Run `clasifica backbone download` when online.")
 	}
+	// Where it runs, once: the providers tried first and why they could
+	// not run it come under it.
 	ro := eng.RunsOn()
-	for _, s := range ro.Skipped {
-		fmt.Fprintf(e.stderr, "(%s unavailable: %s)\n", s.Name, s.Reason)
-	}
+	fmt.Fprintf(e.stderr, "Runs on: %s\n", eng.Device())
 	if ro.Partial != "" {
-		fmt.Fprintf(e.stderr, "(%s)\n", ro.Partial)
+		fmt.Fprintf(e.stderr, "  %s\n", ro.Partial)
+	}
+	for _, s := range ro.Skipped {
+		fmt.Fprintf(e.stderr, "  not on %s: %s\n", s.Name, s.Reason)
 	}
 }
 

@@ -37,7 +37,9 @@ func BenchmarkEpoch1000(b *testing.B) {
 	benchEpoch(b, 1000)
 }
 
-func benchEpoch(b *testing.B, n int) {
+// benchTrainer returns n samples of benchData with 2,048 features and 10
+// classes, and a trainer of the default head for them.
+func benchTrainer(b *testing.B, n int) ([]float32, []int, *Trainer) {
 	const inputs, classes = 2048, 10
 	x, y := benchData(n, inputs, classes)
 	cfg := DefaultConfig()
@@ -49,7 +51,12 @@ func benchEpoch(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer tr.Close()
+	b.Cleanup(func() { tr.Close() })
+	return x, y, tr
+}
+
+func benchEpoch(b *testing.B, n int) {
+	x, y, tr := benchTrainer(b, n)
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := tr.Epoch(ctx, x, y, nil); err != nil {
@@ -81,18 +88,8 @@ func BenchmarkPredict(b *testing.B) {
 // folder), by the head's pure-Go forward pass ("gonum", what validation
 // used before) and by the trainer's own ("trainer").
 func BenchmarkValidate(b *testing.B) {
-	const n, inputs, classes = 250, 2048, 10
-	x, y := benchData(n, inputs, classes)
-	cfg := DefaultConfig()
-	h, err := New(inputs, classes, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr, err := NewTrainer(h, cfg, testEngine(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer tr.Close()
+	x, y, tr := benchTrainer(b, 250)
+	h := tr.Head()
 	b.Run("gonum", func(b *testing.B) {
 		for b.Loop() {
 			if _, _, err := h.Evaluate(x, y, nil); err != nil {

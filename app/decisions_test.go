@@ -202,3 +202,97 @@ func TestDataDir(t *testing.T) {
 		t.Errorf("CLASIFICA_HOME: data folder %q (%v), want /portable/data", d.Data, err)
 	}
 }
+
+func TestMovePhotoAndUndo(t *testing.T) {
+	a := New(testDirs(t))
+	root := smallFolder(t, 3)
+	ctx := context.Background()
+	d, err := a.Scan(ctx, root, dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var daisy []string
+	for _, it := range d.Items {
+		if d.Classes[it.Label] == "daisy" {
+			daisy = append(daisy, it.Path)
+		}
+	}
+	p, _ := FindPhoto(d, daisy[0])
+	mv, err := a.MovePhoto(d, p, "rose")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(mv.To) != filepath.Join(root, "rose") {
+		t.Errorf("moved to %s, want into rose/", mv.To)
+	}
+	p2, _ := FindPhoto(d, daisy[1])
+	mv2, err := a.MovePhoto(d, p2, "new kind")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ = a.Scan(ctx, root, dataset.Options{})
+	counts := map[string]int{}
+	for _, it := range d.Items {
+		counts[d.Classes[it.Label]]++
+	}
+	if counts["daisy"] != 1 || counts["rose"] != 4 || counts["new kind"] != 1 {
+		t.Errorf("after the moves: %v", counts)
+	}
+	for range 2 {
+		if _, _, err := a.Mover().Undo(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{daisy[0], daisy[1]} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("after undo: %v", err)
+		}
+	}
+	for _, p := range []string{mv.To, mv2.To} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("after undo %s still exists (%v)", p, err)
+		}
+	}
+	if rec, err := a.RecoverMoves(); err != nil || len(rec) != 0 {
+		t.Errorf("RecoverMoves after clean moves: %v, %v", rec, err)
+	}
+}
+
+// TestMoveStaysInItsSplit moves a photo of a train/–test/ layout into
+// another class: it stays in its split folder.
+func TestMoveStaysInItsSplit(t *testing.T) {
+	a := New(testDirs(t))
+	root := t.TempDir()
+	src := smallFolder(t, 2)
+	for _, split := range []string{"train", "test"} {
+		for _, class := range []string{"daisy", "rose"} {
+			ents, _ := os.ReadDir(filepath.Join(src, class))
+			for _, e := range ents {
+				b, _ := os.ReadFile(filepath.Join(src, class, e.Name()))
+				dst := filepath.Join(root, split, class, split+"-"+e.Name())
+				os.MkdirAll(filepath.Dir(dst), 0o755)
+				if err := os.WriteFile(dst, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	d, err := a.Scan(context.Background(), root, dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var testDaisy string
+	for _, it := range d.Items {
+		if it.Split == dataset.Test && d.Classes[it.Label] == "daisy" {
+			testDaisy = it.Path
+		}
+	}
+	p, _ := FindPhoto(d, testDaisy)
+	mv, err := a.MovePhoto(d, p, "rose")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(root, "test", "rose"); filepath.Dir(mv.To) != want {
+		t.Errorf("moved to %s, want into %s", mv.To, want)
+	}
+}

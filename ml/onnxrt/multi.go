@@ -120,5 +120,6 @@ func (s *MultiSession) Close() error {
 	}
 	err := s.s.Destroy()
 	s.s = nil
+	giveBackMemory()
 	return err
 }

@@ -3,9 +3,13 @@
 // libonnxruntime.dylib) through github.com/yalue/onnxruntime_go.
 //
 // It adds what an application needs on top of the bindings: one
-// environment per process shared safely by every session, execution
-// provider selection with a fallback to the CPU, and cancellation of a
-// running inference through a context.
+// environment per process shared safely by every session, with the
+// library's telemetry off; execution provider selection with a fallback to
+// the CPU; cancellation of a running inference through a context; and an
+// Engine value that carries the user's choices to every session a job
+// opens. It is the only package that imports the bindings: its sessions
+// (Session, one input and output; MultiSession, many, for training steps)
+// take and return Go slices, never the bindings' types.
 package onnxrt
 
 import (
@@ -40,8 +44,9 @@ type Runtime struct {
 }
 
 // Load loads the ONNX Runtime shared library at path and initialises its
-// environment. Loading the same path again returns the same runtime;
-// loading another library into the same process is an error.
+// environment, with the library's usage telemetry off. Loading the same
+// path again returns the same runtime; loading another library into the
+// same process is an error.
 func Load(path string) (*Runtime, error) {
 	// The same file named two ways is the same library.
 	if abs, err := filepath.Abs(path); err == nil && path != "" {
@@ -62,11 +67,26 @@ func Load(path string) (*Runtime, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("load ONNX Runtime: %s is a folder, not the library file", path)
 	}
+	// The library records usage telemetry by default: on Linux and macOS
+	// a device id and a database of events under
+	// ~/.cache/Microsoft/DeveloperTools/.onnxruntime, to be uploaded when
+	// the machine is online; on Windows, events for Windows' tracing.
+	// Clasifica promises that nothing leaves the computer. The recording
+	// starts with the environment, so the variable the library reads must
+	// be set before it loads; DisableTelemetryEvents then turns off what
+	// the environment itself sends (Windows' tracing).
+	if err := os.Setenv("ORT_DISABLE_TELEMETRY", "1"); err != nil {
+		return nil, fmt.Errorf("load ONNX Runtime %s: turn its telemetry off: %w", path, err)
+	}
 	ort.SetSharedLibraryPath(path)
 	// Failures come back as errors; the library's own logging would
 	// print, for example, every accelerator it fails to find.
 	if err := ort.InitializeEnvironment(ort.WithLogLevelFatal()); err != nil {
 		return nil, fmt.Errorf("load ONNX Runtime %s: %w", path, err)
+	}
+	if err := ort.DisableTelemetry(); err != nil {
+		ort.DestroyEnvironment()
+		return nil, fmt.Errorf("load ONNX Runtime %s: turn its telemetry off: %w", path, err)
 	}
 	env.path, env.version = path, ort.GetVersion()
 	return &Runtime{Path: path, Version: env.version}, nil
@@ -154,6 +174,15 @@ type Options struct {
 	// (without it, fine-tuning held 0.4–0.6 GB more); it costs inference a
 	// few percent.
 	ReleaseMemory bool
+	// GraphCache, when set with a Key and a Dir, keeps the optimised
+	// graph of a CPU session on disk and builds the next session of the
+	// same model from it (see GraphCache).
+	GraphCache *GraphCache
+	// Profile, when not empty, turns on ONNX Runtime's profiler: each
+	// session writes the time of every node of every run to a JSON file
+	// whose name starts with Profile, when it is closed. For tools that
+	// find where a step's time goes (tools/profile-step).
+	Profile string
 }
 
 // Unavailable says why a provider cannot run a session.
@@ -328,6 +357,9 @@ func isFallbackRefusal(err error) bool {
 // build creates the session on p; with strict, ONNX Runtime must assign
 // every layer to p. Failing to add p to the options is Unavailable.
 func build(model []byte, input, output string, p Provider, opt Options, strict bool) (*Session, error) {
+	if c := opt.GraphCache; p == CPU && c != nil && c.Key != "" && c.Dir != "" {
+		return buildCached(model, input, output, opt)
+	}
 	var config map[string]string
 	if strict && p != CPU {
 		config = map[string]string{"session.disable_cpu_ep_fallback": "1"}
@@ -336,13 +368,25 @@ func build(model []byte, input, output string, p Provider, opt Options, strict b
 	if err != nil {
 		return nil, err
 	}
-	return &Session{s: s, input: input, output: output, opt: opt}, nil
+	return &Session{s: s, input: input, output: output, opt: withoutCache(opt)}, nil
 }
 
 // newAdvanced is where every session of this package is made: the model
 // on p with opt (see newSessionOptions) and the session configuration
-// entries in config.
-func newAdvanced(model []byte, inputs, outputs []string, p Provider, opt Options, config map[string]string) (*ort.DynamicAdvancedSession, error) {
+// entries in config. On a GPU provider, what the drivers print while they
+// start stays out of the terminal (quiet): on a machine without the GPU it
+// is alarming noise ("error: XDG_RUNTIME_DIR is invalid or not set",
+// Vulkan warnings), and the error or the session's placement says what
+// happened.
+func newAdvanced(model []byte, inputs, outputs []string, p Provider, opt Options, config map[string]string) (s *ort.DynamicAdvancedSession, err error) {
+	if p == CPU {
+		return newAdvancedLoud(model, inputs, outputs, p, opt, config)
+	}
+	quiet(func() { s, err = newAdvancedLoud(model, inputs, outputs, p, opt, config) })
+	return s, err
+}
+
+func newAdvancedLoud(model []byte, inputs, outputs []string, p Provider, opt Options, config map[string]string) (*ort.DynamicAdvancedSession, error) {
 	so, err := newSessionOptions(p, opt)
 	if err != nil {
 		return nil, err
@@ -379,6 +423,12 @@ func newSessionOptions(p Provider, opt Options) (*ort.SessionOptions, error) {
 	}
 	if opt.ReleaseMemory {
 		if err := so.SetCpuMemArena(false); err != nil {
+			so.Destroy()
+			return nil, err
+		}
+	}
+	if opt.Profile != "" {
+		if err := so.EnableProfiling(opt.Profile); err != nil {
 			so.Destroy()
 			return nil, err
 		}
@@ -489,6 +539,7 @@ func (s *Session) Close() error {
 	}
 	err := s.s.Destroy()
 	s.s = nil
+	giveBackMemory()
 	return err
 }
 

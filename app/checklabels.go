@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"github.com/clasifica/clasifica/internal/progress"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -45,11 +46,10 @@ const (
 // CheckProgress reports how far a label check has come. Progress
 // callbacks come from the check's goroutine, in order.
 type CheckProgress struct {
-	Stage       CheckStage
-	Done, Total int
-	// Extract is the extraction's progress (rate, time left) during
-	// CheckExtracting.
-	Extract features.Progress
+	Stage CheckStage
+	// Progress is the stage's: its count, and the rate and time left that
+	// the counted stages (scanning, extracting, fingerprints) have.
+	progress.Progress
 	// Dataset is the scan, set once, with the first progress after it.
 	Dataset *dataset.Dataset
 }
@@ -67,9 +67,9 @@ const OfflineStrangers = "The offline test image model sees every photo that is 
 // photos not already fingerprinted (kept in the data folder), with
 // progress; cancelling ctx stops it and keeps what was done. Photos the
 // user said are right are not suspected again. The folder is only read.
-func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsRequest, progress func(CheckProgress)) (doctor.Report, error) {
-	if progress == nil {
-		progress = func(CheckProgress) {}
+func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsRequest, report func(CheckProgress)) (doctor.Report, error) {
+	if report == nil {
+		report = func(CheckProgress) {}
 	}
 	d := req.Dataset
 	if d == nil || NeedsRescan(d, req.DataOptions) {
@@ -78,7 +78,8 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 			dir = d.Root
 		}
 		opt := req.DataOptions
-		opt.Progress = func(done, total int) { progress(CheckProgress{Stage: CheckScanning, Done: done, Total: total}) }
+		clock := progress.Start()
+		opt.Progress = func(done, total int) { report(CheckProgress{Stage: CheckScanning, Progress: clock.At(done, total)}) }
 		var err error
 		if d, err = a.Scan(ctx, dir, opt); err != nil {
 			return doctor.Report{}, err
@@ -95,17 +96,18 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 	}
 	first := true
 	res, err := eng.Extractor(true).Extract(ctx, items, func(p features.Progress) {
-		cp := CheckProgress{Stage: CheckExtracting, Done: p.Done, Total: p.Total, Extract: p}
+		cp := CheckProgress{Stage: CheckExtracting, Progress: p}
 		if first {
 			cp.Dataset, first = d, false
 		}
-		progress(cp)
+		report(cp)
 	})
 	if err != nil {
 		return doctor.Report{}, err
 	}
+	clock := progress.Start()
 	prints, err := a.fingerprints(ctx, d, func(done, total int) {
-		progress(CheckProgress{Stage: CheckFingerprints, Done: done, Total: total})
+		report(CheckProgress{Stage: CheckFingerprints, Progress: clock.At(done, total)})
 	})
 	if err != nil {
 		return doctor.Report{}, err
@@ -136,7 +138,7 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 		opt.NoStrangers = OfflineStrangers
 	}
 	opt.Progress = func(stage string, done, total int) {
-		progress(CheckProgress{Stage: CheckStage(stage), Done: done, Total: total})
+		report(CheckProgress{Stage: CheckStage(stage), Progress: progress.Progress{Done: done, Total: total}})
 	}
 	rep, err := doctor.Check(ctx, in, opt)
 	if err != nil {

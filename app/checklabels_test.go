@@ -47,6 +47,12 @@ func TestCheckLabels(t *testing.T) {
 		if p.Dataset != nil {
 			scanned = p.Dataset
 		}
+		// The counted stages carry their time, so that a bar can say
+		// the rate and the time left of each.
+		counted := p.Stage == CheckScanning || p.Stage == CheckExtracting || p.Stage == CheckFingerprints
+		if counted && p.Done > 0 && p.Elapsed <= 0 {
+			t.Errorf("%s: %d of %d done in no time", p.Stage, p.Done, p.Total)
+		}
 	})
 	if err != nil {
 		t.Fatal(err)

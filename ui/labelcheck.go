@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"fmt"
+	"github.com/clasifica/clasifica/internal/progress"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -257,12 +258,14 @@ func (c *labelCheck) showProgress(p app.CheckProgress) {
 	var text string
 	switch p.Stage {
 	case app.CheckScanning:
-		text = fmt.Sprintf("Reading the folder: %s of %s files", words.Thousands(p.Done), words.Thousands(p.Total))
+		text = fmt.Sprintf("Reading the folder: %s of %s files", words.Thousands(p.Done), words.Thousands(p.Total)) + timeLeft(p.Progress)
 	case app.CheckExtracting:
 		text = fmt.Sprintf("Looking at the photos: %s of %s", words.Thousands(p.Done), words.Thousands(p.Total))
-		if r := p.Extract.Rate(); r > 0 && p.Done < p.Total {
-			text += fmt.Sprintf(" · %.0f photos/s · %s left", r, words.RoughDuration(p.Extract.Remaining()))
+		if r := p.Rate(); r > 0 && p.Done < p.Total {
+			text += fmt.Sprintf(" · %.0f photos/s", r) + timeLeft(p.Progress)
 		}
+	case app.CheckFingerprints:
+		text = fmt.Sprintf("Fingerprinting the photos: %s of %s", words.Thousands(p.Done), words.Thousands(p.Total)) + timeLeft(p.Progress)
 	case app.CheckSuspects:
 		text = "Finding photos that look like another kind…"
 	case app.CheckNearCopies:
@@ -271,6 +274,17 @@ func (c *labelCheck) showProgress(p app.CheckProgress) {
 		text = "Finding photos unlike every kind…"
 	}
 	c.stage.SetText(text)
+}
+
+// timeLeft is " · about a minute left" while a step's time left is known.
+func timeLeft(p progress.Progress) string {
+	if p.Done >= p.Total {
+		return ""
+	}
+	if left := words.RoughDuration(p.Remaining()); left != "" {
+		return " · " + left + " left"
+	}
+	return ""
 }
 
 // inPair reports whether the classes are within the filter.

@@ -45,14 +45,13 @@ func runReview(ctx context.Context, e *env, args []string) error {
 		case app.CheckScanning:
 			bar.update("reading photos", p.Done, p.Total, 0, "", 0, p.Done == p.Total)
 		case app.CheckExtracting:
-			x := p.Extract
 			// Only a run that computes features deserves a bar; one
 			// served from the cache finishes at once.
-			if x.Done-x.FromCache > 0 || x.Done == x.Total && x.FromCache < x.Total {
-				bar.update("extracting features", x.Done, x.Total, x.Rate(), "photos/s", x.Remaining(), x.Done == x.Total)
+			if p.Done-p.FromCache > 0 || p.Done == p.Total && p.FromCache < p.Total {
+				bar.update("extracting features", p.Done, p.Total, p.Rate(), "photos/s", p.Remaining(), p.Done == p.Total)
 			}
 		case app.CheckFingerprints:
-			bar.update("fingerprinting photos", p.Done, p.Total, 0, "", 0, p.Done == p.Total)
+			bar.update("fingerprinting photos", p.Done, p.Total, p.Rate(), "photos/s", p.Remaining(), p.Done == p.Total)
 		}
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/onnxrt"
 	"github.com/clasifica/clasifica/ml/photo"
@@ -31,34 +32,11 @@ type Item struct {
 	View int
 }
 
-// Progress reports how far an extraction has come.
-type Progress struct {
-	Done      int // items finished, from the cache, computed or failed
-	Total     int
-	FromCache int // items whose features came from the cache
-	Failed    int // items that could not be read or decoded
-	Elapsed   time.Duration
-}
-
-// Rate returns the images per second computed by the backbone so far
-// (cached items excluded, as they cost nothing).
-func (p Progress) Rate() float64 {
-	s := p.Elapsed.Seconds()
-	if s <= 0 {
-		return 0
-	}
-	return float64(p.Done-p.FromCache) / s
-}
-
-// Remaining estimates the time left, assuming the remaining items need the
-// backbone; zero until a rate is known.
-func (p Progress) Remaining() time.Duration {
-	r := p.Rate()
-	if r <= 0 {
-		return 0
-	}
-	return time.Duration(float64(p.Total-p.Done) / r * float64(time.Second))
-}
+// Progress reports how far an extraction has come: Done counts items
+// finished, from the cache, computed or failed; FromCache those whose
+// vectors came from the cache; Failed those that could not be read or
+// decoded. Its rate is the images per second the backbone computes.
+type Progress = progress.Progress
 
 // Result holds the features of every item, in the order of the items.
 type Result struct {

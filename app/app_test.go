@@ -474,9 +474,9 @@ func TestTrainRescans(t *testing.T) {
 	_, err = a.Train(ctx, eng, TrainRequest{Dataset: old, DataOptions: dataset.Options{Validation: 0.4}, Options: train.DefaultOptions()},
 		func(e Event) {
 			switch e := e.(type) {
-			case train.Scanning:
+			case Scanning:
 				scanning++
-			case train.Scanned:
+			case Scanned:
 				scanned = e.Dataset
 				cancel()
 			}

@@ -368,11 +368,11 @@ func (s *trainScreen) setPhase(phase string, value float64, detail string) {
 func (s *trainScreen) handle(ev app.Event) {
 	device := deviceName(s.w.engine.device)
 	switch e := ev.(type) {
-	case train.Scanned:
+	case app.Scanned:
 		// The shares changed since the folder was read: the new scan is
 		// the document's data now.
 		s.w.setData(s.w.doc.folder, e.Dataset, e.Dataset.Options)
-	case train.Scanning:
+	case app.Scanning:
 		if e.Total > 0 {
 			s.setPhase("Reading the photos", float64(e.Done)/float64(e.Total),
 				fmt.Sprintf("%s of %s files", words.Thousands(e.Done), words.Thousands(e.Total)))

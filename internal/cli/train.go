@@ -115,7 +115,7 @@ type trainPrinter struct {
 func (p *trainPrinter) event(ev app.Event) {
 	bar := p.bar
 	switch ev := ev.(type) {
-	case train.Scanning:
+	case app.Scanning:
 		bar.update("reading photos", ev.Done, ev.Total, 0, "", 0, ev.Done == ev.Total)
 	case train.PhaseStarted:
 		switch ev.Phase {

@@ -115,10 +115,11 @@ func TestFineTune(t *testing.T) {
 	}
 }
 
-// TestFineTuneCancel cancels during fine-tuning, inside an epoch (each
-// takes seconds): that epoch never finishes, no other starts, and the run
-// ends with Cancelled. The 300 ms wait only places the cancel inside the
-// first steps; nothing is timed.
+// TestFineTuneCancel cancels during fine-tuning (of 100 epochs): no epoch
+// finishes after the cancel, and the run ends with Cancelled. The 300 ms
+// wait places the cancel while the stage builds its trainer or runs its
+// first steps, depending on the machine; either way the assertions hold,
+// and nothing is timed.
 func TestFineTuneCancel(t *testing.T) {
 	f := setup(t)
 	d := flowers(t, 0.2, 0)

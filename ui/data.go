@@ -28,7 +28,7 @@ type dataScreen struct {
 	task task
 	// check decodes every photo of the scan in the background, so that
 	// the problems shown are those training would skip.
-	check     task
+	check task
 	// checkFor is the document's dataset the running check's findings
 	// belong to: the one checked, or a resplit of it.
 	checkFor  *dataset.Dataset

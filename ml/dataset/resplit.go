@@ -47,6 +47,10 @@ func (d *Dataset) Resplit(validation, test float64) (*Dataset, error) {
 	return &out, nil
 }
 
+// CanResplit reports whether Resplit can divide d again: whether Scan
+// made it (directly or through Check, WithChanges or Resplit).
+func (d *Dataset) CanResplit() bool { return d.note != nil }
+
 // divide gives each photo of items its split with d's shares, unless a
 // decision forced it, keeps near-copy pairs together, and sets d's Items
 // (ordered by label and path), Decided and nearOut. It fails, as Scan

@@ -27,6 +27,16 @@ func pairUp(pd *pairDecisions, items []Item, step, every int) {
 	}
 }
 
+// splitFolder writes n distinct photos, numbered from first, into each
+// of the class folders a and b of root/split.
+func splitFolder(t *testing.T, root, split string, n, first int) {
+	for c, class := range []string{"a", "b"} {
+		for i := range n {
+			writeFile(t, filepath.Join(root, split, class, fmt.Sprintf("%02d.jpg", i)), fakePhoto(c, first+i))
+		}
+	}
+}
+
 // forceSome forces a few photos into each split and relabels and leaves
 // out one each, so that every kind of decision takes part.
 func forceSome(d *Dataset, pd *pairDecisions) {
@@ -71,14 +81,8 @@ func TestResplitEqualsScan(t *testing.T) {
 			name: "train and test folders",
 			build: func(t *testing.T) (string, Options) {
 				root := t.TempDir()
-				for c, class := range []string{"a", "b"} {
-					for i := range 30 {
-						writeFile(t, filepath.Join(root, "train", class, fmt.Sprintf("%02d.jpg", i)), fakePhoto(c, i))
-					}
-					for i := range 8 {
-						writeFile(t, filepath.Join(root, "test", class, fmt.Sprintf("%02d.jpg", i)), fakePhoto(c, 100+i))
-					}
-				}
+				splitFolder(t, root, "train", 30, 0)
+				splitFolder(t, root, "test", 8, 100)
 				return root, Options{}
 			},
 			decide: func(t *testing.T, d *Dataset, pd *pairDecisions) {
@@ -103,15 +107,9 @@ func TestResplitEqualsScan(t *testing.T) {
 			name: "train, validation and test folders",
 			build: func(t *testing.T) (string, Options) {
 				root := t.TempDir()
-				for c, class := range []string{"a", "b"} {
-					for i := range 20 {
-						writeFile(t, filepath.Join(root, "train", class, fmt.Sprintf("%02d.jpg", i)), fakePhoto(c, i))
-					}
-					for i := range 5 {
-						writeFile(t, filepath.Join(root, "val", class, fmt.Sprintf("%02d.jpg", i)), fakePhoto(c, 100+i))
-						writeFile(t, filepath.Join(root, "test", class, fmt.Sprintf("%02d.jpg", i)), fakePhoto(c, 200+i))
-					}
-				}
+				splitFolder(t, root, "train", 20, 0)
+				splitFolder(t, root, "val", 5, 100)
+				splitFolder(t, root, "test", 5, 200)
 				return root, Options{}
 			},
 			decide: func(t *testing.T, d *Dataset, pd *pairDecisions) {
@@ -225,7 +223,14 @@ func TestResplitKeepsWhatScanCannotSee(t *testing.T) {
 		t.Errorf("options %+v (original %+v); want the new shares on the copy only", r.Options, checked.Options)
 	}
 
-	if _, err := (&Dataset{Items: d.Items, Classes: d.Classes}).Resplit(0.2, 0); err != ErrNotScanned {
+	if !d.CanResplit() || !r.CanResplit() || !checked.CanResplit() {
+		t.Error("a scan, its check or its resplit cannot be resplit")
+	}
+	hand := &Dataset{Items: d.Items, Classes: d.Classes}
+	if hand.CanResplit() {
+		t.Error("a hand-made dataset can be resplit")
+	}
+	if _, err := hand.Resplit(0.2, 0); err != ErrNotScanned {
 		t.Errorf("Resplit of a hand-made dataset: %v; want ErrNotScanned", err)
 	}
 	if _, err := d.Resplit(0.5, 0.5); err == nil {

@@ -19,9 +19,10 @@ import (
 type TrainRequest struct {
 	// Data is the photo folder; Dataset, if set, is its scan (the desktop
 	// app scans before training to show the data) and Data is ignored.
-	// A Dataset scanned with other split shares than DataOptions is read
-	// again (see NeedsRescan), and the new scan is sent as a Scanned
-	// event.
+	// A Dataset scanned with other split shares than DataOptions is
+	// divided again in memory (see Resplit), one with another granularity
+	// read again (see NeedsRescan); either way the dataset trained on is
+	// sent as a Scanned event.
 	Data    string
 	Dataset *dataset.Dataset
 	// DataOptions control the scan and split.
@@ -86,6 +87,11 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 		if d, err = ScanFolder(ctx, dir, opt); err != nil {
 			return nil, err
 		}
+		emit(Scanned{Dataset: d})
+	} else if r, err := Resplit(d, req.DataOptions); err != nil {
+		return nil, err
+	} else if r != d {
+		d = r
 		emit(Scanned{Dataset: d})
 	}
 	for _, p := range d.Problems {

@@ -130,6 +130,7 @@ func TestLabelCheckFixesAndUndo(t *testing.T) {
 	// Undo puts the file and the line back.
 	test.Tap(button(t, c.body, "Undo: moved "+filepath.Base(wrong)+" to daisy"))
 	w.settle()
+	mustShow(t, c.body, "Undone: moved "+filepath.Base(wrong)+" to daisy.")
 	if _, err := os.Stat(wrong); err != nil {
 		t.Fatalf("after undo: %v", err)
 	}
@@ -203,10 +204,17 @@ func TestLabelCheckFiltersPair(t *testing.T) {
 	}, StrangersJudged: false, StrangersReason: "this image model sees every photo unlike its own subject as alike"}
 	c.dataset = w.doc.data
 	c.open("daisy", "rose")
-	mustShow(t, c.body, "Only photos of daisy and rose.", "Strangers were not looked for")
-	mustTabs(t, c, "Wrong folder? (1)", "Near-copies (0)", "Strangers (0)")
+	mustShow(t, c.body, "Only photos of daisy and rose.", "Strangers were not looked for. This image model")
+	c.tabs.SelectIndex(listCopies)
+	mustShow(t, c.body, "No two photos are the same shot among the photos of daisy and rose.")
+	c.tabs.SelectIndex(listStrangers)
+	mustShow(t, c.body, "Not judged: this image model")
+	// Strangers not looked for are not "(0)": that would say none were found.
+	mustTabs(t, c, "Wrong folder? (1)", "Near-copies (0)", "Strangers (not judged)")
 	test.Tap(button(t, c.body, "Show all"))
-	mustTabs(t, c, "Wrong folder? (2)", "Near-copies (0)", "Strangers (0)")
+	mustTabs(t, c, "Wrong folder? (2)", "Near-copies (0)", "Strangers (not judged)")
+	c.tabs.SelectIndex(listCopies)
+	mustShow(t, c.body, "No two photos are the same shot.")
 }
 
 // mustTabs checks the titles of the view's tabs.

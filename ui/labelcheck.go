@@ -150,6 +150,9 @@ func newLabelCheck(w *window) *labelCheck {
 func (c *labelCheck) open(pair ...string) {
 	if len(pair) == 2 && pair[0] != pair[1] {
 		c.pair = pair
+		// A confusion-matrix cell asks about the photos of two kinds
+		// that the model mixed up: the wrong-folder list first.
+		c.tabs.SelectIndex(listWrong)
 	} else {
 		c.pair = nil
 	}

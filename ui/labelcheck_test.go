@@ -13,6 +13,7 @@ import (
 
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/doctor"
+	"github.com/clasifica/clasifica/ml/eval"
 )
 
 // messyFolder copies four photos of three flower kinds, then files one
@@ -267,4 +268,43 @@ func TestLabelCheckActions(t *testing.T) {
 			t.Errorf("%s: Move to… offered %v, want %v", tc.layout, moves, tc.move)
 		}
 	}
+}
+
+// TestConfusionCellOpensCheck taps cells of the Results' confusion matrix:
+// a cell off the diagonal says how many photos the model mixed up and
+// offers the label check limited to the two kinds, opened on its
+// wrong-folder list; an empty cell just shows its (no) photos.
+func TestConfusionCellOpensCheck(t *testing.T) {
+	w := newTestWindow(t, emptyApp(t), false)
+	root, wrong, _, _ := messyFolder(t)
+	w.data.open(root)
+	w.settle()
+	s := w.results
+	s.report = &eval.Report{Labels: []string{"daisy", "rose", "tulip"}, Confusion: [][]int{{4, 0, 0}, {2, 3, 0}, {0, 0, 4}}}
+
+	s.tappedCell("daisy", "rose")
+	if w.overlay() != nil {
+		t.Errorf("an empty cell opened a dialog")
+	}
+
+	c := w.data.labelCheck()
+	c.report = &doctor.Report{Mislabeled: []doctor.Suspect{
+		{Path: wrong, Label: "rose", Suggested: "daisy", Score: 0.9},
+		{Path: filepath.Join(root, "tulip", "x.jpg"), Label: "tulip", Suggested: "rose", Score: 0.8},
+	}, StrangersJudged: true}
+	c.dataset = w.doc.data
+	c.tabs.SelectIndex(listCopies) // left there by an earlier look
+
+	s.tappedCell("rose", "daisy")
+	top := w.overlay()
+	if top == nil {
+		t.Fatal("a cell off the diagonal opened no dialog")
+	}
+	mustShow(t, top, "The model called 2 of the 5 test photos in rose “daisy”.")
+	test.Tap(button(t, top, "Check their labels"))
+	mustShow(t, c.body, "Only photos of rose and daisy.", "In rose · probably daisy · 90% sure")
+	if c.tabs.SelectedIndex() != listWrong {
+		t.Errorf("the check opened on tab %d, want the wrong-folder list", c.tabs.SelectedIndex())
+	}
+	mustTabs(t, c, "Wrong folder? (1)", "Near-copies (0)", "Strangers (0)")
 }

@@ -103,7 +103,7 @@ func newLabelCheck(w *window) *labelCheck {
 
 	c.bar = widget.NewProgressBar()
 	c.stage = widgets.Caption("")
-	stop := widget.NewButtonWithIcon("Stop", theme.CancelIcon(), func() { c.task.stop(); c.show() })
+	stop := widget.NewButtonWithIcon("Stop", theme.CancelIcon(), c.stop)
 	c.running = container.NewVBox(widgets.Bold("Checking the labels…"), c.bar, c.stage, container.NewHBox(stop))
 
 	c.summary = widgets.Caption("")
@@ -192,6 +192,17 @@ func (c *labelCheck) show() {
 		c.startBtn.Enable()
 	}
 	c.body.Refresh()
+}
+
+// stop ends a running check and says what is kept: back on the intro
+// without a word, Stop looked like it had lost the work.
+func (c *labelCheck) stop() {
+	c.task.stop()
+	c.errText.SetText("Stopped. The photos it looked at are remembered: checking again goes on from there.")
+	c.errText.Show()
+	// With lists from an earlier check, those come back.
+	c.message.SetText("Stopped: these are the lists of the last check.")
+	c.show()
 }
 
 // start runs the check in the background on the document's photos.

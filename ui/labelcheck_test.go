@@ -308,3 +308,22 @@ func TestConfusionCellOpensCheck(t *testing.T) {
 	}
 	mustTabs(t, c, "Wrong folder? (1)", "Near-copies (0)", "Strangers (0)")
 }
+
+// TestLabelCheckStop: Stop during a check goes back to the start and says
+// that the work done is kept.
+func TestLabelCheckStop(t *testing.T) {
+	w := newTestWindow(t, emptyApp(t), false)
+	root, _, _, _ := messyFolder(t)
+	w.data.open(root)
+	w.settle()
+	c := w.data.labelCheck()
+	c.open()
+	ctx, _ := c.task.begin() // a check under way, as start leaves it
+	c.show()
+	test.Tap(button(t, c.body, "Stop"))
+	if ctx.Err() == nil {
+		t.Error("Stop did not cancel the check")
+	}
+	mustShow(t, c.body, "Stopped. The photos it looked at are remembered")
+	button(t, c.body, "Check the labels")
+}

@@ -356,7 +356,12 @@ func (c *labelCheck) fillFilter() {
 		if i > 0 {
 			text += " "
 		}
+		// The doctor's warnings are sentences without a full stop (the
+		// CLI prints one a line); run together, they need one.
 		text += n
+		if !strings.HasSuffix(n, ".") {
+			text += "."
+		}
 	}
 	c.summary.SetText(text)
 	c.summary.Hidden = text == ""

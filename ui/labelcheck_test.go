@@ -202,10 +202,12 @@ func TestLabelCheckFiltersPair(t *testing.T) {
 	c.report = &doctor.Report{Mislabeled: []doctor.Suspect{
 		{Path: wrong, Label: "rose", Suggested: "daisy", Score: 0.9},
 		{Path: filepath.Join(root, "tulip", "x.jpg"), Label: "tulip", Suggested: "rose", Score: 0.8},
-	}, StrangersJudged: false, StrangersReason: "this image model sees every photo unlike its own subject as alike"}
+	}, StrangersJudged: false, StrangersReason: "this image model sees every photo unlike its own subject as alike",
+		Warnings: []string{"The classes are unbalanced (4 to 5 photos)", "Another warning"}}
 	c.dataset = w.doc.data
 	c.open("daisy", "rose")
-	mustShow(t, c.body, "Only photos of daisy and rose.", "Strangers were not looked for. This image model")
+	mustShow(t, c.body, "Only photos of daisy and rose.", "Strangers were not looked for. This image model",
+		"as alike. The classes are unbalanced (4 to 5 photos). Another warning.")
 	c.tabs.SelectIndex(listCopies)
 	mustShow(t, c.body, "No two photos are the same shot among the photos of daisy and rose.")
 	c.tabs.SelectIndex(listStrangers)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/clasifica/clasifica/ui/widgets"
 	"github.com/clasifica/clasifica/ui/words"
@@ -253,7 +252,7 @@ func (s *classifyScreen) add(inputs []string) {
 			defer release()
 		}
 		if err == nil {
-			var last time.Time
+			th := newThrottle()
 			err = c.ClassifyInBatches(ctx, fresh, 32, func(_ int, preds []app.Prediction) {
 				fyne.Do(func() {
 					if s.task.current(id) {
@@ -266,10 +265,9 @@ func (s *classifyScreen) add(inputs []string) {
 					}
 				})
 			}, func(p features.Progress) {
-				if time.Since(last) < 100*time.Millisecond && p.Done < p.Total {
+				if !th.pass(p.Done, p.Total) {
 					return
 				}
-				last = time.Now()
 				fyne.Do(func() {
 					if s.task.current(id) && p.Total > 0 {
 						s.bar.SetValue(float64(p.Done) / float64(p.Total))

@@ -237,12 +237,11 @@ func (s *dataScreen) scan(dir string, opt dataset.Options, then func()) {
 	s.refresh()
 	s.w.refreshSteps()
 	s.w.jobs.start(func() {
-		var last time.Time
+		th := newThrottle()
 		opt.Progress = func(done, total int) {
-			if time.Since(last) < 50*time.Millisecond && done < total {
+			if !th.pass(done, total) {
 				return
 			}
-			last = time.Now()
 			fyne.Do(func() {
 				if s.task.current(id) && total > 0 {
 					s.progress.SetValue(float64(done) / float64(total))
@@ -293,12 +292,11 @@ func (s *dataScreen) startCheck(d *dataset.Dataset) {
 	s.checkRow.Show()
 	start := time.Now()
 	s.w.jobs.start(func() {
-		var last time.Time
+		th := newThrottle()
 		checked, err := app.CheckPhotos(ctx, d, func(done, total int) {
-			if time.Since(last) < 100*time.Millisecond && done < total {
+			if !th.pass(done, total) {
 				return
 			}
-			last = time.Now()
 			rate := float64(done) / time.Since(start).Seconds()
 			fyne.Do(func() {
 				if !s.check.current(id) || total == 0 {

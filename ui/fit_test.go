@@ -92,6 +92,11 @@ func TestScreensFit(t *testing.T) {
 			w.inform("Notes on this training", strings.Repeat("The folder's kinds are unbalanced: the largest has 40 times as many photos as the smallest. ", 8))
 		}},
 		{"an error", func() { w.showError("Cannot open the folder", fmt.Errorf("open %s: %w", dir, os.ErrPermission)) }},
+		{"notes about the photos", func() { w.data.showAllIssues(w.doc.data.Summary()) }},
+		{"sort into folders", func() {
+			w.picks.folders = []string{filepath.Join(t.TempDir(), "Sorted photos of the family's cats and dogs, summer holidays in the mountains")}
+			w.classify.sortInto()
+		}},
 		{"save first", func() {
 			w.doc.dirty = true
 			w.whenSaved("Quit", func() {})

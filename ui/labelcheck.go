@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -223,12 +222,11 @@ func (c *labelCheck) start() {
 	c.show()
 	engOpt := c.w.settings.EngineOptions()
 	c.w.jobs.start(func() {
-		var last time.Time
+		th := newThrottle()
 		progress := func(p app.CheckProgress) {
-			if time.Since(last) < 100*time.Millisecond && p.Done < p.Total {
+			if !th.pass(p.Done, p.Total) {
 				return
 			}
-			last = time.Now()
 			fyne.Do(func() {
 				if c.task.current(id) {
 					c.showProgress(p)

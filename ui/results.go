@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/clasifica/clasifica/ui/widgets"
 	"github.com/clasifica/clasifica/ui/words"
@@ -266,12 +265,11 @@ func (s *resultsScreen) evaluateRecorded() {
 			c, err = app.NewClassifier(m, eng)
 		}
 		if err == nil {
-			var last time.Time
+			th := newThrottle()
 			ev, err = c.EvaluateRecorded(ctx, func(p features.Progress) {
-				if time.Since(last) < 100*time.Millisecond && p.Done < p.Total {
+				if !th.pass(p.Done, p.Total) {
 					return
 				}
-				last = time.Now()
 				fyne.Do(func() {
 					if s.task.current(id) && p.Total > 0 {
 						s.evalBar.SetValue(float64(p.Done) / float64(p.Total))

@@ -31,22 +31,25 @@ func screenRoom() (w, h int, ok bool) {
 }
 
 // fitToScreen makes the window no larger than the screen's work area at
-// the canvas's scale, keeping startSize where there is room. Fyne never
-// makes a window smaller than its content, which the screens keep within
-// 1024×600 (TestScreensFit).
-func fitToScreen(win fyne.Window, scale float32) {
+// the canvas's scale, keeping startSize where there is room, and reports
+// whether it changed the window's size. Fyne never makes a window smaller
+// than its content, which the screens keep within 1024×600
+// (TestScreensFit).
+func fitToScreen(win fyne.Window, scale float32) bool {
 	w, h, ok := screenRoom()
 	if !ok {
-		return
+		return false
 	}
 	if scale <= 0 {
 		scale = 1
 	}
 	room := fyne.NewSize(float32(w)/scale, float32(h-titleBar)/scale)
 	size := startSize.Min(room)
-	if size != win.Canvas().Size() {
-		win.Resize(size)
+	if size == win.Canvas().Size() {
+		return false
 	}
+	win.Resize(size)
+	return true
 }
 
 // contentScale is the primary screen's scale as the desktop sets it

@@ -32,7 +32,11 @@ func Run(a *app.App, open ...string) error {
 	// Sized to the screen before it shows, from the desktop's scale; once
 	// shown, again at the canvas's own scale, where they differ.
 	fitToScreen(w.win, contentScale())
-	fa.Lifecycle().SetOnStarted(func() { fitToScreen(w.win, w.win.Canvas().Scale()) })
+	fa.Lifecycle().SetOnStarted(func() {
+		if fitToScreen(w.win, w.win.Canvas().Scale()) {
+			w.win.CenterOnScreen() // placed for the size it had
+		}
+	})
 	w.win.CenterOnScreen()
 	w.win.ShowAndRun()
 	w.shutdown()

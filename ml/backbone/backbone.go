@@ -166,7 +166,7 @@ func Open(path string) (*Backbone, error) {
 	weights := hex.EncodeToString(h[:])
 	if k, ok := Known(weights); ok {
 		info = &k
-	} else if info, err = recognise(info, weightsFile, path); err != nil {
+	} else if info, err = recognise(info, weights, weightsFile, path); err != nil {
 		return nil, err
 	}
 	info.WeightsSHA256 = weights
@@ -235,7 +235,12 @@ func WriteInfo(dir string, info Info) error {
 // recognise describes weights that are not known by their hash: the
 // official ImageNet file by Keras's checksum, others by their InfoFile
 // (never with a known backbone's id or test mark) or their name.
-func recognise(info *Info, weightsFile, path string) (*Info, error) {
+func recognise(info *Info, weights, weightsFile, path string) (*Info, error) {
+	if info != nil && info.ID == ImageNetID && weights != "" && info.WeightsSHA256 == weights {
+		// Installed after its MD5 was checked, and the weights are the
+		// same: no need to read the file again.
+		return info, nil
+	}
 	if weightsFile != "" {
 		sum, err := FileMD5(weightsFile)
 		if err != nil {

@@ -103,7 +103,7 @@ func TestOpenDefaults(t *testing.T) {
 	}
 	// Other weights are named after their file, with Keras's
 	// preprocessing.
-	other, err := recognise(nil, "", bare)
+	other, err := recognise(nil, "", "", bare)
 	if err != nil || other.ID != "my-weights" || other.Name != "My Weights" || other.Preprocess != inception.KerasImageNet {
 		t.Errorf("other weights: %+v, %v", other, err)
 	}
@@ -184,13 +184,26 @@ func TestOwnWeightsAreNotKnown(t *testing.T) {
 		{nil, "retrained"},
 		{&Info{ID: ImageNetID, Name: ImageNetName, Preprocess: inception.KerasImageNet, Test: true}, ImageNetID + "-own"},
 		{&Info{ID: NsfwjsID, Name: NsfwjsName, Preprocess: inception.UnitRange, Test: true}, NsfwjsID + "-own"},
+		// An info file that records other weights than these.
+		{&Info{ID: ImageNetID, Name: ImageNetName, Preprocess: inception.KerasImageNet, WeightsSHA256: "4567"}, ImageNetID + "-own"},
 	} {
-		got, err := recognise(c.info, "", "/photos/retrained")
+		got, err := recognise(c.info, "0123", "", "/photos/retrained")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.ID != c.wantID || got.Test || strings.Contains(got.Name, "ImageNet") || KnownID(got.ID) {
 			t.Errorf("%+v recognised as %+v", c.info, got)
 		}
+	}
+}
+
+// TestInstalledImageNetTrusted checks that the ImageNet backbone, once
+// installed (its file's MD5 checked then, its weights' hash recorded), is
+// recognised from that hash without reading the file again.
+func TestInstalledImageNetTrusted(t *testing.T) {
+	in := &Info{ID: ImageNetID, Name: ImageNetName, Preprocess: inception.KerasImageNet, WeightsSHA256: "0123"}
+	got, err := recognise(in, "0123", filepath.Join(t.TempDir(), "missing.h5"), "/store/keras-imagenet")
+	if err != nil || got.ID != ImageNetID || got.Preprocess != inception.KerasImageNet {
+		t.Errorf("installed ImageNet recognised as %+v, %v", got, err)
 	}
 }

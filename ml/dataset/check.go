@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 
+	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/photo"
 )
 
@@ -22,7 +23,7 @@ type CheckOptions struct {
 	Progress func(done, total int)
 }
 
-// Check decodes every photo of d in full, as training will, and returns a
+// Check decodes every photo of d as training will, and returns a
 // copy of d without the photos that fail, which join its Problems
 // (ReasonUndecodable or ReasonTooLarge) and Skipped counts. Scan reads only
 // headers, so a truncated or corrupt photo passes it; after Check, the
@@ -36,7 +37,11 @@ func Check(ctx context.Context, d *Dataset, opt CheckOptions) (*Dataset, error) 
 	}
 	err := forEach(ctx, len(d.Items), workers, opt.Progress, func() func(int) {
 		return func(i int) {
-			if _, _, err := photo.DecodeFile(d.Items[i].Path, opt.Limits); err != nil {
+			// The loader's own path (ml/features decodes with
+			// LoadFile at the backbone's size): the same decoder
+			// (libjpeg-turbo where built in), so that what fails
+			// here is what training skips, at its speed.
+			if _, err := photo.LoadFile(d.Items[i].Path, inception.Size, opt.Limits); err != nil {
 				r := check(err)
 				bad[i] = &r
 			}

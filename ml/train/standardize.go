@@ -2,32 +2,39 @@ package train
 
 import (
 	"iter"
-	"math"
 
 	"github.com/clasifica/clasifica/ml/head"
 )
 
-// standardizer maps each feature to zero mean and (about) unit variance
-// over the training photos, as a Keras Normalization layer adapted to them
-// would.
-// Pooled backbone features are non-negative and their scale depends on the
-// backbone (a fine-tuned backbone can produce sparse features a hundred
-// times smaller than ImageNet's), and Adam on unscaled features learns that
-// much slower; standardized, the same defaults suit every backbone.
+// standardizer centres each feature on its mean over the training photos
+// and leaves its scale as the backbone made it.
 //
-// The model file holds no normalization: after training, it is folded into
-// the first layer's weights, so that the head reads raw features.
+// Centring removes what all photos share: pooled ReLU features are
+// non-negative, so on raw features every hidden unit starts with a large
+// common input that tells no class from another. Scaling to unit
+// variance, as a Keras Normalization layer would and as Clasifica did
+// before, is deliberately not done: Adam moves every weight by about the
+// learning rate at each step whatever the gradient's size, so the change
+// of a hidden unit's input per step grows with the features' size, and the
+// recipe's learning rate (1e-3) suits the features backbones make. Unit
+// variance made the offline backbone's features (mean 0.02) about 14 times
+// larger: the head overshot in its first epoch (training loss 0.9-1.2
+// after it for two classes, above the ln 2 of a guess), was overconfident
+// within a few epochs, and early stopping on the validation loss kept an
+// early, less accurate epoch (issue 16; see TestHeadAccuracy).
+//
+// The type keeps a per-feature scale (all 1 here) because the fine-tuning
+// graph and fold take one. The model file holds no normalization: after
+// training, it is folded into the first layer's weights, so that the head
+// reads raw features.
 type standardizer struct {
-	mean, scale []float32 // scale is 1/(floored deviation)
+	mean, scale []float32
 }
 
-// newStandardizer measures the rows rows yields (twice: the mean first,
-// then the variance around it, which is exact where one pass of sums of
-// squares loses precision).
+// newStandardizer measures the rows rows yields.
 func newStandardizer(rows iter.Seq[[]float32], dim int) *standardizer {
 	n := 0
 	sum := make([]float64, dim)
-	sq := make([]float64, dim)
 	for row := range rows {
 		for i, v := range row {
 			sum[i] += float64(v)
@@ -37,29 +44,7 @@ func newStandardizer(rows iter.Seq[[]float32], dim int) *standardizer {
 	s := &standardizer{mean: make([]float32, dim), scale: make([]float32, dim)}
 	for i := range dim {
 		s.mean[i] = float32(sum[i] / float64(max(n, 1)))
-	}
-	for row := range rows {
-		for i, v := range row {
-			d := float64(v) - float64(s.mean[i])
-			sq[i] += d * d
-		}
-	}
-	// Rare features (zero for almost every photo, as pooled ReLU outputs
-	// of a fine-tuned backbone often are) have a tiny deviation; dividing
-	// by it would blow their rare values up to dozens of deviations and
-	// let them dominate. So deviations are floored at their mean.
-	stds := make([]float64, dim)
-	var mean float64
-	for i := range dim {
-		stds[i] = math.Sqrt(sq[i] / float64(max(n, 1)))
-		mean += stds[i] / float64(dim)
-	}
-	for i := range dim {
-		if d := math.Max(stds[i], mean); d > 1e-12 {
-			s.scale[i] = float32(1 / d)
-		} else {
-			s.scale[i] = 1 // every feature is constant
-		}
+		s.scale[i] = 1
 	}
 	return s
 }

@@ -6,7 +6,7 @@
 # DIST_LDFLAGS.
 #
 #   ARCH=amd64 (default) or arm64 (needs the aarch64 cross compiler and the
-#   arm64 GL/X11 development packages).
+#   arm64 GL/X11 and libturbojpeg0-dev development packages).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${VERSION:?}" "${DIST:?}" "${DIST_ORT:?}" "${DIST_LDFLAGS:?}"

@@ -192,13 +192,20 @@ func TestLabelCheckFixesAndUndo(t *testing.T) {
 	}
 }
 
-// TestLabelCheckFiltersPair opens the view for a confusion-matrix cell.
-func TestLabelCheckFiltersPair(t *testing.T) {
-	w := newTestWindow(t, emptyApp(t), false)
-	root, wrong, _, _ := messyFolder(t)
+// checkWindow opens a messy folder on the Data screen of a test window
+// and returns the window, its label check, the folder and the photo in
+// the wrong folder.
+func checkWindow(t *testing.T) (w *testWindow, c *labelCheck, root, wrong string) {
+	w = newTestWindow(t, emptyApp(t), false)
+	root, wrong, _, _ = messyFolder(t)
 	w.data.open(root)
 	w.settle()
-	c := w.data.labelCheck()
+	return w, w.data.labelCheck(), root, wrong
+}
+
+// TestLabelCheckFiltersPair opens the view for a confusion-matrix cell.
+func TestLabelCheckFiltersPair(t *testing.T) {
+	w, c, root, wrong := checkWindow(t)
 	c.report = &doctor.Report{Mislabeled: []doctor.Suspect{
 		{Path: wrong, Label: "rose", Suggested: "daisy", Score: 0.9},
 		{Path: filepath.Join(root, "tulip", "x.jpg"), Label: "tulip", Suggested: "rose", Score: 0.8},
@@ -277,10 +284,7 @@ func TestLabelCheckActions(t *testing.T) {
 // offers the label check limited to the two kinds, opened on its
 // wrong-folder list; an empty cell just shows its (no) photos.
 func TestConfusionCellOpensCheck(t *testing.T) {
-	w := newTestWindow(t, emptyApp(t), false)
-	root, wrong, _, _ := messyFolder(t)
-	w.data.open(root)
-	w.settle()
+	w, c, root, wrong := checkWindow(t)
 	s := w.results
 	s.report = &eval.Report{Labels: []string{"daisy", "rose", "tulip"}, Confusion: [][]int{{4, 0, 0}, {2, 3, 0}, {0, 0, 4}}}
 
@@ -289,7 +293,6 @@ func TestConfusionCellOpensCheck(t *testing.T) {
 		t.Errorf("an empty cell opened a dialog")
 	}
 
-	c := w.data.labelCheck()
 	c.report = &doctor.Report{Mislabeled: []doctor.Suspect{
 		{Path: wrong, Label: "rose", Suggested: "daisy", Score: 0.9},
 		{Path: filepath.Join(root, "tulip", "x.jpg"), Label: "tulip", Suggested: "rose", Score: 0.8},
@@ -314,11 +317,7 @@ func TestConfusionCellOpensCheck(t *testing.T) {
 // TestLabelCheckStop: Stop during a check goes back to the start and says
 // that the work done is kept.
 func TestLabelCheckStop(t *testing.T) {
-	w := newTestWindow(t, emptyApp(t), false)
-	root, _, _, _ := messyFolder(t)
-	w.data.open(root)
-	w.settle()
-	c := w.data.labelCheck()
+	_, c, _, _ := checkWindow(t)
 	c.open()
 	ctx, _ := c.task.begin() // a check under way, as start leaves it
 	c.show()

@@ -17,7 +17,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	modelPath := fs.String("model", "", "model file")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	sortInto := fs.String("sort-into", "", "copy (never move) each photo into OUT/<label>/")
-	minConf := fs.Float64("min-confidence", 0, "with --sort-into, photos below this confidence go to OUT/_unsure/")
+	minConf := fs.Float64("min-confidence", -1, "photos below this confidence are answered \"not sure\" and sorted into OUT/_unsure/ (default: the model's threshold; 0: answer every photo)")
 	inputs, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -29,6 +29,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "clasifica classify: name photos or folders to classify")
 		fs.Usage()
 		return errUsage
+	}
+	if *minConf > 1 || (*minConf < 0 && *minConf != -1) {
+		return fmt.Errorf("--min-confidence %v: want 0 (off) to 1", *minConf)
 	}
 	if *format != "table" && *format != "csv" && *format != "json" {
 		return fmt.Errorf("--format %q: want table, csv or json", *format)
@@ -48,6 +51,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Engine.Close()
+	if *minConf >= 0 {
+		c.MinConfidence = *minConf
+	}
 	bar := newProgressBar(e.stderr)
 	preds, err := c.Classify(ctx, paths, func(p features.Progress) {
 		if p.Total > 1 {
@@ -68,7 +74,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *sortInto != "" {
-		sorted, err := app.SortInto(ctx, preds, *sortInto, *minConf)
+		sorted, err := app.SortInto(ctx, preds, *sortInto, c.MinConfidence)
 		copied := 0
 		for _, s := range sorted {
 			if s.To != "" {
@@ -92,7 +98,10 @@ type prediction struct {
 	Label       string       `json:"label,omitempty"`
 	Probability float64      `json:"probability,omitempty"`
 	Top         []app.Scored `json:"top,omitempty"`
-	Error       string       `json:"error,omitempty"`
+	// Unsure: the model is less confident than its threshold; Label is
+	// its best guess.
+	Unsure bool   `json:"unsure,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // writePredictions writes preds as a table, CSV or JSON.
@@ -103,7 +112,7 @@ func writePredictions(w io.Writer, format string, preds []app.Prediction) error 
 	case "json":
 		list := make([]prediction, len(preds))
 		for i, p := range preds {
-			list[i] = prediction{Path: p.Path, Label: p.Label(), Probability: p.Confidence(), Top: p.Top[:min(3, len(p.Top))]}
+			list[i] = prediction{Path: p.Path, Label: p.Label(), Probability: p.Confidence(), Top: p.Top[:min(3, len(p.Top))], Unsure: p.Unsure}
 			if p.Err != nil {
 				list[i].Error = p.Err.Error()
 			}
@@ -121,7 +130,11 @@ func writePredictions(w io.Writer, format string, preds []app.Prediction) error 
 		if len(p.Top) > 1 {
 			second = fmt.Sprintf("%s %.1f%%", p.Top[1].Label, 100*p.Top[1].Probability)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\n", p.Path, p.Label(), 100*p.Confidence(), second)
+		label := p.Label()
+		if p.Unsure {
+			label = "not sure (" + label + "?)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\n", p.Path, label, 100*p.Confidence(), second)
 	}
 	return tw.Flush()
 }

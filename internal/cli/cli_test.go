@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"hash/crc32"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/internal/mltest"
+	"github.com/clasifica/clasifica/ml/model"
 )
 
 // clasifica runs the command line in-process and returns its exit code and
@@ -160,6 +162,73 @@ func TestCommandLine(t *testing.T) {
 		code, out, _ = clasifica(t, "eval", "--model", modelPath)
 		if code != 0 || !strings.Contains(out, "accuracy") {
 			t.Errorf("recorded test split: exit %d: %s", code, out)
+		}
+	})
+	t.Run("not sure, the trained model", func(t *testing.T) {
+		m, err := model.ReadFile(modelPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		th := m.Threshold
+		if th == nil || th.TargetAccuracy != 0.95 || th.Test == nil {
+			t.Fatalf("the model's threshold: %+v", th)
+		}
+		type pred struct {
+			Label       string  `json:"label"`
+			Probability float64 `json:"probability"`
+			Unsure      bool    `json:"unsure"`
+		}
+		classify := func(extra ...string) []pred {
+			args := append([]string{"classify", "--model", modelPath, "--format", "json"}, extra...)
+			code, out, errOut := clasifica(t, append(args, filepath.Join(flowers, "tulip"))...)
+			var preds []pred
+			if code != 0 || json.Unmarshal([]byte(out), &preds) != nil || len(preds) != 30 {
+				t.Fatalf("exit %d: %s %s", code, out, errOut)
+			}
+			return preds
+		}
+		// The model's threshold by default; 0 answers every photo.
+		unsure := 0
+		for _, p := range classify() {
+			if p.Unsure != (p.Probability < th.Value) || p.Label == "" {
+				t.Errorf("%+v with threshold %v", p, th.Value)
+			}
+			if p.Unsure {
+				unsure++
+			}
+		}
+		for _, p := range classify("--min-confidence", "0") {
+			if p.Unsure {
+				t.Errorf("--min-confidence 0 answered %+v not sure", p)
+			}
+		}
+		for _, p := range classify("--min-confidence", "1") {
+			if !p.Unsure && p.Probability < 1 {
+				t.Errorf("--min-confidence 1 answered %+v", p)
+			}
+		}
+		t.Logf("threshold %.3f: %d of 30 tulips not sure", th.Value, unsure)
+		code, out, errOut := clasifica(t, "eval", "--model", modelPath, "--data", flowers, "--format", "json")
+		var r struct {
+			N         int `json:"n"`
+			Threshold *struct {
+				Value          float64 `json:"value"`
+				TargetAccuracy float64 `json:"target_accuracy"`
+				Coverage       float64 `json:"coverage"`
+				Accuracy       float64 `json:"accuracy"`
+				Answered       int     `json:"answered"`
+			} `json:"threshold"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Threshold == nil {
+			t.Fatalf("exit %d: %s %s", code, out, errOut)
+		}
+		if g := r.Threshold; g.Value != th.Value || g.TargetAccuracy != 0.95 || g.Coverage <= 0 || g.Coverage > 1 ||
+			g.Answered != int(math.Round(g.Coverage*float64(r.N))) || g.Accuracy <= 0 || g.Accuracy > 1 {
+			t.Errorf("eval threshold %+v on %d photos", g, r.N)
+		}
+		code, out, _ = clasifica(t, "eval", "--model", modelPath)
+		if code != 0 || !strings.Contains(out, "Not sure below") {
+			t.Errorf("eval table: exit %d: %s", code, out)
 		}
 	})
 	t.Run("export, the trained model", func(t *testing.T) {

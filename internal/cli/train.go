@@ -9,6 +9,7 @@ import (
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/selective"
 	"github.com/clasifica/clasifica/ml/train"
 )
 
@@ -55,6 +56,7 @@ func parseTrain(e *env, args []string) (*trainFlags, error) {
 	fs.IntVar(&o.FineTuneEpochs, "fine-tune-epochs", o.FineTuneEpochs, "most fine-tuning epochs")
 	fs.Float64Var(&o.FineTuneLearningRate, "fine-tune-lr", o.FineTuneLearningRate, "fine-tuning learning rate (SGD with momentum 0.9)")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed")
+	fs.Float64Var(&o.TargetAccuracy, "target-accuracy", o.TargetAccuracy, "accuracy asked of the photos the model answers: below the confidence that reaches it on the validation photos, it says \"not sure\" (0: answer every photo)")
 	fs.Float64Var(&f.dopt.Validation, "val", f.dopt.Validation, "share of photos held out for validation")
 	fs.Float64Var(&f.dopt.Test, "test", f.dopt.Test, "share of photos held out for testing (when the folder has no test split)")
 	if _, err := parse(fs, args); err != nil {
@@ -177,6 +179,11 @@ func summarize(path string, res *train.Result, runsOn app.RunsOn) trainSummary {
 	if r := res.Report; r != nil {
 		s.Accuracy, s.N, s.K, s.TopK = &r.Accuracy, r.N, r.K, r.TopK
 	}
+	if th := m.Threshold; th != nil {
+		s.Threshold = &thresholdSummary{Value: th.Value, TargetAccuracy: th.TargetAccuracy, Reached: th.Reached,
+			Coverage: th.Coverage, Accuracy: th.Accuracy, Photos: th.Photos, Basis: th.Basis, Test: th.Test}
+		s.promise = app.Promise(th)
+	}
 	return s
 }
 
@@ -193,6 +200,9 @@ func (s trainSummary) write(w io.Writer) error {
 	}
 	if s.Skipped > 0 {
 		fmt.Fprintf(w, "%d photos could not be decoded and were skipped.\n", s.Skipped)
+	}
+	if s.promise != "" {
+		fmt.Fprintln(w, s.promise)
 	}
 	return nil
 }
@@ -219,4 +229,22 @@ type trainSummary struct {
 	N    int     `json:"n,omitempty"`
 	K    int     `json:"k,omitempty"`
 	TopK float64 `json:"top_k,omitempty"`
+	// Threshold is the "not sure" threshold and its promise; promise says
+	// it in words.
+	Threshold *thresholdSummary `json:"threshold,omitempty"`
+	promise   string
+}
+
+// thresholdSummary is the model's "not sure" threshold in train's JSON:
+// coverage and accuracy on the photos it was chosen on (basis), and on
+// the test photos when there are some.
+type thresholdSummary struct {
+	Value          float64          `json:"value"`
+	TargetAccuracy float64          `json:"target_accuracy"`
+	Reached        bool             `json:"reached"`
+	Coverage       float64          `json:"coverage"`
+	Accuracy       float64          `json:"accuracy"`
+	Photos         int              `json:"photos"`
+	Basis          string           `json:"basis"`
+	Test           *selective.Point `json:"test,omitempty"`
 }

@@ -149,8 +149,12 @@ func (t *tour) run() error {
 	fyne.DoAndWait(func() {
 		w.dialog.Hide()
 		w.results.gallery.filter.set(0)
-		w.results.tabs.SelectIndex(0)
+		w.results.tabs.SelectIndex(2)
 	})
+	if err := t.shot("results-not-sure"); err != nil {
+		return err
+	}
+	fyne.DoAndWait(func() { w.results.tabs.SelectIndex(0) })
 	fyne.DoAndWait(w.showSettings)
 	if err := t.shot("settings"); err != nil {
 		return err

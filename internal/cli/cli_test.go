@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"hash/crc32"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -229,6 +230,53 @@ func TestCommandLine(t *testing.T) {
 		code, out, _ = clasifica(t, "eval", "--model", modelPath)
 		if code != 0 || !strings.Contains(out, "Not sure below") {
 			t.Errorf("eval table: exit %d: %s", code, out)
+		}
+	})
+	t.Run("classify --explain, the trained model", func(t *testing.T) {
+		dir := t.TempDir()
+		photos, _ := filepath.Glob(filepath.Join(flowers, "sunflower", "*.jpg"))
+		code, out, errOut := clasifica(t, "classify", "--model", modelPath, "--format", "json", "--explain", dir, photos[0], photos[1])
+		var preds []struct {
+			Path    string      `json:"path"`
+			Heatmap [][]float64 `json:"heatmap"`
+			Overlay string      `json:"overlay"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &preds) != nil || len(preds) != 2 {
+			t.Fatalf("exit %d: %s %s", code, out, errOut)
+		}
+		for _, p := range preds {
+			if len(p.Heatmap) != 8 || len(p.Heatmap[0]) != 8 {
+				t.Fatalf("%s: heatmap %v", p.Path, p.Heatmap)
+			}
+			peak := 0.0
+			for _, row := range p.Heatmap {
+				for _, v := range row {
+					if v < 0 || v > 1 {
+						t.Errorf("%s: heatmap value %v", p.Path, v)
+					}
+					peak = max(peak, v)
+				}
+			}
+			if peak != 1 {
+				t.Errorf("%s: heatmap peaks at %v", p.Path, peak)
+			}
+			f, err := os.Open(p.Overlay)
+			if err != nil || filepath.Dir(p.Overlay) != dir {
+				t.Fatalf("overlay %q: %v", p.Overlay, err)
+			}
+			cfg, err := png.DecodeConfig(f)
+			f.Close()
+			if err != nil || cfg.Width == 0 {
+				t.Errorf("overlay %s: %v", p.Overlay, err)
+			}
+		}
+		if !strings.Contains(errOut, "Wrote 2 heatmaps into") {
+			t.Errorf("stderr: %s", errOut)
+		}
+		// Without --explain there is no heatmap.
+		_, out, _ = clasifica(t, "classify", "--model", modelPath, "--format", "json", photos[0])
+		if strings.Contains(out, "heatmap") {
+			t.Errorf("a heatmap without --explain: %s", out)
 		}
 	})
 	t.Run("export, the trained model", func(t *testing.T) {

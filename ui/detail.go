@@ -39,7 +39,13 @@ func (w *window) showPhoto(p photoDetail) {
 	img.SetMinSize(fyne.NewSize(440, 440))
 	loading := widget.NewActivity()
 	loading.Start()
-	photo := container.NewStack(container.NewCenter(loading), container.NewCenter(img))
+	// The heatmap lies on the photo in the same cell, with the same
+	// aspect, so that the two line up; hidden until asked for.
+	heat := canvas.NewImageFromImage(nil)
+	heat.FillMode = canvas.ImageFillContain
+	heat.ScaleMode = canvas.ImageScaleSmooth
+	heat.Hide()
+	photo := container.NewStack(container.NewCenter(loading), container.NewCenter(container.NewStack(img, heat)))
 
 	info := container.NewVBox()
 	name := widgets.Bold(filepath.Base(p.path))
@@ -79,6 +85,10 @@ func (w *window) showPhoto(p photoDetail) {
 		}
 		value := widget.NewLabel(words.Percent1(s.Probability))
 		info.Add(container.New(widgets.TightVBox{Gap: -theme.Padding()}, container.NewBorder(nil, nil, nil, value, label), bar))
+	}
+	if p.err == nil && len(p.top) > 0 && w.doc.model != nil {
+		info.Add(widgets.Spacer(theme.Padding()))
+		info.Add(w.lookedAt(p.path, img, heat))
 	}
 	side := container.New(widgets.FixedWidth{Width: 260}, info.Objects...)
 	content := container.NewBorder(nil, nil, nil, container.NewPadded(side), photo)

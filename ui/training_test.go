@@ -215,6 +215,7 @@ func TestTrainOnFlowers(t *testing.T) {
 		}
 		w.dialog.Hide()
 		assertScreen(t, w, "classify")
+		checkLookedAt(t, w)
 
 		// Export CSV.
 		out := t.TempDir()

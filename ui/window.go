@@ -31,9 +31,11 @@ type window struct {
 	win     fyne.Window
 	core    *app.App
 	engines *app.Engines
-	thumbs  thumbnails
-	jobs    jobs
-	pick    pickers
+	// explainers holds the heatmaps' explainer (ui/explain.go).
+	explainers explainers
+	thumbs     thumbnails
+	jobs       jobs
+	pick       pickers
 
 	settings   app.Settings
 	appearance string
@@ -278,6 +280,7 @@ func (w *window) close() {
 // it once the window has closed.
 func (w *window) shutdown() {
 	w.jobs.wait()
+	w.explainers.close()
 	_ = w.engines.Close()
 }
 

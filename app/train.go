@@ -98,6 +98,7 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 		return nil, err
 	}
 	a.recordFineTune(eng.Device(), res.Model.Training)
+	recordRun(res, job.Base)
 	res.Model.Producer = version.String()
 	if req.Out != "" {
 		if err := SaveModel(res.Model, req.Out); err != nil {

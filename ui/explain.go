@@ -27,6 +27,9 @@ type explainers struct {
 	mu sync.Mutex
 	m  *model.Model
 	ex *app.Explainer
+	// last is the toggle of the last large view opened, for the
+	// screenshot tour.
+	last *widget.Check
 }
 
 // explain returns the heatmap of m's answer for the photo at path,
@@ -129,5 +132,6 @@ func (w *window) lookedAt(path string, img, heat *canvas.Image) fyne.CanvasObjec
 			})
 		})
 	}
+	w.explainers.last = check
 	return container.NewVBox(check, note)
 }

@@ -147,6 +147,15 @@ func (t *tour) run() error {
 		return err
 	}
 	fyne.DoAndWait(func() {
+		if c := w.explainers.last; c != nil {
+			c.SetChecked(true)
+		}
+	})
+	time.Sleep(20 * time.Second) // the explainer is made and the heatmap computed
+	if err := t.shot("results-photo-heatmap"); err != nil {
+		return err
+	}
+	fyne.DoAndWait(func() {
 		w.dialog.Hide()
 		w.results.gallery.filter.set(0)
 		w.results.tabs.SelectIndex(2)

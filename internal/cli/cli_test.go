@@ -279,6 +279,51 @@ func TestCommandLine(t *testing.T) {
 			t.Errorf("a heatmap without --explain: %s", out)
 		}
 	})
+	t.Run("train --continue compares, the trained model", func(t *testing.T) {
+		before, err := model.ReadFile(modelPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := clasifica(t, "eval", "--model", modelPath, "--format", "json")
+		var ev struct {
+			Accuracy float64 `json:"accuracy"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &ev) != nil {
+			t.Fatalf("eval: exit %d: %s", code, out)
+		}
+		next := filepath.Join(t.TempDir(), "next.clasifica")
+		code, out, errOut := clasifica(t, "train", "--data", flowers, "--out", next, "--continue", modelPath, "--epochs", "2", "--test", "0.2", "--format", "json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var s trainSummary
+		if err := json.Unmarshal([]byte(out), &s); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		c := s.Comparison
+		if c == nil || c.Evaluated != "test" || c.N != len(before.Training.Test) || len(c.Kinds) != 5 {
+			t.Fatalf("comparison %+v", c)
+		}
+		// Before is the old model on its own test photos: the same
+		// photos, the same answer as eval's.
+		if math.Abs(c.Before-ev.Accuracy) > 1e-9 || s.Accuracy == nil || math.Abs(c.After-*s.Accuracy) > 1e-9 {
+			t.Errorf("before %.3f (eval says %.3f), after %.3f (train says %v)", c.Before, ev.Accuracy, c.After, s.Accuracy)
+		}
+		if got := int(math.Round((c.After - c.Before) * float64(c.N))); got != len(c.Fixed)-len(c.Broken) {
+			t.Errorf("accuracy moved by %d photos, %d fixed and %d broken", got, len(c.Fixed), len(c.Broken))
+		}
+		m, err := model.ReadFile(next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(m.History); n != len(before.History)+1 || !m.History[n-1].Continued || m.History[n-1].Accuracy != c.After {
+			t.Errorf("history %+v", m.History)
+		}
+		_, out, _ = clasifica(t, "train", "--data", flowers, "--out", next, "--continue", modelPath, "--epochs", "1", "--test", "0.2")
+		if !strings.Contains(out, "Before → after, on the same") {
+			t.Errorf("table output: %s", out)
+		}
+	})
 	t.Run("export, the trained model", func(t *testing.T) {
 		onnx := filepath.Join(t.TempDir(), "flowers.onnx")
 		code, _, errOut := clasifica(t, "export", "--model", modelPath, "--onnx", onnx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -87,16 +88,37 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer eng.Close()
+	// A continued model is compared with the new one on the same photos,
+	// which needs the engine after training.
+	var base *app.Classifier
+	if f.cont != "" {
+		m, err := app.OpenModel(f.cont)
+		if err != nil {
+			return err
+		}
+		if app.CanCompare(m, eng) {
+			if base, err = app.NewClassifier(m, eng); err != nil {
+				return err
+			}
+		}
+	}
 	p := &trainPrinter{bar: newProgressBar(e.stderr)}
 	res, err := e.app.Train(ctx, eng, app.TrainRequest{
 		Data: f.data, DataOptions: f.dopt, Options: f.opt, Continue: f.cont, Out: app.ModelPath(f.out),
-		// Only the summary reads eng after training: where it ran.
-		ReleaseEngine: true,
+		// Otherwise only the summary reads eng after training: where it ran.
+		ReleaseEngine: base == nil,
 	}, p.event)
 	if err != nil {
 		return err
 	}
 	s := summarize(app.ModelPath(f.out), res, eng.RunsOn())
+	if base != nil && res.Report != nil {
+		if s.Comparison, err = base.Compare(ctx, res); err != nil {
+			return err
+		}
+	} else if f.cont != "" {
+		s.compareNote = "The model continued from has fine-tuned blocks or another image model: it is not compared with the new one."
+	}
 	if f.format == "json" {
 		return writeJSON(e.stdout, s)
 	}
@@ -204,7 +226,38 @@ func (s trainSummary) write(w io.Writer) error {
 	if s.promise != "" {
 		fmt.Fprintln(w, s.promise)
 	}
+	if c := s.Comparison; c != nil {
+		writeComparison(w, c)
+	}
+	if s.compareNote != "" {
+		fmt.Fprintln(w, s.compareNote)
+	}
 	return nil
+}
+
+// writeComparison prints a retraining's before and after.
+func writeComparison(w io.Writer, c *app.Comparison) {
+	fmt.Fprintf(w, "Before → after, on the same %d %s photos: %.1f%% → %.1f%% (%+.1f points).\n", c.N, c.Evaluated, 100*c.Before, 100*c.After, 100*(c.After-c.Before))
+	for _, k := range c.Kinds {
+		if k.Before != k.After {
+			fmt.Fprintf(w, "  %s: %.0f%% → %.0f%% of %d photos found\n", k.Kind, 100*k.Before, 100*k.After, k.Photos)
+		}
+	}
+	list := func(what string, paths []string) {
+		if len(paths) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "  %s (%d):", what, len(paths))
+		for _, p := range paths[:min(len(paths), 10)] {
+			fmt.Fprintf(w, " %s", filepath.Base(p))
+		}
+		if len(paths) > 10 {
+			fmt.Fprint(w, " …")
+		}
+		fmt.Fprintln(w)
+	}
+	list("fixed", c.Fixed)
+	list("broken", c.Broken)
 }
 
 type trainSummary struct {
@@ -233,6 +286,10 @@ type trainSummary struct {
 	// it in words.
 	Threshold *thresholdSummary `json:"threshold,omitempty"`
 	promise   string
+	// Comparison (after --continue) compares the model continued from
+	// with the new one on the same photos.
+	Comparison  *app.Comparison `json:"comparison,omitempty"`
+	compareNote string
 }
 
 // thresholdSummary is the model's "not sure" threshold in train's JSON:

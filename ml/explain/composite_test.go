@@ -10,13 +10,7 @@ import (
 	"testing"
 
 	"github.com/clasifica/clasifica/internal/mltest"
-	"github.com/clasifica/clasifica/ml/backbone"
-	"github.com/clasifica/clasifica/ml/dataset"
-	"github.com/clasifica/clasifica/ml/features"
-	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/inception"
-	"github.com/clasifica/clasifica/ml/model"
-	"github.com/clasifica/clasifica/ml/onnxrt"
 	"github.com/clasifica/clasifica/ml/photo"
 	"github.com/clasifica/clasifica/ml/train"
 )
@@ -49,44 +43,8 @@ func BenchmarkCompositeLocalisation(b *testing.B) {
 			os.WriteFile(filepath.Join(dir, kind, filepath.Base(f)), data, 0o644)
 		}
 	}
-	bb, err := backbone.Open(mltest.Backbone(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	onnxModel, err := bb.FeatureModel()
-	if err != nil {
-		b.Fatal(err)
-	}
-	rt, err := onnxrt.Load(mltest.RuntimeLibrary(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	opt := onnxrt.Options{Provider: onnxrt.CPU}
-	s, err := rt.NewSession(onnxModel, inception.InputName, inception.OutputName, opt)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	cache, err := features.OpenCache(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	d, err := dataset.Scan(context.Background(), dir, dataset.Options{Validation: 0.2, Test: 0.3})
-	if err != nil {
-		b.Fatal(err)
-	}
-	res, err := train.Run(context.Background(), train.Job{Data: d, Options: train.DefaultOptions(),
-		Extractor: &features.Extractor{Session: s, Backbone: bb.SHA256, Cache: cache},
-		Backbone:  model.Backbone{ID: bb.ID, Name: bb.Name, SHA256: bb.SHA256, Preprocess: bb.Preprocess, ImageSize: inception.Size},
-		Engine:    head.Engine{Runtime: rt, Provider: onnxrt.CPU, Threads: 2}}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ex, err := New(rt, bb.Weights, bb.Preprocess, res.Model.Head, opt)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ex.Close()
+	f, res := setupOn(b, dir, 0.3, train.DefaultOptions().Epochs)
+	ex := f.ex
 	flowers, _ := filepath.Glob(filepath.Join(mltest.Photos(b, "flowers"), "*", "*.jpg"))
 	decode := func(path string) image.Image {
 		m, _, err := photo.DecodeFile(path, photo.Limits{})

@@ -32,7 +32,17 @@ type fixture struct {
 	photos []string
 }
 
+// setup trains a model on the flowers sample and makes its explainer.
 func setup(t testing.TB) *fixture {
+	t.Helper()
+	f, _ := setupOn(t, mltest.Photos(t, "flowers"), 0.2, 15)
+	return f
+}
+
+// setupOn trains a model on the photos in dir, a fifth of them for
+// validation and test shares for testing, for at most epochs epochs, and
+// makes its explainer.
+func setupOn(t testing.TB, dir string, test float64, epochs int) (*fixture, *train.Result) {
 	t.Helper()
 	b, err := backbone.Open(mltest.Backbone(t))
 	if err != nil {
@@ -56,12 +66,12 @@ func setup(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := dataset.Scan(context.Background(), mltest.Photos(t, "flowers"), dataset.Options{Validation: 0.2, Test: 0.2})
+	d, err := dataset.Scan(context.Background(), dir, dataset.Options{Validation: 0.2, Test: test})
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := train.DefaultOptions()
-	o.Epochs = 15
+	o.Epochs = epochs
 	res, err := train.Run(context.Background(), train.Job{Data: d, Options: o,
 		Extractor: &features.Extractor{Session: s, Backbone: b.SHA256, Cache: cache},
 		Backbone:  model.Backbone{ID: b.ID, Name: b.Name, SHA256: b.SHA256, Preprocess: b.Preprocess, ImageSize: inception.Size},
@@ -78,7 +88,7 @@ func setup(t testing.TB) *fixture {
 	for _, s := range res.Samples {
 		f.photos = append(f.photos, s.Path)
 	}
-	return f
+	return f, res
 }
 
 func load(t testing.TB, path string) *photo.RGB {

@@ -153,6 +153,9 @@ type Meta struct {
 	// Threshold is the confidence below which the model answers "not
 	// sure"; nil when it has none (files before version 3).
 	Threshold *Threshold `json:"threshold,omitempty"`
+	// History records the training runs that made the model, oldest
+	// first (the last ones: a few hundred bytes).
+	History []Run `json:"history,omitempty"`
 }
 
 // Backbone identifies the feature extractor a head was trained on: a head
@@ -270,6 +273,9 @@ func (m *Model) Validate() error {
 		}
 	}
 	if err := m.Threshold.validate(); err != nil {
+		return err
+	}
+	if err := validateHistory(m.History); err != nil {
 		return err
 	}
 	if t := m.Training; t != nil {

@@ -95,3 +95,30 @@ func TestRetarget(t *testing.T) {
 		t.Error("Retarget without a curve gave no error")
 	}
 }
+
+func TestHistory(t *testing.T) {
+	base := testModel(4)
+	for i := range 25 {
+		base.AddRun(base, Run{Photos: 10 + i, Accuracy: 0.5})
+	}
+	if len(base.History) != maxHistory || base.History[maxHistory-1].Photos != 34 || base.History[0].Photos != 15 {
+		t.Fatalf("history of %d runs from %d to %d photos", len(base.History), base.History[0].Photos, base.History[len(base.History)-1].Photos)
+	}
+	m := testModel(4)
+	m.AddRun(base, Run{Photos: 99, Accuracy: 0.75, Evaluated: "test", Continued: true})
+	var b bytes.Buffer
+	if err := m.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Parse(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got.History); n != maxHistory || got.History[n-1].Photos != 99 || !got.History[n-1].Continued {
+		t.Errorf("history read back: %+v", got.History[len(got.History)-1])
+	}
+	m.History[0].Accuracy = 2
+	if err := m.Validate(); err == nil {
+		t.Error("a run with accuracy 2 passed")
+	}
+}

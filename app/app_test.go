@@ -56,7 +56,7 @@ func setup(t *testing.T) (*App, *Engine, *train.Result, string) {
 			shared.err = err
 			return
 		}
-		a := New(Dirs{Cache: filepath.Join(home, "cache"), Config: filepath.Join(home, "config")})
+		a := New(Dirs{Cache: filepath.Join(home, "cache"), Config: filepath.Join(home, "config"), Data: filepath.Join(home, "data")})
 		if _, err := a.Backbones.Import(context.Background(), backbone); err != nil {
 			shared.err = err
 			return

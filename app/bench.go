@@ -211,12 +211,14 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 	}
 	if opt.Head {
 		// Training runs where the backbone ran: on the first provider
-		// that worked.
-		heng := head.Engine{Runtime: rt, Provider: onnxrt.CPU}
+		// that worked,
+		// with the threads and GPU of opt.Engine.
+		heng := onnxrt.Engine{Runtime: rt, Options: opt.Engine.sessionOptions()}
+		heng.Options.Provider, heng.Options.Strict = onnxrt.CPU, false
 		device := "CPU"
 		for _, r := range res.Rows {
 			if r.RunsOn != nil {
-				heng.Provider, device = r.RunsOn.Provider, r.RunsOn.Name
+				heng.Options.Provider, device = r.RunsOn.Provider, r.RunsOn.Name
 				break
 			}
 		}
@@ -272,7 +274,7 @@ func measureInference(ctx context.Context, s *onnxrt.Session, batch int, seconds
 // measureHeadTraining times epochs of training the default head on 1,000
 // feature vectors in 10 classes: feats repeated, or random ones when nil.
 // It returns the trained head and seconds per epoch per 1,000 images.
-func measureHeadTraining(ctx context.Context, heng head.Engine, feats []float32) (*head.Head, float64, error) {
+func measureHeadTraining(ctx context.Context, heng onnxrt.Engine, feats []float32) (*head.Head, float64, error) {
 	const n, classes, epochs = 1000, 10, 3
 	x := make([]float32, n*features.Dim)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -310,7 +312,7 @@ func measureHeadTraining(ctx context.Context, heng head.Engine, feats []float32)
 // measureFineTune times fine-tuning steps of mixed9, mixed10 and the head
 // h (three batches of 32 random mixed8 activations) and returns the
 // seconds one epoch over 1,000 photos takes at that rate.
-func measureFineTune(ctx context.Context, heng head.Engine, w *inception.Weights, h *head.Head) (float64, error) {
+func measureFineTune(ctx context.Context, heng onnxrt.Engine, w *inception.Weights, h *head.Head) (float64, error) {
 	mean, scale := make([]float32, features.Dim), make([]float32, features.Dim)
 	for i := range scale {
 		scale[i] = 1

@@ -20,6 +20,7 @@ type App struct {
 	Backbones *Backbones
 	providers *providerCache
 	speeds    *speeds
+	movers    movers
 }
 
 // New returns the application core over dirs.
@@ -52,9 +53,14 @@ type EngineOptions struct {
 // Engine runs one backbone: its ONNX Runtime session and feature cache.
 type Engine struct {
 	Backbone Installed
-	Runtime  *onnxrt.Runtime
-	Session  *onnxrt.Session
-	Cache    *features.Cache
+	// Engine is the runtime and the options the session was opened with
+	// (provider, threads, GPU, power preference), the provider pinned to
+	// the one the session landed on. Training jobs get it whole, so that
+	// every session they open runs where the backbone's runs, without
+	// trying the accelerators that failed here again.
+	onnxrt.Engine
+	Session *onnxrt.Session
+	Cache   *features.Cache
 	// tuned identifies the fine-tuned blocks the session runs instead of
 	// the backbone's own ("" for none); it keeps their features apart in
 	// the cache.
@@ -123,16 +129,22 @@ func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, opt.sessionOptions())
+	exec := onnxrt.Engine{Runtime: rt, Options: opt.sessionOptions()}
+	// Only the backbone's own session is built through the saved graph:
+	// exec is carried into training, whose sessions are other models.
+	backboneExec := exec
+	backboneExec.Options.GraphCache = graphCache(in, a.Backbones.graphFile(in, tuned))
+	s, err := backboneExec.NewSession(onnx, inception.InputName, inception.OutputName)
 	if err != nil {
 		return nil, fmt.Errorf("backbone %s: %w", in.ID, err)
 	}
+	exec.Options.Provider = s.Provider()
 	cache, err := features.OpenCache(a.Dirs.Features())
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	return &Engine{Backbone: in, Runtime: rt, Session: s, Cache: cache, tuned: tuned}, nil
+	return &Engine{Backbone: in, Engine: exec, Session: s, Cache: cache, tuned: tuned}, nil
 }
 
 // Close releases the session.

@@ -1,22 +1,43 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/clasifica/clasifica/ml/model"
 )
 
-// Engines keeps the engines the desktop app has opened, one per backbone
-// and set of options, so that training, evaluating and classifying reuse a
-// session instead of spending a second or two opening one each time. It is
-// safe for concurrent use; opening is serialised, since two sessions of the
-// same backbone would only compete for memory.
+// Engines keeps the engines the desktop app opens, one per backbone and
+// set of options, so that training, evaluating and classifying reuse a
+// session instead of spending a second or two opening one each time. An
+// engine holds a few hundred MB, so the set does not keep them all: once
+// nobody uses an engine (every Open's release was called), it is closed if
+// it was opened with other options than the latest request's (the
+// settings changed, and a job that still ran on the old ones has ended),
+// or if more than keepIdle engines are idle (the least recently used
+// goes). Engines is safe for concurrent use; opening is serialised, since
+// two sessions of the same backbone would only compete for memory.
 type Engines struct {
-	app  *App
-	mu   sync.Mutex
-	open map[engineKey]*Engine
+	app    *App
+	mu     sync.Mutex
+	open   map[engineKey]*sharedEngine
+	latest EngineOptions // of the latest request, its Backbone cleared
+	clock  uint64        // counts requests and releases, for least recently used
+}
+
+// keepIdle is how many engines nobody uses stay open: the plain backbone
+// and one model's fine-tuned blocks, say, between a training and a
+// classification with the same settings.
+const keepIdle = 2
+
+// sharedEngine is an open engine and who uses it.
+type sharedEngine struct {
+	eng   *Engine
+	users int
+	used  uint64 // Engines.clock when last requested or released
 }
 
 // engineKey identifies an engine: the backbone by its weights, and how it
@@ -29,30 +50,32 @@ type engineKey struct {
 
 // NewEngines returns an empty set of engines over a.
 func NewEngines(a *App) *Engines {
-	return &Engines{app: a, open: map[engineKey]*Engine{}}
+	return &Engines{app: a, open: map[engineKey]*sharedEngine{}}
 }
 
 // Open returns an engine for the backbone opt names (the default when
-// empty), opening it on first use. Engines stay open until Close.
-func (e *Engines) Open(ctx context.Context, opt EngineOptions) (*Engine, error) {
+// empty), opening it on first use, and release, to call once the caller
+// no longer uses the engine (a job's end); release is never nil, and
+// calling it again does nothing. The engine stays open until then.
+func (e *Engines) Open(ctx context.Context, opt EngineOptions) (*Engine, func(), error) {
 	in, err := e.app.Backbones.Default(opt.Backbone)
 	if err != nil {
-		return nil, err
+		return nil, func() {}, err
 	}
 	return e.get(ctx, in, opt, nil)
 }
 
-// OpenFor returns an engine for the backbone m was trained on, with m's
-// fine-tuned blocks if it has any.
-func (e *Engines) OpenFor(ctx context.Context, m *model.Model, opt EngineOptions) (*Engine, error) {
+// OpenFor is Open for the backbone m was trained on, with m's fine-tuned
+// blocks if it has any.
+func (e *Engines) OpenFor(ctx context.Context, m *model.Model, opt EngineOptions) (*Engine, func(), error) {
 	in, err := e.app.Backbones.Find(m.Backbone)
 	if err != nil {
-		return nil, err
+		return nil, func() {}, err
 	}
 	return e.get(ctx, in, opt, m)
 }
 
-func (e *Engines) get(ctx context.Context, in Installed, opt EngineOptions, m *model.Model) (*Engine, error) {
+func (e *Engines) get(ctx context.Context, in Installed, opt EngineOptions, m *model.Model) (*Engine, func(), error) {
 	opt.Backbone = ""
 	k := engineKey{sha: in.SHA256, opt: opt}
 	if m != nil && len(m.Top) > 0 {
@@ -62,15 +85,71 @@ func (e *Engines) get(ctx context.Context, in Installed, opt EngineOptions, m *m
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if eng, ok := e.open[k]; ok {
-		return eng, nil
+	// A request cancelled while it waited for the lock (the settings
+	// changed again) neither opens an engine nor counts as the latest.
+	if err := ctx.Err(); err != nil {
+		return nil, func() {}, err
 	}
-	eng, err := e.app.openEngineFor(ctx, in, opt, m)
-	if err != nil {
-		return nil, err
+	e.clock++
+	e.latest = opt
+	s, ok := e.open[k]
+	if !ok {
+		// What the new settings made stale goes before the new engine
+		// takes its memory.
+		e.trim()
+		eng, err := e.app.openEngineFor(ctx, in, opt, m)
+		if err != nil {
+			return nil, func() {}, err
+		}
+		s = &sharedEngine{eng: eng}
+		e.open[k] = s
 	}
-	e.open[k] = eng
-	return eng, nil
+	s.users++
+	s.used = e.clock
+	var once sync.Once
+	return s.eng, func() { once.Do(func() { e.release(k, s) }) }, nil
+}
+
+// release ends one use of s, open under k.
+func (e *Engines) release(k engineKey, s *sharedEngine) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.clock++
+	s.users--
+	s.used = e.clock
+	e.trim()
+}
+
+// trim closes the engines nobody uses that were opened with other options
+// than the latest request's, and the least recently used idle ones beyond
+// keepIdle. The caller holds e.mu.
+func (e *Engines) trim() {
+	var idle []engineKey
+	for k, s := range e.open {
+		switch {
+		case s.users > 0:
+		case k.opt != e.latest:
+			s.eng.Close()
+			delete(e.open, k)
+		default:
+			idle = append(idle, k)
+		}
+	}
+	if len(idle) <= keepIdle {
+		return
+	}
+	slices.SortFunc(idle, func(a, b engineKey) int { return cmp.Compare(e.open[b].used, e.open[a].used) })
+	for _, k := range idle[keepIdle:] {
+		e.open[k].eng.Close()
+		delete(e.open, k)
+	}
+}
+
+// Len reports how many engines are open.
+func (e *Engines) Len() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.open)
 }
 
 // Close closes every engine. Call it when no job uses them any more.
@@ -78,8 +157,8 @@ func (e *Engines) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var errs []error
-	for k, eng := range e.open {
-		errs = append(errs, eng.Close())
+	for k, s := range e.open {
+		errs = append(errs, s.eng.Close())
 		delete(e.open, k)
 	}
 	return errors.Join(errs...)

@@ -13,7 +13,6 @@ import (
 	"github.com/clasifica/clasifica/internal/atomicfile"
 	"github.com/clasifica/clasifica/ml/explain"
 	"github.com/clasifica/clasifica/ml/inception"
-	"github.com/clasifica/clasifica/ml/onnxrt"
 	"github.com/clasifica/clasifica/ml/photo"
 )
 
@@ -35,8 +34,7 @@ func (a *App) NewExplainer(c *Classifier) (*Explainer, error) {
 	if w, err = c.Model.Apply(w); err != nil {
 		return nil, err
 	}
-	ex, err := explain.New(c.Engine.Runtime, w, c.Model.Backbone.Preprocess, c.Model.Head,
-		onnxrt.Options{Provider: c.Engine.Session.Provider()})
+	ex, err := explain.New(c.Engine.Engine, w, c.Model.Backbone.Preprocess, c.Model.Head)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/clasifica/clasifica/internal/version"
 	"github.com/clasifica/clasifica/ml/dataset"
-	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/train"
 )
@@ -59,6 +58,13 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 		opt := req.DataOptions
 		opt.Progress = func(done, total int) { emit(train.Scanning{Done: done, Total: total}) }
 		var err error
+		if opt.Decisions == nil {
+			// Training counts the photos as the user decided, like the
+			// Data screen and `dataset inspect`.
+			if opt, err = a.WithDecisions(dir, opt); err != nil {
+				return nil, err
+			}
+		}
 		if d, err = ScanFolder(ctx, dir, opt); err != nil {
 			return nil, err
 		}
@@ -72,8 +78,7 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 	for _, w := range d.Summary().Warnings {
 		emit(train.Warning{Message: w.Message})
 	}
-	job := train.Job{Data: d, Extractor: eng.Extractor(true), Backbone: eng.Ref(), Options: req.Options,
-		Engine: head.Engine{Runtime: eng.Runtime, Provider: eng.Session.Provider()}}
+	job := train.Job{Data: d, Extractor: eng.Extractor(true), Backbone: eng.Ref(), Options: req.Options, Engine: eng.Engine}
 	if req.ReleaseEngine {
 		job.ReleaseExtractor = func() { eng.Session.Close() }
 	}

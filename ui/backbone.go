@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -34,30 +33,37 @@ type engineState struct {
 
 // prepareEngine finds the backbone and opens its engine in the
 // background, so that the device is known and the first training does not
-// wait for it.
+// wait for it. A newer call (the settings changed again) cancels this
+// one's job, and a superseded job's result is dropped: what the window
+// shows is always the engine of the latest settings.
 func (w *window) prepareEngine() {
 	w.engine.preparing = true
 	w.engine.err = nil
 	w.train.refreshEngine()
 	opt := w.settings.EngineOptions()
+	ctx, id := w.engineTask.begin()
 	w.jobs.start(func() {
-		// Nothing cancels this: it is quick once the backbone's graph is
-		// cached, and a new request opens a separate engine.
-		ctx := context.Background()
 		var st engineState
 		in, err := w.core.Backbones.Default(opt.Backbone)
 		if err == nil {
 			st.backbone = &in
 			var eng *app.Engine
-			eng, err = w.engines.Open(ctx, opt)
+			var release func()
+			eng, release, err = w.engines.Open(ctx, opt)
 			if err == nil {
 				st.device = eng.Device()
 				st.runsOn = eng.RunsOn()
 				st.fallback = eng.Session.FallbackReason()
 			}
+			// The engine stays open for the next job while the settings
+			// stay as they are.
+			release()
 		}
 		st.err = err
 		fyne.Do(func() {
+			if !w.engineTask.done(id) {
+				return
+			}
 			w.engine = st
 			w.train.refreshEngine()
 			w.train.refresh()

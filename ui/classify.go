@@ -53,9 +53,6 @@ type classifyScreen struct {
 	csvBtn   *widget.Button
 	sortBtn  *widget.Button
 	clearBtn *widget.Button
-
-	// classifier is the current model on its engine, made on first use.
-	classifier *app.Classifier
 }
 
 func newClassifyScreen(w *window) *classifyScreen {
@@ -244,7 +241,6 @@ func (s *classifyScreen) add(inputs []string) {
 	s.refresh()
 	s.w.refreshSteps()
 	opt := s.w.settings.EngineOptions()
-	c := s.classifier
 	seen := maps.Clone(s.seen)
 	s.w.jobs.start(func() {
 		paths, problems, err := app.ListPhotos(ctx, inputs)
@@ -255,8 +251,14 @@ func (s *classifyScreen) add(inputs []string) {
 				fresh = append(fresh, p)
 			}
 		}
-		if err == nil && (c == nil || c.Model != m) {
-			c, err = s.classifierFor(ctx, m, opt)
+		// The engine is asked for on every job, so that photos added after
+		// a change of Settings run on the new settings' engine; the set
+		// keeps it open between jobs.
+		var c *app.Classifier
+		if err == nil {
+			var release func()
+			c, release, err = s.classifierFor(ctx, m, opt)
+			defer release()
 		}
 		if err == nil {
 			var last time.Time
@@ -292,7 +294,6 @@ func (s *classifyScreen) add(inputs []string) {
 			if !s.task.done(id) {
 				return
 			}
-			s.classifier = c
 			s.skipped = append(s.skipped, problems...)
 			if len(fresh) == 0 && err == nil {
 				s.w.inform("No new photos", "No photos were found there that are not already shown.")
@@ -304,19 +305,20 @@ func (s *classifyScreen) add(inputs []string) {
 	})
 }
 
-// classifierFor opens the engine of m's backbone and pairs them.
-func (s *classifyScreen) classifierFor(ctx context.Context, m *model.Model, opt app.EngineOptions) (*app.Classifier, error) {
-	eng, err := s.w.engines.OpenFor(ctx, m, opt)
+// classifierFor opens the engine of m's backbone and pairs them; release
+// ends the use of the engine.
+func (s *classifyScreen) classifierFor(ctx context.Context, m *model.Model, opt app.EngineOptions) (*app.Classifier, func(), error) {
+	eng, release, err := s.w.engines.OpenFor(ctx, m, opt)
 	if err != nil {
-		return nil, err
+		return nil, release, err
 	}
-	return app.NewClassifier(m, eng)
+	c, err := app.NewClassifier(m, eng)
+	return c, release, err
 }
 
 // modelChanged sorts the photos shown again with a new model.
 func (s *classifyScreen) modelChanged() {
 	s.task.stop()
-	s.classifier = nil
 	var paths []string
 	for _, p := range s.preds {
 		paths = append(paths, p.Path)

@@ -242,7 +242,7 @@ func (s *dataScreen) scan(dir string, opt dataset.Options, then func()) {
 				}
 			})
 		}
-		d, err := app.ScanFolder(ctx, dir, opt)
+		d, err := s.w.core.Scan(ctx, dir, opt)
 		fyne.Do(func() {
 			if !s.task.done(id) {
 				return

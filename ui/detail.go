@@ -36,7 +36,8 @@ func (w *window) showPhoto(p photoDetail) {
 	img := canvas.NewImageFromImage(nil)
 	img.FillMode = canvas.ImageFillContain
 	img.ScaleMode = canvas.ImageScaleSmooth
-	img.SetMinSize(fyne.NewSize(440, 440))
+	// Small enough for the dialog to fit a 1024×600 screen.
+	img.SetMinSize(fyne.NewSize(360, 360))
 	loading := widget.NewActivity()
 	loading.Start()
 	// The heatmap lies on the photo in the same cell, with the same
@@ -97,7 +98,7 @@ func (w *window) showPhoto(p photoDetail) {
 		title = "Test photo"
 	}
 	d := dialog.NewCustom(title, "Close", content, w.win)
-	d.Resize(fyne.NewSize(940, 600))
+	d.Resize(dialogSize(w.win, fyne.NewSize(940, 600)))
 	w.showDialog(d)
 
 	w.jobs.start(func() {
@@ -112,7 +113,7 @@ func (w *window) showPhoto(p photoDetail) {
 				// Small photos are enlarged at most three times: more
 				// only shows the blur.
 				b := m.Bounds()
-				side := min(float32(max(b.Dx(), b.Dy())*3), 520)
+				side := min(float32(max(b.Dx(), b.Dy())*3), 360)
 				img.SetMinSize(fyne.NewSquareSize(side))
 			}
 			img.Refresh()

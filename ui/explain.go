@@ -43,10 +43,13 @@ func (w *window) explainPhoto(ctx context.Context, m *model.Model, path string) 
 			e.ex.Close()
 			e.ex, e.m = nil, nil
 		}
-		eng, err := w.engines.OpenFor(ctx, m, w.settings.EngineOptions())
+		// The explainer has sessions of its own: the engine is needed
+		// only to make it.
+		eng, release, err := w.engines.OpenFor(ctx, m, w.settings.EngineOptions())
 		if err != nil {
 			return nil, err
 		}
+		defer release()
 		c, err := app.NewClassifier(m, eng)
 		if err != nil {
 			return nil, err

@@ -26,7 +26,7 @@ func (w *window) showLayoutHelp() {
 	text := widget.NewLabel(help)
 	text.TextStyle.Monospace = true
 	scroll := container.NewScroll(text)
-	scroll.SetMinSize(fyne.NewSize(620, 460))
+	scroll.SetMinSize(fyne.NewSize(620, 360))
 	w.showDialog(dialog.NewCustom("How to arrange photos", "Close", scroll, w.win))
 }
 

@@ -62,7 +62,7 @@ func emptyApp(t *testing.T) *app.App {
 }
 
 func homeDirs(dir string) app.Dirs {
-	return app.Dirs{Cache: filepath.Join(dir, "cache"), Config: filepath.Join(dir, "config")}
+	return app.Dirs{Cache: filepath.Join(dir, "cache"), Config: filepath.Join(dir, "config"), Data: filepath.Join(dir, "data")}
 }
 
 // picks stands in for the file dialogs: each question takes the next

@@ -261,7 +261,8 @@ func (s *resultsScreen) evaluateRecorded() {
 	opt := s.w.settings.EngineOptions()
 	s.w.jobs.start(func() {
 		var ev *app.Evaluation
-		eng, err := s.w.engines.OpenFor(ctx, m, opt)
+		eng, release, err := s.w.engines.OpenFor(ctx, m, opt)
+		defer release()
 		var c *app.Classifier
 		if err == nil {
 			c, err = app.NewClassifier(m, eng)

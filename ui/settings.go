@@ -194,14 +194,18 @@ func (f *settingsForm) apply(w *window) {
 // showSettings opens the Settings dialog.
 func (w *window) showSettings() {
 	f := w.newSettingsForm()
-	d := dialog.NewForm("Settings", "Save", "Cancel", f.items, func(ok bool) {
+	// The form scrolls: with the list of devices it is taller than a
+	// 1024×600 screen, and a dialog cannot be taller than the window.
+	scroll := container.NewVScroll(widget.NewForm(f.items...))
+	scroll.SetMinSize(fyne.NewSize(620, 360))
+	d := dialog.NewCustomConfirm("Settings", "Save", "Cancel", scroll, func(ok bool) {
 		f.providers.task.stop()
 		if ok {
 			f.apply(w)
 		}
 	}, w.win)
 	d.SetOnClosed(f.providers.task.stop)
-	d.Resize(fyne.NewSize(760, 620))
+	d.Resize(dialogSize(w.win, fyne.NewSize(760, 620)))
 	w.showDialog(d)
 	w.settingsForm = f
 }
@@ -229,4 +233,14 @@ func backboneLabel(in app.Installed) string {
 		return fmt.Sprintf("%s (for tests, not ImageNet)", shortName(in.Name))
 	}
 	return in.Name
+}
+
+// dialogSize returns want, made smaller where the window is: a dialog
+// larger than its window is cut off at the screen's edge.
+func dialogSize(win fyne.Window, want fyne.Size) fyne.Size {
+	room := win.Canvas().Size().Subtract(fyne.NewSquareSize(4 * theme.Padding()))
+	if room.Width <= 0 || room.Height <= 0 {
+		return want
+	}
+	return want.Min(room)
 }

@@ -122,10 +122,15 @@ func (s *trainScreen) buildAdvanced() fyne.CanvasObject {
 	s.batch.SetSelected(strconv.Itoa(def.BatchSize))
 	s.augment = widget.NewSelect(augmentChoices, nil)
 	s.augment.SetSelected(augmentChoices[0])
-	s.early = widget.NewCheck("Stop when the validation photos stop improving", nil)
+	s.early = widget.NewCheck("Stop early", nil)
 	s.early.SetChecked(def.Patience > 0)
+	// Check labels do not wrap: they stay short, and the captions under
+	// them (which wrap) say the rest.
+	earlyText := widgets.Caption("When the validation photos stop improving")
+	earlyText.Wrapping = fyne.TextWrapWord
 	s.ftText = widgets.Caption("")
-	s.fineTune = widget.NewCheck("Fine-tune the image model (slower, usually more accurate)", func(bool) { s.ftText.SetText(s.fineTuneEstimate()) })
+	s.ftText.Wrapping = fyne.TextWrapWord
+	s.fineTune = widget.NewCheck("Fine-tune the image model", func(bool) { s.ftText.SetText(s.fineTuneEstimate()) })
 	s.fineTune.SetChecked(def.FineTune > 0)
 	s.ftText.SetText(s.fineTuneEstimate())
 
@@ -146,7 +151,7 @@ func (s *trainScreen) buildAdvanced() fyne.CanvasObject {
 		&widget.FormItem{Text: "Epochs", Widget: s.epochs, HintText: "Most passes over the photos"},
 		&widget.FormItem{Text: "Learning rate", Widget: s.rate, HintText: "Smaller is slower and steadier"},
 		&widget.FormItem{Text: "Batch size", Widget: s.batch, HintText: "Photos per learning step"},
-		&widget.FormItem{Text: "", Widget: s.early},
+		&widget.FormItem{Text: "", Widget: container.NewVBox(s.early, earlyText)},
 		&widget.FormItem{Text: "", Widget: container.NewVBox(s.fineTune, s.ftText)},
 	)
 	right := widget.NewForm(
@@ -163,11 +168,11 @@ func (s *trainScreen) buildAdvanced() fyne.CanvasObject {
 func (s *trainScreen) fineTuneEstimate() string {
 	d := s.w.doc.data
 	if d == nil {
-		return "Adds several minutes per 100 photos on a computer without a graphics card"
+		return "Slower, usually more accurate: adds several minutes per 100 photos on a computer without a graphics card"
 	}
 	photos := int(float64(len(d.Items)) * (1 - s.w.doc.dataOpt.Test))
 	est := s.w.core.FineTuneEstimate(s.w.engine.device, finetune.MaxBlocks, photos, train.DefaultOptions().FineTuneEpochs)
-	text := fmt.Sprintf("Adds %s for these %s", words.RoughDuration(est.Duration), words.Plural(len(d.Items), "photo", "photos"))
+	text := fmt.Sprintf("Slower, usually more accurate: adds %s for these %s", words.RoughDuration(est.Duration), words.Plural(len(d.Items), "photo", "photos"))
 	if !est.Measured {
 		text += " (a first guess; after one fine-tuning, estimates use this computer's own speed)"
 	}
@@ -329,7 +334,8 @@ func (s *trainScreen) start() {
 		})
 	}
 	s.w.jobs.start(func() {
-		eng, err := s.w.engines.Open(ctx, engOpt)
+		eng, release, err := s.w.engines.Open(ctx, engOpt)
+		defer release()
 		var res *train.Result
 		if err == nil {
 			res, err = s.w.core.Train(ctx, eng, app.TrainRequest{Data: folder, Dataset: data, DataOptions: dopt, Options: opts}, emit)

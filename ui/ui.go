@@ -20,11 +20,20 @@ const AppID = "io.github.clasifica"
 func Run(a *app.App, open ...string) error {
 	fa := fyneapp.NewWithID(AppID)
 	fa.SetIcon(resources.Icon)
+	// Moves a crash or a kill interrupted are settled before anything
+	// reads the photos.
+	recovered, rerr := a.RecoverMoves()
 	w := newWindow(fa, a)
+	w.reportRecovered(recovered, rerr)
 	for _, p := range open {
 		w.loadModel(p)
 	}
 	w.win.SetMaster()
+	// Sized to the screen before it shows, from the desktop's scale; once
+	// shown, again at the canvas's own scale, where they differ.
+	fitToScreen(w.win, contentScale())
+	fa.Lifecycle().SetOnStarted(func() { fitToScreen(w.win, w.win.Canvas().Scale()) })
+	w.win.CenterOnScreen()
 	w.win.ShowAndRun()
 	w.shutdown()
 	return nil

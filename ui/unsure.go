@@ -134,10 +134,8 @@ func (s *classifyScreen) thresholdChanged() {
 	if m == nil {
 		return
 	}
+	// Classifiers made from now on take the model's new threshold.
 	t := app.ModelThreshold(m)
-	if s.classifier != nil && s.classifier.Model == m {
-		s.classifier.MinConfidence = t
-	}
 	for i := range s.preds {
 		if s.preds[i].Err == nil {
 			s.preds[i].Unsure = s.preds[i].Confidence() < t

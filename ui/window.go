@@ -54,7 +54,9 @@ type window struct {
 
 	// engine is what the sidebar and the Train screen say about the
 	// image model: installed backbone, device, or what is missing.
-	engine engineState
+	// engineTask is the job that finds it out (prepareEngine).
+	engine     engineState
+	engineTask task
 
 	// dialog and lastError are the last dialog shown and the last error
 	// explained, for tests.
@@ -95,7 +97,7 @@ func newWindow(fa fyne.App, core *app.App) *window {
 	w.addShortcuts()
 	w.win.SetOnDropped(w.dropped)
 	w.win.SetCloseIntercept(w.requestClose)
-	w.win.Resize(fyne.NewSize(1240, 800))
+	w.win.Resize(startSize)
 	w.show(stepData)
 	w.data.refresh()
 	w.train.refresh()
@@ -134,9 +136,13 @@ func (w *window) layout() fyne.CanvasObject {
 	sideBG := &widgets.Panel{Content: side, Tone: theme.ColorNameMenuBackground, Pad: 3}
 	sideBG.ExtendBaseWidget(sideBG)
 
+	// Each screen scrolls vertically when the window is shorter than it
+	// (a 1024×600 laptop with Advanced settings open): the scroll gives a
+	// screen the whole height whenever it fits, so lists and charts still
+	// fill the window. Nothing scrolls sideways: screens wrap their text.
 	w.body = container.NewStack()
 	for _, s := range w.screens {
-		w.body.Add(container.NewPadded(container.NewPadded(s)))
+		w.body.Add(container.NewVScroll(container.NewPadded(container.NewPadded(s))))
 	}
 	return container.NewBorder(nil, nil, container.NewHBox(sideBG, widget.NewSeparator()), nil, w.body)
 }
@@ -271,6 +277,7 @@ func (w *window) close() {
 	w.results.task.stop()
 	w.classify.task.stop()
 	w.train.backbone.task.stop()
+	w.engineTask.stop()
 	w.win.SetCloseIntercept(nil)
 	w.win.Close()
 	w.closed()

@@ -8,7 +8,7 @@
 //	clasifica eval     --model pets.clasifica [--data TEST_PHOTOS/] [--format table|json]
 //	clasifica export   --model pets.clasifica --onnx pets.onnx
 //	clasifica bench    [--data PHOTOS/] [--backbone SPEC]
-//	clasifica dataset  inspect DIR [--check] [--format json]
+//	clasifica dataset  inspect DIR [--check] [--format json] | relabel DIR PHOTO KIND | leave-out DIR PHOTO | forget DIR PHOTO | decisions DIR
 //	clasifica backbone list | import FILE_OR_FOLDER | verify [ID] | download
 //	clasifica cache    info | clear
 //	clasifica setup    [--runtime LIB] [--offline-backbone DIR]
@@ -38,7 +38,7 @@ var commands = []command{
 	{"eval", "--model MODEL [--data DIR]", "evaluate a model on labelled photos", runEval},
 	{"export", "--model MODEL --onnx OUT.onnx", "export a model as a standalone ONNX file", runExport},
 	{"bench", "[--data PHOTOS/]", "measure inference and training speed", runBench},
-	{"dataset", "inspect DIR [--check]", "show how a photo folder is understood, and what cannot be used", runDataset},
+	{"dataset", "inspect | relabel | leave-out | forget | decisions", "show how a photo folder is understood; record what you decided about its photos", runDataset},
 	{"backbone", "list | import PATH | verify [ID] | download", "manage InceptionV3 backbones", runBackbone},
 	{"cache", "info | clear", "manage the feature cache", runCache},
 	{"setup", "[--runtime LIB] [--offline-backbone DIR]", "prepare the runtime and a backbone (used by `make run`)", runSetup},

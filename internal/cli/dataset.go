@@ -11,11 +11,30 @@ import (
 	"github.com/clasifica/clasifica/ml/dataset"
 )
 
+// datasetUsage lists the dataset subcommands.
+const datasetUsage = `Usage:
+  clasifica dataset inspect DIR [--check] [--format json] [--val 0.2] [--test 0] [--granularity breed|species]
+  clasifica dataset relabel DIR PHOTO KIND [--granularity breed|species]
+  clasifica dataset leave-out DIR PHOTO
+  clasifica dataset forget DIR PHOTO
+  clasifica dataset decisions DIR [--format json] [--granularity breed|species]`
+
 func runDataset(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "inspect" {
-		fmt.Fprintln(e.stderr, "Usage: clasifica dataset inspect DIR [--check] [--format json] [--val 0.2] [--test 0] [--granularity breed|species]")
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, datasetUsage)
 		return errUsage
 	}
+	switch args[0] {
+	case "inspect":
+		return runInspect(ctx, e, args[1:])
+	case "relabel", "leave-out", "forget", "decisions":
+		return runDecide(ctx, e, args[0], args[1:])
+	}
+	fmt.Fprintln(e.stderr, datasetUsage)
+	return errUsage
+}
+
+func runInspect(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("dataset inspect", "DIR [options]")
 	opt := dataset.DefaultOptions()
 	format := fs.String("format", "table", "output format: table or json")
@@ -23,7 +42,7 @@ func runDataset(ctx context.Context, e *env, args []string) error {
 	check := fs.Bool("check", false, "also decode every photo in full, to find truncated and corrupt files (the scan reads headers only)")
 	fs.Float64Var(&opt.Validation, "val", opt.Validation, "share of photos held out for validation")
 	fs.Float64Var(&opt.Test, "test", opt.Test, "share of photos held out for testing")
-	pos, err := parse(fs, args[1:])
+	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -36,7 +55,7 @@ func runDataset(ctx context.Context, e *env, args []string) error {
 	}
 	bar := newProgressBar(e.stderr)
 	opt.Progress = func(done, total int) { bar.update("reading photos", done, total, 0, "", 0, done == total) }
-	d, err := app.ScanFolder(ctx, pos[0], opt)
+	d, err := e.app.Scan(ctx, pos[0], opt)
 	if err != nil {
 		return err
 	}
@@ -79,6 +98,10 @@ func writeSummary(w io.Writer, s dataset.Summary) error {
 				fmt.Fprintf(w, "      %s\n", ex)
 			}
 		}
+	}
+	if c := s.Decisions; c.Total > 0 {
+		fmt.Fprintf(w, "\nYour decisions: %d in effect (%d relabelled, %d left out, %d in a chosen split); `clasifica dataset decisions %s` lists them.\n",
+			c.Total, c.Relabelled, c.LeftOut, c.ForcedSplit, s.Root)
 	}
 	if len(s.Warnings) > 0 {
 		fmt.Fprintln(w, "\nWarnings:")

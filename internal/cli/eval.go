@@ -40,7 +40,12 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	var ev *app.Evaluation
 	if *data != "" {
-		ev, err = c.EvaluateFolder(ctx, *data, dataset.Options{Granularity: g}, progress)
+		// Evaluation counts the photos as the user decided, like training.
+		var opt dataset.Options
+		if opt, err = e.app.WithDecisions(*data, dataset.Options{Granularity: g}); err != nil {
+			return err
+		}
+		ev, err = c.EvaluateFolder(ctx, *data, opt, progress)
 	} else {
 		ev, err = c.EvaluateRecorded(ctx, progress)
 	}

@@ -115,6 +115,11 @@ type Options struct {
 	// file's header during the scan; the zero value is photo's defaults,
 	// which training uses too.
 	Limits photo.Limits
+	// Decisions, if not nil, are the user's decisions about photos (label
+	// overrides, photos left out, forced splits), applied by content hash
+	// before empty classes are dropped and the classes ordered; the
+	// dataset's Decided lists those in effect.
+	Decisions Decisions
 	// Progress, if not nil, is called after each file is read with the
 	// number of files read so far and the number to read. It is called from
 	// one goroutine at a time, in increasing order of done, and should
@@ -193,6 +198,10 @@ type Dataset struct {
 	// and system files. A hidden or system folder counts once, whatever it
 	// holds.
 	Skipped map[Reason]int
+	// Decided lists the user's decisions Scan applied (see
+	// Options.Decisions), in the order the photos were listed; left-out
+	// photos are here and not in Items.
+	Decided []Decided
 	// Options are those Scan was given (without Progress): the split
 	// depends on them.
 	Options Options

@@ -418,6 +418,15 @@ func (s *scanner) finish(root string, layout Layout, note string, l *listing, re
 			ok[i] = true
 		}
 	}
+	// A folder whose photos were all relabelled or left out is not an
+	// empty folder: its photos are where the user decided.
+	decidedAway := make([]bool, len(l.classes))
+	for i, label := range l.labels {
+		if ok[i] {
+			decidedAway[label] = true
+		}
+	}
+	forced, applied := s.decide(layout, l, res, ok)
 	if err := enoughClasses(root, layout, l, ok); err != nil {
 		return nil, err
 	}
@@ -434,7 +443,7 @@ func (s *scanner) finish(root string, layout Layout, note string, l *listing, re
 	for c := range l.classes {
 		if photos[c] > 0 {
 			keep = append(keep, int32(c))
-		} else {
+		} else if c < len(decidedAway) && !decidedAway[c] {
 			s.t.add(l.classDirs[c], ReasonEmptyFolder, "")
 		}
 	}
@@ -447,17 +456,28 @@ func (s *scanner) finish(root string, layout Layout, note string, l *listing, re
 	}
 
 	items := make([]Item, 0, len(res))
+	splits := make(map[string]Split, len(applied))
 	for i, r := range res {
 		if !ok[i] {
 			continue
 		}
+		split := assign(l.pools[i], r.hash, s.opt.Validation, s.opt.Test)
+		if forced[i] >= 0 {
+			split = Split(forced[i])
+		}
+		if applied != nil {
+			splits[l.paths[i]] = split
+		}
 		items = append(items, Item{
 			Path:  l.paths[i],
 			Label: label[l.labels[i]],
-			Split: assign(l.pools[i], r.hash, s.opt.Validation, s.opt.Test),
+			Split: split,
 			Hash:  r.hash,
 			Size:  r.size,
 		})
+	}
+	for i := range applied {
+		applied[i].Split = splits[applied[i].Path]
 	}
 	slices.SortStableFunc(items, func(a, b Item) int {
 		return cmp.Or(cmp.Compare(a.Label, b.Label), strings.Compare(a.Path, b.Path))
@@ -471,6 +491,7 @@ func (s *scanner) finish(root string, layout Layout, note string, l *listing, re
 		Items:      items,
 		Problems:   s.t.problems,
 		Skipped:    s.t.skipped,
+		Decided:    applied,
 		Options:    s.opt,
 	}
 	d.Options.Progress = nil

@@ -44,6 +44,39 @@ type Summary struct {
 	Problems []ProblemSummary `json:"problems"`
 	// Warnings are things about the photos worth fixing before training.
 	Warnings []Warning `json:"warnings"`
+	// Decisions counts the user's decisions in effect.
+	Decisions DecisionCounts `json:"decisions"`
+}
+
+// DecisionCounts counts the user's decisions a scan applied (see
+// Dataset.Decided).
+type DecisionCounts struct {
+	// Total is the number of photos with a decision in effect.
+	Total int `json:"total"`
+	// Relabelled counts photos counted in another class than their
+	// folder's.
+	Relabelled int `json:"relabelled"`
+	// LeftOut counts photos left out of the dataset.
+	LeftOut int `json:"left_out"`
+	// ForcedSplit counts photos put in a split by a decision.
+	ForcedSplit int `json:"forced_split"`
+}
+
+// Count counts decisions by effect.
+func Count(decided []Decided) DecisionCounts {
+	c := DecisionCounts{Total: len(decided)}
+	for _, d := range decided {
+		switch {
+		case d.LeftOut:
+			c.LeftOut++
+		case d.Relabelled():
+			c.Relabelled++
+		}
+		if d.Forced {
+			c.ForcedSplit++
+		}
+	}
+	return c
 }
 
 // ClassSummary is one class of a Summary.
@@ -152,6 +185,7 @@ func (d *Dataset) Summary() Summary {
 		Classes:    make([]ClassSummary, len(d.Classes)),
 		Problems:   []ProblemSummary{},
 		Warnings:   []Warning{},
+		Decisions:  Count(d.Decided),
 	}
 	for i, name := range d.Classes {
 		s.Classes[i] = ClassSummary{Name: name, Counts: counts[i], Weight: weights[i]}

@@ -63,24 +63,23 @@ const (
 // It may be used by one goroutine at a time.
 type Explainer struct {
 	fwd     *onnxrt.Session
-	bwd     *grad.Session
+	bwd     *onnxrt.MultiSession
 	head    *head.Head
 	classes int
 	// sign turns the graph's gradient into the score's.
 	sign float64
 }
 
-// New builds the explainer of a model: w are the backbone's weights with
-// the model's fine-tuned blocks applied (model.Apply), pre its
-// preprocessing, layers its head (reading raw features, as stored in the
-// model). opt chooses the execution provider, as for the engine's
-// session.
-func New(rt *onnxrt.Runtime, w *inception.Weights, pre inception.Preprocess, layers []head.Dense, opt onnxrt.Options) (*Explainer, error) {
-	return NewWithScore(rt, w, pre, layers, opt, LogProbability)
+// New builds the explainer of a model on eng (its runtime and execution
+// provider, as the classifier's): w are the backbone's weights with the
+// model's fine-tuned blocks applied (model.Apply), pre its preprocessing,
+// layers its head (reading raw features, as stored in the model).
+func New(eng onnxrt.Engine, w *inception.Weights, pre inception.Preprocess, layers []head.Dense) (*Explainer, error) {
+	return NewWithScore(eng, w, pre, layers, LogProbability)
 }
 
 // NewWithScore is New with the score the heatmaps follow.
-func NewWithScore(rt *onnxrt.Runtime, w *inception.Weights, pre inception.Preprocess, layers []head.Dense, opt onnxrt.Options, score Score) (*Explainer, error) {
+func NewWithScore(eng onnxrt.Engine, w *inception.Weights, pre inception.Preprocess, layers []head.Dense, score Score) (*Explainer, error) {
 	h, err := head.FromLayers(layers)
 	if err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
@@ -97,7 +96,7 @@ func NewWithScore(rt *onnxrt.Runtime, w *inception.Weights, pre inception.Prepro
 	if err != nil {
 		return nil, fmt.Errorf("explain: build the backbone graph: %w", err)
 	}
-	fwd, err := rt.NewSession(fwdModel, inception.InputName, activations, opt)
+	fwd, err := eng.NewSession(fwdModel, inception.InputName, activations)
 	if err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}
@@ -107,9 +106,8 @@ func NewWithScore(rt *onnxrt.Runtime, w *inception.Weights, pre inception.Prepro
 		return nil, err
 	}
 	// The backward graph runs where the backbone does.
-	bopt := opt
-	bopt.Provider = fwd.Provider()
-	bwd, err := grad.NewSession(rt, bwdModel, []string{activations, onehot}, []string{gradOut, probsName}, bopt)
+	eng.Options.Provider = fwd.Provider()
+	bwd, err := eng.NewMultiSession(bwdModel, []string{activations, onehot}, []string{gradOut, probsName})
 	if err != nil {
 		fwd.Close()
 		return nil, fmt.Errorf("explain: %w", err)
@@ -229,11 +227,11 @@ func (e *Explainer) Explain(ctx context.Context, p *photo.RGB, class int) (*Map,
 	}
 	hot := make([]float32, e.classes)
 	hot[class] = 1
-	out := []grad.Tensor{
+	out := []onnxrt.Tensor{
 		{Data: make([]float32, len(act)), Shape: []int64{1, channels, Side, Side}},
 		{Data: make([]float32, e.classes), Shape: []int64{1, int64(e.classes)}},
 	}
-	in := []grad.Tensor{{Data: act, Shape: []int64{1, channels, Side, Side}}, {Data: hot, Shape: []int64{1, int64(e.classes)}}}
+	in := []onnxrt.Tensor{{Data: act, Shape: []int64{1, channels, Side, Side}}, {Data: hot, Shape: []int64{1, int64(e.classes)}}}
 	if err := e.bwd.Run(ctx, in, out); err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}

@@ -25,7 +25,7 @@ import (
 // fixture is a model trained on the flowers sample, its explainer, and
 // the photos it was evaluated on.
 type fixture struct {
-	rt     *onnxrt.Runtime
+	eng    onnxrt.Engine
 	b      *backbone.Backbone
 	m      *model.Model
 	ex     *Explainer
@@ -56,8 +56,8 @@ func setupOn(t testing.TB, dir string, test float64, epochs int) (*fixture, *tra
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := onnxrt.Options{Provider: onnxrt.CPU}
-	s, err := rt.NewSession(onnxModel, inception.InputName, inception.OutputName, opt)
+	eng := onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: 2}}
+	s, err := eng.NewSession(onnxModel, inception.InputName, inception.OutputName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,16 +75,16 @@ func setupOn(t testing.TB, dir string, test float64, epochs int) (*fixture, *tra
 	res, err := train.Run(context.Background(), train.Job{Data: d, Options: o,
 		Extractor: &features.Extractor{Session: s, Backbone: b.SHA256, Cache: cache},
 		Backbone:  model.Backbone{ID: b.ID, Name: b.Name, SHA256: b.SHA256, Preprocess: b.Preprocess, ImageSize: inception.Size},
-		Engine:    head.Engine{Runtime: rt, Provider: onnxrt.CPU, Threads: 2}}, nil)
+		Engine:    eng}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := New(rt, b.Weights, b.Preprocess, res.Model.Head, opt)
+	ex, err := New(eng, b.Weights, b.Preprocess, res.Model.Head)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ex.Close() })
-	f := &fixture{rt: rt, b: b, m: res.Model, ex: ex}
+	f := &fixture{eng: eng, b: b, m: res.Model, ex: ex}
 	for _, s := range res.Samples {
 		f.photos = append(f.photos, s.Path)
 	}
@@ -163,7 +163,7 @@ func TestGradCAM(t *testing.T) {
 	// highest lowers the answer's probability more than greying the
 	// quarter it ranks lowest, for a large majority of photos.
 	t.Run("faithfulness", func(t *testing.T) {
-		logit, err := NewWithScore(f.rt, f.b.Weights, f.b.Preprocess, f.m.Head, onnxrt.Options{Provider: onnxrt.CPU}, Logit)
+		logit, err := NewWithScore(f.eng, f.b.Weights, f.b.Preprocess, f.m.Head, Logit)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,7 +230,7 @@ func faithfulness(t *testing.T, f *fixture, ex *Explainer, must bool) {
 func sanity(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	random := randomHead(f.m.Head)
-	rex, err := New(f.rt, f.b.Weights, f.b.Preprocess, random, onnxrt.Options{Provider: onnxrt.CPU})
+	rex, err := New(f.eng, f.b.Weights, f.b.Preprocess, random)
 	if err != nil {
 		t.Fatal(err)
 	}

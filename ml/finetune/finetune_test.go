@@ -150,8 +150,8 @@ func identity() (mean, scale []float32) {
 	return mean, scale
 }
 
-func cpu(rt *onnxrt.Runtime) head.Engine {
-	return head.Engine{Runtime: rt, Provider: onnxrt.CPU, Threads: 2}
+func cpu(rt *onnxrt.Runtime) onnxrt.Engine {
+	return onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: 2}}
 }
 
 func loaderOf(acts []float32) Loader {

@@ -16,7 +16,6 @@ package finetune
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/clasifica/clasifica/ml/grad"
 	"github.com/clasifica/clasifica/ml/head"
@@ -33,9 +32,6 @@ const (
 
 // MaxBlocks is the number of inception blocks that can train.
 const MaxBlocks = 2
-
-// bnEpsilon is Keras's BatchNormalization epsilon in InceptionV3.
-const bnEpsilon = 1e-3
 
 // Graph value names.
 const (
@@ -92,27 +88,6 @@ func TrainableUnits(blocks int) []int {
 		}
 	}
 	return units
-}
-
-// bnScale returns a unit's batch normalisation as a per-channel scale and
-// offset: BN(conv(x)) = conv(x)·s + (beta + (bias-mean)·s).
-func bnScale(u *inception.Unit) (s, shift []float32) {
-	s = make([]float32, u.Out)
-	shift = make([]float32, u.Out)
-	for o := range u.Out {
-		g := 1.0
-		if u.Gamma != nil {
-			g = float64(u.Gamma[o])
-		}
-		sc := g / math.Sqrt(float64(u.Variance[o])+bnEpsilon)
-		b := 0.0
-		if u.Bias != nil {
-			b = float64(u.Bias[o])
-		}
-		s[o] = float32(sc)
-		shift[o] = float32((b - float64(u.Mean[o])) * sc)
-	}
-	return s, shift
 }
 
 // KernelONNX returns a unit's kernel in ONNX layout [Out, In, KH, KW].
@@ -197,7 +172,7 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 			kshape := []int64{int64(u.Out), int64(u.In), int64(u.KH), int64(u.KW)}
 			var kernel, bias string
 			if s.trainable[ui] {
-				sc, shift := bnScale(u)
+				sc, shift := u.BatchNorm()
 				kp := param{name: u.Conv + "/kernel", shape: kshape, unit: ui}
 				bp := param{name: u.BN + "/beta", shape: []int64{int64(u.Out)}, unit: ui, beta: true}
 				params = append(params, kp, bp)

@@ -97,8 +97,8 @@ type Trainer struct {
 	m, v   [][]float32 // optimiser state (momentum in m for SGD)
 	step   int
 	rng    *rand.Rand
-	train  *grad.Session
-	feat   *grad.Session
+	train  *onnxrt.MultiSession
+	feat   *onnxrt.MultiSession
 	in     []string
 	heads  []head.Dense // shapes and activations of the head's layers
 
@@ -114,7 +114,7 @@ type Trainer struct {
 // NewTrainer returns a trainer starting from the backbone weights w (which
 // it copies) and the head h, trained on features standardised by mean and
 // scale (f' = (f-mean)·scale, as package train does).
-func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg Config, eng head.Engine) (*Trainer, error) {
+func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg Config, eng onnxrt.Engine) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -141,8 +141,8 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 	// A step's values (hundreds of MB for a batch of 32) must not stay in
 	// ONNX Runtime's arena while Go updates the weights and other sessions
 	// run: their peaks would add up.
-	opt := onnxrt.Options{Provider: eng.Provider, Threads: eng.Threads, ReleaseMemory: true}
-	ts, err := grad.NewSession(eng.Runtime, model, inputs, outputs, opt)
+	eng.Options.ReleaseMemory = true
+	ts, err := eng.NewMultiSession(model, inputs, outputs)
 	if err != nil {
 		return nil, fmt.Errorf("finetune: %w", err)
 	}
@@ -152,7 +152,7 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 		ts.Close()
 		return nil, fmt.Errorf("finetune: feature graph: %w", err)
 	}
-	fs, err := grad.NewSession(eng.Runtime, fmodel, finputs, foutputs, opt)
+	fs, err := eng.NewMultiSession(fmodel, finputs, foutputs)
 	if err != nil {
 		ts.Close()
 		return nil, fmt.Errorf("finetune: %w", err)
@@ -204,10 +204,10 @@ func (t *Trainer) Close() error {
 // Provider reports the execution provider the steps run on.
 func (t *Trainer) Provider() onnxrt.Provider { return t.train.Provider() }
 
-func (t *Trainer) paramTensors() []grad.Tensor {
-	ts := make([]grad.Tensor, len(t.params))
+func (t *Trainer) paramTensors() []onnxrt.Tensor {
+	ts := make([]onnxrt.Tensor, len(t.params))
 	for i, p := range t.params {
-		ts[i] = grad.Tensor{Data: t.values[i], Shape: p.shape}
+		ts[i] = onnxrt.Tensor{Data: t.values[i], Shape: p.shape}
 	}
 	return ts
 }
@@ -274,22 +274,22 @@ func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float
 	rows := int64(n)
 	last := t.heads[len(t.heads)-1]
 	classes := last.Out
-	in := []grad.Tensor{{Data: x, Shape: []int64{rows, Channels, Side, Side}}}
+	in := []onnxrt.Tensor{{Data: x, Shape: []int64{rows, Channels, Side, Side}}}
 	if t.cfg.Dropout > 0 {
 		drop := t.drop[:n*last.In]
 		grad.DropoutMask(drop, t.cfg.Dropout, t.rng)
-		in = append(in, grad.Tensor{Data: drop, Shape: []int64{rows, int64(last.In)}})
+		in = append(in, onnxrt.Tensor{Data: drop, Shape: []int64{rows, int64(last.In)}})
 	}
 	target := t.target[:n*classes]
 	grad.Targets(target, t.scale, y, w, classes, t.cfg.LabelSmoothing)
 	in = append(in,
-		grad.Tensor{Data: target, Shape: []int64{rows, int64(classes)}},
-		grad.Tensor{Data: t.scale[:n], Shape: []int64{rows, 1}})
+		onnxrt.Tensor{Data: target, Shape: []int64{rows, int64(classes)}},
+		onnxrt.Tensor{Data: t.scale[:n], Shape: []int64{rows, 1}})
 	in = append(in, t.paramTensors()...)
 	probs := t.probs[:n*classes]
-	out := []grad.Tensor{{Data: t.loss, Shape: []int64{1}}, {Data: probs, Shape: []int64{rows, int64(classes)}}}
+	out := []onnxrt.Tensor{{Data: t.loss, Shape: []int64{1}}, {Data: probs, Shape: []int64{rows, int64(classes)}}}
 	for i, p := range t.params {
-		out = append(out, grad.Tensor{Data: t.grads[i], Shape: p.shape})
+		out = append(out, onnxrt.Tensor{Data: t.grads[i], Shape: p.shape})
 	}
 	if err := t.train.Run(ctx, in, out); err != nil {
 		return 0, 0, err
@@ -318,17 +318,11 @@ func (t *Trainer) update() {
 			}
 			continue
 		}
-		// Keras's Adam (β 0.9, 0.999, ε 1e-7), bias corrections folded
-		// into the step size.
-		const b1, b2, eps = 0.9, 0.999, 1e-7
-		alpha := float32(c.LearningRate * math.Sqrt(1-math.Pow(b2, float64(t.step))) / (1 - math.Pow(b1, float64(t.step))))
-		v := t.v[i]
-		for k, gk := range g {
-			mk := m[k] + (gk-m[k])*(1-b1)
-			vk := v[k] + (gk*gk-v[k])*(1-b2)
-			m[k], v[k] = mk, vk
-			w[k] = w[k] - w[k]*decay - mk*alpha/(float32(math.Sqrt(float64(vk)))+eps)
+		wd := c.WeightDecay
+		if p.beta || p.bias {
+			wd = 0
 		}
+		head.Adam(w, g, m, t.v[i], c.LearningRate, wd, t.step)
 	}
 }
 
@@ -340,7 +334,7 @@ func (t *Trainer) Features(ctx context.Context, load Loader, n int) ([]float32, 
 	bs := t.cfg.BatchSize
 	idx := make([]int, 0, bs)
 	params := t.paramTensors()
-	var fp []grad.Tensor
+	var fp []onnxrt.Tensor
 	for i, p := range t.params {
 		if p.unit >= 0 {
 			fp = append(fp, params[i])
@@ -359,8 +353,8 @@ func (t *Trainer) Features(ctx context.Context, load Loader, n int) ([]float32, 
 		if err := load(ctx, idx, x); err != nil {
 			return nil, err
 		}
-		in := append([]grad.Tensor{{Data: x, Shape: []int64{int64(b1 - b0), Channels, Side, Side}}}, fp...)
-		o := []grad.Tensor{{Data: out[b0*inception.Features : b1*inception.Features], Shape: []int64{int64(b1 - b0), inception.Features}}}
+		in := append([]onnxrt.Tensor{{Data: x, Shape: []int64{int64(b1 - b0), Channels, Side, Side}}}, fp...)
+		o := []onnxrt.Tensor{{Data: out[b0*inception.Features : b1*inception.Features], Shape: []int64{int64(b1 - b0), inception.Features}}}
 		if err := t.feat.Run(ctx, in, o); err != nil {
 			return nil, err
 		}
@@ -439,14 +433,14 @@ func (t *Trainer) Head() (*head.Head, error) {
 // Featurizer computes pooled features from mixed8 activations with fixed
 // weights: the top blocks of a (possibly fine-tuned) backbone.
 type Featurizer struct {
-	s     *grad.Session
+	s     *onnxrt.MultiSession
 	batch int
 	buf   []float32
 }
 
 // NewFeaturizer returns a featurizer for the top blocks of w, running
 // batches of batch photos on eng.
-func NewFeaturizer(w *inception.Weights, batch int, eng head.Engine) (*Featurizer, error) {
+func NewFeaturizer(w *inception.Weights, batch int, eng onnxrt.Engine) (*Featurizer, error) {
 	if eng.Runtime == nil {
 		return nil, errors.New("finetune: no ONNX Runtime")
 	}
@@ -458,7 +452,8 @@ func NewFeaturizer(w *inception.Weights, batch int, eng head.Engine) (*Featurize
 	if err != nil {
 		return nil, fmt.Errorf("finetune: feature graph: %w", err)
 	}
-	s, err := grad.NewSession(eng.Runtime, model, inputs, outputs, onnxrt.Options{Provider: eng.Provider, Threads: eng.Threads, ReleaseMemory: true})
+	eng.Options.ReleaseMemory = true
+	s, err := eng.NewMultiSession(model, inputs, outputs)
 	if err != nil {
 		return nil, fmt.Errorf("finetune: %w", err)
 	}
@@ -482,8 +477,8 @@ func (f *Featurizer) Features(ctx context.Context, load Loader, n int) ([]float3
 		if err := load(ctx, idx, x); err != nil {
 			return nil, err
 		}
-		in := []grad.Tensor{{Data: x, Shape: []int64{int64(b1 - b0), Channels, Side, Side}}}
-		o := []grad.Tensor{{Data: out[b0*inception.Features : b1*inception.Features], Shape: []int64{int64(b1 - b0), inception.Features}}}
+		in := []onnxrt.Tensor{{Data: x, Shape: []int64{int64(b1 - b0), Channels, Side, Side}}}
+		o := []onnxrt.Tensor{{Data: out[b0*inception.Features : b1*inception.Features], Shape: []int64{int64(b1 - b0), inception.Features}}}
 		if err := f.s.Run(ctx, in, o); err != nil {
 			return nil, err
 		}

@@ -47,7 +47,7 @@ func BenchmarkConvKernelGrad(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				s, err := NewSession(rt, model, []string{x, w, r}, []string{loss, grads[w]}, onnxrt.Options{Provider: onnxrt.CPU})
+				s, err := rt.NewMultiSession(model, []string{x, w, r}, []string{loss, grads[w]}, onnxrt.Options{Provider: onnxrt.CPU})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -60,12 +60,12 @@ func BenchmarkConvKernelGrad(b *testing.B) {
 					}
 					return v
 				}
-				in := []Tensor{
-					{rnd(n * c.c * 64), []int64{n, c.c, 8, 8}},
-					{rnd(c.m * c.c * c.kh * c.kw), []int64{c.m, c.c, c.kh, c.kw}},
-					{rnd(n * c.m * 64), []int64{n, c.m, 8, 8}},
+				in := []onnxrt.Tensor{
+					{Data: rnd(n * c.c * 64), Shape: []int64{n, c.c, 8, 8}},
+					{Data: rnd(c.m * c.c * c.kh * c.kw), Shape: []int64{c.m, c.c, c.kh, c.kw}},
+					{Data: rnd(n * c.m * 64), Shape: []int64{n, c.m, 8, 8}},
 				}
-				out := []Tensor{{make([]float32, 1), []int64{1}}, {make([]float32, c.m*c.c*c.kh*c.kw), []int64{c.m, c.c, c.kh, c.kw}}}
+				out := []onnxrt.Tensor{{Data: make([]float32, 1), Shape: []int64{1}}, {Data: make([]float32, c.m*c.c*c.kh*c.kw), Shape: []int64{c.m, c.c, c.kh, c.kw}}}
 				for b.Loop() {
 					if err := s.Run(context.Background(), in, out); err != nil {
 						b.Fatal(err)

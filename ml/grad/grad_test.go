@@ -424,12 +424,12 @@ func checkGradients(t *testing.T, rt *onnxrt.Runtime, tc gradCase, kg KernelGrad
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewSession(rt, model, inputs, outputs, onnxrt.Options{Provider: onnxrt.CPU, Threads: 1})
+	s, err := rt.NewMultiSession(model, inputs, outputs, onnxrt.Options{Provider: onnxrt.CPU, Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	in := make([]Tensor, len(inputs))
+	in := make([]onnxrt.Tensor, len(inputs))
 	for i := range inputs {
 		shape := []int64{int64(len(vals[i]))}
 		if i < len(tc.inputs) {
@@ -440,11 +440,11 @@ func checkGradients(t *testing.T, rt *onnxrt.Runtime, tc gradCase, kg KernelGrad
 				shape[0] = tc.inputs[0].shape[0]
 			}
 		}
-		in[i] = Tensor{Data: f32(vals[i]), Shape: shape}
+		in[i] = onnxrt.Tensor{Data: f32(vals[i]), Shape: shape}
 	}
-	out := []Tensor{{Data: make([]float32, 1), Shape: []int64{1}}}
+	out := []onnxrt.Tensor{{Data: make([]float32, 1), Shape: []int64{1}}}
 	for _, p := range params {
-		out = append(out, Tensor{Data: make([]float32, len(vals[p])), Shape: tc.inputs[p].shape})
+		out = append(out, onnxrt.Tensor{Data: make([]float32, len(vals[p])), Shape: tc.inputs[p].shape})
 	}
 	if err := s.Run(context.Background(), in, out); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/clasifica/clasifica/ml/grad"
 	"github.com/clasifica/clasifica/ml/onnx"
 	"github.com/clasifica/clasifica/ml/onnxrt"
 )
@@ -78,19 +77,18 @@ func BenchmarkAdam(b *testing.B) {
 	}
 	b.Run("onnxruntime", func(b *testing.B) {
 		eng := testEngine(b)
-		s, err := grad.NewSession(eng.Runtime, adamGraph(n),
-			[]string{"p", "g", "m", "v", "b1", "b2", "alpha", "eps", "decay"}, []string{"p_new", "m_new", "v_new"},
-			onnxrt.Options{Provider: onnxrt.CPU, Threads: 2})
+		s, err := eng.NewMultiSession(adamGraph(n),
+			[]string{"p", "g", "m", "v", "b1", "b2", "alpha", "eps", "decay"}, []string{"p_new", "m_new", "v_new"})
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer s.Close()
 		a := newAdamStep(cfg, 1)
-		scalar := func(x float32) grad.Tensor { return grad.Tensor{Data: []float32{x}, Shape: []int64{1}} }
-		vec := func(x []float32) grad.Tensor { return grad.Tensor{Data: x, Shape: []int64{n}} }
+		scalar := func(x float32) onnxrt.Tensor { return onnxrt.Tensor{Data: []float32{x}, Shape: []int64{1}} }
+		vec := func(x []float32) onnxrt.Tensor { return onnxrt.Tensor{Data: x, Shape: []int64{n}} }
 		p2, m2, v2 := mk(0), mk(0), mk(0)
-		in := []grad.Tensor{vec(p), vec(g), vec(m), vec(v), scalar(a.oneMinusB1), scalar(a.oneMinusB2), scalar(a.alpha), scalar(a.eps), scalar(0)}
-		out := []grad.Tensor{vec(p2), vec(m2), vec(v2)}
+		in := []onnxrt.Tensor{vec(p), vec(g), vec(m), vec(v), scalar(a.oneMinusB1), scalar(a.oneMinusB2), scalar(a.alpha), scalar(a.eps), scalar(0)}
+		out := []onnxrt.Tensor{vec(p2), vec(m2), vec(v2)}
 		for b.Loop() {
 			if err := s.Run(context.Background(), in, out); err != nil {
 				b.Fatal(err)

@@ -9,11 +9,11 @@ import (
 
 // testEngine runs training steps on ONNX Runtime's CPU provider with 2
 // threads, whatever the machine, so that results are reproducible.
-func testEngine(t testing.TB) Engine {
+func testEngine(t testing.TB) onnxrt.Engine {
 	t.Helper()
 	rt, err := onnxrt.Load(mltest.RuntimeLibrary(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Engine{Runtime: rt, Provider: onnxrt.CPU, Threads: 2}
+	return onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: 2}}
 }

@@ -31,7 +31,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tr, err := head.NewTrainer(h, cfg, head.Engine{Runtime: rt, Provider: onnxrt.CPU})
+	tr, err := head.NewTrainer(h, cfg, onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU}})
 	if err != nil {
 		log.Fatal(err)
 	}

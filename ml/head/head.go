@@ -83,9 +83,9 @@ func DefaultConfig() Config {
 		Dropout:      0.5,
 		LearningRate: 1e-3,
 		BatchSize:    32,
-		Beta1:        0.9,
-		Beta2:        0.999,
-		Epsilon:      1e-7,
+		Beta1:        AdamBeta1,
+		Beta2:        AdamBeta2,
+		Epsilon:      AdamEpsilon,
 	}
 }
 

@@ -27,19 +27,6 @@ type EpochStats struct {
 	Accuracy float64
 }
 
-// Engine says where training steps run: ONNX Runtime, on an execution
-// provider, with a fixed number of CPU threads.
-type Engine struct {
-	// Runtime is the loaded ONNX Runtime library.
-	Runtime *onnxrt.Runtime
-	// Provider selects the execution provider; the zero value means Auto
-	// (an accelerator where there is one, else the CPU).
-	Provider onnxrt.Provider
-	// Threads is the CPU provider's thread count; 0 means one per core.
-	// Training is reproducible for a given thread count.
-	Threads int
-}
-
 // Trainer trains a Head with mini-batch Adam. Each batch's forward and
 // backward pass is one ONNX Runtime run of a graph built by package grad;
 // the Adam update runs in Go (fused into one pass over each array, it is
@@ -57,7 +44,7 @@ type Trainer struct {
 	cfg  Config
 	rng  *rand.Rand
 	step int // Adam's t: the number of updates so far
-	sess *grad.Session
+	sess *onnxrt.MultiSession
 
 	// Per parameter array, in the order kernel, bias of each layer from the
 	// input side: the weights (aliasing the head's), their gradients and
@@ -177,14 +164,15 @@ func trainingGraph(h *Head, dropout, fused bool) (model []byte, inputs, outputs 
 
 // NewTrainer returns a trainer for h with the training hyperparameters of
 // cfg (cfg.Hidden is not used: h's shape is given), running on eng. The
-// shuffling and the dropout masks are drawn from cfg.Seed.
-func NewTrainer(h *Head, cfg Config, eng Engine) (*Trainer, error) {
+// shuffling and the dropout masks are drawn from cfg.Seed; training is
+// reproducible for a given eng.Options.Threads.
+func NewTrainer(h *Head, cfg Config, eng onnxrt.Engine) (*Trainer, error) {
 	return newTrainer(h, cfg, eng, true)
 }
 
 // newTrainer is NewTrainer; fuse false keeps the hidden layer in the graph
 // on the CPU too, to compare the two.
-func newTrainer(h *Head, cfg Config, eng Engine, fuse bool) (*Trainer, error) {
+func newTrainer(h *Head, cfg Config, eng onnxrt.Engine, fuse bool) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -240,27 +228,26 @@ func newTrainer(h *Head, cfg Config, eng Engine, fuse bool) (*Trainer, error) {
 // openTraining opens the session of h's training graph on eng. On the CPU,
 // with fuse, a hidden layer and the vector kernels, it is the fused graph
 // (see outer.go), and fused says so.
-func openTraining(h *Head, cfg Config, eng Engine, fuse bool) (sess *grad.Session, fused bool, err error) {
-	open := func(fused bool, opt onnxrt.Options) (*grad.Session, error) {
+func openTraining(h *Head, cfg Config, eng onnxrt.Engine, fuse bool) (sess *onnxrt.MultiSession, fused bool, err error) {
+	open := func(fused bool, eng onnxrt.Engine) (*onnxrt.MultiSession, error) {
 		model, inputs, outputs, err := trainingGraph(h, cfg.Dropout > 0, fused)
 		if err != nil {
 			return nil, fmt.Errorf("head: training graph: %w", err)
 		}
-		s, err := grad.NewSession(eng.Runtime, model, inputs, outputs, opt)
+		s, err := eng.NewMultiSession(model, inputs, outputs)
 		if err != nil {
 			return nil, fmt.Errorf("head: %w", err)
 		}
 		return s, nil
 	}
-	opt := onnxrt.Options{Provider: eng.Provider, Threads: eng.Threads}
 	if !fuse || len(h.layers) != 2 || !fusable(h.layers[0].in, h.layers[0].out) {
-		sess, err = open(false, opt)
+		sess, err = open(false, eng)
 		return sess, false, err
 	}
-	if opt.Provider != onnxrt.CPU {
+	if eng.Options.Provider != onnxrt.CPU {
 		// Where the session lands is known once it is built: an
 		// accelerator keeps the whole gradient on the device.
-		sess, err = open(false, opt)
+		sess, err = open(false, eng)
 		if err != nil || sess.Provider() != onnxrt.CPU {
 			return sess, false, err
 		}
@@ -268,8 +255,8 @@ func openTraining(h *Head, cfg Config, eng Engine, fuse bool) (sess *grad.Sessio
 	}
 	// What is left for the graph is a few small layers: over threads, each
 	// would cost more in waking them than it saves.
-	opt.Provider, opt.Threads = onnxrt.CPU, 1
-	sess, err = open(true, opt)
+	eng.Options.Provider, eng.Options.Threads = onnxrt.CPU, 1
+	sess, err = open(true, eng)
 	return sess, true, err
 }
 
@@ -349,6 +336,44 @@ func (t *Trainer) Epoch(ctx context.Context, x []float32, y []int, w []float32) 
 	return EpochStats{Loss: lossSum / float64(n), Accuracy: float64(correct) / float64(n)}, nil
 }
 
+// Evaluate returns the head's loss and accuracy on labelled samples as
+// Head.Evaluate defines them (no dropout, no label smoothing, Σ wᵢ·lossᵢ /
+// n), computed by the trainer's own forward pass: the session and, on the
+// CPU, the vector kernels, instead of Head.Evaluate's pure-Go products, which
+// took twice as long as a training epoch on a validation set of a fifth of
+// the photos. It draws no random numbers, so validating between epochs does
+// not change the training. The gradients it leaves are not applied.
+func (t *Trainer) Evaluate(ctx context.Context, x []float32, y []int, w []float32) (loss, accuracy float64, err error) {
+	h := t.h
+	if err := h.checkSamples(x, y, w); err != nil {
+		return 0, 0, err
+	}
+	if t.fused {
+		pack(t.wp, h.layers[0].w, h.layers[0].in, h.layers[0].out)
+	}
+	t.productReady = false
+	n, bs := len(y), t.cfg.BatchSize
+	var sum float64
+	correct := 0
+	for b0 := 0; b0 < n; b0 += bs {
+		b1 := min(b0+bs, n)
+		wb := t.wb[:b1-b0]
+		for i := range wb {
+			wb[i] = 1
+			if w != nil {
+				wb[i] = w[b0+i]
+			}
+		}
+		l, c, err := t.forward(ctx, x[b0*h.inputs:b1*h.inputs], y[b0:b1], wb, true)
+		if err != nil {
+			return 0, 0, err
+		}
+		sum += l
+		correct += c
+	}
+	return sum / float64(n), float64(correct) / float64(n), nil
+}
+
 // gradients is run without cancellation, for tests. It leaves every
 // gradient in t.grads: with fused, the hidden kernel's is computed from dz.
 func (t *Trainer) gradients(x []float32, y []int, w []float32) (lossSum float64, correct int) {
@@ -378,13 +403,20 @@ func (t *Trainer) gradients(x []float32, y []int, w []float32) (lossSum float64,
 // of the batch's loss Σ wᵢ·lossᵢ / len(y) in t.grads, and returns Σ
 // wᵢ·lossᵢ and the number of samples classified correctly.
 func (t *Trainer) run(ctx context.Context, x []float32, y []int, w []float32) (lossSum float64, correct int, err error) {
+	return t.forward(ctx, x, y, w, false)
+}
+
+// forward is run; with eval, for Evaluate, the dropout mask keeps every
+// unit unscaled (no random number is drawn) and the targets are not
+// smoothed.
+func (t *Trainer) forward(ctx context.Context, x []float32, y []int, w []float32, eval bool) (lossSum float64, correct int, err error) {
 	h := t.h
 	n := len(y)
 	classes := h.classes
 	out := &h.layers[len(h.layers)-1]
 	rows := int64(n)
 
-	in := []grad.Tensor{{Data: x, Shape: []int64{rows, int64(h.inputs)}}}
+	in := []onnxrt.Tensor{{Data: x, Shape: []int64{rows, int64(h.inputs)}}}
 	if t.fused {
 		l := &h.layers[0]
 		if !t.productReady {
@@ -396,27 +428,37 @@ func (t *Trainer) run(ctx context.Context, x []float32, y []int, w []float32) (l
 			matMulPacked(t.product[:len(x4)/l.in*l.out], x4, t.wp, len(x4)/l.in, l.in, l.out, haveWideKernels)
 		}
 		t.productReady = false
-		in[0] = grad.Tensor{Data: t.product[:n*l.out], Shape: []int64{rows, int64(l.out)}}
+		in[0] = onnxrt.Tensor{Data: t.product[:n*l.out], Shape: []int64{rows, int64(l.out)}}
 	}
 	if t.cfg.Dropout > 0 {
 		drop := t.drop[:n*out.in]
-		grad.DropoutMask(drop, t.cfg.Dropout, t.rng)
-		in = append(in, grad.Tensor{Data: drop, Shape: []int64{rows, int64(out.in)}})
+		if eval {
+			for i := range drop {
+				drop[i] = 1
+			}
+		} else {
+			grad.DropoutMask(drop, t.cfg.Dropout, t.rng)
+		}
+		in = append(in, onnxrt.Tensor{Data: drop, Shape: []int64{rows, int64(out.in)}})
 	}
 	target := t.target[:n*classes]
-	grad.Targets(target, t.scale, y, w, classes, t.cfg.LabelSmoothing)
+	smoothing := t.cfg.LabelSmoothing
+	if eval {
+		smoothing = 0
+	}
+	grad.Targets(target, t.scale, y, w, classes, smoothing)
 	in = append(in,
-		grad.Tensor{Data: target, Shape: []int64{rows, int64(classes)}},
-		grad.Tensor{Data: t.scale[:n], Shape: []int64{rows, 1}})
+		onnxrt.Tensor{Data: target, Shape: []int64{rows, int64(classes)}},
+		onnxrt.Tensor{Data: t.scale[:n], Shape: []int64{rows, 1}})
 	for i := range h.layers {
 		l := &h.layers[i]
 		if !t.fused || i > 0 {
-			in = append(in, grad.Tensor{Data: l.w, Shape: []int64{int64(l.in), int64(l.out)}})
+			in = append(in, onnxrt.Tensor{Data: l.w, Shape: []int64{int64(l.in), int64(l.out)}})
 		}
-		in = append(in, grad.Tensor{Data: l.b, Shape: []int64{int64(l.out)}})
+		in = append(in, onnxrt.Tensor{Data: l.b, Shape: []int64{int64(l.out)}})
 	}
 	probs := t.probs[:n*classes]
-	outs := []grad.Tensor{
+	outs := []onnxrt.Tensor{
 		{Data: t.loss, Shape: []int64{1}},
 		{Data: probs, Shape: []int64{rows, int64(classes)}},
 	}
@@ -429,11 +471,11 @@ func (t *Trainer) run(ctx context.Context, x []float32, y []int, w []float32) (l
 		if i%2 == 0 {
 			shape = []int64{int64(l.in), int64(l.out)}
 		}
-		outs = append(outs, grad.Tensor{Data: g, Shape: shape})
+		outs = append(outs, onnxrt.Tensor{Data: g, Shape: shape})
 	}
 	if t.fused {
 		hidden := int64(h.layers[0].out)
-		outs = append(outs, grad.Tensor{Data: t.dz[:n*int(hidden)], Shape: []int64{rows, hidden}})
+		outs = append(outs, onnxrt.Tensor{Data: t.dz[:n*int(hidden)], Shape: []int64{rows, hidden}})
 	}
 	t.xrun = x
 	if err := t.sess.Run(ctx, in, outs); err != nil {
@@ -494,6 +536,26 @@ func newAdamStep(c Config, step int) adamStep {
 		eps:        float32(c.Epsilon),
 		wide:       haveWideKernels,
 	}
+}
+
+// Keras's Adam constants (β1, β2, ε), the defaults of every trainer.
+const (
+	AdamBeta1   = 0.9
+	AdamBeta2   = 0.999
+	AdamEpsilon = 1e-7
+)
+
+// Adam applies the step-th Adam update (counting from 1) with Keras's
+// constants, learning rate lr and decoupled weight decay (the weights
+// first shrink by lr·weightDecay of their value; 0 for none) to the
+// weights p, given their gradients g and moments m and v, all of p's
+// length: the update the head's trainer makes, for other trainers (the
+// fine-tuned blocks).
+func Adam(p, g, m, v []float32, lr, weightDecay float64, step int) {
+	c := Config{LearningRate: lr, Beta1: AdamBeta1, Beta2: AdamBeta2, Epsilon: AdamEpsilon}
+	a := newAdamStep(c, step)
+	a.decay = float32(lr * weightDecay)
+	a.apply(p, g, m, v)
 }
 
 // adamStep is one Adam update's constants, in float32 as Keras computes

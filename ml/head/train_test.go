@@ -680,3 +680,53 @@ func TestTrainersAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainerEvaluate checks the trainer's validation pass against the
+// head's pure-Go one, on the fused and unfused graphs, with dropout, label
+// smoothing (which validation ignores), class weights and a last batch that
+// is partial and not a multiple of 4; and that validating between epochs
+// leaves the training unchanged (it draws no dropout mask).
+func TestTrainerEvaluate(t *testing.T) {
+	const inputs, classes, n, nv = 256, 3, 96, 45
+	x, y := blobs(8, n+nv, inputs, classes, 0.4)
+	vx, vy := x[n*inputs:], y[n:]
+	x, y = x[:n*inputs], y[:n]
+	cw := []float32{1, 2, 0.5}
+	w, _ := SampleWeights(y, cw)
+	vw, _ := SampleWeights(vy, cw)
+	cfg := DefaultConfig()
+	cfg.Hidden, cfg.LabelSmoothing, cfg.Seed = 64, 0.1, 5
+	for _, fuse := range []bool{true, false} {
+		h, _ := New(inputs, classes, cfg)
+		plain := h.Clone()
+		tr, err := newTrainer(h, cfg, testEngine(t), fuse)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := newTrainer(plain, cfg, testEngine(t), fuse)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for epoch := 1; epoch <= 3; epoch++ {
+			if _, err := tr.Epoch(t.Context(), x, y, w); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ref.Epoch(t.Context(), x, y, w); err != nil {
+				t.Fatal(err)
+			}
+			loss, acc, err := tr.Evaluate(t.Context(), vx, vy, vw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantLoss, wantAcc, _ := h.Evaluate(vx, vy, vw)
+			if math.Abs(loss-wantLoss) > 1e-4*wantLoss || acc != wantAcc {
+				t.Errorf("fused %v, epoch %d: Trainer.Evaluate gives loss %.6f, accuracy %.4f; Head.Evaluate %.6f, %.4f", tr.fused, epoch, loss, acc, wantLoss, wantAcc)
+			}
+		}
+		if !slices.Equal(bits(h), bits(plain)) {
+			t.Errorf("fused %v: validating between epochs changed the training", tr.fused)
+		}
+		tr.Close()
+		ref.Close()
+	}
+}

@@ -153,6 +153,35 @@ func weightNames(f *keras.Layer) []string {
 	return s
 }
 
+// BatchNorm returns the unit's batch normalisation (in inference mode)
+// as a per-channel scale and shift around the trainable offset beta:
+// BN(conv(x)) = conv(x)·scale + shift + beta, where scale is
+// gamma/sqrt(var+eps) and shift (bias-mean)·scale. Folded and the
+// fine-tuning graph, which keeps beta apart to train it, both use it.
+func (u *Unit) BatchNorm() (scale, shift []float32) {
+	scale, shift = make([]float32, u.Out), make([]float32, u.Out)
+	for o := range u.Out {
+		s, b := u.batchNorm(o)
+		scale[o], shift[o] = float32(s), float32(b)
+	}
+	return scale, shift
+}
+
+// batchNorm is output channel o's scale and shift (see BatchNorm), in
+// float64.
+func (u *Unit) batchNorm(o int) (scale, shift float64) {
+	g := 1.0
+	if u.Gamma != nil {
+		g = float64(u.Gamma[o])
+	}
+	scale = g / math.Sqrt(float64(u.Variance[o])+epsilon)
+	b := 0.0
+	if u.Bias != nil {
+		b = float64(u.Bias[o])
+	}
+	return scale, (b - float64(u.Mean[o])) * scale
+}
+
 // Folded returns the unit's convolution with batch normalisation folded in,
 // in ONNX layout: kernel [Out, In, KH, KW] and bias [Out].
 //
@@ -164,16 +193,8 @@ func (u *Unit) Folded() (kernel, bias []float32) {
 	kernel = make([]float32, len(u.Kernel))
 	bias = make([]float32, u.Out)
 	for o := range u.Out {
-		g := 1.0
-		if u.Gamma != nil {
-			g = float64(u.Gamma[o])
-		}
-		s := g / math.Sqrt(float64(u.Variance[o])+epsilon)
-		b := 0.0
-		if u.Bias != nil {
-			b = float64(u.Bias[o])
-		}
-		bias[o] = float32(float64(u.Beta[o]) + (b-float64(u.Mean[o]))*s)
+		s, shift := u.batchNorm(o)
+		bias[o] = float32(float64(u.Beta[o]) + shift)
 		for i := range u.In {
 			for y := range u.KH {
 				for x := range u.KW {

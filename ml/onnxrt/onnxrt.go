@@ -3,9 +3,13 @@
 // libonnxruntime.dylib) through github.com/yalue/onnxruntime_go.
 //
 // It adds what an application needs on top of the bindings: one
-// environment per process shared safely by every session, execution
-// provider selection with a fallback to the CPU, and cancellation of a
-// running inference through a context.
+// environment per process shared safely by every session, with the
+// library's telemetry off; execution provider selection with a fallback to
+// the CPU; cancellation of a running inference through a context; and an
+// Engine value that carries the user's choices to every session a job
+// opens. It is the only package that imports the bindings: its sessions
+// (Session, one input and output; MultiSession, many, for training steps)
+// take and return Go slices, never the bindings' types.
 package onnxrt
 
 import (
@@ -40,8 +44,9 @@ type Runtime struct {
 }
 
 // Load loads the ONNX Runtime shared library at path and initialises its
-// environment. Loading the same path again returns the same runtime;
-// loading another library into the same process is an error.
+// environment, with the library's usage telemetry off. Loading the same
+// path again returns the same runtime; loading another library into the
+// same process is an error.
 func Load(path string) (*Runtime, error) {
 	// The same file named two ways is the same library.
 	if abs, err := filepath.Abs(path); err == nil && path != "" {
@@ -62,11 +67,26 @@ func Load(path string) (*Runtime, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("load ONNX Runtime: %s is a folder, not the library file", path)
 	}
+	// The library records usage telemetry by default: on Linux and macOS
+	// a device id and a database of events under
+	// ~/.cache/Microsoft/DeveloperTools/.onnxruntime, to be uploaded when
+	// the machine is online; on Windows, events for Windows' tracing.
+	// Clasifica promises that nothing leaves the computer. The recording
+	// starts with the environment, so the variable the library reads must
+	// be set before it loads; DisableTelemetryEvents then turns off what
+	// the environment itself sends (Windows' tracing).
+	if err := os.Setenv("ORT_DISABLE_TELEMETRY", "1"); err != nil {
+		return nil, fmt.Errorf("load ONNX Runtime %s: turn its telemetry off: %w", path, err)
+	}
 	ort.SetSharedLibraryPath(path)
 	// Failures come back as errors; the library's own logging would
 	// print, for example, every accelerator it fails to find.
 	if err := ort.InitializeEnvironment(ort.WithLogLevelFatal()); err != nil {
 		return nil, fmt.Errorf("load ONNX Runtime %s: %w", path, err)
+	}
+	if err := ort.DisableTelemetry(); err != nil {
+		ort.DestroyEnvironment()
+		return nil, fmt.Errorf("load ONNX Runtime %s: turn its telemetry off: %w", path, err)
 	}
 	env.path, env.version = path, ort.GetVersion()
 	return &Runtime{Path: path, Version: env.version}, nil
@@ -154,6 +174,15 @@ type Options struct {
 	// (without it, fine-tuning held 0.4–0.6 GB more); it costs inference a
 	// few percent.
 	ReleaseMemory bool
+	// GraphCache, when set with a Key and a Dir, keeps the optimised
+	// graph of a CPU session on disk and builds the next session of the
+	// same model from it (see GraphCache).
+	GraphCache *GraphCache
+	// Profile, when not empty, turns on ONNX Runtime's profiler: each
+	// session writes the time of every node of every run to a JSON file
+	// whose name starts with Profile, when it is closed. For tools that
+	// find where a step's time goes (tools/profile-step).
+	Profile string
 }
 
 // Unavailable says why a provider cannot run a session.
@@ -202,6 +231,7 @@ type Session struct {
 	s         *ort.DynamicAdvancedSession
 	input     string
 	output    string
+	opt       Options
 	placement Placement
 	// run lets one inference run at a time: each already uses every
 	// intra-op thread, so two at once would only fight over the cores
@@ -209,11 +239,10 @@ type Session struct {
 	run sync.Mutex
 }
 
-// Candidates lists the providers to try, in order, for opt on this
+// candidates lists the providers to try, in order, for opt on this
 // platform: Auto's order, or the one asked for and then the CPU (only it
-// with opt.Strict). Sessions of other shapes (ml/grad's training steps)
-// try them in the same order.
-func Candidates(opt Options) []Provider {
+// with opt.Strict). MultiSessions try them in the same order.
+func candidates(opt Options) []Provider {
 	switch p := opt.Provider; {
 	case p == "" || p == Auto:
 		return AutoOrder(runtime.GOOS)
@@ -244,7 +273,7 @@ func (r *Runtime) NewSession(model []byte, input, output string, opt Options) (*
 		requested = Auto
 	}
 	var skipped []Unavailable
-	for _, p := range Candidates(opt) {
+	for _, p := range candidates(opt) {
 		s, err := r.newSessionOn(model, input, output, p, opt)
 		if err == nil {
 			s.placement.Requested = requested
@@ -328,28 +357,42 @@ func isFallbackRefusal(err error) bool {
 // build creates the session on p; with strict, ONNX Runtime must assign
 // every layer to p. Failing to add p to the options is Unavailable.
 func build(model []byte, input, output string, p Provider, opt Options, strict bool) (*Session, error) {
-	so, err := NewSessionOptions(p, opt)
+	if c := opt.GraphCache; p == CPU && c != nil && c.Key != "" && c.Dir != "" {
+		return buildCached(model, input, output, opt)
+	}
+	var config map[string]string
+	if strict && p != CPU {
+		config = map[string]string{"session.disable_cpu_ep_fallback": "1"}
+	}
+	s, err := newAdvanced(model, []string{input}, []string{output}, p, opt, config)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{s: s, input: input, output: output, opt: withoutCache(opt)}, nil
+}
+
+// newAdvanced is where every session of this package is made: the model
+// on p with opt (see newSessionOptions) and the session configuration
+// entries in config.
+func newAdvanced(model []byte, inputs, outputs []string, p Provider, opt Options, config map[string]string) (*ort.DynamicAdvancedSession, error) {
+	so, err := newSessionOptions(p, opt)
 	if err != nil {
 		return nil, err
 	}
 	defer so.Destroy()
-	if strict && p != CPU {
-		if err := so.AddSessionConfigEntry("session.disable_cpu_ep_fallback", "1"); err != nil {
+	for k, v := range config {
+		if err := so.AddSessionConfigEntry(k, v); err != nil {
 			return nil, err
 		}
 	}
-	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, []string{input}, []string{output}, so)
-	if err != nil {
-		return nil, err
-	}
-	return &Session{s: s, input: input, output: output}, nil
+	return ort.NewDynamicAdvancedSessionWithONNXData(model, inputs, outputs, so)
 }
 
-// NewSessionOptions returns ONNX Runtime session options that run on p,
+// newSessionOptions returns ONNX Runtime session options that run on p,
 // with opt's threads (one per core when 0) and p's settings from opt (GPU
 // number, power preference). Failing to add p is an Unavailable error.
 // The caller destroys the options.
-func NewSessionOptions(p Provider, opt Options) (*ort.SessionOptions, error) {
+func newSessionOptions(p Provider, opt Options) (*ort.SessionOptions, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, err
@@ -368,6 +411,12 @@ func NewSessionOptions(p Provider, opt Options) (*ort.SessionOptions, error) {
 	}
 	if opt.ReleaseMemory {
 		if err := so.SetCpuMemArena(false); err != nil {
+			so.Destroy()
+			return nil, err
+		}
+	}
+	if opt.Profile != "" {
+		if err := so.EnableProfiling(opt.Profile); err != nil {
 			so.Destroy()
 			return nil, err
 		}
@@ -418,6 +467,10 @@ func (s *Session) Provider() Provider { return s.placement.Provider }
 // tried before it could not.
 func (s *Session) Placement() Placement { return s.placement }
 
+// Options reports the options the session was built with, as they were
+// asked for (Placement says where it landed).
+func (s *Session) Options() Options { return s.opt }
+
 // FallbackReason reports why the session runs on the CPU rather than the
 // requested accelerator, or nil.
 func (s *Session) FallbackReason() error {
@@ -445,7 +498,7 @@ func (s *Session) Run(ctx context.Context, input []float32, shape ...int64) ([]f
 	}
 	defer in.Destroy()
 	outputs := []ort.Value{nil}
-	err = RunTerminable(ctx, func(ro *ort.RunOptions) error {
+	err = runTerminable(ctx, func(ro *ort.RunOptions) error {
 		return s.s.RunWithOptions([]ort.Value{in}, outputs, ro)
 	})
 	if outputs[0] != nil {
@@ -474,13 +527,14 @@ func (s *Session) Close() error {
 	}
 	err := s.s.Destroy()
 	s.s = nil
+	giveBackMemory()
 	return err
 }
 
-// RunTerminable calls run with run options that cancelling ctx terminates,
+// runTerminable calls run with run options that cancelling ctx terminates,
 // so that a running inference or training step stops within milliseconds.
 // It returns run's error; the caller tells a termination by ctx.Err().
-func RunTerminable(ctx context.Context, run func(*ort.RunOptions) error) error {
+func runTerminable(ctx context.Context, run func(*ort.RunOptions) error) error {
 	ro, err := ort.NewRunOptions()
 	if err != nil {
 		return err

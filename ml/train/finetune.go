@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -51,9 +50,9 @@ func cacheActivations(ctx context.Context, job Job, items []features.Item, errs 
 		return nil, fmt.Errorf("train: mixed8 graph: %w", err)
 	}
 	// Used once per run, its memory must not stay through fine-tuning.
-	opt := onnxrtOptions(job.Engine)
-	opt.ReleaseMemory = true
-	s, err := job.Engine.Runtime.NewSession(onnx, inception.InputName, inception.Mixed8Output, opt)
+	eng := job.Engine
+	eng.Options.ReleaseMemory = true
+	s, err := eng.NewSession(onnx, inception.InputName, inception.Mixed8Output)
 	if err != nil {
 		a.close()
 		return nil, fmt.Errorf("train: mixed8 session: %w", err)
@@ -114,7 +113,7 @@ func (a *activations) loader(rows func(i int) int) finetune.Loader {
 }
 
 // features replaces every row of f by the features of the top blocks of w.
-func (a *activations) features(ctx context.Context, eng head.Engine, w *inception.Weights, batch int, f *features.Result) error {
+func (a *activations) features(ctx context.Context, eng onnxrt.Engine, w *inception.Weights, batch int, f *features.Result) error {
 	fz, err := finetune.NewFeaturizer(w, batch, eng)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -130,7 +129,7 @@ func (a *activations) features(ctx context.Context, eng head.Engine, w *inceptio
 
 // splitFeatures returns the features of the samples' original views by the
 // top blocks of w.
-func (a *activations) splitFeatures(ctx context.Context, eng head.Engine, w *inception.Weights, batch int, s []sample) ([]float32, error) {
+func (a *activations) splitFeatures(ctx context.Context, eng onnxrt.Engine, w *inception.Weights, batch int, s []sample) ([]float32, error) {
 	fz, err := finetune.NewFeaturizer(w, batch, eng)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -163,13 +162,13 @@ type stage2 struct {
 }
 
 // run fine-tunes from the head h (the first stage's best), appending its
-// epochs to history and updating the best epoch and loss. It returns nil
-// when no epoch improved on the first stage's best validation loss: the
-// model then stays head-only.
+// epochs to history, with best watching across both stages and progress
+// reporting each epoch. It returns nil when no epoch improved on the first
+// stage's best: the model then stays head-only.
 //
 // A fine-tuning that becomes unstable (its loss no longer finite) stops
 // with diverged set, keeping what it had.
-func (s *stage2) run(ctx context.Context, h *head.Head, lr float64, history *[]model.Epoch, best *int, bestLoss *float64) (_ *fineTuned, diverged bool, _ error) {
+func (s *stage2) run(ctx context.Context, h *head.Head, lr float64, history *[]model.Epoch, best *BestEpoch, progress Hook) (_ *fineTuned, diverged bool, _ error) {
 	o := s.job.Options
 	cfg := o.fineTuneConfig()
 	cfg.LearningRate = lr
@@ -187,9 +186,8 @@ func (s *stage2) run(ctx context.Context, h *head.Head, lr float64, history *[]m
 	trainLoad := s.acts.loader(func(i int) int { return view[i] })
 	valLoad := s.acts.loader(func(i int) int { return s.valSet[i].rows[0] })
 	var snap *finetune.Snapshot
-	since := 0
-	for k := 1; k <= o.FineTuneEpochs; k++ {
-		t0 := time.Now()
+	loop := &Loop{Epochs: o.FineTuneEpochs, Stage: 2, History: history}
+	loop.Epoch = func(ctx context.Context) (model.Epoch, error) {
 		for i, smp := range s.trainSet {
 			view[i] = smp.rows[0]
 			if o.Augment > 0 {
@@ -201,45 +199,41 @@ func (s *stage2) run(ctx context.Context, h *head.Head, lr float64, history *[]m
 			// An unstable fine-tuning must not cost the run: the model
 			// keeps its best epoch, from either stage.
 			diverged = true
-			break
+			return model.Epoch{}, ErrStop
 		}
 		if err != nil {
-			return nil, false, err
+			return model.Epoch{}, err
 		}
-		e := model.Epoch{Epoch: len(*history) + 1, Loss: st.Loss, Accuracy: st.Accuracy, Stage: 2}
+		e := model.Epoch{Loss: st.Loss, Accuracy: st.Accuracy}
 		if len(s.valY) > 0 {
 			vf, err := tr.Features(ctx, valLoad, len(s.valSet))
 			if err != nil {
-				return nil, false, err
+				return model.Epoch{}, err
 			}
 			s.std.apply(vf)
 			th, err := tr.Head()
 			if err != nil {
-				return nil, false, fmt.Errorf("train: fine-tune: %w", err)
+				return model.Epoch{}, fmt.Errorf("train: fine-tune: %w", err)
 			}
 			if e.ValLoss, e.ValAccuracy, err = th.Evaluate(vf, s.valY, s.valW); err != nil {
-				return nil, false, fmt.Errorf("train: fine-tune: validate: %w", err)
+				return model.Epoch{}, fmt.Errorf("train: fine-tune: validate: %w", err)
 			}
 			e.HasValidation = true
 		}
-		e.Seconds = time.Since(t0).Seconds()
-		*history = append(*history, e)
-		improved := !e.HasValidation || e.ValLoss < *bestLoss
-		if improved {
-			*best, *bestLoss, since = e.Epoch, e.ValLoss, 0
-			snap = tr.Snapshot()
-		} else {
-			since++
-		}
-		s.emit(EpochFinished{Epoch: e, Epochs: s.totalEpochs, Best: improved})
-		if o.Patience > 0 && since >= o.Patience {
-			break
-		}
+		return e, nil
+	}
+	stop := &EarlyStopping{Patience: o.Patience, Best: best}
+	loop.Add(
+		best.Hook(func() error { snap = tr.Snapshot(); return nil }, func() error { tr.Restore(snap); return nil }),
+		stop.Hook(loop),
+		progress,
+	)
+	if err := loop.Run(ctx); err != nil {
+		return nil, false, err
 	}
 	if snap == nil {
 		return nil, diverged, nil
 	}
-	tr.Restore(snap)
 	th, err := tr.Head()
 	if err != nil {
 		return nil, false, fmt.Errorf("train: fine-tune: %w", err)
@@ -256,8 +250,4 @@ func (s *stage2) run(ctx context.Context, h *head.Head, lr float64, history *[]m
 		ft.units = append(ft.units, model.Unit{Conv: u.Conv, BN: u.BN, Kernel: u.Kernel, Beta: u.Beta})
 	}
 	return ft, diverged, nil
-}
-
-func onnxrtOptions(e head.Engine) onnxrt.Options {
-	return onnxrt.Options{Provider: e.Provider, Threads: e.Threads}
 }

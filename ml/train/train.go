@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/model"
+	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
 // Options are the training options. DefaultOptions gives good results
@@ -128,9 +128,10 @@ type Job struct {
 	// the head starts afresh (features of unchanged photos still come from
 	// the cache).
 	Base *model.Model
-	// Engine runs the training steps: ONNX Runtime and its execution
-	// provider.
-	Engine head.Engine
+	// Engine runs every session of the run (the training steps, the
+	// mixed8 pass and the fine-tuned blocks' features): the runtime and the
+	// options the user chose, as the inference session has them.
+	Engine onnxrt.Engine
 	// Weights are the backbone's weights, needed to fine-tune
 	// (Options.FineTune > 0) or to continue a fine-tuned Base.
 	Weights *inception.Weights
@@ -248,9 +249,10 @@ type runner struct {
 	valX        []float32
 	valY        []int
 
+	// history is the run's epochs, both stages; best its best epoch
+	// across both.
 	history      []model.Epoch
-	best         int
-	bestLoss     float64
+	best         *BestEpoch
 	stoppedEarly bool
 	totalEpochs  int
 	rng          *rand.Rand
@@ -270,7 +272,7 @@ func newRunner(ctx context.Context, job Job, emit func(Event)) (*runner, error) 
 		return nil, errors.New("train: augmentation views asked for, but the extractor has no augmentation")
 	}
 	r := &runner{ctx: ctx, job: job, o: o, d: d, emit: emit, weights: job.Weights,
-		bestLoss: math.Inf(1), totalEpochs: o.Epochs, rng: rand.New(rand.NewPCG(o.Seed, 0xC1A5))}
+		best: NewBestEpoch(), totalEpochs: o.Epochs, rng: rand.New(rand.NewPCG(o.Seed, 0xC1A5))}
 	if o.FineTune > 0 {
 		r.totalEpochs += o.FineTuneEpochs
 	}
@@ -399,8 +401,8 @@ func (r *runner) weighSamples() error {
 	return nil
 }
 
-// trainHead is stage 1: the epoch loop over the head, with early stopping
-// on the validation loss. It returns the best epoch's head.
+// trainHead is stage 1: the loop over the head's epochs, with early
+// stopping on the validation set. It returns the best epoch's head.
 func (r *runner) trainHead() (*head.Head, error) {
 	h, err := startingHead(r.job, r.std, r.emit)
 	if err != nil {
@@ -417,10 +419,9 @@ func (r *runner) trainHead() (*head.Head, error) {
 	// Without augmentation every epoch shows the same rows: gather them
 	// once; with it, each epoch overwrites them with its choice of views.
 	x, _ := gather(r.feats, trainSet)
-	since := 0
 	bestHead := h.Clone()
-	for epoch := 1; epoch <= r.o.Epochs; epoch++ {
-		t0 := time.Now()
+	loop := &Loop{Epochs: r.o.Epochs, Stage: 1, History: &r.history}
+	loop.Epoch = func(ctx context.Context) (model.Epoch, error) {
 		// Each epoch shows every training photo once, as one of its views.
 		if r.o.Augment > 0 {
 			for i, s := range trainSet {
@@ -428,39 +429,41 @@ func (r *runner) trainHead() (*head.Head, error) {
 				copy(x[i*features.Dim:(i+1)*features.Dim], r.feats.Row(row))
 			}
 		}
-		st, err := trainer.Epoch(r.ctx, x, r.trainLabels, r.sw)
+		st, err := trainer.Epoch(ctx, x, r.trainLabels, r.sw)
 		if err != nil {
-			return nil, err
+			return model.Epoch{}, err
 		}
-		e := model.Epoch{Epoch: epoch, Loss: st.Loss, Accuracy: st.Accuracy, Stage: 1}
+		e := model.Epoch{Loss: st.Loss, Accuracy: st.Accuracy}
 		if len(r.valY) > 0 {
-			e.ValLoss, e.ValAccuracy, err = h.Evaluate(r.valX, r.valY, r.valW)
+			// The trainer's own forward pass: the head's pure-Go one took
+			// twice as long as the epoch.
+			e.ValLoss, e.ValAccuracy, err = trainer.Evaluate(ctx, r.valX, r.valY, r.valW)
 			if err != nil {
-				return nil, fmt.Errorf("train: validate: %w", err)
+				return model.Epoch{}, fmt.Errorf("train: validate: %w", err)
 			}
 			e.HasValidation = true
 		}
-		e.Seconds = time.Since(t0).Seconds()
-		r.history = append(r.history, e)
-
-		// Without a validation set there is nothing to stop on: the last
-		// epoch is the best one.
-		improved := !e.HasValidation || e.ValLoss < r.bestLoss
-		if improved {
-			r.best, r.bestLoss, since = epoch, e.ValLoss, 0
-			if err := bestHead.CopyFrom(h); err != nil {
-				return nil, err
-			}
-		} else {
-			since++
-		}
-		r.emit(EpochFinished{Epoch: e, Epochs: r.totalEpochs, Best: improved})
-		if r.o.Patience > 0 && since >= r.o.Patience && epoch < r.o.Epochs {
-			r.stoppedEarly = true
-			break
-		}
+		return e, nil
 	}
+	stop := &EarlyStopping{Patience: r.o.Patience, Best: r.best}
+	loop.Add(
+		r.best.Hook(func() error { return bestHead.CopyFrom(h) }, nil),
+		stop.Hook(loop),
+		r.progress(),
+	)
+	if err := loop.Run(r.ctx); err != nil {
+		return nil, err
+	}
+	r.stoppedEarly = stop.Stopped
 	return bestHead, nil
+}
+
+// progress is the hook that reports each epoch of either stage.
+func (r *runner) progress() Hook {
+	return Hook{OnEpoch: func(e *model.Epoch) (bool, error) {
+		r.emit(EpochFinished{Epoch: *e, Epochs: r.totalEpochs, Best: r.best.Improved})
+		return false, nil
+	}}
 }
 
 // fineTune is stage 2, when asked for: mixed9, mixed10 and the head h
@@ -479,7 +482,7 @@ func (r *runner) fineTune(h *head.Head) (*fineTuned, error) {
 		trainLabels: r.trainLabels, sw: r.sw, valY: r.valY, valW: r.valW, rng: r.rng, emit: r.emit, totalEpochs: r.totalEpochs}
 	lr := r.o.FineTuneLearningRate
 	for attempt := 1; ; attempt++ {
-		tuned, diverged, err := st.run(r.ctx, h, lr, &r.history, &r.best, &r.bestLoss)
+		tuned, diverged, err := st.run(r.ctx, h, lr, &r.history, r.best, r.progress())
 		if err != nil || !diverged {
 			return tuned, err
 		}
@@ -507,7 +510,7 @@ func (r *runner) buildModel(h *head.Head, tuned *fineTuned) *model.Model {
 			Layout:     string(r.d.Layout),
 			Options:    r.o.Hyperparameters,
 			Epochs:     r.history,
-			BestEpoch:  r.best,
+			BestEpoch:  r.best.Epoch,
 			TrainCount: len(r.samples[dataset.Train]),
 			ValCount:   len(r.samples[dataset.Validation]),
 		},

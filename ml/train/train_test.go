@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 type fixture struct {
 	ext *features.Extractor
 	ref model.Backbone
-	eng head.Engine
+	eng onnxrt.Engine
 	w   *inception.Weights
 }
 
@@ -68,7 +68,7 @@ func setup(t *testing.T) fixture {
 	return fixture{
 		ext: &features.Extractor{Session: s, Backbone: b.SHA256, Cache: cache},
 		ref: model.Backbone{ID: b.ID, Name: b.Name, SHA256: b.SHA256, Preprocess: b.Preprocess, ImageSize: inception.Size},
-		eng: head.Engine{Runtime: rt, Provider: onnxrt.CPU, Threads: 2},
+		eng: onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: 2}},
 		w:   b.Weights,
 	}
 }

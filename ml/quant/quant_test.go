@@ -1,0 +1,140 @@
+package quant
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/clasifica/clasifica/internal/mltest"
+	"github.com/clasifica/clasifica/ml/backbone"
+	"github.com/clasifica/clasifica/ml/inception"
+	"github.com/clasifica/clasifica/ml/onnx"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+	"github.com/clasifica/clasifica/ml/photo"
+	"google.golang.org/protobuf/proto"
+)
+
+func images(t *testing.T, paths []string) []float32 {
+	t.Helper()
+	per := inception.Size * inception.Size * 3
+	out := make([]float32, len(paths)*per)
+	for i, p := range paths {
+		img, err := photo.LoadFile(p, inception.Size, photo.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, v := range img.Pix {
+			out[i*per+j] = float32(v)
+		}
+	}
+	return out
+}
+
+// TestQDQ quantises the real backbone after calibrating on four pet
+// photos, and checks the 8-bit model's features of four flower photos
+// against the float model's: the graph holds int8 kernels and no float
+// ones, and the features point the same way.
+func TestQDQ(t *testing.T) {
+	rt, err := onnxrt.Load(mltest.RuntimeLibrary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := backbone.Open(mltest.Backbone(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	floatBytes, err := b.FeatureModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m onnx.ModelProto
+	if err := proto.Unmarshal(floatBytes, &m); err != nil {
+		t.Fatal(err)
+	}
+	pets, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "pets"), "*", "*.jpg"))
+	flowers, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers"), "*", "*.jpg"))
+	sort.Strings(pets)
+	sort.Strings(flowers)
+	if len(pets) < 4 || len(flowers) < 4 {
+		t.Fatalf("%d pet and %d flower photos", len(pets), len(flowers))
+	}
+	eng := onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: 2}}
+	cal := []string{pets[0], pets[len(pets)/3], pets[2*len(pets)/3], pets[len(pets)-1]}
+	r, err := Calibrate(context.Background(), eng, &m, inception.InputName, inception.Size, images(t, cal), 2, MeanOfBatches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acts := Activations(&m); len(r) != len(acts) {
+		t.Fatalf("%d ranges for %d activations", len(r), len(acts))
+	}
+	for a, rg := range r {
+		if !(rg.Min <= rg.Max) || math.IsInf(float64(rg.Max), 0) {
+			t.Fatalf("activation %s: range %v", a, rg)
+		}
+	}
+	q, err := QDQ(&m, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var int8s, floatKernels int
+	for _, init := range q.Graph.Initializer {
+		switch {
+		case init.GetDataType() == int32(onnx.TensorProto_INT8) && len(init.Dims) == 4:
+			int8s++
+		case init.GetDataType() == int32(onnx.TensorProto_FLOAT) && len(init.Dims) == 4:
+			floatKernels++
+		}
+	}
+	if int8s != 94 || floatKernels != 0 {
+		t.Errorf("quantised graph: %d int8 and %d float kernels, want InceptionV3's 94 and 0", int8s, floatKernels)
+	}
+	qBytes, err := proto.Marshal(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qBytes) > len(floatBytes)/3 {
+		t.Errorf("quantised model is %d bytes, the float one %d: want about a quarter", len(qBytes), len(floatBytes))
+	}
+	run := func(model []byte) []float32 {
+		t.Helper()
+		s, err := eng.NewSession(model, inception.InputName, inception.OutputName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		f, err := s.Run(context.Background(), images(t, flowers[:4]), 4, inception.Size, inception.Size, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	ff, qf := run(floatBytes), run(qBytes)
+	for i := range 4 {
+		x, y := ff[i*inception.Features:(i+1)*inception.Features], qf[i*inception.Features:(i+1)*inception.Features]
+		var xy, xx, yy float64
+		for j := range x {
+			xy, xx, yy = xy+float64(x[j])*float64(y[j]), xx+float64(x[j])*float64(x[j]), yy+float64(y[j])*float64(y[j])
+		}
+		if c := xy / math.Sqrt(xx*yy); c < 0.99 {
+			t.Errorf("%s: cosine of 8-bit and float features %.4f, want ≥ 0.99", flowers[i], c)
+		}
+	}
+	if rel := mltest.RelL2(qf, ff); rel > 0.2 || rel == 0 {
+		t.Errorf("relative L2 of 8-bit and float features %.3f, want small but not 0", rel)
+	}
+}
+
+// TestParams checks that an activation's uint8 quantisation covers its
+// range to within one step at each end (the zero point is rounded).
+func TestParams(t *testing.T) {
+	for _, r := range []Range{{0, 6}, {-1, 1}, {-3, 0.5}, {0.2, 4}, {0, 0}} {
+		p := paramsOf(r)
+		lo := p.scale * (0 - float32(p.zero))
+		hi := p.scale * (255 - float32(p.zero))
+		if lo > min(r.Min, 0)+p.scale || hi < max(r.Max, 0)-p.scale {
+			t.Errorf("%v: scale %g zero %d covers [%g, %g]", r, p.scale, p.zero, lo, hi)
+		}
+	}
+}

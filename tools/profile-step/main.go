@@ -1,0 +1,237 @@
+// Command profile-step shows where one fine-tuning step's time goes: it
+// runs fine-tuning steps of mixed9, mixed10 and the head (batch 32, from
+// random mixed8 activations, as `clasifica bench` does) with ONNX
+// Runtime's profiler on, then sums the profiler's per-node times by kind
+// of work (forward, each kind of gradient, the optimiser, copies) and by
+// operator.
+//
+//	go run ./tools/profile-step [--backbone DIR] [--threads N] [--steps N]
+//
+// The runtime comes from $ONNXRUNTIME_LIB, the backbone from --backbone or
+// $CLASIFICA_TEST_BACKBONE. The first step (memory planning, first
+// allocations) is left out of the sums.
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clasifica/clasifica/ml/backbone"
+	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/finetune"
+	"github.com/clasifica/clasifica/ml/head"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+)
+
+func main() {
+	bb := flag.String("backbone", os.Getenv("CLASIFICA_TEST_BACKBONE"), "backbone folder or .h5 file")
+	threads := flag.Int("threads", 0, "CPU threads (0: one per core)")
+	steps := flag.Int("steps", 4, "fine-tuning steps to run (the first is not counted)")
+	keep := flag.String("keep", "", "folder to keep the profiler's JSON files in (default: a temporary one, removed)")
+	flag.Parse()
+	if err := run(*bb, *threads, *steps, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "profile-step:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bbPath string, threads, steps int, keep string) error {
+	rt, err := onnxrt.Load(os.Getenv("ONNXRUNTIME_LIB"))
+	if err != nil {
+		return err
+	}
+	b, err := backbone.Open(bbPath)
+	if err != nil {
+		return err
+	}
+	dir := keep
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "profile-step-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	eng := onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: threads, Profile: filepath.Join(dir, "step")}}
+	const classes = 10
+	cfg := head.DefaultConfig()
+	cfg.Seed = 1
+	h, err := head.New(features.Dim, classes, cfg)
+	if err != nil {
+		return err
+	}
+	mean, scale := make([]float32, features.Dim), make([]float32, features.Dim)
+	for i := range scale {
+		scale[i] = 1
+	}
+	tcfg := finetune.DefaultConfig()
+	tr, err := finetune.NewTrainer(b.Weights, h, mean, scale, tcfg, eng)
+	if err != nil {
+		return err
+	}
+	acts := make([]float32, finetune.Dim)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range acts {
+		acts[i] = rng.Float32()
+	}
+	load := func(_ context.Context, idx []int, dst []float32) error {
+		for k := range idx {
+			copy(dst[k*finetune.Dim:], acts)
+		}
+		return nil
+	}
+	n := steps * tcfg.BatchSize
+	y := make([]int, n)
+	for i := range y {
+		y[i] = i % classes
+	}
+	start := time.Now()
+	if _, err := tr.Epoch(context.Background(), load, y, nil); err != nil {
+		tr.Close()
+		return err
+	}
+	wall := time.Since(start)
+	if err := tr.Close(); err != nil { // writes the profiles
+		return err
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "step*.json"))
+	if len(files) == 0 {
+		return fmt.Errorf("no profile in %s", dir)
+	}
+	fmt.Printf("%d steps of batch %d in %.2f s (%.1f s per 1,000 photos, first step included)\n", steps, tcfg.BatchSize, wall.Seconds(), wall.Seconds()/float64(n)*1000)
+	for _, f := range files {
+		if err := summarise(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// event is one record of ONNX Runtime's profile (Chrome trace format).
+type event struct {
+	Cat  string `json:"cat"`
+	Name string `json:"name"`
+	Dur  int64  `json:"dur"` // microseconds
+	Args struct {
+		OpName   string `json:"op_name"`
+		Provider string `json:"provider"`
+	} `json:"args"`
+}
+
+// summarise prints one profile's node times, the first run left out.
+func summarise(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var events []event
+	if err := json.Unmarshal(data, &events); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	var runs []int64
+	for _, e := range events {
+		if e.Cat == "Session" && e.Name == "model_run" {
+			runs = append(runs, e.Dur)
+		}
+	}
+	if len(runs) < 2 {
+		fmt.Printf("\n%s: %d runs, nothing to sum after the first\n", filepath.Base(path), len(runs))
+		return nil
+	}
+	// Node events come in run order; skip those of the first run.
+	perRun := 0
+	for _, e := range events {
+		if e.Cat == "Session" && e.Name == "model_run" {
+			break
+		}
+		if e.Cat == "Node" && strings.HasSuffix(e.Name, "_kernel_time") {
+			perRun++
+		}
+	}
+	byKind, byOp := map[string]int64{}, map[string]int64{}
+	var total int64
+	seen := 0
+	for _, e := range events {
+		if e.Cat != "Node" || !strings.HasSuffix(e.Name, "_kernel_time") {
+			continue
+		}
+		seen++
+		if seen <= perRun {
+			continue
+		}
+		node := strings.TrimSuffix(e.Name, "_kernel_time")
+		byKind[kind(node, e.Args.OpName)] += e.Dur
+		byOp[e.Args.OpName] += e.Dur
+		total += e.Dur
+	}
+	var runTotal int64
+	for _, r := range runs[1:] {
+		runTotal += r
+	}
+	n := float64(len(runs) - 1)
+	fmt.Printf("\n%s: %d runs counted, %.1f ms per run, of which nodes %.1f ms\n", filepath.Base(path), len(runs)-1, float64(runTotal)/n/1000, float64(total)/n/1000)
+	print := func(title string, m map[string]int64, limit int) {
+		type row struct {
+			k string
+			v int64
+		}
+		var rows []row
+		for k, v := range m {
+			rows = append(rows, row{k, v})
+		}
+		slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(b.v, a.v) })
+		fmt.Printf("  %s\n", title)
+		for i, r := range rows {
+			if i == limit {
+				break
+			}
+			fmt.Printf("    %-44s %8.1f ms %5.1f%%\n", r.k, float64(r.v)/n/1000, 100*float64(r.v)/float64(total))
+		}
+	}
+	print("by kind of work", byKind, -1)
+	print("by operator (top 15)", byOp, 15)
+	return nil
+}
+
+// kind classifies a node of the training graph by the work it does, from
+// the name package grad gives it (its prefix before "~") and its operator.
+func kind(node, op string) string {
+	prefix, _, _ := strings.Cut(node, "~")
+	switch {
+	case prefix == "conv_grad_x":
+		return "conv input gradients (" + op + ")"
+	case prefix == "conv_grad_w_gemm":
+		return "conv kernel gradients: products (" + op + ")"
+	case strings.HasPrefix(prefix, "conv_grad_w"):
+		return "conv kernel gradients: im2col and layout copies"
+	case prefix == "conv_grad_b":
+		return "conv bias gradients"
+	case prefix == "relu_grad" || prefix == "relu_on":
+		return "ReLU gradients"
+	case prefix == "concat_grad" || prefix == "grad_sum":
+		return "concat gradients (Split) and branch sums"
+	case strings.HasSuffix(prefix, "_grad") || strings.Contains(prefix, "_grad_"):
+		if strings.HasPrefix(prefix, "dense") {
+			return "head gradients"
+		}
+		return "pooling and other gradients"
+	case strings.HasPrefix(prefix, "dense") || strings.HasPrefix(prefix, "fused dense") ||
+		strings.HasPrefix(prefix, "ce") || strings.HasPrefix(prefix, "loss") || prefix == "log_softmax" || prefix == "probs":
+		return "head forward and loss"
+	case op == "FusedConv" || op == "Conv":
+		return "forward convolutions"
+	case op == "ReorderInput" || op == "ReorderOutput":
+		return "layout reorders (NCHWc)"
+	}
+	return "forward, other (" + op + ")"
+}

@@ -151,7 +151,7 @@ func (t *tour) run() error {
 			c.SetChecked(true)
 		}
 	})
-	time.Sleep(20 * time.Second) // the explainer is made and the heatmap computed
+	time.Sleep(60 * time.Second) // the explainer is made and the heatmap computed
 	if err := t.shot("results-photo-heatmap"); err != nil {
 		return err
 	}

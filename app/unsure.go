@@ -57,11 +57,11 @@ func Promise(th *model.Threshold) string {
 	cal := th.Point()
 	var s string
 	if th.Reached {
-		s = fmt.Sprintf("Below %.0f%% confidence the model says \"not sure\". On the %d validation photos it then answered %.0f%% and was right on %.0f%% of those (the target was %.0f%%).",
-			100*th.Value, th.Photos, 100*th.Coverage, 100*th.Accuracy, 100*th.TargetAccuracy)
+		s = fmt.Sprintf("Below %s confidence the model says \"not sure\". On the %d validation photos it then answered %.0f%% and was right on %.0f%% of those (the target was %.0f%%).",
+			confidence(th.Value), th.Photos, 100*th.Coverage, 100*th.Accuracy, 100*th.TargetAccuracy)
 	} else {
-		s = fmt.Sprintf("No threshold reached %.0f%% on the %d validation photos; at its best (below %.0f%% confidence \"not sure\") the model answered %.0f%% and was right on %.0f%% of those.",
-			100*th.TargetAccuracy, th.Photos, 100*th.Value, 100*th.Coverage, 100*th.Accuracy)
+		s = fmt.Sprintf("No threshold reached %.0f%% on the %d validation photos; at its best (below %s confidence \"not sure\") the model answered %.0f%% and was right on %.0f%% of those.",
+			100*th.TargetAccuracy, th.Photos, confidence(th.Value), 100*th.Coverage, 100*th.Accuracy)
 	}
 	if th.Basis == model.BasisOutOfFold {
 		s += " These are cross-validated predictions: each photo judged by a model that never saw it."
@@ -69,12 +69,29 @@ func Promise(th *model.Threshold) string {
 		s += " Those photos also chose when training stopped, so this is somewhat optimistic."
 	}
 	if lb := cal.LowerBound(); cal.Answered > 0 && lb < th.Accuracy-0.02 {
-		s += fmt.Sprintf(" With %d photos answered, expect at least %.0f%% on new photos like them (95%% confidence).", cal.Answered, 100*lb)
+		photos := "photos"
+		if cal.Answered == 1 {
+			photos = "photo"
+		}
+		s += fmt.Sprintf(" With %d %s answered, expect at least %.0f%% on new photos like them (95%% confidence).", cal.Answered, photos, 100*lb)
 	}
-	if t := th.Test; t != nil {
+	switch t := th.Test; {
+	case t == nil:
+	case t.Answered == 0:
+		s += fmt.Sprintf(" On %d test photos it had never seen, it answered none.", t.Photos)
+	default:
 		s += fmt.Sprintf(" On %d test photos it had never seen, it answered %.0f%% and was right on %.0f%% of those.", t.Photos, 100*t.Coverage, 100*t.Accuracy)
 	}
 	return s
+}
+
+// confidence writes a threshold as a percentage, with a decimal near 100%
+// where rounding would say 100%.
+func confidence(v float64) string {
+	if v >= 0.995 && v < 1 {
+		return fmt.Sprintf("%.1f%%", 100*v)
+	}
+	return fmt.Sprintf("%.0f%%", 100*v)
 }
 
 // Retarget chooses m's threshold again for another target accuracy, from

@@ -85,6 +85,9 @@ func measuredText(th *model.Threshold, reviewed []app.Reviewed, which string) st
 		conf[i], right[i] = r.Confidence(), r.Correct
 	}
 	got := selective.Measure(conf, right, th.Value)
+	if got.Answered == 0 {
+		return fmt.Sprintf("On the %s %s shown here it answers none: all would be \"not sure\".", words.Thousands(got.Photos), which)
+	}
 	s := fmt.Sprintf("On the %s %s shown here it answers %s (%s), right on %s of those; %s would be \"not sure\".",
 		words.Thousands(got.Photos), which, words.Thousands(got.Answered), words.Percent(got.Coverage), words.Percent(got.Accuracy),
 		words.Plural(got.Photos-got.Answered, "photo", "photos"))

@@ -26,8 +26,10 @@ type TrainRequest struct {
 	// DataOptions control the scan and split.
 	DataOptions dataset.Options
 	Options     train.Options
-	// Continue, if set, is a model file to continue training from.
+	// Continue, if set, is a model file to continue training from; Base,
+	// if set, the model itself (the desktop app's current model).
 	Continue string
+	Base     *model.Model
 	// Out, if set, is where the model is written (atomically) when
 	// training succeeds; a failed or cancelled run leaves it untouched.
 	Out string
@@ -90,6 +92,9 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 			return nil, err
 		}
 		job.Base = base
+	}
+	if req.Base != nil {
+		job.Base = req.Base
 	}
 	if job.Options.FineTune > 0 || (job.Base != nil && len(job.Base.Top) > 0) {
 		w, err := a.Backbones.Weights(eng.Backbone)

@@ -184,7 +184,7 @@ func (s *classifyScreen) describe() string {
 	if len(s.skipped) > 0 {
 		text += fmt.Sprintf(" %s skipped (not photos).", words.Plural(len(s.skipped), "file was", "files were"))
 	}
-	return text
+	return text + s.w.correctionsText()
 }
 
 // update fills a card.

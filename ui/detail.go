@@ -91,6 +91,10 @@ func (w *window) showPhoto(p photoDetail) {
 		info.Add(widgets.Spacer(theme.Padding()))
 		info.Add(w.lookedAt(p.path, img, heat))
 	}
+	if t := w.teach(p); t != nil {
+		info.Add(widgets.Spacer(theme.Padding()))
+		info.Add(t)
+	}
 	side := container.New(widgets.FixedWidth{Width: 260}, info.Objects...)
 	content := container.NewBorder(nil, nil, nil, container.NewPadded(side), photo)
 	title := "Photo"

@@ -216,6 +216,7 @@ func TestTrainOnFlowers(t *testing.T) {
 		w.dialog.Hide()
 		assertScreen(t, w, "classify")
 		checkLookedAt(t, w)
+		checkTeach(t, w)
 
 		// Export CSV.
 		out := t.TempDir()

@@ -31,11 +31,14 @@ type window struct {
 	win     fyne.Window
 	core    *app.App
 	engines *app.Engines
-	// explainers holds the heatmaps' explainer (ui/explain.go).
-	explainers explainers
-	thumbs     thumbnails
-	jobs       jobs
-	pick       pickers
+	// explainers holds the heatmaps' explainer (ui/explain.go);
+	// corrections counts the photos added to the training photos since
+	// the last training (ui/correct.go).
+	explainers  explainers
+	corrections int
+	thumbs      thumbnails
+	jobs        jobs
+	pick        pickers
 
 	settings   app.Settings
 	appearance string

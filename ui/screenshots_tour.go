@@ -176,6 +176,17 @@ func (t *tour) run() error {
 	if err := t.shot("classify"); err != nil {
 		return err
 	}
+	fyne.DoAndWait(func() {
+		if len(w.classify.preds) > 0 {
+			p := w.classify.preds[0]
+			w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err, unsure: p.Unsure})
+		}
+	})
+	time.Sleep(time.Second) // the large photo loads
+	if err := t.shot("classify-photo"); err != nil {
+		return err
+	}
+	fyne.DoAndWait(func() { w.dialog.Hide() })
 	fyne.DoAndWait(func() { w.setSettings(w.settings, appearanceDark) })
 	for _, s := range []struct {
 		step step

@@ -10,7 +10,7 @@ import (
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/dataset"
-	"github.com/clasifica/clasifica/ml/selective"
+	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/train"
 )
 
@@ -202,8 +202,10 @@ func summarize(path string, res *train.Result, runsOn app.RunsOn) trainSummary {
 		s.Accuracy, s.N, s.K, s.TopK = &r.Accuracy, r.N, r.K, r.TopK
 	}
 	if th := m.Threshold; th != nil {
-		s.Threshold = &thresholdSummary{Value: th.Value, TargetAccuracy: th.TargetAccuracy, Reached: th.Reached,
-			Coverage: th.Coverage, Accuracy: th.Accuracy, Photos: th.Photos, Basis: th.Basis, Test: th.Test}
+		// The curve is for drawing; the summary keeps the promise.
+		t := *th
+		t.Curve = nil
+		s.Threshold = &t
 		s.promise = app.Promise(th)
 	}
 	return s
@@ -284,24 +286,10 @@ type trainSummary struct {
 	TopK float64 `json:"top_k,omitempty"`
 	// Threshold is the "not sure" threshold and its promise; promise says
 	// it in words.
-	Threshold *thresholdSummary `json:"threshold,omitempty"`
+	Threshold *model.Threshold `json:"threshold,omitempty"`
 	promise   string
 	// Comparison (after --continue) compares the model continued from
 	// with the new one on the same photos.
 	Comparison  *app.Comparison `json:"comparison,omitempty"`
 	compareNote string
-}
-
-// thresholdSummary is the model's "not sure" threshold in train's JSON:
-// coverage and accuracy on the photos it was chosen on (basis), and on
-// the test photos when there are some.
-type thresholdSummary struct {
-	Value          float64          `json:"value"`
-	TargetAccuracy float64          `json:"target_accuracy"`
-	Reached        bool             `json:"reached"`
-	Coverage       float64          `json:"coverage"`
-	Accuracy       float64          `json:"accuracy"`
-	Photos         int              `json:"photos"`
-	Basis          string           `json:"basis"`
-	Test           *selective.Point `json:"test,omitempty"`
 }

@@ -87,8 +87,10 @@ $(BACKBONE_H5)/weights.h5: $(BACKBONE)/model.json tools/keras-h5-from-tfjs.py
 	cp $(BACKBONE)/clasifica-backbone.json $(dir $@)
 	mv $@.tmp $@
 
-# Fyne needs OpenGL and X11 headers to build on Linux.
-FYNE_APT := libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+# Fyne needs OpenGL and X11 headers to build on Linux, and the photo loader
+# links libjpeg-turbo's static TurboJPEG library (build with -tags
+# noturbojpeg to decode every JPEG with Go's decoder instead).
+FYNE_APT := libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libturbojpeg0-dev
 # The tests also write a Keras .h5 file with h5py.
 TEST_APT := python3-h5py python3-numpy
 system-deps:

@@ -395,9 +395,9 @@ func TestDownloadResumes(t *testing.T) {
 	if last.Done != int64(len(data)) || last.Total != int64(len(data)) {
 		t.Errorf("last progress %+v", last)
 	}
-	// The .h5 file came without an info file: it installs as a Keras
-	// backbone named after the file.
-	if in.ID != "weights" || in.Preprocess != inception.KerasImageNet {
+	// The .h5 file came without an info file and under another name: its
+	// weights say it is the test model, with its own preprocessing.
+	if in.ID != OfflineBackboneID || !in.Offline() || in.Preprocess != inception.UnitRange {
 		t.Errorf("installed %+v", in.Info)
 	}
 	// A corrupt download is refused and deleted.

@@ -20,6 +20,7 @@ import (
 	"github.com/clasifica/clasifica/internal/atomicfile"
 	"github.com/clasifica/clasifica/internal/ctxio"
 	"github.com/clasifica/clasifica/ml/backbone"
+	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/model"
 )
 
@@ -42,11 +43,28 @@ var ErrNoBackbone = errors.New("no backbone is installed: Clasifica downloads th
 type Installed struct {
 	backbone.Info
 	Dir string
+	// Note, when set, says how this backbone differs from the one a model
+	// was trained on (Find): the same weights with the preprocessing the
+	// model recorded rather than their own.
+	Note string `json:"-"`
+	// recorded marks such a backbone: its feature model is built with the
+	// model's preprocessing and cached apart from the backbone's own.
+	recorded bool
 }
 
 // Offline reports whether this is the offline test backbone, which must
-// never be mistaken for real ImageNet weights.
-func (i Installed) Offline() bool { return i.ID == OfflineBackboneID }
+// never be mistaken for real ImageNet weights: recognised by its weights.
+func (i Installed) Offline() bool {
+	return i.Test || i.WeightsSHA256 == backbone.NsfwjsWeights || i.ID == OfflineBackboneID
+}
+
+// featurePath is where the feature model of in is cached.
+func (in Installed) featurePath() string {
+	if in.recorded {
+		return filepath.Join(in.Dir, "features-"+short(in.SHA256)+".onnx")
+	}
+	return filepath.Join(in.Dir, featureModelFile)
+}
 
 // OfflineBackboneID is the nsfwjs InceptionV3 converted by `make deps`: a
 // real, trained InceptionV3 available offline, tuned for another task.
@@ -70,7 +88,14 @@ func (s *Backbones) List() ([]Installed, error) {
 		if err != nil {
 			continue // a broken or half-removed entry is not installed
 		}
-		out = append(out, in)
+		if in.WeightsSHA256 == "" {
+			if in, err = s.upgrade(in); err != nil {
+				continue
+			}
+		}
+		if !slices.ContainsFunc(out, func(o Installed) bool { return o.ID == in.ID }) {
+			out = append(out, in)
+		}
 	}
 	slices.SortFunc(out, func(a, b Installed) int {
 		if (a.ID == backbone.ImageNetID) != (b.ID == backbone.ImageNetID) {
@@ -110,6 +135,22 @@ func (s *Backbones) Find(ref model.Backbone) (Installed, error) {
 			return in, nil
 		}
 	}
+	// The same weights with another preprocessing: a model trained before
+	// Clasifica recognised the weights (the nsfwjs weights imported from a
+	// plain TensorFlow.js folder got Keras's [-1, 1] instead of their own
+	// [0, 1]). It runs as trained, with the preprocessing it recorded.
+	for _, in := range all {
+		h, err := hex.DecodeString(in.WeightsSHA256)
+		if err != nil || len(h) != 32 || backbone.IdentityOf([32]byte(h), ref.Preprocess) != ref.SHA256 {
+			continue
+		}
+		own := in.Preprocess
+		in.Preprocess, in.SHA256, in.recorded = ref.Preprocess, ref.SHA256, true
+		in.Note = fmt.Sprintf("This model was trained on %s with its pixels scaled to %s, not the %s these weights were made for "+
+			"(an earlier Clasifica chose that). It still sorts photos as it did; train it again for better results.",
+			in.Name, pixelRange(ref.Preprocess), pixelRange(own))
+		return in, nil
+	}
 	how := "import it with `clasifica backbone import FILE_OR_FOLDER`"
 	if ref.ID == backbone.ImageNetID {
 		how = "run `clasifica backbone download` (or, offline, get " + backbone.ImageNetFile + " and run `clasifica backbone import FILE`)"
@@ -117,6 +158,74 @@ func (s *Backbones) Find(ref model.Backbone) (Installed, error) {
 		how = "run `make deps` and `clasifica backbone import .deps/backbones/nsfwjs-inceptionv3`"
 	}
 	return Installed{}, fmt.Errorf("this model was trained on the backbone %q (id %s, SHA-256 %s), which is not installed: %s", ref.Name, ref.ID, short(ref.SHA256), how)
+}
+
+// OnTestModel reports whether a model was trained on the test model's
+// weights (the nsfwjs InceptionV3), with whatever preprocessing: models
+// record their backbone's identity, which is the weights' hash and the
+// preprocessing hashed together.
+func OnTestModel(b model.Backbone) bool {
+	if b.ID == OfflineBackboneID {
+		return true
+	}
+	h, err := hex.DecodeString(backbone.NsfwjsWeights)
+	return err == nil && len(h) == 32 && backbone.IdentityOf([32]byte(h), b.Preprocess) == b.SHA256
+}
+
+// PreprocessNote says, for a model trained on known weights with another
+// preprocessing than theirs (the nsfwjs weights imported by an earlier
+// Clasifica with Keras's), that results are worse than they need be; ""
+// otherwise.
+func PreprocessNote(b model.Backbone) string {
+	if !OnTestModel(b) || b.Preprocess == inception.UnitRange {
+		return ""
+	}
+	return fmt.Sprintf("It was also trained with its pixels scaled to %s, not the %s these weights were made for "+
+		"(an earlier Clasifica chose that): train it again for better results.", pixelRange(b.Preprocess), pixelRange(inception.UnitRange))
+}
+
+// pixelRange says what a preprocessing maps pixels 0-255 to.
+func pixelRange(p inception.Preprocess) string {
+	return fmt.Sprintf("[%.3g, %.3g]", p.Offset, float64(p.Offset)+255*float64(p.Scale))
+}
+
+// upgrade recognises an entry installed before backbones recorded their
+// weights' hash. Its hash is recorded; known weights installed under
+// another name or preprocessing (the nsfwjs weights from a plain
+// TensorFlow.js folder) are installed again as what they are, and the old
+// entry goes: models trained on it still find the weights (Find).
+func (s *Backbones) upgrade(in Installed) (Installed, error) {
+	b, err := backbone.Open(in.Dir)
+	if err != nil {
+		return Installed{}, err
+	}
+	if _, ok := backbone.Known(b.WeightsSHA256); ok && (b.ID != in.ID || b.Preprocess != in.Preprocess) {
+		fixed, err := s.Import(context.Background(), in.Dir)
+		if err != nil {
+			return Installed{}, err
+		}
+		if fixed.Dir != in.Dir {
+			_ = os.RemoveAll(in.Dir)
+		}
+		return fixed, nil
+	}
+	if backbone.Identity(b.Weights, in.Preprocess) != in.SHA256 {
+		return Installed{}, fmt.Errorf("backbone %s changed on disk; import it again", in.ID)
+	}
+	in.WeightsSHA256 = b.WeightsSHA256
+	if err := writeInfo(in); err != nil {
+		return Installed{}, err
+	}
+	return in, nil
+}
+
+// writeInfo rewrites an installed backbone's InfoFile, atomically.
+func writeInfo(in Installed) error {
+	data, err := json.MarshalIndent(in.Info, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(in.Dir, backbone.InfoFile), append(data, '\n'), 0o644)
 }
 
 func short(sha string) string {
@@ -260,9 +369,10 @@ func (s *Backbones) Verify(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if b.SHA256 != in.SHA256 {
-		return fmt.Errorf("verify backbone %s: the weights hash to %s, not the recorded %s: they changed on disk; import the backbone again", id, short(b.SHA256), short(in.SHA256))
+	if got := backbone.Identity(b.Weights, in.Preprocess); got != in.SHA256 {
+		return fmt.Errorf("verify backbone %s: the weights hash to %s, not the recorded %s: they changed on disk; import the backbone again", id, short(got), short(in.SHA256))
 	}
+	b.Info = in.Info
 	onnx, err := b.FeatureModel()
 	if err != nil {
 		return err
@@ -280,7 +390,7 @@ func (s *Backbones) Verify(ctx context.Context, id string) error {
 // FeatureModel returns the installed backbone's ONNX feature model,
 // rebuilding it from the weights if the cached copy is missing.
 func (s *Backbones) FeatureModel(ctx context.Context, in Installed) ([]byte, error) {
-	data, err := os.ReadFile(filepath.Join(in.Dir, featureModelFile))
+	data, err := os.ReadFile(in.featurePath())
 	if err == nil {
 		return data, nil
 	}
@@ -291,15 +401,16 @@ func (s *Backbones) FeatureModel(ctx context.Context, in Installed) ([]byte, err
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if b.SHA256 != in.SHA256 {
+	if backbone.Identity(b.Weights, in.Preprocess) != in.SHA256 {
 		return nil, fmt.Errorf("backbone %s changed on disk; import it again", in.ID)
 	}
+	b.Info = in.Info
 	data, err = b.FeatureModel()
 	if err != nil {
 		return nil, err
 	}
 	// A failure to cache only costs the next start a rebuild.
-	_ = atomicfile.WriteFile(filepath.Join(in.Dir, featureModelFile), data, 0o644)
+	_ = atomicfile.WriteFile(in.featurePath(), data, 0o644)
 	return data, nil
 }
 

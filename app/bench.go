@@ -95,6 +95,10 @@ type BenchResult struct {
 	// the head) per 1,000 photos, from the measured step rate, with
 	// FineTune.
 	FineTuneSecondsPer1k float64 `json:"fine_tune_epoch_seconds_per_1000_images,omitempty"`
+	// Decode is the CPU side's speed on Data's photos, one row per JPEG
+	// decoder this build has: reading, decoding and shrinking to the
+	// backbone's input, per core.
+	Decode []DecodeRow `json:"decode,omitempty"`
 }
 
 // Bench measures how fast the backbone runs on the providers opt names
@@ -150,6 +154,11 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 			total++
 		}
 	}
+	if len(photos) > 0 {
+		if res.Decode, err = measureDecode(ctx, photos, opt.Seconds); err != nil {
+			return nil, err
+		}
+	}
 	var feats []float32
 	for _, p := range provs {
 		progress(BenchProgress{Provider: p, Done: done, Total: total})
@@ -187,7 +196,7 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 			done++
 		}
 		if len(photos) > 0 && row.Error == "" {
-			x := (&Engine{Backbone: in, Session: s}).Extractor(false)
+			x := (&Engine{Backbone: in, Session: s, jpeg: opt.Engine.JPEG}).Extractor(false)
 			start := time.Now()
 			r, err := x.Extract(ctx, photos, nil)
 			if err != nil {

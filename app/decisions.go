@@ -140,7 +140,7 @@ func (a *App) ChangeDecisions(root string, change func(*decisions.Store) error) 
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return file, fmt.Errorf("save decisions: %w", err)
 	}
-	if s.Len() == 0 {
+	if s.Empty() {
 		// Nothing decided: no file, rather than an empty one.
 		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return file, fmt.Errorf("save decisions: %w", err)
@@ -299,6 +299,31 @@ type DecisionView struct {
 	Present bool `json:"present"`
 	// Note says why part of a decision is not applied, if so.
 	Note string `json:"note,omitempty"`
+}
+
+// Describe says in words what was decided about the photo, one phrase per
+// decision, for lists people read.
+func (v DecisionView) Describe() string {
+	var what []string
+	if v.Override != nil {
+		what = append(what, "counts as "+*v.Override)
+	}
+	if v.LeaveOut {
+		what = append(what, "left out of training")
+	}
+	if v.Right {
+		what = append(what, "label confirmed")
+	}
+	if v.Split != nil {
+		what = append(what, "kept in the "+*v.Split+" split")
+	}
+	if !v.Present {
+		what = append(what, "not in the folder now")
+	}
+	if v.Note != "" {
+		what = append(what, v.Note)
+	}
+	return strings.Join(what, ", ")
 }
 
 // Decisions lists the decisions about the photos of d, with the paths and

@@ -257,3 +257,42 @@ func TestMovePhotoAndUndo(t *testing.T) {
 		t.Errorf("RecoverMoves after clean moves: %v, %v", rec, err)
 	}
 }
+
+// TestMoveStaysInItsSplit moves a photo of a train/–test/ layout into
+// another class: it stays in its split folder.
+func TestMoveStaysInItsSplit(t *testing.T) {
+	a := New(testDirs(t))
+	root := t.TempDir()
+	src := smallFolder(t, 2)
+	for _, split := range []string{"train", "test"} {
+		for _, class := range []string{"daisy", "rose"} {
+			ents, _ := os.ReadDir(filepath.Join(src, class))
+			for _, e := range ents {
+				b, _ := os.ReadFile(filepath.Join(src, class, e.Name()))
+				dst := filepath.Join(root, split, class, split+"-"+e.Name())
+				os.MkdirAll(filepath.Dir(dst), 0o755)
+				if err := os.WriteFile(dst, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	d, err := a.Scan(context.Background(), root, dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var testDaisy string
+	for _, it := range d.Items {
+		if it.Split == dataset.Test && d.Classes[it.Label] == "daisy" {
+			testDaisy = it.Path
+		}
+	}
+	p, _ := FindPhoto(d, testDaisy)
+	mv, err := a.MovePhoto(d, p, "rose")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(root, "test", "rose"); filepath.Dir(mv.To) != want {
+		t.Errorf("moved to %s, want into %s", mv.To, want)
+	}
+}

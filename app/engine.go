@@ -48,6 +48,9 @@ type EngineOptions struct {
 	LowPower bool
 	// Device is the GPU's index for CUDA and DirectML; 0 is the first.
 	Device int
+	// JPEG chooses the JPEG decoder of the photos fed to the backbone;
+	// the zero value is the fastest built in (photo.JPEGAuto).
+	JPEG photo.JPEGDecoder
 }
 
 // Engine runs one backbone: its ONNX Runtime session and feature cache.
@@ -65,6 +68,8 @@ type Engine struct {
 	// the backbone's own ("" for none); it keeps their features apart in
 	// the cache.
 	tuned string
+	// jpeg is the JPEG decoder of the photos it extracts features from.
+	jpeg photo.JPEGDecoder
 }
 
 // ResolveBackbone returns the installed backbone spec names: an installed
@@ -144,7 +149,7 @@ func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions
 		s.Close()
 		return nil, err
 	}
-	return &Engine{Backbone: in, Engine: exec, Session: s, Cache: cache, tuned: tuned}, nil
+	return &Engine{Backbone: in, Engine: exec, Session: s, Cache: cache, tuned: tuned, jpeg: opt.JPEG}, nil
 }
 
 // Close releases the session.
@@ -171,7 +176,7 @@ func (e *Engine) Extractor(cache bool) *features.Extractor {
 	x := &features.Extractor{
 		Session:   e.Session,
 		Backbone:  e.cacheID(),
-		Limits:    photo.Limits{},
+		Limits:    photo.Limits{JPEG: e.jpeg},
 		AugmentID: aug.ID(),
 		Augment: func(p *photo.RGB, _ int, seed uint64) *photo.RGB {
 			return aug.Apply(p, seed)

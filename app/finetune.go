@@ -31,7 +31,11 @@ const keepTuned = 3
 // backbone's folder under a hash of the blocks, so that classifying with
 // the same model again starts as fast as with a head-only one.
 func (s *Backbones) TunedFeatureModel(ctx context.Context, in Installed, m *model.Model) ([]byte, error) {
-	path := filepath.Join(in.Dir, "tuned-"+topHash(m)+".onnx")
+	name := "tuned-" + topHash(m)
+	if in.recorded {
+		name += "-" + short(in.SHA256) // the model's own preprocessing
+	}
+	path := filepath.Join(in.Dir, name+".onnx")
 	if data, err := os.ReadFile(path); err == nil {
 		s.touch(path)
 		return data, nil
@@ -80,7 +84,7 @@ func (s *Backbones) Weights(in Installed) (*inception.Weights, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.SHA256 != in.SHA256 {
+	if backbone.Identity(b.Weights, in.Preprocess) != in.SHA256 {
 		return nil, fmt.Errorf("backbone %s changed on disk; import it again", in.ID)
 	}
 	return b.Weights, nil

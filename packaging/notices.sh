@@ -15,6 +15,9 @@ out=${1:-THIRD_PARTY_NOTICES}
   cat packaging/notices-header.txt
   printf '\n\n==== The Go programming language %s\n\n' "$($GO env GOVERSION)"
   cat "$($GO env GOROOT)/LICENSE"
+  # The JPEG decoder that Linux builds link statically (ml/photo/turbo.go).
+  printf '\n\n==== libjpeg-turbo (C library linked into the Linux builds)\n\n'
+  cat packaging/libjpeg-turbo-notice.txt
   for target in linux/amd64 windows/amd64 darwin/arm64; do
     CGO_ENABLED=1 GOOS=${target%/*} GOARCH=${target#*/} $GO list -deps \
       -f '{{with .Module}}{{if not .Main}}{{.Path}} {{.Version}} {{.Dir}}{{end}}{{end}}' .

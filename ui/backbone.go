@@ -100,8 +100,11 @@ func (c *engineCard) set(st engineState) {
 		return
 	case st.backbone.Offline():
 		c.name.SetText("Test image model")
-	default:
+	case st.backbone.ID == backbone.ImageNetID:
 		c.name.SetText("InceptionV3 · ImageNet")
+	default:
+		// A user's own weights are never called ImageNet.
+		c.name.SetText(shortName(st.backbone.Name))
 	}
 	switch {
 	case st.err != nil:

@@ -65,6 +65,12 @@ type dataScreen struct {
 	failText *widget.Label
 	failHelp *widget.Label
 	err      error
+
+	// The user's decisions and the label check (data_decisions.go).
+	labels       *labelCheck
+	checkBtn     *widget.Button
+	decisionsRow *fyne.Container
+	decidedText  *widget.Label
 }
 
 // Pet granularity choices, in words.
@@ -108,7 +114,8 @@ func newDataScreen(w *window) *dataScreen {
 		container.NewHBox(widget.NewButtonWithIcon("Choose another folder…", theme.FolderOpenIcon(), s.chooseFolder))))
 
 	s.body = container.NewStack(s.empty, s.scanning, s.loaded, s.failed)
-	s.actions = container.NewHBox(s.recentBtn, s.choose)
+	s.checkBtn = s.newCheckButton()
+	s.actions = container.NewHBox(s.recentBtn, s.checkBtn, s.choose)
 	s.content = widgets.VFill([]fyne.CanvasObject{widgets.Header(title, sub, s.actions), widgets.Spacer(theme.Padding())}, s.body)
 	s.refresh()
 	return s
@@ -155,7 +162,8 @@ func (s *dataScreen) buildLoaded() fyne.CanvasObject {
 	)
 	s.classes.OnSelected = func(widget.ListItemID) { s.classes.UnselectAll() }
 	kinds := widgets.Bold("Kinds of photo")
-	return widgets.VFill([]fyne.CanvasObject{summary, s.checkRow, s.issues, kinds}, s.classes)
+	s.decisionsRow = s.newDecisionsRow()
+	return widgets.VFill([]fyne.CanvasObject{summary, s.checkRow, s.issues, s.decisionsRow, kinds}, s.classes)
 }
 
 // chooseFolder asks for the photo folder.
@@ -352,8 +360,12 @@ func (s *dataScreen) refresh() {
 	s.actions.Hidden = shown == s.empty
 	s.actions.Refresh()
 	s.choose.Disable()
+	s.checkBtn.Disable()
 	if !s.w.busy() {
 		s.choose.Enable()
+		if canCheckLabels(d.data) {
+			s.checkBtn.Enable()
+		}
 	}
 	s.body.Refresh()
 }
@@ -421,6 +433,7 @@ func (s *dataScreen) showData() {
 	}
 	s.counts = d.data.Counts()
 	s.showIssues(sum)
+	s.showDecided(d.data)
 	s.classes.Refresh()
 }
 

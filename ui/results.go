@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/clasifica/clasifica/ui/widgets"
@@ -123,7 +124,7 @@ func newResultsScreen(w *window) *resultsScreen {
 
 	s.matrix = widgets.NewConfusion(func(t, p int) {
 		if s.report != nil {
-			s.showPair(s.report.Labels[t], s.report.Labels[p])
+			s.tappedCell(s.report.Labels[t], s.report.Labels[p])
 		}
 	})
 	matrixHelp := widgets.Caption("Each row is a real kind, each column what the model said. The diagonal is right. Click a cell to see its photos.")
@@ -228,15 +229,16 @@ func (s *resultsScreen) show(r *eval.Report) {
 	s.stats[3].set(words.Percent(r.PerClass[worst].Recall), "of the "+r.Labels[worst]+" photos found: the hardest kind")
 
 	s.caveat.Hide()
-	if m := d.model; m != nil && m.Backbone.ID == app.OfflineBackboneID {
-		s.caveat.Set(theme.ColorNameWarning, "This model was trained on the test image model, which transfers poorly: "+
-			"with the ImageNet image model the same photos give much better results.")
+	if m := d.model; m != nil && app.OnTestModel(m.Backbone) {
+		s.caveat.Set(theme.ColorNameWarning, strings.TrimSpace("This model was trained on the test image model, which transfers poorly: "+
+			"with the ImageNet image model the same photos give much better results. "+app.PreprocessNote(m.Backbone)))
 		s.caveat.Show()
 	} else if d.evaluated == "validation" {
 		s.caveat.Set(theme.ColorNamePrimary, "No photos were kept aside for a final test, so these results are on the "+
 			"validation photos, which also chose when to stop training: expect slightly lower accuracy on new photos.")
 		s.caveat.Show()
 	}
+	s.noteDecisions()
 	s.table.Refresh()
 	s.matrix.Set(r.Labels, r.Confusion)
 	s.gallery.set(d.reviewed)

@@ -48,7 +48,7 @@ func Screenshots(a *app.App, opt ScreenshotOptions) error {
 	fa.Preferences().SetString(prefAppearance, appearanceLight)
 	w := newWindow(fa, a)
 	if opt.Size.IsZero() {
-		opt.Size = fyne.NewSize(1280, 800)
+		opt.Size = fyne.NewSize(1280, 720)
 	}
 	w.win.Resize(opt.Size)
 	w.win.SetFixedSize(true)

@@ -94,6 +94,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e.stdout, out)
 	}
 	writeBenchTable(e.stdout, res)
+	for _, d := range res.Decode {
+		fmt.Fprintf(e.stdout, "Decoding and shrinking photos (%s): %.1f photos/s per core (%.1f ms a photo)", d.Decoder, d.PhotosPerCoreSec, d.MsPerPhoto)
+		if d.Failed > 0 {
+			fmt.Fprintf(e.stdout, ", %d photos failed", d.Failed)
+		}
+		fmt.Fprintln(e.stdout)
+	}
 	if res.EpochSecondsPer1k > 0 {
 		fmt.Fprintf(e.stdout, "Head training: %.2f s per epoch per 1,000 images\n", res.EpochSecondsPer1k)
 	}

@@ -17,7 +17,8 @@ const datasetUsage = `Usage:
   clasifica dataset relabel DIR PHOTO KIND [--granularity breed|species]
   clasifica dataset leave-out DIR PHOTO
   clasifica dataset forget DIR PHOTO
-  clasifica dataset decisions DIR [--format json] [--granularity breed|species]`
+  clasifica dataset decisions DIR [--format json] [--granularity breed|species]
+  clasifica dataset review DIR [--format json] [--backbone B] [--val 0.2] [--test 0] [--granularity breed|species]`
 
 func runDataset(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
@@ -29,6 +30,8 @@ func runDataset(ctx context.Context, e *env, args []string) error {
 		return runInspect(ctx, e, args[1:])
 	case "relabel", "leave-out", "forget", "decisions":
 		return runDecide(ctx, e, args[0], args[1:])
+	case "review":
+		return runReview(ctx, e, args[1:])
 	}
 	fmt.Fprintln(e.stderr, datasetUsage)
 	return errUsage
@@ -100,8 +103,13 @@ func writeSummary(w io.Writer, s dataset.Summary) error {
 		}
 	}
 	if c := s.Decisions; c.Total > 0 {
-		fmt.Fprintf(w, "\nYour decisions: %d in effect (%d relabelled, %d left out, %d in a chosen split); `clasifica dataset decisions %s` lists them.\n",
-			c.Total, c.Relabelled, c.LeftOut, c.ForcedSplit, s.Root)
+		if n := c.Total - c.NearCopies; n > 0 {
+			fmt.Fprintf(w, "\nYour decisions: %d in effect (%d relabelled, %d left out, %d in a chosen split); `clasifica dataset decisions %s` lists them.\n",
+				n, c.Relabelled, c.LeftOut, c.ForcedSplit, s.Root)
+		}
+		if c.NearCopies > 0 {
+			fmt.Fprintf(w, "\n%d training photos left out: a near-copy of each is a validation or test photo, which they would make look easier.\n", c.NearCopies)
+		}
 	}
 	if len(s.Warnings) > 0 {
 		fmt.Fprintln(w, "\nWarnings:")

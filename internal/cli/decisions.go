@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/clasifica/clasifica/app"
@@ -138,30 +137,11 @@ func writeDecisions(w io.Writer, root, file string, views []app.DecisionView) er
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PHOTO\tFOLDER SAYS\tDECISION")
 	for _, v := range views {
-		var what []string
-		if v.Override != nil {
-			what = append(what, "counts as "+*v.Override)
-		}
-		if v.LeaveOut {
-			what = append(what, "left out")
-		}
-		if v.Right {
-			what = append(what, "label confirmed")
-		}
-		if v.Split != nil {
-			what = append(what, "in the "+*v.Split+" split")
-		}
-		if !v.Present {
-			what = append(what, "(not found in the folder now)")
-		}
-		if v.Note != "" {
-			what = append(what, "("+v.Note+")")
-		}
 		label := v.Label
 		if label == "" {
 			label = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Path, label, strings.Join(what, ", "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Path, label, v.Describe())
 	}
 	if err := tw.Flush(); err != nil {
 		return err

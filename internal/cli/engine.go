@@ -5,14 +5,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/onnxrt"
+	"github.com/clasifica/clasifica/ml/photo"
 )
 
 // engineFlags are the options every command that runs the backbone takes.
 type engineFlags struct {
 	backbone, runtime, provider string
+	jpeg                        string
 	threads, device             int
 	lowPower                    bool
 }
@@ -26,6 +29,7 @@ func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
 	fs.IntVar(&f.threads, "threads", 0, "CPU threads for inference (0: one per core)")
 	fs.IntVar(&f.device, "device", 0, "GPU number for CUDA and DirectML (0: the first)")
 	fs.BoolVar(&f.lowPower, "low-power", false, "WebGPU: use the power-saving graphics adapter (a laptop's integrated GPU)")
+	fs.StringVar(&f.jpeg, "jpeg-decoder", "auto", "JPEG decoder: auto (libjpeg-turbo at a reduced scale where built in) or go (Go's decoder at full size)")
 }
 
 func (f *engineFlags) options() (app.EngineOptions, error) {
@@ -33,7 +37,16 @@ func (f *engineFlags) options() (app.EngineOptions, error) {
 	if err != nil {
 		return app.EngineOptions{}, err
 	}
-	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads, Device: f.device, LowPower: f.lowPower}, nil
+	var jpeg photo.JPEGDecoder
+	switch strings.ToLower(strings.TrimSpace(f.jpeg)) {
+	case "", "auto":
+		jpeg = photo.JPEGAuto
+	case "go":
+		jpeg = photo.JPEGGo
+	default:
+		return app.EngineOptions{}, fmt.Errorf("--jpeg-decoder %q: want auto or go", f.jpeg)
+	}
+	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads, Device: f.device, LowPower: f.lowPower, JPEG: jpeg}, nil
 }
 
 // ensureBackbone downloads the ImageNet backbone when none is installed and
@@ -72,16 +85,22 @@ func (e *env) openEngine(ctx context.Context, f *engineFlags) (*app.Engine, erro
 }
 
 func (e *env) describeEngine(eng *app.Engine) {
-	fmt.Fprintf(e.stderr, "Backbone: %s (%s), on %s\n", eng.Backbone.Name, eng.Backbone.ID, eng.Device())
+	fmt.Fprintf(e.stderr, "Backbone: %s (%s)\n", eng.Backbone.Name, eng.Backbone.ID)
+	if eng.Backbone.Note != "" {
+		fmt.Fprintln(e.stderr, "Note:", eng.Backbone.Note)
+	}
 	if eng.Backbone.Offline() {
 		fmt.Fprintln(e.stderr, "Note: this is the offline test backbone (nsfwjs), not the ImageNet weights; its features transfer poorly. Run `clasifica backbone download` when online.")
 	}
+	// Where it runs, once: the providers tried first and why they could
+	// not run it come under it.
 	ro := eng.RunsOn()
-	for _, s := range ro.Skipped {
-		fmt.Fprintf(e.stderr, "(%s unavailable: %s)\n", s.Name, s.Reason)
-	}
+	fmt.Fprintf(e.stderr, "Runs on: %s\n", eng.Device())
 	if ro.Partial != "" {
-		fmt.Fprintf(e.stderr, "(%s)\n", ro.Partial)
+		fmt.Fprintf(e.stderr, "  %s\n", ro.Partial)
+	}
+	for _, s := range ro.Skipped {
+		fmt.Fprintf(e.stderr, "  not on %s: %s\n", s.Name, s.Reason)
 	}
 }
 

@@ -173,6 +173,13 @@ func (p *trainPrinter) event(ev app.Event) {
 			bar.line("fine-tuning at learning rate %g became unstable after epoch %d and was stopped; the model keeps its best epoch (a lower --fine-tune-lr avoids this)", ev.LearningRate, ev.Epoch)
 		}
 	case train.Warning:
+		// A warning with a path left a photo out; one without is a note
+		// on the run as a whole (the folder's balance, a continued
+		// model's head), which skips nothing.
+		if ev.Path == "" {
+			bar.line("note: %s", ev.Message)
+			break
+		}
 		p.warnings++
 		if p.warnings <= 20 {
 			bar.line("skipped: %s", ev.Message)

@@ -295,3 +295,28 @@ func readOnly(t *testing.T, dir string) {
 	}
 	t.Cleanup(func() { exec.Command("chattr", "-i", dir).Run() })
 }
+
+// BenchmarkMove moves a photo between two class folders and back: a
+// journal entry written and synced, a link, an unlink and two folder
+// syncs per move.
+func BenchmarkMove(b *testing.B) {
+	root := b.TempDir()
+	for _, d := range []string{"cats", "dogs"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	src := filepath.Join(root, "cats", "a.jpg")
+	if err := os.WriteFile(src, make([]byte, 200<<10), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	m := &Mover{Journal: filepath.Join(b.TempDir(), "moves")}
+	dirs := []string{filepath.Join(root, "dogs"), filepath.Join(root, "cats")}
+	for i := 0; b.Loop(); i++ {
+		mv, err := m.Move(src, dirs[i%2])
+		if err != nil {
+			b.Fatal(err)
+		}
+		src = mv.To
+	}
+}

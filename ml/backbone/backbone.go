@@ -36,6 +36,52 @@ const (
 	ImageNetMD5  = "bcbd6486424b2319ff4ef7d526e38f63"
 )
 
+// The nsfwjs@4.4.0 InceptionV3 (tools/nsfwjs-backbone.js), Clasifica's
+// offline test image model: fine-tuned for another task on pixels scaled to
+// [0, 1]. NsfwjsWeights is the SHA-256 of its dequantised weights
+// (inception.Weights.Hash), the same from its TensorFlow.js folder or a
+// Keras .h5 written from it.
+const (
+	NsfwjsID      = "nsfwjs-inceptionv3"
+	NsfwjsName    = "nsfwjs InceptionV3 (test image model)"
+	NsfwjsWeights = "9394da95a47a6d07f718fcf0e7279ca3b28b3165b97b01e45f66a1b56e94de7f"
+)
+
+// known are the backbones Clasifica recognises from what they are: their
+// weights decide their name, their preprocessing and whether they are the
+// test model, whatever file or folder they come from and whatever an
+// InfoFile beside them says. The ImageNet weights are recognised by the
+// MD5 Keras publishes for the file (their weights hash cannot be computed
+// where the file cannot be downloaded); a copy in another format is
+// recognised once its weights hash is known.
+var known = []Info{
+	{ID: ImageNetID, Name: ImageNetName, Source: ImageNetURL, Preprocess: inception.KerasImageNet},
+	{ID: NsfwjsID, Name: NsfwjsName, Source: "npm:nsfwjs@4.4.0", Preprocess: inception.UnitRange, WeightsSHA256: NsfwjsWeights, Test: true,
+		Description: "InceptionV3 fine-tuned for NSFW detection, from the npm package nsfwjs@4.4.0 (uint8-quantised). Its features transfer poorly to other tasks: use it to prove the pipeline offline, not for real classifiers."},
+}
+
+// Known returns the known backbone with these weights (a hex
+// inception.Weights.Hash), if there is one.
+func Known(weightsSHA256 string) (Info, bool) {
+	for _, k := range known {
+		if k.WeightsSHA256 != "" && k.WeightsSHA256 == weightsSHA256 {
+			return k, true
+		}
+	}
+	return Info{}, false
+}
+
+// KnownID reports whether id names a known backbone: no other weights may
+// take it.
+func KnownID(id string) bool {
+	for _, k := range known {
+		if k.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // InfoFile is the file beside a backbone's weights that records its
 // identity and preprocessing.
 const InfoFile = "clasifica-backbone.json"
@@ -52,6 +98,12 @@ type Info struct {
 	// preprocessing. Features are cached, and models record their
 	// backbone, under it.
 	SHA256 string `json:"sha256,omitempty"`
+	// WeightsSHA256 is the hash of the weights alone
+	// (inception.Weights.Hash), which recognises a known backbone.
+	WeightsSHA256 string `json:"weights_sha256,omitempty"`
+	// Test marks the offline test model, which must never be presented
+	// as ImageNet.
+	Test bool `json:"test,omitempty"`
 }
 
 // Backbone is a loaded InceptionV3 feature extractor.
@@ -67,9 +119,11 @@ type Backbone struct {
 
 // Open loads the backbone at path: a TensorFlow.js layers folder (with
 // model.json), a Keras .h5 weights file, or a folder holding one .h5 file.
-// An InfoFile beside the weights supplies the identity and preprocessing;
-// without one, the official ImageNet file is recognised by its checksum and
-// any other weights are taken to expect Keras InceptionV3's preprocessing.
+// Known weights (the official ImageNet file, the nsfwjs test model) are
+// recognised from what they are, and get their own name and
+// preprocessing. Other weights take their identity and preprocessing from
+// an InfoFile beside them, or else their file or folder name and Keras
+// InceptionV3's preprocessing; they never take a known backbone's id.
 func Open(path string) (*Backbone, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -108,11 +162,14 @@ func Open(path string) (*Backbone, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open backbone %s: not the InceptionV3 Clasifica needs: %w", path, err)
 	}
-	if info == nil {
-		if info, err = defaultInfo(weightsFile, path); err != nil {
-			return nil, err
-		}
+	h := w.Hash()
+	weights := hex.EncodeToString(h[:])
+	if k, ok := Known(weights); ok {
+		info = &k
+	} else if info, err = recognise(info, weightsFile, path); err != nil {
+		return nil, err
 	}
+	info.WeightsSHA256 = weights
 	b := &Backbone{Info: *info, Path: path, Weights: w, Ignored: ignored}
 	b.SHA256 = Identity(w, b.Preprocess)
 	return b, nil
@@ -121,7 +178,11 @@ func Open(path string) (*Backbone, error) {
 // Identity returns the SHA-256, in hex, of a backbone's weights and
 // preprocessing.
 func Identity(w *inception.Weights, p inception.Preprocess) string {
-	h := w.Hash()
+	return IdentityOf(w.Hash(), p)
+}
+
+// IdentityOf is Identity from the weights' hash.
+func IdentityOf(h [32]byte, p inception.Preprocess) string {
 	var buf [40]byte
 	copy(buf[:], h[:])
 	binary.LittleEndian.PutUint32(buf[32:], math.Float32bits(p.Scale))
@@ -171,19 +232,32 @@ func WriteInfo(dir string, info Info) error {
 	return os.WriteFile(filepath.Join(dir, InfoFile), append(data, '\n'), 0o644)
 }
 
-// defaultInfo describes weights that come without an InfoFile.
-func defaultInfo(weightsFile, path string) (*Info, error) {
+// recognise describes weights that are not known by their hash: the
+// official ImageNet file by Keras's checksum, others by their InfoFile
+// (never with a known backbone's id or test mark) or their name.
+func recognise(info *Info, weightsFile, path string) (*Info, error) {
 	if weightsFile != "" {
 		sum, err := FileMD5(weightsFile)
 		if err != nil {
 			return nil, fmt.Errorf("open backbone: %w", err)
 		}
 		if sum == ImageNetMD5 {
-			return &Info{ID: ImageNetID, Name: ImageNetName, Source: ImageNetURL, Preprocess: inception.KerasImageNet}, nil
+			k := known[0]
+			return &k, nil
 		}
 	}
-	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	return &Info{ID: sanitizeID(name), Name: name, Source: path, Preprocess: inception.KerasImageNet}, nil
+	if info == nil {
+		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		info = &Info{ID: sanitizeID(name), Name: name, Source: path, Preprocess: inception.KerasImageNet}
+	}
+	info.Test = false
+	if KnownID(info.ID) {
+		// A copy of a known name on other weights (retrained, or
+		// converted from another file) is the user's own.
+		info.ID += "-own"
+		info.Name = "InceptionV3 " + info.ID
+	}
+	return info, nil
 }
 
 // FileMD5 returns the MD5 of a file in hex, the checksum Keras publishes for

@@ -79,8 +79,8 @@ func TestH5EqualsTFJS(t *testing.T) {
 }
 
 func TestOpenDefaults(t *testing.T) {
-	// A bare .h5 file has no info file: it is taken to be a Keras
-	// InceptionV3 with Keras's preprocessing, named after the file.
+	// A bare .h5 file has no info file: the nsfwjs weights in one, under
+	// any name, are still the test model with its own preprocessing.
 	dir := t.TempDir()
 	bare := filepath.Join(dir, "My Weights.h5")
 	data, err := os.ReadFile(filepath.Join(mltest.BackboneH5(t), "weights.h5"))
@@ -94,15 +94,18 @@ func TestOpenDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.ID != "my-weights" || b.Preprocess != inception.KerasImageNet || b.Name != "My Weights" {
-		t.Errorf("defaults %+v", b.Info)
-	}
 	js, err := Open(mltest.Backbone(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.SHA256 == js.SHA256 {
-		t.Error("other preprocessing, same identity")
+	if b.Info != js.Info || b.ID != NsfwjsID || b.Preprocess != inception.UnitRange {
+		t.Errorf("a bare .h5 of the test weights opens as %+v", b.Info)
+	}
+	// Other weights are named after their file, with Keras's
+	// preprocessing.
+	other, err := recognise(nil, "", bare)
+	if err != nil || other.ID != "my-weights" || other.Name != "My Weights" || other.Preprocess != inception.KerasImageNet {
+		t.Errorf("other weights: %+v, %v", other, err)
 	}
 }
 
@@ -127,5 +130,67 @@ func TestOpenErrors(t *testing.T) {
 				t.Fatalf("error %v, want one containing %q", err, tt.errHas)
 			}
 		})
+	}
+}
+
+// TestRecognisedByWeights opens the nsfwjs weights as a user may have
+// them: a plain TensorFlow.js folder of another name, without Clasifica's
+// InfoFile, or with one that calls them ImageNet. Their weights decide:
+// the test model, with its [0, 1] preprocessing.
+func TestRecognisedByWeights(t *testing.T) {
+	src := mltest.Backbone(t)
+	plain := filepath.Join(t.TempDir(), "my-inception")
+	if err := os.MkdirAll(plain, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(src, "*"))
+	for _, f := range files {
+		if filepath.Base(f) == InfoFile {
+			continue
+		}
+		if err := os.Link(f, filepath.Join(plain, filepath.Base(f))); err != nil {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(plain, filepath.Base(f)), data, 0o644)
+		}
+	}
+	check := func(what string) {
+		t.Helper()
+		b, err := Open(plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.ID != NsfwjsID || b.Name != NsfwjsName || !b.Test || b.Preprocess != inception.UnitRange || b.WeightsSHA256 != NsfwjsWeights ||
+			b.SHA256 != Identity(b.Weights, inception.UnitRange) {
+			t.Errorf("%s: opened as %+v", what, b.Info)
+		}
+	}
+	check("without an info file")
+	if err := WriteInfo(plain, Info{ID: ImageNetID, Name: ImageNetName, Preprocess: inception.KerasImageNet}); err != nil {
+		t.Fatal(err)
+	}
+	check("with an info file that says ImageNet")
+}
+
+// TestOwnWeightsAreNotKnown checks that weights Clasifica does not know
+// keep their own name and never take a known backbone's id.
+func TestOwnWeightsAreNotKnown(t *testing.T) {
+	for _, c := range []struct {
+		info   *Info
+		wantID string
+	}{
+		{nil, "retrained"},
+		{&Info{ID: ImageNetID, Name: ImageNetName, Preprocess: inception.KerasImageNet, Test: true}, ImageNetID + "-own"},
+		{&Info{ID: NsfwjsID, Name: NsfwjsName, Preprocess: inception.UnitRange, Test: true}, NsfwjsID + "-own"},
+	} {
+		got, err := recognise(c.info, "", "/photos/retrained")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != c.wantID || got.Test || strings.Contains(got.Name, "ImageNet") || KnownID(got.ID) {
+			t.Errorf("%+v recognised as %+v", c.info, got)
+		}
 	}
 }

@@ -1,6 +1,12 @@
 package dataset
 
-import "fmt"
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // Decision is what the user decided about one photo, whatever folder it
 // sits in: the class it counts in, whether it is used at all, and the split
@@ -51,8 +57,12 @@ type Decided struct {
 	Split  Split
 	Forced bool
 	// Note says why part of the decision could not be applied, if so (a
-	// split forced across one the folder gives).
+	// split forced across one the folder gives), or why Clasifica left a
+	// photo out.
 	Note string
+	// NearCopy reports that Clasifica left the photo out of training
+	// because a near-copy of it is a validation or test photo.
+	NearCopy bool
 }
 
 // Relabelled reports that the photo counts in another class than its
@@ -108,6 +118,15 @@ func (s *scanner) decide(layout Layout, l *listing, res []hashed, ok []bool) (fo
 			continue
 		}
 		dec, found := s.opt.Decisions.Decide(r.hash, layout, s.opt.Granularity)
+		pending := l.classes[l.labels[i]] == pendingClass
+		if pending && (dec.Label == "" || dec.LeaveOut) {
+			// Copied in, but not labelled in this labelling (or left out).
+			ok[i] = false
+			if !dec.LeaveOut {
+				s.t.add(l.paths[i], ReasonUnlabelled, "copied in by Clasifica, with no "+s.opt.Granularity.String()+" recorded for it")
+			}
+			continue
+		}
 		if !found || (dec == Decision{}) {
 			continue
 		}
@@ -133,4 +152,217 @@ func (s *scanner) decide(layout Layout, l *listing, res []hashed, ok []bool) (fo
 		applied = append(applied, a)
 	}
 	return forced, applied
+}
+
+// Change is one fix to a scanned dataset that WithChanges applies without
+// reading the folder again: a photo moved to another class folder,
+// relabelled, left out, or put back.
+type Change struct {
+	// Path is the photo's path in the dataset.
+	Path string
+	// NewPath is where the file is now, if it was moved.
+	NewPath string
+	// Folder is the class its folder gives after the change, Label the
+	// class it counts in (they differ for a relabel).
+	Folder, Label string
+	// LeaveOut takes the photo out of the items.
+	LeaveOut bool
+	// Restore, if not nil, is a left-out photo to put back (its Label is
+	// ignored: Label names the class).
+	Restore *Item
+}
+
+// WithChanges returns a copy of d with the changes applied: items moved,
+// relabelled, left out or put back, classes added or dropped as they gain
+// or lose their last photo, and Decided brought up to date. Splits stay as
+// they were (they depend on the photos' content, not their folders), so
+// counts and the split bar update without rereading any photo.
+func (d *Dataset) WithChanges(changes []Change) *Dataset {
+	byPath := make(map[string]Change, len(changes))
+	for _, c := range changes {
+		byPath[c.Path] = c
+	}
+	out := *d
+	type named struct {
+		it    Item
+		class string
+	}
+	var items []named
+	for _, it := range d.Items {
+		c, ok := byPath[it.Path]
+		if !ok {
+			items = append(items, named{it, d.Classes[it.Label]})
+			continue
+		}
+		if c.LeaveOut {
+			continue
+		}
+		if c.NewPath != "" {
+			it.Path = c.NewPath
+		}
+		items = append(items, named{it, c.Label})
+	}
+	for _, c := range changes {
+		if c.Restore != nil && !c.LeaveOut {
+			it := *c.Restore
+			if c.NewPath != "" {
+				it.Path = c.NewPath
+			}
+			items = append(items, named{it, c.Label})
+		}
+	}
+	seen := map[string]bool{}
+	out.Classes = nil
+	for _, n := range items {
+		if !seen[n.class] {
+			seen[n.class] = true
+			out.Classes = append(out.Classes, n.class)
+		}
+	}
+	slices.SortFunc(out.Classes, naturalCompare)
+	index := make(map[string]int, len(out.Classes))
+	for i, c := range out.Classes {
+		index[c] = i
+	}
+	out.Items = make([]Item, len(items))
+	for i, n := range items {
+		n.it.Label = index[n.class]
+		out.Items[i] = n.it
+	}
+	slices.SortStableFunc(out.Items, func(a, b Item) int {
+		return cmp.Or(cmp.Compare(a.Label, b.Label), strings.Compare(a.Path, b.Path))
+	})
+
+	out.Decided = nil
+	for _, dec := range d.Decided {
+		if _, ok := byPath[dec.Path]; !ok {
+			out.Decided = append(out.Decided, dec)
+		}
+	}
+	for _, c := range changes {
+		if !c.LeaveOut && c.Label == c.Folder {
+			continue
+		}
+		path := c.Path
+		if c.NewPath != "" {
+			path = c.NewPath
+		}
+		dec := Decided{Path: path, Folder: c.Folder, Label: c.Label, LeftOut: c.LeaveOut}
+		for _, it := range out.Items {
+			if it.Path == path {
+				dec.Hash, dec.Split = it.Hash, it.Split
+			}
+		}
+		if c.LeaveOut {
+			dec.Label = ""
+			for _, it := range d.Items {
+				if it.Path == c.Path {
+					dec.Hash, dec.Split = it.Hash, it.Split
+				}
+			}
+		}
+		out.Decided = append(out.Decided, dec)
+	}
+	return &out
+}
+
+// NearCopies is implemented by Decisions that know pairs of photos that are
+// the same shot (a resized, recompressed or cropped copy), by content hash.
+// Scan keeps the two photos of a pair on one side of the training/test
+// divide: a copy in training and one in the test would make the test
+// score lie. Pairs are never chained into groups (look-alikes would
+// chain).
+type NearCopies interface {
+	NearCopies() [][2][32]byte
+}
+
+// keepPairsTogether applies the near-copy pairs of the decisions: where
+// Clasifica makes the split, both photos go to the split of the one with
+// the smaller content hash (so the result depends on the pair alone);
+// where the folder gives the split, no photo crosses it: a training photo
+// with a copy among the validation or test photos is left out, and the
+// decisions say so.
+func (s *scanner) keepPairsTogether(items []Item, pools []pool, pinned []bool, applied []Decided, classes []string) ([]Item, []Decided) {
+	nc, ok := s.opt.Decisions.(NearCopies)
+	if !ok {
+		return items, applied
+	}
+	pairs := nc.NearCopies()
+	if len(pairs) == 0 {
+		return items, applied
+	}
+	at := make(map[[32]byte]int, len(items))
+	for i, it := range items {
+		if _, dup := at[it.Hash]; !dup {
+			at[it.Hash] = i
+		}
+	}
+	drop := make([]bool, len(items))
+	for _, p := range pairs {
+		a, okA := at[p[0]]
+		b, okB := at[p[1]]
+		if !okA || !okB || a == b || drop[a] || drop[b] || items[a].Split == items[b].Split {
+			continue
+		}
+		if bytes.Compare(items[b].Hash[:], items[a].Hash[:]) < 0 {
+			a, b = b, a // a: the smaller hash
+		}
+		if clasificaSplits(pools[a]) && clasificaSplits(pools[b]) && !(pinned[a] && pinned[b]) {
+			// A split the user forced stands; otherwise the smaller hash's.
+			from, to := b, a
+			if pinned[b] {
+				from, to = a, b
+			}
+			if sp, can := forcedSplit(pools[from], items[to].Split); can {
+				items[from].Split = sp
+				continue
+			}
+		}
+		if items[a].Split != Train && items[b].Split != Train {
+			continue // validation and test: no training photo sees the other
+		}
+		tr, held := a, b
+		if items[b].Split == Train {
+			tr, held = b, a
+		}
+		drop[tr] = true
+		applied = append(applied, Decided{Path: items[tr].Path, Hash: items[tr].Hash, Folder: classes[items[tr].Label],
+			LeftOut: true, Split: Train, NearCopy: true,
+			Note: fmt.Sprintf("left out of training: a near-copy of %s, a %s photo", items[held].Path, items[held].Split)})
+	}
+	kept := items[:0]
+	for i, it := range items {
+		if !drop[i] {
+			kept = append(kept, it)
+		}
+	}
+	return kept, applied
+}
+
+// clasificaSplits reports whether Clasifica chooses the split of a photo
+// from pool p (rather than the folder).
+func clasificaSplits(p pool) bool { return p == poolAll || p == poolTrain }
+
+// pendingClass is the provisional class of a photo that only a decision
+// labels: a photo Clasifica copied into an Oxford-IIIT Pet images/ folder,
+// where labels come from the annotation lists. No folder name can be
+// empty, so it never meets a real class.
+const pendingClass = ""
+
+// CopiedIn is implemented by Decisions that record photos Clasifica copied
+// into the folder. In the Oxford-IIIT Pet layout, where a photo in images/
+// is labelled only by the annotation lists, Scan reads those photos too and
+// labels them from the decisions.
+type CopiedIn interface {
+	// CopiedInNames returns the file names of the photos copied in.
+	CopiedInNames() map[string]bool
+}
+
+// copiedIn returns the names of the photos the decisions say were copied
+// in, if they say.
+func copiedIn(d Decisions) map[string]bool {
+	if c, ok := d.(CopiedIn); ok {
+		return c.CopiedInNames()
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"os"
 	"path/filepath"
@@ -175,5 +176,160 @@ func TestScanDecisionsPerGranularity(t *testing.T) {
 	bySpecies := mustScan(t, root, Options{Decisions: dm, Granularity: Species})
 	if !slices.Equal(bySpecies.Classes, []string{"cat", "dog"}) || len(bySpecies.Decided) != 0 {
 		t.Errorf("by species: classes %q, decided %v; a breed override must not apply", bySpecies.Classes, bySpecies.Decided)
+	}
+}
+
+// TestWithChanges checks that fixes applied in memory give what a new scan
+// with the same decisions and moves gives, without reading the folder.
+func TestWithChanges(t *testing.T) {
+	root := t.TempDir()
+	for _, c := range []string{"a", "b"} {
+		for i := range 4 {
+			writeFile(t, filepath.Join(root, c, string(rune('0'+i))+".jpg"), fakePhoto(int(c[0]), i))
+		}
+	}
+	d := mustScan(t, root, Options{Validation: 0.25})
+	a0, a1, b0 := filepath.Join(root, "a", "0.jpg"), filepath.Join(root, "a", "1.jpg"), filepath.Join(root, "b", "0.jpg")
+	moved := filepath.Join(root, "b", "moved.jpg")
+	removed := itemMap(d)[b0]
+	got := d.WithChanges([]Change{
+		{Path: a0, NewPath: moved, Folder: "b", Label: "b"}, // moved
+		{Path: a1, Folder: "a", Label: "c"},                 // relabelled, new class
+		{Path: b0, Folder: "b", LeaveOut: true},             // left out
+	})
+	if err := os.Rename(a0, moved); err != nil {
+		t.Fatal(err)
+	}
+	dm := &decisionMap{by: map[[32]byte]Decision{hashOf(t, a1): {Label: "c"}, hashOf(t, b0): {LeaveOut: true}}}
+	want := mustScan(t, root, Options{Validation: 0.25, Decisions: dm})
+	if !slices.Equal(got.Classes, want.Classes) || !slices.Equal(got.Items, want.Items) {
+		t.Errorf("in memory: %q %v\nrescanned: %q %v", got.Classes, got.Items, want.Classes, want.Items)
+	}
+	if Count(got.Decided) != Count(want.Decided) {
+		t.Errorf("decisions in memory %+v, rescanned %+v", Count(got.Decided), Count(want.Decided))
+	}
+	if len(d.Items) != 8 || d.Classes[1] != "b" {
+		t.Error("WithChanges changed the original dataset")
+	}
+	// Put the left-out photo back.
+	back := got.WithChanges([]Change{{Path: b0, Folder: "b", Label: "b", Restore: &removed}})
+	if _, ok := itemMap(back)[b0]; !ok || Count(back.Decided).LeftOut != 0 || len(back.Items) != 8 {
+		t.Errorf("put back: %d items, decided %+v", len(back.Items), Count(back.Decided))
+	}
+}
+
+// pairDecisions adds near-copy pairs to a decision map.
+type pairDecisions struct {
+	decisionMap
+	pairs [][2][32]byte
+}
+
+func (p *pairDecisions) NearCopies() [][2][32]byte { return p.pairs }
+
+func TestNearCopiesKeptTogether(t *testing.T) {
+	// Clasifica makes the split: many pairs of photos with independent
+	// hashes; every pair must end in one split, the smaller hash's.
+	root := t.TempDir()
+	syntheticTree(t, root, []int{0, 1}, 0, 60)
+	base := mustScan(t, root, Options{Validation: 0.3, Test: 0.3})
+	split := map[[32]byte]Split{}
+	for _, it := range base.Items {
+		split[it.Hash] = it.Split
+	}
+	pd := &pairDecisions{}
+	items := base.Items
+	straddling := 0
+	for i := 0; i+1 < len(items); i += 2 {
+		pd.pairs = append(pd.pairs, [2][32]byte{items[i].Hash, items[i+1].Hash})
+		if items[i].Split != items[i+1].Split {
+			straddling++
+		}
+	}
+	if straddling < 10 {
+		t.Fatalf("only %d pairs straddle splits: the test needs more", straddling)
+	}
+	d := mustScan(t, root, Options{Validation: 0.3, Test: 0.3, Decisions: pd})
+	got := map[[32]byte]Split{}
+	for _, it := range d.Items {
+		got[it.Hash] = it.Split
+	}
+	for _, p := range pd.pairs {
+		small := p[0]
+		if bytes.Compare(p[1][:], p[0][:]) < 0 {
+			small = p[1]
+		}
+		if got[p[0]] != got[p[1]] || got[p[0]] != split[small] {
+			t.Errorf("pair in %v and %v; want both in %v, the smaller hash's", got[p[0]], got[p[1]], split[small])
+		}
+	}
+	if len(d.Items) != len(base.Items) || len(d.Decided) != 0 {
+		t.Errorf("%d items, %d decided; want all %d kept and no photo left out", len(d.Items), len(d.Decided), len(base.Items))
+	}
+
+	// The folder gives the split: the training copy is left out, said so.
+	root = t.TempDir()
+	trainPhoto := filepath.Join(root, "train", "a", "1.jpg")
+	testPhoto := filepath.Join(root, "test", "a", "copy.jpg")
+	writeFile(t, trainPhoto, fakePhoto(1, 1))
+	writeFile(t, testPhoto, fakePhoto(1, 2))
+	writeFile(t, filepath.Join(root, "train", "a", "2.jpg"), fakePhoto(1, 3))
+	writeFile(t, filepath.Join(root, "train", "b", "1.jpg"), fakePhoto(2, 1))
+	writeFile(t, filepath.Join(root, "test", "b", "1.jpg"), fakePhoto(2, 2))
+	pd = &pairDecisions{pairs: [][2][32]byte{{hashOf(t, testPhoto), hashOf(t, trainPhoto)}}}
+	d = mustScan(t, root, Options{Decisions: pd})
+	if _, ok := itemMap(d)[trainPhoto]; ok {
+		t.Errorf("the training copy of a test photo is still in training")
+	}
+	if it, ok := itemMap(d)[testPhoto]; !ok || it.Split != Test {
+		t.Errorf("the test photo: %+v, %v; want it kept in test", it, ok)
+	}
+	if c := Count(d.Decided); c.NearCopies != 1 || c.LeftOut != 0 || len(d.Decided) != 1 || d.Decided[0].Note == "" {
+		t.Errorf("decided %+v (counts %+v); want one near-copy left out, with a note", d.Decided, c)
+	}
+}
+
+// copiedDecisions adds photos copied in by Clasifica to a decision map.
+type copiedDecisions struct {
+	decisionMap
+	names map[string]bool
+}
+
+func (c *copiedDecisions) CopiedInNames() map[string]bool { return c.names }
+
+// TestPetsCopiedIn labels a photo copied into the Oxford-IIIT Pet images/
+// folder, which the annotation lists do not name, from the decisions.
+func TestPetsCopiedIn(t *testing.T) {
+	root := t.TempDir()
+	petsLayout(t, root)
+	base := mustScan(t, root, Options{})
+	copied := filepath.Join(root, "images", "copied_1.jpg")
+	stray := filepath.Join(root, "images", "stray_1.jpg")
+	writeFile(t, copied, variant(onePhoto(t), "copied"))
+	writeFile(t, stray, variant(onePhoto(t), "stray"))
+	cd := &copiedDecisions{
+		decisionMap: decisionMap{breeds: true, by: map[[32]byte]Decision{hashOf(t, copied): {Label: "beagle", Split: Train, Forced: true}}},
+		names:       map[string]bool{"copied_1.jpg": true},
+	}
+	d := mustScan(t, root, Options{Validation: 0.5, Decisions: cd})
+	it, ok := itemMap(d)[copied]
+	if !ok || d.Classes[it.Label] != "beagle" || it.Split != Train {
+		t.Fatalf("copied-in photo: %+v (present %v), want beagle in training", it, ok)
+	}
+	if len(d.Items) != len(base.Items)+1 || !slices.Equal(d.Classes, base.Classes) {
+		t.Errorf("%d items in %d classes, want %d in the same %d", len(d.Items), len(d.Classes), len(base.Items)+1, len(base.Classes))
+	}
+	if p, ok := problemMap(d)[stray]; !ok || p.Reason != ReasonUnlabelled {
+		t.Errorf("a stray file not copied in: %+v, want unlabelled", p)
+	}
+	// By species the breed says nothing: the copy is unlabelled, and no
+	// empty class appears.
+	d = mustScan(t, root, Options{Granularity: Species, Decisions: cd})
+	if p, ok := problemMap(d)[copied]; !ok || p.Reason != ReasonUnlabelled || !slices.Equal(d.Classes, []string{"cat", "dog"}) {
+		t.Errorf("by species: problem %+v, classes %q", p, d.Classes)
+	}
+	for _, p := range d.Problems {
+		if p.Reason == ReasonEmptyFolder {
+			t.Errorf("empty folder reported: %s", p.Path)
+		}
 	}
 }

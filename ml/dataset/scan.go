@@ -269,8 +269,15 @@ func (s *scanner) listPets(f *found, l *listing) (string, error) {
 			l.add(p, l.class(class, f.images.path), src.pool)
 		}
 	}
+	copied := copiedIn(s.opt.Decisions)
 	for _, file := range files {
-		if !used[file.name] {
+		switch {
+		case used[file.name]:
+		case copied[file.name]:
+			// A photo Clasifica copied in: its label is in the
+			// decisions, found by its content once it is read.
+			l.add(file.path, l.class(pendingClass, f.images.path), poolTrain)
+		default:
 			s.t.add(file.path, ReasonUnlabelled, "not listed in annotations/trainval.txt or annotations/test.txt")
 		}
 	}
@@ -330,7 +337,7 @@ func realOrSelf(p string) string {
 func enoughClasses(root string, layout Layout, l *listing, ok []bool) error {
 	has := make([]bool, len(l.classes))
 	for i, label := range l.labels {
-		if ok == nil || ok[i] {
+		if (ok == nil || ok[i]) && l.classes[label] != pendingClass {
 			has[label] = true
 		}
 	}
@@ -443,7 +450,7 @@ func (s *scanner) finish(root string, layout Layout, note string, l *listing, re
 	for c := range l.classes {
 		if photos[c] > 0 {
 			keep = append(keep, int32(c))
-		} else if c < len(decidedAway) && !decidedAway[c] {
+		} else if c < len(decidedAway) && !decidedAway[c] && l.classes[c] != pendingClass {
 			s.t.add(l.classDirs[c], ReasonEmptyFolder, "")
 		}
 	}
@@ -456,7 +463,8 @@ func (s *scanner) finish(root string, layout Layout, note string, l *listing, re
 	}
 
 	items := make([]Item, 0, len(res))
-	splits := make(map[string]Split, len(applied))
+	var pools []pool
+	var pinned []bool
 	for i, r := range res {
 		if !ok[i] {
 			continue
@@ -465,9 +473,6 @@ func (s *scanner) finish(root string, layout Layout, note string, l *listing, re
 		if forced[i] >= 0 {
 			split = Split(forced[i])
 		}
-		if applied != nil {
-			splits[l.paths[i]] = split
-		}
 		items = append(items, Item{
 			Path:  l.paths[i],
 			Label: label[l.labels[i]],
@@ -475,9 +480,20 @@ func (s *scanner) finish(root string, layout Layout, note string, l *listing, re
 			Hash:  r.hash,
 			Size:  r.size,
 		})
+		pools = append(pools, l.pools[i])
+		pinned = append(pinned, forced[i] >= 0)
 	}
-	for i := range applied {
-		applied[i].Split = splits[applied[i].Path]
+	items, applied = s.keepPairsTogether(items, pools, pinned, applied, classes)
+	if applied != nil {
+		splits := make(map[string]Split, len(items))
+		for _, it := range items {
+			splits[it.Path] = it.Split
+		}
+		for i := range applied {
+			if !applied[i].LeftOut {
+				applied[i].Split = splits[applied[i].Path]
+			}
+		}
 	}
 	slices.SortStableFunc(items, func(a, b Item) int {
 		return cmp.Or(cmp.Compare(a.Label, b.Label), strings.Compare(a.Path, b.Path))

@@ -60,6 +60,9 @@ type DecisionCounts struct {
 	LeftOut int `json:"left_out"`
 	// ForcedSplit counts photos put in a split by a decision.
 	ForcedSplit int `json:"forced_split"`
+	// NearCopies counts training photos Clasifica left out because a
+	// near-copy of each is a validation or test photo.
+	NearCopies int `json:"near_copies"`
 }
 
 // Count counts decisions by effect.
@@ -67,6 +70,8 @@ func Count(decided []Decided) DecisionCounts {
 	c := DecisionCounts{Total: len(decided)}
 	for _, d := range decided {
 		switch {
+		case d.NearCopy:
+			c.NearCopies++
 		case d.LeftOut:
 			c.LeftOut++
 		case d.Relabelled():

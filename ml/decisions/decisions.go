@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -99,11 +100,19 @@ func (r *Record) empty() bool {
 	return len(r.Override) == 0 && !r.LeaveOut && !r.Right && r.Split == nil && r.Origin == nil
 }
 
+// Pair is two photos that are the same shot, found by the label check.
+type Pair struct {
+	SHA256     [2]string `json:"sha256"`
+	Similarity float64   `json:"similarity"`
+}
+
 // file is the JSON form of a Store.
 type file struct {
 	Version int      `json:"version"`
 	Root    string   `json:"root"`
 	Photos  []Record `json:"photos"`
+	// NearCopies are the near-copy pairs of the last label check.
+	NearCopies []Pair `json:"near_copies,omitempty"`
 }
 
 // Store holds the decisions about the photos of one folder. Its zero value
@@ -113,6 +122,8 @@ type Store struct {
 	// Root is the folder the decisions are about.
 	Root    string
 	records map[[32]byte]*Record
+	pairs   []Pair
+	hashes  [][2][32]byte // pairs, parsed
 }
 
 // New returns an empty store for the folder root.
@@ -184,13 +195,40 @@ func Decode(r io.Reader) (*Store, error) {
 		r := rec
 		s.records[h] = &r
 	}
+	if err := s.SetNearCopies(f.NearCopies); err != nil {
+		return nil, &FormatError{Version: f.Version, Err: err}
+	}
 	return s, nil
 }
+
+// SetNearCopies replaces the near-copy pairs with those of a new label
+// check. Scans keep the two photos of each pair on one side of the
+// training/test divide (see dataset.NearCopies).
+func (s *Store) SetNearCopies(pairs []Pair) error {
+	hashes := make([][2][32]byte, len(pairs))
+	for i, p := range pairs {
+		for k := range 2 {
+			h, err := ParseHash(p.SHA256[k])
+			if err != nil {
+				return fmt.Errorf("near-copy pair %d: %w", i+1, err)
+			}
+			hashes[i][k] = h
+		}
+	}
+	s.pairs, s.hashes = slices.Clone(pairs), hashes
+	return nil
+}
+
+// NearCopies implements dataset.NearCopies.
+func (s *Store) NearCopies() [][2][32]byte { return s.hashes }
+
+// Pairs returns the near-copy pairs.
+func (s *Store) Pairs() []Pair { return slices.Clone(s.pairs) }
 
 // Encode writes the store as indented JSON, photos in path order so that
 // the file reads well and changes little between writes.
 func (s *Store) Encode(w io.Writer) error {
-	f := file{Version: Version, Root: s.Root, Photos: make([]Record, 0, len(s.records))}
+	f := file{Version: Version, Root: s.Root, Photos: make([]Record, 0, len(s.records)), NearCopies: s.pairs}
 	for _, r := range s.Records() {
 		f.Photos = append(f.Photos, r)
 	}
@@ -213,6 +251,9 @@ func (s *Store) Records() []Record {
 
 // Len returns the number of photos with a decision.
 func (s *Store) Len() int { return len(s.records) }
+
+// Empty reports that the store holds nothing: no decisions, no pairs.
+func (s *Store) Empty() bool { return len(s.records) == 0 && len(s.pairs) == 0 }
 
 // Get returns the record of the photo with content hash h.
 func (s *Store) Get(h [32]byte) (Record, bool) {
@@ -364,4 +405,28 @@ func ParseHash(s string) ([32]byte, error) {
 	}
 	copy(h[:], b)
 	return h, nil
+}
+
+// Put sets the record of the photo with content hash h, replacing any;
+// with ok false it removes it. Undo uses it to restore a record exactly as
+// it was.
+func (s *Store) Put(h [32]byte, r Record, ok bool) {
+	if !ok {
+		delete(s.records, h)
+		return
+	}
+	r.SHA256 = hex.EncodeToString(h[:])
+	s.records[h] = &r
+}
+
+// CopiedInNames implements dataset.CopiedIn: the file names of the photos
+// Clasifica copied into the folder.
+func (s *Store) CopiedInNames() map[string]bool {
+	out := map[string]bool{}
+	for _, r := range s.records {
+		if r.Origin != nil && r.Path != "" {
+			out[path.Base(r.Path)] = true
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -133,4 +134,27 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("a decoded store does not decode after encoding: %v", err)
 		}
 	})
+}
+
+// BenchmarkRoundTrip writes and reads a record of 10,000 decided photos,
+// the size of a large folder where every photo was looked at.
+func BenchmarkRoundTrip(b *testing.B) {
+	s := New("/photos")
+	for i := range 10000 {
+		p := photo(strings.Repeat("x", i%7)+string(rune('a'+i%26))+fmt.Sprint(i), "cat", SchemeFolder)
+		if err := s.Relabel(p, "dog", now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := s.Encode(&buf); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Decode(bytes.NewReader(buf.Bytes())); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len()), "file-bytes")
 }

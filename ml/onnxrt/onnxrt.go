@@ -373,8 +373,20 @@ func build(model []byte, input, output string, p Provider, opt Options, strict b
 
 // newAdvanced is where every session of this package is made: the model
 // on p with opt (see newSessionOptions) and the session configuration
-// entries in config.
-func newAdvanced(model []byte, inputs, outputs []string, p Provider, opt Options, config map[string]string) (*ort.DynamicAdvancedSession, error) {
+// entries in config. On a GPU provider, what the drivers print while they
+// start stays out of the terminal (quiet): on a machine without the GPU it
+// is alarming noise ("error: XDG_RUNTIME_DIR is invalid or not set",
+// Vulkan warnings), and the error or the session's placement says what
+// happened.
+func newAdvanced(model []byte, inputs, outputs []string, p Provider, opt Options, config map[string]string) (s *ort.DynamicAdvancedSession, err error) {
+	if p == CPU {
+		return newAdvancedLoud(model, inputs, outputs, p, opt, config)
+	}
+	quiet(func() { s, err = newAdvancedLoud(model, inputs, outputs, p, opt, config) })
+	return s, err
+}
+
+func newAdvancedLoud(model []byte, inputs, outputs []string, p Provider, opt Options, config map[string]string) (*ort.DynamicAdvancedSession, error) {
 	so, err := newSessionOptions(p, opt)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,9 @@
 package photo
 
-import "testing"
+import (
+	"os"
+	"testing"
+)
 
 func BenchmarkLoadFile(b *testing.B) {
 	for _, bc := range []struct{ name, path string }{{"pets", petsPhoto}, {"flowers", flowersPhoto}} {
@@ -53,5 +56,26 @@ func BenchmarkAppendFloat32(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		dst = p.AppendFloat32(dst[:0], 2.0/255, -1)
+	}
+}
+
+// BenchmarkLoadJPEG compares the JPEG decoders of LoadFile on a 500×375
+// sample photo and, when CLASIFICA_LARGE_PHOTO names one (made by
+// tools/largephotos), on a 12-megapixel photo.
+func BenchmarkLoadJPEG(b *testing.B) {
+	files := []struct{ name, path string }{{"500x375", petsPhoto}}
+	if p := os.Getenv("CLASIFICA_LARGE_PHOTO"); p != "" {
+		files = append(files, struct{ name, path string }{"12MP", p})
+	}
+	for _, f := range files {
+		for _, d := range []JPEGDecoder{JPEGGo, JPEGAuto} {
+			b.Run(f.name+"/"+d.String(), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := LoadFile(f.path, 299, Limits{JPEG: d}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

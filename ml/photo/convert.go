@@ -40,6 +40,14 @@ func rowConverter(src image.Image) rowFunc {
 	b := src.Bounds()
 	x0, w := b.Min.X, b.Dx()
 	switch m := src.(type) {
+	case *RGB:
+		return func(dst []uint64, y int) {
+			s := m.Pix[3*(y*m.Width+x0):][:3*w]
+			for i := range w {
+				p := s[3*i : 3*i+3 : 3*i+3]
+				dst[i] = pack(p[0], p[1], p[2])
+			}
+		}
 	case *image.YCbCr:
 		return ycbcrRows(m)
 	case *image.NYCbCrA:

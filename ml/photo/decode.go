@@ -33,10 +33,46 @@ const (
 //
 // The zero value means the defaults; zero or negative fields take their
 // default.
+//
+// Limits also carries the choice of JPEG decoder for LoadFile, because it
+// travels with every photo from the settings to the loader.
 type Limits struct {
 	MaxBytes  int64 // largest file accepted, in bytes
 	MaxPixels int64 // largest width×height accepted
+	// JPEG chooses how LoadFile decodes JPEG files; the zero value is
+	// the fastest decoder built in.
+	JPEG JPEGDecoder
 }
+
+// A JPEGDecoder chooses how LoadFile decodes a JPEG.
+type JPEGDecoder uint8
+
+const (
+	// JPEGAuto decodes with libjpeg-turbo at a reduced DCT scale where
+	// this build has it (see TurboBuiltIn), and with Go's decoder
+	// elsewhere.
+	JPEGAuto JPEGDecoder = iota
+	// JPEGGo decodes with Go's image/jpeg at full size, then shrinks:
+	// the decoder of every build, kept for comparison and as the
+	// fallback.
+	JPEGGo
+)
+
+// String returns "auto" or "go".
+func (d JPEGDecoder) String() string {
+	switch d {
+	case JPEGAuto:
+		return "auto"
+	case JPEGGo:
+		return "go"
+	}
+	return fmt.Sprintf("JPEGDecoder(%d)", uint8(d))
+}
+
+// TurboBuiltIn says whether this build decodes JPEGs with libjpeg-turbo
+// (SIMD, scaled in the DCT domain). Linux builds with cgo link it; other
+// builds decode every JPEG with Go's decoder.
+const TurboBuiltIn = turboBuiltIn
 
 func (l Limits) maxBytes() int64 {
 	if l.MaxBytes <= 0 {

@@ -59,6 +59,17 @@ func FuzzDecode(f *testing.F) {
 			m   image.Image
 			err error
 		)
+		// The loader's path, libjpeg-turbo for JPEGs where built in,
+		// may decode what Go's decoder refuses and the reverse, but
+		// its errors are classified and its images within the limits.
+		if sm, _, serr := decodeToShrink(data, 7, fuzzLimits); serr != nil {
+			var e *Error
+			if !errors.As(serr, &e) || e.Kind < Unreadable || e.Kind > TooLarge || e.Err == nil {
+				t.Fatalf("loader: error %v (%T) is not a classified *Error", serr, serr)
+			}
+		} else if b := sm.Bounds(); b.Empty() || int64(b.Dx())*int64(b.Dy()) > fuzzLimits.MaxPixels {
+			t.Fatalf("loader decoded %v with a limit of %d pixels", b, fuzzLimits.MaxPixels)
+		}
 		n := allocated(func() { m, _, err = Decode(bytes.NewReader(data), fuzzLimits) })
 		if bound := fuzzAllocBound(len(data)); n > bound {
 			t.Errorf("Decode of %d bytes allocated %d bytes, more than %d", len(data), n, bound)

@@ -1,5 +1,10 @@
 package photo
 
+import (
+	"errors"
+	"image"
+)
+
 // LoadFile decodes the named file and returns it upright as size×size RGB,
 // squashed to the square as Keras' load_img(target_size=(size, size)) does
 // (with Resize's antialiasing filter, where load_img defaults to nearest
@@ -13,7 +18,7 @@ func LoadFile(path string, size int, lim Limits) (*RGB, error) {
 	if err != nil {
 		return nil, withPath(err, path)
 	}
-	m, _, o, err := decodeData(data, lim)
+	m, o, err := decodeToShrink(data, size, lim)
 	if err != nil {
 		return nil, withPath(err, path)
 	}
@@ -26,4 +31,31 @@ func LoadFile(path string, size int, lim Limits) (*RGB, error) {
 	var rs resizer
 	rs.resize(p.Pix, 3*size, 3, m, size, size)
 	return orientRGB(p, o), nil
+}
+
+// decodeToShrink decodes a file held in memory for a shrink to size×size.
+// With lim.JPEG == JPEGAuto in a build with libjpeg-turbo, a JPEG is
+// decoded at the smallest DCT scale whose sides both stay at least size, so
+// a 12-megapixel photo is never built at full size (the shrink that
+// follows keeps its filter: it only has less to do). CMYK JPEGs and the
+// other formats keep their decoders.
+func decodeToShrink(data []byte, size int, lim Limits) (image.Image, orientation, error) {
+	if lim.JPEG == JPEGAuto && turboBuiltIn {
+		if f, ok := Sniff(data); ok && f == JPEG {
+			// The same checks as every decoder's: the format's
+			// limits and the dimensions, before any pixel.
+			if _, _, herr := checkHeader(data, lim); herr != nil {
+				return nil, 0, herr
+			}
+			m, err := turboDecode(data, size)
+			if err == nil {
+				return m, orientationOf(f, data), nil
+			}
+			if !errors.Is(err, errNotTurbo) {
+				return nil, 0, newError(classifyDecode(err), err)
+			}
+		}
+	}
+	m, _, o, err := decodeData(data, lim)
+	return m, o, err
 }

@@ -17,7 +17,7 @@ rm -rf "$work" "$DIST"/Clasifica-*-windows-x64-setup.exe
 mkdir -p "$stage" "$DIST"
 
 # Resources: Go links a .syso file found in the main package's folder.
-$GO run ./packaging/icons -src resources/icon.png -ico "$work/clasifica.ico"
+$GO run ./packaging/icons -src resources/icon.png -ico "$work/clasifica.ico" -wizard "$work/wizard.bmp"
 sed "s/@QUAD@/$quad/" packaging/windows/clasifica.exe.manifest > "$work/clasifica.exe.manifest"
 sed -e "s/@QUAD_COMMAS@/${quad//./,}/" -e "s/@VERSION@/$VERSION/" packaging/windows/clasifica.rc.in > "$work/clasifica.rc"
 syso=$PWD/rsrc_windows_amd64.syso
@@ -37,5 +37,5 @@ sed 's/$/\r/' THIRD_PARTY_NOTICES > "$stage/THIRD_PARTY_NOTICES.txt"
 
 out=$DIST/Clasifica-$VERSION-windows-x64-setup.exe
 makensis -V2 -INPUTCHARSET UTF8 -DVERSION="$VERSION" -DQUAD="$quad" -DSTAGE="$stage" -DFILES="$work/files.nsh" \
-  -DICON="$work/clasifica.ico" -DOUTFILE="$out" packaging/windows/clasifica.nsi
+  -DICON="$work/clasifica.ico" -DWIZARD="$work/wizard.bmp" -DOUTFILE="$out" packaging/windows/clasifica.nsi
 echo "== $out ($(du -h "$out" | cut -f1))"

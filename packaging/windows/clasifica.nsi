@@ -1,5 +1,7 @@
 ; Clasifica's Windows installer (NSIS 3). packaging/windows/build.sh runs
-;   makensis -DVERSION=… -DQUAD=a.b.c.d -DSTAGE=DIR -DFILES=files.nsh -DICON=… -DOUTFILE=… clasifica.nsi
+;   makensis -DVERSION=… -DQUAD=a.b.c.d -DSTAGE=DIR -DFILES=files.nsh -DICON=… -DWIZARD=… -DOUTFILE=… clasifica.nsi
+; WIZARD is the 164×314 BMP beside the welcome and finish pages, drawn from
+; the icon by packaging/icons (without it NSIS shows its stock picture).
 ; STAGE holds the files to install; FILES deletes exactly those on uninstall
 ; (never RMDir /r on a folder the user may have chosen).
 ;
@@ -45,6 +47,8 @@ VIAddVersionKey "LegalCopyright" "The Clasifica authors"
 
 !define MUI_ICON "${ICON}"
 !define MUI_UNICON "${ICON}"
+!define MUI_WELCOMEFINISHPAGE_BITMAP "${WIZARD}"
+!define MUI_UNWELCOMEFINISHPAGE_BITMAP "${WIZARD}"
 !define MUI_ABORTWARNING
 !define MUI_COMPONENTSPAGE_NODESC
 !define MUI_FINISHPAGE_RUN "$INSTDIR\clasifica.exe"

@@ -210,6 +210,8 @@ func kind(node, op string) string {
 	switch {
 	case prefix == "conv_grad_x":
 		return "conv input gradients (" + op + ")"
+	case prefix == "conv_grad_x_kernel":
+		return "conv input gradients: 1×1 kernels transposed"
 	case prefix == "conv_grad_w_gemm":
 		return "conv kernel gradients: products (" + op + ")"
 	case strings.HasPrefix(prefix, "conv_grad_w"):

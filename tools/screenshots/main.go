@@ -25,8 +25,8 @@ func main() {
 	classify := flag.String("classify", "", "photos to sort on the Classify screen (default: the training folder)")
 	problems := flag.String("problems", "testdata/photos/pets", "a folder with things to fix, shown first on the Data screen (\"\" for none)")
 	out := flag.String("out", "docs/screenshots", "folder for the pictures")
-	width := flag.Int("width", 1280, "window width")
-	height := flag.Int("height", 800, "window height")
+	width := flag.Int("width", 1280, "window width (the pictures fit a 1366×768 screen)")
+	height := flag.Int("height", 720, "window height")
 	flag.Parse()
 	if *classify == "" {
 		*classify = *data

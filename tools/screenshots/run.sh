@@ -24,7 +24,7 @@ go build -o "$home/clasifica-cli" .
 "$home/clasifica-cli" setup --runtime "$lib" --offline-backbone "$backbone" --timeout 3s
 
 display=:${SCREENSHOT_DISPLAY:-97}
-Xvfb "$display" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
+Xvfb "$display" -screen 0 1366x768x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 sleep 1
 DISPLAY=$display go run -tags screenshots ./tools/screenshots -data "$data" -out docs/screenshots

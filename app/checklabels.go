@@ -1,0 +1,235 @@
+package app
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/doctor"
+	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/inception"
+	"github.com/clasifica/clasifica/ml/photo"
+)
+
+// CheckLabelsRequest describes a label check (the data doctor).
+type CheckLabelsRequest struct {
+	// Data is the photo folder; Dataset, if set, is its scan and Data is
+	// ignored (a scan made with other DataOptions is read again). A scan
+	// made here applies the user's decisions (App.Scan).
+	Data    string
+	Dataset *dataset.Dataset
+	// DataOptions control the scan and the split the near-copies are
+	// reported against.
+	DataOptions dataset.Options
+	// Options tune the doctor (folds, seed); their Progress and
+	// NoStrangers are set by CheckLabels.
+	Options doctor.Options
+}
+
+// CheckStage names a step of a label check.
+type CheckStage string
+
+// The steps of a label check, in order.
+const (
+	CheckScanning     CheckStage = "scanning"     // reading the folder
+	CheckExtracting   CheckStage = "extracting"   // features of photos not yet in the cache
+	CheckFingerprints CheckStage = "fingerprints" // perceptual hashes of photos not yet fingerprinted
+	CheckSuspects     CheckStage = "suspects"     // out-of-fold training and confident learning
+	CheckNearCopies   CheckStage = "near-copies"
+	CheckStrangers    CheckStage = "strangers"
+)
+
+// CheckProgress reports how far a label check has come. Progress
+// callbacks come from the check's goroutine, in order.
+type CheckProgress struct {
+	Stage       CheckStage
+	Done, Total int
+	// Extract is the extraction's progress (rate, time left) during
+	// CheckExtracting.
+	Extract features.Progress
+	// Dataset is the scan, set once, with the first progress after it.
+	Dataset *dataset.Dataset
+}
+
+// OfflineStrangers is why the offline test backbone cannot judge
+// strangers: measured on the sample photos, flowers, pages of text and
+// random noise planted among pets sit in the middle of the pets in its
+// feature space, because a model tuned to tell kinds of nudity apart sees
+// everything else as alike.
+const OfflineStrangers = "The offline test image model sees every photo that is not its own subject as alike (flowers and pages of text planted among pets sit in the middle of them), so it cannot tell which photos are strangers. The ImageNet model can."
+
+// CheckLabels finds the photos of a folder that are probably in the wrong
+// folder, the near-copies and the strangers (see package doctor). It
+// extracts with eng the features not already cached and fingerprints the
+// photos not already fingerprinted (kept in the data folder), with
+// progress; cancelling ctx stops it and keeps what was done. Photos the
+// user said are right are not suspected again. The folder is only read.
+func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsRequest, progress func(CheckProgress)) (doctor.Report, error) {
+	if progress == nil {
+		progress = func(CheckProgress) {}
+	}
+	d := req.Dataset
+	if d == nil || NeedsRescan(d, req.DataOptions) {
+		dir := req.Data
+		if d != nil {
+			dir = d.Root
+		}
+		opt := req.DataOptions
+		opt.Progress = func(done, total int) { progress(CheckProgress{Stage: CheckScanning, Done: done, Total: total}) }
+		var err error
+		if d, err = a.Scan(ctx, dir, opt); err != nil {
+			return doctor.Report{}, err
+		}
+	}
+	store, err := a.LoadDecisions(d.Root)
+	if err != nil {
+		return doctor.Report{}, err
+	}
+
+	items := make([]features.Item, len(d.Items))
+	for i, it := range d.Items {
+		items[i] = features.Item{Path: it.Path, Hash: it.Hash}
+	}
+	first := true
+	res, err := eng.Extractor(true).Extract(ctx, items, func(p features.Progress) {
+		cp := CheckProgress{Stage: CheckExtracting, Done: p.Done, Total: p.Total, Extract: p}
+		if first {
+			cp.Dataset, first = d, false
+		}
+		progress(cp)
+	})
+	if err != nil {
+		return doctor.Report{}, err
+	}
+	prints, err := a.fingerprints(ctx, d, func(done, total int) {
+		progress(CheckProgress{Stage: CheckFingerprints, Done: done, Total: total})
+	})
+	if err != nil {
+		return doctor.Report{}, err
+	}
+
+	// Photos that could not be decoded are the scan's problems, not the
+	// doctor's: they are left out here as training leaves them out.
+	kept := *d
+	feats, keptPrints := res.Features, prints
+	if slices.ContainsFunc(res.Errs, func(err error) bool { return err != nil }) {
+		// Copied only then: 10,000 photos' features are 82 MB.
+		kept.Items, feats, keptPrints = nil, nil, nil
+		for i, it := range d.Items {
+			if res.Errs[i] != nil {
+				continue
+			}
+			kept.Items = append(kept.Items, it)
+			feats = append(feats, res.Row(i)...)
+			keptPrints = append(keptPrints, prints[i])
+		}
+	}
+	in, err := doctor.FromDataset(&kept, feats, features.Dim, keptPrints)
+	if err != nil {
+		return doctor.Report{}, err
+	}
+	opt := req.Options
+	if eng.Backbone.Offline() {
+		opt.NoStrangers = OfflineStrangers
+	}
+	opt.Progress = func(stage string, done, total int) {
+		progress(CheckProgress{Stage: CheckStage(stage), Done: done, Total: total})
+	}
+	rep, err := doctor.Check(ctx, in, opt)
+	if err != nil {
+		return doctor.Report{}, err
+	}
+	hashes := map[string][32]byte{}
+	for _, it := range kept.Items {
+		hashes[it.Path] = it.Hash
+	}
+	suspects := rep.Mislabeled[:0]
+	for _, s := range rep.Mislabeled {
+		if !store.Right(hashes[s.Path]) {
+			suspects = append(suspects, s)
+		}
+	}
+	rep.Mislabeled = suspects
+	return rep, nil
+}
+
+// fingerprints returns the perceptual fingerprints of d's photos, in
+// order, decoding those not kept in the data folder yet (in parallel) and
+// keeping them. A photo that cannot be decoded gets a zero print.
+func (a *App) fingerprints(ctx context.Context, d *dataset.Dataset, progress func(done, total int)) ([]doctor.Print, error) {
+	file := a.Dirs.Fingerprints()
+	if a.Dirs.Data == "" {
+		file = "" // nowhere to keep them: computed each time
+	}
+	store, err := doctor.OpenPrints(file)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]doctor.Print, len(d.Items))
+	var todo []int
+	for i, it := range d.Items {
+		if p, ok := store.Get(it.Hash); ok {
+			out[i] = p
+		} else {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 0 {
+		return out, nil
+	}
+	next := make(chan int)
+	done := make(chan struct{}, len(todo))
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if p, err := photo.LoadFile(d.Items[i].Path, inception.Size, photo.Limits{}); err == nil {
+					out[i] = doctor.Fingerprint(p)
+				}
+				done <- struct{}{}
+			}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for _, i := range todo {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(done) }()
+	n := 0
+	progress(0, len(todo))
+	for range done {
+		n++
+		if n%16 == 0 || n == len(todo) {
+			progress(n, len(todo))
+		}
+	}
+	// What was computed is kept even when the check was cancelled.
+	for _, i := range todo {
+		if !out[i].IsZero() {
+			store.Put(d.Items[i].Hash, out[i])
+		}
+	}
+	if err := store.Save(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Fingerprints is the file of the photos' perceptual fingerprints (see
+// doctor.Prints): in the data folder, since they do not depend on the
+// backbone and clearing the feature cache must not lose them.
+func (d Dirs) Fingerprints() string { return filepath.Join(d.Data, "fingerprints.bin") }

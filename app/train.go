@@ -28,8 +28,10 @@ type TrainRequest struct {
 	// DataOptions control the scan and split.
 	DataOptions dataset.Options
 	Options     train.Options
-	// Continue, if set, is a model file to continue training from.
+	// Continue, if set, is a model file to continue training from; Base,
+	// if set, the model itself (the desktop app's current model).
 	Continue string
+	Base     *model.Model
 	// Out, if set, is where the model is written (atomically) when
 	// training succeeds; a failed or cancelled run leaves it untouched.
 	Out string
@@ -115,6 +117,9 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 		}
 		job.Base = base
 	}
+	if req.Base != nil {
+		job.Base = req.Base
+	}
 	if job.Options.FineTune > 0 || (job.Base != nil && len(job.Base.Top) > 0) {
 		w, err := a.Backbones.Weights(eng.Backbone)
 		if err != nil {
@@ -127,6 +132,7 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 		return nil, err
 	}
 	a.recordFineTune(eng.Device(), res.Model.Training)
+	recordRun(res, job.Base)
 	res.Model.Producer = version.String()
 	if req.Out != "" {
 		if err := SaveModel(res.Model, req.Out); err != nil {

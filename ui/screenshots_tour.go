@@ -156,10 +156,23 @@ func (t *tour) run() error {
 		return err
 	}
 	fyne.DoAndWait(func() {
+		if c := w.explainers.last; c != nil {
+			c.SetChecked(true)
+		}
+	})
+	time.Sleep(60 * time.Second) // the explainer is made and the heatmap computed
+	if err := t.shot("results-photo-heatmap"); err != nil {
+		return err
+	}
+	fyne.DoAndWait(func() {
 		w.dialog.Hide()
 		w.results.gallery.filter.set(0)
-		w.results.tabs.SelectIndex(0)
+		w.results.tabs.SelectIndex(2)
 	})
+	if err := t.shot("results-not-sure"); err != nil {
+		return err
+	}
+	fyne.DoAndWait(func() { w.results.tabs.SelectIndex(0) })
 	fyne.DoAndWait(w.showSettings)
 	if err := t.shot("settings"); err != nil {
 		return err
@@ -172,6 +185,17 @@ func (t *tour) run() error {
 	if err := t.shot("classify"); err != nil {
 		return err
 	}
+	fyne.DoAndWait(func() {
+		if len(w.classify.preds) > 0 {
+			p := w.classify.preds[0]
+			w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err, unsure: p.Unsure})
+		}
+	})
+	time.Sleep(time.Second) // the large photo loads
+	if err := t.shot("classify-photo"); err != nil {
+		return err
+	}
+	fyne.DoAndWait(func() { w.dialog.Hide() })
 	fyne.DoAndWait(func() { w.setSettings(w.settings, appearanceDark) })
 	for _, s := range []struct {
 		step step

@@ -361,6 +361,13 @@ func (s *trainScreen) start() {
 
 	doc := &s.w.doc
 	folder, data := doc.folder, doc.data
+	// After corrections, training continues from the current model: only
+	// the new photos go through the image model, and the head starts
+	// from what it knew.
+	var base *model.Model
+	if s.w.corrections > 0 {
+		base = doc.model
+	}
 	engOpt := s.w.settings.EngineOptions()
 	emit := func(ev app.Event) {
 		fyne.Do(func() {
@@ -377,7 +384,7 @@ func (s *trainScreen) start() {
 		defer release()
 		var res *train.Result
 		if err == nil {
-			res, err = s.w.core.Train(ctx, eng, app.TrainRequest{Data: folder, Dataset: data, DataOptions: dopt, Options: opts}, emit)
+			res, err = s.w.core.Train(ctx, eng, app.TrainRequest{Data: folder, Dataset: data, DataOptions: dopt, Options: opts, Base: base}, emit)
 		}
 		fyne.Do(func() {
 			if !s.task.done(id) {

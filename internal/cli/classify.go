@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"time"
 
 	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/ml/explain"
 	"github.com/clasifica/clasifica/ml/features"
 )
 
@@ -17,7 +19,8 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	modelPath := fs.String("model", "", "model file")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	sortInto := fs.String("sort-into", "", "copy (never move) each photo into OUT/<label>/")
-	minConf := fs.Float64("min-confidence", 0, "with --sort-into, photos below this confidence go to OUT/_unsure/")
+	explainDir := fs.String("explain", "", "write each photo with a heatmap of what the model looked at (Grad-CAM) into this folder, and add the heatmap to --format json")
+	minConf := fs.Float64("min-confidence", -1, "photos below this confidence are answered \"not sure\" and sorted into OUT/_unsure/ (default: the model's threshold; 0: answer every photo)")
 	inputs, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -29,6 +32,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "clasifica classify: name photos or folders to classify")
 		fs.Usage()
 		return errUsage
+	}
+	if *minConf > 1 || (*minConf < 0 && *minConf != -1) {
+		return fmt.Errorf("--min-confidence %v: want 0 (off) to 1", *minConf)
 	}
 	if *format != "table" && *format != "csv" && *format != "json" {
 		return fmt.Errorf("--format %q: want table, csv or json", *format)
@@ -48,6 +54,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Engine.Close()
+	if *minConf >= 0 {
+		c.MinConfidence = *minConf
+	}
 	bar := newProgressBar(e.stderr)
 	preds, err := c.Classify(ctx, paths, func(p features.Progress) {
 		if p.Total > 1 {
@@ -64,11 +73,17 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "skipped: %v\n", p.Err)
 		}
 	}
-	if err := writePredictions(e.stdout, *format, preds); err != nil {
+	var ex *explained
+	if *explainDir != "" {
+		if ex, err = explainAll(ctx, e, c, preds, *explainDir); err != nil {
+			return err
+		}
+	}
+	if err := writePredictions(e.stdout, *format, preds, ex); err != nil {
 		return err
 	}
 	if *sortInto != "" {
-		sorted, err := app.SortInto(ctx, preds, *sortInto, *minConf)
+		sorted, err := app.SortInto(ctx, preds, *sortInto, c.MinConfidence)
 		copied := 0
 		for _, s := range sorted {
 			if s.To != "" {
@@ -92,20 +107,71 @@ type prediction struct {
 	Label       string       `json:"label,omitempty"`
 	Probability float64      `json:"probability,omitempty"`
 	Top         []app.Scored `json:"top,omitempty"`
-	Error       string       `json:"error,omitempty"`
+	// Unsure: the model is less confident than its threshold; Label is
+	// its best guess.
+	Unsure bool   `json:"unsure,omitempty"`
+	Error  string `json:"error,omitempty"`
+	// Heatmap (with --explain) is where the model looked, rows of numbers
+	// in [0, 1], row 0 at the top of the photo; Overlay the picture
+	// written.
+	Heatmap [][]float64 `json:"heatmap,omitempty"`
+	Overlay string      `json:"overlay,omitempty"`
 }
 
-// writePredictions writes preds as a table, CSV or JSON.
-func writePredictions(w io.Writer, format string, preds []app.Prediction) error {
+// explained holds the heatmaps and overlay files of classified photos, by
+// prediction (nil and "" for failed photos).
+type explained struct {
+	maps     []*explain.Map
+	overlays []string
+}
+
+// explainAll writes the heatmap overlay of each readable photo into dir.
+func explainAll(ctx context.Context, e *env, c *app.Classifier, preds []app.Prediction, dir string) (*explained, error) {
+	ex, err := e.app.NewExplainer(c)
+	if err != nil {
+		return nil, err
+	}
+	defer ex.Close()
+	bar := newProgressBar(e.stderr)
+	out := &explained{maps: make([]*explain.Map, len(preds)), overlays: make([]string, len(preds))}
+	start := time.Now()
+	written := 0
+	for i, p := range preds {
+		if p.Err != nil {
+			continue
+		}
+		m, err := ex.Explain(ctx, p.Path)
+		if err != nil {
+			return nil, err
+		}
+		out.maps[i] = m
+		if out.overlays[i], err = app.WriteOverlay(p.Path, m, dir); err != nil {
+			return nil, err
+		}
+		written++
+		el := time.Since(start)
+		rate := float64(written) / el.Seconds()
+		bar.update("explaining", i+1, len(preds), rate, "images/s", time.Duration(float64(len(preds)-i-1)/rate*float64(time.Second)), i+1 == len(preds))
+	}
+	fmt.Fprintf(e.stderr, "Wrote %d heatmaps into %s.\n", written, dir)
+	return out, nil
+}
+
+// writePredictions writes preds as a table, CSV or JSON; ex, when not
+// nil, holds each photo's heatmap for the JSON.
+func writePredictions(w io.Writer, format string, preds []app.Prediction, ex *explained) error {
 	switch format {
 	case "csv":
 		return app.WriteCSV(w, preds)
 	case "json":
 		list := make([]prediction, len(preds))
 		for i, p := range preds {
-			list[i] = prediction{Path: p.Path, Label: p.Label(), Probability: p.Confidence(), Top: p.Top[:min(3, len(p.Top))]}
+			list[i] = prediction{Path: p.Path, Label: p.Label(), Probability: p.Confidence(), Top: p.Top[:min(3, len(p.Top))], Unsure: p.Unsure}
 			if p.Err != nil {
 				list[i].Error = p.Err.Error()
+			}
+			if ex != nil && ex.maps[i] != nil {
+				list[i].Heatmap, list[i].Overlay = ex.maps[i].Grid(), ex.overlays[i]
 			}
 		}
 		return writeJSON(w, list)
@@ -121,7 +187,11 @@ func writePredictions(w io.Writer, format string, preds []app.Prediction) error 
 		if len(p.Top) > 1 {
 			second = fmt.Sprintf("%s %.1f%%", p.Top[1].Label, 100*p.Top[1].Probability)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\n", p.Path, p.Label(), 100*p.Confidence(), second)
+		label := p.Label()
+		if p.Unsure {
+			label = "not sure (" + label + "?)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\n", p.Path, label, 100*p.Confidence(), second)
 	}
 	return tw.Flush()
 }

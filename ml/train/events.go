@@ -129,6 +129,10 @@ type Result struct {
 	FineTuned bool
 	// Skipped counts photos left out because they could not be read.
 	Skipped int
+	// Validation lists the validation photos with the final model's
+	// predictions, which chose the "not sure" threshold (the same as
+	// Samples when Evaluated is "validation").
+	Validation []Prediction
 }
 
 // Prediction is a photo's true class and predicted probabilities.

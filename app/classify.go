@@ -94,18 +94,28 @@ func (c *Classifier) Classify(ctx context.Context, paths []string, progress func
 	if err != nil {
 		return nil, err
 	}
-	probs, err := c.head.Predict(res.Features)
+	return c.predictions(paths, res, 0, len(paths))
+}
+
+// predictions runs the head on the features of the photos [from, to) of
+// paths in res.
+func (c *Classifier) predictions(paths []string, res *features.Result, from, to int) ([]Prediction, error) {
+	if from == to {
+		return nil, nil
+	}
+	probs, err := c.head.Predict(res.Features[from*features.Dim : to*features.Dim])
 	if err != nil {
 		return nil, err
 	}
 	n := len(c.Model.Labels)
-	out := make([]Prediction, len(paths))
-	for i, p := range paths {
-		out[i] = Prediction{Path: p, Err: res.Errs[i]}
+	out := make([]Prediction, to-from)
+	for k := range out {
+		i := from + k
+		out[k] = Prediction{Path: paths[i], Err: res.Errs[i]}
 		if res.Errs[i] == nil {
-			out[i].Probs = probs[i*n : (i+1)*n]
-			out[i].Top = Rank(c.Model.Labels, out[i].Probs)
-			out[i].Unsure = out[i].Confidence() < c.MinConfidence
+			out[k].Probs = probs[k*n : (k+1)*n]
+			out[k].Top = Rank(c.Model.Labels, out[k].Probs)
+			out[k].Unsure = out[k].Confidence() < c.MinConfidence
 		}
 	}
 	return out, nil

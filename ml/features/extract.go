@@ -116,6 +116,37 @@ type Extractor struct {
 	// float32) takes no memory; the trainer streams them from the cache.
 	// Items must have a Hash, and a Cache must be set.
 	Discard bool
+
+	// Mixed8, if set, makes the one pass through the backbone also keep
+	// each photo's mixed8 activations, which fine-tuning reads: its
+	// session then runs instead of Session. The features are as
+	// Session's (Dim, Half and Discard must be unset).
+	Mixed8 *Mixed8
+}
+
+// Mixed8 is where a one-pass extraction (Extractor.Mixed8) keeps the mixed8
+// activations. Fine-tuning needs both each photo's features and its mixed8
+// activations; one pass computes the layers up to mixed8 once instead of
+// twice, and their decoding once.
+type Mixed8 struct {
+	// Session runs inception.Mixed8FeaturesModel: input
+	// inception.InputName, outputs inception.OutputName and
+	// inception.Mixed8Output, in that order.
+	Session *onnxrt.MultiSession
+	// Backbone identifies the activations in cache keys (not the
+	// features' identity: the two vectors of a photo are two entries).
+	Backbone string
+	// Cache keeps the activations, as float16 (Cache.PutHalf), and only
+	// there: an item needs a Hash.
+	Cache *Cache
+}
+
+// Mixed8Key returns the cache key of an item's mixed8 activations in a
+// one-pass extraction: the features' key with Mixed8.Backbone.
+func (e *Extractor) Mixed8Key(it Item) Key {
+	k := e.key(it)
+	k.Backbone = e.Mixed8.Backbone
+	return k
 }
 
 type decoded struct {
@@ -131,8 +162,23 @@ type decoded struct {
 // finishes. Extract returns early with ctx.Err() when ctx is cancelled, and
 // with an error when the backbone fails.
 func (e *Extractor) Extract(ctx context.Context, items []Item, progress func(Progress)) (*Result, error) {
+	return e.ExtractEach(ctx, items, progress, nil)
+}
+
+// ExtractEach is Extract handing the results over as they are ready, so
+// that a caller can use the first photos' results while the others are
+// extracted, without stopping the decoders between its chunks. ready, if
+// not nil, is called from ExtractEach's goroutine each time the items
+// before to are all finished, with the items [from, to) not handed over
+// yet: their rows and errors in res are final. The calls come in order
+// and cover every item once. An error from ready stops the extraction and
+// is returned.
+func (e *Extractor) ExtractEach(ctx context.Context, items []Item, progress func(Progress), ready func(res *Result, from, to int) error) (*Result, error) {
 	if e.Cache != nil && e.Backbone == "" {
 		return nil, errors.New("extract features: a cache needs a backbone identity")
+	}
+	if m := e.Mixed8; m != nil && (m.Session == nil || m.Cache == nil || m.Backbone == "" || e.Dim > 0 || e.Half || e.Discard) {
+		return nil, errors.New("extract features: keeping the mixed8 activations needs their session, cache and identity, and the pooled features as the main output")
 	}
 	batch := e.Batch
 	if batch <= 0 {
@@ -197,8 +243,61 @@ func (e *Extractor) Extract(ctx context.Context, items []Item, progress func(Pro
 		close(out)
 	}()
 
+	// finished marks the items done; handed is how many, from the first,
+	// went to ready.
+	var finished []bool
+	handed := 0
+	if ready != nil {
+		finished = make([]bool, len(items))
+	}
+	finish := func(i int) {
+		if finished != nil {
+			finished[i] = true
+		}
+	}
+	hand := func() error {
+		if ready == nil {
+			return nil
+		}
+		from := handed
+		for handed < len(items) && finished[handed] {
+			handed++
+		}
+		if handed == from {
+			return nil
+		}
+		return ready(res, from, handed)
+	}
+
 	pending := make([]decoded, 0, batch)
 	input := make([]float32, 0, batch*inception.Size*inception.Size*3)
+	var acts []float32 // mixed8 activations of a one-pass batch
+	if e.Mixed8 != nil {
+		acts = make([]float32, batch*inception.Mixed8Values)
+	}
+	infer := func() ([]float32, error) {
+		n := int64(len(pending))
+		if e.Mixed8 == nil {
+			return e.Session.Run(ctx, input, n, inception.Size, inception.Size, 3)
+		}
+		f := make([]float32, len(pending)*dim)
+		a := acts[:len(pending)*inception.Mixed8Values]
+		err := e.Mixed8.Session.Run(ctx,
+			[]onnxrt.Tensor{{Data: input, Shape: []int64{n, inception.Size, inception.Size, 3}}},
+			[]onnxrt.Tensor{{Data: f, Shape: []int64{n, int64(dim)}}, {Data: a, Shape: []int64{n, inception.Mixed8Values}}})
+		if err != nil {
+			return nil, err
+		}
+		for k, d := range pending {
+			// Fine-tuning reads them from the cache only: they must
+			// reach it.
+			row := a[k*inception.Mixed8Values : (k+1)*inception.Mixed8Values]
+			if err := e.Mixed8.Cache.PutHalf(e.Mixed8Key(items[d.index]), row); err != nil {
+				return nil, fmt.Errorf("extract features: %s: %w", items[d.index].Path, err)
+			}
+		}
+		return f, nil
+	}
 	run := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -207,7 +306,7 @@ func (e *Extractor) Extract(ctx context.Context, items []Item, progress func(Pro
 		for _, d := range pending {
 			input = d.pix.AppendFloat32(input, 1, 0)
 		}
-		f, err := e.Session.Run(ctx, input, int64(len(pending)), inception.Size, inception.Size, 3)
+		f, err := infer()
 		if err != nil {
 			return err
 		}
@@ -215,7 +314,14 @@ func (e *Extractor) Extract(ctx context.Context, items []Item, progress func(Pro
 			return fmt.Errorf("extract features: backbone returned %d values for %d photos", len(f), len(pending))
 		}
 		for k, d := range pending {
+			finish(d.index)
 			row := f[k*dim : (k+1)*dim]
+			if d.feat != nil {
+				// Only the activations were missing: the cached
+				// features stay what they were.
+				copy(res.Row(d.index), d.feat)
+				continue
+			}
 			if !e.Discard {
 				copy(res.Row(d.index), row)
 			}
@@ -237,7 +343,7 @@ func (e *Extractor) Extract(ctx context.Context, items []Item, progress func(Pro
 		prog.Done += len(pending)
 		pending = pending[:0]
 		report()
-		return nil
+		return hand()
 	}
 	lastReport := time.Now()
 	for d := range out {
@@ -246,13 +352,15 @@ func (e *Extractor) Extract(ctx context.Context, items []Item, progress func(Pro
 			res.Errs[d.index] = d.err
 			prog.Done++
 			prog.Failed++
-		case d.feat != nil:
+			finish(d.index)
+		case d.feat != nil && d.pix == nil:
 			if !e.Discard {
 				copy(res.Row(d.index), d.feat)
 			}
 			res.FromCache++
 			prog.Done++
 			prog.FromCache++
+			finish(d.index)
 		default:
 			pending = append(pending, d)
 			if len(pending) == batch {
@@ -262,6 +370,9 @@ func (e *Extractor) Extract(ctx context.Context, items []Item, progress func(Pro
 				lastReport = time.Now()
 			}
 			continue
+		}
+		if err := hand(); err != nil {
+			return nil, err
 		}
 		if time.Since(lastReport) > 100*time.Millisecond {
 			report()
@@ -275,6 +386,9 @@ func (e *Extractor) Extract(ctx context.Context, items []Item, progress func(Pro
 		return nil, err
 	}
 	report()
+	if err := hand(); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -290,6 +404,9 @@ func (e *Extractor) key(it Item) Key {
 }
 
 func (e *Extractor) load(i int, it Item) decoded {
+	if it.Hash == ([32]byte{}) && (e.Discard || e.Mixed8 != nil) {
+		return decoded{index: i, err: fmt.Errorf("extract features: %s: keeping vectors only in the cache needs the photo's hash", it.Path)}
+	}
 	if e.Cache != nil && it.Hash != ([32]byte{}) {
 		dim := e.Dim
 		if dim <= 0 {
@@ -307,11 +424,30 @@ func (e *Extractor) load(i int, it Item) decoded {
 				// Read (and so verified) but not kept.
 				f = []float32{}
 			}
-			return decoded{index: i, feat: f}
+			if e.Mixed8 == nil || e.hasMixed8(it) {
+				return decoded{index: i, feat: f}
+			}
+			// The features are known, the activations not: the photo
+			// goes through the backbone, its features kept.
+			d := e.decode(i, it)
+			if d.err == nil {
+				d.feat = f
+			}
+			return d
 		}
-	} else if e.Discard {
-		return decoded{index: i, err: fmt.Errorf("extract features: %s: keeping vectors only in the cache needs the photo's hash", it.Path)}
 	}
+	return e.decode(i, it)
+}
+
+// hasMixed8 reports whether the cache holds a sound entry of the item's
+// mixed8 activations.
+func (e *Extractor) hasMixed8(it Item) bool {
+	v, ok := e.Mixed8.Cache.GetHalf(e.Mixed8Key(it), nil)
+	return ok && len(v) == inception.Mixed8Values
+}
+
+// decode reads and decodes the item's photo, making its view.
+func (e *Extractor) decode(i int, it Item) decoded {
 	p, err := photo.LoadFile(it.Path, inception.Size, e.Limits)
 	if err != nil {
 		return decoded{index: i, err: err}

@@ -23,6 +23,21 @@ import (
 // session opens the offline backbone once per test binary.
 func session(t testing.TB) *onnxrt.Session {
 	t.Helper()
+	model, err := proto.Marshal(backboneWeights(t).Model(inception.UnitRange, nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := loadRuntime(t).NewSession(model, inception.InputName, inception.OutputName, onnxrt.Options{Provider: onnxrt.CPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// backboneWeights reads the offline backbone's weights.
+func backboneWeights(t testing.TB) *inception.Weights {
+	t.Helper()
 	m, err := tfjs.Read(mltest.Backbone(t))
 	if err != nil {
 		t.Fatal(err)
@@ -35,20 +50,16 @@ func session(t testing.TB) *onnxrt.Session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	model, err := proto.Marshal(w.Model(inception.UnitRange, nil, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	return w
+}
+
+func loadRuntime(t testing.TB) *onnxrt.Runtime {
+	t.Helper()
 	rt, err := onnxrt.Load(mltest.RuntimeLibrary(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := rt.NewSession(model, inception.InputName, inception.OutputName, onnxrt.Options{Provider: onnxrt.CPU})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return rt
 }
 
 func photos(t testing.TB, set string, limit int) []Item {

@@ -47,6 +47,13 @@ const Mixed8 = "mixed8"
 // when last is ""), returning the name of that layer's output, in NCHW
 // layout.
 func (w *Weights) AppendUntil(g *onnx.Graph, input string, pre Preprocess, last string) string {
+	return w.appendLayers(g, input, pre, last, nil)
+}
+
+// appendLayers is AppendUntil calling tap, if not nil, with each layer's
+// name and output value as it is added, so that a graph can also output an
+// inner layer.
+func (w *Weights) appendLayers(g *onnx.Graph, input string, pre Preprocess, last string, tap func(layer, value string)) string {
 	layers := Layers()
 	x := g.Node("Mul", "preprocess_scale", []string{input, g.Float("preprocess_scale_value", []float32{pre.Scale})})
 	x = g.Node("Add", "preprocess_offset", []string{x, g.Float("preprocess_offset_value", []float32{pre.Offset})})
@@ -116,6 +123,9 @@ func (w *Weights) AppendUntil(g *onnx.Graph, input string, pre Preprocess, last 
 			p := g.Node("GlobalAveragePool", l.Name, []string{in})
 			out[i] = g.Node("Flatten", l.Name+"_flat", []string{p}, onnx.Int("axis", 1))
 		}
+		if tap != nil {
+			tap(l.Name, out[i])
+		}
 		if l.Name == last {
 			return out[i]
 		}
@@ -126,6 +136,10 @@ func (w *Weights) AppendUntil(g *onnx.Graph, input string, pre Preprocess, last 
 // Mixed8Output is the output name of Mixed8Model.
 const Mixed8Output = "mixed8_activations"
 
+// Mixed8Values is the number of mixed8 activations of one photo: 1280
+// channels of 8×8.
+const Mixed8Values = 1280 * 8 * 8
+
 // Mixed8Model returns the backbone up to mixed8: input "image" as for
 // Model, output "mixed8_activations" [batch, 1280·8·8], each photo's
 // activations channels first, flattened so that the feature pipeline can
@@ -135,8 +149,29 @@ func (w *Weights) Mixed8Model(pre Preprocess, metadata map[string]string, keys [
 	g.Input(InputName, -1, Size, Size, 3)
 	y := w.AppendUntil(g, InputName, pre, Mixed8)
 	g.Node("Flatten", Mixed8Output, []string{y}, onnx.Int("axis", 1))
-	g.Output(Mixed8Output, -1, 1280*8*8)
+	g.Output(Mixed8Output, -1, Mixed8Values)
 	return g.Model("clasifica", "InceptionV3 (Keras) up to mixed8; input RGB 0-255 NHWC, output NCHW activations flattened", metadata, keys)
+}
+
+// Mixed8FeaturesModel returns the whole backbone with two outputs, so that
+// one pass gives what fine-tuning needs of a photo: "features" [batch,
+// 2048] as Model's, and "mixed8_activations" [batch, 1280·8·8] as
+// Mixed8Model's. Running the photos through Model and then Mixed8Model
+// would compute everything up to mixed8 twice.
+func (w *Weights) Mixed8FeaturesModel(pre Preprocess, metadata map[string]string, keys []string) *onnx.ModelProto {
+	g := onnx.NewGraph("inception_v3_features_mixed8")
+	g.Input(InputName, -1, Size, Size, 3)
+	var m8 string
+	y := w.appendLayers(g, InputName, pre, "", func(layer, value string) {
+		if layer == Mixed8 {
+			m8 = value
+		}
+	})
+	g.Node("Identity", OutputName, []string{y})
+	g.Node("Flatten", Mixed8Output, []string{m8}, onnx.Int("axis", 1))
+	g.Output(OutputName, -1, Features)
+	g.Output(Mixed8Output, -1, Mixed8Values)
+	return g.Model("clasifica", "InceptionV3 (Keras, include_top=False, pooling='avg') feature extractor that also outputs mixed8's activations (NCHW, flattened); input RGB 0-255 NHWC", metadata, keys)
 }
 
 // Model returns the standalone feature extractor: input "image" [batch, 299,

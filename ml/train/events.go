@@ -22,8 +22,10 @@ type Phase string
 // The phases of a run, in order.
 const (
 	Extracting Phase = "extracting features"
-	// Caching runs the backbone up to mixed8 on every photo not yet in the
-	// cache, for fine-tuning.
+	// Caching takes Extracting's place when the run fine-tunes (or
+	// continues a fine-tuned model): one pass through the backbone gives
+	// every photo not yet in the cache both its features and the mixed8
+	// activations that fine-tuning reads.
 	Caching  Phase = "caching activations"
 	Training Phase = "training"
 	// FineTuning is the second stage: the top inception blocks train with

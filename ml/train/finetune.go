@@ -29,61 +29,51 @@ type activations struct {
 	temp  string  // a temporary cache folder to remove, if any
 }
 
-// cacheActivations runs the backbone up to mixed8 on every row not yet in
-// the cache.
-func cacheActivations(ctx context.Context, job Job, items []features.Item, errs []error, emit func(Event)) (*activations, error) {
-	a := &activations{errs: errs, cache: job.Extractor.Cache}
+// extractWithActivations computes every row's features as the job's
+// extractor does and, in the same pass through the backbone, caches its
+// mixed8 activations (float16, in the job's cache or a temporary one):
+// running the photos through the features model and then the mixed8 one
+// would decode them twice and compute the layers up to mixed8 twice.
+func extractWithActivations(ctx context.Context, job Job, items []features.Item, emit func(Event)) (*features.Result, *activations, error) {
+	a := &activations{cache: job.Extractor.Cache}
 	if a.cache == nil {
 		dir, err := os.MkdirTemp("", "clasifica-activations-")
 		if err != nil {
-			return nil, fmt.Errorf("train: activation cache: %w", err)
+			return nil, nil, fmt.Errorf("train: activation cache: %w", err)
 		}
 		a.temp = dir
 		if a.cache, err = features.OpenCache(dir); err != nil {
 			os.RemoveAll(dir)
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	onnx, err := proto.Marshal(job.Weights.Mixed8Model(job.Backbone.Preprocess, nil, nil))
+	onnx, err := proto.Marshal(job.Weights.Mixed8FeaturesModel(job.Backbone.Preprocess, nil, nil))
 	if err != nil {
 		a.close()
-		return nil, fmt.Errorf("train: mixed8 graph: %w", err)
+		return nil, nil, fmt.Errorf("train: features and mixed8 graph: %w", err)
 	}
 	// Used once per run, its memory must not stay through fine-tuning.
 	eng := job.Engine
 	eng.Options.ReleaseMemory = true
-	s, err := eng.NewSession(onnx, inception.InputName, inception.Mixed8Output)
+	s, err := eng.NewMultiSession(onnx, []string{inception.InputName}, []string{inception.OutputName, inception.Mixed8Output})
 	if err != nil {
 		a.close()
-		return nil, fmt.Errorf("train: mixed8 session: %w", err)
+		return nil, nil, fmt.Errorf("train: features and mixed8 session: %w", err)
 	}
 	defer s.Close()
 	x := *job.Extractor
-	x.Session = s
-	x.Backbone = job.Backbone.SHA256 + "-mixed8"
-	x.Cache = a.cache
-	x.Dim, x.Half, x.Discard = finetune.Dim, true, true
-	// Rows that failed already are not run again.
-	var todo []features.Item
-	var todoRows []int
-	for i, it := range items {
-		a.keys = append(a.keys, x.Key(it))
-		if errs[i] == nil {
-			todo = append(todo, it)
-			todoRows = append(todoRows, i)
-		}
-	}
-	res, err := x.Extract(ctx, todo, func(p features.Progress) { emit(Extraction{Progress: p}) })
+	x.Mixed8 = &features.Mixed8{Session: s, Backbone: job.Backbone.SHA256 + "-mixed8", Cache: a.cache}
+	res, err := x.Extract(ctx, items, func(p features.Progress) { emit(Extraction{Progress: p}) })
 	if err != nil {
 		a.close()
-		return nil, err
+		return nil, nil, err
 	}
-	for k, e := range res.Errs {
-		if e != nil {
-			a.errs[todoRows[k]] = e
-		}
+	for _, it := range items {
+		a.keys = append(a.keys, x.Mixed8Key(it))
 	}
-	return a, nil
+	// A photo that failed has neither its features nor its activations.
+	a.errs = res.Errs
+	return res, a, nil
 }
 
 func (a *activations) close() {

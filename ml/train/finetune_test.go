@@ -60,7 +60,7 @@ func TestFineTune(t *testing.T) {
 			}
 		}
 	}
-	if want := []string{string(Extracting), string(Caching), string(Training), string(FineTuning), string(Evaluating)}; !slices.Equal(phases, want) {
+	if want := []string{string(Caching), string(Training), string(FineTuning), string(Evaluating)}; !slices.Equal(phases, want) {
 		t.Errorf("phases %v, want %v", phases, want)
 	}
 	if !slices.Equal(stages, []int{1, 1, 1, 2}) {

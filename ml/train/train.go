@@ -305,6 +305,15 @@ func (r *runner) listSamples() {
 
 // extract computes (or reads from the cache) every row's features.
 func (r *runner) extract() error {
+	if r.o.FineTune > 0 || r.baseTop {
+		if r.weights == nil {
+			return errors.New("train: fine-tuning needs the backbone's weights")
+		}
+		r.emit(PhaseStarted{Phase: Caching})
+		var err error
+		r.feats, r.acts, err = extractWithActivations(r.ctx, r.job, r.items, r.emit)
+		return err
+	}
 	r.emit(PhaseStarted{Phase: Extracting})
 	var err error
 	r.feats, err = r.job.Extractor.Extract(r.ctx, r.items, func(p features.Progress) { r.emit(Extraction{Progress: p}) })
@@ -340,10 +349,10 @@ func (r *runner) dropFailures() error {
 }
 
 // standardize scales every row with the training rows' statistics (all
-// views of the training photos: what the head trains on). Fine-tuning, or
-// continuing a fine-tuned model, first caches the mixed8 activations;
-// continuing one also recomputes the features its blocks make, whose
-// statistics are then the ones used.
+// views of the training photos: what the head trains on). Continuing a
+// fine-tuned model first recomputes the features its blocks make (from
+// the mixed8 activations extract cached), whose statistics are then the
+// ones used.
 func (r *runner) standardize() error {
 	trainRows := func(yield func([]float32) bool) {
 		for _, s := range r.samples[dataset.Train] {
@@ -352,16 +361,6 @@ func (r *runner) standardize() error {
 					return
 				}
 			}
-		}
-	}
-	if r.o.FineTune > 0 || r.baseTop {
-		if r.weights == nil {
-			return errors.New("train: fine-tuning needs the backbone's weights")
-		}
-		r.emit(PhaseStarted{Phase: Caching})
-		var err error
-		if r.acts, err = cacheActivations(r.ctx, r.job, r.items, r.feats.Errs, r.emit); err != nil {
-			return err
 		}
 	}
 	if r.baseTop {

@@ -31,6 +31,9 @@ func TestTrainOnFlowers(t *testing.T) {
 	home := filepath.Dir(flowers(t))
 	t.Setenv("HOME", home)
 	t.Setenv("USERPROFILE", home)
+	// Caches that follow HOME (Fyne's font index) stay out of the
+	// repository's sample folder.
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	w := newTestWindow(t, sharedApp(t), true)
 	if w.engine.err != nil || w.engine.backbone == nil || w.engine.device != "CPU" {
 		t.Fatalf("engine: %+v", w.engine)

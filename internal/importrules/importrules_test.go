@@ -27,7 +27,7 @@ const module = "github.com/clasifica/clasifica"
 var frontEnds = []string{module + "/ui/...", cliPath + "/..."}
 
 // cliPath is the command line's package.
-const cliPath = module + "/internal/cli"
+const cliPath = module + "/cli"
 
 // vocabulary are the ml/ packages whose types the front ends may name:
 // what a job takes (options), reports (events) and returns (results). The
@@ -35,8 +35,8 @@ const cliPath = module + "/internal/cli"
 // machinery that only app and ml/ itself use.
 var vocabulary = map[string]bool{
 	"backbone": true, "dataset": true, "decisions": true, "doctor": true,
-	"eval": true, "features": true, "finetune": true, "model": true,
-	"onnxrt": true, "photo": true, "train": true,
+	"eval": true, "explain": true, "features": true, "finetune": true,
+	"model": true, "onnxrt": true, "photo": true, "selective": true, "train": true,
 }
 
 // pure are the functions and methods of ml/ that the front ends may call:
@@ -58,6 +58,10 @@ var pure = map[string]bool{
 	"doctor.NearCopy.Contradiction": true,
 	"doctor.NearCopy.CrossSplit":    true,
 	"eval.Report.WriteTable":        true,
+	"explain.HeatImage":             true,
+	"explain.Map.Grid":              true,
+	"model.Threshold.Point":         true,
+	"selective.Measure":             true,
 	"features.Progress.Rate":        true,
 	"features.Progress.Remaining":   true,
 	"onnxrt.AutoOrder":              true,

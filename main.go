@@ -3,7 +3,7 @@
 // InceptionV3), classifies new photos, evaluates and exports models.
 //
 // With no arguments it opens the desktop app; with a command it is the
-// command line (package internal/cli). Run `clasifica help` for the
+// command line (package cli). Run `clasifica help` for the
 // commands.
 package main
 
@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/clasifica/clasifica/app"
-	"github.com/clasifica/clasifica/internal/cli"
+	"github.com/clasifica/clasifica/cli"
 	_ "github.com/clasifica/clasifica/internal/posixlocale" // before Fyne: see the package
 	_ "github.com/clasifica/clasifica/internal/winconsole"  // Windows: print to the terminal it was started from
 	"github.com/clasifica/clasifica/ml/model"

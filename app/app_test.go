@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -449,9 +450,10 @@ func TestNeedsRescan(t *testing.T) {
 	}{
 		{"no scan", nil, dataset.Options{Validation: 0.2}, true},
 		{"same shares", d, dataset.Options{Validation: 0.2, Workers: 8}, false},
-		{"other validation share", d, dataset.Options{Validation: 0.3}, true},
-		{"a test share", d, dataset.Options{Validation: 0.2, Test: 0.1}, true},
+		{"other validation share", d, dataset.Options{Validation: 0.3}, false},
+		{"a test share", d, dataset.Options{Validation: 0.2, Test: 0.1}, false},
 		{"pets by species", d, dataset.Options{Validation: 0.2, Granularity: dataset.Species}, true},
+		{"not from a scan", &dataset.Dataset{Root: d.Root, Items: d.Items, Classes: d.Classes}, dataset.Options{}, true},
 	} {
 		if got := NeedsRescan(tc.d, tc.opt); got != tc.want {
 			t.Errorf("%s: NeedsRescan = %v, want %v", tc.name, got, tc.want)
@@ -459,44 +461,60 @@ func TestNeedsRescan(t *testing.T) {
 	}
 }
 
-// TestTrainRescans checks that a training job given a scan made with
-// other shares reads the folder again and says so before training.
-func TestTrainRescans(t *testing.T) {
+// TestTrainResplits checks that a training job given a scan made with
+// other shares divides it again without reading the folder (no scan
+// progress, a photo added since not seen, the scan's problems kept),
+// exactly as a new scan would, and says so before training.
+func TestTrainResplits(t *testing.T) {
 	a, eng, _, _ := setup(t)
-	old, err := ScanFolder(context.Background(), mltest.Photos(t, "flowers"), dataset.Options{Validation: 0.2})
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(mltest.Photos(t, "flowers"))); err != nil {
+		t.Fatal(err)
+	}
+	old, err := ScanFolder(context.Background(), dir, dataset.Options{Validation: 0.2})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// What a new scan with the new shares gives, before the folder
+	// changes under the old scan.
+	want, err := ScanFolder(context.Background(), dir, dataset.Options{Validation: 0.4, Test: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A problem the old scan knows of and a new scan would not see, and
+	// a file a new scan would find.
+	old.Problems = append(old.Problems, dataset.Problem{Path: filepath.Join(dir, "found-by-the-check.jpg"), Reason: dataset.ReasonUndecodable})
+	if err := os.WriteFile(filepath.Join(dir, "late.txt"), []byte("added after the scan"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var scanned *dataset.Dataset
 	var scanning int
-	_, err = a.Train(ctx, eng, TrainRequest{Dataset: old, DataOptions: dataset.Options{Validation: 0.4}, Options: train.DefaultOptions()},
+	_, err = a.Train(ctx, eng, TrainRequest{Dataset: old, DataOptions: dataset.Options{Validation: 0.4, Test: 0.1}, Options: train.DefaultOptions()},
 		func(e Event) {
 			switch e := e.(type) {
-			case train.Scanning:
+			case Scanning:
 				scanning++
-			case train.Scanned:
+			case Scanned:
 				scanned = e.Dataset
 				cancel()
 			}
 		})
 	if !IsCancel(err) {
-		t.Fatalf("err %v, want the cancellation after the scan", err)
+		t.Fatalf("err %v, want the cancellation after the split", err)
 	}
-	if scanned == nil || scanning == 0 {
-		t.Fatalf("no new scan reported (%d progress events)", scanning)
+	if scanned == nil || scanning != 0 {
+		t.Fatalf("new split reported: %v; %d scan progress events, want none", scanned != nil, scanning)
 	}
-	if scanned.Options.Validation != 0.4 || len(scanned.Items) != len(old.Items) {
-		t.Errorf("new scan: validation %v, %d photos; want 0.4, %d", scanned.Options.Validation, len(scanned.Items), len(old.Items))
+	if !slices.Equal(scanned.Items, want.Items) || scanned.Options.Validation != 0.4 || scanned.Options.Test != 0.1 {
+		t.Errorf("split: %d photos, shares %v/%v; want a new scan's %d photos and splits, 0.4/0.1",
+			len(scanned.Items), scanned.Options.Validation, scanned.Options.Test, len(want.Items))
 	}
-	val := func(d *dataset.Dataset) (n int) {
-		for _, c := range d.Counts() {
-			n += c[dataset.Validation]
-		}
-		return n
+	if !slices.Equal(scanned.Problems, old.Problems) {
+		t.Errorf("problems %v; want the old scan's %v", scanned.Problems, old.Problems)
 	}
-	if n, o := val(scanned), val(old); n <= o {
-		t.Errorf("%d validation photos with a 40%% share, %d with 20%%", n, o)
+	if old.Options.Validation != 0.2 {
+		t.Errorf("the old scan was changed: %+v", old.Options)
 	}
 }

@@ -84,6 +84,11 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 		if d, err = a.Scan(ctx, dir, opt); err != nil {
 			return doctor.Report{}, err
 		}
+	} else {
+		var err error
+		if d, err = Resplit(d, req.DataOptions); err != nil {
+			return doctor.Report{}, err
+		}
 	}
 	store, err := a.LoadDecisions(d.Root)
 	if err != nil {

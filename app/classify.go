@@ -22,7 +22,11 @@ import (
 type Classifier struct {
 	Model  *model.Model
 	Engine *Engine
-	head   *head.Head
+	// MinConfidence is the confidence below which a photo is answered
+	// "not sure" (Prediction.Unsure): the model's threshold unless
+	// changed; 0 answers every photo.
+	MinConfidence float64
+	head          *head.Head
 }
 
 // NewClassifier pairs m with eng, which must run the backbone m was
@@ -35,7 +39,7 @@ func NewClassifier(m *model.Model, eng *Engine) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Classifier{Model: m, Engine: eng, head: h}, nil
+	return &Classifier{Model: m, Engine: eng, MinConfidence: ModelThreshold(m), head: h}, nil
 }
 
 // Scored is a label with its probability.
@@ -51,6 +55,9 @@ type Prediction struct {
 	Top   []Scored  `json:"top,omitempty"`
 	Probs []float32 `json:"-"`
 	Err   error     `json:"-"`
+	// Unsure says that the model is less confident than its threshold:
+	// the answer is "not sure", Top[0] only its best guess.
+	Unsure bool `json:"unsure,omitempty"`
 }
 
 // Label returns the most probable label, or "" for a failed photo.
@@ -108,6 +115,7 @@ func (c *Classifier) predictions(paths []string, res *features.Result, from, to 
 		if res.Errs[i] == nil {
 			out[k].Probs = probs[k*n : (k+1)*n]
 			out[k].Top = Rank(c.Model.Labels, out[k].Probs)
+			out[k].Unsure = out[k].Confidence() < c.MinConfidence
 		}
 	}
 	return out, nil
@@ -125,10 +133,12 @@ func Rank(labels []string, probs []float32) []Scored {
 
 // WriteCSV writes predictions as CSV: path, label, probability and the top
 // three labels with their probabilities; failed photos have an empty label
-// and the reason in an error column.
+// and the reason in an error column. The last column says whether the
+// answer is "not sure" (label is then the best guess); it comes last so
+// that readers of the older columns by position keep working.
 func WriteCSV(w io.Writer, preds []Prediction) error {
 	cw := csv.NewWriter(w)
-	header := []string{"path", "label", "probability", "top1", "top1_probability", "top2", "top2_probability", "top3", "top3_probability", "error"}
+	header := []string{"path", "label", "probability", "top1", "top1_probability", "top2", "top2_probability", "top3", "top3_probability", "error", "unsure"}
 	if err := cw.Write(header); err != nil {
 		return err
 	}
@@ -136,8 +146,9 @@ func WriteCSV(w io.Writer, preds []Prediction) error {
 		row := make([]string, len(header))
 		row[0] = p.Path
 		if p.Err != nil {
-			row[len(row)-1] = p.Err.Error()
+			row[len(row)-2] = p.Err.Error()
 		} else {
+			row[len(row)-1] = strconv.FormatBool(p.Unsure)
 			row[1], row[2] = p.Label(), prob(p.Confidence())
 			for k := 0; k < 3 && k < len(p.Top); k++ {
 				row[3+2*k], row[4+2*k] = p.Top[k].Label, prob(p.Top[k].Probability)

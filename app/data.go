@@ -26,11 +26,23 @@ func CheckPhotos(ctx context.Context, d *dataset.Dataset, progress func(done, to
 }
 
 // NeedsRescan reports whether d, scanned earlier, must be read again before
-// training with opt: the split shares and the pets granularity decide what
-// the scan produced, and only the scan applies them.
+// training with opt: when the pets granularity changes the classes, or d
+// did not come from a scan. Other split shares do not need the folder:
+// Resplit divides d again in memory.
 func NeedsRescan(d *dataset.Dataset, opt dataset.Options) bool {
-	return d == nil || d.Options.Validation != opt.Validation || d.Options.Test != opt.Test ||
-		d.Options.Granularity != opt.Granularity
+	return d == nil || d.Options.Granularity != opt.Granularity || !d.CanResplit()
+}
+
+// Resplit returns d divided with opt's validation and test shares,
+// exactly as a new scan with them would divide it but without reading a
+// file, and keeping what d knows beyond a scan (the full-decode check's
+// findings, fixes made since): d itself when the shares are d's. Call it
+// when NeedsRescan(d, opt) is false.
+func Resplit(d *dataset.Dataset, opt dataset.Options) (*dataset.Dataset, error) {
+	if d.Options.Validation == opt.Validation && d.Options.Test == opt.Test {
+		return d, nil
+	}
+	return d.Resplit(opt.Validation, opt.Test)
 }
 
 // OpenModel reads a model file.

@@ -19,6 +19,9 @@ type Evaluation struct {
 	Samples []train.Prediction
 	// Skipped lists photos left out, with the reason.
 	Skipped []string
+	// Threshold is what the model's "not sure" threshold gives on these
+	// photos; nil when the model has none.
+	Threshold *ThresholdResult
 }
 
 // EvaluateFolder evaluates the classifier on every photo of a folder laid
@@ -103,6 +106,9 @@ func (c *Classifier) evaluate(ctx context.Context, items []features.Item, truth 
 	n := len(c.Model.Labels)
 	for k, i := range kept {
 		ev.Samples = append(ev.Samples, train.Prediction{Path: items[i].Path, Truth: y[k], Probs: probs[k*n : (k+1)*n]})
+	}
+	if ev.Threshold, err = MeasureThreshold(c.Model.Threshold, ev.Samples); err != nil {
+		return nil, err
 	}
 	return ev, nil
 }

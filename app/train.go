@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/clasifica/clasifica/internal/sealed"
 	"github.com/clasifica/clasifica/internal/version"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/model"
@@ -18,16 +19,19 @@ import (
 type TrainRequest struct {
 	// Data is the photo folder; Dataset, if set, is its scan (the desktop
 	// app scans before training to show the data) and Data is ignored.
-	// A Dataset scanned with other split shares than DataOptions is read
-	// again (see NeedsRescan), and the new scan is sent as a train.Scanned
-	// event.
+	// A Dataset scanned with other split shares than DataOptions is
+	// divided again in memory (see Resplit), one with another granularity
+	// read again (see NeedsRescan); either way the dataset trained on is
+	// sent as a Scanned event.
 	Data    string
 	Dataset *dataset.Dataset
 	// DataOptions control the scan and split.
 	DataOptions dataset.Options
 	Options     train.Options
-	// Continue, if set, is a model file to continue training from.
+	// Continue, if set, is a model file to continue training from; Base,
+	// if set, the model itself (the desktop app's current model).
 	Continue string
+	Base     *model.Model
 	// Out, if set, is where the model is written (atomically) when
 	// training succeeds; a failed or cancelled run leaves it untouched.
 	Out string
@@ -38,10 +42,27 @@ type TrainRequest struct {
 	ReleaseEngine bool
 }
 
-// Event is something that happened during a training job: one of
-// ml/train's event types, train.Scanning and train.Scanned included.
-// Events arrive in order, from the job's goroutine.
-type Event = train.Event
+// Event is something that happened during a training job: Scanning and
+// Scanned while the folder is read, then the run's own events, ml/train's
+// (train.PhaseStarted to train.Cancelled). Events arrive in order, from
+// the job's goroutine. The marking method's argument is internal to this
+// module, so the set is closed: a type switch over these types is complete.
+type Event interface{ JobEvent(sealed.Token) }
+
+// Scanning reports how many of the folder's files have been read.
+type Scanning struct{ Done, Total int }
+
+// Scanned reports the scan of the folder the job trains on, when Train
+// made a new one for it.
+type Scanned struct {
+	Dataset *dataset.Dataset
+}
+
+// JobEvent marks Scanning as an Event.
+func (Scanning) JobEvent(sealed.Token) {}
+
+// JobEvent marks Scanned as an Event.
+func (Scanned) JobEvent(sealed.Token) {}
 
 // Train runs a training job on eng, sending events to emit. It returns the
 // result; the model is also written to req.Out when that is set.
@@ -56,7 +77,7 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 			dir = d.Root
 		}
 		opt := req.DataOptions
-		opt.Progress = func(done, total int) { emit(train.Scanning{Done: done, Total: total}) }
+		opt.Progress = func(done, total int) { emit(Scanning{Done: done, Total: total}) }
 		var err error
 		if opt.Decisions == nil {
 			// Training counts the photos as the user decided, like the
@@ -68,7 +89,12 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 		if d, err = ScanFolder(ctx, dir, opt); err != nil {
 			return nil, err
 		}
-		emit(train.Scanned{Dataset: d})
+		emit(Scanned{Dataset: d})
+	} else if r, err := Resplit(d, req.DataOptions); err != nil {
+		return nil, err
+	} else if r != d {
+		d = r
+		emit(Scanned{Dataset: d})
 	}
 	for _, p := range d.Problems {
 		emit(train.Warning{Path: p.Path, Message: p.String()})
@@ -91,6 +117,9 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 		}
 		job.Base = base
 	}
+	if req.Base != nil {
+		job.Base = req.Base
+	}
 	if job.Options.FineTune > 0 || (job.Base != nil && len(job.Base.Top) > 0) {
 		w, err := a.Backbones.Weights(eng.Backbone)
 		if err != nil {
@@ -98,11 +127,12 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 		}
 		job.Weights = w
 	}
-	res, err := train.Run(ctx, job, emit)
+	res, err := train.Run(ctx, job, func(e train.Event) { emit(e) })
 	if err != nil {
 		return nil, err
 	}
 	a.recordFineTune(eng.Device(), res.Model.Training)
+	recordRun(res, job.Base)
 	res.Model.Producer = version.String()
 	if req.Out != "" {
 		if err := SaveModel(res.Model, req.Out); err != nil {

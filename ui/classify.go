@@ -148,11 +148,14 @@ func (s *classifyScreen) describe() string {
 		return ""
 	}
 	count := map[string]int{}
-	failed := 0
+	failed, unsure := 0, 0
 	for _, p := range s.preds {
-		if p.Err != nil {
+		switch {
+		case p.Err != nil:
 			failed++
-		} else {
+		case p.Unsure:
+			unsure++
+		default:
 			count[p.Label()]++
 		}
 	}
@@ -170,6 +173,9 @@ func (s *classifyScreen) describe() string {
 	for _, l := range labels {
 		parts = append(parts, fmt.Sprintf("%s %s", words.Thousands(count[l]), l))
 	}
+	if unsure > 0 {
+		parts = append(parts, fmt.Sprintf("%s not sure", words.Thousands(unsure)))
+	}
 	text := fmt.Sprintf("%s sorted: %s.", words.Plural(len(s.preds)-failed, "photo", "photos"), strings.Join(parts, ", "))
 	if failed > 0 {
 		text += fmt.Sprintf(" %s could not be read.", words.Plural(failed, "photo", "photos"))
@@ -177,7 +183,7 @@ func (s *classifyScreen) describe() string {
 	if len(s.skipped) > 0 {
 		text += fmt.Sprintf(" %s skipped (not photos).", words.Plural(len(s.skipped), "file was", "files were"))
 	}
-	return text
+	return text + s.w.correctionsText()
 }
 
 // update fills a card.
@@ -193,13 +199,15 @@ func (s *classifyScreen) update(id int, c *widgets.PhotoCard) {
 		c.Value.SetText("")
 		c.Bar.Set(0, theme.ColorNamePrimary)
 		c.Sub.SetText(filepath.Base(p.Path))
+	} else if p.Unsure {
+		showUnsure(c, p)
 	} else {
 		c.Label.SetText(p.Label())
 		c.Value.SetText(words.Percent(p.Confidence()))
 		c.Bar.Set(p.Confidence(), theme.ColorNamePrimary)
 		c.Sub.SetText(filepath.Base(p.Path))
 	}
-	c.OnTapped = func() { s.w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err}) }
+	c.OnTapped = func() { s.w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err, unsure: p.Unsure}) }
 }
 
 // openPhotos asks for a photo to classify.
@@ -354,15 +362,16 @@ func (s *classifyScreen) exportCSV() {
 func (s *classifyScreen) sortInto() {
 	preds := s.preds
 	s.w.pick.folder("Choose where to put the sorted copies", s.w.lastDir(), func(out string) {
-		threshold := widget.NewSlider(0, 95)
-		threshold.Step = 5
-		threshold.SetValue(50)
+		threshold := widget.NewSlider(0, 99)
+		threshold.Step = 1
+		threshold.SetValue(sortStart(s.w.doc.model))
 		value := widget.NewLabel("")
 		threshold.OnChanged = func(v float64) { value.SetText(fmt.Sprintf("%.0f%%", v)) }
 		threshold.OnChanged(threshold.Value)
 		text := widgets.Wrapped(fmt.Sprintf("Clasifica copies each photo into a folder named after its kind inside %s. "+
 			"The originals stay where they are, and no file is overwritten.", displayPath(out)))
-		unsure := widgets.Caption(fmt.Sprintf("Photos the model is less sure of than this go to %s instead:", app.UnsureFolder))
+		unsure := widgets.Caption(fmt.Sprintf("Photos the model is less sure of than this go to %s instead. It starts at the model's own threshold: %s",
+			app.UnsureFolder, app.Promise(s.w.doc.model.Threshold)))
 		unsure.Wrapping = fyne.TextWrapWord
 		content := container.New(widgets.FixedWidth{Width: 460}, text, unsure, container.NewBorder(nil, nil, nil, value, threshold))
 		d := dialog.NewCustomConfirm("Sort into folders", "Copy photos", "Cancel", content, func(ok bool) {

@@ -28,7 +28,10 @@ type dataScreen struct {
 	task task
 	// check decodes every photo of the scan in the background, so that
 	// the problems shown are those training would skip.
-	check     task
+	check task
+	// checkFor is the document's dataset the running check's findings
+	// belong to: the one checked, or a resplit of it.
+	checkFor  *dataset.Dataset
 	checkRow  *fyne.Container
 	checkBar  *widget.ProgressBar
 	checkText *widgets.Subtle
@@ -286,6 +289,7 @@ func (s *dataScreen) scan(dir string, opt dataset.Options, then func()) {
 // photos that failed join the problems, if d is still the document's.
 func (s *dataScreen) startCheck(d *dataset.Dataset) {
 	ctx, id := s.check.begin()
+	s.checkFor = d
 	total := len(d.Items)
 	s.checkBar.SetValue(0)
 	s.checkText.SetText(fmt.Sprintf("Opening every photo to find damaged ones: 0 of %s", words.Thousands(total)))
@@ -318,14 +322,23 @@ func (s *dataScreen) startCheck(d *dataset.Dataset) {
 			// A scan started since, or a training under way, keeps what
 			// it has: the training skips the same photos by itself.
 			doc := &s.w.doc
-			if err != nil || doc.data != d || s.w.busy() {
+			if err != nil || doc.data != s.checkFor || s.w.busy() || len(checked.Items) == len(d.Items) {
 				return
 			}
-			if len(checked.Items) != len(d.Items) {
+			// The shares may have moved while the check ran.
+			if checked, err = app.Resplit(checked, doc.dataOpt); err == nil {
 				s.w.setData(doc.folder, checked, doc.dataOpt)
 			}
 		})
 	})
+}
+
+// resplit notes that the document's dataset from was divided again as
+// to, so that a running check's findings still reach the document.
+func (s *dataScreen) resplit(from, to *dataset.Dataset) {
+	if s.checkFor == from {
+		s.checkFor = to
+	}
 }
 
 // stopCheck cancels the background check; the scan's findings stay.

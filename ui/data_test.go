@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -15,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/dataset"
 )
@@ -186,6 +188,25 @@ func oxfordPets(t *testing.T) string {
 // follows finds a truncated JPEG.
 func TestDataScreenFindsDamagedPhotos(t *testing.T) {
 	w := newTestWindow(t, emptyApp(t), false)
+	openDamaged(t, w)
+	reasons := map[string]dataset.Reason{}
+	for _, p := range w.doc.data.Problems {
+		reasons[filepath.Base(p.Path)] = p.Reason
+	}
+	if reasons["bomb.png"] != dataset.ReasonTooLarge || reasons["truncated.jpg"] != dataset.ReasonUndecodable {
+		t.Errorf("problems %v, want bomb.png too large and truncated.jpg undecodable", reasons)
+	}
+	if w.data.checkRow.Visible() {
+		t.Error("the check's progress still shows after it finished")
+	}
+	mustShow(t, w.data.content, "2 files or folders were left out")
+}
+
+// openDamaged opens a folder of six good photos, a truncated JPEG that
+// only the full-decode check finds and a PNG whose header declares
+// 100000×100000 pixels, and waits for the check to finish.
+func openDamaged(t *testing.T, w *testWindow) string {
+	t.Helper()
 	dir := t.TempDir()
 	var jpeg []byte
 	for _, class := range []string{"daisy", "rose"} {
@@ -226,17 +247,64 @@ func TestDataScreenFindsDamagedPhotos(t *testing.T) {
 		t.Fatalf("not loaded: %v", w.data.err)
 	}
 	if n := len(w.doc.data.Items); n != 6 {
-		t.Errorf("%d photos to train on, want 6", n)
+		t.Fatalf("%d photos to train on, want 6", n)
 	}
-	reasons := map[string]dataset.Reason{}
-	for _, p := range w.doc.data.Problems {
-		reasons[filepath.Base(p.Path)] = p.Reason
+	return dir
+}
+
+// TestSliderResplitsInMemory checks that moving the validation and test
+// sliders divides the photos again at once, as a new scan would, without
+// reading the folder: no scan starts, the full-decode check's findings
+// stay on the Data screen, and its split shows the new counts.
+func TestSliderResplitsInMemory(t *testing.T) {
+	w := newTestWindow(t, emptyApp(t), false)
+	dir := openDamaged(t, w)
+	before := w.doc.data
+	fyne.DoAndWait(func() {
+		w.train.val.SetValue(40)
+		w.train.test.SetValue(30)
+	})
+	var d *dataset.Dataset
+	var scanning, checking bool
+	fyne.DoAndWait(func() {
+		d, scanning, checking = w.doc.data, w.data.task.running(), w.data.check.running()
+	})
+	if scanning || checking {
+		t.Fatalf("moving the sliders started a scan (%v) or a check (%v)", scanning, checking)
 	}
-	if reasons["bomb.png"] != dataset.ReasonTooLarge || reasons["truncated.jpg"] != dataset.ReasonUndecodable {
-		t.Errorf("problems %v, want bomb.png too large and truncated.jpg undecodable", reasons)
+	if d == before || d.Options.Validation != 0.4 || d.Options.Test != 0.3 || w.doc.dataOpt.Test != 0.3 {
+		t.Fatalf("data shares %v/%v, document's %v/%v; want 0.4/0.3 on a new dataset",
+			d.Options.Validation, d.Options.Test, w.doc.dataOpt.Validation, w.doc.dataOpt.Test)
 	}
-	if w.data.checkRow.Visible() {
-		t.Error("the check's progress still shows after it finished")
+	found := false
+	for _, p := range d.Problems {
+		found = found || (filepath.Base(p.Path) == "truncated.jpg" && p.Reason == dataset.ReasonUndecodable)
 	}
-	mustShow(t, w.data.content, "2 files or folders were left out")
+	if !found {
+		t.Errorf("the check's finding (truncated.jpg) is gone: %v", d.Problems)
+	}
+	// The split is a new scan's with those shares, less the photo the
+	// check took out.
+	fresh, err := app.ScanFolder(context.Background(), dir, d.Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]dataset.Split{}
+	for _, it := range fresh.Items {
+		want[it.Path] = it.Split
+	}
+	var counts dataset.SplitCounts
+	for _, it := range d.Items {
+		counts[it.Split]++
+		if want[it.Path] != it.Split {
+			t.Errorf("%s in %v, a new scan puts it in %v", it.Path, it.Split, want[it.Path])
+		}
+	}
+	mustShow(t, w.data.content, fmt.Sprintf("%d for validation", counts[dataset.Validation]))
+	mustShow(t, w.data.content, fmt.Sprintf("%d for the final test", counts[dataset.Test]))
+	// With so few photos the warnings about splits come first; the note
+	// on the skipped files is still among those the screen lists.
+	if got := describeSkipped(d.Summary().Problems); !strings.HasPrefix(got, "2 files or folders were left out") {
+		t.Errorf("skipped files: %q; want the scan's and the check's two", got)
+	}
 }

@@ -27,6 +27,8 @@ type photoDetail struct {
 	truth string
 	top   []app.Scored
 	err   error
+	// unsure: the model is less confident than its threshold.
+	unsure bool
 }
 
 // showPhoto opens a photo large with its top three labels.
@@ -38,7 +40,13 @@ func (w *window) showPhoto(p photoDetail) {
 	img.SetMinSize(fyne.NewSize(360, 360))
 	loading := widget.NewActivity()
 	loading.Start()
-	photo := container.NewStack(container.NewCenter(loading), container.NewCenter(img))
+	// The heatmap lies on the photo in the same cell, with the same
+	// aspect, so that the two line up; hidden until asked for.
+	heat := canvas.NewImageFromImage(nil)
+	heat.FillMode = canvas.ImageFillContain
+	heat.ScaleMode = canvas.ImageScaleSmooth
+	heat.Hide()
+	photo := container.NewStack(container.NewCenter(loading), container.NewCenter(container.NewStack(img, heat)))
 
 	info := container.NewVBox()
 	name := widgets.Bold(filepath.Base(p.path))
@@ -54,6 +62,8 @@ func (w *window) showPhoto(p photoDetail) {
 		info.Add(widgets.NewNotice(theme.ColorNameSuccess, fmt.Sprintf("Right: it is %s.", p.truth)))
 	case p.truth != "":
 		info.Add(widgets.NewNotice(theme.ColorNameError, fmt.Sprintf("Wrong: it is really %s.", p.truth)))
+	case p.unsure && len(p.top) > 0:
+		info.Add(widgets.NewNotice(theme.ColorNameWarning, fmt.Sprintf("Not sure: the model's best guess, %s, is below the confidence at which it answers.", p.top[0].Label)))
 	}
 	if len(p.top) > 0 {
 		info.Add(widgets.Spacer(theme.Padding()))
@@ -76,6 +86,14 @@ func (w *window) showPhoto(p photoDetail) {
 		}
 		value := widget.NewLabel(words.Percent1(s.Probability))
 		info.Add(container.New(widgets.TightVBox{Gap: -theme.Padding()}, container.NewBorder(nil, nil, nil, value, label), bar))
+	}
+	if p.err == nil && len(p.top) > 0 && w.doc.model != nil {
+		info.Add(widgets.Spacer(theme.Padding()))
+		info.Add(w.lookedAt(p.path, img, heat))
+	}
+	if t := w.teach(p); t != nil {
+		info.Add(widgets.Spacer(theme.Padding()))
+		info.Add(t)
 	}
 	side := container.New(widgets.FixedWidth{Width: 260}, info.Objects...)
 	content := container.NewBorder(nil, nil, nil, container.NewPadded(side), photo)

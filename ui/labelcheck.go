@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -71,6 +72,7 @@ type labelCheck struct {
 	filter   *fyne.Container
 	tabs     *container.AppTabs
 	lists    [numLists]*widget.List
+	empty    [numLists]*widget.Label // what an empty list means
 	selBar   *fyne.Container
 	selText  *widget.Label
 	undoBtn  *widget.Button
@@ -101,7 +103,7 @@ func newLabelCheck(w *window) *labelCheck {
 
 	c.bar = widget.NewProgressBar()
 	c.stage = widgets.Caption("")
-	stop := widget.NewButtonWithIcon("Stop", theme.CancelIcon(), func() { c.task.stop(); c.show() })
+	stop := widget.NewButtonWithIcon("Stop", theme.CancelIcon(), c.stop)
 	c.running = container.NewVBox(widgets.Bold("Checking the labels…"), c.bar, c.stage, container.NewHBox(stop))
 
 	c.summary = widgets.Caption("")
@@ -110,10 +112,13 @@ func newLabelCheck(w *window) *labelCheck {
 	for i := range c.lists {
 		c.lists[i] = c.newList(i)
 	}
+	for i := range c.empty {
+		c.empty[i] = widgets.Wrapped("")
+	}
 	c.tabs = container.NewAppTabs(
-		container.NewTabItem("Wrong folder?", c.lists[listWrong]),
-		container.NewTabItem("Near-copies", c.lists[listCopies]),
-		container.NewTabItem("Strangers", c.lists[listStrangers]),
+		container.NewTabItem("Wrong folder?", container.NewStack(c.lists[listWrong], container.NewVBox(c.empty[listWrong]))),
+		container.NewTabItem("Near-copies", container.NewStack(c.lists[listCopies], container.NewVBox(c.empty[listCopies]))),
+		container.NewTabItem("Strangers", container.NewStack(c.lists[listStrangers], container.NewVBox(c.empty[listStrangers]))),
 	)
 	c.selText = widget.NewLabel("")
 	c.selBar = container.NewHBox(c.selText,
@@ -129,7 +134,12 @@ func newLabelCheck(w *window) *labelCheck {
 	again := widget.NewButtonWithIcon("Check again", theme.ViewRefreshIcon(), c.start)
 	again.Importance = widget.LowImportance
 	bottom := container.NewBorder(nil, nil, c.undoBtn, again, c.message)
-	c.results = container.NewBorder(container.NewVBox(c.summary, c.filter, c.selBar), bottom, nil, nil, c.tabs)
+	// The selection's buttons sit in the free space right of the tab
+	// titles: a bar of their own above the list pushed the list down
+	// under the pointer when the first box was ticked, and hid the row
+	// just ticked on a 600-pixel-high screen.
+	tabs := container.NewStack(c.tabs, container.NewVBox(container.NewHBox(layout.NewSpacer(), c.selBar)))
+	c.results = container.NewBorder(container.NewVBox(c.summary, c.filter), bottom, nil, nil, tabs)
 
 	c.body = container.NewStack(c.intro, c.running, c.results)
 	return c
@@ -140,6 +150,9 @@ func newLabelCheck(w *window) *labelCheck {
 func (c *labelCheck) open(pair ...string) {
 	if len(pair) == 2 && pair[0] != pair[1] {
 		c.pair = pair
+		// A confusion-matrix cell asks about the photos of two kinds
+		// that the model mixed up: the wrong-folder list first.
+		c.tabs.SelectIndex(listWrong)
 	} else {
 		c.pair = nil
 	}
@@ -179,6 +192,17 @@ func (c *labelCheck) show() {
 		c.startBtn.Enable()
 	}
 	c.body.Refresh()
+}
+
+// stop ends a running check and says what is kept: back on the intro
+// without a word, Stop looked like it had lost the work.
+func (c *labelCheck) stop() {
+	c.task.stop()
+	c.errText.SetText("Stopped. The photos it looked at are remembered: checking again goes on from there.")
+	c.errText.Show()
+	// With lists from an earlier check, those come back.
+	c.message.SetText("Stopped: these are the lists of the last check.")
+	c.show()
 }
 
 // start runs the check in the background on the document's photos.
@@ -335,7 +359,8 @@ func (c *labelCheck) fillFilter() {
 		if reason == "" {
 			reason = "this image model cannot tell photos unlike every kind from the others"
 		}
-		notes = append(notes, "Strangers were not looked for: "+strings.TrimRight(reason, ".")+".")
+		reason = strings.TrimRight(reason, ".")
+		notes = append(notes, "Strangers were not looked for. "+strings.ToUpper(reason[:1])+reason[1:]+".")
 	}
 	notes = append(notes, r.Warnings...)
 	text := ""
@@ -343,7 +368,12 @@ func (c *labelCheck) fillFilter() {
 		if i > 0 {
 			text += " "
 		}
+		// The doctor's warnings are sentences without a full stop (the
+		// CLI prints one a line); run together, they need one.
 		text += n
+		if !strings.HasSuffix(n, ".") {
+			text += "."
+		}
 	}
 	c.summary.SetText(text)
 	c.summary.Hidden = text == ""
@@ -363,6 +393,12 @@ func (c *labelCheck) refreshLists() {
 	for i, it := range c.tabs.Items {
 		it.Text = fmt.Sprintf("%s (%d)", names[i], len(c.items[i]))
 		c.lists[i].Refresh()
+		c.empty[i].SetText(c.emptyText(i))
+		c.empty[i].Hidden = len(c.items[i]) > 0
+	}
+	if c.report != nil && !c.report.StrangersJudged {
+		// "(0)" would claim that none were found.
+		c.tabs.Items[listStrangers].Text = names[listStrangers] + " (not judged)"
 	}
 	c.tabs.Refresh()
 	n := 0
@@ -381,6 +417,31 @@ func (c *labelCheck) refreshLists() {
 	} else {
 		c.undoBtn.SetText("Undo")
 	}
+}
+
+// emptyText says what an empty list means: nothing found, nothing left
+// after the fixes, nothing between the two classes shown, or (for
+// strangers) that the image model cannot judge.
+func (c *labelCheck) emptyText(list int) string {
+	r := c.report
+	if r == nil {
+		return ""
+	}
+	if list == listStrangers && !r.StrangersJudged {
+		return "Not judged: this image model cannot tell photos unlike every kind from the others (see above)."
+	}
+	if list == listWrong && len(r.Mislabeled) == 0 && len(r.Warnings) > 0 {
+		return "No suggestions: see the note above."
+	}
+	what := [numLists]string{
+		"No photo looks like it is in the wrong folder.",
+		"No two photos are the same shot.",
+		"No photo is unlike every kind.",
+	}[list]
+	if c.pair != nil {
+		what = strings.TrimSuffix(what, ".") + fmt.Sprintf(" among the photos of %s and %s.", c.pair[0], c.pair[1])
+	}
+	return what
 }
 
 // newList makes the list of one tab.
@@ -654,6 +715,7 @@ func (c *labelCheck) undoLast() {
 		return
 	}
 	u := c.undo[len(c.undo)-1]
+	what := u.fixes[0].Describe()
 	doc := &c.w.doc
 	start := doc.data
 	c.fixing = true
@@ -673,7 +735,7 @@ func (c *labelCheck) undoLast() {
 			if len(u.fixes) == 0 {
 				c.undo = c.undo[:len(c.undo)-1]
 				c.restore(u.items)
-				c.message.SetText("Undone.")
+				c.message.SetText("Undone: " + what + ".")
 			} else {
 				c.undo[len(c.undo)-1] = u
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/doctor"
+	"github.com/clasifica/clasifica/ml/eval"
 )
 
 // messyFolder copies four photos of three flower kinds, then files one
@@ -130,6 +131,7 @@ func TestLabelCheckFixesAndUndo(t *testing.T) {
 	// Undo puts the file and the line back.
 	test.Tap(button(t, c.body, "Undo: moved "+filepath.Base(wrong)+" to daisy"))
 	w.settle()
+	mustShow(t, c.body, "Undone: moved "+filepath.Base(wrong)+" to daisy.")
 	if _, err := os.Stat(wrong); err != nil {
 		t.Fatalf("after undo: %v", err)
 	}
@@ -190,23 +192,39 @@ func TestLabelCheckFixesAndUndo(t *testing.T) {
 	}
 }
 
-// TestLabelCheckFiltersPair opens the view for a confusion-matrix cell.
-func TestLabelCheckFiltersPair(t *testing.T) {
-	w := newTestWindow(t, emptyApp(t), false)
-	root, wrong, _, _ := messyFolder(t)
+// checkWindow opens a messy folder on the Data screen of a test window
+// and returns the window, its label check, the folder and the photo in
+// the wrong folder.
+func checkWindow(t *testing.T) (w *testWindow, c *labelCheck, root, wrong string) {
+	w = newTestWindow(t, emptyApp(t), false)
+	root, wrong, _, _ = messyFolder(t)
 	w.data.open(root)
 	w.settle()
-	c := w.data.labelCheck()
+	return w, w.data.labelCheck(), root, wrong
+}
+
+// TestLabelCheckFiltersPair opens the view for a confusion-matrix cell.
+func TestLabelCheckFiltersPair(t *testing.T) {
+	w, c, root, wrong := checkWindow(t)
 	c.report = &doctor.Report{Mislabeled: []doctor.Suspect{
 		{Path: wrong, Label: "rose", Suggested: "daisy", Score: 0.9},
 		{Path: filepath.Join(root, "tulip", "x.jpg"), Label: "tulip", Suggested: "rose", Score: 0.8},
-	}, StrangersJudged: false, StrangersReason: "this image model sees every photo unlike its own subject as alike"}
+	}, StrangersJudged: false, StrangersReason: "this image model sees every photo unlike its own subject as alike",
+		Warnings: []string{"The classes are unbalanced (4 to 5 photos)", "Another warning"}}
 	c.dataset = w.doc.data
 	c.open("daisy", "rose")
-	mustShow(t, c.body, "Only photos of daisy and rose.", "Strangers were not looked for")
-	mustTabs(t, c, "Wrong folder? (1)", "Near-copies (0)", "Strangers (0)")
+	mustShow(t, c.body, "Only photos of daisy and rose.", "Strangers were not looked for. This image model",
+		"as alike. The classes are unbalanced (4 to 5 photos). Another warning.")
+	c.tabs.SelectIndex(listCopies)
+	mustShow(t, c.body, "No two photos are the same shot among the photos of daisy and rose.")
+	c.tabs.SelectIndex(listStrangers)
+	mustShow(t, c.body, "Not judged: this image model")
+	// Strangers not looked for are not "(0)": that would say none were found.
+	mustTabs(t, c, "Wrong folder? (1)", "Near-copies (0)", "Strangers (not judged)")
 	test.Tap(button(t, c.body, "Show all"))
-	mustTabs(t, c, "Wrong folder? (2)", "Near-copies (0)", "Strangers (0)")
+	mustTabs(t, c, "Wrong folder? (2)", "Near-copies (0)", "Strangers (not judged)")
+	c.tabs.SelectIndex(listCopies)
+	mustShow(t, c.body, "No two photos are the same shot.")
 }
 
 // mustTabs checks the titles of the view's tabs.
@@ -259,4 +277,54 @@ func TestLabelCheckActions(t *testing.T) {
 			t.Errorf("%s: Move to… offered %v, want %v", tc.layout, moves, tc.move)
 		}
 	}
+}
+
+// TestConfusionCellOpensCheck taps cells of the Results' confusion matrix:
+// a cell off the diagonal says how many photos the model mixed up and
+// offers the label check limited to the two kinds, opened on its
+// wrong-folder list; an empty cell just shows its (no) photos.
+func TestConfusionCellOpensCheck(t *testing.T) {
+	w, c, root, wrong := checkWindow(t)
+	s := w.results
+	s.report = &eval.Report{Labels: []string{"daisy", "rose", "tulip"}, Confusion: [][]int{{4, 0, 0}, {2, 3, 0}, {0, 0, 4}}}
+
+	s.tappedCell("daisy", "rose")
+	if w.overlay() != nil {
+		t.Errorf("an empty cell opened a dialog")
+	}
+
+	c.report = &doctor.Report{Mislabeled: []doctor.Suspect{
+		{Path: wrong, Label: "rose", Suggested: "daisy", Score: 0.9},
+		{Path: filepath.Join(root, "tulip", "x.jpg"), Label: "tulip", Suggested: "rose", Score: 0.8},
+	}, StrangersJudged: true}
+	c.dataset = w.doc.data
+	c.tabs.SelectIndex(listCopies) // left there by an earlier look
+
+	s.tappedCell("rose", "daisy")
+	top := w.overlay()
+	if top == nil {
+		t.Fatal("a cell off the diagonal opened no dialog")
+	}
+	mustShow(t, top, "The model called 2 of the 5 test photos in rose “daisy”.")
+	test.Tap(button(t, top, "Check their labels"))
+	mustShow(t, c.body, "Only photos of rose and daisy.", "In rose · probably daisy · 90% sure")
+	if c.tabs.SelectedIndex() != listWrong {
+		t.Errorf("the check opened on tab %d, want the wrong-folder list", c.tabs.SelectedIndex())
+	}
+	mustTabs(t, c, "Wrong folder? (1)", "Near-copies (0)", "Strangers (0)")
+}
+
+// TestLabelCheckStop: Stop during a check goes back to the start and says
+// that the work done is kept.
+func TestLabelCheckStop(t *testing.T) {
+	_, c, _, _ := checkWindow(t)
+	c.open()
+	ctx, _ := c.task.begin() // a check under way, as start leaves it
+	c.show()
+	test.Tap(button(t, c.body, "Stop"))
+	if ctx.Err() == nil {
+		t.Error("Stop did not cancel the check")
+	}
+	mustShow(t, c.body, "Stopped. The photos it looked at are remembered")
+	button(t, c.body, "Check the labels")
 }

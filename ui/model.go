@@ -27,6 +27,7 @@ func (w *window) setData(dir string, d *dataset.Dataset, opt dataset.Options) {
 func (w *window) setTrained(res *train.Result) {
 	d := &w.doc
 	d.model, d.dirty, d.trained = res.Model, true, true
+	w.corrections = 0
 	d.setEvaluation(res.Report, res.Samples, res.Evaluated)
 	w.results.refresh()
 	w.classify.modelChanged()

@@ -37,6 +37,7 @@ type resultsScreen struct {
 	table    *widget.Table
 	matrix   *widgets.Confusion
 	gallery  *gallery
+	unsure   *unsurePanel
 	tabs     *container.AppTabs
 	report   *eval.Report
 }
@@ -133,9 +134,11 @@ func newResultsScreen(w *window) *resultsScreen {
 	overview := container.NewHSplit(tablePanel, matrixPanel)
 	overview.SetOffset(0.48)
 	s.gallery = newGallery(w)
+	s.unsure = newUnsurePanel(w)
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Overview", theme.ListIcon(), overview),
 		container.NewTabItemWithIcon("Photos", theme.MediaPhotoIcon(), s.gallery.content),
+		container.NewTabItemWithIcon("Not sure", theme.QuestionIcon(), s.unsure.content),
 	)
 	s.shown = widgets.VFill([]fyne.CanvasObject{row, s.caveat}, s.tabs)
 	s.body = container.NewStack(s.empty, s.evaluating, s.shown)
@@ -238,6 +241,7 @@ func (s *resultsScreen) show(r *eval.Report) {
 	s.table.Refresh()
 	s.matrix.Set(r.Labels, r.Confusion)
 	s.gallery.set(d.reviewed)
+	s.unsure.set(d.model, d.reviewed, which)
 	s.tabs.Items[1].Text = fmt.Sprintf("Photos (%d)", len(d.reviewed))
 	s.tabs.Refresh()
 }

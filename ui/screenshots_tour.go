@@ -27,6 +27,10 @@ type ScreenshotOptions struct {
 	// Problems, if set, is a folder with things to fix (tiny classes,
 	// unbalanced ones), shown first on the Data screen.
 	Problems string
+	// Check, if set, is a folder with planted labelling problems (photos
+	// in the wrong folder, near-copies): the label check runs on it and
+	// its findings are pictured as data-check.
+	Check string
 	// Size is the window's size.
 	Size fyne.Size
 	// Capture, if set, saves a picture of the window as the PNG file
@@ -85,6 +89,11 @@ func (t *tour) run() error {
 			return err
 		}
 		if err := t.shot("data-problems"); err != nil {
+			return err
+		}
+	}
+	if t.opt.Check != "" {
+		if err := t.labelCheck(); err != nil {
 			return err
 		}
 	}
@@ -147,10 +156,23 @@ func (t *tour) run() error {
 		return err
 	}
 	fyne.DoAndWait(func() {
+		if c := w.explainers.last; c != nil {
+			c.SetChecked(true)
+		}
+	})
+	time.Sleep(60 * time.Second) // the explainer is made and the heatmap computed
+	if err := t.shot("results-photo-heatmap"); err != nil {
+		return err
+	}
+	fyne.DoAndWait(func() {
 		w.dialog.Hide()
 		w.results.gallery.filter.set(0)
-		w.results.tabs.SelectIndex(0)
+		w.results.tabs.SelectIndex(2)
 	})
+	if err := t.shot("results-not-sure"); err != nil {
+		return err
+	}
+	fyne.DoAndWait(func() { w.results.tabs.SelectIndex(0) })
 	fyne.DoAndWait(w.showSettings)
 	if err := t.shot("settings"); err != nil {
 		return err
@@ -163,6 +185,17 @@ func (t *tour) run() error {
 	if err := t.shot("classify"); err != nil {
 		return err
 	}
+	fyne.DoAndWait(func() {
+		if len(w.classify.preds) > 0 {
+			p := w.classify.preds[0]
+			w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err, unsure: p.Unsure})
+		}
+	})
+	time.Sleep(time.Second) // the large photo loads
+	if err := t.shot("classify-photo"); err != nil {
+		return err
+	}
+	fyne.DoAndWait(func() { w.dialog.Hide() })
 	fyne.DoAndWait(func() { w.setSettings(w.settings, appearanceDark) })
 	for _, s := range []struct {
 		step step
@@ -173,6 +206,42 @@ func (t *tour) run() error {
 			return err
 		}
 	}
+	return nil
+}
+
+// labelCheck opens the folder of planted problems, runs "Check labels" on
+// it as a person would, and pictures the suspects it finds.
+func (t *tour) labelCheck() error {
+	w := t.w
+	fyne.DoAndWait(func() { w.data.open(t.opt.Check) })
+	if err := t.until("the scan", time.Minute, func() bool { return !w.data.task.running() }); err != nil {
+		return err
+	}
+	var c *labelCheck
+	fyne.DoAndWait(func() {
+		c = w.data.labelCheck()
+		c.open()
+		c.start()
+	})
+	if err := t.until("the label check", 10*time.Minute, func() bool { return !c.task.running() }); err != nil {
+		return err
+	}
+	var failed string
+	fyne.DoAndWait(func() {
+		if c.report == nil {
+			failed = "no findings"
+			if c.errText.Text != "" {
+				failed = c.errText.Text
+			}
+		}
+	})
+	if failed != "" {
+		return fmt.Errorf("the label check of %s failed: %s", t.opt.Check, failed)
+	}
+	if err := t.shot("data-check"); err != nil {
+		return err
+	}
+	fyne.DoAndWait(func() { c.dlg.Hide() })
 	return nil
 }
 

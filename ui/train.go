@@ -137,12 +137,18 @@ func (s *trainScreen) buildAdvanced() fyne.CanvasObject {
 	s.valText = widgets.Caption("")
 	s.val = widget.NewSlider(5, 40)
 	s.val.Step = 5
-	s.val.OnChanged = func(v float64) { s.valText.SetText(fmt.Sprintf("%.0f%%", v)) }
+	s.val.OnChanged = func(v float64) {
+		s.valText.SetText(fmt.Sprintf("%.0f%%", v))
+		s.sharesChanged()
+	}
 	s.val.SetValue(100 * s.w.doc.dataOpt.Validation)
 	s.testText = widgets.Caption("")
 	s.test = widget.NewSlider(0, 40)
 	s.test.Step = 5
-	s.test.OnChanged = func(v float64) { s.testText.SetText(s.testShareText(v)) }
+	s.test.OnChanged = func(v float64) {
+		s.testText.SetText(s.testShareText(v))
+		s.sharesChanged()
+	}
 	s.test.SetValue(100 * s.w.doc.dataOpt.Test)
 
 	// Form hints do not wrap, so they stay short; the longer story is in
@@ -160,6 +166,39 @@ func (s *trainScreen) buildAdvanced() fyne.CanvasObject {
 		&widget.FormItem{Text: "Final test", Widget: container.NewBorder(nil, nil, nil, s.testText, s.test), HintText: "Of all photos, kept aside for Results"},
 	)
 	return container.NewGridWithColumns(2, left, right)
+}
+
+// sharesChanged divides the photos again with the sliders' shares, in
+// memory: the split is a function of what the scan found, so the Data
+// screen shows at once what training will use, and keeps the full-decode
+// check's findings. Only another granularity reads the folder again.
+func (s *trainScreen) sharesChanged() {
+	if s.val == nil || s.test == nil {
+		return // still building the sliders
+	}
+	doc := &s.w.doc
+	opt := doc.dataOpt
+	opt.Validation, opt.Test = s.val.Value/100, s.test.Value/100
+	if opt.Validation == doc.dataOpt.Validation && opt.Test == doc.dataOpt.Test {
+		return
+	}
+	if doc.data == nil || s.w.busy() || s.w.data.task.running() || app.NeedsRescan(doc.data, opt) {
+		// Nothing to divide now: the next scan uses the shares, and a
+		// training under way keeps its own (it reads the sliders when
+		// it starts).
+		if !s.w.busy() {
+			doc.dataOpt.Validation, doc.dataOpt.Test = opt.Validation, opt.Test
+		}
+		return
+	}
+	d, err := app.Resplit(doc.data, opt)
+	if err != nil {
+		// Shares that leave no training photo: training's own check
+		// explains it when it starts.
+		return
+	}
+	s.w.data.resplit(doc.data, d)
+	s.w.setData(doc.folder, d, opt)
 }
 
 // fineTuneEstimate says how much longer fine-tuning makes training of the
@@ -322,6 +361,13 @@ func (s *trainScreen) start() {
 
 	doc := &s.w.doc
 	folder, data := doc.folder, doc.data
+	// After corrections, training continues from the current model: only
+	// the new photos go through the image model, and the head starts
+	// from what it knew.
+	var base *model.Model
+	if s.w.corrections > 0 {
+		base = doc.model
+	}
 	engOpt := s.w.settings.EngineOptions()
 	emit := func(ev app.Event) {
 		fyne.Do(func() {
@@ -338,7 +384,7 @@ func (s *trainScreen) start() {
 		defer release()
 		var res *train.Result
 		if err == nil {
-			res, err = s.w.core.Train(ctx, eng, app.TrainRequest{Data: folder, Dataset: data, DataOptions: dopt, Options: opts}, emit)
+			res, err = s.w.core.Train(ctx, eng, app.TrainRequest{Data: folder, Dataset: data, DataOptions: dopt, Options: opts, Base: base}, emit)
 		}
 		fyne.Do(func() {
 			if !s.task.done(id) {
@@ -368,11 +414,11 @@ func (s *trainScreen) setPhase(phase string, value float64, detail string) {
 func (s *trainScreen) handle(ev app.Event) {
 	device := deviceName(s.w.engine.device)
 	switch e := ev.(type) {
-	case train.Scanned:
+	case app.Scanned:
 		// The shares changed since the folder was read: the new scan is
 		// the document's data now.
 		s.w.setData(s.w.doc.folder, e.Dataset, e.Dataset.Options)
-	case train.Scanning:
+	case app.Scanning:
 		if e.Total > 0 {
 			s.setPhase("Reading the photos", float64(e.Done)/float64(e.Total),
 				fmt.Sprintf("%s of %s files", words.Thousands(e.Done), words.Thousands(e.Total)))

@@ -31,6 +31,9 @@ func TestTrainOnFlowers(t *testing.T) {
 	home := filepath.Dir(flowers(t))
 	t.Setenv("HOME", home)
 	t.Setenv("USERPROFILE", home)
+	// Caches that follow HOME (Fyne's font index) stay out of the
+	// repository's sample folder.
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	w := newTestWindow(t, sharedApp(t), true)
 	if w.engine.err != nil || w.engine.backbone == nil || w.engine.device != "CPU" {
 		t.Fatalf("engine: %+v", w.engine)
@@ -149,6 +152,29 @@ func TestTrainOnFlowers(t *testing.T) {
 		w.results.tabs.SelectIndex(0)
 	})
 
+	t.Run("not sure, after training", func(t *testing.T) {
+		th := w.doc.model.Threshold
+		if th == nil {
+			t.Fatal("the trained model has no \"not sure\" threshold")
+		}
+		w.show(stepResults)
+		w.results.tabs.SelectIndex(2)
+		w.settle()
+		p := w.results.unsure
+		mustShow(t, p.content, "Right when it answers, at least", "validation photos", "test photos shown here")
+		if p.target.Selected != "95%" || p.target.Disabled() {
+			t.Errorf("target shows %q", p.target.Selected)
+		}
+		// A lower target answers more photos; the model changes, to be saved.
+		p.target.SetSelected("80%")
+		w.settle()
+		got := w.doc.model.Threshold
+		if got.TargetAccuracy != 0.8 || got.Value > th.Value || got.Coverage < th.Coverage || !w.doc.dirty {
+			t.Errorf("retargeted to 80%%: %+v (was %+v), dirty %v", got, th, w.doc.dirty)
+		}
+		w.results.tabs.SelectIndex(0)
+	})
+
 	t.Run("classify, with the trained model", func(t *testing.T) {
 		daisies := filepath.Join(flowers(t), "daisy")
 		roses, _ := filepath.Glob(filepath.Join(flowers(t), "rose", "*.jpg"))
@@ -170,6 +196,20 @@ func TestTrainOnFlowers(t *testing.T) {
 			}
 		}
 		mustShow(t, w.classify.content, "31 photos sorted:", "1 photo could not be read.")
+		// Below the model's threshold a photo is "not sure".
+		th := w.doc.model.Threshold.Value
+		unsure := 0
+		for _, p := range w.classify.preds {
+			if p.Err == nil && p.Unsure != (p.Confidence() < th) {
+				t.Errorf("%s at %.3f: unsure %v with threshold %.3f", p.Path, p.Confidence(), p.Unsure, th)
+			}
+			if p.Unsure {
+				unsure++
+			}
+		}
+		if unsure > 0 {
+			mustShow(t, w.classify.content, fmt.Sprintf("%d not sure", unsure))
+		}
 		// Dropping the same photos again adds nothing.
 		w.dropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(roses[0])})
 		w.settle()
@@ -178,6 +218,8 @@ func TestTrainOnFlowers(t *testing.T) {
 		}
 		w.dialog.Hide()
 		assertScreen(t, w, "classify")
+		checkLookedAt(t, w)
+		checkTeach(t, w)
 
 		// Export CSV.
 		out := t.TempDir()

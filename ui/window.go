@@ -31,9 +31,14 @@ type window struct {
 	win     fyne.Window
 	core    *app.App
 	engines *app.Engines
-	thumbs  thumbnails
-	jobs    jobs
-	pick    pickers
+	// explainers holds the heatmaps' explainer (ui/explain.go);
+	// corrections counts the photos added to the training photos since
+	// the last training (ui/correct.go).
+	explainers  explainers
+	corrections int
+	thumbs      thumbnails
+	jobs        jobs
+	pick        pickers
 
 	settings   app.Settings
 	appearance string
@@ -285,6 +290,7 @@ func (w *window) close() {
 // it once the window has closed.
 func (w *window) shutdown() {
 	w.jobs.wait()
+	w.explainers.close()
 	_ = w.engines.Close()
 }
 

@@ -48,3 +48,28 @@ func BenchmarkScan1000(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkResplit1000 compares moving a share slider before and after
+// Resplit: a new scan of 1000 photos against dividing its result again.
+func BenchmarkResplit1000(b *testing.B) {
+	root := b.TempDir()
+	benchTree(b, root, 1000)
+	d, err := Scan(context.Background(), root, Options{Validation: 0.2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("scan", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Scan(context.Background(), root, Options{Validation: 0.3, Test: 0.1}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("resplit", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := d.Resplit(0.3, 0.1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

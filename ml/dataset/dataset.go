@@ -173,6 +173,12 @@ type Item struct {
 	Hash [32]byte
 	// Size is the file's size in bytes when it was read.
 	Size int64
+
+	// What Resplit needs to divide the photo again as Scan would: how
+	// its folder constrains its split, and whether a decision forced the
+	// split it has.
+	pool   pool
+	pinned bool
 }
 
 // Dataset is the result of Scan: the classes, the usable photos and
@@ -203,8 +209,17 @@ type Dataset struct {
 	// photos are here and not in Items.
 	Decided []Decided
 	// Options are those Scan was given (without Progress): the split
-	// depends on them.
+	// depends on them. Resplit changes the shares.
 	Options Options
+
+	// note writes LayoutNote for some options (the note names the
+	// shares); nil for a Dataset not made by Scan, which Resplit refuses.
+	note func(Options) string
+	// pairs are the near-copy pairs of the decisions, as Scan saw them.
+	pairs [][2][32]byte
+	// nearOut are the photos left out of training for a near-copy held
+	// out: another split may bring them back.
+	nearOut []Item
 }
 
 // SplitCounts holds a number of photos per split, indexed by Split.

@@ -276,20 +276,16 @@ type NearCopies interface {
 	NearCopies() [][2][32]byte
 }
 
-// keepPairsTogether applies the near-copy pairs of the decisions: where
-// Clasifica makes the split, both photos go to the split of the one with
-// the smaller content hash (so the result depends on the pair alone);
-// where the folder gives the split, no photo crosses it: a training photo
-// with a copy among the validation or test photos is left out, and the
-// decisions say so.
-func (s *scanner) keepPairsTogether(items []Item, pools []pool, pinned []bool, applied []Decided, classes []string) ([]Item, []Decided) {
-	nc, ok := s.opt.Decisions.(NearCopies)
-	if !ok {
-		return items, applied
-	}
-	pairs := nc.NearCopies()
+// keepPairsTogether applies near-copy pairs to items in Scan's listing
+// order: where Clasifica makes the split, both photos go to the split of
+// the one with the smaller content hash (so the result depends on the pair
+// alone); where the folder gives the split, no photo crosses it: a
+// training photo with a copy among the validation or test photos is left
+// out, and the decisions say so. It returns the items kept, the decisions
+// and the items left out.
+func keepPairsTogether(items []Item, pairs [][2][32]byte, applied []Decided, classes []string) (kept []Item, _ []Decided, out []Item) {
 	if len(pairs) == 0 {
-		return items, applied
+		return items, applied, nil
 	}
 	at := make(map[[32]byte]int, len(items))
 	for i, it := range items {
@@ -307,13 +303,13 @@ func (s *scanner) keepPairsTogether(items []Item, pools []pool, pinned []bool, a
 		if bytes.Compare(items[b].Hash[:], items[a].Hash[:]) < 0 {
 			a, b = b, a // a: the smaller hash
 		}
-		if clasificaSplits(pools[a]) && clasificaSplits(pools[b]) && !(pinned[a] && pinned[b]) {
+		if clasificaSplits(items[a].pool) && clasificaSplits(items[b].pool) && !(items[a].pinned && items[b].pinned) {
 			// A split the user forced stands; otherwise the smaller hash's.
 			from, to := b, a
-			if pinned[b] {
+			if items[b].pinned {
 				from, to = a, b
 			}
-			if sp, can := forcedSplit(pools[from], items[to].Split); can {
+			if sp, can := forcedSplit(items[from].pool, items[to].Split); can {
 				items[from].Split = sp
 				continue
 			}
@@ -330,13 +326,15 @@ func (s *scanner) keepPairsTogether(items []Item, pools []pool, pinned []bool, a
 			LeftOut: true, Split: Train, NearCopy: true,
 			Note: fmt.Sprintf("left out of training: a near-copy of %s, a %s photo", items[held].Path, items[held].Split)})
 	}
-	kept := items[:0]
+	kept = items[:0]
 	for i, it := range items {
-		if !drop[i] {
+		if drop[i] {
+			out = append(out, it)
+		} else {
 			kept = append(kept, it)
 		}
 	}
-	return kept, applied
+	return kept, applied, out
 }
 
 // clasificaSplits reports whether Clasifica chooses the split of a photo

@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -111,7 +110,7 @@ func scan(ctx context.Context, root string, opt Options, h hooks) (*Dataset, err
 	}
 	s.t.merge(f.t)
 	l := &listing{index: map[string]int32{}}
-	var note string
+	var note func(Options) string
 	switch f.layout {
 	case OxfordPets:
 		note, err = s.listPets(f, l)
@@ -124,7 +123,8 @@ func scan(ctx context.Context, root string, opt Options, h hooks) (*Dataset, err
 		return nil, err
 	}
 	if rel, err := filepath.Rel(abs, f.dir); err == nil && rel != "." {
-		note = fmt.Sprintf("Looked inside %q, the only folder in the chosen folder. ", rel) + note
+		prefix, layoutNote := fmt.Sprintf("Looked inside %q, the only folder in the chosen folder. ", rel), note
+		note = func(o Options) string { return prefix + layoutNote(o) }
 	}
 	// A layout with fewer than two classes holding any file is refused
 	// before reading thousands of files.
@@ -144,7 +144,7 @@ func scan(ctx context.Context, root string, opt Options, h hooks) (*Dataset, err
 
 // listClasses lists the class-folders layout: every folder of dir is a
 // class, and every file at any depth below it belongs to that class.
-func (s *scanner) listClasses(root string, f *found, l *listing) (string, error) {
+func (s *scanner) listClasses(root string, f *found, l *listing) (func(Options) string, error) {
 	above := realAbove(root, f.dir)
 	w := &walker{ctx: s.ctx, t: s.t}
 	for _, d := range f.dirs {
@@ -155,7 +155,7 @@ func (s *scanner) listClasses(root string, f *found, l *listing) (string, error)
 		label := l.class(d.name, d.path)
 		err := w.walkClass(d.path, above, func(p string) { l.add(p, label, poolAll) })
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	for _, file := range f.files {
@@ -163,12 +163,12 @@ func (s *scanner) listClasses(root string, f *found, l *listing) (string, error)
 	}
 	note := fmt.Sprintf("Found %s in %s; each folder's name is the class of the photos inside it, at any depth.",
 		plural(len(f.dirs), "folder", "folders"), f.dir)
-	return note + " " + s.shareNote(true, true), nil
+	return func(o Options) string { return note + " " + shareNote(o, true, true) }, nil
 }
 
 // listSplits lists the split-folders layout: train/, test/ and optionally
 // validation/, each holding class folders.
-func (s *scanner) listSplits(root string, f *found, l *listing) (string, error) {
+func (s *scanner) listSplits(root string, f *found, l *listing) (func(Options) string, error) {
 	hasVal := len(f.splits[Validation]) > 0
 	w := &walker{ctx: s.ctx, t: s.t}
 	var names []string
@@ -197,7 +197,7 @@ func (s *scanner) listSplits(root string, f *found, l *listing) (string, error) 
 				}
 				label := l.class(d.name, d.path)
 				if err := w.walkClass(d.path, above, func(path string) { l.add(path, label, p) }); err != nil {
-					return "", err
+					return nil, err
 				}
 			}
 		}
@@ -208,26 +208,27 @@ func (s *scanner) listSplits(root string, f *found, l *listing) (string, error) 
 	for _, file := range f.files {
 		s.t.add(file.path, ReasonUnlabelled, "not inside a train, validation or test folder")
 	}
-	note := fmt.Sprintf("Found %s in %s, each holding class folders; the photos were kept in the splits they were given",
+	given := fmt.Sprintf("Found %s in %s, each holding class folders; the photos were kept in the splits they were given.",
 		joinAnd(names), f.dir)
-	if hasVal {
-		note += "."
-	} else {
-		note += ". " + s.shareNote(false, true)
-	}
-	if s.opt.Test > 0 {
-		note += " The test share was not used: the test photos are the ones in the test folder."
-	}
-	return note, nil
+	return func(o Options) string {
+		note := given
+		if !hasVal {
+			note += " " + shareNote(o, false, true)
+		}
+		if o.Test > 0 {
+			note += " The test share was not used: the test photos are the ones in the test folder."
+		}
+		return note
+	}, nil
 }
 
 // listPets lists the Oxford-IIIT Pet dataset: photos are images/<Image>.jpg
 // for every line of annotations/test.txt (test split) and
 // annotations/trainval.txt (training and validation).
-func (s *scanner) listPets(f *found, l *listing) (string, error) {
+func (s *scanner) listPets(f *found, l *listing) (func(Options) string, error) {
 	subdirs, files, err := readDir(f.images.path, s.t)
 	if err != nil {
-		return "", fmt.Errorf("scan %s: %w", f.images.path, err)
+		return nil, fmt.Errorf("scan %s: %w", f.images.path, err)
 	}
 	for _, d := range subdirs {
 		s.t.add(d.path, ReasonIgnoredFolder, "the Oxford-IIIT Pet images are directly in images/")
@@ -245,7 +246,7 @@ func (s *scanner) listPets(f *found, l *listing) (string, error) {
 	}{{f.test, poolTest}, {f.trainval, poolTrain}} {
 		recs, err := readPetAnnotations(src.path, s.t)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		for _, rec := range recs {
 			name := rec.image + ".jpg"
@@ -285,26 +286,30 @@ func (s *scanner) listPets(f *found, l *listing) (string, error) {
 	if s.opt.Granularity == Species {
 		what = "species (cat or dog)"
 	}
-	note := fmt.Sprintf("Found images/ and annotations/ in %s: the Oxford-IIIT Pet dataset, labelled by %s. Its official split was kept: the photos listed in annotations/test.txt for testing, those in annotations/trainval.txt for training. %s",
-		f.dir, what, s.shareNote(false, true))
-	if s.opt.Test > 0 {
-		note += " The test share was not used: the dataset has its own test photos."
-	}
-	return note, nil
+	given := fmt.Sprintf("Found images/ and annotations/ in %s: the Oxford-IIIT Pet dataset, labelled by %s. Its official split was kept: the photos listed in annotations/test.txt for testing, those in annotations/trainval.txt for training. ",
+		f.dir, what)
+	return func(o Options) string {
+		note := given + shareNote(o, false, true)
+		if o.Test > 0 {
+			note += " The test share was not used: the dataset has its own test photos."
+		}
+		return note
+	}, nil
 }
 
-// shareNote says how photos were set aside by content hash.
-func (s *scanner) shareNote(test, val bool) string {
+// shareNote says how photos were set aside by content hash with o's
+// shares.
+func shareNote(o Options, test, val bool) string {
 	var parts []string
-	if test && s.opt.Test > 0 {
-		parts = append(parts, percent(s.opt.Test)+" for testing")
+	if test && o.Test > 0 {
+		parts = append(parts, percent(o.Test)+" for testing")
 	}
-	if val && s.opt.Validation > 0 {
+	if val && o.Validation > 0 {
 		from := ""
 		if !test {
 			from = " of the training photos"
 		}
-		parts = append(parts, percent(s.opt.Validation)+from+" for validation")
+		parts = append(parts, percent(o.Validation)+from+" for validation")
 	}
 	if len(parts) == 0 {
 		return "No photos were set aside for validation or testing."
@@ -416,7 +421,7 @@ func assign(p pool, h [32]byte, val, test float64) Split {
 
 // finish drops what could not be read, fixes the class order and assigns
 // the splits.
-func (s *scanner) finish(root string, layout Layout, note string, l *listing, res []hashed) (*Dataset, error) {
+func (s *scanner) finish(root string, layout Layout, note func(Options) string, l *listing, res []hashed) (*Dataset, error) {
 	ok := make([]bool, len(res))
 	for i, r := range res {
 		if r.reason != "" {
@@ -463,63 +468,41 @@ func (s *scanner) finish(root string, layout Layout, note string, l *listing, re
 	}
 
 	items := make([]Item, 0, len(res))
-	var pools []pool
-	var pinned []bool
 	for i, r := range res {
 		if !ok[i] {
 			continue
 		}
-		split := assign(l.pools[i], r.hash, s.opt.Validation, s.opt.Test)
-		if forced[i] >= 0 {
-			split = Split(forced[i])
+		it := Item{
+			Path:   l.paths[i],
+			Label:  label[l.labels[i]],
+			Hash:   r.hash,
+			Size:   r.size,
+			pool:   l.pools[i],
+			pinned: forced[i] >= 0,
 		}
-		items = append(items, Item{
-			Path:  l.paths[i],
-			Label: label[l.labels[i]],
-			Split: split,
-			Hash:  r.hash,
-			Size:  r.size,
-		})
-		pools = append(pools, l.pools[i])
-		pinned = append(pinned, forced[i] >= 0)
+		if it.pinned {
+			it.Split = Split(forced[i])
+		}
+		items = append(items, it)
 	}
-	items, applied = s.keepPairsTogether(items, pools, pinned, applied, classes)
-	if applied != nil {
-		splits := make(map[string]Split, len(items))
-		for _, it := range items {
-			splits[it.Path] = it.Split
-		}
-		for i := range applied {
-			if !applied[i].LeftOut {
-				applied[i].Split = splits[applied[i].Path]
-			}
-		}
+	var pairs [][2][32]byte
+	if nc, ok := s.opt.Decisions.(NearCopies); ok {
+		pairs = nc.NearCopies()
 	}
-	slices.SortStableFunc(items, func(a, b Item) int {
-		return cmp.Or(cmp.Compare(a.Label, b.Label), strings.Compare(a.Path, b.Path))
-	})
-
 	d := &Dataset{
-		Root:       root,
-		Layout:     layout,
-		LayoutNote: note,
-		Classes:    classes,
-		Items:      items,
-		Problems:   s.t.problems,
-		Skipped:    s.t.skipped,
-		Decided:    applied,
-		Options:    s.opt,
+		Root:     root,
+		Layout:   layout,
+		Classes:  classes,
+		Problems: s.t.problems,
+		Skipped:  s.t.skipped,
+		Options:  s.opt,
+		note:     note,
+		pairs:    pairs,
 	}
 	d.Options.Progress = nil
-	if layout == SplitFolders {
-		c := d.Counts()
-		var train int
-		for _, n := range c {
-			train += n[Train]
-		}
-		if train == 0 {
-			return nil, &LayoutError{Root: root, Found: "its train folder holds no photos"}
-		}
+	d.LayoutNote = note(d.Options)
+	if err := d.divide(items, applied); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

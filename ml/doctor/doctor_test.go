@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/photo"
 )
 
 // firstN returns the share of the first n suspects whose label was
@@ -396,5 +397,52 @@ func TestOutOfFoldProbabilities(t *testing.T) {
 	cancel()
 	if _, err := OutOfFold(ctx, x, 16, labels, 3, FoldOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// TestFlatPicturesNotCopies: a page of text and a screenshot, both mostly
+// flat, were called near-copies (their difference hashes agree where
+// neither has edges); the same page drawn at another size still is one.
+func TestFlatPicturesNotCopies(t *testing.T) {
+	// page draws a white page with lines of "text" (dark bars) at scale s.
+	page := func(w, h int) *photo.RGB {
+		p := &photo.RGB{Width: w, Height: h, Pix: make([]uint8, 3*w*h)}
+		for y := range h {
+			for x := range w {
+				v := uint8(250)
+				// Lines of words at the top left, as on a receipt.
+				line, col := y*40/h, x*30/w
+				if line >= 3 && line <= 20 && line%3 == 0 && col >= 2 && col <= 4+(line*7)%13 && (col+line)%5 != 0 {
+					v = 20
+				}
+				p.Pix[3*(y*w+x)], p.Pix[3*(y*w+x)+1], p.Pix[3*(y*w+x)+2] = v, v, v
+			}
+		}
+		return p
+	}
+	// screen draws a dark window with a title bar and a grey panel.
+	screen := func(w, h int) *photo.RGB {
+		p := &photo.RGB{Width: w, Height: h, Pix: make([]uint8, 3*w*h)}
+		for y := range h {
+			for x := range w {
+				r, g, b := uint8(43), uint8(43), uint8(43)
+				switch {
+				case y < h/12:
+					r, g, b = 60, 141, 188
+				case y > h/7 && y < h*14/15 && x > w/25 && x < w*24/25:
+					r, g, b = 68, 68, 68
+				}
+				p.Pix[3*(y*w+x)], p.Pix[3*(y*w+x)+1], p.Pix[3*(y*w+x)+2] = r, g, b
+			}
+		}
+		return p
+	}
+	prints := []Print{Fingerprint(page(299, 299)), Fingerprint(screen(299, 299)), Fingerprint(page(209, 209))}
+	pairs, err := nearPairs(context.Background(), prints, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pairs) != 1 || pairs[0].a != 0 || pairs[0].b != 2 {
+		t.Errorf("pairs %+v, want only the page and its smaller copy (0, 2)", pairs)
 	}
 }

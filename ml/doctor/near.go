@@ -66,7 +66,7 @@ func nearPairs(ctx context.Context, prints []Print, maxPairs int, progress func(
 						continue
 					}
 					dc := hamming256(pi.Centre16, pj.Centre16)
-					if dc > nearEach || dw+dc > 2*nearMean {
+					if dc > nearEach || dw+dc > 2*nearMean || !sharesEdges(pi.Whole16, pj.Whole16, dw) || !sharesEdges(pi.Centre16, pj.Centre16, dc) {
 						continue
 					}
 					results[w] = append(results[w], pair{int32(i), int32(j), int16((dw + dc + 1) / 2)})
@@ -108,6 +108,23 @@ func nearPairs(ctx context.Context, prints []Print, maxPairs int, progress func(
 		out = append(out, r...)
 	}
 	return closest(out, maxPairs), nil
+}
+
+// sharesEdges reports whether two 256-bit hashes d bits apart set at least
+// half of their set bits together (3d ≤ |a|+|b|). A difference hash sets a
+// bit only where the picture darkens to the right, so two nearly flat
+// pictures (a page of text, a screenshot) agree on most bits only because
+// neither has an edge there: seen on such a pair 42 and 11 bits apart,
+// close enough to be called copies, with 3 bits set in common out of 17 in
+// their centres. For photos, which set about half their bits, the bound
+// (85 bits at 128 set) is looser than nearEach and changes nothing; two
+// blank pictures still pair.
+func sharesEdges(a, b [4]uint64, d int) bool {
+	n := 0
+	for i := range a {
+		n += bits.OnesCount64(a[i]) + bits.OnesCount64(b[i])
+	}
+	return 3*d <= n
 }
 
 // closest sorts pairs closest first (then by index, so that the order

@@ -579,11 +579,12 @@ func TestEpochCancel(t *testing.T) {
 		}
 	})
 	t.Run("deadline while running", func(t *testing.T) {
-		// A full-size head: one batch takes tens of milliseconds, the
-		// epoch's 63 batches seconds. The epoch must stop at the deadline
-		// rather than run to its end. (Wall-clock bounds are left out: on a
-		// shared machine one batch can take a second.)
-		const inputs, n = 2048, 2000
+		// A full-size head: one batch takes milliseconds on a fast CPU and
+		// tens of them on a shared one, so the epoch's 250 batches last far
+		// longer than the 50 ms deadline anywhere. The epoch must stop at
+		// the deadline rather than run to its end. (Wall-clock bounds are
+		// left out: on a shared machine one batch can take a second.)
+		const inputs, n, batches = 2048, 8000, 250
 		x, y := benchData(n, inputs, classes)
 		h, _ := New(inputs, classes, DefaultConfig())
 		tr, _ := NewTrainer(h, DefaultConfig(), testEngine(t))
@@ -594,8 +595,8 @@ func TestEpochCancel(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Epoch = %v, want context.DeadlineExceeded", err)
 		}
-		t.Logf("returned after %v and %d of 63 batches", time.Since(start), tr.step)
-		if tr.step >= 63 {
+		t.Logf("returned after %v and %d of %d batches", time.Since(start), tr.step, batches)
+		if tr.step >= batches {
 			t.Errorf("Epoch ran all its batches despite the deadline")
 		}
 	})

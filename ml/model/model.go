@@ -15,8 +15,16 @@
 //	          "batch_normalization_N/beta" [Out], float32
 //	checksum  SHA-256 of every byte before it
 //
-// A model without fine-tuned blocks is written as version 1, which older
-// Clasifica versions read; one with them as version 2. The blocks are kept
+// Version 3 has version 2's layout (the top section may hold no tensors)
+// and a meta that may carry a confidence threshold (Threshold): a photo
+// below it is answered "not sure". Older Clasifica versions would ignore
+// the threshold and answer every photo with confidence, so they are told
+// to update instead.
+//
+// Each file is written with the lowest version that holds it: a model
+// without fine-tuned blocks or threshold as version 1, which older
+// Clasifica versions read; one with fine-tuned blocks as version 2; one
+// with a threshold as version 3. The blocks are kept
 // in float32: fine-tuning moves weights by about 1e-4 of their size, less
 // than float16's resolution, so float16 would undo it. Both blocks add 44
 // MB (mixed10 alone 24 MB) to the head's 8 MB.
@@ -45,13 +53,17 @@ import (
 	"github.com/clasifica/clasifica/ml/inception"
 )
 
-// Version is the format version this package writes. It reads every
-// version up to this one.
-const Version = 2
+// Version is the newest format version this package writes. It reads
+// every version up to this one.
+const Version = 3
 
 // versionHeadOnly is the version written for models without fine-tuned
-// blocks, so that they stay readable by older Clasifica versions.
-const versionHeadOnly = 1
+// blocks or threshold, so that they stay readable by older Clasifica
+// versions; versionTop the one for fine-tuned models without threshold.
+const (
+	versionHeadOnly = 1
+	versionTop      = 2
+)
 
 // Ext is the model file extension.
 const Ext = ".clasifica"
@@ -138,6 +150,12 @@ type Meta struct {
 	// Training records how the model was trained; nil for a model made
 	// some other way.
 	Training *Training `json:"training,omitempty"`
+	// Threshold is the confidence below which the model answers "not
+	// sure"; nil when it has none (files before version 3).
+	Threshold *Threshold `json:"threshold,omitempty"`
+	// History records the training runs that made the model, oldest
+	// first (the last ones: a few hundred bytes).
+	History []Run `json:"history,omitempty"`
 }
 
 // Backbone identifies the feature extractor a head was trained on: a head
@@ -180,6 +198,9 @@ type Hyperparameters struct {
 	Validation     float64 `json:"validation"`
 	Test           float64 `json:"test"`
 	Seed           uint64  `json:"seed"`
+	// TargetAccuracy is the accuracy asked of the photos the model
+	// answers, which chooses its "not sure" threshold (0: none).
+	TargetAccuracy float64 `json:"target_accuracy,omitempty"`
 	// FineTune is the number of top inception blocks trained after the
 	// head (0: head only; 1: mixed10; 2: mixed9 and mixed10), for up to
 	// FineTuneEpochs epochs with SGD (momentum 0.9) at FineTuneLearningRate.
@@ -251,6 +272,12 @@ func (m *Model) Validate() error {
 			}
 		}
 	}
+	if err := m.Threshold.validate(); err != nil {
+		return err
+	}
+	if err := validateHistory(m.History); err != nil {
+		return err
+	}
 	if t := m.Training; t != nil {
 		for _, s := range t.Test {
 			if s.Label < 0 || s.Label >= len(m.Labels) {
@@ -273,8 +300,11 @@ func (m *Model) Write(w io.Writer) error {
 	var b bytes.Buffer
 	b.WriteString(magic)
 	version := uint32(versionHeadOnly)
-	if len(m.Top) > 0 {
-		version = Version
+	switch {
+	case m.Threshold != nil:
+		version = 3
+	case len(m.Top) > 0:
+		version = versionTop
 	}
 	binary.Write(&b, binary.LittleEndian, version)
 	binary.Write(&b, binary.LittleEndian, uint32(len(meta)))
@@ -284,7 +314,7 @@ func (m *Model) Write(w io.Writer) error {
 		writeTensor(&b, fmt.Sprintf("dense_%d/kernel", i+1), l.Kernel, l.In, l.Out)
 		writeTensor(&b, fmt.Sprintf("dense_%d/bias", i+1), l.Bias, l.Out)
 	}
-	if version >= 2 {
+	if version >= versionTop {
 		shapes := unitShapes()
 		binary.Write(&b, binary.LittleEndian, uint32(2*len(m.Top)))
 		for _, t := range m.Top {
@@ -426,7 +456,7 @@ func parse(data []byte, verify bool) (*Model, error) {
 		}
 		m.Head = append(m.Head, head.Dense{In: kdims[0], Out: kdims[1], Kernel: kernel, Bias: bias, Activation: act})
 	}
-	if version >= 2 {
+	if version >= versionTop {
 		n := r.u32()
 		if n > maxTop || n%2 != 0 {
 			return nil, fmt.Errorf("%w: %d fine-tuned tensors", ErrCorrupt, n)

@@ -1,18 +1,20 @@
 package train
 
 import (
-	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/internal/sealed"
 	"github.com/clasifica/clasifica/ml/eval"
 	"github.com/clasifica/clasifica/ml/features"
 	"github.com/clasifica/clasifica/ml/model"
 )
 
 // Event is something that happened during a training run. The concrete
-// types are Scanning and Scanned (from callers that read the folder before
-// the run, such as package app), PhaseStarted, Extraction, EpochFinished,
-// Warning, FineTuneStopped, Finished, Failed and Cancelled. Run emits them in order from its own goroutine;
-// the CLI prints them, the desktop app draws them.
-type Event interface{ event() }
+// types are PhaseStarted, Extraction, EpochFinished, Warning,
+// FineTuneStopped, Finished, Failed and Cancelled. Run emits them in order
+// from its own goroutine; the CLI prints them, the desktop app draws them.
+// Package app's Event holds these and its own events of a training job
+// (the scan of the folder before the run): the marking method's argument
+// is internal to this module, so no code outside it adds event types.
+type Event interface{ JobEvent(sealed.Token) }
 
 // Phase is a stage of a training run.
 type Phase string
@@ -32,15 +34,6 @@ const (
 	FineTuning Phase = "fine-tuning"
 	Evaluating Phase = "evaluating"
 )
-
-// Scanning reports how many of the folder's files have been read.
-type Scanning struct{ Done, Total int }
-
-// Scanned reports the scan of the folder the run trains on, when the
-// caller made a new one for it.
-type Scanned struct {
-	Dataset *dataset.Dataset
-}
 
 // PhaseStarted reports the start of a phase.
 type PhaseStarted struct {
@@ -95,16 +88,29 @@ type Failed struct {
 // Cancelled reports a run stopped by its context.
 type Cancelled struct{}
 
-func (Scanning) event()        {}
-func (Scanned) event()         {}
-func (PhaseStarted) event()    {}
-func (Extraction) event()      {}
-func (EpochFinished) event()   {}
-func (Warning) event()         {}
-func (FineTuneStopped) event() {}
-func (Finished) event()        {}
-func (Failed) event()          {}
-func (Cancelled) event()       {}
+// JobEvent marks PhaseStarted as an Event.
+func (PhaseStarted) JobEvent(sealed.Token) {}
+
+// JobEvent marks Extraction as an Event.
+func (Extraction) JobEvent(sealed.Token) {}
+
+// JobEvent marks EpochFinished as an Event.
+func (EpochFinished) JobEvent(sealed.Token) {}
+
+// JobEvent marks Warning as an Event.
+func (Warning) JobEvent(sealed.Token) {}
+
+// JobEvent marks FineTuneStopped as an Event.
+func (FineTuneStopped) JobEvent(sealed.Token) {}
+
+// JobEvent marks Finished as an Event.
+func (Finished) JobEvent(sealed.Token) {}
+
+// JobEvent marks Failed as an Event.
+func (Failed) JobEvent(sealed.Token) {}
+
+// JobEvent marks Cancelled as an Event.
+func (Cancelled) JobEvent(sealed.Token) {}
 
 // Result is what a successful run produces.
 type Result struct {
@@ -125,6 +131,10 @@ type Result struct {
 	FineTuned bool
 	// Skipped counts photos left out because they could not be read.
 	Skipped int
+	// Validation lists the validation photos with the final model's
+	// predictions, which chose the "not sure" threshold (the same as
+	// Samples when Evaluated is "validation").
+	Validation []Prediction
 }
 
 // Prediction is a photo's true class and predicted probabilities.

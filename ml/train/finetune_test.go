@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,22 +115,29 @@ func TestFineTune(t *testing.T) {
 	}
 }
 
-// TestFineTuneCancel cancels during fine-tuning: the run stops within a
-// second with Cancelled.
+// TestFineTuneCancel cancels during fine-tuning (of 100 epochs): no epoch
+// finishes after the cancel, and the run ends with Cancelled. The 300 ms
+// wait places the cancel while the stage builds its trainer or runs its
+// first steps, depending on the machine; either way the assertions hold,
+// and nothing is timed.
 func TestFineTuneCancel(t *testing.T) {
 	f := setup(t)
 	d := flowers(t, 0.2, 0)
 	o := DefaultOptions()
 	o.Epochs, o.FineTune, o.FineTuneEpochs = 1, 2, 100
 	ctx, cancel := context.WithCancel(context.Background())
-	var at time.Time
+	var cancelled atomic.Bool
+	late := 0 // fine-tuning epochs finished after the cancel
 	var last Event
 	_, err := Run(ctx, Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o}, func(e Event) {
 		last = e
+		if ep, ok := e.(EpochFinished); ok && ep.Stage == 2 && cancelled.Load() {
+			late++
+		}
 		if p, ok := e.(PhaseStarted); ok && p.Phase == FineTuning {
 			go func() {
-				time.Sleep(300 * time.Millisecond) // inside the first step
-				at = time.Now()
+				time.Sleep(300 * time.Millisecond)
+				cancelled.Store(true)
 				cancel()
 			}()
 		}
@@ -140,8 +148,8 @@ func TestFineTuneCancel(t *testing.T) {
 	if _, ok := last.(Cancelled); !ok {
 		t.Errorf("last event %T, want Cancelled", last)
 	}
-	if d := time.Since(at); d > time.Second {
-		t.Errorf("cancelling took %v", d)
+	if late > 0 {
+		t.Errorf("%d fine-tuning epochs finished after the cancel", late)
 	}
 }
 

@@ -24,6 +24,7 @@ func main() {
 	data := flag.String("data", "testdata/photos/flowers", "photo folder to train on")
 	classify := flag.String("classify", "", "photos to sort on the Classify screen (default: the training folder)")
 	problems := flag.String("problems", "testdata/photos/pets", "a folder with things to fix, shown first on the Data screen (\"\" for none)")
+	check := flag.String("check", "", "a folder with photos in the wrong folder and near-copies, for the label check's picture (\"\" for none; run.sh makes one)")
 	out := flag.String("out", "docs/screenshots", "folder for the pictures")
 	width := flag.Int("width", 1280, "window width (the pictures fit a 1366×768 screen)")
 	height := flag.Int("height", 720, "window height")
@@ -37,7 +38,7 @@ func main() {
 		os.Exit(1)
 	}
 	err = ui.Screenshots(app.New(dirs), ui.ScreenshotOptions{
-		Data: *data, Classify: *classify, Out: *out, Problems: *problems,
+		Data: *data, Classify: *classify, Out: *out, Problems: *problems, Check: *check,
 		Size:    fyne.NewSize(float32(*width), float32(*height)),
 		Capture: grab,
 	})

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates docs/screenshots: builds Clasifica, prepares an isolated app
 # home with the offline backbone (`make deps` first), starts a virtual X
-# display, and runs the screenshot tour on the flowers sample.
+# display, and runs the screenshot tour on the flowers sample (and the
+# label check on a folder of planted problems it makes from the samples).
 #
 #   tools/screenshots/run.sh [DATA_DIR]
 set -eu
@@ -23,9 +24,44 @@ unset ONNXRUNTIME_LIB
 go build -o "$home/clasifica-cli" .
 "$home/clasifica-cli" setup --runtime "$lib" --offline-backbone "$backbone" --timeout 3s
 
+# A folder with labelling problems for the label check's picture, built
+# from the sample photos: cats, dogs and flowers, with every tenth photo
+# put in another of the three folders, and two near-copies made with
+# ImageMagick (70%, JPEG quality 60; a 5% crop) where it is installed.
+check="$home/messy"
+rm -rf "$check"
+mkdir -p "$check/cats" "$check/dogs" "$check/flowers"
+for breed in testdata/photos/pets/*/; do
+	case $(basename "$breed") in
+	[A-Z]*) cp "$breed"* "$check/cats/" ;;
+	*) cp "$breed"* "$check/dogs/" ;;
+	esac
+done
+cp testdata/photos/flowers/*/* "$check/flowers/"
+i=0
+for kind in cats dogs flowers; do
+	for f in $(ls "$check/$kind" | sort); do
+		i=$((i + 1))
+		if [ $((i % 10)) -eq 0 ]; then
+			case $kind$((i / 10 % 2)) in
+			cats0 | dogs1) to=flowers ;;
+			cats1 | flowers0) to=dogs ;;
+			*) to=cats ;;
+			esac
+			mv "$check/$kind/$f" "$check/$to/$f"
+		fi
+	done
+done
+if command -v convert >/dev/null; then
+	f=$(ls "$check/dogs" | sort | sed -n 5p)
+	convert "$check/dogs/$f" -resize 70% -quality 60 "$check/dogs/copy-of-$f"
+	f=$(ls "$check/flowers" | sort | sed -n 3p)
+	convert "$check/flowers/$f" -gravity center -crop 95%x95%+0+0 +repage "$check/flowers/IMG_$f"
+fi
+
 display=:${SCREENSHOT_DISPLAY:-97}
 Xvfb "$display" -screen 0 1366x768x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 sleep 1
-DISPLAY=$display go run -tags screenshots ./tools/screenshots -data "$data" -out docs/screenshots
+DISPLAY=$display go run -tags screenshots ./tools/screenshots -data "$data" -check "$check" -out docs/screenshots
 echo "Pictures written to docs/screenshots/"

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/clasifica/clasifica/internal/bytesize"
-	"github.com/clasifica/clasifica/ml/features"
 )
 
 // cacheReport is what `cache info` and `cache clear` print as JSON.
@@ -30,20 +29,15 @@ func runCache(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	r := cacheReport{Dir: e.app.Dirs.Features()}
-	c, err := features.OpenCache(r.Dir)
+	info := e.app.FeatureCacheInfo
+	if sub == "clear" {
+		info = e.app.ClearFeatureCache
+	}
+	c, err := info()
 	if err != nil {
 		return err
 	}
-	if r.Entries, r.Bytes, err = c.Stats(); err != nil {
-		return err
-	}
-	if sub == "clear" {
-		if err := c.Clear(); err != nil {
-			return err
-		}
-		r.Cleared = true
-	}
+	r := cacheReport{Dir: c.Dir, Entries: c.Entries, Bytes: c.Bytes, Cleared: sub == "clear"}
 	if *format == "json" {
 		return writeJSON(e.stdout, r)
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/train"
 )
 
@@ -55,6 +57,7 @@ func parseTrain(e *env, args []string) (*trainFlags, error) {
 	fs.IntVar(&o.FineTuneEpochs, "fine-tune-epochs", o.FineTuneEpochs, "most fine-tuning epochs")
 	fs.Float64Var(&o.FineTuneLearningRate, "fine-tune-lr", o.FineTuneLearningRate, "fine-tuning learning rate (SGD with momentum 0.9)")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed")
+	fs.Float64Var(&o.TargetAccuracy, "target-accuracy", o.TargetAccuracy, "accuracy asked of the photos the model answers: below the confidence that reaches it on the validation photos, it says \"not sure\" (0: answer every photo)")
 	fs.Float64Var(&f.dopt.Validation, "val", f.dopt.Validation, "share of photos held out for validation")
 	fs.Float64Var(&f.dopt.Test, "test", f.dopt.Test, "share of photos held out for testing (when the folder has no test split)")
 	if _, err := parse(fs, args); err != nil {
@@ -85,16 +88,37 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer eng.Close()
+	// A continued model is compared with the new one on the same photos,
+	// which needs the engine after training.
+	var base *app.Classifier
+	if f.cont != "" {
+		m, err := app.OpenModel(f.cont)
+		if err != nil {
+			return err
+		}
+		if app.CanCompare(m, eng) {
+			if base, err = app.NewClassifier(m, eng); err != nil {
+				return err
+			}
+		}
+	}
 	p := &trainPrinter{bar: newProgressBar(e.stderr)}
 	res, err := e.app.Train(ctx, eng, app.TrainRequest{
 		Data: f.data, DataOptions: f.dopt, Options: f.opt, Continue: f.cont, Out: app.ModelPath(f.out),
-		// Only the summary reads eng after training: where it ran.
-		ReleaseEngine: true,
+		// Otherwise only the summary reads eng after training: where it ran.
+		ReleaseEngine: base == nil,
 	}, p.event)
 	if err != nil {
 		return err
 	}
 	s := summarize(app.ModelPath(f.out), res, eng.RunsOn())
+	if base != nil && res.Report != nil {
+		if s.Comparison, err = base.Compare(ctx, res); err != nil {
+			return err
+		}
+	} else if f.cont != "" {
+		s.compareNote = "The model continued from has fine-tuned blocks or another image model: it is not compared with the new one."
+	}
 	if f.format == "json" {
 		return writeJSON(e.stdout, s)
 	}
@@ -115,7 +139,7 @@ type trainPrinter struct {
 func (p *trainPrinter) event(ev app.Event) {
 	bar := p.bar
 	switch ev := ev.(type) {
-	case train.Scanning:
+	case app.Scanning:
 		bar.update("reading photos", ev.Done, ev.Total, 0, "", 0, ev.Done == ev.Total)
 	case train.PhaseStarted:
 		switch ev.Phase {
@@ -184,6 +208,13 @@ func summarize(path string, res *train.Result, runsOn app.RunsOn) trainSummary {
 	if r := res.Report; r != nil {
 		s.Accuracy, s.N, s.K, s.TopK = &r.Accuracy, r.N, r.K, r.TopK
 	}
+	if th := m.Threshold; th != nil {
+		// The curve is for drawing; the summary keeps the promise.
+		t := *th
+		t.Curve = nil
+		s.Threshold = &t
+		s.promise = app.Promise(th)
+	}
 	return s
 }
 
@@ -201,7 +232,41 @@ func (s trainSummary) write(w io.Writer) error {
 	if s.Skipped > 0 {
 		fmt.Fprintf(w, "%d photos could not be decoded and were skipped.\n", s.Skipped)
 	}
+	if s.promise != "" {
+		fmt.Fprintln(w, s.promise)
+	}
+	if c := s.Comparison; c != nil {
+		writeComparison(w, c)
+	}
+	if s.compareNote != "" {
+		fmt.Fprintln(w, s.compareNote)
+	}
 	return nil
+}
+
+// writeComparison prints a retraining's before and after.
+func writeComparison(w io.Writer, c *app.Comparison) {
+	fmt.Fprintf(w, "Before → after, on the same %d %s photos: %.1f%% → %.1f%% (%+.1f points).\n", c.N, c.Evaluated, 100*c.Before, 100*c.After, 100*(c.After-c.Before))
+	for _, k := range c.Kinds {
+		if k.Before != k.After {
+			fmt.Fprintf(w, "  %s: %.0f%% → %.0f%% of %d photos found\n", k.Kind, 100*k.Before, 100*k.After, k.Photos)
+		}
+	}
+	list := func(what string, paths []string) {
+		if len(paths) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "  %s (%d):", what, len(paths))
+		for _, p := range paths[:min(len(paths), 10)] {
+			fmt.Fprintf(w, " %s", filepath.Base(p))
+		}
+		if len(paths) > 10 {
+			fmt.Fprint(w, " …")
+		}
+		fmt.Fprintln(w)
+	}
+	list("fixed", c.Fixed)
+	list("broken", c.Broken)
 }
 
 type trainSummary struct {
@@ -226,4 +291,12 @@ type trainSummary struct {
 	N    int     `json:"n,omitempty"`
 	K    int     `json:"k,omitempty"`
 	TopK float64 `json:"top_k,omitempty"`
+	// Threshold is the "not sure" threshold and its promise; promise says
+	// it in words.
+	Threshold *model.Threshold `json:"threshold,omitempty"`
+	promise   string
+	// Comparison (after --continue) compares the model continued from
+	// with the new one on the same photos.
+	Comparison  *app.Comparison `json:"comparison,omitempty"`
+	compareNote string
 }

@@ -67,6 +67,10 @@ func writeEvalTable(w io.Writer, ev *app.Evaluation) error {
 	if err := ev.Report.WriteTable(w); err != nil {
 		return err
 	}
+	if t := ev.Threshold; t != nil {
+		fmt.Fprintf(w, "\nNot sure below %.1f%% confidence: answered %d of %d photos (%.1f%%), right on %.1f%% of those (promised %.1f%% on the %s photos, target %.0f%%).\n",
+			100*t.Value, t.Answered, t.Photos, 100*t.Coverage, 100*t.Accuracy, 100*t.Promised, t.Basis, 100*t.TargetAccuracy)
+	}
 	if n := len(ev.Report.Mistakes); n > 0 {
 		fmt.Fprintf(w, "\nMost confident mistakes (%d in all):\n", n)
 		for _, m := range ev.Report.Mistakes[:min(n, 10)] {
@@ -95,5 +99,8 @@ func writeEvalJSON(w io.Writer, ev *app.Evaluation, runsOn app.RunsOn) error {
 	}
 	out["mistakes"] = mistakes
 	out["runs_on"] = runsOn
+	if ev.Threshold != nil {
+		out["threshold"] = ev.Threshold
+	}
 	return writeJSON(w, out)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -33,6 +34,16 @@ func runReview(ctx context.Context, e *env, args []string) error {
 	}
 	if opt.Granularity, err = parseGranularity(*gran); err != nil {
 		return err
+	}
+	// Mistakes in the command line are said before the image model loads
+	// (seconds), not after the check has run.
+	if *format != "table" && *format != "json" {
+		return fmt.Errorf("unknown --format %q: use table or json", *format)
+	}
+	if fi, err := os.Stat(pos[0]); err != nil {
+		return fmt.Errorf("no folder %s to review: %w", pos[0], err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("%s is a file: review needs the folder of photos", pos[0])
 	}
 	eng, err := e.openEngine(ctx, &ef)
 	if err != nil {

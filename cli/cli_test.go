@@ -7,6 +7,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"hash/crc32"
+	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/internal/mltest"
+	"github.com/clasifica/clasifica/ml/model"
 )
 
 // clasifica runs the command line in-process and returns its exit code and
@@ -160,6 +163,165 @@ func TestCommandLine(t *testing.T) {
 		code, out, _ = clasifica(t, "eval", "--model", modelPath)
 		if code != 0 || !strings.Contains(out, "accuracy") {
 			t.Errorf("recorded test split: exit %d: %s", code, out)
+		}
+	})
+	t.Run("not sure, the trained model", func(t *testing.T) {
+		m, err := model.ReadFile(modelPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		th := m.Threshold
+		if th == nil || th.TargetAccuracy != 0.95 || th.Test == nil {
+			t.Fatalf("the model's threshold: %+v", th)
+		}
+		type pred struct {
+			Label       string  `json:"label"`
+			Probability float64 `json:"probability"`
+			Unsure      bool    `json:"unsure"`
+		}
+		classify := func(extra ...string) []pred {
+			args := append([]string{"classify", "--model", modelPath, "--format", "json"}, extra...)
+			code, out, errOut := clasifica(t, append(args, filepath.Join(flowers, "tulip"))...)
+			var preds []pred
+			if code != 0 || json.Unmarshal([]byte(out), &preds) != nil || len(preds) != 30 {
+				t.Fatalf("exit %d: %s %s", code, out, errOut)
+			}
+			return preds
+		}
+		// The model's threshold by default; 0 answers every photo.
+		unsure := 0
+		for _, p := range classify() {
+			if p.Unsure != (p.Probability < th.Value) || p.Label == "" {
+				t.Errorf("%+v with threshold %v", p, th.Value)
+			}
+			if p.Unsure {
+				unsure++
+			}
+		}
+		for _, p := range classify("--min-confidence", "0") {
+			if p.Unsure {
+				t.Errorf("--min-confidence 0 answered %+v not sure", p)
+			}
+		}
+		for _, p := range classify("--min-confidence", "1") {
+			if !p.Unsure && p.Probability < 1 {
+				t.Errorf("--min-confidence 1 answered %+v", p)
+			}
+		}
+		t.Logf("threshold %.3f: %d of 30 tulips not sure", th.Value, unsure)
+		code, out, errOut := clasifica(t, "eval", "--model", modelPath, "--data", flowers, "--format", "json")
+		var r struct {
+			N         int `json:"n"`
+			Threshold *struct {
+				Value          float64 `json:"value"`
+				TargetAccuracy float64 `json:"target_accuracy"`
+				Coverage       float64 `json:"coverage"`
+				Accuracy       float64 `json:"accuracy"`
+				Answered       int     `json:"answered"`
+			} `json:"threshold"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Threshold == nil {
+			t.Fatalf("exit %d: %s %s", code, out, errOut)
+		}
+		if g := r.Threshold; g.Value != th.Value || g.TargetAccuracy != 0.95 || g.Coverage <= 0 || g.Coverage > 1 ||
+			g.Answered != int(math.Round(g.Coverage*float64(r.N))) || g.Accuracy <= 0 || g.Accuracy > 1 {
+			t.Errorf("eval threshold %+v on %d photos", g, r.N)
+		}
+		code, out, _ = clasifica(t, "eval", "--model", modelPath)
+		if code != 0 || !strings.Contains(out, "Not sure below") {
+			t.Errorf("eval table: exit %d: %s", code, out)
+		}
+	})
+	t.Run("classify --explain, the trained model", func(t *testing.T) {
+		dir := t.TempDir()
+		photos, _ := filepath.Glob(filepath.Join(flowers, "sunflower", "*.jpg"))
+		code, out, errOut := clasifica(t, "classify", "--model", modelPath, "--format", "json", "--explain", dir, photos[0], photos[1])
+		var preds []struct {
+			Path    string      `json:"path"`
+			Heatmap [][]float64 `json:"heatmap"`
+			Overlay string      `json:"overlay"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &preds) != nil || len(preds) != 2 {
+			t.Fatalf("exit %d: %s %s", code, out, errOut)
+		}
+		for _, p := range preds {
+			if len(p.Heatmap) != 8 || len(p.Heatmap[0]) != 8 {
+				t.Fatalf("%s: heatmap %v", p.Path, p.Heatmap)
+			}
+			peak := 0.0
+			for _, row := range p.Heatmap {
+				for _, v := range row {
+					if v < 0 || v > 1 {
+						t.Errorf("%s: heatmap value %v", p.Path, v)
+					}
+					peak = max(peak, v)
+				}
+			}
+			if peak != 1 {
+				t.Errorf("%s: heatmap peaks at %v", p.Path, peak)
+			}
+			f, err := os.Open(p.Overlay)
+			if err != nil || filepath.Dir(p.Overlay) != dir {
+				t.Fatalf("overlay %q: %v", p.Overlay, err)
+			}
+			cfg, err := png.DecodeConfig(f)
+			f.Close()
+			if err != nil || cfg.Width == 0 {
+				t.Errorf("overlay %s: %v", p.Overlay, err)
+			}
+		}
+		if !strings.Contains(errOut, "Wrote 2 heatmaps into") {
+			t.Errorf("stderr: %s", errOut)
+		}
+		// Without --explain there is no heatmap.
+		_, out, _ = clasifica(t, "classify", "--model", modelPath, "--format", "json", photos[0])
+		if strings.Contains(out, "heatmap") {
+			t.Errorf("a heatmap without --explain: %s", out)
+		}
+	})
+	t.Run("train --continue compares, the trained model", func(t *testing.T) {
+		before, err := model.ReadFile(modelPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := clasifica(t, "eval", "--model", modelPath, "--format", "json")
+		var ev struct {
+			Accuracy float64 `json:"accuracy"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &ev) != nil {
+			t.Fatalf("eval: exit %d: %s", code, out)
+		}
+		next := filepath.Join(t.TempDir(), "next.clasifica")
+		code, out, errOut := clasifica(t, "train", "--data", flowers, "--out", next, "--continue", modelPath, "--epochs", "2", "--test", "0.2", "--format", "json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var s trainSummary
+		if err := json.Unmarshal([]byte(out), &s); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		c := s.Comparison
+		if c == nil || c.Evaluated != "test" || c.N != len(before.Training.Test) || len(c.Kinds) != 5 {
+			t.Fatalf("comparison %+v", c)
+		}
+		// Before is the old model on its own test photos: the same
+		// photos, the same answer as eval's.
+		if math.Abs(c.Before-ev.Accuracy) > 1e-9 || s.Accuracy == nil || math.Abs(c.After-*s.Accuracy) > 1e-9 {
+			t.Errorf("before %.3f (eval says %.3f), after %.3f (train says %v)", c.Before, ev.Accuracy, c.After, s.Accuracy)
+		}
+		if got := int(math.Round((c.After - c.Before) * float64(c.N))); got != len(c.Fixed)-len(c.Broken) {
+			t.Errorf("accuracy moved by %d photos, %d fixed and %d broken", got, len(c.Fixed), len(c.Broken))
+		}
+		m, err := model.ReadFile(next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(m.History); n != len(before.History)+1 || !m.History[n-1].Continued || m.History[n-1].Accuracy != c.After {
+			t.Errorf("history %+v", m.History)
+		}
+		_, out, _ = clasifica(t, "train", "--data", flowers, "--out", next, "--continue", modelPath, "--epochs", "1", "--test", "0.2")
+		if !strings.Contains(out, "Before → after, on the same") {
+			t.Errorf("table output: %s", out)
 		}
 	})
 	t.Run("export, the trained model", func(t *testing.T) {

@@ -153,3 +153,30 @@ func TestDatasetReview(t *testing.T) {
 		t.Errorf("second review worked again:\n%s", errOut)
 	}
 }
+
+// TestReviewBadInput gives review a missing folder, a file and an unknown
+// format: each is refused with what is wrong, before the image model
+// loads (nothing about it is printed).
+func TestReviewBadInput(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "photo.jpg")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{filepath.Join(dir, "nope")}, "no folder " + filepath.Join(dir, "nope") + " to review"},
+		{[]string{file}, file + " is a file: review needs the folder of photos"},
+		{[]string{dir, "--format", "xml"}, `unknown --format "xml": use table or json`},
+	} {
+		code, _, errOut := clasifica(t, append([]string{"dataset", "review"}, tc.args...)...)
+		if code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("review %v: exit %d, stderr %q, want %q", tc.args, code, errOut, tc.want)
+		}
+		if strings.Contains(errOut, "Backbone:") {
+			t.Errorf("review %v loaded the image model before refusing:\n%s", tc.args, errOut)
+		}
+	}
+}

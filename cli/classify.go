@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/ml/explain"
+	"github.com/clasifica/clasifica/ml/features"
+)
+
+func runClassify(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("classify", "--model MODEL [options] FILE_OR_DIR...")
+	var ef engineFlags
+	ef.add(fs, false)
+	modelPath := fs.String("model", "", "model file")
+	format := fs.String("format", "table", "output format: table, csv or json")
+	sortInto := fs.String("sort-into", "", "copy (never move) each photo into OUT/<label>/")
+	explainDir := fs.String("explain", "", "write each photo with a heatmap of what the model looked at (Grad-CAM) into this folder, and add the heatmap to --format json")
+	minConf := fs.Float64("min-confidence", -1, "photos below this confidence are answered \"not sure\" and sorted into OUT/_unsure/ (default: the model's threshold; 0: answer every photo)")
+	inputs, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := need(fs, e, "model"); err != nil {
+		return err
+	}
+	if len(inputs) == 0 {
+		fmt.Fprintln(e.stderr, "clasifica classify: name photos or folders to classify")
+		fs.Usage()
+		return errUsage
+	}
+	if *minConf > 1 || (*minConf < 0 && *minConf != -1) {
+		return fmt.Errorf("--min-confidence %v: want 0 (off) to 1", *minConf)
+	}
+	if *format != "table" && *format != "csv" && *format != "json" {
+		return fmt.Errorf("--format %q: want table, csv or json", *format)
+	}
+	paths, problems, err := app.ListPhotos(ctx, inputs)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		fmt.Fprintf(e.stderr, "skipped: %s\n", p)
+	}
+	if len(paths) == 0 {
+		return fmt.Errorf("no photos found in %v", inputs)
+	}
+	c, err := e.openClassifier(ctx, *modelPath, &ef)
+	if err != nil {
+		return err
+	}
+	defer c.Engine.Close()
+	if *minConf >= 0 {
+		c.MinConfidence = *minConf
+	}
+	bar := newProgressBar(e.stderr)
+	preds, err := c.Classify(ctx, paths, func(p features.Progress) {
+		if p.Total > 1 {
+			bar.update("classifying", p.Done, p.Total, p.Rate(), "images/s", p.Remaining(), p.Done == p.Total)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, p := range preds {
+		if p.Err != nil {
+			failed++
+			fmt.Fprintf(e.stderr, "skipped: %v\n", p.Err)
+		}
+	}
+	var ex *explained
+	if *explainDir != "" {
+		if ex, err = explainAll(ctx, e, c, preds, *explainDir); err != nil {
+			return err
+		}
+	}
+	if err := writePredictions(e.stdout, *format, preds, ex); err != nil {
+		return err
+	}
+	if *sortInto != "" {
+		sorted, err := app.SortInto(ctx, preds, *sortInto, c.MinConfidence)
+		copied := 0
+		for _, s := range sorted {
+			if s.To != "" {
+				copied++
+			}
+		}
+		fmt.Fprintf(e.stderr, "Copied %d photos into %s.\n", copied, *sortInto)
+		if err != nil {
+			return err
+		}
+	}
+	if failed == len(preds) {
+		return fmt.Errorf("none of the %d photos could be read", failed)
+	}
+	return nil
+}
+
+// prediction is one photo's line in classify's JSON output.
+type prediction struct {
+	Path        string       `json:"path"`
+	Label       string       `json:"label,omitempty"`
+	Probability float64      `json:"probability,omitempty"`
+	Top         []app.Scored `json:"top,omitempty"`
+	// Unsure: the model is less confident than its threshold; Label is
+	// its best guess.
+	Unsure bool   `json:"unsure,omitempty"`
+	Error  string `json:"error,omitempty"`
+	// Heatmap (with --explain) is where the model looked, rows of numbers
+	// in [0, 1], row 0 at the top of the photo; Overlay the picture
+	// written.
+	Heatmap [][]float64 `json:"heatmap,omitempty"`
+	Overlay string      `json:"overlay,omitempty"`
+}
+
+// explained holds the heatmaps and overlay files of classified photos, by
+// prediction (nil and "" for failed photos).
+type explained struct {
+	maps     []*explain.Map
+	overlays []string
+}
+
+// explainAll writes the heatmap overlay of each readable photo into dir.
+func explainAll(ctx context.Context, e *env, c *app.Classifier, preds []app.Prediction, dir string) (*explained, error) {
+	ex, err := e.app.NewExplainer(c)
+	if err != nil {
+		return nil, err
+	}
+	defer ex.Close()
+	bar := newProgressBar(e.stderr)
+	out := &explained{maps: make([]*explain.Map, len(preds)), overlays: make([]string, len(preds))}
+	start := time.Now()
+	written := 0
+	for i, p := range preds {
+		if p.Err != nil {
+			continue
+		}
+		m, err := ex.Explain(ctx, p.Path)
+		if err != nil {
+			return nil, err
+		}
+		out.maps[i] = m
+		if out.overlays[i], err = app.WriteOverlay(p.Path, m, dir); err != nil {
+			return nil, err
+		}
+		written++
+		el := time.Since(start)
+		rate := float64(written) / el.Seconds()
+		bar.update("explaining", i+1, len(preds), rate, "images/s", time.Duration(float64(len(preds)-i-1)/rate*float64(time.Second)), i+1 == len(preds))
+	}
+	fmt.Fprintf(e.stderr, "Wrote %d heatmaps into %s.\n", written, dir)
+	return out, nil
+}
+
+// writePredictions writes preds as a table, CSV or JSON; ex, when not
+// nil, holds each photo's heatmap for the JSON.
+func writePredictions(w io.Writer, format string, preds []app.Prediction, ex *explained) error {
+	switch format {
+	case "csv":
+		return app.WriteCSV(w, preds)
+	case "json":
+		list := make([]prediction, len(preds))
+		for i, p := range preds {
+			list[i] = prediction{Path: p.Path, Label: p.Label(), Probability: p.Confidence(), Top: p.Top[:min(3, len(p.Top))], Unsure: p.Unsure}
+			if p.Err != nil {
+				list[i].Error = p.Err.Error()
+			}
+			if ex != nil && ex.maps[i] != nil {
+				list[i].Heatmap, list[i].Overlay = ex.maps[i].Grid(), ex.overlays[i]
+			}
+		}
+		return writeJSON(w, list)
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PHOTO\tLABEL\tCONFIDENCE\tRUNNER-UP")
+	for _, p := range preds {
+		if p.Err != nil {
+			fmt.Fprintf(tw, "%s\t(unreadable)\t\t\n", p.Path)
+			continue
+		}
+		second := ""
+		if len(p.Top) > 1 {
+			second = fmt.Sprintf("%s %.1f%%", p.Top[1].Label, 100*p.Top[1].Probability)
+		}
+		label := p.Label()
+		if p.Unsure {
+			label = "not sure (" + label + "?)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\n", p.Path, label, 100*p.Confidence(), second)
+	}
+	return tw.Flush()
+}

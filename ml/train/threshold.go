@@ -1,0 +1,110 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/head"
+	"github.com/clasifica/clasifica/ml/model"
+	"github.com/clasifica/clasifica/ml/selective"
+)
+
+// curvePoints is how many points of the accuracy–coverage curve a model
+// stores: enough to draw it and to choose another target from it.
+const curvePoints = 100
+
+// NewThreshold chooses the confidence threshold for target accuracy from
+// calibration predictions (rows of class probabilities and the true
+// classes), recording basis (a model.Basis constant) as where they come
+// from.
+func NewThreshold(probs [][]float64, truths []int, target float64, basis string) (*model.Threshold, error) {
+	conf, right, err := selective.Scores(probs, truths)
+	if err != nil {
+		return nil, err
+	}
+	curve, err := selective.Curve(conf, right)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := selective.Choose(curve, target)
+	return &model.Threshold{Value: p.Threshold, TargetAccuracy: target, Reached: ok,
+		Coverage: p.Coverage, Accuracy: p.Accuracy, Photos: p.Photos, Answered: p.Answered,
+		Basis: basis, Curve: selective.Thin(curve, curvePoints, p.Threshold)}, nil
+}
+
+// MeasureThreshold returns what threshold gives on predictions of photos
+// with known labels: the share answered and their accuracy.
+func MeasureThreshold(threshold float64, preds []Prediction) (selective.Point, error) {
+	probs, truths := Probabilities(preds)
+	conf, right, err := selective.Scores(probs, truths)
+	if err != nil {
+		return selective.Point{}, err
+	}
+	return selective.Measure(conf, right, threshold), nil
+}
+
+// Probabilities returns predictions' probabilities as float64 rows with
+// their true classes, the input of NewThreshold.
+func Probabilities(preds []Prediction) ([][]float64, []int) {
+	probs := make([][]float64, len(preds))
+	truths := make([]int, len(preds))
+	for i, p := range preds {
+		probs[i] = make([]float64, len(p.Probs))
+		for c, v := range p.Probs {
+			probs[i][c] = float64(v)
+		}
+		truths[i] = p.Truth
+	}
+	return probs, truths
+}
+
+// calibrate chooses the model's "not sure" threshold on the validation
+// photos (which also chose the best epoch: the promise is optimistic,
+// and the model says so in its Basis) and measures it on the test photos
+// when there are some. h is the final head, reading standardised
+// features; tuned says whether fine-tuned blocks make the features.
+func (r *runner) calibrate(res *Result, h *head.Head, tuned bool) error {
+	if r.o.TargetAccuracy == 0 {
+		return nil
+	}
+	val := r.samples[dataset.Validation]
+	if len(val) == 0 {
+		r.emit(Warning{Message: "no validation photos: the model cannot say \"not sure\" (it answers every photo)"})
+		return nil
+	}
+	preds := res.Samples
+	if res.Evaluated != "validation" {
+		x := r.valX
+		if tuned {
+			var err error
+			if x, err = r.acts.splitFeatures(r.ctx, r.job.Engine, r.weights, r.o.BatchSize, val); err != nil {
+				return err
+			}
+			r.std.apply(x)
+		}
+		probs, err := h.Predict(x)
+		if err != nil {
+			return fmt.Errorf("train: not-sure threshold: %w", err)
+		}
+		n := len(r.d.Classes)
+		preds = make([]Prediction, len(val))
+		for i, s := range val {
+			preds[i] = Prediction{Path: r.d.Items[s.item].Path, Truth: s.label, Probs: probs[i*n : (i+1)*n]}
+		}
+	}
+	probs, truths := Probabilities(preds)
+	th, err := NewThreshold(probs, truths, r.o.TargetAccuracy, model.BasisValidation)
+	if err != nil {
+		return fmt.Errorf("train: not-sure threshold: %w", err)
+	}
+	if res.Evaluated == "test" {
+		p, err := MeasureThreshold(th.Value, res.Samples)
+		if err != nil {
+			return fmt.Errorf("train: not-sure threshold on the test photos: %w", err)
+		}
+		th.Test = &p
+	}
+	res.Validation = preds
+	res.Model.Threshold = th
+	return nil
+}

@@ -1,0 +1,90 @@
+package ui
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/ui/widgets"
+	"github.com/clasifica/clasifica/ui/words"
+)
+
+// newKindChoice is the last entry of "It's a…".
+const newKindChoice = "New kind…"
+
+// teach is the part of a classified photo's large view that teaches the
+// model: "Right" or "It's a…" copy the photo into the training folder,
+// in the kind's folder, to be learnt at the next training. nil when there
+// is no training folder (a model opened from a file) or the photo is
+// already one of the training photos.
+func (w *window) teach(p photoDetail) fyne.CanvasObject {
+	root := w.doc.folder
+	m := w.doc.model
+	if root == "" || m == nil || p.truth != "" || p.err != nil || len(p.top) == 0 {
+		return nil
+	}
+	if rel, err := filepath.Rel(root, p.path); err == nil && filepath.IsLocal(rel) {
+		return nil
+	}
+	note := widgets.Caption("")
+	note.Wrapping = fyne.TextWrapWord
+	note.Hide()
+	var right *widget.Button
+	var kinds *widget.Select
+	add := func(kind string) {
+		c, err := w.core.AddCorrection(root, p.path, kind)
+		if err != nil {
+			note.SetText(app.PlainError(err))
+			note.Show()
+			return
+		}
+		right.Disable()
+		kinds.Disable()
+		w.corrections++
+		msg := fmt.Sprintf("Copied into the training photos as %s (%s). ", kind, displayPath(filepath.Dir(c.To)))
+		if c.NewKind {
+			msg += "A new kind needs 10 photos or more before the model learns it reliably. "
+		}
+		note.SetText(msg + "Train again to teach the model.")
+		note.Show()
+		w.classify.refresh()
+		// The training photos changed: scan them again (with the
+		// decision that puts the copy in the training split).
+		if !w.busy() {
+			w.data.scan(root, w.doc.dataOpt, nil)
+		}
+	}
+	right = widget.NewButtonWithIcon("Right", theme.ConfirmIcon(), func() { add(p.top[0].Label) })
+	options := append(append([]string(nil), m.Labels...), newKindChoice)
+	kinds = widget.NewSelect(options, func(kind string) {
+		if kind != newKindChoice {
+			add(kind)
+			return
+		}
+		entry := widget.NewEntry()
+		entry.SetPlaceHolder("name of the kind")
+		d := dialog.NewForm("A new kind", "Add", "Cancel", []*widget.FormItem{widget.NewFormItem("Kind", entry)}, func(ok bool) {
+			if ok && entry.Text != "" {
+				add(entry.Text)
+			}
+		}, w.win)
+		d.Show()
+	})
+	kinds.PlaceHolder = "It's a…"
+	return container.NewVBox(widgets.Bold("Teach it"), container.NewGridWithColumns(2, right, kinds), note)
+}
+
+// correctionsText says how many photos corrections added since the last
+// training, for the Classify screen.
+func (w *window) correctionsText() string {
+	if w.corrections == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" %s added to the training photos: train again to teach the model.", words.Plural(w.corrections, "photo", "photos"))
+}

@@ -2,12 +2,12 @@ package app
 
 import (
 	"context"
-	"github.com/clasifica/clasifica/internal/progress"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
 
+	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/doctor"
 	"github.com/clasifica/clasifica/ml/features"

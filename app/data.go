@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/clasifica/clasifica/internal/atomicfile"
+	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/model"
 )
@@ -19,10 +20,15 @@ func ScanFolder(ctx context.Context, dir string, opt dataset.Options) (*dataset.
 // CheckPhotos decodes every photo of d in full, as training will, and
 // returns d without those that fail, which join its problems. The desktop
 // app runs it in the background right after a scan, so that the problem
-// list is the list training would skip. progress, if not nil, gets the
-// photos checked so far.
-func CheckPhotos(ctx context.Context, d *dataset.Dataset, progress func(done, total int)) (*dataset.Dataset, error) {
-	return dataset.Check(ctx, d, dataset.CheckOptions{Progress: progress})
+// list is the list training would skip. report, if not nil, gets the
+// photos checked so far, with the rate and time left.
+func CheckPhotos(ctx context.Context, d *dataset.Dataset, report func(progress.Progress)) (*dataset.Dataset, error) {
+	var opt dataset.CheckOptions
+	if report != nil {
+		clock := progress.Start()
+		opt.Progress = func(done, total int) { report(clock.At(done, total)) }
+	}
+	return dataset.Check(ctx, d, opt)
 }
 
 // NeedsRescan reports whether d, scanned earlier, must be read again before

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/internal/sealed"
 	"github.com/clasifica/clasifica/internal/version"
 	"github.com/clasifica/clasifica/ml/dataset"
@@ -50,7 +51,7 @@ type TrainRequest struct {
 type Event interface{ JobEvent(sealed.Token) }
 
 // Scanning reports how many of the folder's files have been read.
-type Scanning struct{ Done, Total int }
+type Scanning struct{ progress.Progress }
 
 // Scanned reports the scan of the folder the job trains on, when Train
 // made a new one for it.
@@ -77,7 +78,8 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 			dir = d.Root
 		}
 		opt := req.DataOptions
-		opt.Progress = func(done, total int) { emit(Scanning{Done: done, Total: total}) }
+		clock := progress.Start()
+		opt.Progress = func(done, total int) { emit(Scanning{clock.At(done, total)}) }
 		var err error
 		if opt.Decisions == nil {
 			// Training counts the photos as the user decided, like the

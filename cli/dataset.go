@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
-	"time"
 
 	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/ml/dataset"
 )
 
@@ -63,10 +63,8 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *check {
-		start := time.Now()
-		d, err = app.CheckPhotos(ctx, d, func(done, total int) {
-			rate := float64(done) / time.Since(start).Seconds()
-			bar.update("checking photos", done, total, rate, "photos/s", remaining(done, total, rate), done == total)
+		d, err = app.CheckPhotos(ctx, d, func(p progress.Progress) {
+			bar.update("checking photos", p.Done, p.Total, p.Rate(), "photos/s", p.Remaining(), p.Done == p.Total)
 		})
 		if err != nil {
 			return err

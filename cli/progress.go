@@ -94,11 +94,3 @@ func (p *progressBar) download(label string) func(app.Download) {
 		p.update(label, int(d.Done/1e6), int(d.Total/1e6), d.Rate()/1e6, "MB/s", d.Remaining(), false)
 	}
 }
-
-// remaining estimates the time left to do total at rate per second.
-func remaining(done, total int, rate float64) time.Duration {
-	if rate <= 0 {
-		return 0
-	}
-	return time.Duration(float64(total-done) / rate * float64(time.Second))
-}

@@ -140,7 +140,7 @@ func (p *trainPrinter) event(ev app.Event) {
 	bar := p.bar
 	switch ev := ev.(type) {
 	case app.Scanning:
-		bar.update("reading photos", ev.Done, ev.Total, 0, "", 0, ev.Done == ev.Total)
+		bar.update("reading photos", ev.Done, ev.Total, ev.Rate(), "files/s", ev.Remaining(), ev.Done == ev.Total)
 	case train.PhaseStarted:
 		switch ev.Phase {
 		case train.Training:

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/clasifica/clasifica/ui/widgets"
 	"github.com/clasifica/clasifica/ui/words"
@@ -17,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/ml/dataset"
 )
 
@@ -294,22 +294,20 @@ func (s *dataScreen) startCheck(d *dataset.Dataset) {
 	s.checkBar.SetValue(0)
 	s.checkText.SetText(fmt.Sprintf("Opening every photo to find damaged ones: 0 of %s", words.Thousands(total)))
 	s.checkRow.Show()
-	start := time.Now()
 	s.w.jobs.start(func() {
 		th := newThrottle()
-		checked, err := app.CheckPhotos(ctx, d, func(done, total int) {
-			if !th.pass(done, total) {
+		checked, err := app.CheckPhotos(ctx, d, func(p progress.Progress) {
+			if !th.pass(p.Done, p.Total) {
 				return
 			}
-			rate := float64(done) / time.Since(start).Seconds()
 			fyne.Do(func() {
-				if !s.check.current(id) || total == 0 {
+				if !s.check.current(id) || p.Total == 0 {
 					return
 				}
-				s.checkBar.SetValue(float64(done) / float64(total))
-				text := fmt.Sprintf("Opening every photo to find damaged ones: %s of %s", words.Thousands(done), words.Thousands(total))
-				if rate > 0 && done < total {
-					text += fmt.Sprintf(" · %.0f photos/s · %s left", rate, words.RoughDuration(time.Duration(float64(total-done)/rate*float64(time.Second))))
+				s.checkBar.SetValue(p.Fraction())
+				text := fmt.Sprintf("Opening every photo to find damaged ones: %s of %s", words.Thousands(p.Done), words.Thousands(p.Total))
+				if r := p.Rate(); r > 0 && p.Done < p.Total {
+					text += fmt.Sprintf(" · %.0f photos/s · %s left", r, words.RoughDuration(p.Remaining()))
 				}
 				s.checkText.SetText(text)
 			})

@@ -3,7 +3,6 @@ package ui
 import (
 	"cmp"
 	"fmt"
-	"github.com/clasifica/clasifica/internal/progress"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/doctor"
 	"github.com/clasifica/clasifica/ui/widgets"

@@ -19,6 +19,7 @@ import (
 
 	"github.com/clasifica/clasifica/internal/atomicfile"
 	"github.com/clasifica/clasifica/internal/ctxio"
+	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/ml/backbone"
 	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/model"
@@ -414,29 +415,10 @@ func (s *Backbones) FeatureModel(ctx context.Context, in Installed) ([]byte, err
 	return data, nil
 }
 
-// Download reports a download's progress.
-type Download struct {
-	Done, Total int64 // bytes; Total is 0 when unknown
-	Elapsed     time.Duration
-	resumed     int64
-}
-
-// Rate returns the bytes per second of this session of the download.
-func (d Download) Rate() float64 {
-	if d.Elapsed <= 0 {
-		return 0
-	}
-	return float64(d.Done-d.resumed) / d.Elapsed.Seconds()
-}
-
-// Remaining estimates the time left.
-func (d Download) Remaining() time.Duration {
-	r := d.Rate()
-	if r <= 0 || d.Total <= 0 {
-		return 0
-	}
-	return time.Duration(float64(d.Total-d.Done) / r * float64(time.Second))
-}
+// Download reports a download's progress in bytes: Total is 0 when
+// unknown, and FromCache counts the bytes of a partial download that this
+// one resumed, which its rate leaves out.
+type Download = progress.Progress
 
 // DownloadImageNet downloads the official Keras ImageNet weights, resuming
 // a partial download, checks them against Keras's published MD5, and
@@ -491,9 +473,9 @@ func (s *Backbones) download(ctx context.Context, url, wantMD5, downloads string
 	default:
 		return Installed{}, fmt.Errorf("download %s: %s", url, resp.Status)
 	}
-	p := Download{Done: have, resumed: have}
+	p := Download{Done: int(have), FromCache: int(have)}
 	if resp.ContentLength > 0 && resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
-		p.Total = have + resp.ContentLength
+		p.Total = int(have + resp.ContentLength)
 	}
 	start, last := time.Now(), time.Time{}
 	buf := make([]byte, 256<<10)
@@ -503,7 +485,7 @@ func (s *Backbones) download(ctx context.Context, url, wantMD5, downloads string
 			if _, err := f.Write(buf[:n]); err != nil {
 				return Installed{}, fmt.Errorf("download %s: %w", url, err)
 			}
-			p.Done += int64(n)
+			p.Done += n
 			if progress != nil && time.Since(last) > 100*time.Millisecond {
 				p.Elapsed = time.Since(start)
 				progress(p)

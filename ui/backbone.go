@@ -247,7 +247,7 @@ func (b *backboneSetup) download() {
 				if d.Total > 0 {
 					b.bar.SetValue(float64(d.Done) / float64(d.Total))
 				}
-				text := fmt.Sprintf("%s of %s · %s/s", bytesize.Format(d.Done), bytesize.Format(d.Total), bytesize.Format(int64(d.Rate())))
+				text := fmt.Sprintf("%s of %s · %s/s", bytesize.Format(int64(d.Done)), bytesize.Format(int64(d.Total)), bytesize.Format(int64(d.Rate())))
 				if left := words.RoughDuration(d.Remaining()); left != "" {
 					text += " · " + left + " left"
 				}

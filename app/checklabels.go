@@ -71,24 +71,9 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 	if report == nil {
 		report = func(CheckProgress) {}
 	}
-	d := req.Dataset
-	if d == nil || NeedsRescan(d, req.DataOptions) {
-		dir := req.Data
-		if d != nil {
-			dir = d.Root
-		}
-		opt := req.DataOptions
-		clock := progress.Start()
-		opt.Progress = func(done, total int) { report(CheckProgress{Stage: CheckScanning, Progress: clock.At(done, total)}) }
-		var err error
-		if d, err = a.Scan(ctx, dir, opt); err != nil {
-			return doctor.Report{}, err
-		}
-	} else {
-		var err error
-		if d, err = Resplit(d, req.DataOptions); err != nil {
-			return doctor.Report{}, err
-		}
+	d, _, err := a.prepare(ctx, req.Dataset, req.Data, req.DataOptions, func(p progress.Progress) { report(CheckProgress{Stage: CheckScanning, Progress: p}) })
+	if err != nil {
+		return doctor.Report{}, err
 	}
 	store, err := a.LoadDecisions(d.Root)
 	if err != nil {

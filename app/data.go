@@ -61,3 +61,30 @@ func OpenModel(path string) (*model.Model, error) {
 func WriteCSVFile(path string, preds []Prediction) error {
 	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return WriteCSV(w, preds) })
 }
+
+// prepare returns the dataset a job works on: d divided again at opt's
+// shares without reading a file (Resplit), or the folder scanned afresh
+// when there is no scan yet or d was made with another granularity
+// (NeedsRescan), counting the photos as the user decided unless opt
+// carries decisions of its own. scanning hears the scan's progress;
+// changed reports that the dataset differs from d.
+func (a *App) prepare(ctx context.Context, d *dataset.Dataset, dir string, opt dataset.Options, scanning func(progress.Progress)) (out *dataset.Dataset, changed bool, err error) {
+	if d != nil && !NeedsRescan(d, opt) {
+		r, err := Resplit(d, opt)
+		return r, err == nil && r != d, err
+	}
+	if d != nil {
+		dir = d.Root
+	}
+	clock := progress.Start()
+	opt.Progress = func(done, total int) { scanning(clock.At(done, total)) }
+	if opt.Decisions == nil {
+		if opt, err = a.WithDecisions(dir, opt); err != nil {
+			return nil, false, err
+		}
+	}
+	if out, err = ScanFolder(ctx, dir, opt); err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}

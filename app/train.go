@@ -71,31 +71,11 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 	if emit == nil {
 		emit = func(Event) {}
 	}
-	d := req.Dataset
-	if d == nil || NeedsRescan(d, req.DataOptions) {
-		dir := req.Data
-		if d != nil {
-			dir = d.Root
-		}
-		opt := req.DataOptions
-		clock := progress.Start()
-		opt.Progress = func(done, total int) { emit(Scanning{clock.At(done, total)}) }
-		var err error
-		if opt.Decisions == nil {
-			// Training counts the photos as the user decided, like the
-			// Data screen and `dataset inspect`.
-			if opt, err = a.WithDecisions(dir, opt); err != nil {
-				return nil, err
-			}
-		}
-		if d, err = ScanFolder(ctx, dir, opt); err != nil {
-			return nil, err
-		}
-		emit(Scanned{Dataset: d})
-	} else if r, err := Resplit(d, req.DataOptions); err != nil {
+	d, changed, err := a.prepare(ctx, req.Dataset, req.Data, req.DataOptions, func(p progress.Progress) { emit(Scanning{p}) })
+	if err != nil {
 		return nil, err
-	} else if r != d {
-		d = r
+	}
+	if changed {
 		emit(Scanned{Dataset: d})
 	}
 	for _, p := range d.Problems {

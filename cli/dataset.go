@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -39,26 +40,14 @@ func runDataset(ctx context.Context, e *env, args []string) error {
 
 func runInspect(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("dataset inspect", "DIR [options]")
-	opt := dataset.DefaultOptions()
-	format := fs.String("format", "table", "output format: table or json")
-	gran := fs.String("granularity", "breed", "Oxford-IIIT Pet classes: breed or species")
+	ff := addFolderFlags(fs, "share of photos held out for validation")
 	check := fs.Bool("check", false, "also decode every photo in full, to find truncated and corrupt files (the scan reads headers only)")
-	fs.Float64Var(&opt.Validation, "val", opt.Validation, "share of photos held out for validation")
-	fs.Float64Var(&opt.Test, "test", opt.Test, "share of photos held out for testing")
-	pos, err := parse(fs, args)
+	dir, err := ff.folder(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	if opt.Granularity, err = parseGranularity(*gran); err != nil {
-		return err
-	}
 	bar := newProgressBar(e.stderr)
-	opt.Progress = func(done, total int) { bar.update("reading photos", done, total, 0, "", 0, done == total) }
-	d, err := e.app.Scan(ctx, pos[0], opt)
+	d, err := e.scanFolder(ctx, dir, ff.opt, bar)
 	if err != nil {
 		return err
 	}
@@ -71,10 +60,52 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	s := d.Summary()
-	if *format == "json" {
+	if *ff.format == "json" {
 		return writeJSON(e.stdout, s)
 	}
 	return writeSummary(e.stdout, s)
+}
+
+// folderFlags are the flags of the commands that report on a folder's
+// photos: the output format, the Oxford-IIIT Pet granularity and the split
+// shares.
+type folderFlags struct {
+	opt          dataset.Options
+	format, gran *string
+}
+
+// addFolderFlags defines the folder flags on fs; valUsage says what the
+// validation share means to the command.
+func addFolderFlags(fs *flag.FlagSet, valUsage string) *folderFlags {
+	f := &folderFlags{opt: dataset.DefaultOptions()}
+	f.format = fs.String("format", "table", "output format: table or json")
+	f.gran = fs.String("granularity", "breed", "Oxford-IIIT Pet classes: breed or species")
+	fs.Float64Var(&f.opt.Validation, "val", f.opt.Validation, valUsage)
+	fs.Float64Var(&f.opt.Test, "test", f.opt.Test, "share of photos held out for testing")
+	return f
+}
+
+// folder parses args, which must name one folder, and the granularity.
+func (f *folderFlags) folder(fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return "", errUsage
+	}
+	if f.opt.Granularity, err = parseGranularity(*f.gran); err != nil {
+		return "", err
+	}
+	return pos[0], nil
+}
+
+// scanFolder scans dir with the user's decisions applied, showing the scan
+// on bar.
+func (e *env) scanFolder(ctx context.Context, dir string, opt dataset.Options, bar *progressBar) (*dataset.Dataset, error) {
+	opt.Progress = func(done, total int) { bar.update("reading photos", done, total, 0, "", 0, done == total) }
+	return e.app.Scan(ctx, dir, opt)
 }
 
 // writeSummary prints what a scan found: the layout, each class's photos

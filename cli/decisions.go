@@ -49,9 +49,7 @@ func runDecide(ctx context.Context, e *env, verb string, args []string) error {
 	if opt.Granularity, err = parseGranularity(*gran); err != nil {
 		return err
 	}
-	bar := newProgressBar(e.stderr)
-	opt.Progress = func(done, total int) { bar.update("reading photos", done, total, 0, "", 0, done == total) }
-	d, err := e.app.Scan(ctx, pos[0], opt)
+	d, err := e.scanFolder(ctx, pos[0], opt, newProgressBar(e.stderr))
 	if err != nil {
 		return err
 	}

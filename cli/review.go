@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/clasifica/clasifica/app"
-	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/doctor"
 )
 
@@ -17,33 +16,22 @@ import (
 // wrong folder, near-copies and strangers.
 func runReview(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("dataset review", "DIR [options]")
-	opt := dataset.DefaultOptions()
-	format := fs.String("format", "table", "output format: table or json")
-	gran := fs.String("granularity", "breed", "Oxford-IIIT Pet classes: breed or species")
-	fs.Float64Var(&opt.Validation, "val", opt.Validation, "share of photos held out for validation (near-copies are reported with their splits)")
-	fs.Float64Var(&opt.Test, "test", opt.Test, "share of photos held out for testing")
+	ff := addFolderFlags(fs, "share of photos held out for validation (near-copies are reported with their splits)")
 	var ef engineFlags
 	ef.add(fs, true)
-	pos, err := parse(fs, args)
+	dir, err := ff.folder(fs, args)
 	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	if opt.Granularity, err = parseGranularity(*gran); err != nil {
 		return err
 	}
 	// Mistakes in the command line are said before the image model loads
 	// (seconds), not after the check has run.
-	if *format != "table" && *format != "json" {
-		return fmt.Errorf("unknown --format %q: use table or json", *format)
+	if *ff.format != "table" && *ff.format != "json" {
+		return fmt.Errorf("unknown --format %q: use table or json", *ff.format)
 	}
-	if fi, err := os.Stat(pos[0]); err != nil {
-		return fmt.Errorf("no folder %s to review: %w", pos[0], err)
+	if fi, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("no folder %s to review: %w", dir, err)
 	} else if !fi.IsDir() {
-		return fmt.Errorf("%s is a file: review needs the folder of photos", pos[0])
+		return fmt.Errorf("%s is a file: review needs the folder of photos", dir)
 	}
 	eng, err := e.openEngine(ctx, &ef)
 	if err != nil {
@@ -51,7 +39,7 @@ func runReview(ctx context.Context, e *env, args []string) error {
 	}
 	defer eng.Close()
 	bar := newProgressBar(e.stderr)
-	rep, err := e.app.CheckLabels(ctx, eng, app.CheckLabelsRequest{Data: pos[0], DataOptions: opt}, func(p app.CheckProgress) {
+	rep, err := e.app.CheckLabels(ctx, eng, app.CheckLabelsRequest{Data: dir, DataOptions: ff.opt}, func(p app.CheckProgress) {
 		switch p.Stage {
 		case app.CheckScanning:
 			bar.update("reading photos", p.Done, p.Total, 0, "", 0, p.Done == p.Total)
@@ -68,7 +56,7 @@ func runReview(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *format == "json" {
+	if *ff.format == "json" {
 		return writeJSON(e.stdout, reviewJSON(rep))
 	}
 	return writeReview(e.stdout, rep)

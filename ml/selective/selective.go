@@ -12,6 +12,7 @@
 package selective
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -187,15 +188,7 @@ func Thin(curve []Point, n int, keep ...float64) []Point {
 			out = append(out, curve[i])
 		}
 	}
-	slices.SortFunc(out, func(a, b Point) int {
-		switch {
-		case a.Threshold < b.Threshold:
-			return -1
-		case a.Threshold > b.Threshold:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b Point) int { return cmp.Compare(a.Threshold, b.Threshold) })
 	return out
 }
 

@@ -1,6 +1,7 @@
 package widgets
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -39,15 +40,7 @@ func NewCoverageCurve() *CoverageCurve {
 // accuracy; an empty curve clears the drawing.
 func (c *CoverageCurve) Set(curve []selective.Point, chosen selective.Point, target float64) {
 	c.points = slices.Clone(curve)
-	slices.SortStableFunc(c.points, func(a, b selective.Point) int {
-		switch {
-		case a.Coverage < b.Coverage:
-			return -1
-		case a.Coverage > b.Coverage:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(c.points, func(a, b selective.Point) int { return cmp.Compare(a.Coverage, b.Coverage) })
 	c.chosen, c.target, c.has = chosen, target, len(curve) > 0
 	c.Refresh()
 }

@@ -13,6 +13,7 @@ package grad
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/clasifica/clasifica/ml/onnx"
@@ -38,7 +39,7 @@ type KernelGrad int
 
 const (
 	// KernelGradIm2col computes it as one matrix product of the output
-	// gradient and the input's patches (gathered with Slice and Concat;
+	// gradient and the input's patches (gathered by one Gather;
 	// for a 1×1 kernel the input itself). It is the faster of the two on
 	// ONNX Runtime's CPU provider (see BenchmarkConvKernelGrad), so it is
 	// the default.
@@ -405,6 +406,17 @@ func (b *Builder) Conv(x, w, bias string, a ConvAttrs) string {
 			// (ConvTranspose took 1.2× the forward convolutions' time).
 			wt := b.node("Transpose", "conv_grad_x_kernel", []string{w}, onnx.Ints("perm", 1, 0, 2, 3))
 			g[0] = b.node("Conv", "conv_grad_x", []string{dy, wt}, onnx.Ints("kernel_shape", 1, 1))
+		} else if b.needs[x] && a.Strides == [2]int64{1, 1} && max(a.Pads[0], a.Pads[2]) < kh && max(a.Pads[1], a.Pads[3]) < kw {
+			// A stride-1 convolution's input gradient is the output
+			// gradient convolved with the kernel flipped in both spatial
+			// axes and its channel axes swapped, padded so that the
+			// convolution runs backwards (kh-1-pad on each side). It runs
+			// in the runtime's forward convolution kernels, which took a
+			// third of ConvTranspose's time on these shapes.
+			wt := b.node("Transpose", "conv_grad_x_kernel", []string{w}, onnx.Ints("perm", 1, 0, 2, 3))
+			wf := b.node("Slice", "conv_grad_x_kernel", []string{wt, b.ints(-1, -1), b.ints(math.MinInt64, math.MinInt64), b.ints(2, 3), b.ints(-1, -1)})
+			g[0] = b.node("Conv", "conv_grad_x", []string{dy, wf}, onnx.Ints("kernel_shape", kh, kw),
+				onnx.Ints("pads", kh-1-a.Pads[0], kw-1-a.Pads[1], kh-1-a.Pads[2], kw-1-a.Pads[3]))
 		} else if b.needs[x] {
 			// ConvTranspose with the same kernel, stride and padding maps
 			// the output gradient back onto the input; output_padding
@@ -448,42 +460,53 @@ func (b *Builder) kernelGradConv(x, dy string, sx, sw, out Shape, a ConvAttrs) s
 	return b.node("Transpose", "conv_grad_w", []string{r}, onnx.Ints("perm", 1, 0, 2, 3))
 }
 
-// kernelGradIm2col computes the kernel gradient as dy [m, n·ho·wo] times
-// the patches of x [c·kh·kw, n·ho·wo] transposed.
+// kernelGradIm2col computes the kernel gradient as one matrix product of
+// the output gradient, [m, n·ho·wo], and the input's patches.
 func (b *Builder) kernelGradIm2col(x, dy string, sx, sw, out Shape, a ConvAttrs) string {
 	m, c, kh, kw := sw[0], sw[1], sw[2], sw[3]
-	cols := x
-	if kh*kw > 1 {
-		xp := x
-		if a.Pads != ([4]int64{}) {
-			xp = b.node("Pad", "conv_grad_w_pad", []string{x, b.ints(0, 0, a.Pads[0], a.Pads[1], 0, 0, a.Pads[2], a.Pads[3])})
-		}
-		patches := make([]string, 0, kh*kw)
-		for i := range kh {
-			for j := range kw {
-				patches = append(patches, b.node("Slice", "conv_grad_w_patch", []string{xp,
-					b.ints(i, j), b.ints(i+a.Strides[0]*(out[2]-1)+1, j+a.Strides[1]*(out[3]-1)+1),
-					b.ints(2, 3), b.ints(a.Strides[0], a.Strides[1])}))
-			}
-		}
-		// [n, kh·kw·c, ho, wo], offset-major.
-		cols = b.node("Concat", "conv_grad_w_cols", patches, onnx.Int("axis", 1))
-	} else if a.Strides != [2]int64{1, 1} || a.Pads != ([4]int64{}) {
-		cols = b.node("Slice", "conv_grad_w_patch", []string{x,
-			b.ints(0, 0), b.ints(a.Strides[0]*(out[2]-1)+1, a.Strides[1]*(out[3]-1)+1),
-			b.ints(2, 3), b.ints(a.Strides[0], a.Strides[1])})
-		if a.Pads != ([4]int64{}) {
-			panic("grad: padded 1×1 convolution")
-		}
-	}
-	ct := b.node("Transpose", "conv_grad_w_colst", []string{cols}, onnx.Ints("perm", 1, 0, 2, 3))
-	cm := b.node("Reshape", "conv_grad_w_colsm", []string{ct, b.ints(kh*kw*c, -1)})
 	dt := b.node("Transpose", "conv_grad_w_dyt", []string{dy}, onnx.Ints("perm", 1, 0, 2, 3))
 	dm := b.node("Reshape", "conv_grad_w_dym", []string{dt, b.ints(m, -1)})
-	g := b.node("Gemm", "conv_grad_w_gemm", []string{dm, cm}, onnx.Int("transB", 1))
-	if kh*kw == 1 {
+	if kh*kw == 1 && a.Pads == ([4]int64{}) {
+		// The patches are the input's pixels (every stride-th one):
+		// [c, n·ho·wo], met by the product with its operand transposed.
+		cols := x
+		if a.Strides != [2]int64{1, 1} {
+			cols = b.node("Slice", "conv_grad_w_patch", []string{x,
+				b.ints(0, 0), b.ints(a.Strides[0]*(out[2]-1)+1, a.Strides[1]*(out[3]-1)+1),
+				b.ints(2, 3), b.ints(a.Strides[0], a.Strides[1])})
+		}
+		ct := b.node("Transpose", "conv_grad_w_colst", []string{cols}, onnx.Ints("perm", 1, 0, 2, 3))
+		cm := b.node("Reshape", "conv_grad_w_colsm", []string{ct, b.ints(c, -1)})
+		g := b.node("Gemm", "conv_grad_w_gemm", []string{dm, cm}, onnx.Int("transB", 1))
 		return b.node("Reshape", "conv_grad_w", []string{g, b.ints(m, c, 1, 1)})
 	}
+	// The patches as [n·ho·wo, kh·kw·c]: the input channels last (one
+	// transpose of the input), padded, and every output pixel's kh×kw
+	// window taken by one Gather with a constant table of pixel numbers.
+	// That is one copy of the patches; slicing each offset out and
+	// concatenating, then transposing for the product, made three.
+	h, w := sx[2], sx[3]
+	hp, wp := h+a.Pads[0]+a.Pads[2], w+a.Pads[1]+a.Pads[3]
+	ho, wo := out[2], out[3]
+	xn := b.node("Transpose", "conv_grad_w_nhwc", []string{x}, onnx.Ints("perm", 0, 2, 3, 1))
+	if a.Pads != ([4]int64{}) {
+		xn = b.node("Pad", "conv_grad_w_pad", []string{xn, b.ints(0, a.Pads[0], a.Pads[1], 0, 0, a.Pads[2], a.Pads[3], 0)})
+	}
+	xn = b.node("Reshape", "conv_grad_w_pixels", []string{xn, b.ints(-1, hp*wp, c)})
+	table := make([]int64, 0, ho*wo*kh*kw)
+	for p := range ho {
+		for q := range wo {
+			for i := range kh {
+				for j := range kw {
+					table = append(table, (p*a.Strides[0]+i)*wp+q*a.Strides[1]+j)
+				}
+			}
+		}
+	}
+	idx := b.g.Int64(b.name("conv_grad_w_table"), table, ho*wo, kh*kw)
+	cols := b.node("Gather", "conv_grad_w_cols", []string{xn, idx}, onnx.Int("axis", 1)) // [n, ho·wo, kh·kw, c]
+	cm := b.node("Reshape", "conv_grad_w_colsm", []string{cols, b.ints(-1, kh*kw*c)})
+	g := b.node("MatMul", "conv_grad_w_gemm", []string{dm, cm})
 	g = b.node("Reshape", "conv_grad_w_4d", []string{g, b.ints(m, kh, kw, c)})
 	return b.node("Transpose", "conv_grad_w", []string{g}, onnx.Ints("perm", 0, 3, 1, 2))
 }

@@ -240,6 +240,9 @@ func gradCases() []gradCase {
 		convCase("Conv 3x1 same", 2, 3, 5, 4, 3, 3, 1, ConvAttrs{Pads: [4]int64{1, 0, 1, 0}}, true),
 		convCase("Conv 5x5 stride 2 asymmetric pad", 1, 2, 9, 7, 3, 5, 5, ConvAttrs{Strides: [2]int64{2, 2}, Pads: [4]int64{1, 2, 0, 1}}, true),
 		convCase("Conv 1x1 stride 2", 2, 3, 5, 5, 2, 1, 1, ConvAttrs{Strides: [2]int64{2, 2}}, false),
+		convCase("Conv 3x2 asymmetric pad", 1, 2, 4, 5, 3, 3, 2, ConvAttrs{Pads: [4]int64{2, 0, 1, 1}}, true),
+		convCase("Conv 3x3 valid", 2, 3, 5, 4, 2, 3, 3, ConvAttrs{}, false),
+		convCase("Conv 1x1 padded", 1, 2, 3, 3, 2, 1, 1, ConvAttrs{Pads: [4]int64{1, 0, 0, 1}}, false),
 		{
 			name:   "AveragePool3",
 			inputs: []spec{{name: "x", shape: []int64{2, 3, 4, 5}, param: true, batch: true}},
@@ -436,8 +439,8 @@ func checkGradients(t *testing.T, rt *onnxrt.Runtime, tc gradCase, kg KernelGrad
 			shape = tc.inputs[i].shape
 		} else {
 			shape = append([]int64(nil), b.Shape(y)...)
-			if shape[0] < 0 {
-				shape[0] = tc.inputs[0].shape[0]
+			if shape[0] < 0 { // the batch rows: what the reference gave
+				shape[0] = int64(len(vals[i])) / Shape(shape[1:]).Size()
 			}
 		}
 		in[i] = onnxrt.Tensor{Data: f32(vals[i]), Shape: shape}

@@ -16,6 +16,7 @@ package finetune
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/clasifica/clasifica/ml/grad"
 	"github.com/clasifica/clasifica/ml/head"
@@ -154,6 +155,14 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 	var params []param
 	out := make([]string, len(all))
 	out[start-1] = x
+	// pooled holds, for an average pooling whose only reader is a 1×1
+	// convolution (each block's pool branch), the pooling's input: the
+	// convolution runs first and the pooling after it, on its 192
+	// channels instead of the 1,280 or 2,048 it reads. A 1×1
+	// convolution is a per-pixel linear map and the pooling's weights
+	// sum to 1 at every pixel (edges included: count_include_pad is off),
+	// so the two commute exactly, bias included.
+	pooled := map[int]string{}
 	for k, l := range layers {
 		i := start + k
 		var in string
@@ -183,12 +192,20 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 				kernel = b.Const(u.Conv+"/kernel_folded", fk, kshape...)
 				bias = b.Const(u.Conv+"/bias_folded", fb, int64(u.Out))
 			}
-			out[i] = b.Conv(in, kernel, bias, attrs)
+			if p, ok := pooled[l.Inputs[0]]; ok {
+				out[i] = b.AveragePool3(b.Conv(p, kernel, bias, attrs))
+			} else {
+				out[i] = b.Conv(in, kernel, bias, attrs)
+			}
 		case inception.BatchNorm:
 			out[i] = in
 		case inception.ReLU:
 			out[i] = b.Relu(in)
 		case inception.AvgPool:
+			if r := readers(all, i); len(r) == 1 && all[r[0]].Kind == inception.Conv && all[r[0]].KH == 1 && all[r[0]].KW == 1 && all[r[0]].Stride == 1 {
+				pooled[i] = in
+				continue
+			}
 			out[i] = b.AveragePool3(in)
 		case inception.Concat:
 			ins := make([]string, len(l.Inputs))
@@ -253,6 +270,17 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 		outputs = append(outputs, grads[p.name])
 	}
 	return b, params, inputs, outputs
+}
+
+// readers returns the indices of the layers that read layer i's output.
+func readers(all []inception.Layer, i int) []int {
+	var r []int
+	for k, l := range all {
+		if slices.Contains(l.Inputs, i) {
+			r = append(r, k)
+		}
+	}
+	return r
 }
 
 func (s *graphSpec) model() ([]byte, []param, []string, []string, error) {

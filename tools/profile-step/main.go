@@ -208,16 +208,6 @@ func summarise(path string) error {
 func kind(node, op string) string {
 	prefix, _, _ := strings.Cut(node, "~")
 	switch {
-	case strings.HasPrefix(prefix, "conv_grad_x_im2col"):
-		return "conv input gradients: im2col of the output gradient"
-	case strings.HasPrefix(prefix, "conv_im2col"):
-		return "forward im2col"
-	case prefix == "conv_kernel" || prefix == "conv_kernel_t":
-		return "forward kernel layout"
-	case prefix == "conv":
-		return "forward convolutions"
-	case strings.HasPrefix(prefix, "pixels"):
-		return "input to pixel matrix"
 	case prefix == "conv_grad_x":
 		return "conv input gradients (" + op + ")"
 	case prefix == "conv_grad_x_kernel":

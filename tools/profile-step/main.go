@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/clasifica/clasifica/ml/backbone"
@@ -95,12 +96,12 @@ func run(bbPath string, threads, steps int, keep string) error {
 	for i := range y {
 		y[i] = i % classes
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	if _, err := tr.Epoch(context.Background(), load, y, nil); err != nil {
 		tr.Close()
 		return err
 	}
-	wall := time.Since(start)
+	wall, cpu := time.Since(start), cpuTime()-cpu0
 	if err := tr.Close(); err != nil { // writes the profiles
 		return err
 	}
@@ -109,12 +110,34 @@ func run(bbPath string, threads, steps int, keep string) error {
 		return fmt.Errorf("no profile in %s", dir)
 	}
 	fmt.Printf("%d steps of batch %d in %.2f s (%.1f s per 1,000 photos, first step included)\n", steps, tcfg.BatchSize, wall.Seconds(), wall.Seconds()/float64(n)*1000)
+	// On a shared machine the process's CPU time is steadier than the wall
+	// clock (with --threads 1 it is close to what a quiet core would take).
+	fmt.Printf("CPU time %.2f s (%.1f s per 1,000 photos), load average %s\n", cpu.Seconds(), cpu.Seconds()/float64(n)*1000, loadAverage())
 	for _, f := range files {
 		if err := summarise(f); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// cpuTime returns the CPU time the process has used, user and system, all
+// threads.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAverage returns the one-minute load average, or "unknown".
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(data))[0]
 }
 
 // event is one record of ONNX Runtime's profile (Chrome trace format).

@@ -144,7 +144,7 @@ func TestInstallRuntime(t *testing.T) {
 
 	for _, c := range []struct {
 		name, src, lib string
-		want       map[string][]byte
+		want           map[string][]byte
 	}{
 		{"release archive", tgz, "libonnxruntime.so.1", map[string][]byte{
 			"libonnxruntime.so.1": core, "libonnxruntime.so": core, "libonnxruntime.so." + RuntimeVersion: core,

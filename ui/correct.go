@@ -38,27 +38,35 @@ func (w *window) teach(p photoDetail) fyne.CanvasObject {
 	var right *widget.Button
 	var kinds *widget.Select
 	add := func(kind string) {
-		c, err := w.core.AddCorrection(root, p.path, kind)
-		if err != nil {
-			note.SetText(app.PlainError(err))
-			note.Show()
-			return
-		}
+		// Copying is quick, but the check that the photo is no copy of a
+		// validation or test photo reads the folder: off the UI goroutine.
 		right.Disable()
 		kinds.Disable()
-		w.corrections++
-		msg := fmt.Sprintf("Copied into the training photos as %s (%s). ", kind, displayPath(filepath.Dir(c.To)))
-		if c.NewKind {
-			msg += "A new kind needs 10 photos or more before the model learns it reliably. "
-		}
-		note.SetText(msg + "Train again to teach the model.")
+		note.SetText("Checking the training photos…")
 		note.Show()
-		w.classify.refresh()
-		// The training photos changed: scan them again (with the
-		// decision that puts the copy in the training split).
-		if !w.busy() {
-			w.data.scan(root, w.doc.dataOpt, nil)
-		}
+		w.jobs.start(func() {
+			c, err := w.core.AddCorrection(root, p.path, kind)
+			fyne.Do(func() {
+				if err != nil {
+					right.Enable()
+					kinds.Enable()
+					note.SetText(app.PlainError(err))
+					return
+				}
+				w.corrections++
+				msg := fmt.Sprintf("Copied into the training photos as %s (%s). ", kind, displayPath(filepath.Dir(c.To)))
+				if c.NewKind {
+					msg += "A new kind needs 10 photos or more before the model learns it reliably. "
+				}
+				note.SetText(msg + "Train again to teach the model.")
+				w.classify.refresh()
+				// The training photos changed: scan them again (with the
+				// decision that puts the copy in the training split).
+				if !w.busy() {
+					w.data.scan(root, w.doc.dataOpt, nil)
+				}
+			})
+		})
 	}
 	right = widget.NewButtonWithIcon("Right", theme.ConfirmIcon(), func() { add(p.top[0].Label) })
 	options := append(append([]string(nil), m.Labels...), newKindChoice)

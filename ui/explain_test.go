@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -92,5 +93,22 @@ func checkTeach(t *testing.T, w *testWindow) {
 	mustShow(t, o, "Teach it", "Right")
 	if w.correctionsText() != "" {
 		t.Errorf("corrections counted before any: %q", w.correctionsText())
+	}
+
+	// The same photo as a training photo, from elsewhere: refused, and
+	// the view says why.
+	data, err := os.ReadFile(p.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(outside.path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o = w.teach(outside)
+	test.Tap(find(o, func(b *widget.Button) bool { return b.Text == "Right" }))
+	w.settle()
+	mustShow(t, o, "is not added to the training photos", "correct it on the Results screen")
+	if w.correctionsText() != "" {
+		t.Errorf("a refused correction was counted: %q", w.correctionsText())
 	}
 }

@@ -101,7 +101,7 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 		return doctor.Report{}, err
 	}
 	clock := progress.Start()
-	printed, err := a.fingerprints(ctx, d, prints, func(done, total int) {
+	printed, err := a.fingerprints(ctx, d.Items, prints, func(done, total int) {
 		report(CheckProgress{Stage: CheckFingerprints, Progress: clock.At(done, total)})
 	})
 	if err != nil {
@@ -153,17 +153,17 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 	return rep, nil
 }
 
-// fingerprints returns the perceptual fingerprints of d's photos, in
+// fingerprints returns the perceptual fingerprints of the photos items, in
 // order: those the extraction made (c), those kept in the data folder,
 // and, decoded now (in parallel), those of photos that neither has (whose
 // features came from the cache before prints were kept). All are kept. A
 // photo that cannot be decoded gets a zero print.
-func (a *App) fingerprints(ctx context.Context, d *dataset.Dataset, c *printCollector, progress func(done, total int)) ([]doctor.Print, error) {
+func (a *App) fingerprints(ctx context.Context, items []dataset.Item, c *printCollector, progress func(done, total int)) ([]doctor.Print, error) {
 	c.keepMade()
 	store := c.kept
-	out := make([]doctor.Print, len(d.Items))
+	out := make([]doctor.Print, len(items))
 	var todo []int
-	for i, it := range d.Items {
+	for i, it := range items {
 		if p, ok := store.Get(it.Hash); ok {
 			out[i] = p
 		} else {
@@ -181,7 +181,7 @@ func (a *App) fingerprints(ctx context.Context, d *dataset.Dataset, c *printColl
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				if p, err := photo.LoadFile(d.Items[i].Path, inception.Size, photo.Limits{}); err == nil {
+				if p, err := photo.LoadFile(items[i].Path, inception.Size, photo.Limits{}); err == nil {
 					out[i] = doctor.Fingerprint(p)
 				}
 				done <- struct{}{}
@@ -210,7 +210,7 @@ func (a *App) fingerprints(ctx context.Context, d *dataset.Dataset, c *printColl
 	// What was computed is kept even when the check was cancelled.
 	for _, i := range todo {
 		if !out[i].IsZero() {
-			store.Put(d.Items[i].Hash, out[i])
+			store.Put(items[i].Hash, out[i])
 		}
 	}
 	if err := store.Save(); err != nil {

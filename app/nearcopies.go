@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sync"
 
+	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/doctor"
 	"github.com/clasifica/clasifica/ml/features"
@@ -83,16 +85,22 @@ func (c *printCollector) save() error {
 
 // nearCopies finds the near-copy pairs among d's photos with the prints
 // the extraction made (photos whose features came from the cache, and
-// that were never fingerprinted, are decoded for it), and records them in
-// the folder's decisions so that every later scan keeps each pair on one
-// side of the training/test divide.
-func (a *App) nearCopies(ctx context.Context, d *dataset.Dataset, c *printCollector) ([]doctor.NearCopy, error) {
-	prints, err := a.fingerprints(ctx, d, c, func(int, int) {})
+// that were never fingerprinted, are decoded for it). The training photos
+// a scan already left out for a recorded near-copy are searched too, so
+// that recording the pairs found keeps their pairs.
+func (a *App) nearCopies(ctx context.Context, d *dataset.Dataset, c *printCollector, decoding func(done, total int)) ([]doctor.NearCopy, error) {
+	items := d.Items
+	for _, dec := range d.Decided {
+		if i := slices.Index(d.Classes, dec.Folder); dec.NearCopy && i >= 0 {
+			items = append(slices.Clip(items), dataset.Item{Path: dec.Path, Hash: dec.Hash, Label: i, Split: dataset.Train})
+		}
+	}
+	prints, err := a.fingerprints(ctx, items, c, decoding)
 	if err != nil {
 		return nil, err
 	}
-	photos := make([]doctor.Photo, len(d.Items))
-	for i, it := range d.Items {
+	photos := make([]doctor.Photo, len(items))
+	for i, it := range items {
 		photos[i] = doctor.Photo{Path: it.Path, Hash: it.Hash, Label: it.Label, Split: it.Split, Size: it.Size, Print: prints[i]}
 	}
 	return doctor.NearCopies(ctx, d.Classes, photos, nil)
@@ -107,7 +115,10 @@ func (a *App) nearCopies(ctx context.Context, d *dataset.Dataset, c *printCollec
 // left out for its copy is reported as a warning, and a changed division
 // as a Scanned event.
 func (a *App) regroup(ctx context.Context, d *dataset.Dataset, c *printCollector, emit func(Event)) (*dataset.Dataset, error) {
-	near, err := a.nearCopies(ctx, d, c)
+	// Photos never decoded with a print (features cached by an older
+	// version) are read once more: that is reading photos, and said so.
+	clock := progress.Start()
+	near, err := a.nearCopies(ctx, d, c, func(done, total int) { emit(Scanning{clock.At(done, total)}) })
 	if err != nil {
 		return nil, err
 	}

@@ -122,25 +122,32 @@ func (a *App) regroup(ctx context.Context, d *dataset.Dataset, c *printCollector
 	if err != nil {
 		return nil, err
 	}
-	out := d
+	pairs := make([][2][32]byte, 0, len(near))
+	for _, p := range near {
+		var h [2][32]byte
+		for k := range 2 {
+			b, err := hex.DecodeString(p.SHA256[k])
+			if err != nil || len(b) != 32 {
+				return nil, fmt.Errorf("near-copy %s: bad hash %q", p.Paths[k], p.SHA256[k])
+			}
+			copy(h[k][:], b)
+		}
+		pairs = append(pairs, h)
+	}
 	if a.Dirs.Data != "" {
 		if _, err := a.RecordNearCopies(d.Root, near); err != nil {
 			return nil, fmt.Errorf("keep the near-copies of %s: %w", d.Root, err)
 		}
-	}
-	if d.CanResplit() {
-		pairs := make([][2][32]byte, 0, len(near))
-		for _, p := range near {
-			var h [2][32]byte
-			for k := range 2 {
-				b, err := hex.DecodeString(p.SHA256[k])
-				if err != nil || len(b) != 32 {
-					return nil, fmt.Errorf("near-copy %s: bad hash %q", p.Paths[k], p.SHA256[k])
-				}
-				copy(h[k][:], b)
-			}
-			pairs = append(pairs, h)
+		// The division follows every pair recorded, as the next scan's
+		// will, not only those found now.
+		s, err := a.LoadDecisions(d.Root)
+		if err != nil {
+			return nil, err
 		}
+		pairs = s.NearCopies()
+	}
+	out := d
+	if d.CanResplit() {
 		if out, err = d.WithNearCopies(pairs); err != nil {
 			return nil, err
 		}

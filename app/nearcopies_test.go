@@ -176,6 +176,11 @@ func TestTrainLeavesOutTrainingCopy(t *testing.T) {
 		t.Errorf("with no fingerprints kept: %d photos read for them (want the 17), %d trained on (want 12)", decoded, res.Model.Training.TrainCount+res.Model.Training.ValCount)
 	}
 
+	// A label check, which does not see the copy a scan left out, keeps
+	// the pair recorded.
+	if _, err := a.RecordNearCopies(root, nil); err != nil {
+		t.Fatal(err)
+	}
 	// Recorded: the next scan (inspect, the Data screen) leaves it out too.
 	d, err := a.Scan(context.Background(), root, dataset.Options{Validation: 0.2})
 	if err != nil {

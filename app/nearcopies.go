@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/clasifica/clasifica/internal/progress"
@@ -152,10 +153,21 @@ func (a *App) regroup(ctx context.Context, d *dataset.Dataset, c *printCollector
 			return nil, err
 		}
 	}
-	for _, dec := range out.Decided {
-		if dec.NearCopy {
-			emit(train.Warning{Path: dec.Path, Message: fmt.Sprintf("%s: %s (the folder gives the split, so Clasifica does not move photos across it)", dec.Path, dec.Note)})
+	if n := countNearCopies(out); n > 0 {
+		// A note, not a per-photo warning: the photo is fine, and people
+		// read warnings with a path as photos that could not be read.
+		var names []string
+		for _, dec := range out.Decided {
+			if dec.NearCopy && len(names) < maxNearCopyNames {
+				names = append(names, dec.Path+" ("+strings.TrimPrefix(dec.Note, "left out of training: ")+")")
+			}
 		}
+		more := ""
+		if n > len(names) {
+			more = fmt.Sprintf(", and %d more (the Data screen's decisions list has them all)", n-len(names))
+		}
+		emit(train.Warning{Message: fmt.Sprintf("%d training %s left out because a near-copy of each is a validation or test photo and the folder gives the split (Clasifica does not move photos across it): %s%s.",
+			n, plural(n, "photo was", "photos were"), strings.Join(names, "; "), more)})
 	}
 	if sameDivision(d, out) {
 		return nil, nil
@@ -165,6 +177,30 @@ func (a *App) regroup(ctx context.Context, d *dataset.Dataset, c *printCollector
 	}
 	emit(Scanned{Dataset: out})
 	return out, nil
+}
+
+// maxNearCopyNames bounds the photos a training note names as left out
+// for a near-copy; the Data screen's decisions list has them all.
+const maxNearCopyNames = 5
+
+// countNearCopies counts the training photos d leaves out for a
+// near-copy.
+func countNearCopies(d *dataset.Dataset) int {
+	n := 0
+	for _, dec := range d.Decided {
+		if dec.NearCopy {
+			n++
+		}
+	}
+	return n
+}
+
+// plural names n things.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // sameDivision reports that two divisions of one folder put the same

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/decisions"
 	"github.com/clasifica/clasifica/ml/doctor"
 	"github.com/clasifica/clasifica/ml/features"
 	"github.com/clasifica/clasifica/ml/photo"
@@ -112,9 +112,9 @@ func (a *App) nearCopies(ctx context.Context, d *dataset.Dataset, c *printCollec
 // and recorded, and d divided again so that no pair straddles training and
 // a held-out split (the smaller content hash's split where Clasifica
 // splits; the training copy left out where the folder gives the split).
-// It returns nil when the division stays as it was. Each training photo
-// left out for its copy is reported as a warning, and a changed division
-// as a Scanned event.
+// It returns nil when the division stays as it was. The training photos
+// left out for their copies are named in a note (a train.Warning without
+// a path), and a changed division is sent as a Scanned event.
 func (a *App) regroup(ctx context.Context, d *dataset.Dataset, c *printCollector, emit func(Event)) (*dataset.Dataset, error) {
 	// Photos never decoded with a print (features cached by an older
 	// version) are read once more: that is reading photos, and said so.
@@ -127,11 +127,9 @@ func (a *App) regroup(ctx context.Context, d *dataset.Dataset, c *printCollector
 	for _, p := range near {
 		var h [2][32]byte
 		for k := range 2 {
-			b, err := hex.DecodeString(p.SHA256[k])
-			if err != nil || len(b) != 32 {
-				return nil, fmt.Errorf("near-copy %s: bad hash %q", p.Paths[k], p.SHA256[k])
+			if h[k], err = decisions.ParseHash(p.SHA256[k]); err != nil {
+				return nil, fmt.Errorf("near-copy %s: %w", p.Paths[k], err)
 			}
-			copy(h[k][:], b)
 		}
 		pairs = append(pairs, h)
 	}

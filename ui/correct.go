@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -50,7 +51,7 @@ func (w *window) teach(p photoDetail) fyne.CanvasObject {
 				if err != nil {
 					right.Enable()
 					kinds.Enable()
-					note.SetText(app.PlainError(err))
+					note.SetText(correctionError(root, err))
 					return
 				}
 				w.corrections++
@@ -95,4 +96,23 @@ func (w *window) correctionsText() string {
 		return ""
 	}
 	return fmt.Sprintf(" %s added to the training photos: train again to teach the model.", words.Plural(w.corrections, "photo", "photos"))
+}
+
+// correctionError says why a correction was not added, briefly: the large
+// view's side panel is narrow, so a refused copy of a training-folder photo
+// names that photo inside the folder rather than by its full path.
+func correctionError(root string, err error) string {
+	var dup *app.CopyOfPhotoError
+	if !errors.As(err, &dup) {
+		return app.PlainError(err)
+	}
+	twin := dup.Twin
+	if rel, err := filepath.Rel(root, twin); err == nil && filepath.IsLocal(rel) {
+		twin = rel
+	}
+	what := "the same shot as"
+	if dup.Exact {
+		what = "the same photo as"
+	}
+	return fmt.Sprintf("Not added: it is %s %s, already in the training folder, where it may be one of the photos the model is checked on. To change that photo's kind, correct it on Results.", what, twin)
 }

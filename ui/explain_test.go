@@ -107,7 +107,7 @@ func checkTeach(t *testing.T, w *testWindow) {
 	o = w.teach(outside)
 	test.Tap(find(o, func(b *widget.Button) bool { return b.Text == "Right" }))
 	w.settle()
-	mustShow(t, o, "is not added to the training photos", "correct it on the Results screen")
+	mustShow(t, o, "Not added: it is the same photo as", "already in the training folder", "correct it on Results")
 	if w.correctionsText() != "" {
 		t.Errorf("a refused correction was counted: %q", w.correctionsText())
 	}

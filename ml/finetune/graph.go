@@ -10,8 +10,10 @@
 // batch normalisation offsets (beta) train, which is what Keras trains when
 // those layers are unfrozen with BatchNormalization called in inference
 // mode. Each step's forward and backward pass is one ONNX Runtime run of a
-// graph built by package grad; the optimiser (SGD with momentum, or Adam)
-// runs in Go.
+// graph built by package grad. SGD with momentum updates the weights inside
+// that graph, which keeps them and the velocities on the provider's device
+// between steps (device.go, update.go); Adam (and SGD when Config.Steps
+// says so) runs in Go.
 package finetune
 
 import (
@@ -253,6 +255,22 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 		outputs = append(outputs, grads[p.name])
 	}
 	return b, params, inputs, outputs
+}
+
+// trainingModel is the training graph; on the device (see appendSGD) it
+// also updates the weights with SGD and outputs them instead of the
+// gradients.
+func (s *graphSpec) trainingModel(device bool, cfg Config) ([]byte, []param, []string, []string, error) {
+	if !device {
+		return s.model()
+	}
+	b, params, inputs, outputs := s.build()
+	vin, vout := appendSGD(b.Graph(), params, outputs[2:], cfg)
+	inputs = append(inputs, vin...)
+	outputs = append(outputs[:2:2], vout...)
+	m := b.Graph().Model("clasifica", "InceptionV3 top blocks and head, with SGD's update", nil, nil)
+	data, err := marshal(m)
+	return data, params, inputs, outputs, err
 }
 
 func (s *graphSpec) model() ([]byte, []param, []string, []string, error) {

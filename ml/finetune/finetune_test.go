@@ -447,24 +447,42 @@ func TestDeviceStepsMatchHost(t *testing.T) {
 
 // TestStepsConfig checks where steps run for each setting.
 func TestStepsConfig(t *testing.T) {
-	cpuEng := onnxrt.Engine{Options: onnxrt.Options{Provider: onnxrt.CPU}}
 	for _, c := range []struct {
 		opt, steps string
 		p          onnxrt.Provider
 		want       bool
 	}{
-		{SGD, "", onnxrt.CPU, true},
+		{SGD, "", onnxrt.CPU, false},
+		{SGD, StepsDevice, onnxrt.CPU, true},
 		{SGD, StepsAuto, onnxrt.WebGPU, true},
+		{SGD, StepsAuto, onnxrt.CUDA, true},
+		{SGD, StepsAuto, onnxrt.Auto, true},
 		{SGD, StepsAuto, onnxrt.CoreML, false},
 		{SGD, StepsHost, onnxrt.CUDA, false},
 		{Adam, StepsAuto, onnxrt.CUDA, false},
 	} {
 		cfg := DefaultConfig()
 		cfg.Optimizer, cfg.Steps = c.opt, c.steps
-		eng := cpuEng
-		eng.Options.Provider = c.p
-		if got := onDevice(cfg, eng); got != c.want {
+		if got := onDevice(cfg, c.p); got != c.want {
 			t.Errorf("%s, steps %q on %s: on the device %v, want %v", c.opt, c.steps, c.p, got, c.want)
+		}
+	}
+	// An undecided provider that lands on the CPU gets the host path.
+	if f := setup(t); true {
+		mean, scale := identity()
+		cfg := DefaultConfig()
+		cfg.Blocks = 1
+		eng := cpu(f.rt)
+		eng.Options.Provider = onnxrt.Auto
+		tr, err := NewTrainer(f.w, goldenHead(t), mean, scale, cfg, eng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Provider() == onnxrt.CPU && tr.OnDevice() {
+			t.Error("Auto landed on the CPU with the update in the graph")
+		}
+		if err := tr.Close(); err != nil {
+			t.Error(err)
 		}
 	}
 	cfg := DefaultConfig()

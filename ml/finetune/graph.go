@@ -22,6 +22,7 @@ import (
 	"github.com/clasifica/clasifica/ml/grad"
 	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/inception"
+	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
 // Activation shape: the output of mixed8, channels first.
@@ -255,6 +256,20 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 		outputs = append(outputs, grads[p.name])
 	}
 	return b, params, inputs, outputs
+}
+
+// session opens a session of the training graph on eng, with the update
+// in the graph when device is set.
+func (s *graphSpec) session(eng onnxrt.Engine, device bool, cfg Config) (*onnxrt.MultiSession, []param, []string, []string, error) {
+	model, params, inputs, outputs, err := s.trainingModel(device, cfg)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("finetune: training graph: %w", err)
+	}
+	ts, err := eng.NewMultiSession(model, inputs, outputs)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("finetune: %w", err)
+	}
+	return ts, params, inputs, outputs, nil
 }
 
 // trainingModel is the training graph; on the device (see appendSGD) it

@@ -17,7 +17,8 @@ func nextVelocityName(p string) string { return p + "/velocity/next" }
 // input p/velocity and the outputs p/next and p/velocity/next:
 //
 //	v' = momentum·v − lr·g
-//	w' = (w − w·decay) + v'      (decay = lr·WeightDecay for kernels, 0 else)
+//	w' = (w − w·decay) + v'      (decay = lr·WeightDecay, kernels only)
+//	w' = w + v'                  (no decay)
 //
 // — the same float32 operations, in the same order, as Trainer.update, so
 // that a step computed in the graph gives the same weights to the bit as
@@ -28,8 +29,11 @@ func nextVelocityName(p string) string { return p + "/velocity/next" }
 func appendSGD(g *onnx.Graph, params []param, grads []string, cfg Config) (inputs, outputs []string) {
 	lr := g.Float("sgd~lr", []float32{float32(cfg.LearningRate)})
 	mom := g.Float("sgd~momentum", []float32{float32(cfg.Momentum)})
-	decay := g.Float("sgd~decay", []float32{float32(cfg.LearningRate * cfg.WeightDecay)})
-	zero := g.Float("sgd~no_decay", []float32{0})
+	dk := float32(cfg.LearningRate * cfg.WeightDecay)
+	var decay string
+	if dk != 0 {
+		decay = g.Float("sgd~decay", []float32{dk})
+	}
 	gp := g.Proto()
 	gp.Output = slices.DeleteFunc(gp.Output, func(o *onnx.ValueInfoProto) bool { return slices.Contains(grads, o.GetName()) })
 	var vels, nexts, nextVels []string
@@ -39,12 +43,11 @@ func appendSGD(g *onnx.Graph, params []param, grads []string, cfg Config) (input
 		mv := g.Node("Mul", "sgd~"+p.name+"~momentum_v", []string{v, mom})
 		lg := g.Node("Mul", "sgd~"+p.name+"~lr_g", []string{grads[i], lr})
 		nv := g.Node("Sub", nextVelocityName(p.name), []string{mv, lg})
-		d := decay
-		if p.beta || p.bias {
-			d = zero
+		kept := p.name
+		if decay != "" && !p.beta && !p.bias {
+			wd := g.Node("Mul", "sgd~"+p.name+"~w_decay", []string{p.name, decay})
+			kept = g.Node("Sub", "sgd~"+p.name+"~w_kept", []string{p.name, wd})
 		}
-		wd := g.Node("Mul", "sgd~"+p.name+"~w_decay", []string{p.name, d})
-		kept := g.Node("Sub", "sgd~"+p.name+"~w_kept", []string{p.name, wd})
 		nw := g.Node("Add", nextName(p.name), []string{kept, nv})
 		vels = append(vels, v)
 		nexts = append(nexts, nw)

@@ -102,6 +102,9 @@ type BenchResult struct {
 	// and the optimiser's state in the provider's memory (updated inside
 	// the graph) rather than copying them through Go each step.
 	FineTuneOnDevice bool `json:"fine_tune_weights_on_device,omitempty"`
+	// FineTuneDeviceNote says why the weights were not kept on the device
+	// where they were meant to be.
+	FineTuneDeviceNote string `json:"fine_tune_device_note,omitempty"`
 	// Decode is the CPU side's speed on Data's photos, one row per JPEG
 	// decoder this build has: reading, decoding and shrinking to the
 	// backbone's input, per core.
@@ -250,7 +253,7 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 			if err != nil {
 				return nil, err
 			}
-			if res.FineTuneSecondsPer1k, res.FineTuneOnDevice, err = measureFineTune(ctx, heng, w, h, opt.FineTuneSteps); err != nil {
+			if res.FineTuneSecondsPer1k, res.FineTuneOnDevice, res.FineTuneDeviceNote, err = measureFineTune(ctx, heng, w, h, opt.FineTuneSteps); err != nil {
 				return nil, err
 			}
 			a.speeds.put(fineTuneKey(device, finetune.MaxBlocks), speed{SecondsPerPhoto: res.FineTuneSecondsPer1k / 1000, When: time.Now()})
@@ -329,8 +332,9 @@ func measureHeadTraining(ctx context.Context, heng onnxrt.Engine, feats []float3
 // h (three batches of 32 random mixed8 activations, after one that is not
 // timed: memory planning, and on a GPU the kernels' compilation) and
 // returns the seconds one epoch over 1,000 photos takes at that rate, and
-// whether the weights stayed on the device (steps: finetune.Config.Steps).
-func measureFineTune(ctx context.Context, heng onnxrt.Engine, w *inception.Weights, h *head.Head, steps string) (float64, bool, error) {
+// whether the weights stayed on the device (steps: finetune.Config.Steps)
+// or why not.
+func measureFineTune(ctx context.Context, heng onnxrt.Engine, w *inception.Weights, h *head.Head, steps string) (sec float64, onDevice bool, note string, err error) {
 	mean, scale := make([]float32, features.Dim), make([]float32, features.Dim)
 	for i := range scale {
 		scale[i] = 1
@@ -339,9 +343,12 @@ func measureFineTune(ctx context.Context, heng onnxrt.Engine, w *inception.Weigh
 	cfg.Steps = steps
 	tr, err := finetune.NewTrainer(w, h, mean, scale, cfg, heng)
 	if err != nil {
-		return 0, false, err
+		return 0, false, "", err
 	}
 	defer tr.Close()
+	if err := tr.DeviceUnavailable(); err != nil {
+		note = err.Error()
+	}
 	const n = 96
 	acts := make([]float32, finetune.Dim)
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -359,11 +366,11 @@ func measureFineTune(ctx context.Context, heng onnxrt.Engine, w *inception.Weigh
 		y[i] = i % h.Classes()
 	}
 	if _, err := tr.Epoch(ctx, load, y[:cfg.BatchSize], nil); err != nil {
-		return 0, false, err
+		return 0, false, note, err
 	}
 	start := time.Now()
 	if _, err := tr.Epoch(ctx, load, y, nil); err != nil {
-		return 0, false, err
+		return 0, false, note, err
 	}
-	return time.Since(start).Seconds() / n * 1000, tr.OnDevice(), nil
+	return time.Since(start).Seconds() / n * 1000, tr.OnDevice(), note, nil
 }

@@ -118,6 +118,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			where = "kept on the device, updated in the graph"
 		}
 		fmt.Fprintf(e.stdout, "Fine-tuning (mixed9, mixed10 and the head): %.1f s per epoch per 1,000 images (weights %s)\n", res.FineTuneSecondsPer1k, where)
+		if res.FineTuneDeviceNote != "" {
+			fmt.Fprintf(e.stdout, "  (not on the device: %s)\n", res.FineTuneDeviceNote)
+		}
 	}
 	if out.PeakRSSBytes > 0 {
 		fmt.Fprintf(e.stdout, "Peak memory: %s\n", bytesize.Format(out.PeakRSSBytes))

@@ -292,3 +292,8 @@ func (t *Trainer) StepTransfer() (toRuntime, fromRuntime int64) {
 // OnDevice reports whether the trainer's weights and optimiser state stay
 // in the provider's memory between steps.
 func (t *Trainer) OnDevice() bool { return t.dev != nil }
+
+// DeviceUnavailable says why the weights are not on the device when
+// Config.Steps (auto) meant them to be, and the update runs in Go instead;
+// nil otherwise.
+func (t *Trainer) DeviceUnavailable() error { return t.deviceErr }

@@ -111,9 +111,11 @@ type Trainer struct {
 	out    []string
 	// dev, when not nil, holds the weights and velocities on the
 	// provider's device, updated inside the training graph (device.go);
-	// values then lag behind it until pull.
-	dev   *deviceSteps
-	heads []head.Dense // shapes and activations of the head's layers
+	// values then lag behind it until pull. deviceErr says why they are
+	// not there when they were meant to be.
+	dev       *deviceSteps
+	deviceErr error
+	heads     []head.Dense // shapes and activations of the head's layers
 
 	batch        []float32
 	drop, target []float32
@@ -192,19 +194,32 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 			v = slices.Clone(layers[p.layer].Kernel)
 		}
 		t.values = append(t.values, v)
-		if device {
-			continue // gradients and velocities stay on the device
-		}
-		t.grads = append(t.grads, make([]float32, len(v)))
-		t.m = append(t.m, make([]float32, len(v)))
-		if cfg.Optimizer == Adam {
-			t.v = append(t.v, make([]float32, len(v)))
-		}
 	}
 	if device {
 		if err := t.startDevice(); err != nil {
-			t.Close()
-			return nil, fmt.Errorf("finetune: weights on %s: %w", ts.Provider(), err)
+			err = fmt.Errorf("finetune: weights on %s: %w", ts.Provider(), err)
+			if cfg.Steps == StepsDevice {
+				t.Close()
+				return nil, err
+			}
+			// Auto: the steps still run on the provider, with the update
+			// in Go; DeviceUnavailable says why.
+			t.deviceErr = err
+			t.train.Close()
+			if t.train, _, t.in, t.out, err = spec.session(eng, false, cfg); err != nil {
+				t.feat.Close()
+				return nil, err
+			}
+		}
+	}
+	if t.dev == nil {
+		// Gradients and the optimiser's state live in Go.
+		for _, v := range t.values {
+			t.grads = append(t.grads, make([]float32, len(v)))
+			t.m = append(t.m, make([]float32, len(v)))
+			if cfg.Optimizer == Adam {
+				t.v = append(t.v, make([]float32, len(v)))
+			}
 		}
 	}
 	bs := cfg.BatchSize

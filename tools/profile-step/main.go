@@ -121,7 +121,7 @@ func run(bbPath string, opt onnxrt.Options, update string, steps int, keep strin
 		return err
 	}
 	wall := time.Since(start)
-	where, onDevice := tr.Provider(), tr.OnDevice()
+	where, onDevice, why := tr.Provider(), tr.OnDevice(), tr.DeviceUnavailable()
 	in, out := tr.StepTransfer()
 	if err := tr.Close(); err != nil { // writes the profiles
 		return err
@@ -135,6 +135,9 @@ func run(bbPath string, opt onnxrt.Options, update string, steps int, keep strin
 		path = "device (weights and velocities stay in " + where.String() + "'s memory, update in the graph)"
 	}
 	fmt.Printf("runs on: %s; steps: %s\n", where, path)
+	if why != nil {
+		fmt.Printf("not on the device: %v\n", why)
+	}
 	fmt.Printf("per step between Go and the runtime: %.1f MB in, %.3f MB out\n", float64(in)/1e6, float64(out)/1e6)
 	fmt.Printf("%d steps of batch %d in %.2f s (%.1f s per 1,000 photos, first step included)\n", steps, tcfg.BatchSize, wall.Seconds(), wall.Seconds()/float64(n)*1000)
 	for _, f := range files {

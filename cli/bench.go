@@ -125,7 +125,24 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if out.PeakRSSBytes > 0 {
 		fmt.Fprintf(e.stdout, "Peak memory: %s\n", bytesize.Format(out.PeakRSSBytes))
 	}
+	if all {
+		if st, err := e.app.Providers(eo.Runtime, false); err == nil {
+			writeCUDAAdvice(e.stdout, app.AdviseCUDA(st, onnxrt.NVIDIAGPUs()))
+		}
+	}
 	return nil
+}
+
+// writeCUDAAdvice tells a user with an NVIDIA card that cannot use CUDA
+// what it would give and how to get it; nothing when adv is nil.
+func writeCUDAAdvice(w io.Writer, adv *app.CUDAAdvice) {
+	if adv == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nThis computer has an %s, but CUDA cannot run here (%s).\n%s\n", adv.GPU, adv.Reason, adv.Gain)
+	for i, s := range adv.Steps {
+		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
+	}
 }
 
 // writeBenchTable prints one line per provider: what it asked for, what

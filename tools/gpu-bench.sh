@@ -22,7 +22,8 @@
 # graph) and with the update in the program (weights in, gradients out
 # every step); then tools/profile-step's summary of a device-resident step
 # on each: time by execution provider and every node not on the GPU (CPU
-# fallbacks, copies). FT_CPU=1 adds the same rows on the CPU.
+# fallbacks, copies); and the same three steps trained both ways, with how
+# far the weights differ. FT_CPU=1 adds the same rows on the CPU.
 #
 # The device machine has no Go: the programs come from $BIN (default bin/):
 # clasifica, profile-step and largephotos, built here with
@@ -111,6 +112,16 @@ if [ "$mode" = fine-tune ]; then
 		else
 			echo "profile-step failed: $(tail -n 3 "$prof.err")"
 			echo "$p profile: failed: $(tail -n 1 "$prof.err")" >>"$summary"
+		fi
+		echo
+		echo "== the same steps with the update in the program and in the graph on $p"
+		cmpout=$work/compare-$p
+		if timeout 150 "$bin/profile-step" --backbone "$backbone" --provider "$p" --compare --steps 3 >"$cmpout" 2>"$cmpout.err" </dev/null; then
+			cat "$cmpout"
+			sed "s/^/$p: /" "$cmpout" >>"$summary"
+		else
+			echo "compare failed: $(tail -n 3 "$cmpout.err")"
+			echo "$p compare: failed: $(tail -n 1 "$cmpout.err")" >>"$summary"
 		fi
 	done
 	echo

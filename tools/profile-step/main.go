@@ -64,10 +64,14 @@ func main() {
 		os.Exit(2)
 	}
 	opt := onnxrt.Options{Provider: p, Strict: true, Threads: *threads, Device: *device}
-	if *check {
-		err = compare(*bb, opt, *steps)
-	} else {
-		err = run(*bb, opt, *update, *steps, *keep)
+	rt, err := onnxrt.Load(os.Getenv("ONNXRUNTIME_LIB"))
+	if err == nil {
+		var b *backbone.Backbone
+		if b, err = backbone.Open(*bb); err == nil && *check {
+			err = compare(rt, b, opt, *steps)
+		} else if err == nil {
+			err = run(rt, b, opt, *update, *steps, *keep)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "profile-step:", err)
@@ -75,16 +79,9 @@ func main() {
 	}
 }
 
-func run(bbPath string, opt onnxrt.Options, update string, steps int, keep string) error {
-	rt, err := onnxrt.Load(os.Getenv("ONNXRUNTIME_LIB"))
-	if err != nil {
-		return err
-	}
-	b, err := backbone.Open(bbPath)
-	if err != nil {
-		return err
-	}
+func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update string, steps int, keep string) error {
 	dir := keep
+	var err error
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "profile-step-"); err != nil {
 			return err
@@ -351,15 +348,7 @@ func newFixture() (*fixture, error) {
 
 // compare trains steps steps with the update in Go and in the graph and
 // prints the losses and the difference of the trained weights.
-func compare(bbPath string, opt onnxrt.Options, steps int) error {
-	rt, err := onnxrt.Load(os.Getenv("ONNXRUNTIME_LIB"))
-	if err != nil {
-		return err
-	}
-	b, err := backbone.Open(bbPath)
-	if err != nil {
-		return err
-	}
+func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, steps int) error {
 	f, err := newFixture()
 	if err != nil {
 		return err

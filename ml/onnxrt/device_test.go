@@ -226,3 +226,42 @@ func TestBoundCancel(t *testing.T) {
 		t.Errorf("run after a cancelled run gave %v, want its input", y.Data()[0])
 	}
 }
+
+// TestBindClosed checks the errors of bindings and values used after Close.
+func TestBindClosed(t *testing.T) {
+	rt, err := Load(mltest.RuntimeLibrary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := rt.NewMultiSession(stepModel(t), []string{"x", "w"}, []string{"y", "w_next"}, Options{Provider: CPU, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.NewBinding()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewHostValue(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	v.Close() // twice is harmless
+	if err := b.BindInput("w", v); err == nil {
+		t.Error("binding a closed value: no error")
+	}
+	if _, err := NewHostValue(-1, 3); err == nil {
+		t.Error("a negative dimension: no error")
+	}
+	b.Close()
+	b.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.NewBinding(); err == nil {
+		t.Error("binding a closed session: no error")
+	}
+	if _, err := s.DeviceMemory(); err == nil {
+		t.Error("memory of a closed session: no error")
+	}
+}

@@ -29,7 +29,7 @@
 # clasifica, profile-step and largephotos, built here with
 #   go build -o bin/clasifica . && go build -o bin/profile-step ./tools/profile-step &&
 #   go build -o bin/largephotos ./tools/largephotos
-# Where Go is installed they are built when missing.
+# Where Go is installed they are built afresh.
 #
 # The ONNX Runtime library is $ORT_GPU_LIB (the official GPU build, for
 # CUDA) or $ONNXRUNTIME_LIB or .deps/onnxruntime's; the offline backbone
@@ -54,15 +54,14 @@ echo "cores: $(nproc)"
 if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi -L || true; fi
 echo "runtime: $lib"
 
-# need NAME PACKAGE: $bin/NAME, built where Go is installed and it is missing.
+# need NAME PACKAGE: $bin/NAME, built afresh where Go is installed (so
+# that it is never stale), else as it was carried here.
 need() {
-	if [ ! -x "$bin/$1" ]; then
-		if command -v go >/dev/null 2>&1; then
-			mkdir -p "$bin" && go build -o "$bin/$1" "$2"
-		else
-			echo "gpu-bench: $bin/$1 is missing and there is no Go here to build it (go build -o bin/$1 $2)" >&2
-			exit 1
-		fi
+	if command -v go >/dev/null 2>&1; then
+		mkdir -p "$bin" && go build -o "$bin/$1" "$2"
+	elif [ ! -x "$bin/$1" ]; then
+		echo "gpu-bench: $bin/$1 is missing and there is no Go here to build it (go build -o bin/$1 $2)" >&2
+		exit 1
 	fi
 }
 export CLASIFICA_HOME="$work/home"

@@ -23,7 +23,10 @@
 # every step); then tools/profile-step's summary of a device-resident step
 # on each: time by execution provider and every node not on the GPU (CPU
 # fallbacks, copies); and the same three steps trained both ways, with how
-# far the weights differ. FT_CPU=1 adds the same rows on the CPU.
+# far the weights differ. FT_CPU=1 adds the same rows on the CPU. The
+# whole part keeps to FT_BUDGET seconds (default 270): a step that would
+# start with less than 20 s left is skipped and says so, and none runs
+# longer than what is left (at most 150 s).
 #
 # The device machine has no Go: the programs come from $BIN (default bin/):
 # clasifica, profile-step and largephotos, built here with
@@ -67,8 +70,20 @@ need() {
 export CLASIFICA_HOME="$work/home"
 
 if [ "$mode" = fine-tune ]; then
+	# limit: seconds the next command may take, or nothing when out of time.
+	limit() {
+		left=$((deadline - $(date +%s)))
+		if [ $left -lt 20 ]; then return 1; fi
+		if [ $left -gt 150 ]; then left=150; fi
+		echo $left
+	}
+	# why RC ERRFILE: what went wrong, in one line.
+	why() {
+		if [ "$1" = 124 ]; then echo "timed out after $t s"; else tail -n 1 "$2"; fi
+	}
 	need clasifica .
 	need profile-step ./tools/profile-step
+	deadline=$(($(date +%s) + ${FT_BUDGET:-270}))
 	providers=webgpu
 	cudalib=""
 	if [ -n "${ORT_GPU_LIB:-}" ]; then
@@ -87,20 +102,27 @@ if [ "$mode" = fine-tune ]; then
 			echo
 			echo "== fine-tuning on $p, update on the $update ($plib)"
 			out=$work/ft-$p-$update
+			if ! t=$(limit); then
+				echo "$p, update on the $update: skipped (FT_BUDGET spent)" | tee -a "$summary"
+				continue
+			fi
 			# One inference batch only: the row wanted is fine-tuning's.
-			if timeout 150 "$bin/clasifica" bench --runtime "$plib" --backbone "$backbone" --provider "$p" \
+			if timeout "$t" "$bin/clasifica" bench --runtime "$plib" --backbone "$backbone" --provider "$p" \
 				--batches 1 --seconds 0.5 --head --fine-tune --fine-tune-update "$update" >"$out" 2>"$out.err"; then
 				cat "$out"
 				echo "$p, update on the $update: $(grep -m1 'runs on' "$out.err" | cut -d: -f2- | sed 's/^ *//'); $(grep -m1 'Fine-tuning' "$out" | sed 's/^Fine-tuning (mixed9, mixed10 and the head): //'); head $(grep -m1 'Head training' "$out" | sed 's/^Head training: //')" >>"$summary"
 			else
+				rc=$?
 				echo "bench failed: $(tail -n 3 "$out.err")"
-				echo "$p, update on the $update: bench failed: $(tail -n 1 "$out.err")" >>"$summary"
+				echo "$p, update on the $update: bench failed: $(why $rc "$out.err")" >>"$summary"
 			fi
 		done
 		echo
 		echo "== profile of device-resident steps on $p"
 		prof=$work/profile-$p
-		if timeout 150 "$bin/profile-step" --backbone "$backbone" --provider "$p" --update device --steps 3 >"$prof" 2>"$prof.err" </dev/null; then
+		if ! t=$(limit); then
+			echo "$p profile: skipped (FT_BUDGET spent)" | tee -a "$summary"
+		elif timeout "$t" "$bin/profile-step" --backbone "$backbone" --provider "$p" --update device --steps 3 >"$prof" 2>"$prof.err" </dev/null; then
 			cat "$prof"
 			{
 				echo "$p profile:"
@@ -109,18 +131,22 @@ if [ "$mode" = fine-tune ]; then
 				grep -E 'runs counted|ExecutionProvider|every node ran|not on ' "$prof" | sed 's/^ */  /'
 			} >>"$summary"
 		else
+			rc=$?
 			echo "profile-step failed: $(tail -n 3 "$prof.err")"
-			echo "$p profile: failed: $(tail -n 1 "$prof.err")" >>"$summary"
+			echo "$p profile: failed: $(why $rc "$prof.err")" >>"$summary"
 		fi
 		echo
 		echo "== the same steps with the update in the program and in the graph on $p"
 		cmpout=$work/compare-$p
-		if timeout 150 "$bin/profile-step" --backbone "$backbone" --provider "$p" --compare --steps 3 >"$cmpout" 2>"$cmpout.err" </dev/null; then
+		if ! t=$(limit); then
+			echo "$p compare: skipped (FT_BUDGET spent)" | tee -a "$summary"
+		elif timeout "$t" "$bin/profile-step" --backbone "$backbone" --provider "$p" --compare --steps 3 >"$cmpout" 2>"$cmpout.err" </dev/null; then
 			cat "$cmpout"
 			sed "s/^/$p: /" "$cmpout" >>"$summary"
 		else
+			rc=$?
 			echo "compare failed: $(tail -n 3 "$cmpout.err")"
-			echo "$p compare: failed: $(tail -n 1 "$cmpout.err")" >>"$summary"
+			echo "$p compare: failed: $(why $rc "$cmpout.err")" >>"$summary"
 		fi
 	done
 	echo

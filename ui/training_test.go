@@ -240,6 +240,9 @@ func TestTrainOnFlowers(t *testing.T) {
 		// Sort into folders: copies, and says so.
 		w.picks.folders = []string{out}
 		test.Tap(w.classify.sortBtn)
+		// The slider starts at the model's threshold and says what it
+		// promises.
+		mustShow(t, w.overlay(), "It starts at the model's own threshold", "photos its threshold was chosen on")
 		test.Tap(button(t, w.overlay(), "Copy photos"))
 		w.settle()
 		copied := 0

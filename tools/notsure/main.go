@@ -144,14 +144,21 @@ func run(data, weights string, seeds int, val, test float64, targetList string) 
 		o.Seed = uint64(seed)
 		dopt := dataset.DefaultOptions()
 		dopt.Validation, dopt.Test = val, test
-		res, err := a.Train(ctx, eng, app.TrainRequest{Data: data, DataOptions: dopt, Options: o}, nil)
+		// The out-of-fold heads' time, from their last progress event.
+		var folds train.Calibration
+		res, err := a.Train(ctx, eng, app.TrainRequest{Data: data, DataOptions: dopt, Options: o}, func(e app.Event) {
+			if c, ok := e.(train.Calibration); ok {
+				folds = c
+			}
+		})
 		if err != nil {
 			return err
 		}
 		if b := res.Model.Threshold.Basis; b != model.BasisOutOfFold {
 			return fmt.Errorf("seed %d: the model's threshold rests on %q, not out-of-fold predictions", seed, b)
 		}
-		fmt.Printf("seed %d: accuracy %.1f%% on %d test photos\n", seed, 100*res.Report.Accuracy, res.Report.N)
+		fmt.Printf("seed %d: accuracy %.1f%% on %d test photos; %d out-of-fold heads, %d epochs in all, %.2f s (training took %.2f s)\n",
+			seed, 100*res.Report.Accuracy, res.Report.N, folds.Folds, folds.Total, folds.Elapsed.Seconds(), res.Model.Training.Duration)
 		for i, target := range targets {
 			for b, cal := range [][]train.Prediction{res.Calibration, res.Validation} {
 				probs, truths := train.Probabilities(cal)

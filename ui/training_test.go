@@ -104,7 +104,9 @@ func TestTrainOnFlowers(t *testing.T) {
 	if m == nil {
 		t.Fatalf("training produced no model; the screen says %q", texts(w.train.outcome))
 	}
-	if len(phases) != 3 || len(epochs) == 0 || len(epochs) != len(m.Training.Epochs) {
+	// Extraction, training, the test photos, the "not sure" threshold's
+	// out-of-fold heads.
+	if len(phases) != 4 || phases[3] != train.Calibrating || len(epochs) == 0 || len(epochs) != len(m.Training.Epochs) {
 		t.Fatalf("phases %v, %d epochs shown, %d recorded", phases, len(epochs), len(m.Training.Epochs))
 	}
 	if !w.doc.dirty || !strings.Contains(w.win.Title(), "•") {

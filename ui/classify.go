@@ -362,21 +362,37 @@ func (s *classifyScreen) exportCSV() {
 func (s *classifyScreen) sortInto() {
 	preds := s.preds
 	s.w.pick.folder("Choose where to put the sorted copies", s.w.lastDir(), func(out string) {
+		m := s.w.doc.model
 		threshold := widget.NewSlider(0, 99)
 		threshold.Step = 1
-		threshold.SetValue(sortStart(s.w.doc.model))
+		start := sortStart(m)
+		threshold.SetValue(start)
+		// minConfidence is the slider's value, or the model's own
+		// threshold to the last digit while the slider stays where it
+		// started (the slider moves by whole percents).
+		minConfidence := func() float64 {
+			if m != nil && m.Threshold != nil && threshold.Value == start {
+				return app.ModelThreshold(m)
+			}
+			return threshold.Value / 100
+		}
 		value := widget.NewLabel("")
-		threshold.OnChanged = func(v float64) { value.SetText(fmt.Sprintf("%.0f%%", v)) }
+		atValue := widgets.Caption("")
+		atValue.Wrapping = fyne.TextWrapWord
+		threshold.OnChanged = func(v float64) {
+			value.SetText(fmt.Sprintf("%.0f%%", v))
+			atValue.SetText(sortPromise(m, minConfidence()))
+		}
 		threshold.OnChanged(threshold.Value)
 		text := widgets.Wrapped(fmt.Sprintf("Clasifica copies each photo into a folder named after its kind inside %s. "+
 			"The originals stay where they are, and no file is overwritten.", displayPath(out)))
 		unsure := widgets.Caption(fmt.Sprintf("Photos the model is less sure of than this go to %s instead. It starts at the model's own threshold: %s",
-			app.UnsureFolder, app.Promise(s.w.doc.model.Threshold)))
+			app.UnsureFolder, app.Promise(m.Threshold)))
 		unsure.Wrapping = fyne.TextWrapWord
-		content := container.New(widgets.FixedWidth{Width: 460}, text, unsure, container.NewBorder(nil, nil, nil, value, threshold))
+		content := container.New(widgets.FixedWidth{Width: 460}, text, unsure, container.NewBorder(nil, nil, nil, value, threshold), atValue)
 		d := dialog.NewCustomConfirm("Sort into folders", "Copy photos", "Cancel", content, func(ok bool) {
 			if ok {
-				s.copyInto(preds, out, threshold.Value/100)
+				s.copyInto(preds, out, minConfidence())
 			}
 		}, s.w.win)
 		s.w.showDialog(d)

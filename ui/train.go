@@ -410,6 +410,10 @@ func (s *trainScreen) setPhase(phase string, value float64, detail string) {
 	s.detail.SetText(detail)
 }
 
+// calibratingPhase is the last step's name while the out-of-fold heads
+// train: they measure how far the model's confidence can be trusted.
+const calibratingPhase = "Step 3 of 3 · Learning when to say \"not sure\""
+
 // handle shows a training event.
 func (s *trainScreen) handle(ev app.Event) {
 	device := deviceName(s.w.engine.device)
@@ -437,7 +441,19 @@ func (s *trainScreen) handle(ev app.Event) {
 			s.setPhase("Step 2 of 3 · Fine-tuning the image model", 0, "")
 		case train.Evaluating:
 			s.setPhase("Step 3 of 3 · Checking the test photos", 1, "")
+		case train.Calibrating:
+			s.setPhase(calibratingPhase, 0, "")
 		}
+	case train.Calibration:
+		p := e.Progress
+		if p.Total == 0 || e.Fold == 0 {
+			return
+		}
+		detail := fmt.Sprintf("Practice model %d of %d: each learns without 1 in %d of the photos and is tested on them", e.Fold, e.Folds, e.Folds)
+		if left := words.RoughDuration(p.Remaining()); left != "" {
+			detail += " · " + left + " left"
+		}
+		s.setPhase(calibratingPhase, p.Fraction(), detail)
 	case train.Extraction:
 		p := e.Progress
 		if p.Total == 0 {

@@ -248,6 +248,12 @@ func (s *classifyScreen) add(inputs []string) {
 		s.w.inform("Still sorting", "Wait for the photos being sorted, or stop them, before adding more.")
 		return
 	}
+	s.sort(inputs)
+}
+
+// sort classifies files and folders after the photos already shown.
+func (s *classifyScreen) sort(inputs []string) {
+	m := s.w.doc.model
 	ctx, id := s.task.begin()
 	s.bar.SetValue(0)
 	s.barText.SetText("Looking for photos…")
@@ -337,7 +343,9 @@ func (s *classifyScreen) modelChanged() {
 	}
 	s.clear()
 	if len(paths) > 0 && s.w.doc.model != nil {
-		s.add(paths)
+		// Sorted again in the background, where the user is (the Train
+		// screen's outcome after a retraining, Results after going back).
+		s.sort(paths)
 		return
 	}
 	s.refresh()

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -30,7 +31,7 @@ type comparePanel struct {
 	content fyne.CanvasObject
 
 	headline *widget.Label
-	caption  *widgets.Subtle
+	caption  *widget.Label
 	inUse    *widgets.Notice
 	swap     *widget.Button
 	kinds    *widget.List
@@ -48,8 +49,7 @@ func newComparePanel(w *window) *comparePanel {
 	p.headline = widget.NewLabel("")
 	p.headline.SizeName = sizeNameDisplay
 	p.headline.TextStyle.Bold = true
-	p.caption = widgets.Caption("")
-	p.caption.Wrapping = fyne.TextWrapWord
+	p.caption = widgets.Wrapped("")
 	p.swap = widget.NewButtonWithIcon("", theme.MediaReplayIcon(), w.swapModels)
 	p.inUse = widgets.NewNotice(theme.ColorNamePrimary, "", p.swap)
 
@@ -97,7 +97,7 @@ func newComparePanel(w *window) *comparePanel {
 
 	split := container.NewHSplit(kindsPanel, photosPanel)
 	split.SetOffset(0.34)
-	top := container.NewBorder(nil, nil, p.headline, nil, container.NewVBox(p.caption))
+	top := container.NewBorder(nil, nil, p.headline, nil, container.NewVBox(layout.NewSpacer(), p.caption, layout.NewSpacer()))
 	p.content = widgets.VFill([]fyne.CanvasObject{top, p.inUse}, split)
 	return p
 }

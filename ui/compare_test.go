@@ -97,6 +97,10 @@ func TestRetrainLoop(t *testing.T) {
 		} else {
 			find(o, func(s *widget.Select) bool { return true }).SetSelected(kind)
 		}
+		// The copy starts a scan of the training folder; under the test
+		// driver its updates run on the job's goroutine, so the test waits
+		// for it as a person would before the next photo.
+		w.settle()
 		mustShow(t, o, "Copied into the training photos as "+kind)
 		if _, err := os.Stat(filepath.Join(root, kind, filepath.Base(p.Path))); err != nil {
 			t.Errorf("%s was not copied into %s: %v", p.Path, kind, err)

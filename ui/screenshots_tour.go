@@ -12,15 +12,19 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/ui/widgets"
 )
 
 // ScreenshotOptions configure Screenshots.
@@ -152,23 +156,9 @@ func (t *tour) run() error {
 	if err := t.shot("results-mistakes"); err != nil {
 		return err
 	}
-	fyne.DoAndWait(func() {
-		g := w.results.gallery
-		if len(g.shown) > 0 {
-			it := g.items[g.shown[0]]
-			w.showPhoto(photoDetail{path: it.Path, truth: it.Truth, top: it.Top})
-		}
-	})
-	time.Sleep(time.Second) // the large photo loads
-	if err := t.shot("results-photo"); err != nil {
+	if err := t.heatmap(); err != nil {
 		return err
 	}
-	fyne.DoAndWait(func() {
-		if c := w.explainers.last; c != nil {
-			c.SetChecked(true)
-		}
-	})
-	time.Sleep(60 * time.Second) // the explainer is made and the heatmap computed
 	if err := t.shot("results-photo-heatmap"); err != nil {
 		return err
 	}
@@ -220,6 +210,62 @@ func (t *tour) run() error {
 	return nil
 }
 
+// heatmap opens the first mistakes large (results-photo) and ticks "Show
+// what it looked at" until a photo's heatmap shows something: the test
+// image model finds no evidence at all in some photos, whose maps are
+// empty.
+func (t *tour) heatmap() error {
+	w := t.w
+	var items []app.Reviewed
+	fyne.DoAndWait(func() {
+		g := w.results.gallery
+		for _, i := range g.shown {
+			items = append(items, g.items[i])
+		}
+	})
+	for i, it := range items[:min(len(items), 6)] {
+		fyne.DoAndWait(func() { w.showPhoto(photoDetail{path: it.Path, truth: it.Truth, top: it.Top}) })
+		time.Sleep(3 * time.Second) // the large photo loads
+		if i == 0 {
+			if err := t.shot("results-photo"); err != nil {
+				return err
+			}
+		}
+		fyne.DoAndWait(func() { w.explainers.last.SetChecked(true) })
+		// The explainer is made (the first time) and the heatmap computed.
+		if err := t.until("the heatmap", 3*time.Minute, func() bool {
+			return findObject(w.win.Canvas().Overlays().Top(), func(s *widgets.Subtle) bool {
+				return strings.HasPrefix(s.Text(), "Red to yellow") || strings.HasPrefix(s.Text(), "Could not")
+			}) != nil
+		}); err != nil {
+			return err
+		}
+		var shows bool
+		fyne.DoAndWait(func() {
+			shows = findObject(w.win.Canvas().Overlays().Top(), func(c *canvas.Image) bool { return visibleHeat(c.Image) }) != nil
+		})
+		if shows || i == min(len(items), 6)-1 {
+			return nil
+		}
+		fyne.DoAndWait(func() { w.dialog.Hide() })
+	}
+	return fmt.Errorf("screenshots: no mistake to show large")
+}
+
+// visibleHeat reports whether m is a heatmap picture (partly transparent)
+// with something clearly drawn on it.
+func visibleHeat(m image.Image) bool {
+	h, ok := m.(*image.NRGBA)
+	if !ok {
+		return false
+	}
+	var lo, hi uint8 = 255, 0
+	for i := 3; i < len(h.Pix); i += 4 {
+		lo, hi = min(lo, h.Pix[i]), max(hi, h.Pix[i])
+	}
+	return lo < 255 && hi > 120
+}
+
 // loop goes round the correction loop on the sorted photos (which must
 // not be training photos: they are copied into the training folder):
 // one photo taught in its large view, the others confirmed or corrected
@@ -253,7 +299,13 @@ func (t *tour) loop() error {
 	if failed != nil {
 		return failed
 	}
-	time.Sleep(time.Second) // the large photo loads
+	time.Sleep(3 * time.Second) // the large photo loads
+	fyne.DoAndWait(func() {
+		// The teaching part is at the bottom of the photo's side.
+		if s := findObject(w.win.Canvas().Overlays().Top(), func(*container.Scroll) bool { return true }); s != nil {
+			s.ScrollToBottom()
+		}
+	})
 	if err := t.shot("classify-teach"); err != nil {
 		return err
 	}

@@ -34,9 +34,11 @@ type window struct {
 	engines *app.Engines
 	// explainers holds the heatmaps' explainer (ui/explain.go);
 	// corrections counts the photos added to the training photos since
-	// the last training (ui/correct.go).
+	// the last training, relabelled those relabelled or moved in it
+	// (ui/correct.go).
 	explainers  explainers
 	corrections int
+	relabelled  int
 	thumbs      thumbnails
 	jobs        jobs
 	pick        pickers

@@ -128,7 +128,7 @@ if [ "$mode" = fine-tune ]; then
 				echo "$p profile:"
 				grep -E '^(runs on|per step)' "$prof" | sed 's/^/  /'
 				# The training session's time by provider, and its nodes elsewhere.
-				grep -E 'runs counted|ExecutionProvider|every node ran|not on ' "$prof" | sed 's/^ */  /'
+				grep -E 'runs counted|ExecutionProvider|every node ran|not on |on the device \(' "$prof" | sed 's/^ */  /'
 			} >>"$summary"
 		else
 			rc=$?

@@ -254,6 +254,7 @@ func summarise(path string, p onnxrt.Provider) error {
 		fmt.Printf(" %s %d", ep, nodesOn[ep]/int(n))
 	}
 	fmt.Println()
+	gpuKernels(events, len(runs))
 	if len(away) == 0 {
 		fmt.Printf("  every node ran on %s\n", p)
 		return nil
@@ -410,4 +411,38 @@ func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, steps
 	fmt.Printf("weights after %d steps: relative L2 difference %.2e, largest difference %.2e, %d of %d bit-identical\n",
 		steps, onnxrt.RelL2(dw, hw), largest, same, len(hw))
 	return nil
+}
+
+// gpuKernels prints the device's own timings, where the provider reports
+// them ("Kernel" events: WebGPU with timestamp queries, CUDA builds with
+// CUPTI): node events time what the host sees of an asynchronous
+// provider, these the work on the GPU. They cannot be told apart by run,
+// so the first run (kernels compiled, memory planned) is in the average.
+func gpuKernels(events []event, runs int) {
+	byName := map[string]int64{}
+	var total int64
+	count := 0
+	for _, e := range events {
+		if e.Cat != "Kernel" {
+			continue
+		}
+		name, _, _ := strings.Cut(e.Name, "&")
+		name, _, _ = strings.Cut(name, "|")
+		byName[kind(name, e.Args.OpName)] += e.Dur
+		total += e.Dur
+		count++
+	}
+	if count == 0 {
+		return
+	}
+	n := float64(runs)
+	fmt.Printf("  on the device (the provider's own kernel timings, all %d runs): kernels per run %d, %.1f ms per run\n", runs, count/runs, float64(total)/n/1000)
+	rows := slices.Collect(maps.Keys(byName))
+	slices.SortFunc(rows, func(a, b string) int { return cmp.Compare(byName[b], byName[a]) })
+	for i, k := range rows {
+		if i == 10 {
+			break
+		}
+		fmt.Printf("    %-44s %8.1f ms %5.1f%%\n", k, float64(byName[k])/n/1000, 100*float64(byName[k])/float64(total))
+	}
 }

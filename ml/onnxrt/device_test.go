@@ -30,11 +30,9 @@ func stepModel(t *testing.T) []byte {
 	return b
 }
 
-// TestBoundSteps runs steps whose weight lives in the session's device
-// memory (the CPU's here: the same calls as on a GPU), swapped between two
-// values from step to step, with the batch in and the result out through
-// host values, and reads the weight back with a Copier.
-func TestBoundSteps(t *testing.T) {
+// stepSession opens stepModel on the CPU; the caller closes it.
+func stepSession(t *testing.T) *MultiSession {
+	t.Helper()
 	rt, err := Load(mltest.RuntimeLibrary(t))
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +41,15 @@ func TestBoundSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// TestBoundSteps runs steps whose weight lives in the session's device
+// memory (the CPU's here: the same calls as on a GPU), swapped between two
+// values from step to step, with the batch in and the result out through
+// host values, and reads the weight back with a Copier.
+func TestBoundSteps(t *testing.T) {
+	s := stepSession(t)
 	defer s.Close()
 	mem, err := s.DeviceMemory()
 	if err != nil {
@@ -120,14 +127,7 @@ func TestBoundSteps(t *testing.T) {
 // TestBoundOutputToDevice lets the runtime allocate an output in the
 // device's memory.
 func TestBoundOutputToDevice(t *testing.T) {
-	rt, err := Load(mltest.RuntimeLibrary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := rt.NewMultiSession(stepModel(t), []string{"x", "w"}, []string{"y", "w_next"}, Options{Provider: CPU, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := stepSession(t)
 	defer s.Close()
 	mem, err := s.DeviceMemory()
 	if err != nil {
@@ -229,14 +229,7 @@ func TestBoundCancel(t *testing.T) {
 
 // TestBindClosed checks the errors of bindings and values used after Close.
 func TestBindClosed(t *testing.T) {
-	rt, err := Load(mltest.RuntimeLibrary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := rt.NewMultiSession(stepModel(t), []string{"x", "w"}, []string{"y", "w_next"}, Options{Provider: CPU, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := stepSession(t)
 	b, err := s.NewBinding()
 	if err != nil {
 		t.Fatal(err)

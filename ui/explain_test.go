@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -73,42 +71,4 @@ func checkLookedAt(t *testing.T, w *testWindow) {
 		t.Error("the heatmap stays after unticking")
 	}
 	w.dialog.Hide()
-}
-
-// checkTeach checks where the large view offers to teach the model: for a
-// photo from outside the training folder, not for a training photo.
-func checkTeach(t *testing.T, w *testWindow) {
-	t.Helper()
-	p := w.classify.preds[0]
-	inside := photoDetail{path: p.Path, top: p.Top}
-	if w.teach(inside) != nil {
-		t.Errorf("a training photo (%s) offers to be added to the training photos", p.Path)
-	}
-	outside := inside
-	outside.path = filepath.Join(t.TempDir(), "new.jpg")
-	o := w.teach(outside)
-	if o == nil {
-		t.Fatal("a new photo does not offer to teach the model")
-	}
-	mustShow(t, o, "Teach it", "Right")
-	if w.correctionsText() != "" {
-		t.Errorf("corrections counted before any: %q", w.correctionsText())
-	}
-
-	// The same photo as a training photo, from elsewhere: refused, and
-	// the view says why.
-	data, err := os.ReadFile(p.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(outside.path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	o = w.teach(outside)
-	test.Tap(find(o, func(b *widget.Button) bool { return b.Text == "Right" }))
-	w.settle()
-	mustShow(t, o, "Not added: it is the same photo as", "already in the training folder", "correct it on Results")
-	if w.correctionsText() != "" {
-		t.Errorf("a refused correction was counted: %q", w.correctionsText())
-	}
 }

@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/clasifica/clasifica/app"
-	"github.com/clasifica/clasifica/ml/onnxrt"
 	"github.com/clasifica/clasifica/resources"
 )
 
@@ -34,9 +33,11 @@ type window struct {
 	engines *app.Engines
 	// explainers holds the heatmaps' explainer (ui/explain.go);
 	// corrections counts the photos added to the training photos since
-	// the last training (ui/correct.go).
+	// the last training, relabelled those relabelled or moved in it
+	// (ui/correct.go).
 	explainers  explainers
 	corrections int
+	relabelled  int
 	thumbs      thumbnails
 	jobs        jobs
 	pick        pickers
@@ -82,7 +83,7 @@ func newWindow(fa fyne.App, core *app.App) *window {
 	w := &window{
 		fa:         fa,
 		core:       core,
-		nvidiaGPUs: onnxrt.NVIDIAGPUs,
+		nvidiaGPUs: app.NVIDIAGPUs,
 		engines:    app.NewEngines(core),
 		thumbs:     thumbnails{app.NewThumbnails(thumbSide, thumbBudget, 2)},
 		doc:        newDocument(),

@@ -384,7 +384,7 @@ func (e *Extractor) ExtractEach(ctx context.Context, items []Item, progress func
 func (e *Extractor) Key(it Item) Key { return e.key(it) }
 
 func (e *Extractor) key(it Item) Key {
-	k := Key{Backbone: e.Backbone, Photo: it.Hash}
+	k := Key{Backbone: e.Backbone, Photo: it.Hash, Decoder: e.Limits.JPEG.Used()}
 	if it.View > 0 {
 		k.View = fmt.Sprintf("%s-%d", e.AugmentID, it.View)
 	}

@@ -52,6 +52,10 @@ type classifyScreen struct {
 	csvBtn   *widget.Button
 	sortBtn  *widget.Button
 	clearBtn *widget.Button
+	// retrain counts the corrections since the last training on the
+	// button that retrains (ui/correct.go).
+	retrain    *widgets.Notice
+	retrainBtn *widget.Button
 }
 
 func newClassifyScreen(w *window) *classifyScreen {
@@ -85,8 +89,12 @@ func newClassifyScreen(w *window) *classifyScreen {
 	tools := container.NewHBox(s.csvBtn, s.sortBtn, s.clearBtn)
 	s.shown = widgets.VFill([]fyne.CanvasObject{container.NewBorder(nil, nil, nil, tools, s.summary), s.progress}, s.grid)
 
+	s.retrainBtn = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), w.retrain)
+	s.retrainBtn.Importance = widget.HighImportance
+	s.retrain = widgets.NewNotice(theme.ColorNamePrimary, "Your corrections are in the training photos. The model learns them when it trains again, in seconds: only the new photos go through the image model.", s.retrainBtn)
+	s.retrain.Hide()
 	s.body = container.NewStack(s.noModel, s.drop, s.shown)
-	s.content = widgets.VFill([]fyne.CanvasObject{widgets.Header(title, sub, s.folderB, s.openBtn), widgets.Spacer(theme.Padding())}, s.body)
+	s.content = widgets.VFill([]fyne.CanvasObject{widgets.Header(title, sub, s.folderB, s.openBtn), widgets.Spacer(theme.Padding()), s.retrain}, s.body)
 	s.refresh()
 	return s
 }
@@ -139,6 +147,12 @@ func (s *classifyScreen) refresh() {
 		}
 	}
 	s.summary.SetText(s.describe())
+	if text := s.w.retrainText(); text != "" && s.w.doc.model != nil {
+		s.retrainBtn.SetText(text)
+		s.retrain.Show()
+	} else {
+		s.retrain.Hide()
+	}
 	s.body.Refresh()
 }
 
@@ -183,7 +197,7 @@ func (s *classifyScreen) describe() string {
 	if len(s.skipped) > 0 {
 		text += fmt.Sprintf(" %s skipped (not photos).", words.Plural(len(s.skipped), "file was", "files were"))
 	}
-	return text + s.w.correctionsText()
+	return text
 }
 
 // update fills a card.
@@ -234,6 +248,12 @@ func (s *classifyScreen) add(inputs []string) {
 		s.w.inform("Still sorting", "Wait for the photos being sorted, or stop them, before adding more.")
 		return
 	}
+	s.sort(inputs)
+}
+
+// sort classifies files and folders after the photos already shown.
+func (s *classifyScreen) sort(inputs []string) {
+	m := s.w.doc.model
 	ctx, id := s.task.begin()
 	s.bar.SetValue(0)
 	s.barText.SetText("Looking for photos…")
@@ -323,7 +343,9 @@ func (s *classifyScreen) modelChanged() {
 	}
 	s.clear()
 	if len(paths) > 0 && s.w.doc.model != nil {
-		s.add(paths)
+		// Sorted again in the background, where the user is (the Train
+		// screen's outcome after a retraining, Results after going back).
+		s.sort(paths)
 		return
 	}
 	s.refresh()

@@ -149,6 +149,15 @@ type Job struct {
 	// session and give its memory (several hundred MB) to the fine-tuning
 	// steps.
 	ReleaseExtractor func()
+	// Regroup, if set, is called once the photos' features are extracted
+	// (the extraction's decode is where the caller can fingerprint them,
+	// see features.Extractor.Decoded). It may return another division of
+	// the same photos, classes and labels (near-copy pairs kept on one
+	// side of the training/test divide, see dataset.WithNearCopies), or
+	// nil to keep Data. The run then trains on it with the rows already
+	// extracted: nothing is extracted again, and a photo that joins the
+	// training split this way has no augmented views in this run.
+	Regroup func(ctx context.Context) (*dataset.Dataset, error)
 }
 
 // Run trains a model. emit (which may be nil) receives the run's events;
@@ -189,6 +198,9 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	defer r.close()
 	r.listSamples()
 	if err := r.extract(); err != nil {
+		return nil, err
+	}
+	if err := r.regroup(); err != nil {
 		return nil, err
 	}
 	if err := r.dropFailures(); err != nil {
@@ -331,6 +343,41 @@ func (r *runner) extract() error {
 	var err error
 	r.feats, err = r.job.Extractor.Extract(r.ctx, r.items, func(p features.Progress) { r.emit(Extraction{Progress: p}) })
 	return err
+}
+
+// regroup lets the job divide the photos again once they are extracted,
+// and lists the samples of the new division with the rows extracted for
+// the old one.
+func (r *runner) regroup() error {
+	if r.job.Regroup == nil {
+		return nil
+	}
+	d, err := r.job.Regroup(r.ctx)
+	if err != nil || d == nil {
+		return err
+	}
+	if !slices.Equal(d.Classes, r.d.Classes) {
+		return fmt.Errorf("train: the photos of %s were divided again with other classes", r.d.Root)
+	}
+	rows := map[string][]int{}
+	for split := range r.samples {
+		for _, s := range r.samples[split] {
+			rows[r.d.Items[s.item].Path] = s.rows
+		}
+	}
+	var samples [3][]sample
+	for i, it := range d.Items {
+		got, ok := rows[it.Path]
+		if !ok {
+			return fmt.Errorf("train: %s was not among the photos extracted", it.Path)
+		}
+		if it.Split != dataset.Train {
+			got = got[:1] // views are for training only
+		}
+		samples[it.Split] = append(samples[it.Split], sample{item: i, label: it.Label, rows: got})
+	}
+	r.d, r.samples = d, samples
+	return nil
 }
 
 // dropFailures reports each photo that failed once and leaves it out of

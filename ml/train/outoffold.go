@@ -172,22 +172,22 @@ func (r *runner) outOfFold() ([]Prediction, int, error) {
 	return preds, k, nil
 }
 
-// pairFolds puts both photos of each near-copy pair the user's label
-// check found (the decisions given to the scan) into one fold, the fold of
-// the one with the smaller content hash, as the scan keeps them on one
-// side of the training/test divide: a held-out photo whose copy trained
-// its head would be judged too kindly. Pairs are applied one by one, never
-// chained into groups.
+// pairFolds puts both photos of each near-copy pair the dataset keeps
+// together (found by training's fingerprints or the user's label check)
+// into one fold, the fold of the one with the smaller content hash, as
+// the split keeps them on one side of the training/test divide: a
+// held-out photo whose copy trained its head would be judged too kindly.
+// Pairs are applied one by one, never chained into groups.
 func (r *runner) pairFolds(pool []sample, group []int) {
-	nc, ok := r.d.Options.Decisions.(dataset.NearCopies)
-	if !ok {
+	pairs := r.d.NearCopyPairs()
+	if len(pairs) == 0 {
 		return
 	}
 	at := make(map[[32]byte]int, len(pool))
 	for i, s := range pool {
 		at[r.d.Items[s.item].Hash] = i
 	}
-	for _, p := range nc.NearCopies() {
+	for _, p := range pairs {
 		a, okA := at[p[0]]
 		b, okB := at[p[1]]
 		if !okA || !okB {

@@ -1,10 +1,9 @@
 package train
 
 import (
+	"bytes"
 	"slices"
 	"testing"
-
-	"github.com/clasifica/clasifica/ml/dataset"
 )
 
 // deal spreads each class evenly over the groups, the same way for the
@@ -34,40 +33,45 @@ func TestDeal(t *testing.T) {
 	}
 }
 
-// pairsOnly is decisions that hold near-copy pairs and nothing else.
-type pairsOnly [][2][32]byte
-
-func (pairsOnly) Decide([32]byte, dataset.Layout, dataset.Granularity) (dataset.Decision, bool) {
-	return dataset.Decision{}, false
-}
-
-func (p pairsOnly) NearCopies() [][2][32]byte { return p }
-
-// Both photos of a near-copy pair land in one fold: the smaller hash's.
+// Both photos of a near-copy pair the dataset keeps together land in one
+// fold: the smaller hash's.
 func TestPairFolds(t *testing.T) {
-	d := &dataset.Dataset{}
-	var pool []sample
-	for i := range 20 {
-		var h [32]byte
-		h[0] = byte(i)
-		d.Items = append(d.Items, dataset.Item{Hash: h, Label: i % 2})
-		pool = append(pool, sample{item: i, label: i % 2})
+	scanned := flowers(t, 0.2, 0)
+	// Pairs named larger hash first or not, and one with a photo not in
+	// the folder.
+	order := make([]int, len(scanned.Items))
+	for i := range order {
+		order[i] = i
 	}
-	hash := func(i int) [32]byte { return d.Items[i].Hash }
-	// Written larger hash first, and a pair with a photo not in the pool.
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(scanned.Items[a].Hash[:], scanned.Items[b].Hash[:]) })
+	small, large := order[3], order[100]
+	small2, large2 := order[40], order[41]
 	var outside [32]byte
-	outside[0] = 99
-	d.Options.Decisions = pairsOnly{{hash(7), hash(2)}, {hash(11), hash(12)}, {hash(3), outside}}
+	hash := func(i int) [32]byte { return scanned.Items[i].Hash }
+	d, err := scanned.WithNearCopies([][2][32]byte{{hash(large), hash(small)}, {hash(small2), hash(large2)}, {hash(order[7]), outside}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.NearCopyPairs()) != 3 {
+		t.Fatalf("the dataset keeps %d pairs", len(d.NearCopyPairs()))
+	}
+	at := map[[32]byte]int{}
+	var pool []sample
+	for i, it := range d.Items {
+		at[it.Hash] = len(pool)
+		pool = append(pool, sample{item: i, label: it.Label})
+	}
 	r := &runner{d: d}
 	group := deal(pool, 5, 1, streamFolds)
 	before := slices.Clone(group)
 	r.pairFolds(pool, group)
-	if group[7] != before[2] || group[2] != before[2] || group[12] != before[11] || group[11] != before[11] {
-		t.Errorf("pairs (2, 7) and (11, 12) in folds %d, %d and %d, %d (dealt %d, %d and %d, %d)",
-			group[2], group[7], group[11], group[12], before[2], before[7], before[11], before[12])
+	a, b := at[hash(small)], at[hash(large)]
+	a2, b2 := at[hash(small2)], at[hash(large2)]
+	if group[a] != before[a] || group[b] != before[a] || group[a2] != before[a2] || group[b2] != before[a2] {
+		t.Errorf("pairs in folds %d, %d and %d, %d (dealt %d, %d and %d, %d)", group[a], group[b], group[a2], group[b2], before[a], before[b], before[a2], before[b2])
 	}
 	for i := range group {
-		if i != 7 && i != 12 && group[i] != before[i] {
+		if i != b && i != b2 && group[i] != before[i] {
 			t.Errorf("photo %d moved from fold %d to %d", i, before[i], group[i])
 		}
 	}

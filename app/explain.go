@@ -24,9 +24,23 @@ type Explainer struct {
 	ex *explain.Explainer
 }
 
-// NewExplainer makes the explainer of c's model, on c's engine's
-// execution provider.
+// NewExplainer makes the explainer of c's model at the default layer, on
+// c's engine's execution provider.
 func (a *App) NewExplainer(c *Classifier) (*Explainer, error) {
+	return a.NewExplainerAt(c, "")
+}
+
+// NewExplainerAt is NewExplainer at the named layer ("mixed7" or
+// "mixed10"; "" for the default).
+func (a *App) NewExplainerAt(c *Classifier, layer string) (*Explainer, error) {
+	o := explain.Options{}
+	if layer != "" {
+		l, err := explain.LayerNamed(layer)
+		if err != nil {
+			return nil, err
+		}
+		o.Layer = l
+	}
 	w, err := a.Backbones.Weights(c.Engine.Backbone)
 	if err != nil {
 		return nil, err
@@ -34,7 +48,7 @@ func (a *App) NewExplainer(c *Classifier) (*Explainer, error) {
 	if w, err = c.Model.Apply(w); err != nil {
 		return nil, err
 	}
-	ex, err := explain.New(c.Engine.Engine, w, c.Model.Backbone.Preprocess, c.Model.Head)
+	ex, err := explain.NewWith(c.Engine.Engine, w, c.Model.Backbone.Preprocess, c.Model.Head, o)
 	if err != nil {
 		return nil, err
 	}

@@ -78,11 +78,12 @@ const overlaySide = 800
 // OverlayImage returns the photo at path, upright and at most side pixels
 // on its longest side, with the heatmap m drawn over it.
 func OverlayImage(path string, m *explain.Map, side int) (image.Image, error) {
-	img, _, err := photo.DecodeFile(path, photo.Limits{})
+	// Decoded at the smallest scale that covers side, as previews are.
+	img, err := photo.LoadThumbnail(path, side, photo.Limits{})
 	if err != nil {
 		return nil, err
 	}
-	return explain.Overlay(photo.Thumbnail(img, side), m), nil
+	return explain.Overlay(img, m), nil
 }
 
 // WriteOverlay writes the photo at path with its heatmap as a PNG file in

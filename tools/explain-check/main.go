@@ -53,8 +53,9 @@ func main() {
 	cache := flag.String("cache", filepath.Join(os.TempDir(), "clasifica-explain-check"), "feature cache folder (kept between runs)")
 	composites := flag.Int("composites", 40, "composites for the localisation (two per test pet photo)")
 	sanityN := flag.Int("sanity", 10, "photos for the sanity check")
+	seed := flag.Uint64("seed", 1, "training seed of both models (the splits are by content, the same for every seed)")
 	flag.Parse()
-	if err := run(*photos, *bb, *lib, *threads, *cache, *composites, *sanityN); err != nil {
+	if err := run(*photos, *bb, *lib, *threads, *cache, *composites, *sanityN, *seed); err != nil {
 		fmt.Fprintln(os.Stderr, "explain-check:", err)
 		os.Exit(1)
 	}
@@ -67,7 +68,7 @@ type setup struct {
 	at  map[string]*explain.Explainer
 }
 
-func run(photos, bb, lib string, threads int, cacheDir string, nComposites, nSanity int) error {
+func run(photos, bb, lib string, threads int, cacheDir string, nComposites, nSanity int, seed uint64) error {
 	ctx := context.Background()
 	b, err := backbone.Open(bb)
 	if err != nil {
@@ -97,6 +98,7 @@ func run(photos, bb, lib string, threads int, cacheDir string, nComposites, nSan
 			return nil, err
 		}
 		o := train.DefaultOptions()
+		o.Seed = seed
 		if epochs > 0 {
 			o.Epochs = epochs
 		}
@@ -131,7 +133,7 @@ func run(photos, bb, lib string, threads int, cacheDir string, nComposites, nSan
 		return out, nil
 	}
 
-	fmt.Printf("backbone %s, %d CPU threads\n", b.Name, threads)
+	fmt.Printf("backbone %s, %d CPU threads, training seed %d\n", b.Name, threads, seed)
 	flowers, err := trainOn(filepath.Join(photos, "flowers"), 0.2, 15)
 	if err != nil {
 		return err

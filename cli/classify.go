@@ -20,6 +20,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "table", "output format: table, csv or json")
 	sortInto := fs.String("sort-into", "", "copy (never move) each photo into OUT/<label>/")
 	explainDir := fs.String("explain", "", "write each photo with a heatmap of what the model looked at (Grad-CAM) into this folder, and add the heatmap to --format json")
+	explainLayer := fs.String("explain-layer", explain.DefaultLayer.Name, "the layer --explain's heatmaps are made at: mixed7 (a 17×17 grid) or mixed10 (8×8)")
 	minConf := fs.Float64("min-confidence", -1, "photos below this confidence are answered \"not sure\" and sorted into OUT/_unsure/ (default: the model's threshold; 0: answer every photo)")
 	inputs, err := parse(fs, args)
 	if err != nil {
@@ -35,6 +36,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	}
 	if *minConf > 1 || (*minConf < 0 && *minConf != -1) {
 		return fmt.Errorf("--min-confidence %v: want 0 (off) to 1", *minConf)
+	}
+	if _, err := explain.LayerNamed(*explainLayer); err != nil {
+		return fmt.Errorf("--explain-layer %q: want mixed7 or mixed10", *explainLayer)
 	}
 	if *format != "table" && *format != "csv" && *format != "json" {
 		return fmt.Errorf("--format %q: want table, csv or json", *format)
@@ -75,7 +79,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	}
 	var ex *explained
 	if *explainDir != "" {
-		if ex, err = explainAll(ctx, e, c, preds, *explainDir); err != nil {
+		if ex, err = explainAll(ctx, e, c, preds, *explainDir, *explainLayer); err != nil {
 			return err
 		}
 	}
@@ -125,9 +129,10 @@ type explained struct {
 	overlays []string
 }
 
-// explainAll writes the heatmap overlay of each readable photo into dir.
-func explainAll(ctx context.Context, e *env, c *app.Classifier, preds []app.Prediction, dir string) (*explained, error) {
-	ex, err := e.app.NewExplainer(c)
+// explainAll writes the heatmap overlay at layer of each readable photo
+// into dir.
+func explainAll(ctx context.Context, e *env, c *app.Classifier, preds []app.Prediction, dir, layer string) (*explained, error) {
+	ex, err := e.app.NewExplainerAt(c, layer)
 	if err != nil {
 		return nil, err
 	}

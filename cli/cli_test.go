@@ -16,6 +16,7 @@ import (
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/internal/mltest"
+	"github.com/clasifica/clasifica/ml/explain"
 	"github.com/clasifica/clasifica/ml/model"
 )
 
@@ -258,9 +259,10 @@ func TestCommandLine(t *testing.T) {
 		if code != 0 || json.Unmarshal([]byte(out), &preds) != nil || len(preds) != 2 {
 			t.Fatalf("exit %d: %s %s", code, out, errOut)
 		}
+		side := explain.DefaultLayer.Side
 		for _, p := range preds {
-			if len(p.Heatmap) != 8 || len(p.Heatmap[0]) != 8 {
-				t.Fatalf("%s: heatmap %v", p.Path, p.Heatmap)
+			if len(p.Heatmap) != side || len(p.Heatmap[0]) != side {
+				t.Fatalf("%s: heatmap %v, want %d×%d", p.Path, p.Heatmap, side, side)
 			}
 			peak := 0.0
 			for _, row := range p.Heatmap {
@@ -291,6 +293,20 @@ func TestCommandLine(t *testing.T) {
 		_, out, _ = clasifica(t, "classify", "--model", modelPath, "--format", "json", photos[0])
 		if strings.Contains(out, "heatmap") {
 			t.Errorf("a heatmap without --explain: %s", out)
+		}
+		// The other layer, chosen: its grid.
+		for _, l := range explain.Layers() {
+			code, out, errOut = clasifica(t, "classify", "--model", modelPath, "--format", "json", "--explain", t.TempDir(), "--explain-layer", l.Name, photos[0])
+			if code != 0 || json.Unmarshal([]byte(out), &preds) != nil || len(preds) != 1 {
+				t.Fatalf("--explain-layer %s: exit %d: %s %s", l.Name, code, out, errOut)
+			}
+			if g := preds[0].Heatmap; len(g) != l.Side || len(g[l.Side-1]) != l.Side {
+				t.Errorf("--explain-layer %s: heatmap of %d rows, want %d×%d", l.Name, len(g), l.Side, l.Side)
+			}
+		}
+		code, _, errOut = clasifica(t, "classify", "--model", modelPath, "--explain", t.TempDir(), "--explain-layer", "mixed3", photos[0])
+		if code == 0 || !strings.Contains(errOut, "--explain-layer \"mixed3\"") {
+			t.Errorf("--explain-layer mixed3: exit %d: %s", code, errOut)
 		}
 	})
 	t.Run("train --continue compares, the trained model", func(t *testing.T) {

@@ -161,6 +161,9 @@ func (w *window) teachInFolder(p photoDetail) fyne.CanvasObject {
 				w.classify.refresh()
 			}
 			msg := "Done: " + f.Describe() + "."
+			if f.Note != "" {
+				msg = "Done: " + f.Describe() + ": " + f.Note + "."
+			}
 			if kind != app.FixRight {
 				msg += " Train again to use it."
 			}
@@ -191,7 +194,7 @@ func (w *window) teachInFolder(p photoDetail) fyne.CanvasObject {
 	others := slices.DeleteFunc(slices.Clone(w.doc.model.Labels), func(l string) bool { return l == photo.Label })
 	kinds = w.kindChoice(others, func(kind string) {
 		if !app.CanMove(d) {
-			apply(app.FixRelabel, kind)
+			apply(app.FixMove, kind) // a relabel in this layout
 			return
 		}
 		ask.SetText(fmt.Sprintf("Move the file into the %s folder, or count it as %s in Clasifica only?", kind, kind))
@@ -204,14 +207,24 @@ func (w *window) teachInFolder(p photoDetail) fyne.CanvasObject {
 
 // fixTrainingPhoto applies one fix to a training photo off the UI
 // goroutine (a move or a decision written to disk), updates the scanned
-// photos in memory, and calls done on the UI goroutine.
+// photos in memory, and calls done on the UI goroutine. FixMove corrects
+// the photo with app.CorrectInFolder, which relabels it instead where a
+// move means nothing (the Oxford-IIIT Pet layout) or is refused (a
+// read-only folder).
 func (w *window) fixTrainingPhoto(kind app.FixKind, path, class string, done func(app.Fix, error)) {
 	start := w.doc.data
 	w.jobs.start(func() {
-		p, err := app.FindPhoto(start, path)
 		var f app.Fix
-		if err == nil {
-			f, err = w.core.ApplyFix(start, p, kind, class)
+		var err error
+		if kind == app.FixMove {
+			// The move where a class is a folder, a relabel where the
+			// move means nothing or is refused (f.Note says why).
+			f, err = w.core.CorrectInFolder(start, path, class)
+		} else {
+			var p app.DecidedPhoto
+			if p, err = app.FindPhoto(start, path); err == nil {
+				f, err = w.core.ApplyFix(start, p, kind, class)
+			}
 		}
 		fyne.Do(func() {
 			if err == nil {

@@ -88,10 +88,12 @@ sleep 1
 DISPLAY=$display go run -tags screenshots ./tools/screenshots -data "$train" -classify "$new" -check "$checkflag" -out docs/screenshots
 
 # Screenshots stay small in the repository: a picture over 150 kB is
-# quantised to 256 colours (the photos in it dither a little).
+# quantised, to fewer colours until it fits (the photos in it lose some).
 for f in docs/screenshots/*.png; do
-	if [ "$(wc -c <"$f")" -gt 150000 ]; then
-		convert "$f" -strip -dither FloydSteinberg -colors 256 "PNG8:$f.tmp" && mv "$f.tmp" "$f"
-	fi
+	for colours in "FloydSteinberg 256" "None 128" "None 96" "None 64"; do
+		[ "$(wc -c <"$f")" -gt 150000 ] || break
+		set -- $colours
+		convert "$f" -strip -dither "$1" -colors "$2" "PNG8:$f.tmp" && mv "$f.tmp" "$f"
+	done
 done
 echo "Pictures written to docs/screenshots/"

@@ -114,9 +114,12 @@ func TestDatasetReview(t *testing.T) {
 	if !found {
 		t.Errorf("the copy was not paired with its original:\n%s", out)
 	}
-	if rep.StrangersJudged || rep.StrangersReason == "" || rep.Outliers == nil {
-		t.Errorf("the offline model judged strangers (%v, %q, %v)", rep.StrangersJudged, rep.StrangersReason, rep.Outliers)
+	// Whether strangers are judged is the probe photos' answer; either
+	// way the list is there, and "not judged" says why.
+	if rep.Outliers == nil || !rep.StrangersJudged && rep.StrangersReason == "" {
+		t.Errorf("strangers judged %v, reason %q, list %v", rep.StrangersJudged, rep.StrangersReason, rep.Outliers)
 	}
+	t.Logf("strangers judged %v (%s): %d listed", rep.StrangersJudged, rep.StrangersReason, len(rep.Outliers))
 
 	// "It's right" keeps a suspect off the next list.
 	if len(rep.Mislabeled) == 0 {

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/clasifica/clasifica/ml/dataset"
-	"github.com/clasifica/clasifica/ml/probes"
 	"github.com/clasifica/clasifica/ml/photo"
+	"github.com/clasifica/clasifica/ml/probes"
 )
 
 // firstN returns the share of the first n suspects whose label was

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/onnxrt"
+	"github.com/clasifica/clasifica/ml/probes"
 )
 
 // Options are the training options. DefaultOptions gives good results
@@ -179,6 +181,9 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	}
 	defer r.close()
 	r.listSamples()
+	if err := r.addProbes(); err != nil {
+		return nil, err
+	}
 	if err := r.extract(); err != nil {
 		return nil, err
 	}
@@ -209,6 +214,9 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	}
 	res.Model, res.FineTuned = m, tuned != nil
 	if err := r.calibrate(res, h, tuned != nil); err != nil {
+		return nil, err
+	}
+	if err := r.strangers(m, tuned != nil); err != nil {
 		return nil, err
 	}
 	m.Training.Duration = time.Since(start).Seconds()
@@ -256,6 +264,12 @@ type runner struct {
 	stoppedEarly bool
 	totalEpochs  int
 	rng          *rand.Rand
+
+	// The shipped probe photos (written to probeDir), whose rows start
+	// at probeRow.
+	probes   []probes.Photo
+	probeDir string
+	probeRow int
 }
 
 // newRunner checks the job.
@@ -284,6 +298,9 @@ func newRunner(ctx context.Context, job Job, emit func(Event)) (*runner, error) 
 func (r *runner) close() {
 	if r.acts != nil {
 		r.acts.close()
+	}
+	if r.probeDir != "" {
+		os.RemoveAll(r.probeDir)
 	}
 }
 

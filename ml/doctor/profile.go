@@ -213,43 +213,54 @@ type Judgement struct {
 }
 
 // resembleDeviations: a probe nearer its nearest class than this is taken
-// for one of the user's kinds and skipped (90% of the sample flowers' own
-// photos stand below 1.5).
-const resembleDeviations = 2
+// for one of the user's kinds (98% of the sample flowers' own photos stand
+// below 3; the flower probe stands 1.9 from them).
+const resembleDeviations = 3
 
 // Judge scores the probes against p's classes (named by classes) and
-// says whether strangers stand out: probes that resemble a class are
-// skipped, and the median of the others must reach StrangeDeviations.
+// says whether strangers stand out. A probe that sits among a class's own
+// photos (below resembleDeviations) is taken for one of the user's kinds
+// (the flower against flowers) and proves nothing; the backbone is
+// trusted when at least two probes stand StrangeDeviations or more from
+// every class and none sits in between. Two, because with probes of four
+// different things a backbone that sets only one apart is not telling
+// strangers (the offline backbone against cats and dogs with flowers among
+// them: the flower probe at 4.0, the text page, screenshot and landscape
+// below 3); none in between, because a backbone that puts one plainly
+// unrelated picture near the classes would answer other strangers just as
+// wrongly (against cats and dogs: 3.3 to 3.4 for three of them).
 func (p *Profile) Judge(probes []Probe, classes []string) Judgement {
 	var j Judgement
-	var zs []float64
-	var names []string
+	var near, alike []string
+	nearest := math.Inf(1)
+	out := 0
 	for _, pr := range probes {
 		z, c := p.Deviations(pr.Features)
 		r := ProbeResult{Name: pr.Name, Deviations: z}
 		if c >= 0 && c < len(classes) {
 			r.Nearest = classes[c]
 		}
-		if z < resembleDeviations {
+		switch {
+		case z < resembleDeviations:
 			r.Skipped = true
-		} else {
-			zs = append(zs, z)
-			names = append(names, pr.Name)
+			alike = append(alike, pr.Name)
+		case z < StrangeDeviations:
+			near = append(near, pr.Name)
+			nearest = min(nearest, z)
+		default:
+			out++
 		}
 		j.Probes = append(j.Probes, r)
 	}
 	switch {
 	case len(probes) == 0:
 		j.Judged = true // nothing to judge by: trust the backbone
-	case len(zs) == 0:
-		j.Reason = "This image model sees photos unrelated to your kinds (a page of text, a screenshot) as one of them, so it cannot tell which photos are strangers"
+	case len(near) > 0:
+		j.Reason = fmt.Sprintf("This image model puts photos unrelated to your kinds (%s) close to them (%.1f deviations from the nearest kind, where strangers stand %d or more), so it cannot tell which photos are strangers", strings.Join(near, ", "), math.Floor(10*nearest)/10, StrangeDeviations)
+	case out < min(2, len(probes)):
+		j.Reason = fmt.Sprintf("This image model sees photos unrelated to your kinds (%s) as one of them, so it cannot tell which photos are strangers", strings.Join(alike, ", "))
 	default:
-		slices.Sort(zs)
-		if m := quantile(zs, 0.5); m < StrangeDeviations {
-			j.Reason = fmt.Sprintf("This image model puts photos unrelated to your kinds (%s) close to them (%.1f deviations from the nearest kind, where strangers stand %d or more), so it cannot tell which photos are strangers", strings.Join(names, ", "), m, StrangeDeviations)
-		} else {
-			j.Judged = true
-		}
+		j.Judged = true
 	}
 	return j
 }

@@ -3,6 +3,7 @@ package doctor
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -40,19 +41,32 @@ func TestProfileJudge(t *testing.T) {
 	if j.Judged || j.Reason == "" {
 		t.Errorf("judged %v (%q) on a probe that is one of the classes", j.Judged, j.Reason)
 	}
-	// Probes a little outside every class, but not as far as strangers.
-	near := make([]float32, dim)
-	for c := range 3 {
-		for j := range dim {
-			near[j] += p.Centres[c][j] / 3
+	// A probe a little outside every class, but not as far as strangers
+	// (found between class b's centre and a far point): with it the
+	// backbone is not trusted, however far the others stand.
+	f := far()
+	var between []float32
+	for step := range 100 {
+		v := make([]float32, dim)
+		a := float32(step) / 100
+		for k := range v {
+			v[k] = (1-a)*p.Centres[1][k] + a*f[k]
+		}
+		if z, _ := p.Deviations(v); z >= resembleDeviations && z < StrangeDeviations {
+			between = v
+			break
 		}
 	}
-	z, _ := p.Deviations(near)
-	t.Logf("the mean of the centres stands %.1f deviations out", z)
-	if z >= resembleDeviations && z < StrangeDeviations {
-		if j := p.Judge([]Probe{{Name: "between", Features: near}}, classes); j.Judged {
-			t.Errorf("judged on a probe %.1f deviations out", z)
-		}
+	if between == nil {
+		t.Fatal("no point between the classes and the far ones")
+	}
+	j = p.Judge([]Probe{{Name: "far 1", Features: far()}, {Name: "far 2", Features: far()}, {Name: "between", Features: between}}, classes)
+	if j.Judged || !strings.Contains(j.Reason, "(between)") {
+		t.Errorf("judged %v (%q) with a probe between the classes and the strangers", j.Judged, j.Reason)
+	}
+	// One far probe of several is not enough.
+	if j := p.Judge([]Probe{{Name: "far", Features: far()}, {Name: "one of b", Features: inside}}, classes); j.Judged {
+		t.Error("judged on one probe standing out and one among the classes")
 	}
 	if err := (&Profile{Centres: [][]float32{make([]float32, dim)}, Median: []float64{0}, Spread: []float64{0}}).Validate(dim, 1); err == nil {
 		t.Error("a profile with no spread validates")

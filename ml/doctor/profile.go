@@ -212,6 +212,14 @@ type Judgement struct {
 	Probes []ProbeResult
 }
 
+// clearDeviations is how far from every class a probe must stand for the
+// backbone to be trusted with strangers: twice the cut, because a page of
+// text among photos is no borderline case. Measured with the offline
+// backbone: against the sample flowers the text page and the screenshot
+// stand 13 to 14 out; against 30 pets and 30 flowers, 4.1 and 4.4, just
+// past the cut, and that folder's own photos reach 20.
+const clearDeviations = 2 * StrangeDeviations
+
 // resembleDeviations: a probe nearer its nearest class than this is taken
 // for one of the user's kinds (98% of the sample flowers' own photos stand
 // below 3; the flower probe stands 1.9 from them).
@@ -221,7 +229,7 @@ const resembleDeviations = 3
 // says whether strangers stand out. A probe that sits among a class's own
 // photos (below resembleDeviations) is taken for one of the user's kinds
 // (the flower against flowers) and proves nothing; the backbone is
-// trusted when at least two probes stand StrangeDeviations or more from
+// trusted when at least two probes stand clearDeviations or more from
 // every class and none sits in between. Two, because with probes of four
 // different things a backbone that sets only one apart is not telling
 // strangers (the offline backbone against cats and dogs with flowers among
@@ -244,7 +252,7 @@ func (p *Profile) Judge(probes []Probe, classes []string) Judgement {
 		case z < resembleDeviations:
 			r.Skipped = true
 			alike = append(alike, pr.Name)
-		case z < StrangeDeviations:
+		case z < clearDeviations:
 			near = append(near, pr.Name)
 			nearest = min(nearest, z)
 		default:
@@ -256,7 +264,7 @@ func (p *Profile) Judge(probes []Probe, classes []string) Judgement {
 	case len(probes) == 0:
 		j.Judged = true // nothing to judge by: trust the backbone
 	case len(near) > 0:
-		j.Reason = fmt.Sprintf("This image model puts photos unrelated to your kinds (%s) close to them (%.1f deviations from the nearest kind, where strangers stand %d or more), so it cannot tell which photos are strangers", strings.Join(near, ", "), math.Floor(10*nearest)/10, StrangeDeviations)
+		j.Reason = fmt.Sprintf("This image model puts photos unrelated to your kinds (%s) close to them (%.1f deviations from the nearest kind, where pictures of other things should stand %d or more), so it cannot tell which photos are strangers", strings.Join(near, ", "), math.Floor(10*nearest)/10, clearDeviations)
 	case out < min(2, len(probes)):
 		j.Reason = fmt.Sprintf("This image model sees photos unrelated to your kinds (%s) as one of them, so it cannot tell which photos are strangers", strings.Join(alike, ", "))
 	default:

@@ -320,20 +320,33 @@ func (r *runner) listSamples() {
 	}
 }
 
-// extract computes (or reads from the cache) every row's features.
+// extract computes (or reads from the cache) every row's features. Its
+// progress counts the user's photos: the few probe photos go through in
+// the same pass but are not the user's, so the count stops at the
+// folder's (a moment early).
 func (r *runner) extract() error {
+	emit := func(e Event) {
+		if x, ok := e.(Extraction); ok {
+			x.Total = max(0, x.Total-len(r.probes))
+			x.Done = min(x.Done, x.Total)
+			x.FromCache = min(x.FromCache, x.Done)
+			x.Failed = min(x.Failed, x.Done)
+			e = x
+		}
+		r.emit(e)
+	}
 	if r.o.FineTune > 0 || r.baseTop {
 		if r.weights == nil {
 			return errors.New("train: fine-tuning needs the backbone's weights")
 		}
 		r.emit(PhaseStarted{Phase: Caching})
 		var err error
-		r.feats, r.acts, err = extractWithActivations(r.ctx, r.job, r.items, r.emit)
+		r.feats, r.acts, err = extractWithActivations(r.ctx, r.job, r.items, emit)
 		return err
 	}
 	r.emit(PhaseStarted{Phase: Extracting})
 	var err error
-	r.feats, err = r.job.Extractor.Extract(r.ctx, r.items, func(p features.Progress) { r.emit(Extraction{Progress: p}) })
+	r.feats, err = r.job.Extractor.Extract(r.ctx, r.items, func(p features.Progress) { emit(Extraction{Progress: p}) })
 	return err
 }
 

@@ -92,8 +92,13 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 		return doctor.Report{}, err
 	}
 	items = append(items, probeItems...)
+	prints, err := a.newPrintCollector()
+	if err != nil {
+		return doctor.Report{}, err
+	}
 	first := true
-	res, err := eng.Extractor(true).Extract(ctx, items, func(p features.Progress) {
+	defer prints.save() // a cancelled check keeps the prints made; an error only costs a decode next time
+	res, err := prints.hook(eng.Extractor(true)).Extract(ctx, items, func(p features.Progress) {
 		cp := CheckProgress{Stage: CheckExtracting, Progress: p}
 		if first {
 			cp.Dataset, first = d, false
@@ -104,7 +109,7 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 		return doctor.Report{}, err
 	}
 	clock := progress.Start()
-	prints, err := a.fingerprints(ctx, d, func(done, total int) {
+	printed, err := a.fingerprints(ctx, d, prints, func(done, total int) {
 		report(CheckProgress{Stage: CheckFingerprints, Progress: clock.At(done, total)})
 	})
 	if err != nil {
@@ -121,7 +126,7 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 	// Photos that could not be decoded are the scan's problems, not the
 	// doctor's: they are left out here as training leaves them out.
 	kept := *d
-	feats, keptPrints := res.Features[:len(d.Items)*features.Dim], prints
+	feats, keptPrints := res.Features[:len(d.Items)*features.Dim], printed
 	if slices.ContainsFunc(res.Errs[:len(d.Items)], func(err error) bool { return err != nil }) {
 		// Copied only then: 10,000 photos' features are 82 MB.
 		kept.Items, feats, keptPrints = nil, nil, nil
@@ -131,7 +136,7 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 			}
 			kept.Items = append(kept.Items, it)
 			feats = append(feats, res.Row(i)...)
-			keptPrints = append(keptPrints, prints[i])
+			keptPrints = append(keptPrints, printed[i])
 		}
 	}
 	in, err := doctor.FromDataset(&kept, feats, features.Dim, keptPrints)
@@ -160,17 +165,13 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 }
 
 // fingerprints returns the perceptual fingerprints of d's photos, in
-// order, decoding those not kept in the data folder yet (in parallel) and
-// keeping them. A photo that cannot be decoded gets a zero print.
-func (a *App) fingerprints(ctx context.Context, d *dataset.Dataset, progress func(done, total int)) ([]doctor.Print, error) {
-	file := a.Dirs.Fingerprints()
-	if a.Dirs.Data == "" {
-		file = "" // nowhere to keep them: computed each time
-	}
-	store, err := doctor.OpenPrints(file)
-	if err != nil {
-		return nil, err
-	}
+// order: those the extraction made (c), those kept in the data folder,
+// and, decoded now (in parallel), those of photos that neither has (whose
+// features came from the cache before prints were kept). All are kept. A
+// photo that cannot be decoded gets a zero print.
+func (a *App) fingerprints(ctx context.Context, d *dataset.Dataset, c *printCollector, progress func(done, total int)) ([]doctor.Print, error) {
+	c.keepMade()
+	store := c.kept
 	out := make([]doctor.Print, len(d.Items))
 	var todo []int
 	for i, it := range d.Items {
@@ -181,7 +182,7 @@ func (a *App) fingerprints(ctx context.Context, d *dataset.Dataset, progress fun
 		}
 	}
 	if len(todo) == 0 {
-		return out, nil
+		return out, store.Save()
 	}
 	next := make(chan int)
 	done := make(chan struct{}, len(todo))

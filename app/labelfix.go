@@ -68,6 +68,9 @@ type Fix struct {
 	Change dataset.Change
 	// Undone is the change that puts the dataset back.
 	Undone dataset.Change
+	// Note, when not empty, says why the fix is not the one asked for
+	// (a relabel where a move was refused), for people.
+	Note string
 
 	root    string
 	prev    decisions.Record // the photo's record before, for undo

@@ -91,10 +91,13 @@ func TestCommandLine(t *testing.T) {
 		if s.Model != modelPath || len(s.Labels) != 5 || s.Evaluated != "test" || s.Accuracy == nil || s.ValAccuracy == nil || s.RunsOn.Provider == "" {
 			t.Errorf("summary %+v", s)
 		}
+		if th := s.Threshold; th == nil || th.Basis != model.BasisOutOfFold || th.Folds != 5 || th.Photos != s.Train+s.Validation || th.Test == nil || th.Test.Photos != s.Test {
+			t.Errorf("summary's threshold %+v", s.Threshold)
+		}
 		if s.Strangers == nil || !s.Strangers.Judged {
 			t.Errorf("summary's strangers %+v: the flowers model judges them", s.Strangers)
 		}
-		for _, want := range []string{"Backbone: nsfwjs", "offline test backbone", "features", "epoch", "val_loss"} {
+		for _, want := range []string{"Backbone: nsfwjs", "offline test backbone", "features", "epoch", "val_loss", "not-sure threshold, 5 heads"} {
 			if !strings.Contains(errOut, want) {
 				t.Errorf("progress lacks %q:\n%s", want, errOut)
 			}
@@ -221,6 +224,13 @@ func TestCommandLine(t *testing.T) {
 				Coverage       float64 `json:"coverage"`
 				Accuracy       float64 `json:"accuracy"`
 				Answered       int     `json:"answered"`
+				Basis          string  `json:"basis"`
+				PromisePhotos  int     `json:"promise_photos"`
+				Folds          int     `json:"folds"`
+				Optimistic     *bool   `json:"optimistic"`
+				TestAtTraining *struct {
+					Photos int `json:"photos"`
+				} `json:"test_at_training"`
 			} `json:"threshold"`
 		}
 		if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Threshold == nil {
@@ -229,6 +239,10 @@ func TestCommandLine(t *testing.T) {
 		if g := r.Threshold; g.Value != th.Value || g.TargetAccuracy != 0.95 || g.Coverage <= 0 || g.Coverage > 1 ||
 			g.Answered != int(math.Round(g.Coverage*float64(r.N))) || g.Accuracy <= 0 || g.Accuracy > 1 {
 			t.Errorf("eval threshold %+v on %d photos", g, r.N)
+		}
+		if g := r.Threshold; g.Basis != model.BasisOutOfFold || g.PromisePhotos != th.Photos || g.Folds != 5 || g.Optimistic == nil || *g.Optimistic ||
+			g.TestAtTraining == nil || g.TestAtTraining.Photos != th.Test.Photos {
+			t.Errorf("eval threshold's basis %+v, the model's %+v", g, th)
 		}
 		code, out, _ = clasifica(t, "eval", "--model", modelPath)
 		if code != 0 || !strings.Contains(out, "Not sure below") {

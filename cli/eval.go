@@ -9,6 +9,7 @@ import (
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/model"
 )
 
 func runEval(ctx context.Context, e *env, args []string) error {
@@ -68,8 +69,8 @@ func writeEvalTable(w io.Writer, ev *app.Evaluation) error {
 		return err
 	}
 	if t := ev.Threshold; t != nil {
-		fmt.Fprintf(w, "\nNot sure below %.1f%% confidence: answered %d of %d photos (%.1f%%), right on %.1f%% of those (promised %.1f%% on the %s photos, target %.0f%%).\n",
-			100*t.Value, t.Answered, t.Photos, 100*t.Coverage, 100*t.Accuracy, 100*t.Promised, t.Basis, 100*t.TargetAccuracy)
+		fmt.Fprintf(w, "\nNot sure below %.1f%% confidence: answered %d of %d photos (%.1f%%), right on %.1f%% of those (promised %.1f%% %s, target %.0f%%).\n",
+			100*t.Value, t.Answered, t.Photos, 100*t.Coverage, 100*t.Accuracy, 100*t.Promised, promiseBasis(t), 100*t.TargetAccuracy)
 	}
 	switch s := ev.Strangers; {
 	case s == nil:
@@ -113,4 +114,15 @@ func writeEvalJSON(w io.Writer, ev *app.Evaluation, runsOn app.RunsOn) error {
 		out["strangers"] = ev.Strangers
 	}
 	return writeJSON(w, out)
+}
+
+// promiseBasis says in a few words what a threshold's promise rests on.
+func promiseBasis(t *app.ThresholdResult) string {
+	switch t.Basis {
+	case model.BasisOutOfFold:
+		return fmt.Sprintf("by cross-validation: %d out-of-fold predictions of %d heads", t.PromisePhotos, t.Folds)
+	case model.BasisValidationHalf:
+		return fmt.Sprintf("on %d validation photos kept aside", t.PromisePhotos)
+	}
+	return fmt.Sprintf("on %d validation photos, which also chose the epoch: optimistic", t.PromisePhotos)
 }

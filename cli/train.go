@@ -166,6 +166,10 @@ func (p *trainPrinter) event(ev app.Event) {
 			val = fmt.Sprintf("%9.4f %8.1f%%", ev.ValLoss, 100*ev.ValAccuracy)
 		}
 		bar.line("%2d/%-3d %9.4f %8.1f%% %s %7.2f%s", ev.Epoch.Epoch, ev.Epochs, ev.Loss, 100*ev.Accuracy, val, ev.Seconds, mark)
+	case train.Calibration:
+		// The out-of-fold heads that choose the "not sure" threshold.
+		pr := ev.Progress
+		bar.update(fmt.Sprintf("not-sure threshold, %d heads", ev.Folds), pr.Done, pr.Total, pr.Rate(), "epochs/s", pr.Remaining(), pr.Done == pr.Total)
 	case train.FineTuneStopped:
 		if ev.Again {
 			bar.line("fine-tuning at learning rate %g became unstable after epoch %d (the loss is no longer a finite number): starting it again from the head at %g", ev.LearningRate, ev.Epoch, ev.LearningRate/10)

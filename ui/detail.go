@@ -100,7 +100,9 @@ func (w *window) showPhoto(p photoDetail) {
 		info.Add(t)
 	}
 	side := container.New(widgets.FixedWidth{Width: 260}, info.Objects...)
-	content := container.NewBorder(nil, nil, nil, container.NewPadded(side), photo)
+	// On a small screen the side scrolls (the teaching part makes it
+	// taller than the photo).
+	content := container.NewBorder(nil, nil, nil, container.NewVScroll(container.NewPadded(side)), photo)
 	title := "Photo"
 	if p.truth != "" {
 		title = "Test photo"

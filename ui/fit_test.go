@@ -79,6 +79,38 @@ func TestScreensFit(t *testing.T) {
 	w.classify.refresh()
 	assertFits(t, w, "results and sorted photos")
 
+	// After a retraining: before and after on Results (37 kinds, long
+	// names), the corrections' counter on Classify.
+	prev := w.doc.current()
+	w.doc.previous = &prev
+	c := &app.Comparison{Evaluated: "test", N: len(src), Before: 0.61, After: 0.67}
+	for i, l := range w.doc.model.Labels {
+		c.Kinds = append(c.Kinds, app.KindChange{Kind: l, Photos: 4, Before: 0.5, After: 0.25 * float64(i%5)})
+	}
+	for i, p := range src[:20] {
+		ch := app.Changed{Path: p, Truth: "staffordshire_bull_terrier", Before: "american_pit_bull_terrier", After: "staffordshire_bull_terrier", Fixed: i < 14}
+		if !ch.Fixed {
+			ch.Before, ch.After = ch.After, ch.Before
+			c.Broken = append(c.Broken, p)
+		} else {
+			c.Fixed = append(c.Fixed, p)
+		}
+		c.Changed = append(c.Changed, ch)
+	}
+	w.doc.comparison = c
+	w.corrections, w.relabelled = 12, 3
+	w.results.refresh()
+	w.results.showComparison()
+	w.classify.refresh()
+	assertFits(t, w, "a retraining compared, corrections counted")
+	w.doc.wentBack = true
+	w.results.refresh()
+	assertFits(t, w, "went back to the previous model")
+	w.doc.forgetPrevious()
+	w.corrections, w.relabelled = 0, 0
+	w.results.refresh()
+	w.classify.refresh()
+
 	dialogs := []struct {
 		name string
 		show func()

@@ -181,3 +181,17 @@ func sortStart(m *model.Model) float64 {
 	}
 	return float64(int(100*m.Threshold.Value + 0.5))
 }
+
+// sortPromise says what sorting from confidence v promises, read from the
+// model's accuracy–coverage curve.
+func sortPromise(m *model.Model, v float64) string {
+	if m == nil || m.Threshold == nil {
+		return ""
+	}
+	p, ok := app.PromiseAt(m.Threshold, v)
+	if !ok || p.Answered == 0 {
+		return "From this confidence the model would have answered none of the photos its threshold was chosen on."
+	}
+	return fmt.Sprintf("From %s, on the %s photos its threshold was chosen on, it answered %s and was right on %s of those.",
+		words.Percent(v), words.Thousands(p.Photos), words.Percent(p.Coverage), words.Percent(p.Accuracy))
+}

@@ -111,7 +111,8 @@ type file struct {
 	Version int      `json:"version"`
 	Root    string   `json:"root"`
 	Photos  []Record `json:"photos"`
-	// NearCopies are the near-copy pairs of the last label check.
+	// NearCopies are the near-copy pairs of the last label check or
+	// training run.
 	NearCopies []Pair `json:"near_copies,omitempty"`
 }
 
@@ -373,7 +374,7 @@ func (s *Store) Decide(h [32]byte, layout dataset.Layout, g dataset.Granularity)
 	if !ok {
 		return dataset.Decision{}, false
 	}
-	d := dataset.Decision{Label: r.Override[Scheme(layout, g)], LeaveOut: r.LeaveOut}
+	d := dataset.Decision{Label: r.Override[Scheme(layout, g)], LeaveOut: r.LeaveOut, CopiedIn: r.Origin != nil}
 	if r.Split != nil {
 		d.Split, d.Forced = *r.Split, true
 	}

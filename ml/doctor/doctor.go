@@ -221,21 +221,11 @@ func Check(ctx context.Context, in Input, opt Options) (Report, error) {
 	}
 
 	// Near-copies.
-	prints := make([]Print, n)
-	for i, p := range in.Photos {
-		prints[i] = p.Print
-	}
-	pairs, err := nearPairs(ctx, prints, MaxPairsPerPhoto*n, func(done, total int) { progress("near-copies", done, total) })
+	near, err := NearCopies(ctx, in.Classes, in.Photos, func(done, total int) { progress("near-copies", done, total) })
 	if err != nil {
 		return Report{}, err
 	}
-	for _, pr := range pairs {
-		a, b := in.Photos[pr.a], in.Photos[pr.b]
-		rep.NearDuplicates = append(rep.NearDuplicates, NearCopy{
-			Paths: [2]string{a.Path, b.Path}, SHA256: [2]string{hexHash(a.Hash), hexHash(b.Hash)},
-			Similarity: similarity(pr.dist), Splits: [2]string{a.Split.String(), b.Split.String()},
-			Labels: [2]string{in.Classes[a.Label], in.Classes[b.Label]}})
-	}
+	rep.NearDuplicates = near
 
 	// Strangers: photos far from every class, by the same profile a
 	// model keeps to answer "not one of its kinds".
@@ -319,6 +309,33 @@ func skill(probs [][]float64, labels []int, skip []bool) skillScore {
 // MinClassPhotos is the fewest photos a class needs for its labels to be
 // checked: with 5 folds, fewer leave some folds without the class.
 const MinClassPhotos = dataset.SmallClass
+
+// NearCopies returns the pairs of photos whose fingerprints say they are
+// the same shot (a resized, recompressed or slightly cropped copy),
+// closest first, as Check reports them: pairs, never chained into groups,
+// since look-alikes would chain. Photos with a zero Print are not
+// compared. Training uses it alone, on the prints its extraction made,
+// to keep each pair on one side of the training/test divide. progress
+// may be nil.
+func NearCopies(ctx context.Context, classes []string, photos []Photo, progress func(done, total int)) ([]NearCopy, error) {
+	prints := make([]Print, len(photos))
+	for i, p := range photos {
+		prints[i] = p.Print
+	}
+	pairs, err := nearPairs(ctx, prints, MaxPairsPerPhoto*len(photos), progress)
+	if err != nil {
+		return nil, err
+	}
+	var out []NearCopy
+	for _, pr := range pairs {
+		a, b := photos[pr.a], photos[pr.b]
+		out = append(out, NearCopy{
+			Paths: [2]string{a.Path, b.Path}, SHA256: [2]string{hexHash(a.Hash), hexHash(b.Hash)},
+			Similarity: similarity(pr.dist), Splits: [2]string{a.Split.String(), b.Split.String()},
+			Labels: [2]string{classes[a.Label], classes[b.Label]}})
+	}
+	return out, nil
+}
 
 // MaxPairsPerPhoto bounds the near-copies listed, on average per photo,
 // so that a folder of many copies of the same few photos cannot fill the

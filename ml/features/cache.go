@@ -16,12 +16,18 @@ import (
 )
 
 // Key identifies one cached feature vector: the photo's content, the
-// backbone that computed it, and the augmented view of the photo (empty for
-// the photo itself).
+// backbone that computed it, the augmented view of the photo (empty for
+// the photo itself) and the JPEG decoder that made its pixels.
 type Key struct {
 	Backbone string   // backbone identity, e.g. its SHA-256 in hex
 	Photo    [32]byte // SHA-256 of the photo file's content
 	View     string   // augmentation view; "" for the original photo
+	// Decoder is the JPEG decoder the photo went through
+	// (photo.JPEGDecoder.Used). Decoders differ by a few levels per pixel,
+	// so switching decoders must not mix their vectors in one training;
+	// "" is a key of no decoder (vectors cached before keys named one are
+	// never read as either decoder's).
+	Decoder string
 }
 
 // Cache stores feature vectors on disk, one small file per vector, so that a
@@ -59,6 +65,9 @@ func (c *Cache) path(k Key, ext string) string {
 	name := h
 	if k.View != "" {
 		name += "." + sanitize(k.View)
+	}
+	if k.Decoder != "" {
+		name += ".jpeg-" + sanitize(k.Decoder)
 	}
 	return filepath.Join(c.dir, sanitize(k.Backbone), h[:2], name+ext)
 }

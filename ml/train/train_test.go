@@ -91,7 +91,8 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Events come in order: extraction, epochs, evaluation, finished.
+	// Events come in order: extraction, epochs, evaluation, the
+	// out-of-fold heads of the "not sure" threshold, finished.
 	var kinds []string
 	epochs := 0
 	for _, e := range events {
@@ -109,7 +110,7 @@ func TestRun(t *testing.T) {
 			t.Fatalf("unexpected %T", e)
 		}
 	}
-	if want := []string{string(Extracting), string(Training), string(Evaluating), "finished"}; !slices.Equal(kinds, want) {
+	if want := []string{string(Extracting), string(Training), string(Evaluating), string(Calibrating), "finished"}; !slices.Equal(kinds, want) {
 		t.Errorf("phases %v, want %v", kinds, want)
 	}
 	m := res.Model

@@ -2,10 +2,19 @@
 // runs fine-tuning steps of mixed9, mixed10 and the head (batch 32, from
 // random mixed8 activations, as `clasifica bench` does) with ONNX
 // Runtime's profiler on, then sums the profiler's per-node times by kind
-// of work (forward, each kind of gradient, the optimiser, copies) and by
-// operator.
+// of work (forward, each kind of gradient, the optimiser, copies), by
+// operator, and by the execution provider each node ran on, listing the
+// nodes left to the CPU when the provider is a GPU (fallbacks, and the
+// copies between host and device that they cost).
 //
-//	go run ./tools/profile-step [--backbone DIR] [--threads N] [--steps N]
+//	go run ./tools/profile-step [--backbone DIR] [--provider P] [--update device|host|auto] [--threads N] [--steps N]
+//
+// --update host copies the weights in and the gradients out every step and
+// updates in Go; device keeps them in the provider's memory and updates in
+// the graph (finetune.Config.Steps). On a GPU the profiler times what the
+// host sees of each node (its launch, for asynchronous providers), so the
+// per-node split there says where nodes ran more than how long each took;
+// model_run is the step's wall time.
 //
 // The runtime comes from $ONNXRUNTIME_LIB, the backbone from --backbone or
 // $CLASIFICA_TEST_BACKBONE. The first step (memory planning, first
@@ -18,6 +27,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -37,14 +47,22 @@ func main() {
 	threads := flag.Int("threads", 0, "CPU threads (0: one per core)")
 	steps := flag.Int("steps", 4, "fine-tuning steps to run (the first is not counted)")
 	keep := flag.String("keep", "", "folder to keep the profiler's JSON files in (default: a temporary one, removed)")
+	prov := flag.String("provider", "cpu", "execution provider: cpu, cuda, webgpu, directml, coreml (no fallback to the CPU)")
+	update := flag.String("update", finetune.StepsAuto, "where SGD's update runs: device (weights stay in the provider's memory), host (in Go), auto")
+	device := flag.Int("device", 0, "GPU number for CUDA and DirectML")
 	flag.Parse()
-	if err := run(*bb, *threads, *steps, *keep); err != nil {
+	p, err := onnxrt.ParseProvider(*prov)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile-step:", err)
+		os.Exit(2)
+	}
+	if err := run(*bb, onnxrt.Options{Provider: p, Strict: true, Threads: *threads, Device: *device}, *update, *steps, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "profile-step:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bbPath string, threads, steps int, keep string) error {
+func run(bbPath string, opt onnxrt.Options, update string, steps int, keep string) error {
 	rt, err := onnxrt.Load(os.Getenv("ONNXRUNTIME_LIB"))
 	if err != nil {
 		return err
@@ -62,7 +80,8 @@ func run(bbPath string, threads, steps int, keep string) error {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	eng := onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: threads, Profile: filepath.Join(dir, "step")}}
+	opt.Profile = filepath.Join(dir, "step")
+	eng := onnxrt.Engine{Runtime: rt, Options: opt}
 	const classes = 10
 	cfg := head.DefaultConfig()
 	cfg.Seed = 1
@@ -75,6 +94,7 @@ func run(bbPath string, threads, steps int, keep string) error {
 		scale[i] = 1
 	}
 	tcfg := finetune.DefaultConfig()
+	tcfg.Steps = update
 	tr, err := finetune.NewTrainer(b.Weights, h, mean, scale, tcfg, eng)
 	if err != nil {
 		return err
@@ -101,6 +121,8 @@ func run(bbPath string, threads, steps int, keep string) error {
 		return err
 	}
 	wall := time.Since(start)
+	where, onDevice, why := tr.Provider(), tr.OnDevice(), tr.DeviceUnavailable()
+	in, out := tr.StepTransfer()
 	if err := tr.Close(); err != nil { // writes the profiles
 		return err
 	}
@@ -108,9 +130,18 @@ func run(bbPath string, threads, steps int, keep string) error {
 	if len(files) == 0 {
 		return fmt.Errorf("no profile in %s", dir)
 	}
+	path := "host (weights in, gradients out, update in Go)"
+	if onDevice {
+		path = "device (weights and velocities stay in " + where.String() + "'s memory, update in the graph)"
+	}
+	fmt.Printf("runs on: %s; steps: %s\n", where, path)
+	if why != nil {
+		fmt.Printf("not on the device: %v\n", why)
+	}
+	fmt.Printf("per step between Go and the runtime: %.1f MB in, %.3f MB out\n", float64(in)/1e6, float64(out)/1e6)
 	fmt.Printf("%d steps of batch %d in %.2f s (%.1f s per 1,000 photos, first step included)\n", steps, tcfg.BatchSize, wall.Seconds(), wall.Seconds()/float64(n)*1000)
 	for _, f := range files {
-		if err := summarise(f); err != nil {
+		if err := summarise(f, where); err != nil {
 			return err
 		}
 	}
@@ -128,8 +159,19 @@ type event struct {
 	} `json:"args"`
 }
 
-// summarise prints one profile's node times, the first run left out.
-func summarise(path string) error {
+// epNames are ONNX Runtime's names of the providers' execution providers,
+// as the profile gives them.
+var epNames = map[onnxrt.Provider]string{
+	onnxrt.CPU:      "CPUExecutionProvider",
+	onnxrt.CUDA:     "CUDAExecutionProvider",
+	onnxrt.WebGPU:   "WebGpuExecutionProvider",
+	onnxrt.DirectML: "DmlExecutionProvider",
+	onnxrt.CoreML:   "CoreMLExecutionProvider",
+}
+
+// summarise prints one profile's node times, the first run left out, and
+// where the nodes ran: the provider p asked for, or not.
+func summarise(path string, p onnxrt.Provider) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -158,7 +200,10 @@ func summarise(path string) error {
 			perRun++
 		}
 	}
-	byKind, byOp := map[string]int64{}, map[string]int64{}
+	byKind, byOp, byEP := map[string]int64{}, map[string]int64{}, map[string]int64{}
+	nodesOn := map[string]int{}
+	away := map[string]int64{} // op on another provider than p's: time
+	awayN := map[string]int{}
 	var total int64
 	seen := 0
 	for _, e := range events {
@@ -172,6 +217,17 @@ func summarise(path string) error {
 		node := strings.TrimSuffix(e.Name, "_kernel_time")
 		byKind[kind(node, e.Args.OpName)] += e.Dur
 		byOp[e.Args.OpName] += e.Dur
+		ep := e.Args.Provider
+		if ep == "" {
+			ep = "(not named)"
+		}
+		byEP[ep] += e.Dur
+		nodesOn[ep]++
+		if ep != epNames[p] {
+			k := e.Args.OpName + " on " + ep
+			away[k] += e.Dur
+			awayN[k]++
+		}
 		total += e.Dur
 	}
 	var runTotal int64
@@ -200,6 +256,26 @@ func summarise(path string) error {
 	}
 	print("by kind of work", byKind, -1)
 	print("by operator (top 15)", byOp, 15)
+	print("by execution provider", byEP, -1)
+	fmt.Printf("  nodes per run by execution provider:")
+	for _, ep := range slices.Sorted(maps.Keys(nodesOn)) {
+		fmt.Printf(" %s %d", ep, nodesOn[ep]/int(n))
+	}
+	fmt.Println()
+	if len(away) == 0 {
+		fmt.Printf("  every node ran on %s\n", p)
+		return nil
+	}
+	// Per run: a node kind's count over the counted runs.
+	for k, c := range awayN {
+		awayN[k] = c / int(n)
+	}
+	fmt.Printf("  not on %s (CPU fallbacks and copies between host and device), nodes per run:\n", p)
+	rows := slices.Collect(maps.Keys(away))
+	slices.SortFunc(rows, func(a, b string) int { return cmp.Compare(away[b], away[a]) })
+	for _, k := range rows {
+		fmt.Printf("    %-56s %4d %8.1f ms\n", k, awayN[k], float64(away[k])/n/1000)
+	}
 	return nil
 }
 
@@ -216,6 +292,10 @@ func kind(node, op string) string {
 		return "conv kernel gradients: products (" + op + ")"
 	case strings.HasPrefix(prefix, "conv_grad_w"):
 		return "conv kernel gradients: im2col and layout copies"
+	case prefix == "sgd" || strings.HasSuffix(node, "/next"):
+		return "optimiser: SGD in the graph"
+	case op == "MemcpyToHost" || op == "MemcpyFromHost":
+		return "copies between host and device (" + op + ")"
 	case prefix == "conv_grad_b":
 		return "conv bias gradients"
 	case prefix == "relu_grad" || prefix == "relu_on":

@@ -63,7 +63,7 @@ func (r *runner) strangers(m *model.Model, tuned bool) error {
 		}
 	}
 	n := len(train) * features.Dim
-	prof, err := doctor.NewProfile(x[:n], features.Dim, r.trainLabels, len(r.d.Classes))
+	prof, err := doctor.NewProfile(x[:n], features.Dim, labelsOf(train), len(r.d.Classes))
 	if err != nil {
 		m.Strangers = &model.Strangers{Reason: fmt.Sprintf("The training photos give no measure of their kinds' spread (%v)", err)}
 		return nil

@@ -84,22 +84,29 @@ func textPage() []byte {
 	for i := range img.Pix {
 		img.Pix[i] = 255
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	d := font.Drawer{Dst: img, Src: image.NewUniform(color.Black), Face: basicfont.Face7x13}
+	DrawText(img, rand.New(rand.NewPCG(1, 2)))
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		panic(err) // encoding an in-memory image cannot fail
+	}
+	return b.Bytes()
+}
+
+// DrawText types lines of words chosen by rng in black over dst, a page of
+// text for the probe photo and for tests that plant documents among
+// photos.
+func DrawText(dst *image.RGBA, rng *rand.Rand) {
+	d := font.Drawer{Dst: dst, Src: image.NewUniform(color.Black), Face: basicfont.Face7x13}
 	words := []string{"invoice", "total", "the", "photo", "folder", "of", "and", "meeting", "notes", "2026", "page", "report"}
-	for y := 20; y < 290; y += 16 {
-		d.Dot = fixed.P(10, y)
+	b := dst.Bounds()
+	for y := b.Min.Y + 20; y < b.Max.Y-10; y += 16 {
+		d.Dot = fixed.P(b.Min.X+10, y)
 		line := ""
 		for len(line) < 50 {
 			line += words[rng.IntN(len(words))] + " "
 		}
 		d.DrawString(line)
 	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		panic(err) // encoding an in-memory image cannot fail
-	}
-	return b.Bytes()
 }
 
 // Items writes the probe photos into dir (which must exist) and returns

@@ -76,6 +76,19 @@ func AdviseCUDA(st []ProviderStatus, gpus []string) *CUDAAdvice {
 	return adv
 }
 
+// NVIDIAGPUs names the NVIDIA cards the system's driver reports (see
+// onnxrt.NVIDIAGPUs), for AdviseCUDA.
+func NVIDIAGPUs() []string { return onnxrt.NVIDIAGPUs() }
+
+// CUDALibraries says where the CUDA and cuDNN libraries that the CUDA
+// provider next to the ONNX Runtime library lib needs are, when the
+// system's loader would not find them: extra lists the folders (CUDA
+// toolkits, Python's nvidia-* packages) that PrepareCUDA puts on the
+// loader's path, missing the libraries found nowhere.
+func CUDALibraries(lib string) (extra, missing []string) {
+	return onnxrt.CUDAFolders(lib, onnxrt.CUDASearchDirs())
+}
+
 // reexecVar marks a process that Clasifica started again with the CUDA
 // libraries' folders on the loader's path, so that it never loops.
 const reexecVar = "CLASIFICA_CUDA_PATH_SET"
@@ -97,7 +110,7 @@ func PrepareCUDA(explicit string, dirs Dirs) {
 	if err != nil {
 		return
 	}
-	extra, _ := onnxrt.CUDAFolders(lib, onnxrt.CUDASearchDirs())
+	extra, _ := CUDALibraries(lib)
 	if len(extra) == 0 {
 		return
 	}

@@ -127,7 +127,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	if all {
 		if st, err := e.app.Providers(eo.Runtime, false); err == nil {
-			writeCUDAAdvice(e.stdout, app.AdviseCUDA(st, onnxrt.NVIDIAGPUs()))
+			writeCUDAAdvice(e.stdout, app.AdviseCUDA(st, app.NVIDIAGPUs()))
 		}
 	}
 	return nil

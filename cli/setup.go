@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/clasifica/clasifica/app"
-	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
 // runSetup prepares a fresh machine for the app: it copies the ONNX Runtime
@@ -28,7 +27,7 @@ func runSetup(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "ONNX Runtime: %s\n", dst)
-		if extra, missing := onnxrt.CUDAFolders(dst, onnxrt.CUDASearchDirs()); len(missing) > 0 {
+		if extra, missing := app.CUDALibraries(dst); len(missing) > 0 {
 			fmt.Fprintf(e.stderr, "Its CUDA provider needs %s, found nowhere on this computer: install CUDA 12 and cuDNN 9 (see README, \"With a GPU\").\n", strings.Join(missing, ", "))
 		} else if len(extra) > 0 {
 			fmt.Fprintf(e.stderr, "Its CUDA provider's libraries are in %s: Clasifica adds them to the library path when it starts.\n", strings.Join(extra, ", "))

@@ -22,13 +22,17 @@
 # graph) and with the update in the program (weights in, gradients out
 # every step); then tools/profile-step's summary of a device-resident step
 # on each: time by execution provider and every node not on the GPU (CPU
-# fallbacks, copies). FT_CPU=1 adds the same rows on the CPU.
+# fallbacks, copies); and the same three steps trained both ways, with how
+# far the weights differ. FT_CPU=1 adds the same rows on the CPU. The
+# whole part keeps to FT_BUDGET seconds (default 270): a step that would
+# start with less than 20 s left is skipped and says so, and none runs
+# longer than what is left (at most 150 s).
 #
 # The device machine has no Go: the programs come from $BIN (default bin/):
 # clasifica, profile-step and largephotos, built here with
 #   go build -o bin/clasifica . && go build -o bin/profile-step ./tools/profile-step &&
 #   go build -o bin/largephotos ./tools/largephotos
-# Where Go is installed they are built when missing.
+# Where Go is installed they are built afresh.
 #
 # The ONNX Runtime library is $ORT_GPU_LIB (the official GPU build, for
 # CUDA) or $ONNXRUNTIME_LIB or .deps/onnxruntime's; the offline backbone
@@ -53,22 +57,33 @@ echo "cores: $(nproc)"
 if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi -L || true; fi
 echo "runtime: $lib"
 
-# need NAME PACKAGE: $bin/NAME, built where Go is installed and it is missing.
+# need NAME PACKAGE: $bin/NAME, built afresh where Go is installed (so
+# that it is never stale), else as it was carried here.
 need() {
-	if [ ! -x "$bin/$1" ]; then
-		if command -v go >/dev/null 2>&1; then
-			mkdir -p "$bin" && go build -o "$bin/$1" "$2"
-		else
-			echo "gpu-bench: $bin/$1 is missing and there is no Go here to build it (go build -o bin/$1 $2)" >&2
-			exit 1
-		fi
+	if command -v go >/dev/null 2>&1; then
+		mkdir -p "$bin" && go build -o "$bin/$1" "$2"
+	elif [ ! -x "$bin/$1" ]; then
+		echo "gpu-bench: $bin/$1 is missing and there is no Go here to build it (go build -o bin/$1 $2)" >&2
+		exit 1
 	fi
 }
 export CLASIFICA_HOME="$work/home"
 
 if [ "$mode" = fine-tune ]; then
+	# limit: seconds the next command may take, or nothing when out of time.
+	limit() {
+		left=$((deadline - $(date +%s)))
+		if [ $left -lt 20 ]; then return 1; fi
+		if [ $left -gt 150 ]; then left=150; fi
+		echo $left
+	}
+	# why RC ERRFILE: what went wrong, in one line.
+	why() {
+		if [ "$1" = 124 ]; then echo "timed out after $t s"; else tail -n 1 "$2"; fi
+	}
 	need clasifica .
 	need profile-step ./tools/profile-step
+	deadline=$(($(date +%s) + ${FT_BUDGET:-270}))
 	providers=webgpu
 	cudalib=""
 	if [ -n "${ORT_GPU_LIB:-}" ]; then
@@ -87,30 +102,51 @@ if [ "$mode" = fine-tune ]; then
 			echo
 			echo "== fine-tuning on $p, update on the $update ($plib)"
 			out=$work/ft-$p-$update
+			if ! t=$(limit); then
+				echo "$p, update on the $update: skipped (FT_BUDGET spent)" | tee -a "$summary"
+				continue
+			fi
 			# One inference batch only: the row wanted is fine-tuning's.
-			if timeout 150 "$bin/clasifica" bench --runtime "$plib" --backbone "$backbone" --provider "$p" \
+			if timeout "$t" "$bin/clasifica" bench --runtime "$plib" --backbone "$backbone" --provider "$p" \
 				--batches 1 --seconds 0.5 --head --fine-tune --fine-tune-update "$update" >"$out" 2>"$out.err"; then
 				cat "$out"
 				echo "$p, update on the $update: $(grep -m1 'runs on' "$out.err" | cut -d: -f2- | sed 's/^ *//'); $(grep -m1 'Fine-tuning' "$out" | sed 's/^Fine-tuning (mixed9, mixed10 and the head): //'); head $(grep -m1 'Head training' "$out" | sed 's/^Head training: //')" >>"$summary"
 			else
+				rc=$?
 				echo "bench failed: $(tail -n 3 "$out.err")"
-				echo "$p, update on the $update: bench failed: $(tail -n 1 "$out.err")" >>"$summary"
+				echo "$p, update on the $update: bench failed: $(why $rc "$out.err")" >>"$summary"
 			fi
 		done
 		echo
 		echo "== profile of device-resident steps on $p"
 		prof=$work/profile-$p
-		if timeout 150 "$bin/profile-step" --backbone "$backbone" --provider "$p" --update device --steps 3 >"$prof" 2>"$prof.err" </dev/null; then
+		if ! t=$(limit); then
+			echo "$p profile: skipped (FT_BUDGET spent)" | tee -a "$summary"
+		elif timeout "$t" "$bin/profile-step" --backbone "$backbone" --provider "$p" --update device --steps 3 >"$prof" 2>"$prof.err" </dev/null; then
 			cat "$prof"
 			{
 				echo "$p profile:"
 				grep -E '^(runs on|per step)' "$prof" | sed 's/^/  /'
 				# The training session's time by provider, and its nodes elsewhere.
-				grep -E 'runs counted|ExecutionProvider|every node ran|not on ' "$prof" | sed 's/^ */  /'
+				grep -E 'runs counted|ExecutionProvider|every node ran|not on |on the device \(' "$prof" | sed 's/^ */  /'
 			} >>"$summary"
 		else
+			rc=$?
 			echo "profile-step failed: $(tail -n 3 "$prof.err")"
-			echo "$p profile: failed: $(tail -n 1 "$prof.err")" >>"$summary"
+			echo "$p profile: failed: $(why $rc "$prof.err")" >>"$summary"
+		fi
+		echo
+		echo "== the same steps with the update in the program and in the graph on $p"
+		cmpout=$work/compare-$p
+		if ! t=$(limit); then
+			echo "$p compare: skipped (FT_BUDGET spent)" | tee -a "$summary"
+		elif timeout "$t" "$bin/profile-step" --backbone "$backbone" --provider "$p" --compare --steps 3 >"$cmpout" 2>"$cmpout.err" </dev/null; then
+			cat "$cmpout"
+			sed "s/^/$p: /" "$cmpout" >>"$summary"
+		else
+			rc=$?
+			echo "compare failed: $(tail -n 3 "$cmpout.err")"
+			echo "$p compare: failed: $(why $rc "$cmpout.err")" >>"$summary"
 		fi
 	done
 	echo

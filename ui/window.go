@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/clasifica/clasifica/app"
-	"github.com/clasifica/clasifica/ml/onnxrt"
 	"github.com/clasifica/clasifica/resources"
 )
 
@@ -84,7 +83,7 @@ func newWindow(fa fyne.App, core *app.App) *window {
 	w := &window{
 		fa:         fa,
 		core:       core,
-		nvidiaGPUs: onnxrt.NVIDIAGPUs,
+		nvidiaGPUs: app.NVIDIAGPUs,
 		engines:    app.NewEngines(core),
 		thumbs:     thumbnails{app.NewThumbnails(thumbSide, thumbBudget, 2)},
 		doc:        newDocument(),

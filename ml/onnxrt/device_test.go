@@ -30,11 +30,9 @@ func stepModel(t *testing.T) []byte {
 	return b
 }
 
-// TestBoundSteps runs steps whose weight lives in the session's device
-// memory (the CPU's here: the same calls as on a GPU), swapped between two
-// values from step to step, with the batch in and the result out through
-// host values, and reads the weight back with a Copier.
-func TestBoundSteps(t *testing.T) {
+// stepSession opens stepModel on the CPU; the caller closes it.
+func stepSession(t *testing.T) *MultiSession {
+	t.Helper()
 	rt, err := Load(mltest.RuntimeLibrary(t))
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +41,15 @@ func TestBoundSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// TestBoundSteps runs steps whose weight lives in the session's device
+// memory (the CPU's here: the same calls as on a GPU), swapped between two
+// values from step to step, with the batch in and the result out through
+// host values, and reads the weight back with a Copier.
+func TestBoundSteps(t *testing.T) {
+	s := stepSession(t)
 	defer s.Close()
 	mem, err := s.DeviceMemory()
 	if err != nil {
@@ -120,14 +127,7 @@ func TestBoundSteps(t *testing.T) {
 // TestBoundOutputToDevice lets the runtime allocate an output in the
 // device's memory.
 func TestBoundOutputToDevice(t *testing.T) {
-	rt, err := Load(mltest.RuntimeLibrary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := rt.NewMultiSession(stepModel(t), []string{"x", "w"}, []string{"y", "w_next"}, Options{Provider: CPU, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := stepSession(t)
 	defer s.Close()
 	mem, err := s.DeviceMemory()
 	if err != nil {
@@ -224,5 +224,37 @@ func TestBoundCancel(t *testing.T) {
 	}
 	if y.Data()[0] != 3 {
 		t.Errorf("run after a cancelled run gave %v, want its input", y.Data()[0])
+	}
+}
+
+// TestBindClosed checks the errors of bindings and values used after Close.
+func TestBindClosed(t *testing.T) {
+	s := stepSession(t)
+	b, err := s.NewBinding()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewHostValue(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	v.Close() // twice is harmless
+	if err := b.BindInput("w", v); err == nil {
+		t.Error("binding a closed value: no error")
+	}
+	if _, err := NewHostValue(-1, 3); err == nil {
+		t.Error("a negative dimension: no error")
+	}
+	b.Close()
+	b.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.NewBinding(); err == nil {
+		t.Error("binding a closed session: no error")
+	}
+	if _, err := s.DeviceMemory(); err == nil {
+		t.Error("memory of a closed session: no error")
 	}
 }

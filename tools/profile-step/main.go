@@ -8,6 +8,11 @@
 // copies between host and device that they cost).
 //
 //	go run ./tools/profile-step [--backbone DIR] [--provider P] [--update device|host|auto] [--threads N] [--steps N]
+//	go run ./tools/profile-step --compare [--provider P] [--steps N]
+//
+// --compare profiles nothing: it trains the same steps with the update in
+// Go and in the graph on the provider and prints both runs' losses and how
+// far their weights differ (on the CPU: not at all).
 //
 // --update host copies the weights in and the gradients out every step and
 // updates in Go; device keeps them in the provider's memory and updates in
@@ -28,6 +33,7 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -50,28 +56,32 @@ func main() {
 	prov := flag.String("provider", "cpu", "execution provider: cpu, cuda, webgpu, directml, coreml (no fallback to the CPU)")
 	update := flag.String("update", finetune.StepsAuto, "where SGD's update runs: device (weights stay in the provider's memory), host (in Go), auto")
 	device := flag.Int("device", 0, "GPU number for CUDA and DirectML")
+	check := flag.Bool("compare", false, "compare the weights after --steps steps with the update in Go and in the graph, instead of profiling")
 	flag.Parse()
 	p, err := onnxrt.ParseProvider(*prov)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "profile-step:", err)
 		os.Exit(2)
 	}
-	if err := run(*bb, onnxrt.Options{Provider: p, Strict: true, Threads: *threads, Device: *device}, *update, *steps, *keep); err != nil {
+	opt := onnxrt.Options{Provider: p, Strict: true, Threads: *threads, Device: *device}
+	rt, err := onnxrt.Load(os.Getenv("ONNXRUNTIME_LIB"))
+	if err == nil {
+		var b *backbone.Backbone
+		if b, err = backbone.Open(*bb); err == nil && *check {
+			err = compare(rt, b, opt, *steps)
+		} else if err == nil {
+			err = run(rt, b, opt, *update, *steps, *keep)
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "profile-step:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bbPath string, opt onnxrt.Options, update string, steps int, keep string) error {
-	rt, err := onnxrt.Load(os.Getenv("ONNXRUNTIME_LIB"))
-	if err != nil {
-		return err
-	}
-	b, err := backbone.Open(bbPath)
-	if err != nil {
-		return err
-	}
+func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update string, steps int, keep string) error {
 	dir := keep
+	var err error
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "profile-step-"); err != nil {
 			return err
@@ -82,41 +92,23 @@ func run(bbPath string, opt onnxrt.Options, update string, steps int, keep strin
 	}
 	opt.Profile = filepath.Join(dir, "step")
 	eng := onnxrt.Engine{Runtime: rt, Options: opt}
-	const classes = 10
-	cfg := head.DefaultConfig()
-	cfg.Seed = 1
-	h, err := head.New(features.Dim, classes, cfg)
+	f, err := newFixture()
 	if err != nil {
 		return err
-	}
-	mean, scale := make([]float32, features.Dim), make([]float32, features.Dim)
-	for i := range scale {
-		scale[i] = 1
 	}
 	tcfg := finetune.DefaultConfig()
 	tcfg.Steps = update
-	tr, err := finetune.NewTrainer(b.Weights, h, mean, scale, tcfg, eng)
+	tr, err := finetune.NewTrainer(b.Weights, f.h, f.mean, f.scale, tcfg, eng)
 	if err != nil {
 		return err
-	}
-	acts := make([]float32, finetune.Dim)
-	rng := rand.New(rand.NewPCG(5, 6))
-	for i := range acts {
-		acts[i] = rng.Float32()
-	}
-	load := func(_ context.Context, idx []int, dst []float32) error {
-		for k := range idx {
-			copy(dst[k*finetune.Dim:], acts)
-		}
-		return nil
 	}
 	n := steps * tcfg.BatchSize
 	y := make([]int, n)
 	for i := range y {
-		y[i] = i % classes
+		y[i] = i % f.classes
 	}
 	start := time.Now()
-	if _, err := tr.Epoch(context.Background(), load, y, nil); err != nil {
+	if _, err := tr.Epoch(context.Background(), f.load, y, nil); err != nil {
 		tr.Close()
 		return err
 	}
@@ -262,6 +254,7 @@ func summarise(path string, p onnxrt.Provider) error {
 		fmt.Printf(" %s %d", ep, nodesOn[ep]/int(n))
 	}
 	fmt.Println()
+	gpuKernels(events, len(runs))
 	if len(away) == 0 {
 		fmt.Printf("  every node ran on %s\n", p)
 		return nil
@@ -316,4 +309,140 @@ func kind(node, op string) string {
 		return "layout reorders (NCHWc)"
 	}
 	return "forward, other (" + op + ")"
+}
+
+// fixture is the synthetic fine-tuning problem every run here trains on:
+// the default head for 10 classes and batches of one random mixed8
+// activation (as bench's), labelled in turn.
+type fixture struct {
+	h           *head.Head
+	mean, scale []float32
+	load        finetune.Loader
+	classes     int
+}
+
+func newFixture() (*fixture, error) {
+	const classes = 10
+	cfg := head.DefaultConfig()
+	cfg.Seed = 1
+	h, err := head.New(features.Dim, classes, cfg)
+	if err != nil {
+		return nil, err
+	}
+	f := &fixture{h: h, classes: classes, mean: make([]float32, features.Dim), scale: make([]float32, features.Dim)}
+	for i := range f.scale {
+		f.scale[i] = 1
+	}
+	acts := make([]float32, finetune.Dim)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range acts {
+		acts[i] = rng.Float32()
+	}
+	f.load = func(_ context.Context, idx []int, dst []float32) error {
+		for k := range idx {
+			copy(dst[k*finetune.Dim:], acts)
+		}
+		return nil
+	}
+	return f, nil
+}
+
+// compare trains steps steps with the update in Go and in the graph and
+// prints the losses and the difference of the trained weights.
+func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, steps int) error {
+	f, err := newFixture()
+	if err != nil {
+		return err
+	}
+	eng := onnxrt.Engine{Runtime: rt, Options: opt}
+	train := func(update string) ([]float64, []float32, onnxrt.Provider, error) {
+		cfg := finetune.DefaultConfig()
+		cfg.Steps = update
+		tr, err := finetune.NewTrainer(b.Weights, f.h, f.mean, f.scale, cfg, eng)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		defer tr.Close()
+		y := make([]int, cfg.BatchSize)
+		var losses []float64
+		for s := range steps {
+			for i := range y {
+				y[i] = (i + s) % f.classes
+			}
+			st, err := tr.Epoch(context.Background(), f.load, y, nil)
+			if err != nil {
+				return nil, nil, "", err
+			}
+			losses = append(losses, st.Loss)
+		}
+		var w []float32
+		units := tr.Units()
+		for _, u := range finetune.TrainableUnits(cfg.Blocks) {
+			w = append(w, units[u].Kernel...)
+			w = append(w, units[u].Beta...)
+		}
+		th, err := tr.Head()
+		if err != nil {
+			return nil, nil, "", err
+		}
+		for _, l := range th.Layers() {
+			w = append(w, l.Kernel...)
+			w = append(w, l.Bias...)
+		}
+		return losses, w, tr.Provider(), nil
+	}
+	hl, hw, hp, err := train(finetune.StepsHost)
+	if err != nil {
+		return fmt.Errorf("update in Go: %w", err)
+	}
+	dl, dw, dp, err := train(finetune.StepsDevice)
+	if err != nil {
+		return fmt.Errorf("update in the graph: %w", err)
+	}
+	fmt.Printf("update in Go on %s, losses:        %v\n", hp, hl)
+	fmt.Printf("update in the graph on %s, losses: %v\n", dp, dl)
+	same, largest := 0, 0.0
+	for i := range hw {
+		if math.Float32bits(hw[i]) == math.Float32bits(dw[i]) {
+			same++
+		}
+		largest = max(largest, math.Abs(float64(hw[i])-float64(dw[i])))
+	}
+	fmt.Printf("weights after %d steps: relative L2 difference %.2e, largest difference %.2e, %d of %d bit-identical\n",
+		steps, onnxrt.RelL2(dw, hw), largest, same, len(hw))
+	return nil
+}
+
+// gpuKernels prints the device's own timings, where the provider reports
+// them ("Kernel" events: WebGPU with timestamp queries, CUDA builds with
+// CUPTI): node events time what the host sees of an asynchronous
+// provider, these the work on the GPU. They cannot be told apart by run,
+// so the first run (kernels compiled, memory planned) is in the average.
+func gpuKernels(events []event, runs int) {
+	byName := map[string]int64{}
+	var total int64
+	count := 0
+	for _, e := range events {
+		if e.Cat != "Kernel" {
+			continue
+		}
+		name, _, _ := strings.Cut(e.Name, "&")
+		name, _, _ = strings.Cut(name, "|")
+		byName[kind(name, e.Args.OpName)] += e.Dur
+		total += e.Dur
+		count++
+	}
+	if count == 0 {
+		return
+	}
+	n := float64(runs)
+	fmt.Printf("  on the device (the provider's own kernel timings, all %d runs): kernels per run %d, %.1f ms per run\n", runs, count/runs, float64(total)/n/1000)
+	rows := slices.Collect(maps.Keys(byName))
+	slices.SortFunc(rows, func(a, b string) int { return cmp.Compare(byName[b], byName[a]) })
+	for i, k := range rows {
+		if i == 10 {
+			break
+		}
+		fmt.Printf("    %-44s %8.1f ms %5.1f%%\n", k, float64(byName[k])/n/1000, 100*float64(byName[k])/float64(total))
+	}
 }

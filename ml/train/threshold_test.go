@@ -197,3 +197,32 @@ func TestNotSureFineTuned(t *testing.T) {
 		}
 	}
 }
+
+// A continued head's out-of-fold heads start afresh (the base saw the
+// photos they hold out) and train as long as the continued head did in
+// all: its base's kept epochs and this run's.
+func TestNotSureContinued(t *testing.T) {
+	f := setup(t)
+	d := flowers(t, 0.2, 0.2)
+	o := DefaultOptions()
+	o.Epochs = 3
+	job := Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o}
+	base, err := Run(context.Background(), job, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.Base, job.Options.Epochs = base.Model, 2
+	var last Calibration
+	res, err := Run(context.Background(), job, func(e Event) {
+		if c, ok := e.(Calibration); ok {
+			last = c
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := base.Model.Training.BestEpoch + res.Model.Training.BestEpoch
+	if th := res.Model.Threshold; th == nil || th.Basis != model.BasisOutOfFold || last.Total != DefaultFolds*want || last.Done != last.Total {
+		t.Errorf("continued: threshold %+v, fold heads' progress %+v, want %d heads of %d epochs", th, last, DefaultFolds, want)
+	}
+}

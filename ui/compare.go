@@ -203,6 +203,12 @@ func (w *window) swapModels() {
 	d.previous = &cur
 	d.wentBack = !d.wentBack
 	w.train.showRecorded(d.model)
+	if d.report == nil {
+		// A model whose results were never worked out (opened from a
+		// file and not yet checked): checked on its recorded test photos,
+		// so that Results, and this tab, show again.
+		w.results.evaluateRecorded()
+	}
 	w.results.refresh()
 	w.classify.modelChanged()
 	w.refresh()

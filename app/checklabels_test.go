@@ -100,8 +100,11 @@ func TestCheckLabels(t *testing.T) {
 			t.Errorf("pair %+v", c)
 		}
 	}
-	if rep.StrangersJudged || rep.StrangersReason != OfflineStrangers {
-		t.Errorf("strangers judged %v (%q) with the offline backbone", rep.StrangersJudged, rep.StrangersReason)
+	// The offline backbone sets pages of text and screenshots apart from
+	// flowers (doctor.TestStrangersJudged): strangers are judged, and the
+	// sample flowers hold only the tail of their own kinds.
+	if !rep.StrangersJudged || len(rep.Outliers) > 5 {
+		t.Errorf("strangers judged %v (%q), %d listed among the sample flowers", rep.StrangersJudged, rep.StrangersReason, len(rep.Outliers))
 	}
 	t.Logf("%d suspects, %d pairs, warnings %q", len(rep.Mislabeled), len(rep.NearDuplicates), rep.Warnings)
 }

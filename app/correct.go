@@ -147,7 +147,7 @@ func (a *App) refuseCopyOfHeldOut(root, src string, h [32]byte) error {
 	if err != nil {
 		return err
 	}
-	prints, err := a.fingerprints(ctx, d, c, func(int, int) {})
+	prints, err := a.fingerprints(ctx, d.Items, c, func(int, int) {})
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
+	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/decisions"
 	"github.com/clasifica/clasifica/ml/doctor"
 	"github.com/clasifica/clasifica/ml/features"
 	"github.com/clasifica/clasifica/ml/photo"
@@ -83,16 +86,22 @@ func (c *printCollector) save() error {
 
 // nearCopies finds the near-copy pairs among d's photos with the prints
 // the extraction made (photos whose features came from the cache, and
-// that were never fingerprinted, are decoded for it), and records them in
-// the folder's decisions so that every later scan keeps each pair on one
-// side of the training/test divide.
-func (a *App) nearCopies(ctx context.Context, d *dataset.Dataset, c *printCollector) ([]doctor.NearCopy, error) {
-	prints, err := a.fingerprints(ctx, d, c, func(int, int) {})
+// that were never fingerprinted, are decoded for it). The training photos
+// a scan already left out for a recorded near-copy are searched too, so
+// that recording the pairs found keeps their pairs.
+func (a *App) nearCopies(ctx context.Context, d *dataset.Dataset, c *printCollector, decoding func(done, total int)) ([]doctor.NearCopy, error) {
+	items := d.Items
+	for _, dec := range d.Decided {
+		if i := slices.Index(d.Classes, dec.Folder); dec.NearCopy && i >= 0 {
+			items = append(slices.Clip(items), dataset.Item{Path: dec.Path, Hash: dec.Hash, Label: i, Split: dataset.Train})
+		}
+	}
+	prints, err := a.fingerprints(ctx, items, c, decoding)
 	if err != nil {
 		return nil, err
 	}
-	photos := make([]doctor.Photo, len(d.Items))
-	for i, it := range d.Items {
+	photos := make([]doctor.Photo, len(items))
+	for i, it := range items {
 		photos[i] = doctor.Photo{Path: it.Path, Hash: it.Hash, Label: it.Label, Split: it.Split, Size: it.Size, Print: prints[i]}
 	}
 	return doctor.NearCopies(ctx, d.Classes, photos, nil)
@@ -103,41 +112,60 @@ func (a *App) nearCopies(ctx context.Context, d *dataset.Dataset, c *printCollec
 // and recorded, and d divided again so that no pair straddles training and
 // a held-out split (the smaller content hash's split where Clasifica
 // splits; the training copy left out where the folder gives the split).
-// It returns nil when the division stays as it was. Each training photo
-// left out for its copy is reported as a warning, and a changed division
-// as a Scanned event.
+// It returns nil when the division stays as it was. The training photos
+// left out for their copies are named in a note (a train.Warning without
+// a path), and a changed division is sent as a Scanned event.
 func (a *App) regroup(ctx context.Context, d *dataset.Dataset, c *printCollector, emit func(Event)) (*dataset.Dataset, error) {
-	near, err := a.nearCopies(ctx, d, c)
+	// Photos never decoded with a print (features cached by an older
+	// version) are read once more: that is reading photos, and said so.
+	clock := progress.Start()
+	near, err := a.nearCopies(ctx, d, c, func(done, total int) { emit(Scanning{clock.At(done, total)}) })
 	if err != nil {
 		return nil, err
 	}
-	out := d
+	pairs := make([][2][32]byte, 0, len(near))
+	for _, p := range near {
+		var h [2][32]byte
+		for k := range 2 {
+			if h[k], err = decisions.ParseHash(p.SHA256[k]); err != nil {
+				return nil, fmt.Errorf("near-copy %s: %w", p.Paths[k], err)
+			}
+		}
+		pairs = append(pairs, h)
+	}
 	if a.Dirs.Data != "" {
 		if _, err := a.RecordNearCopies(d.Root, near); err != nil {
 			return nil, fmt.Errorf("keep the near-copies of %s: %w", d.Root, err)
 		}
-	}
-	if d.CanResplit() {
-		pairs := make([][2][32]byte, 0, len(near))
-		for _, p := range near {
-			var h [2][32]byte
-			for k := range 2 {
-				b, err := hex.DecodeString(p.SHA256[k])
-				if err != nil || len(b) != 32 {
-					return nil, fmt.Errorf("near-copy %s: bad hash %q", p.Paths[k], p.SHA256[k])
-				}
-				copy(h[k][:], b)
-			}
-			pairs = append(pairs, h)
+		// The division follows every pair recorded, as the next scan's
+		// will, not only those found now.
+		s, err := a.LoadDecisions(d.Root)
+		if err != nil {
+			return nil, err
 		}
+		pairs = s.NearCopies()
+	}
+	out := d
+	if d.CanResplit() {
 		if out, err = d.WithNearCopies(pairs); err != nil {
 			return nil, err
 		}
 	}
-	for _, dec := range out.Decided {
-		if dec.NearCopy {
-			emit(train.Warning{Path: dec.Path, Message: fmt.Sprintf("%s: %s (the folder gives the split, so Clasifica does not move photos across it)", dec.Path, dec.Note)})
+	if n := countNearCopies(out); n > 0 {
+		// A note, not a per-photo warning: the photo is fine, and people
+		// read warnings with a path as photos that could not be read.
+		var names []string
+		for _, dec := range out.Decided {
+			if dec.NearCopy && len(names) < maxNearCopyNames {
+				names = append(names, dec.Path+" ("+strings.TrimPrefix(dec.Note, "left out of training: ")+")")
+			}
 		}
+		more := ""
+		if n > len(names) {
+			more = fmt.Sprintf(", and %d more (the Data screen's decisions list has them all)", n-len(names))
+		}
+		emit(train.Warning{Message: fmt.Sprintf("%d training %s left out because a near-copy of each is a validation or test photo and the folder gives the split (Clasifica does not move photos across it): %s%s.",
+			n, plural(n, "photo was", "photos were"), strings.Join(names, "; "), more)})
 	}
 	if sameDivision(d, out) {
 		return nil, nil
@@ -147,6 +175,30 @@ func (a *App) regroup(ctx context.Context, d *dataset.Dataset, c *printCollector
 	}
 	emit(Scanned{Dataset: out})
 	return out, nil
+}
+
+// maxNearCopyNames bounds the photos a training note names as left out
+// for a near-copy; the Data screen's decisions list has them all.
+const maxNearCopyNames = 5
+
+// countNearCopies counts the training photos d leaves out for a
+// near-copy.
+func countNearCopies(d *dataset.Dataset) int {
+	n := 0
+	for _, dec := range d.Decided {
+		if dec.NearCopy {
+			n++
+		}
+	}
+	return n
+}
+
+// plural names n things.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // sameDivision reports that two divisions of one folder put the same

@@ -72,6 +72,13 @@ func writeEvalTable(w io.Writer, ev *app.Evaluation) error {
 		fmt.Fprintf(w, "\nNot sure below %.1f%% confidence: answered %d of %d photos (%.1f%%), right on %.1f%% of those (promised %.1f%% %s, target %.0f%%).\n",
 			100*t.Value, t.Answered, t.Photos, 100*t.Coverage, 100*t.Accuracy, 100*t.Promised, promiseBasis(t), 100*t.TargetAccuracy)
 	}
+	switch s := ev.Strangers; {
+	case s == nil:
+	case !s.Judged:
+		fmt.Fprintf(w, "\nNot one of its kinds: not judged. %s\n", s.Reason)
+	default:
+		fmt.Fprintf(w, "\nNot one of its kinds: %d of %d photos answered so (each a false alarm: these photos are of its kinds).\n", s.Answered, s.Photos)
+	}
 	if n := len(ev.Report.Mistakes); n > 0 {
 		fmt.Fprintf(w, "\nMost confident mistakes (%d in all):\n", n)
 		for _, m := range ev.Report.Mistakes[:min(n, 10)] {
@@ -102,6 +109,9 @@ func writeEvalJSON(w io.Writer, ev *app.Evaluation, runsOn app.RunsOn) error {
 	out["runs_on"] = runsOn
 	if ev.Threshold != nil {
 		out["threshold"] = ev.Threshold
+	}
+	if ev.Strangers != nil {
+		out["strangers"] = ev.Strangers
 	}
 	return writeJSON(w, out)
 }

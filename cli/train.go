@@ -219,7 +219,18 @@ func summarize(path string, res *train.Result, runsOn app.RunsOn) trainSummary {
 		s.Threshold = &t
 		s.promise = app.Promise(th)
 	}
+	if m.Strangers != nil {
+		judged, why := app.StrangersJudged(m)
+		s.Strangers = &strangersSummary{Judged: judged, Reason: why}
+		s.strangersNote = app.StrangersNote(m)
+	}
 	return s
+}
+
+// strangersSummary is the "not one of its kinds" part of the summary.
+type strangersSummary struct {
+	Judged bool   `json:"judged"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // write prints the summary as sentences.
@@ -238,6 +249,9 @@ func (s trainSummary) write(w io.Writer) error {
 	}
 	if s.promise != "" {
 		fmt.Fprintln(w, s.promise)
+	}
+	if s.strangersNote != "" {
+		fmt.Fprintln(w, s.strangersNote)
 	}
 	if c := s.Comparison; c != nil {
 		writeComparison(w, c)
@@ -299,6 +313,10 @@ type trainSummary struct {
 	// it in words.
 	Threshold *model.Threshold `json:"threshold,omitempty"`
 	promise   string
+	// Strangers says whether the model answers "not one of its kinds",
+	// and why not; strangersNote says it in words.
+	Strangers     *strangersSummary `json:"strangers,omitempty"`
+	strangersNote string
 	// Comparison (after --continue) compares the model continued from
 	// with the new one on the same photos.
 	Comparison  *app.Comparison `json:"comparison,omitempty"`

@@ -162,11 +162,13 @@ func (s *classifyScreen) describe() string {
 		return ""
 	}
 	count := map[string]int{}
-	failed, unsure := 0, 0
+	failed, unsure, strangers := 0, 0, 0
 	for _, p := range s.preds {
 		switch {
 		case p.Err != nil:
 			failed++
+		case p.Stranger:
+			strangers++
 		case p.Unsure:
 			unsure++
 		default:
@@ -187,6 +189,9 @@ func (s *classifyScreen) describe() string {
 	for _, l := range labels {
 		parts = append(parts, fmt.Sprintf("%s %s", words.Thousands(count[l]), l))
 	}
+	if strangers > 0 {
+		parts = append(parts, fmt.Sprintf("%s not one of its kinds", words.Thousands(strangers)))
+	}
 	if unsure > 0 {
 		parts = append(parts, fmt.Sprintf("%s not sure", words.Thousands(unsure)))
 	}
@@ -197,7 +202,23 @@ func (s *classifyScreen) describe() string {
 	if len(s.skipped) > 0 {
 		text += fmt.Sprintf(" %s skipped (not photos).", words.Plural(len(s.skipped), "file was", "files were"))
 	}
+	if m := s.w.doc.model; m != nil && m.Strangers != nil && !m.Strangers.Judged {
+		text += " This model cannot say \"Not one of its kinds\" (Results says why)."
+	}
 	return text
+}
+
+// strangersSortText says where sorting puts photos unlike all the model's
+// kinds, or that it cannot tell them; "" for models that keep nothing for
+// it.
+func strangersSortText(m *model.Model) string {
+	if m == nil || m.Strangers == nil {
+		return ""
+	}
+	if judged, _ := app.StrangersJudged(m); judged {
+		return fmt.Sprintf(" Photos unlike all its kinds (a page of text, a screenshot) go to %s.", app.StrangersFolder)
+	}
+	return " This model cannot tell photos unlike all its kinds: they go to the kind they look most like."
 }
 
 // update fills a card.
@@ -213,6 +234,8 @@ func (s *classifyScreen) update(id int, c *widgets.PhotoCard) {
 		c.Value.SetText("")
 		c.Bar.Set(0, theme.ColorNamePrimary)
 		c.Sub.SetText(filepath.Base(p.Path))
+	} else if p.Stranger {
+		showStranger(c, p)
 	} else if p.Unsure {
 		showUnsure(c, p)
 	} else {
@@ -221,7 +244,9 @@ func (s *classifyScreen) update(id int, c *widgets.PhotoCard) {
 		c.Bar.Set(p.Confidence(), theme.ColorNamePrimary)
 		c.Sub.SetText(filepath.Base(p.Path))
 	}
-	c.OnTapped = func() { s.w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err, unsure: p.Unsure}) }
+	c.OnTapped = func() {
+		s.w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err, unsure: p.Unsure, stranger: p.Stranger})
+	}
 }
 
 // openPhotos asks for a photo to classify.
@@ -409,7 +434,7 @@ func (s *classifyScreen) sortInto() {
 		text := widgets.Wrapped(fmt.Sprintf("Clasifica copies each photo into a folder named after its kind inside %s. "+
 			"The originals stay where they are, and no file is overwritten.", displayPath(out)))
 		unsure := widgets.Caption(fmt.Sprintf("Photos the model is less sure of than this go to %s instead. It starts at the model's own threshold: %s",
-			app.UnsureFolder, app.Promise(m.Threshold)))
+			app.UnsureFolder, app.Promise(m.Threshold)) + strangersSortText(m))
 		unsure.Wrapping = fyne.TextWrapWord
 		content := container.New(widgets.FixedWidth{Width: 460}, text, unsure, container.NewBorder(nil, nil, nil, value, threshold), atValue)
 		d := dialog.NewCustomConfirm("Sort into folders", "Copy photos", "Cancel", content, func(ok bool) {
@@ -438,15 +463,18 @@ func (s *classifyScreen) copyInto(preds []app.Prediction, out string, minConfide
 				s.w.showError("The photos could not all be copied", err)
 				return
 			}
-			copied, there, unsure := 0, 0, 0
+			copied, there, unsure, strangers := 0, 0, 0, 0
 			folders := map[string]bool{}
 			for _, d := range done {
 				switch {
 				case d.To != "":
 					copied++
 					folders[filepath.Dir(d.To)] = true
-					if filepath.Base(filepath.Dir(d.To)) == app.UnsureFolder {
+					switch filepath.Base(filepath.Dir(d.To)) {
+					case app.UnsureFolder:
 						unsure++
+					case app.StrangersFolder:
+						strangers++
 					}
 				case d.Skipped == "already there":
 					there++
@@ -455,6 +483,9 @@ func (s *classifyScreen) copyInto(preds []app.Prediction, out string, minConfide
 			msg := fmt.Sprintf("Copied %s into %s in %s.", words.Plural(copied, "photo", "photos"), words.Plural(len(folders), "folder", "folders"), displayPath(out))
 			if unsure > 0 {
 				msg += fmt.Sprintf(" %s went to %s.", words.Plural(unsure, "photo the model was unsure of", "photos the model was unsure of"), app.UnsureFolder)
+			}
+			if strangers > 0 {
+				msg += fmt.Sprintf(" %s went to %s.", words.Plural(strangers, "photo unlike all its kinds", "photos unlike all its kinds"), app.StrangersFolder)
 			}
 			if there > 0 {
 				msg += fmt.Sprintf(" %s already there.", words.Plural(there, "photo was", "photos were"))

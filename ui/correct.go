@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -45,27 +46,35 @@ func (w *window) teach(p photoDetail) fyne.CanvasObject {
 	var right *widget.Button
 	var kinds *widget.Select
 	add := func(kind string) {
-		c, err := w.core.AddCorrection(root, p.path, kind)
-		if err != nil {
-			note.SetText(app.PlainError(err))
-			note.Show()
-			return
-		}
+		// Copying is quick, but the check that the photo is no copy of a
+		// validation or test photo reads the folder: off the UI goroutine.
 		right.Disable()
 		kinds.Disable()
-		w.corrections++
-		w.classify.refresh()
-		msg := fmt.Sprintf("Copied into the training photos as %s (%s). ", kind, displayPath(filepath.Dir(c.To)))
-		if c.NewKind {
-			msg += "A new kind needs 10 photos or more before the model learns it reliably. "
-		}
-		note.SetText(msg + "Train again to teach the model.")
+		note.SetText("Checking the training photos…")
 		note.Show()
-		// The training photos changed: scan them again (with the
-		// decision that puts the copy in the training split).
-		if !w.busy() {
-			w.data.scan(root, w.doc.dataOpt, nil)
-		}
+		w.jobs.start(func() {
+			c, err := w.core.AddCorrection(root, p.path, kind)
+			fyne.Do(func() {
+				if err != nil {
+					right.Enable()
+					kinds.Enable()
+					note.SetText(correctionError(root, err))
+					return
+				}
+				w.corrections++
+				w.classify.refresh()
+				msg := fmt.Sprintf("Copied into the training photos as %s (%s). ", kind, displayPath(filepath.Dir(c.To)))
+				if c.NewKind {
+					msg += "A new kind needs 10 photos or more before the model learns it reliably. "
+				}
+				note.SetText(msg + "Train again to teach the model.")
+				// The training photos changed: scan them again (with the
+				// decision that puts the copy in the training split).
+				if !w.busy() {
+					w.data.scan(root, w.doc.dataOpt, nil)
+				}
+			})
+		})
 	}
 	right = widget.NewButtonWithIcon("Right", theme.ConfirmIcon(), func() { add(p.top[0].Label) })
 	kinds = w.kindChoice(w.doc.model.Labels, add)
@@ -278,4 +287,23 @@ func (w *window) retrain() {
 	}
 	w.show(stepTrain)
 	w.train.start()
+}
+
+// correctionError says why a correction was not added, briefly: the large
+// view's side panel is narrow, so a refused copy of a training-folder photo
+// names that photo inside the folder rather than by its full path.
+func correctionError(root string, err error) string {
+	var dup *app.CopyOfPhotoError
+	if !errors.As(err, &dup) {
+		return app.PlainError(err)
+	}
+	twin := dup.Twin
+	if rel, err := filepath.Rel(root, twin); err == nil && filepath.IsLocal(rel) {
+		twin = rel
+	}
+	what := "the same shot as"
+	if dup.Exact {
+		what = "the same photo as"
+	}
+	return fmt.Sprintf("Not added: it is %s %s, already in the training folder, where it may be one of the photos the model is checked on. To change that photo's kind, correct it on Results.", what, twin)
 }

@@ -32,6 +32,23 @@ func checkTeach(t *testing.T, w *testWindow) {
 	if w.retrainText() != "" {
 		t.Errorf("corrections counted before any: %q", w.retrainText())
 	}
+
+	// The same photo as a training photo, from elsewhere: refused, and
+	// the view says why.
+	data, err := os.ReadFile(p.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(outside.path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o = w.teach(outside)
+	test.Tap(find(o, func(b *widget.Button) bool { return b.Text == "Right" }))
+	w.settle()
+	mustShow(t, o, "Not added: it is the same photo as", "already in the training folder", "correct it on Results")
+	if w.retrainText() != "" {
+		t.Errorf("a refused correction was counted: %q", w.retrainText())
+	}
 }
 
 // checkTeachInFolder corrects a test photo of Results where it is: "It's

@@ -73,7 +73,8 @@ func TestScreensFit(t *testing.T) {
 	src, _ := filepath.Glob(filepath.Join(dir, "*", "*.jpg"))
 	for i, p := range src {
 		label := w.doc.model.Labels[i%37]
-		w.classify.preds = append(w.classify.preds, app.Prediction{Path: p, Top: []app.Scored{{Label: label, Probability: 0.9}, {Label: "beagle", Probability: 0.1}}})
+		w.classify.preds = append(w.classify.preds, app.Prediction{Path: p, Top: []app.Scored{{Label: label, Probability: 0.9}, {Label: "beagle", Probability: 0.1}},
+			Stranger: i%5 == 1, StrangerScore: 0.7, Unsure: i%7 == 2})
 	}
 	w.classify.refresh()
 	assertFits(t, w, "results and sorted photos")
@@ -119,6 +120,9 @@ func TestScreensFit(t *testing.T) {
 		{"How to arrange photos", w.showLayoutHelp},
 		{"a photo", func() {
 			w.showPhoto(photoDetail{path: src[0], truth: "Abyssinian", top: []app.Scored{{Label: "american_pit_bull_terrier", Probability: .5}, {Label: "Egyptian_Mau", Probability: .3}, {Label: "staffordshire_bull_terrier", Probability: .2}}})
+		}},
+		{"a photo not of its kinds", func() {
+			w.showPhoto(photoDetail{path: src[1], stranger: true, top: []app.Scored{{Label: "american_pit_bull_terrier", Probability: .5}, {Label: "Egyptian_Mau", Probability: .3}, {Label: "staffordshire_bull_terrier", Probability: .2}}})
 		}},
 		{"notes", func() {
 			w.inform("Notes on this training", strings.Repeat("The folder's kinds are unbalanced: the largest has 40 times as many photos as the smallest. ", 8))

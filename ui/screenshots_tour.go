@@ -186,7 +186,7 @@ func (t *tour) run() error {
 	fyne.DoAndWait(func() {
 		if len(w.classify.preds) > 0 {
 			p := w.classify.preds[0]
-			w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err, unsure: p.Unsure})
+			w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err, unsure: p.Unsure, stranger: p.Stranger})
 		}
 	})
 	time.Sleep(time.Second) // the large photo loads

@@ -58,7 +58,13 @@ func (p *unsurePanel) set(m *model.Model, reviewed []app.Reviewed, which string)
 	if m != nil {
 		th = m.Threshold
 	}
-	p.promise.SetText(app.Promise(th))
+	promise := app.Promise(th)
+	if m != nil {
+		if note := app.StrangersNote(m); note != "" {
+			promise += "\n\n" + note
+		}
+	}
+	p.promise.SetText(promise)
 	p.setting = true
 	defer func() { p.setting = false }()
 	if th == nil {
@@ -152,6 +158,16 @@ func (s *classifyScreen) thresholdChanged() {
 // sure" in place of the label, the best guess small beneath.
 func showUnsure(c *widgets.PhotoCard, p app.Prediction) {
 	c.Label.SetText("Not sure")
+	c.Value.SetText(words.Percent(p.Confidence()))
+	c.Bar.Set(p.Confidence(), theme.ColorNameWarning)
+	c.Sub.SetText("best guess: " + p.Label())
+}
+
+// showStranger fills a card for a photo far from every kind the model
+// knows: "Not one of its kinds" in place of the label, the best guess
+// small beneath, as for "Not sure".
+func showStranger(c *widgets.PhotoCard, p app.Prediction) {
+	c.Label.SetText("Not one of its kinds")
 	c.Value.SetText(words.Percent(p.Confidence()))
 	c.Bar.Set(p.Confidence(), theme.ColorNameWarning)
 	c.Sub.SetText("best guess: " + p.Label())

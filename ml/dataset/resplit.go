@@ -106,3 +106,9 @@ func (d *Dataset) WithNearCopies(pairs [][2][32]byte) (*Dataset, error) {
 	out.pairs = slices.Clone(pairs)
 	return out.Resplit(d.Options.Validation, d.Options.Test)
 }
+
+// NearCopyPairs returns the near-copy pairs the division keeps together
+// (by content hash): the decisions' at Scan, or those given to
+// WithNearCopies. Training keeps each pair in one of its out-of-fold
+// folds too.
+func (d *Dataset) NearCopyPairs() [][2][32]byte { return slices.Clone(d.pairs) }

@@ -3,17 +3,20 @@
 // Networks via Gradient-based Localization").
 //
 // For the class explained, the gradient of its score (the logit, before
-// the softmax) with respect to the last inception block's activations
-// (mixed10, 2048 maps of 8×8) weighs each map by its mean gradient; the
-// weighted sum, clipped at zero, is the heatmap: where the evidence for
-// that class lies. The gradient comes from a backward graph built with
-// ml/grad and run by ONNX Runtime on the engine's execution provider: one
-// forward pass of the backbone to mixed10 and one backward pass of the
-// head per photo.
+// the softmax) with respect to an inception block's activations weighs
+// each activation map by its mean gradient; the weighted sum, clipped at
+// zero, is the heatmap: where the evidence for that class lies. The block
+// is mixed10 (2048 maps of 8×8) or mixed7 (768 maps of 17×17, the last
+// block before mixed8 halves the grid). The gradient comes from a backward
+// graph built with ml/grad and run by ONNX Runtime on the engine's
+// execution provider: one forward pass of the backbone and one backward
+// pass from the block per photo; from mixed7 that pass goes back through
+// mixed8's max pool and stride-2 convolutions, mixed9 and mixed10.
 //
 // Because InceptionV3 averages mixed10 over the 8×8 grid before the head,
-// the gradient is the same at every position of a map; Grad-CAM is then
-// CAM (Zhou et al. 2016) for the head's linearisation at that photo.
+// the gradient at mixed10 is the same at every position of a map; Grad-CAM
+// there is CAM (Zhou et al. 2016) for the head's linearisation at that
+// photo. At mixed7 it varies over the grid.
 package explain
 
 import (
@@ -81,8 +84,8 @@ const (
 	// Logit is the class's score before the softmax, as in the Grad-CAM
 	// paper: evidence for the class, whatever it also says for others.
 	// Clasifica uses it: on the 150 flower photos with the offline test
-	// model its maps at mixed10 passed the deletion test for 95 photos,
-	// the log-probability's for 83.
+	// model (and Go's JPEG decoder) its maps at mixed10 passed the
+	// deletion test for 95 photos, the log-probability's for 83.
 	Logit Score = iota
 	// LogProbability is the log of the class's probability: the evidence
 	// for the class against the others.

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -134,6 +135,7 @@ func (r *runner) outOfFold() ([]Prediction, int, error) {
 	// on how the splits were listed.
 	slices.SortFunc(pool, func(a, b sample) int { return cmp.Compare(a.item, b.item) })
 	group := deal(pool, k, r.o.Seed, streamFolds)
+	r.pairFolds(pool, group)
 	epochs := r.foldEpochs()
 	r.emit(PhaseStarted{Phase: Calibrating})
 	clock := progress.Start()
@@ -168,6 +170,34 @@ func (r *runner) outOfFold() ([]Prediction, int, error) {
 		}
 	}
 	return preds, k, nil
+}
+
+// pairFolds puts both photos of each near-copy pair the dataset keeps
+// together (found by training's fingerprints or the user's label check)
+// into one fold, the fold of the one with the smaller content hash, as
+// the split keeps them on one side of the training/test divide: a
+// held-out photo whose copy trained its head would be judged too kindly.
+// Pairs are applied one by one, never chained into groups.
+func (r *runner) pairFolds(pool []sample, group []int) {
+	pairs := r.d.NearCopyPairs()
+	if len(pairs) == 0 {
+		return
+	}
+	at := make(map[[32]byte]int, len(pool))
+	for i, s := range pool {
+		at[r.d.Items[s.item].Hash] = i
+	}
+	for _, p := range pairs {
+		a, okA := at[p[0]]
+		b, okB := at[p[1]]
+		if !okA || !okB {
+			continue
+		}
+		if bytes.Compare(p[1][:], p[0][:]) < 0 {
+			a, b = b, a
+		}
+		group[b] = group[a]
+	}
 }
 
 // foldHead trains a fresh head on set for epochs epochs as trainHead

@@ -121,26 +121,31 @@ func TestNotSureThreshold(t *testing.T) {
 	}
 }
 
-// Without a test split (the app's default) and without validation photos
-// a head-only model still gets a cross-validated threshold: the training
-// photos' out-of-fold predictions choose it.
-func TestNotSureWithoutValidation(t *testing.T) {
+// Without a test split (the app's default) a head-only model's threshold
+// is a cross-validated estimate on every photo of the folder; without
+// validation photos too it still gets one (the last epoch is kept, and
+// each fold head trains as long).
+func TestNotSureWithoutTestPhotos(t *testing.T) {
 	f := setup(t)
-	d := flowers(t, 0, 0)
-	o := DefaultOptions()
-	o.Epochs = 4
-	res, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	th := res.Model.Threshold
-	if th == nil || th.Basis != model.BasisOutOfFold || th.Photos != len(d.Items) || th.Test != nil || th.Optimistic() {
-		t.Fatalf("threshold %+v on %d photos", th, len(d.Items))
-	}
-	// No validation photos: the last of 4 epochs was kept, and each fold
-	// head trained as long.
-	if res.Model.Training.BestEpoch != 4 {
-		t.Errorf("best epoch %d", res.Model.Training.BestEpoch)
+	for _, val := range []float64{0.2, 0} {
+		d := flowers(t, val, 0)
+		o := DefaultOptions()
+		o.Epochs = 4
+		res, err := Run(context.Background(), Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		th, tr := res.Model.Threshold, res.Model.Training
+		if th == nil || th.Basis != model.BasisOutOfFold || th.Folds != DefaultFolds || th.Photos != len(d.Items) || len(res.Calibration) != len(d.Items) || th.Test != nil || th.Optimistic() {
+			t.Fatalf("validation %v: threshold %+v on %d photos", val, th, len(d.Items))
+		}
+		if val == 0 && (tr.BestEpoch != 4 || res.Evaluated != "") {
+			t.Errorf("without validation photos: best epoch %d, evaluated %q", tr.BestEpoch, res.Evaluated)
+		}
+		if val > 0 && (res.Evaluated != "validation" || len(res.Validation) != tr.ValCount || tr.ValCount == 0) {
+			t.Errorf("evaluated %q, %d validation predictions of %d", res.Evaluated, len(res.Validation), tr.ValCount)
+		}
+		t.Logf("validation %v: threshold %.3f answers %d of %d out-of-fold predictions, right on %.1f%%", val, th.Value, th.Answered, th.Photos, 100*th.Accuracy)
 	}
 }
 
@@ -190,5 +195,34 @@ func TestNotSureFineTuned(t *testing.T) {
 		if p.Path != v.Path || !slices.Equal(p.Probs, v.Probs) {
 			t.Fatalf("calibration photo %d: %s, validation %s", i, p.Path, v.Path)
 		}
+	}
+}
+
+// A continued head's out-of-fold heads start afresh (the base saw the
+// photos they hold out) and train as long as the continued head did in
+// all: its base's kept epochs and this run's.
+func TestNotSureContinued(t *testing.T) {
+	f := setup(t)
+	d := flowers(t, 0.2, 0.2)
+	o := DefaultOptions()
+	o.Epochs = 3
+	job := Job{Data: d, Extractor: f.ext, Backbone: f.ref, Engine: f.eng, Weights: f.w, Options: o}
+	base, err := Run(context.Background(), job, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.Base, job.Options.Epochs = base.Model, 2
+	var last Calibration
+	res, err := Run(context.Background(), job, func(e Event) {
+		if c, ok := e.(Calibration); ok {
+			last = c
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := base.Model.Training.BestEpoch + res.Model.Training.BestEpoch
+	if th := res.Model.Threshold; th == nil || th.Basis != model.BasisOutOfFold || last.Total != DefaultFolds*want || last.Done != last.Total {
+		t.Errorf("continued: threshold %+v, fold heads' progress %+v, want %d heads of %d epochs", th, last, DefaultFolds, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/onnxrt"
+	"github.com/clasifica/clasifica/ml/probes"
 )
 
 // Options are the training options. DefaultOptions gives good results
@@ -197,6 +199,9 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	}
 	defer r.close()
 	r.listSamples()
+	if err := r.addProbes(); err != nil {
+		return nil, err
+	}
 	if err := r.extract(); err != nil {
 		return nil, err
 	}
@@ -231,6 +236,9 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	}
 	res.Model, res.FineTuned = m, tuned != nil
 	if err := r.calibrate(res, h, tuned != nil); err != nil {
+		return nil, err
+	}
+	if err := r.strangers(m, tuned != nil); err != nil {
 		return nil, err
 	}
 	m.Training.Duration = time.Since(start).Seconds()
@@ -281,6 +289,12 @@ type runner struct {
 	stoppedEarly bool
 	totalEpochs  int
 	rng          *rand.Rand
+
+	// The shipped probe photos (written to probeDir), whose rows start
+	// at probeRow.
+	probes   []probes.Photo
+	probeDir string
+	probeRow int
 }
 
 // newRunner checks the job.
@@ -310,6 +324,9 @@ func (r *runner) close() {
 	if r.acts != nil {
 		r.acts.close()
 	}
+	if r.probeDir != "" {
+		os.RemoveAll(r.probeDir)
+	}
 }
 
 // listSamples lists every photo once, and each training photo's augmented
@@ -328,20 +345,33 @@ func (r *runner) listSamples() {
 	}
 }
 
-// extract computes (or reads from the cache) every row's features.
+// extract computes (or reads from the cache) every row's features. Its
+// progress counts the user's photos: the few probe photos go through in
+// the same pass but are not the user's, so the count stops at the
+// folder's (a moment early).
 func (r *runner) extract() error {
+	emit := func(e Event) {
+		if x, ok := e.(Extraction); ok {
+			x.Total = max(0, x.Total-len(r.probes))
+			x.Done = min(x.Done, x.Total)
+			x.FromCache = min(x.FromCache, x.Done)
+			x.Failed = min(x.Failed, x.Done)
+			e = x
+		}
+		r.emit(e)
+	}
 	if r.o.FineTune > 0 || r.baseTop {
 		if r.weights == nil {
 			return errors.New("train: fine-tuning needs the backbone's weights")
 		}
 		r.emit(PhaseStarted{Phase: Caching})
 		var err error
-		r.feats, r.acts, err = extractWithActivations(r.ctx, r.job, r.items, r.emit)
+		r.feats, r.acts, err = extractWithActivations(r.ctx, r.job, r.items, emit)
 		return err
 	}
 	r.emit(PhaseStarted{Phase: Extracting})
 	var err error
-	r.feats, err = r.job.Extractor.Extract(r.ctx, r.items, func(p features.Progress) { r.emit(Extraction{Progress: p}) })
+	r.feats, err = r.job.Extractor.Extract(r.ctx, r.items, func(p features.Progress) { emit(Extraction{Progress: p}) })
 	return err
 }
 

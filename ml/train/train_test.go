@@ -153,6 +153,26 @@ func TestRun(t *testing.T) {
 			t.Fatalf("saved head gives %v, evaluation %v", p, res.Samples[0].Probs)
 		}
 	}
+	// The offline backbone sets the probe photos apart from the flowers
+	// (see app.TestNotOneOfItsKinds), so the model judges strangers.
+	prof, err := Profile(m)
+	if err != nil || prof == nil {
+		t.Fatalf("stranger profile %v (%v), strangers %+v", prof, err, m.Strangers)
+	}
+	strangers := 0
+	for _, smp := range res.Samples {
+		x, err := f.ext.Extract(context.Background(), []features.Item{{Path: smp.Path}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if z, _ := prof.Deviations(x.Features); z >= 4 {
+			strangers++
+		}
+	}
+	t.Logf("%d of %d test flowers are strangers to the model", strangers, len(res.Samples))
+	if strangers > len(res.Samples)/10 {
+		t.Errorf("%d of %d test flowers are strangers to the model", strangers, len(res.Samples))
+	}
 }
 
 func TestDeterministic(t *testing.T) {

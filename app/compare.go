@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"slices"
@@ -16,10 +17,15 @@ import (
 // photos: those the new model was evaluated on.
 type Comparison struct {
 	// Evaluated names the photos ("test" or "validation"); N counts them.
-	Evaluated string  `json:"evaluated"`
-	N         int     `json:"n"`
-	Before    float64 `json:"accuracy_before"`
-	After     float64 `json:"accuracy_after"`
+	Evaluated string `json:"evaluated"`
+	N         int    `json:"n"`
+	// LeftOut counts the new model's test photos that were not the old
+	// model's test photos (the split moved them: a photo kept with its
+	// near-copy, say): the old model may have learnt from them, so they
+	// are left out of the comparison.
+	LeftOut int     `json:"left_out,omitempty"`
+	Before  float64 `json:"accuracy_before"`
+	After   float64 `json:"accuracy_after"`
 	// Kinds holds each kind's share found (recall) before and after.
 	Kinds []KindChange `json:"kinds"`
 	// Fixed lists the photos the old model got wrong and the new one
@@ -53,31 +59,50 @@ type KindChange struct {
 
 // Compare evaluates base, the model a retraining continued, on the photos
 // the new model of res was evaluated on, with eng's backbone (features
-// come from the cache), and compares the two. A photo of a kind base does
-// not know counts as wrong before.
+// come from the cache), and compares the two. When both were tested on
+// test photos, only the photos that were test photos for both count (see
+// Comparison.LeftOut). A photo of a kind base does not know counts as
+// wrong before.
 func (c *Classifier) Compare(ctx context.Context, res *train.Result) (*Comparison, error) {
 	if res.Report == nil || len(res.Samples) == 0 {
 		return nil, fmt.Errorf("the new model has no test or validation photos to compare on")
 	}
-	items := make([]features.Item, len(res.Samples))
-	for i, s := range res.Samples {
-		items[i] = features.Item{Path: s.Path}
+	var tested map[string]bool
+	if t := c.Model.Training; res.Evaluated == "test" && t != nil && len(t.Test) > 0 {
+		tested = make(map[string]bool, len(t.Test))
+		for _, s := range t.Test {
+			tested[s.SHA256] = true
+		}
+	}
+	var samples []train.Prediction
+	var items []features.Item
+	left := 0
+	for _, s := range res.Samples {
+		it := features.Item{Path: s.Path}
 		// The content hash finds the photo's features in the cache.
 		if data, err := os.ReadFile(s.Path); err == nil {
-			items[i].Hash = sha256.Sum256(data)
+			it.Hash = sha256.Sum256(data)
 		}
+		if tested != nil && !tested[hex.EncodeToString(it.Hash[:])] {
+			left++
+			continue
+		}
+		samples, items = append(samples, s), append(items, it)
+	}
+	if len(samples) == 0 {
+		return nil, fmt.Errorf("none of the new model's %d test photos was a test photo of the model it continued", len(res.Samples))
 	}
 	feats, err := c.Engine.Extractor(true).Extract(ctx, items, nil)
 	if err != nil {
 		return nil, err
 	}
 	labels := res.Model.Labels
-	cmp := &Comparison{Evaluated: res.Evaluated, N: len(res.Samples)}
+	cmp := &Comparison{Evaluated: res.Evaluated, N: len(samples), LeftOut: left}
 	found := make([][2]int, len(labels))
 	support := make([]int, len(labels))
 	var right [2]int
 	var broken []Changed
-	for i, s := range res.Samples {
+	for i, s := range samples {
 		answer := labels[argmax32(s.Probs)]
 		after := answer == labels[s.Truth]
 		before, was := false, "" // a photo that cannot be read had no answer

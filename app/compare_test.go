@@ -57,6 +57,26 @@ func TestCompareRetraining(t *testing.T) {
 			t.Errorf("changed %d: %+v", i, ch)
 		}
 	}
+	if cmp.LeftOut != 0 {
+		t.Errorf("%d photos left out of a comparison on the same test photos", cmp.LeftOut)
+	}
+	// Photos the old model was not tested on (it may have learnt from
+	// them) are left out.
+	half := *first.Model
+	tr := *half.Training
+	tr.Test = tr.Test[:len(tr.Test)/2]
+	half.Training = &tr
+	hc, err := NewClassifier(&half, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := hc.Compare(context.Background(), res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if part.N != len(tr.Test) || part.LeftOut != len(res.Samples)-len(tr.Test) {
+		t.Errorf("against half the test photos: compared %d, left out %d; want %d and %d", part.N, part.LeftOut, len(tr.Test), len(res.Samples)-len(tr.Test))
+	}
 	photos, right := 0, 0.0
 	for _, k := range cmp.Kinds {
 		photos += k.Photos

@@ -396,6 +396,15 @@ func TestCommandLine(t *testing.T) {
 		if got := int(math.Round((c.After - c.Before) * float64(c.N))); got != len(c.Fixed)-len(c.Broken) {
 			t.Errorf("accuracy moved by %d photos, %d fixed and %d broken", got, len(c.Fixed), len(c.Broken))
 		}
+		// Each photo that changed answer, with both answers.
+		if len(c.Changed) != len(c.Fixed)+len(c.Broken) {
+			t.Errorf("%d photos changed answer, %d fixed and %d broken", len(c.Changed), len(c.Fixed), len(c.Broken))
+		}
+		for _, ch := range c.Changed {
+			if ch.Fixed != (ch.After == ch.Truth) || ch.Before == ch.After {
+				t.Errorf("changed: %+v", ch)
+			}
+		}
 		m, err := model.ReadFile(next)
 		if err != nil {
 			t.Fatal(err)

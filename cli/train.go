@@ -265,6 +265,9 @@ func (s trainSummary) write(w io.Writer) error {
 // writeComparison prints a retraining's before and after.
 func writeComparison(w io.Writer, c *app.Comparison) {
 	fmt.Fprintf(w, "Before → after, on the same %d %s photos: %.1f%% → %.1f%% (%+.1f points).\n", c.N, c.Evaluated, 100*c.Before, 100*c.After, 100*(c.After-c.Before))
+	if c.LeftOut > 0 {
+		fmt.Fprintf(w, "  %d new test photos left out: the model continued from was not tested on them and may have learnt from them.\n", c.LeftOut)
+	}
 	for _, k := range c.Kinds {
 		if k.Before != k.After {
 			fmt.Fprintf(w, "  %s: %.0f%% → %.0f%% of %d photos found\n", k.Kind, 100*k.Before, 100*k.After, k.Photos)

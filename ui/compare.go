@@ -116,8 +116,13 @@ func (p *comparePanel) set() {
 	} else {
 		p.headline.SetText(words.Percent(c.Before) + " → " + words.Percent(c.After))
 		which := c.Evaluated + " photos"
-		p.caption.SetText(fmt.Sprintf("of the same %s %s sorted right before and after retraining: %s, %s.",
-			words.Thousands(c.N), which, words.Plural(len(c.Fixed), "photo fixed", "photos fixed"), words.Plural(len(c.Broken), "photo broken", "photos broken")))
+		text := fmt.Sprintf("of the same %s %s sorted right before and after retraining: %s, %s.",
+			words.Thousands(c.N), which, words.Plural(len(c.Fixed), "photo fixed", "photos fixed"), words.Plural(len(c.Broken), "photo broken", "photos broken"))
+		if c.LeftOut > 0 {
+			text += fmt.Sprintf(" %s left out: the previous model was not tested on them and may have learnt from them.",
+				words.Plural(c.LeftOut, "new test photo is", "new test photos are"))
+		}
+		p.caption.SetText(text)
 		p.order = slices.Clone(c.Kinds)
 		// The kinds that changed most come first; the rest keep their order.
 		slices.SortStableFunc(p.order, func(a, b app.KindChange) int {
@@ -203,6 +208,12 @@ func (w *window) swapModels() {
 	d.previous = &cur
 	d.wentBack = !d.wentBack
 	w.train.showRecorded(d.model)
+	if d.report == nil {
+		// A model whose results were never worked out (opened from a
+		// file and not yet checked): checked on its recorded test photos,
+		// so that Results, and this tab, show again.
+		w.results.evaluateRecorded()
+	}
 	w.results.refresh()
 	w.classify.modelChanged()
 	w.refresh()

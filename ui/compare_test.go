@@ -166,11 +166,16 @@ func TestRetrainLoop(t *testing.T) {
 		t.Error("going back wrote the saved model file")
 	}
 	mustShow(t, panel.content, "You went back", "Use the retrained model again")
-	// Forward again: the retrained model was never saved.
+	// Forward again: the retrained model was never saved. Its results,
+	// were they missing, are worked out again from its test photos.
+	w.doc.previous.report, w.doc.previous.reviewed = nil, nil
 	test.Tap(button(t, panel.content, "Use the retrained model again"))
 	w.settle()
 	if w.doc.model != retrained || !w.doc.dirty {
 		t.Fatalf("forward again: model %p (retrained %p), dirty %v", w.doc.model, retrained, w.doc.dirty)
+	}
+	if w.doc.report == nil || w.doc.report.N != len(retrained.Training.Test) || !slices.Contains(w.results.tabs.Items, w.results.compareTab) {
+		t.Fatalf("forward again to a model without results: report %v", w.doc.report)
 	}
 	// Saved over the first model's file (the user's choice), going back
 	// leaves the previous model unsaved and the file as saved.

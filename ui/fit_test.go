@@ -83,7 +83,7 @@ func TestScreensFit(t *testing.T) {
 	// names), the corrections' counter on Classify.
 	prev := w.doc.current()
 	w.doc.previous = &prev
-	c := &app.Comparison{Evaluated: "test", N: len(src), Before: 0.61, After: 0.67}
+	c := &app.Comparison{Evaluated: "test", N: len(src), Before: 0.61, After: 0.67, LeftOut: 4}
 	for i, l := range w.doc.model.Labels {
 		c.Kinds = append(c.Kinds, app.KindChange{Kind: l, Photos: 4, Before: 0.5, After: 0.25 * float64(i%5)})
 	}

@@ -299,6 +299,7 @@ func (t *tour) loop() error {
 	if failed != nil {
 		return failed
 	}
+	w.jobs.wait()               // the copy is made
 	time.Sleep(3 * time.Second) // the large photo loads
 	fyne.DoAndWait(func() {
 		// The teaching part is at the bottom of the photo's side.
@@ -321,6 +322,8 @@ func (t *tour) loop() error {
 	if failed != nil {
 		return failed
 	}
+	// The copies are made (and checked against the folder) in jobs.
+	w.jobs.wait()
 	if err := t.shot("classify-retrain"); err != nil {
 		return err
 	}

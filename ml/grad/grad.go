@@ -240,8 +240,15 @@ func (b *Builder) Dropout(x, mask string) string { return b.Mul(x, mask) }
 func (b *Builder) Relu(x string) string {
 	y := b.node("Relu", "relu", []string{x})
 	return b.record(y, b.Shape(x), []string{x}, func(dy string) []string {
-		on := b.node("Greater", "relu_on", []string{y, b.scalar(0)})
-		return []string{b.node("Where", "relu_grad", []string{on, dy, b.scalar(0)})}
+		// The mask is arithmetic, 1 where y > 0 and 0 where y = 0 (y's
+		// ceiling clipped at 1), not a Greater feeding a Where: GPU
+		// providers keep activations in their own layout, and a boolean
+		// mask came back through Transposes that WebGPU cannot run on
+		// booleans — 18 of them ran on the CPU, with the copies there
+		// and back a third of a step on an H200. Where y > 0 the product
+		// is dy exactly; elsewhere it is a zero (of dy's sign).
+		on := b.node("Clip", "relu_on", []string{b.node("Ceil", "relu_on", []string{y}), b.scalar(0), b.scalar(1)})
+		return []string{b.node("Mul", "relu_grad", []string{dy, on})}
 	})
 }
 

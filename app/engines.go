@@ -72,7 +72,7 @@ func (e *Engines) OpenFor(ctx context.Context, m *model.Model, opt EngineOptions
 	if err != nil {
 		return nil, func() {}, err
 	}
-	return e.get(ctx, in, opt, m)
+	return e.get(ctx, in, opt.ForModel(m), m)
 }
 
 func (e *Engines) get(ctx context.Context, in Installed, opt EngineOptions, m *model.Model) (*Engine, func(), error) {

@@ -83,7 +83,23 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	eng, err := e.openEngine(ctx, &f.engine)
+	var cont *model.Model
+	if f.cont != "" {
+		if cont, err = app.OpenModel(f.cont); err != nil {
+			return err
+		}
+	}
+	eng, err := e.openEngineWith(ctx, &f.engine, func(o *app.EngineOptions) {
+		// Training may spend a minute on the 8-bit check, once.
+		o.CheckPrecision = true
+		o.FineTuning = f.opt.FineTune > 0
+		if cont != nil {
+			// A continued model's head goes on with features of the
+			// precision it learnt on.
+			*o = o.ForModel(cont)
+			o.FineTuning = o.FineTuning || len(cont.Top) > 0
+		}
+	})
 	if err != nil {
 		return err
 	}
@@ -92,10 +108,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	// which needs the engine after training.
 	var base *app.Classifier
 	if f.cont != "" {
-		m, err := app.OpenModel(f.cont)
-		if err != nil {
-			return err
-		}
+		m := cont
 		if app.CanCompare(m, eng) {
 			if base, err = app.NewClassifier(m, eng); err != nil {
 				return err

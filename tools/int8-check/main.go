@@ -1,14 +1,18 @@
 // Command int8-check quantises the backbone's feature model to 8 bits
 // (package quant: QDQ, int8 kernels per channel, uint8 activations
-// calibrated on sample photos) and compares it with the float model in
-// one run: images per second at batch 1, 8 and 32, the mean-centred
-// cosine of their features on photos not used for calibration, and the
-// accuracy of a nearest-class-mean classifier on held-out photos with
-// each model's features.
+// calibrated on sample photos) in several ways and compares each with the
+// float model in one run: the guard's numbers (the mean-centred cosine of
+// their features and the accuracy of a nearest-class-mean classifier, on
+// photos not used for calibration) and, for the variants named with
+// --speed, images per second at batch 1, 8 and 32.
 //
-//	go run ./tools/int8-check [--backbone DIR] [--threads N] [--seconds S] [--save FILE]
+//	go run ./tools/int8-check [--backbone DIR] [--threads N] [--seconds S]
+//	    [--variants a,b,…] [--speed a,b,…] [--sensitivity VARIANT] [--save VARIANT=FILE]
 //
-// Calibration uses the pet sample photos; the guard uses the flowers.
+// Calibration uses every fourth photo of each sample set (pets and
+// flowers); the guard uses the odd ones. Class means come from the float
+// features of the even photos; the odd ones are classified (pets as cat
+// or dog, flowers by kind).
 package main
 
 import (
@@ -19,7 +23,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/clasifica/clasifica/ml/backbone"
 	"github.com/clasifica/clasifica/ml/inception"
@@ -30,29 +37,41 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+const size = inception.Size
+const per = size * size * 3
+
+type set struct {
+	name   string
+	paths  []string
+	labels []string
+	images []float32
+	float  []float32 // float features of every photo
+}
+
+type variant struct {
+	name   string
+	calib  string // "mean", "extremes", "p0.9999", …
+	opt    quant.Options
+	desc   string
+	floats map[string]bool
+}
+
 func main() {
 	bb := flag.String("backbone", os.Getenv("CLASIFICA_TEST_BACKBONE"), "backbone folder or .h5 file")
 	threads := flag.Int("threads", 0, "CPU threads (0: one per core)")
 	seconds := flag.Float64("seconds", 3, "seconds to measure each batch size of each model")
-	calib := flag.Int("calibration", 64, "pet photos to calibrate on")
-	save := flag.String("save", "", "write the 8-bit model to this file")
-	cbatch := flag.Int("calibration-batch", 1, "calibration batch size")
-	extremes := flag.Bool("extremes", false, "calibrate to the extremes over all photos rather than the mean of each batch's")
+	variants := flag.String("variants", "mean,extremes,p0.999,p0.9999,p0.99999", "variants to compare: a calibration (mean, extremes, pP) with +shared (concat shares its quantisation), +float=BLOCK[/BLOCK…] (blocks kept float: stem, mixed0…mixed10)")
+	speed := flag.String("speed", "", "variants whose images/s to measure beside the float model's")
+	sens := flag.String("sensitivity", "", "for this variant, also try each block kept float on its own")
+	save := flag.String("save", "", "VARIANT=FILE: write that variant's 8-bit model")
 	flag.Parse()
-	mode := quant.MeanOfBatches
-	if *extremes {
-		mode = quant.Extremes
-	}
-	if err := run(*bb, *threads, *seconds, *calib, *cbatch, mode, *save); err != nil {
+	if err := run(*bb, *threads, *seconds, *variants, *speed, *sens, *save); err != nil {
 		fmt.Fprintln(os.Stderr, "int8-check:", err)
 		os.Exit(1)
 	}
 }
 
-const size = inception.Size
-
 func load(paths []string) ([]float32, error) {
-	per := size * size * 3
 	out := make([]float32, len(paths)*per)
 	for i, p := range paths {
 		img, err := photo.LoadFile(p, size, photo.Limits{})
@@ -66,7 +85,41 @@ func load(paths []string) ([]float32, error) {
 	return out, nil
 }
 
-func run(bbPath string, threads int, seconds float64, ncal, cbatch int, mode quant.Mode, save string) error {
+func parseVariant(s string) (variant, error) {
+	parts := strings.Split(s, "+")
+	v := variant{name: s, calib: parts[0]}
+	var floats map[string]bool
+	for _, p := range parts[1:] {
+		switch {
+		case p == "shared":
+			v.opt.SharedConcat = true
+		case strings.HasPrefix(p, "float="):
+			floats = map[string]bool{}
+			for _, b := range strings.Split(strings.TrimPrefix(p, "float="), "/") {
+				floats[b] = true
+			}
+		default:
+			return v, fmt.Errorf("variant %s: unknown part %q", s, p)
+		}
+	}
+	if floats != nil {
+		v.opt.Float = func(string) bool { return false }
+		v.desc = "float " + strings.Join(keys(floats), ",")
+		v.floats = floats
+	}
+	return v, nil
+}
+
+func keys(m map[string]bool) []string {
+	var k []string
+	for s := range m {
+		k = append(k, s)
+	}
+	sort.Strings(k)
+	return k
+}
+
+func run(bbPath string, threads int, seconds float64, variantList, speedList, sens, save string) error {
 	ctx := context.Background()
 	rt, err := onnxrt.Load(os.Getenv("ONNXRUNTIME_LIB"))
 	if err != nil {
@@ -84,70 +137,55 @@ func run(bbPath string, threads int, seconds float64, ncal, cbatch int, mode qua
 	if err := proto.Unmarshal(floatBytes, &m); err != nil {
 		return err
 	}
+	blocks := quant.Blocks(&m)
 	root, _ := filepath.Abs(".")
-	pets, _ := filepath.Glob(filepath.Join(root, "testdata/photos/pets/*/*.jpg"))
-	if len(pets) == 0 {
-		pets, _ = filepath.Glob(filepath.Join(root, "testdata/photos/pets/*.jpg"))
-	}
-	flowers, _ := filepath.Glob(filepath.Join(root, "testdata/photos/flowers/*/*.jpg"))
-	sort.Strings(pets)
-	sort.Strings(flowers)
-	if len(pets) < ncal || len(flowers) < 20 {
-		return fmt.Errorf("sample photos: %d pets, %d flowers (run from the repository root)", len(pets), len(flowers))
-	}
-	// Every k-th pet photo: all breeds, a fixed set.
-	var cal []string
-	for i := 0; i < ncal; i++ {
-		cal = append(cal, pets[i*len(pets)/ncal])
-	}
-	eng := onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: threads}}
-	start := time.Now()
-	calImages, err := load(cal)
-	if err != nil {
-		return err
-	}
-	ranges, err := quant.Calibrate(ctx, eng, &m, inception.InputName, size, calImages, cbatch, mode)
-	if err != nil {
-		return err
-	}
-	qm, err := quant.QDQ(&m, ranges)
-	if err != nil {
-		return err
-	}
-	qBytes, err := proto.Marshal(qm)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("calibrated %d activations on %d pet photos and quantised in %.1f s; model %d MB → %d MB\n",
-		len(ranges), len(cal), time.Since(start).Seconds(), len(floatBytes)>>20, len(qBytes)>>20)
-	if save != "" {
-		if err := os.WriteFile(save, qBytes, 0o644); err != nil {
+	var sets []*set
+	for _, name := range []string{"pets", "flowers"} {
+		paths, _ := filepath.Glob(filepath.Join(root, "testdata/photos", name, "*", "*.jpg"))
+		sort.Strings(paths)
+		if len(paths) < 40 {
+			return fmt.Errorf("%d %s photos (run from the repository root)", len(paths), name)
+		}
+		s := &set{name: name, paths: paths}
+		for _, p := range paths {
+			l := filepath.Base(filepath.Dir(p))
+			if name == "pets" { // capitalised breeds are cats
+				if unicode.IsUpper([]rune(l)[0]) {
+					l = "cat"
+				} else {
+					l = "dog"
+				}
+			}
+			s.labels = append(s.labels, l)
+		}
+		if s.images, err = load(paths); err != nil {
 			return err
 		}
+		sets = append(sets, s)
 	}
+	var cal []float32
+	ncal := 0
+	for _, s := range sets {
+		for i := 0; i < len(s.paths); i += 4 {
+			cal = append(cal, s.images[i*per:(i+1)*per]...)
+			ncal++
+		}
+	}
+	eng := onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: threads}}
 	fs, err := eng.NewSession(floatBytes, inception.InputName, inception.OutputName)
 	if err != nil {
 		return err
 	}
 	defer fs.Close()
-	qs, err := eng.NewSession(qBytes, inception.InputName, inception.OutputName)
-	if err != nil {
-		return fmt.Errorf("8-bit session: %w", err)
-	}
-	defer qs.Close()
-
-	// The guard: features of the flowers (never used for calibration).
-	images, err := load(flowers)
-	if err != nil {
-		return err
-	}
-	per := size * size * 3
-	feats := func(s *onnxrt.Session) ([]float32, error) {
+	feats := func(s *onnxrt.Session, images []float32, idx []int) ([]float32, error) {
 		var out []float32
-		n := len(flowers)
-		for b0 := 0; b0 < n; b0 += 16 {
-			b1 := min(n, b0+16)
-			f, err := s.Run(ctx, images[b0*per:b1*per], int64(b1-b0), size, size, 3)
+		for b0 := 0; b0 < len(idx); b0 += 8 {
+			b1 := min(len(idx), b0+8)
+			var in []float32
+			for _, i := range idx[b0:b1] {
+				in = append(in, images[i*per:(i+1)*per]...)
+			}
+			f, err := s.Run(ctx, in, int64(b1-b0), size, size, 3)
 			if err != nil {
 				return nil, err
 			}
@@ -155,48 +193,189 @@ func run(bbPath string, threads int, seconds float64, ncal, cbatch int, mode qua
 		}
 		return out, nil
 	}
-	ff, err := feats(fs)
-	if err != nil {
-		return err
-	}
-	qf, err := feats(qs)
-	if err != nil {
-		return err
-	}
-	labels := make([]string, len(flowers))
-	for i, p := range flowers {
-		labels[i] = filepath.Base(filepath.Dir(p))
-	}
-	cos, raw := centredCosine(ff, qf, inception.Features)
-	fmt.Printf("features on %d flower photos: mean cosine %.4f raw, %.4f after subtracting the float features' mean\n", len(flowers), raw, cos)
-	accF, accQ, nTest := centroidAccuracy(ff, qf, labels, inception.Features)
-	fmt.Printf("nearest class mean (means from the float features of the even photos), on the %d odd photos: float %.1f%%, int8 %.1f%%\n", nTest, 100*accF, 100*accQ)
-
-	fmt.Printf("\nimages/s   %8s %8s %8s\n", "batch 1", "batch 8", "batch 32")
-	rates := map[string][]float64{}
-	for _, bs := range []int{1, 8, 32} {
-		in := make([]float32, bs*per)
-		for i := range in {
-			in[i] = images[i%len(images)]
+	dim := inception.Features
+	// Centring: the float features' mean over the calibration photos.
+	mean := make([]float64, dim)
+	for _, s := range sets {
+		all := make([]int, len(s.paths))
+		for i := range all {
+			all[i] = i
 		}
-		for _, kv := range []struct {
-			name string
-			s    *onnxrt.Session
-		}{{"float", fs}, {"int8", qs}} {
-			ips, err := measure(ctx, kv.s, in, bs, seconds)
+		if s.float, err = feats(fs, s.images, all); err != nil {
+			return err
+		}
+		for i := 0; i < len(s.paths); i += 4 {
+			for j := range dim {
+				mean[j] += float64(s.float[i*dim+j]) / float64(ncal)
+			}
+		}
+	}
+	fmt.Printf("CPU: %s; calibration: %d photos (every 4th pet and flower); guard: the odd photos\n", cpuName(), ncal)
+	fmt.Printf("%-40s %6s  %-24s %-24s %5s\n", "variant", "MB", "pets cos / acc f→q", "flowers cos / acc f→q", "pass")
+
+	rangeCache := map[string]quant.Ranges{}
+	ranges := func(calib string) (quant.Ranges, error) {
+		if r, ok := rangeCache[calib]; ok {
+			return r, nil
+		}
+		var r quant.Ranges
+		var err error
+		switch {
+		case calib == "mean":
+			r, err = quant.Calibrate(ctx, eng, &m, inception.InputName, size, cal, 1, quant.MeanOfBatches)
+		case calib == "extremes":
+			r, err = quant.Calibrate(ctx, eng, &m, inception.InputName, size, cal, 8, quant.Extremes)
+		case strings.HasPrefix(calib, "p"):
+			p, perr := strconv.ParseFloat(calib[1:], 64)
+			if perr != nil {
+				return nil, fmt.Errorf("calibration %q: %w", calib, perr)
+			}
+			r, err = quant.CalibratePercentile(ctx, eng, &m, inception.InputName, size, cal, p)
+		default:
+			return nil, fmt.Errorf("unknown calibration %q", calib)
+		}
+		rangeCache[calib] = r
+		return r, err
+	}
+	models := map[string][]byte{}
+	evaluate := func(v variant) error {
+		start := time.Now()
+		r, err := ranges(v.calib)
+		if err != nil {
+			return err
+		}
+		if v.floats != nil {
+			fl := v.floats
+			v.opt.Float = func(n string) bool { return fl[blocks[n]] }
+		}
+		q, err := quant.QDQWith(&m, r, v.opt)
+		if err != nil {
+			return err
+		}
+		qb, err := proto.Marshal(q)
+		if err != nil {
+			return err
+		}
+		models[v.name] = qb
+		qs, err := eng.NewSession(qb, inception.InputName, inception.OutputName)
+		if err != nil {
+			return fmt.Errorf("%s: 8-bit session: %w", v.name, err)
+		}
+		defer qs.Close()
+		line := fmt.Sprintf("%-40s %6.1f ", v.name, float64(len(qb))/(1<<20))
+		pass := true
+		for _, s := range sets {
+			var odd []int
+			for i := 1; i < len(s.paths); i += 2 {
+				odd = append(odd, i)
+			}
+			qf, err := feats(qs, s.images, odd)
 			if err != nil {
 				return err
 			}
-			rates[kv.name] = append(rates[kv.name], ips)
+			var ff []float32
+			for _, i := range odd {
+				ff = append(ff, s.float[i*dim:(i+1)*dim]...)
+			}
+			cos := centredCosine(ff, qf, mean, dim)
+			accF, accQ := centroidAccuracy(s, qf, odd, dim)
+			ok := cos >= 0.99 && math.Abs(accF-accQ) <= 0.01+1e-9
+			pass = pass && ok
+			line += fmt.Sprintf(" %.4f / %4.1f→%4.1f%%       ", cos, 100*accF, 100*accQ)
+		}
+		fmt.Printf("%s %5v  (%.0f s)\n", line, pass, time.Since(start).Seconds())
+		return nil
+	}
+	for _, name := range strings.Split(variantList, ",") {
+		v, err := parseVariant(name)
+		if err != nil {
+			return err
+		}
+		if err := evaluate(v); err != nil {
+			return err
 		}
 	}
-	for _, name := range []string{"float", "int8"} {
-		r := rates[name]
-		fmt.Printf("%-10s %8.1f %8.1f %8.1f\n", name, r[0], r[1], r[2])
+	if sens != "" {
+		for _, blk := range append([]string{"stem"}, mixedNames()...) {
+			v, err := parseVariant(sens + "+float=" + blk)
+			if err != nil {
+				return err
+			}
+			if err := evaluate(v); err != nil {
+				return err
+			}
+		}
 	}
-	r := rates
-	fmt.Printf("%-10s %7.2f× %7.2f× %7.2f×\n", "int8/float", r["int8"][0]/r["float"][0], r["int8"][1]/r["float"][1], r["int8"][2]/r["float"][2])
+	if name, file, ok := strings.Cut(save, "="); ok {
+		if err := os.WriteFile(file, models[name], 0o644); err != nil {
+			return err
+		}
+	}
+	if speedList == "" {
+		return nil
+	}
+	names := append([]string{"float"}, strings.Split(speedList, ",")...)
+	fmt.Printf("\nimages/s (%.0f s each)%-20s %8s %8s %8s\n", seconds, "", "batch 1", "batch 8", "batch 32")
+	sessions := map[string]*onnxrt.Session{"float": fs}
+	for _, n := range names[1:] {
+		qb, ok := models[n]
+		if !ok {
+			return fmt.Errorf("--speed %s: not among the variants", n)
+		}
+		s, err := eng.NewSession(qb, inception.InputName, inception.OutputName)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		sessions[n] = s
+	}
+	rates := map[string][]float64{}
+	imgs := sets[1].images
+	for _, bs := range []int{1, 8, 32} {
+		in := make([]float32, bs*per)
+		for i := range in {
+			in[i] = imgs[i%len(imgs)]
+		}
+		// Interleaved, so that a change of load hits every model alike.
+		for _, n := range names {
+			ips, err := measure(ctx, sessions[n], in, bs, seconds)
+			if err != nil {
+				return err
+			}
+			rates[n] = append(rates[n], ips)
+		}
+	}
+	for _, n := range names {
+		r := rates[n]
+		f := rates["float"]
+		fmt.Printf("%-40s %8.1f %8.1f %8.1f   (%.2f× %.2f× %.2f×)\n", n, r[0], r[1], r[2], r[0]/f[0], r[1]/f[1], r[2]/f[2])
+	}
 	return nil
+}
+
+func mixedNames() []string {
+	var out []string
+	for i := range 11 {
+		out = append(out, fmt.Sprintf("mixed%d", i))
+	}
+	return out
+}
+
+func cpuName() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "model name") {
+			name := strings.TrimSpace(l[strings.Index(l, ":")+1:])
+			flags := ""
+			for _, f := range []string{"avx512_vnni", "amx_int8", "avx_vnni", "avx2"} {
+				if strings.Contains(string(b), " "+f) {
+					flags += " " + f
+				}
+			}
+			return name + " (" + strings.TrimSpace(flags) + ")"
+		}
+	}
+	return "unknown"
 }
 
 func measure(ctx context.Context, s *onnxrt.Session, in []float32, bs int, seconds float64) (float64, error) {
@@ -215,50 +394,37 @@ func measure(ctx context.Context, s *onnxrt.Session, in []float32, bs int, secon
 }
 
 // centredCosine returns the mean cosine between rows of a and b after
-// subtracting a's mean row from both, and the raw mean cosine.
-func centredCosine(a, b []float32, dim int) (centred, raw float64) {
+// subtracting mean from both.
+func centredCosine(a, b []float32, mean []float64, dim int) float64 {
 	n := len(a) / dim
-	mean := make([]float64, dim)
+	var sum float64
 	for i := range n {
-		for j := range dim {
-			mean[j] += float64(a[i*dim+j]) / float64(n)
-		}
-	}
-	cos := func(x, y []float32, sub []float64) float64 {
 		var xy, xx, yy float64
-		for j := range x {
-			u, v := float64(x[j]), float64(y[j])
-			if sub != nil {
-				u, v = u-sub[j], v-sub[j]
-			}
+		for j := range dim {
+			u, v := float64(a[i*dim+j])-mean[j], float64(b[i*dim+j])-mean[j]
 			xy, xx, yy = xy+u*v, xx+u*u, yy+v*v
 		}
-		return xy / math.Sqrt(xx*yy+1e-30)
+		sum += xy / math.Sqrt(xx*yy+1e-30)
 	}
-	for i := range n {
-		x, y := a[i*dim:(i+1)*dim], b[i*dim:(i+1)*dim]
-		centred += cos(x, y, mean) / float64(n)
-		raw += cos(x, y, nil) / float64(n)
-	}
-	return centred, raw
+	return sum / float64(n)
 }
 
-// centroidAccuracy classifies the odd rows by the nearest class mean of
-// the even rows of the float features a, once with a's and once with b's
-// features, and returns both accuracies.
-func centroidAccuracy(a, b []float32, labels []string, dim int) (float64, float64, int) {
+// centroidAccuracy classifies the photos idx by the nearest class mean of
+// the even photos' float features, once with their float features and
+// once with q (their 8-bit features, in idx's order).
+func centroidAccuracy(s *set, q []float32, idx []int, dim int) (float64, float64) {
 	means := map[string][]float64{}
 	counts := map[string]int{}
-	for i := 0; i < len(labels); i += 2 {
-		m := means[labels[i]]
+	for i := 0; i < len(s.paths); i += 2 {
+		m := means[s.labels[i]]
 		if m == nil {
 			m = make([]float64, dim)
-			means[labels[i]] = m
+			means[s.labels[i]] = m
 		}
 		for j := range dim {
-			m[j] += float64(a[i*dim+j])
+			m[j] += float64(s.float[i*dim+j])
 		}
-		counts[labels[i]]++
+		counts[s.labels[i]]++
 	}
 	for l, m := range means {
 		for j := range m {
@@ -279,15 +445,14 @@ func centroidAccuracy(a, b []float32, labels []string, dim int) (float64, float6
 		}
 		return best
 	}
-	var okA, okB, n int
-	for i := 1; i < len(labels); i += 2 {
-		n++
-		if classify(a[i*dim:(i+1)*dim]) == labels[i] {
-			okA++
+	var okF, okQ int
+	for k, i := range idx {
+		if classify(s.float[i*dim:(i+1)*dim]) == s.labels[i] {
+			okF++
 		}
-		if classify(b[i*dim:(i+1)*dim]) == labels[i] {
-			okB++
+		if classify(q[k*dim:(k+1)*dim]) == s.labels[i] {
+			okQ++
 		}
 	}
-	return float64(okA) / float64(n), float64(okB) / float64(n), n
+	return float64(okF) / float64(len(idx)), float64(okQ) / float64(len(idx))
 }

@@ -86,8 +86,8 @@ type BenchResult struct {
 	// PrecisionReason why it was chosen.
 	Precision       Precision `json:"precision"`
 	PrecisionReason string    `json:"precision_reason,omitempty"`
-	CPUs     int    `json:"cpus"`
-	Batches  []int  `json:"batch_sizes"`
+	CPUs            int       `json:"cpus"`
+	Batches         []int     `json:"batch_sizes"`
 	// Rows has one row per provider measured, in order.
 	Rows []BenchRow `json:"providers"`
 	// EndToEndImages is the number of photo files in Data.

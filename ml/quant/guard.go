@@ -94,12 +94,13 @@ func Guard(ctx context.Context, eng onnxrt.Engine, floatModel, int8Model []byte,
 	if err != nil {
 		return GuardReport{}, err
 	}
-	return judge(cal, guard, calF, gF, gQ), nil
+	return Judge(cal, guard, calF, gF, gQ), nil
 }
 
-// judge computes the guard's report from the features: calF of the
-// calibration photos, and gF (float) and gQ (8-bit) of the guard photos.
-func judge(cal, guard []Photo, calF, gF, gQ []float32) GuardReport {
+// Judge computes the guard's report from the features: calF of the
+// calibration photos, and gF (float) and gQ (8-bit) of the guard photos,
+// each Features' output for those photos.
+func Judge(cal, guard []Photo, calF, gF, gQ []float32) GuardReport {
 	dim := inception.Features
 	centre := make([]float64, dim)
 	for i := range cal {

@@ -9,44 +9,32 @@
 //	go run ./tools/int8-check [--backbone DIR] [--threads N] [--seconds S]
 //	    [--variants a,b,…] [--speed a,b,…] [--sensitivity VARIANT] [--save VARIANT=FILE]
 //
-// Calibration uses every fourth photo of each sample set (pets and
-// flowers); the guard uses the odd ones. Class means come from the float
-// features of the even photos; the odd ones are classified (pets as cat
-// or dog, flowers by kind).
+// The photos are the ones the app calibrates and checks on (package
+// samples): every fourth pet and flower photo calibrates, the odd ones
+// are the guard's, and the guard's numbers are quant.Guard's.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
-	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/clasifica/clasifica/ml/backbone"
 	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/onnx"
 	"github.com/clasifica/clasifica/ml/onnxrt"
-	"github.com/clasifica/clasifica/ml/photo"
 	"github.com/clasifica/clasifica/ml/quant"
+	"github.com/clasifica/clasifica/ml/quant/samples"
 	"google.golang.org/protobuf/proto"
 )
 
 const size = inception.Size
 const per = size * size * 3
-
-type set struct {
-	name   string
-	paths  []string
-	labels []string
-	images []float32
-	float  []float32 // float features of every photo
-}
 
 type variant struct {
 	name   string
@@ -69,20 +57,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "int8-check:", err)
 		os.Exit(1)
 	}
-}
-
-func load(paths []string) ([]float32, error) {
-	out := make([]float32, len(paths)*per)
-	for i, p := range paths {
-		img, err := photo.LoadFile(p, size, photo.Limits{})
-		if err != nil {
-			return nil, err
-		}
-		for j, v := range img.Pix {
-			out[i*per+j] = float32(v)
-		}
-	}
-	return out, nil
 }
 
 func parseVariant(s string) (variant, error) {
@@ -138,38 +112,33 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 		return err
 	}
 	blocks := quant.Blocks(&m)
-	root, _ := filepath.Abs(".")
-	var sets []*set
-	for _, name := range []string{"pets", "flowers"} {
-		paths, _ := filepath.Glob(filepath.Join(root, "testdata/photos", name, "*", "*.jpg"))
-		sort.Strings(paths)
-		if len(paths) < 40 {
-			return fmt.Errorf("%d %s photos (run from the repository root)", len(paths), name)
+	// The photos the app calibrates and checks on (package samples).
+	load := func(list func() ([]samples.Photo, error)) ([]quant.Photo, error) {
+		ps, err := list()
+		if err != nil {
+			return nil, err
 		}
-		s := &set{name: name, paths: paths}
-		for _, p := range paths {
-			l := filepath.Base(filepath.Dir(p))
-			if name == "pets" { // capitalised breeds are cats
-				if unicode.IsUpper([]rune(l)[0]) {
-					l = "cat"
-				} else {
-					l = "dog"
-				}
+		out := make([]quant.Photo, len(ps))
+		for i, p := range ps {
+			pix, err := p.Pixels(size)
+			if err != nil {
+				return nil, err
 			}
-			s.labels = append(s.labels, l)
+			out[i] = quant.Photo{Set: p.Set, Label: p.Label, Pix: pix}
 		}
-		if s.images, err = load(paths); err != nil {
-			return err
-		}
-		sets = append(sets, s)
+		return out, nil
+	}
+	calPhotos, err := load(samples.Calibration)
+	if err != nil {
+		return err
+	}
+	guardPhotos, err := load(samples.Guard)
+	if err != nil {
+		return err
 	}
 	var cal []float32
-	ncal := 0
-	for _, s := range sets {
-		for i := 0; i < len(s.paths); i += 4 {
-			cal = append(cal, s.images[i*per:(i+1)*per]...)
-			ncal++
-		}
+	for _, p := range calPhotos {
+		cal = append(cal, p.Pix...)
 	}
 	eng := onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: threads}}
 	fs, err := eng.NewSession(floatBytes, inception.InputName, inception.OutputName)
@@ -177,41 +146,16 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 		return err
 	}
 	defer fs.Close()
-	feats := func(s *onnxrt.Session, images []float32, idx []int) ([]float32, error) {
-		var out []float32
-		for b0 := 0; b0 < len(idx); b0 += 8 {
-			b1 := min(len(idx), b0+8)
-			var in []float32
-			for _, i := range idx[b0:b1] {
-				in = append(in, images[i*per:(i+1)*per]...)
-			}
-			f, err := s.Run(ctx, in, int64(b1-b0), size, size, 3)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, f...)
-		}
-		return out, nil
+	calF, err := quant.Features(ctx, fs, calPhotos)
+	if err != nil {
+		return err
 	}
-	dim := inception.Features
-	// Centring: the float features' mean over the calibration photos.
-	mean := make([]float64, dim)
-	for _, s := range sets {
-		all := make([]int, len(s.paths))
-		for i := range all {
-			all[i] = i
-		}
-		if s.float, err = feats(fs, s.images, all); err != nil {
-			return err
-		}
-		for i := 0; i < len(s.paths); i += 4 {
-			for j := range dim {
-				mean[j] += float64(s.float[i*dim+j]) / float64(ncal)
-			}
-		}
+	guardF, err := quant.Features(ctx, fs, guardPhotos)
+	if err != nil {
+		return err
 	}
-	fmt.Printf("CPU: %s; calibration: %d photos (every 4th pet and flower); guard: the odd photos\n", cpuName(), ncal)
-	fmt.Printf("%-40s %6s  %-24s %-24s %5s\n", "variant", "MB", "pets cos / acc f→q", "flowers cos / acc f→q", "pass")
+	fmt.Printf("CPU: %s; %d calibration photos, %d guard photos (package samples)\n", cpuName(), len(calPhotos), len(guardPhotos))
+	fmt.Printf("%-34s %5s  %s\n", "variant", "MB", "per set: mean-centred cosine / nearest-class-mean accuracy float→8-bit; pass")
 
 	rangeCache := map[string]quant.Ranges{}
 	ranges := func(calib string) (quant.Ranges, error) {
@@ -262,28 +206,16 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 			return fmt.Errorf("%s: 8-bit session: %w", v.name, err)
 		}
 		defer qs.Close()
-		line := fmt.Sprintf("%-40s %6.1f ", v.name, float64(len(qb))/(1<<20))
-		pass := true
-		for _, s := range sets {
-			var odd []int
-			for i := 1; i < len(s.paths); i += 2 {
-				odd = append(odd, i)
-			}
-			qf, err := feats(qs, s.images, odd)
-			if err != nil {
-				return err
-			}
-			var ff []float32
-			for _, i := range odd {
-				ff = append(ff, s.float[i*dim:(i+1)*dim]...)
-			}
-			cos := centredCosine(ff, qf, mean, dim)
-			accF, accQ := centroidAccuracy(s, qf, odd, dim)
-			ok := cos >= 0.99 && math.Abs(accF-accQ) <= 0.01+1e-9
-			pass = pass && ok
-			line += fmt.Sprintf(" %.4f / %4.1f→%4.1f%%       ", cos, 100*accF, 100*accQ)
+		qf, err := quant.Features(ctx, qs, guardPhotos)
+		if err != nil {
+			return err
 		}
-		fmt.Printf("%s %5v  (%.0f s)\n", line, pass, time.Since(start).Seconds())
+		g := quant.Judge(calPhotos, guardPhotos, calF, guardF, qf)
+		line := fmt.Sprintf("%-34s %5.1f ", v.name, float64(len(qb))/(1<<20))
+		for _, s := range g.Sets {
+			line += fmt.Sprintf("  %s %.4f / %4.1f→%4.1f%%", s.Set, s.Cosine, 100*s.FloatAccuracy, 100*s.Int8Accuracy)
+		}
+		fmt.Printf("%s %5v  (%.0f s)\n", line, g.Passed, time.Since(start).Seconds())
 		return nil
 	}
 	for _, name := range strings.Split(variantList, ",") {
@@ -330,7 +262,7 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 		sessions[n] = s
 	}
 	rates := map[string][]float64{}
-	imgs := sets[1].images
+	imgs := cal
 	for _, bs := range []int{1, 8, 32} {
 		in := make([]float32, bs*per)
 		for i := range in {
@@ -391,68 +323,4 @@ func measure(ctx context.Context, s *onnxrt.Session, in []float32, bs int, secon
 		n += bs
 	}
 	return float64(n) / time.Since(start).Seconds(), nil
-}
-
-// centredCosine returns the mean cosine between rows of a and b after
-// subtracting mean from both.
-func centredCosine(a, b []float32, mean []float64, dim int) float64 {
-	n := len(a) / dim
-	var sum float64
-	for i := range n {
-		var xy, xx, yy float64
-		for j := range dim {
-			u, v := float64(a[i*dim+j])-mean[j], float64(b[i*dim+j])-mean[j]
-			xy, xx, yy = xy+u*v, xx+u*u, yy+v*v
-		}
-		sum += xy / math.Sqrt(xx*yy+1e-30)
-	}
-	return sum / float64(n)
-}
-
-// centroidAccuracy classifies the photos idx by the nearest class mean of
-// the even photos' float features, once with their float features and
-// once with q (their 8-bit features, in idx's order).
-func centroidAccuracy(s *set, q []float32, idx []int, dim int) (float64, float64) {
-	means := map[string][]float64{}
-	counts := map[string]int{}
-	for i := 0; i < len(s.paths); i += 2 {
-		m := means[s.labels[i]]
-		if m == nil {
-			m = make([]float64, dim)
-			means[s.labels[i]] = m
-		}
-		for j := range dim {
-			m[j] += float64(s.float[i*dim+j])
-		}
-		counts[s.labels[i]]++
-	}
-	for l, m := range means {
-		for j := range m {
-			m[j] /= float64(counts[l])
-		}
-	}
-	classify := func(x []float32) string {
-		best, bestD := "", math.Inf(1)
-		for l, m := range means {
-			d := 0.0
-			for j := range m {
-				e := float64(x[j]) - m[j]
-				d += e * e
-			}
-			if d < bestD {
-				best, bestD = l, d
-			}
-		}
-		return best
-	}
-	var okF, okQ int
-	for k, i := range idx {
-		if classify(s.float[i*dim:(i+1)*dim]) == s.labels[i] {
-			okF++
-		}
-		if classify(q[k*dim:(k+1)*dim]) == s.labels[i] {
-			okQ++
-		}
-	}
-	return float64(okF) / float64(len(idx)), float64(okQ) / float64(len(idx))
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/clasifica/clasifica/internal/mltest"

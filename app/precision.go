@@ -332,7 +332,7 @@ func (a *App) choosePrecision(ctx context.Context, in Installed, opt EngineOptio
 	}
 	switch {
 	case !ok:
-		return PrecisionFloat, "8 bits are not checked yet on this computer (training checks them, or Settings → Check)", nil
+		return PrecisionFloat, "8 bits are not checked yet on this computer (Settings → Check 8 bits, `clasifica bench --check-precision`, or a training from the command line checks them)", nil
 	case !c.Guard.Passed:
 		return PrecisionFloat, c.Verdict(), nil
 	case want == PrecisionInt8:

@@ -44,10 +44,10 @@ func (s Settings) EngineOptions() EngineOptions {
 	if err != nil {
 		prec = PrecisionAuto
 	}
-	// The app may spend a minute or two on the 8-bit check, once per
-	// backbone, while it prepares the image model in the background.
+	// The 8-bit check (a minute or two) runs when Settings asks for it,
+	// not behind an engine the window prepares.
 	return EngineOptions{Runtime: s.Runtime, Backbone: s.Backbone, Provider: p, Threads: s.Threads, LowPower: s.LowPower,
-		Precision: prec, CheckPrecision: true}
+		Precision: prec}
 }
 
 // AddRecent returns list with item moved or added to the front, at most

@@ -91,7 +91,7 @@ func (r *precisionRow) showCheck(c app.PrecisionCheck, ok bool, err error) {
 	case err != nil:
 		r.found.SetText("Cannot check: " + app.PlainError(err))
 	case !ok:
-		r.found.SetText("Not checked on this computer yet (Clasifica checks once, in a minute or two, when it first opens the image model).")
+		r.found.SetText("8 bits are not checked on this computer yet: Automatic uses float until they are. The check takes a minute or two, once.")
 	default:
 		r.found.SetText(fmt.Sprintf("%s Checked %s.", c.Verdict(), c.When.Format("2 Jan 2006 15:04")))
 	}

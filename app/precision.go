@@ -232,20 +232,21 @@ func (a *App) checkPrecision(ctx context.Context, in Installed, eng onnxrt.Engin
 	if err != nil {
 		return PrecisionCheck{}, err
 	}
-	cal, err := samplePhotos(samples.Calibration)
-	if err != nil {
-		return PrecisionCheck{}, err
+	var smp quant.Samples
+	for _, l := range []struct {
+		dst  *[]quant.Photo
+		list func() ([]samples.Photo, error)
+	}{{&smp.Calibration, samples.Calibration}, {&smp.Reference, samples.Reference}, {&smp.Guard, samples.Guard}} {
+		if *l.dst, err = samplePhotos(l.list); err != nil {
+			return PrecisionCheck{}, err
+		}
 	}
-	guard, err := samplePhotos(samples.Guard)
-	if err != nil {
-		return PrecisionCheck{}, err
-	}
-	g, err := quant.Guard(ctx, eng, floatBytes, int8Bytes, cal, guard)
+	g, err := quant.Guard(ctx, eng, floatBytes, int8Bytes, smp)
 	if err != nil {
 		return PrecisionCheck{}, fmt.Errorf("backbone %s: 8-bit check: %w", in.ID, err)
 	}
 	c := PrecisionCheck{Backbone: in.SHA256, CPU: onnxrt.CPUIdentity(), Guard: g, When: time.Now()}
-	c.FloatRate, c.Int8Rate, err = compareSpeed(ctx, eng, floatBytes, int8Bytes, guard)
+	c.FloatRate, c.Int8Rate, err = compareSpeed(ctx, eng, floatBytes, int8Bytes, smp.Guard)
 	if err != nil {
 		return PrecisionCheck{}, fmt.Errorf("backbone %s: 8-bit speed: %w", in.ID, err)
 	}
@@ -288,6 +289,18 @@ func compareSpeed(ctx context.Context, eng onnxrt.Engine, floatBytes, int8Bytes 
 		}
 	}
 	return rates[0], rates[1], nil
+}
+
+// neededPrecision is the precision an engine for opt's model must run:
+// the one asked for, or the model's own; empty when no model names one.
+func (opt EngineOptions) neededPrecision() Precision {
+	switch {
+	case opt.model == "":
+		return ""
+	case opt.Precision == PrecisionFloat || opt.Precision == PrecisionInt8:
+		return opt.Precision
+	}
+	return opt.model
 }
 
 // choosePrecision decides the precision of an engine on backbone in with

@@ -37,8 +37,9 @@ type SetReport struct {
 	// calibration photos: raw cosines are near 1 for any two photos.
 	Cosine float64 `json:"cosine"`
 	// FloatAccuracy and Int8Accuracy are the shares of the photos that a
-	// nearest-class-mean classifier (means of the calibration photos'
-	// float features) gets right with each model's features.
+	// nearest-class-mean classifier (means of the calibration and
+	// reference photos' float features) gets right with each model's
+	// features.
 	FloatAccuracy float64 `json:"float_accuracy"`
 	Int8Accuracy  float64 `json:"int8_accuracy"`
 }
@@ -67,11 +68,26 @@ func (g GuardReport) String() string {
 	return strings.Join(parts, "; ")
 }
 
+// Samples are the photos the guard measures with.
+type Samples struct {
+	// Calibration holds the photos the 8-bit model was calibrated on:
+	// the mean of their float features is the centre cosines are
+	// measured around.
+	Calibration []Photo
+	// Reference holds photos that, with the calibration ones, give the
+	// nearest-class-mean classifier its class means (from float
+	// features): more photos per class make a steadier classifier, whose
+	// accuracy then measures the features rather than its own luck.
+	Reference []Photo
+	// Guard holds the photos measured; none of them is a calibration or
+	// reference photo.
+	Guard []Photo
+}
+
 // Guard compares the 8-bit feature model int8 with the float one on the
-// guard photos, with cal, the calibration photos, giving the centre and
-// the class means. Both models are InceptionV3 feature models
+// guard photos of s. Both models are InceptionV3 feature models
 // (inception.InputName in, inception.OutputName out).
-func Guard(ctx context.Context, eng onnxrt.Engine, floatModel, int8Model []byte, cal, guard []Photo) (GuardReport, error) {
+func Guard(ctx context.Context, eng onnxrt.Engine, floatModel, int8Model []byte, s Samples) (GuardReport, error) {
 	fs, err := eng.NewSession(floatModel, inception.InputName, inception.OutputName)
 	if err != nil {
 		return GuardReport{}, fmt.Errorf("quant: guard: float model: %w", err)
@@ -82,25 +98,33 @@ func Guard(ctx context.Context, eng onnxrt.Engine, floatModel, int8Model []byte,
 		return GuardReport{}, fmt.Errorf("quant: guard: 8-bit model: %w", err)
 	}
 	defer qs.Close()
-	calF, err := Features(ctx, fs, cal)
+	calF, err := Features(ctx, fs, s.Calibration)
 	if err != nil {
 		return GuardReport{}, err
 	}
-	gF, err := Features(ctx, fs, guard)
+	refF, err := Features(ctx, fs, s.Reference)
 	if err != nil {
 		return GuardReport{}, err
 	}
-	gQ, err := Features(ctx, qs, guard)
+	gF, err := Features(ctx, fs, s.Guard)
 	if err != nil {
 		return GuardReport{}, err
 	}
-	return Judge(cal, guard, calF, gF, gQ), nil
+	gQ, err := Features(ctx, qs, s.Guard)
+	if err != nil {
+		return GuardReport{}, err
+	}
+	return Judge(s, calF, refF, gF, gQ), nil
 }
 
-// Judge computes the guard's report from the features: calF of the
-// calibration photos, and gF (float) and gQ (8-bit) of the guard photos,
-// each Features' output for those photos.
-func Judge(cal, guard []Photo, calF, gF, gQ []float32) GuardReport {
+// Judge computes the guard's report from the features, each Features'
+// output for those photos of s: calF of the calibration photos, refF
+// (float) of the reference photos, and gF (float) and gQ (8-bit) of the
+// guard photos.
+func Judge(s Samples, calF, refF, gF, gQ []float32) GuardReport {
+	cal, guard := s.Calibration, s.Guard
+	known := append(append([]Photo(nil), cal...), s.Reference...)
+	knownF := append(append([]float32(nil), calF...), refF...)
 	dim := inception.Features
 	centre := make([]float64, dim)
 	for i := range cal {
@@ -118,7 +142,7 @@ func Judge(cal, guard []Photo, calF, gF, gQ []float32) GuardReport {
 	for _, set := range sets {
 		means := map[string][]float64{}
 		counts := map[string]int{}
-		for i, p := range cal {
+		for i, p := range known {
 			if p.Set != set {
 				continue
 			}
@@ -128,7 +152,7 @@ func Judge(cal, guard []Photo, calF, gF, gQ []float32) GuardReport {
 				means[p.Label] = m
 			}
 			for j := range dim {
-				m[j] += float64(calF[i*dim+j])
+				m[j] += float64(knownF[i*dim+j])
 			}
 			counts[p.Label]++
 		}

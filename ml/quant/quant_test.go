@@ -242,14 +242,15 @@ func TestJudge(t *testing.T) {
 			}
 		}
 	}
-	if g := Judge(cal, guard, calF, gF, gF); !g.Passed || len(g.Sets) != 2 || g.Sets[0].Cosine < 0.9999 || g.Sets[0].FloatAccuracy != 1 {
+	smp := Samples{Calibration: cal, Guard: guard}
+	if g := Judge(smp, calF, nil, gF, gF); !g.Passed || len(g.Sets) != 2 || g.Sets[0].Cosine < 0.9999 || g.Sets[0].FloatAccuracy != 1 {
 		t.Errorf("identical features: %+v", g)
 	}
 	noisy := make([]float32, len(gF))
 	for i, v := range gF {
 		noisy[i] = v + 0.5*float32(rng.NormFloat64())
 	}
-	g := Judge(cal, guard, calF, gF, noisy)
+	g := Judge(smp, calF, nil, gF, noisy)
 	if g.Passed || !strings.Contains(g.Reason, "cosine") || !strings.Contains(g.Reason, g.Sets[0].Set) {
 		t.Errorf("noisy features: %+v", g)
 	}

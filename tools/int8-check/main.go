@@ -136,6 +136,11 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 	if err != nil {
 		return err
 	}
+	refPhotos, err := load(samples.Reference)
+	if err != nil {
+		return err
+	}
+	smp := quant.Samples{Calibration: calPhotos, Reference: refPhotos, Guard: guardPhotos}
 	var cal []float32
 	for _, p := range calPhotos {
 		cal = append(cal, p.Pix...)
@@ -154,7 +159,11 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 	if err != nil {
 		return err
 	}
-	fmt.Printf("CPU: %s; %d calibration photos, %d guard photos (package samples)\n", cpuName(), len(calPhotos), len(guardPhotos))
+	refF, err := quant.Features(ctx, fs, refPhotos)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("CPU: %s; %d calibration, %d reference, %d guard photos (package samples)\n", cpuName(), len(calPhotos), len(refPhotos), len(guardPhotos))
 	fmt.Printf("%-34s %5s  %s\n", "variant", "MB", "per set: mean-centred cosine / nearest-class-mean accuracy float→8-bit; pass")
 
 	rangeCache := map[string]quant.Ranges{}
@@ -210,7 +219,7 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 		if err != nil {
 			return err
 		}
-		g := quant.Judge(calPhotos, guardPhotos, calF, guardF, qf)
+		g := quant.Judge(smp, calF, refF, guardF, qf)
 		line := fmt.Sprintf("%-34s %5.1f ", v.name, float64(len(qb))/(1<<20))
 		for _, s := range g.Sets {
 			line += fmt.Sprintf("  %s %.4f / %4.1f→%4.1f%%", s.Set, s.Cosine, 100*s.FloatAccuracy, 100*s.Int8Accuracy)

@@ -1,13 +1,16 @@
 // Package samples holds the photos Clasifica calibrates and checks its
 // 8-bit image model on, built into the program so that every install has
 // them: a fixed quarter of the sample pets and flowers to measure the
-// activations' ranges on (Calibration), and half of them, none of those,
-// to check the 8-bit model against the float one (Guard).
+// activations' ranges on (Calibration), another quarter that, with those,
+// gives the guard's classifier its class means (Reference), and the other
+// half, none of those, to check the 8-bit model against the float one
+// (Guard).
 //
 // They come from the repository's sample photos (testdata/photos, whose
 // README gives their sources and licences: Oxford-IIIT Pet, CC BY-SA 4.0;
 // TensorFlow's flower photos, CC BY): photos number 0, 4, 8, … of each
-// set in name order calibrate, the odd-numbered ones are the guard's. The
+// set in name order calibrate, 2, 6, 10, … are the reference, the
+// odd-numbered ones are the guard's. The
 // pets are stored as the 299×299 squares the network sees (JPEG, quality
 // 90) to keep the program small; the flowers are the 128×128 originals.
 // `go generate` rebuilds the folder from testdata/photos.
@@ -43,6 +46,11 @@ type Photo struct {
 
 // Calibration returns the photos to calibrate on, in name order.
 func Calibration() ([]Photo, error) { return list("photos/calibration") }
+
+// Reference returns the photos that, with the calibration photos, give
+// the guard's nearest-class-mean classifier its class means, in name
+// order: neither calibration nor guard photos.
+func Reference() ([]Photo, error) { return list("photos/reference") }
 
 // Guard returns the photos to check the 8-bit model on, in name order:
 // none of them is a calibration photo.

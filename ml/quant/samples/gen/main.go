@@ -29,7 +29,7 @@ func main() {
 }
 
 func run(src, dst string) error {
-	for _, d := range []string{"calibration", "guard"} {
+	for _, d := range []string{"calibration", "reference", "guard"} {
 		if err := os.RemoveAll(filepath.Join(dst, d)); err != nil {
 			return err
 		}
@@ -48,10 +48,10 @@ func run(src, dst string) error {
 			switch {
 			case i%4 == 0:
 				dir = "calibration"
-			case i%2 == 1:
-				dir = "guard"
+			case i%4 == 2:
+				dir = "reference"
 			default:
-				continue
+				dir = "guard"
 			}
 			label := filepath.Base(filepath.Dir(p))
 			data, err := os.ReadFile(p)

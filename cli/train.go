@@ -210,6 +210,10 @@ func summarize(path string, res *train.Result, runsOn app.RunsOn) trainSummary {
 		BestEpoch: m.Training.BestEpoch, StoppedEarly: res.StoppedEarly, Train: m.Training.TrainCount,
 		Validation: m.Training.ValCount, Test: len(m.Training.Test), Skipped: res.Skipped,
 		Seconds: m.Training.Duration, Evaluated: res.Evaluated, RunsOn: runsOn,
+		Precision: "float",
+	}
+	if m.Backbone.Precision != "" {
+		s.Precision = m.Backbone.Precision
 	}
 	if len(m.Training.Epochs) > 0 {
 		best := m.Training.Epochs[m.Training.BestEpoch-1]
@@ -300,6 +304,9 @@ type trainSummary struct {
 	Seconds       float64  `json:"seconds"`
 	// RunsOn is where the backbone really ran.
 	RunsOn app.RunsOn `json:"runs_on"`
+	// Precision is the arithmetic of the features the head learnt on:
+	// "float" or "int8".
+	Precision string `json:"precision"`
 	// The evaluated photos' count, the k of top-k and its accuracy.
 	N    int     `json:"n,omitempty"`
 	K    int     `json:"k,omitempty"`

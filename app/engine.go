@@ -56,10 +56,6 @@ type EngineOptions struct {
 	// Precision chooses float or 8-bit arithmetic for the image model;
 	// empty means auto (see Engine.Precision for what runs, and why).
 	Precision Precision
-	// CheckPrecision lets auto run the 8-bit check (a minute or two,
-	// once per backbone and computer) when it was never made here, as
-	// training does; otherwise auto uses float until a check exists.
-	CheckPrecision bool
 	// FineTuning says the engine feeds fine-tuning, whose mixed8 pass
 	// runs in float: its features are then float too.
 	FineTuning bool

@@ -336,7 +336,9 @@ func (a *App) choosePrecision(ctx context.Context, in Installed, opt EngineOptio
 	}
 	key := precisionKey(in, exec.Runtime)
 	c, ok := a.precision.get(key)
-	if !ok && (want == PrecisionInt8 || opt.CheckPrecision) {
+	// Auto never starts the check (a minute or two) on its own: it uses
+	// what a check asked for found. Asking for 8 bits runs it.
+	if !ok && want == PrecisionInt8 {
 		var err error
 		if c, err = a.checkPrecision(ctx, in, exec, false); err != nil {
 			return "", "", err
@@ -345,7 +347,7 @@ func (a *App) choosePrecision(ctx context.Context, in Installed, opt EngineOptio
 	}
 	switch {
 	case !ok:
-		return PrecisionFloat, "8 bits are not checked yet on this computer (Settings → Check 8 bits, `clasifica bench --check-precision`, or a training from the command line checks them)", nil
+		return PrecisionFloat, "8 bits are not checked yet on this computer (Settings → Check 8 bits, `clasifica bench --check-precision` or `--precision int8` check them, once)", nil
 	case !c.Guard.Passed:
 		return PrecisionFloat, c.Verdict(), nil
 	case want == PrecisionInt8:

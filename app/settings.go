@@ -44,8 +44,6 @@ func (s Settings) EngineOptions() EngineOptions {
 	if err != nil {
 		prec = PrecisionAuto
 	}
-	// The 8-bit check (a minute or two) runs when Settings asks for it,
-	// not behind an engine the window prepares.
 	return EngineOptions{Runtime: s.Runtime, Backbone: s.Backbone, Provider: p, Threads: s.Threads, LowPower: s.LowPower,
 		Precision: prec}
 }

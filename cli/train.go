@@ -90,8 +90,6 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	eng, err := e.openEngineWith(ctx, &f.engine, func(o *app.EngineOptions) {
-		// Training may spend a minute on the 8-bit check, once.
-		o.CheckPrecision = true
 		o.FineTuning = f.opt.FineTune > 0
 		if cont != nil {
 			// A continued model's head goes on with features of the

@@ -303,6 +303,11 @@ func (opt EngineOptions) neededPrecision() Precision {
 	return opt.model
 }
 
+// NotChecked is the reason auto gives for float where 8 bits were never
+// checked on this computer: the window and the command line each say how
+// to check.
+const NotChecked = "8 bits are not checked yet on this computer"
+
 // choosePrecision decides the precision of an engine on backbone in with
 // options opt (exec runs it), and says why. tuned is set for a model
 // with fine-tuned blocks.
@@ -347,7 +352,7 @@ func (a *App) choosePrecision(ctx context.Context, in Installed, opt EngineOptio
 	}
 	switch {
 	case !ok:
-		return PrecisionFloat, "8 bits are not checked yet on this computer (Settings → Check 8 bits, `clasifica bench --check-precision` or `--precision int8` check them, once)", nil
+		return PrecisionFloat, NotChecked, nil
 	case !c.Guard.Passed:
 		return PrecisionFloat, c.Verdict(), nil
 	case want == PrecisionInt8:

@@ -125,7 +125,11 @@ func (e *env) describePrecision(eng *app.Engine) {
 	if eng.Precision == app.PrecisionInt8 {
 		name = "8 bits (int8)"
 	}
-	fmt.Fprintf(e.stderr, "Precision: %s: %s\n", name, eng.PrecisionReason)
+	why := eng.PrecisionReason
+	if why == app.NotChecked {
+		why += " (`clasifica bench --check-precision` checks them, once, in a minute or two)"
+	}
+	fmt.Fprintf(e.stderr, "Precision: %s: %s\n", name, why)
 }
 
 // openClassifier reads a model and opens an engine on its backbone.

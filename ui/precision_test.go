@@ -25,7 +25,10 @@ func TestSettingsPrecision(t *testing.T) {
 	w.showSettings()
 	w.settle()
 	r := w.settingsForm.precision
-	mustShow(t, r.content, "Automatic", "In use: float", "not checked yet", "not checked on this computer yet", "Check 8 bits")
+	if r.choice.Selected != precisionChoices[0].label {
+		t.Errorf("precision chosen: %q, want Automatic", r.choice.Selected)
+	}
+	mustShow(t, r.content, "In use: float, until 8 bits are checked", "a minute or two, once", "Check 8 bits")
 	r.choice.SetSelected(precisionChoices[1].label)
 	w.settingsForm.apply(w.window)
 	w.settle()

@@ -13,11 +13,13 @@ import (
 
 // The guard's bar: the 8-bit model is used only when, on photos not used
 // for calibration, its features point where the float model's do (mean
-// cosine after centring at least MinCosine) and a classifier on them is
-// as accurate (within MaxAccuracyChange).
+// cosine after centring at least MinCosine) and a classifier on them
+// loses at most MaxAccuracyDrop of the float features' accuracy. A gain
+// passes: on 75 photos a photo is 1.3 points, and near the classes'
+// borders 8 bits tip photos either way.
 const (
-	MinCosine         = 0.99
-	MaxAccuracyChange = 0.01
+	MinCosine       = 0.99
+	MaxAccuracyDrop = 0.01
 )
 
 // Photo is a labelled image for calibrating or checking: the network's
@@ -46,7 +48,7 @@ type SetReport struct {
 
 // Passed reports whether the set meets the guard's bar.
 func (s SetReport) Passed() bool {
-	return s.Cosine >= MinCosine && math.Abs(s.Int8Accuracy-s.FloatAccuracy) <= MaxAccuracyChange+1e-9
+	return s.Cosine >= MinCosine && s.FloatAccuracy-s.Int8Accuracy <= MaxAccuracyDrop+1e-9
 }
 
 // GuardReport is the guard's verdict on an 8-bit model.
@@ -184,7 +186,7 @@ func Judge(s Samples, calF, refF, gF, gQ []float32) GuardReport {
 			if r.Cosine < MinCosine {
 				rep.Reason = fmt.Sprintf("on the %s photos the 8-bit features differ from the float ones (mean-centred cosine %.4f, below %.2f)", set, r.Cosine, MinCosine)
 			} else {
-				rep.Reason = fmt.Sprintf("on the %s photos the 8-bit features change the accuracy from %.1f%% to %.1f%% (more than %.0f point)", set, 100*r.FloatAccuracy, 100*r.Int8Accuracy, 100*MaxAccuracyChange)
+				rep.Reason = fmt.Sprintf("on the %s photos the 8-bit features lower the accuracy from %.1f%% to %.1f%% (more than %.0f point)", set, 100*r.FloatAccuracy, 100*r.Int8Accuracy, 100*MaxAccuracyDrop)
 			}
 		}
 		rep.Sets = append(rep.Sets, r)

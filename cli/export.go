@@ -28,6 +28,8 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	prec := app.PrecisionFloat
 	if *int8 {
 		prec = app.PrecisionInt8
+	} else if m.Backbone.Precision == string(app.PrecisionInt8) {
+		fmt.Fprintln(e.stderr, "Note: the model learnt on 8-bit features; this float export gives its labels on nearly every photo, not every one (photos it is unsure of may tip). --int8 writes what Clasifica runs.")
 	}
 	labels, err := e.app.ExportModelAs(ctx, m, *out, prec, *runtimeLib)
 	if err != nil {

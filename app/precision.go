@@ -54,8 +54,9 @@ func modelPrecision(m *model.Model) Precision {
 	return PrecisionFloat
 }
 
-// int8ModelFile keeps, in a backbone's folder, its 8-bit feature model.
-const int8ModelFile = "features-int8.onnx"
+// int8ModelFile keeps, in a backbone's folder, its 8-bit feature model,
+// as quant.Build makes it.
+const int8ModelFile = "features-int8-v" + quant.BuildVersion + ".onnx"
 
 // Int8FeatureModel returns the installed backbone's 8-bit feature model,
 // quantising the float one (calibrated on the sample photos built into
@@ -154,7 +155,7 @@ type precisionChecks struct {
 }
 
 func precisionKey(in Installed, rt *onnxrt.Runtime) string {
-	return in.SHA256 + "|" + rt.Version + "|" + onnxrt.CPUIdentity()
+	return in.SHA256 + "|int8 v" + quant.BuildVersion + "|" + rt.Version + "|" + onnxrt.CPUIdentity()
 }
 
 func (c *precisionChecks) get(key string) (PrecisionCheck, bool) {

@@ -240,6 +240,12 @@ func Features(ctx context.Context, s *onnxrt.Session, photos []Photo) ([]float32
 	return out, nil
 }
 
+// BuildVersion names what Build makes; it changes whenever Build would
+// make another model from the same float one (another calibration, other
+// layers in float), so that kept 8-bit models and their checks are made
+// again.
+const BuildVersion = "1"
+
 // BuildPercentile is the share of each activation's values the ranges
 // Build calibrates hold: all but one in 100,000, cut evenly at both ends.
 // tools/int8-check compared it on the built-in samples with the extremes,

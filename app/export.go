@@ -26,9 +26,11 @@ func (a *App) Export(modelPath, out string) (labels string, err error) {
 	return a.ExportModel(m, out)
 }
 
-// ExportModel is Export for a model in memory.
+// ExportModel is Export for a model in memory: its image model in the
+// precision the model's features were computed with, so that the file
+// gives Clasifica's labels (float for a model trained on float features).
 func (a *App) ExportModel(m *model.Model, out string) (labels string, err error) {
-	return a.ExportModelAs(context.Background(), m, out, PrecisionFloat, "")
+	return a.ExportModelAs(context.Background(), m, out, modelPrecision(m), "")
 }
 
 // ExportModelAs is ExportModel with the image model in prec: float (what

@@ -34,6 +34,7 @@ func main() {
 	// A model file alone is what desktops pass when one is double-clicked.
 	open := len(os.Args) == 2 && strings.HasSuffix(strings.ToLower(os.Args[1]), model.Ext)
 	if len(os.Args) > 1 && !open {
+		app.PrepareCUDA(app.RuntimeArg(os.Args[1:]), dirs)
 		os.Exit(cli.Run(ctx, a, os.Args[1:], os.Stdout, os.Stderr))
 	}
 	if err := ui.Run(a, os.Args[1:]...); err != nil {

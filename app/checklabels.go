@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"github.com/clasifica/clasifica/ml/features"
 	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/photo"
+	"github.com/clasifica/clasifica/ml/probes"
 )
 
 // CheckLabelsRequest describes a label check (the data doctor).
@@ -25,8 +28,8 @@ type CheckLabelsRequest struct {
 	// DataOptions control the scan and the split the near-copies are
 	// reported against.
 	DataOptions dataset.Options
-	// Options tune the doctor (folds, seed); their Progress and
-	// NoStrangers are set by CheckLabels.
+	// Options tune the doctor (folds, seed); their Progress and Probes
+	// (the shipped probe photos) are set by CheckLabels.
 	Options doctor.Options
 }
 
@@ -54,13 +57,6 @@ type CheckProgress struct {
 	Dataset *dataset.Dataset
 }
 
-// OfflineStrangers is why the offline test backbone cannot judge
-// strangers: measured on the sample photos, flowers, pages of text and
-// random noise planted among pets sit in the middle of the pets in its
-// feature space, because a model tuned to tell kinds of nudity apart sees
-// everything else as alike.
-const OfflineStrangers = "The offline test image model sees every photo that is not its own subject as alike (flowers and pages of text planted among pets sit in the middle of them), so it cannot tell which photos are strangers. The ImageNet model can."
-
 // CheckLabels finds the photos of a folder that are probably in the wrong
 // folder, the near-copies and the strangers (see package doctor). It
 // extracts with eng the features not already cached and fingerprints the
@@ -84,8 +80,25 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 	for i, it := range d.Items {
 		items[i] = features.Item{Path: it.Path, Hash: it.Hash}
 	}
+	// The probe photos go through the backbone with the folder's, to
+	// judge whether it can tell strangers (doctor.Profile.Judge).
+	probeDir, err := os.MkdirTemp("", "clasifica-probes-")
+	if err != nil {
+		return doctor.Report{}, fmt.Errorf("probe photos: %w", err)
+	}
+	defer os.RemoveAll(probeDir)
+	probePhotos, probeItems, err := probes.Items(probeDir)
+	if err != nil {
+		return doctor.Report{}, err
+	}
+	items = append(items, probeItems...)
+	prints, err := a.newPrintCollector()
+	if err != nil {
+		return doctor.Report{}, err
+	}
 	first := true
-	res, err := eng.Extractor(true).Extract(ctx, items, func(p features.Progress) {
+	defer prints.save() // a cancelled check keeps the prints made; an error only costs a decode next time
+	res, err := prints.hook(eng.Extractor(true)).Extract(ctx, items, func(p features.Progress) {
 		cp := CheckProgress{Stage: CheckExtracting, Progress: p}
 		if first {
 			cp.Dataset, first = d, false
@@ -96,18 +109,25 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 		return doctor.Report{}, err
 	}
 	clock := progress.Start()
-	prints, err := a.fingerprints(ctx, d, func(done, total int) {
+	printed, err := a.fingerprints(ctx, d.Items, prints, func(done, total int) {
 		report(CheckProgress{Stage: CheckFingerprints, Progress: clock.At(done, total)})
 	})
 	if err != nil {
 		return doctor.Report{}, err
 	}
 
+	opt := req.Options
+	opt.Probes = nil
+	for i, p := range probePhotos {
+		if row := len(d.Items) + i; res.Errs[row] == nil {
+			opt.Probes = append(opt.Probes, doctor.Probe{Name: p.Name, Features: res.Row(row)})
+		}
+	}
 	// Photos that could not be decoded are the scan's problems, not the
 	// doctor's: they are left out here as training leaves them out.
 	kept := *d
-	feats, keptPrints := res.Features, prints
-	if slices.ContainsFunc(res.Errs, func(err error) bool { return err != nil }) {
+	feats, keptPrints := res.Features[:len(d.Items)*features.Dim], printed
+	if slices.ContainsFunc(res.Errs[:len(d.Items)], func(err error) bool { return err != nil }) {
 		// Copied only then: 10,000 photos' features are 82 MB.
 		kept.Items, feats, keptPrints = nil, nil, nil
 		for i, it := range d.Items {
@@ -116,16 +136,12 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 			}
 			kept.Items = append(kept.Items, it)
 			feats = append(feats, res.Row(i)...)
-			keptPrints = append(keptPrints, prints[i])
+			keptPrints = append(keptPrints, printed[i])
 		}
 	}
 	in, err := doctor.FromDataset(&kept, feats, features.Dim, keptPrints)
 	if err != nil {
 		return doctor.Report{}, err
-	}
-	opt := req.Options
-	if eng.Backbone.Offline() {
-		opt.NoStrangers = OfflineStrangers
 	}
 	opt.Progress = func(stage string, done, total int) {
 		report(CheckProgress{Stage: CheckStage(stage), Progress: progress.Progress{Done: done, Total: total}})
@@ -148,21 +164,17 @@ func (a *App) CheckLabels(ctx context.Context, eng *Engine, req CheckLabelsReque
 	return rep, nil
 }
 
-// fingerprints returns the perceptual fingerprints of d's photos, in
-// order, decoding those not kept in the data folder yet (in parallel) and
-// keeping them. A photo that cannot be decoded gets a zero print.
-func (a *App) fingerprints(ctx context.Context, d *dataset.Dataset, progress func(done, total int)) ([]doctor.Print, error) {
-	file := a.Dirs.Fingerprints()
-	if a.Dirs.Data == "" {
-		file = "" // nowhere to keep them: computed each time
-	}
-	store, err := doctor.OpenPrints(file)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]doctor.Print, len(d.Items))
+// fingerprints returns the perceptual fingerprints of the photos items, in
+// order: those the extraction made (c), those kept in the data folder,
+// and, decoded now (in parallel), those of photos that neither has (whose
+// features came from the cache before prints were kept). All are kept. A
+// photo that cannot be decoded gets a zero print.
+func (a *App) fingerprints(ctx context.Context, items []dataset.Item, c *printCollector, progress func(done, total int)) ([]doctor.Print, error) {
+	c.keepMade()
+	store := c.kept
+	out := make([]doctor.Print, len(items))
 	var todo []int
-	for i, it := range d.Items {
+	for i, it := range items {
 		if p, ok := store.Get(it.Hash); ok {
 			out[i] = p
 		} else {
@@ -170,7 +182,7 @@ func (a *App) fingerprints(ctx context.Context, d *dataset.Dataset, progress fun
 		}
 	}
 	if len(todo) == 0 {
-		return out, nil
+		return out, store.Save()
 	}
 	next := make(chan int)
 	done := make(chan struct{}, len(todo))
@@ -180,7 +192,7 @@ func (a *App) fingerprints(ctx context.Context, d *dataset.Dataset, progress fun
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				if p, err := photo.LoadFile(d.Items[i].Path, inception.Size, photo.Limits{}); err == nil {
+				if p, err := photo.LoadFile(items[i].Path, inception.Size, photo.Limits{}); err == nil {
 					out[i] = doctor.Fingerprint(p)
 				}
 				done <- struct{}{}
@@ -209,7 +221,7 @@ func (a *App) fingerprints(ctx context.Context, d *dataset.Dataset, progress fun
 	// What was computed is kept even when the check was cancelled.
 	for _, i := range todo {
 		if !out[i].IsZero() {
-			store.Put(d.Items[i].Hash, out[i])
+			store.Put(items[i].Hash, out[i])
 		}
 	}
 	if err := store.Save(); err != nil {

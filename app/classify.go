@@ -13,9 +13,11 @@ import (
 	"strings"
 
 	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/doctor"
 	"github.com/clasifica/clasifica/ml/features"
 	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/model"
+	"github.com/clasifica/clasifica/ml/train"
 )
 
 // Classifier is a model ready to classify photos on an engine.
@@ -27,6 +29,9 @@ type Classifier struct {
 	// changed; 0 answers every photo.
 	MinConfidence float64
 	head          *head.Head
+	// strangers answers "not one of its kinds"; nil when the model keeps
+	// no statistics for it or training turned the answer off.
+	strangers *doctor.Profile
 }
 
 // NewClassifier pairs m with eng, which must run the backbone m was
@@ -39,7 +44,11 @@ func NewClassifier(m *model.Model, eng *Engine) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Classifier{Model: m, Engine: eng, MinConfidence: ModelThreshold(m), head: h}, nil
+	prof, err := train.Profile(m)
+	if err != nil {
+		return nil, err
+	}
+	return &Classifier{Model: m, Engine: eng, MinConfidence: ModelThreshold(m), head: h, strangers: prof}, nil
 }
 
 // Scored is a label with its probability.
@@ -58,6 +67,13 @@ type Prediction struct {
 	// Unsure says that the model is less confident than its threshold:
 	// the answer is "not sure", Top[0] only its best guess.
 	Unsure bool `json:"unsure,omitempty"`
+	// Stranger says that the photo is far from every kind the model
+	// knows: the answer is "not one of its kinds", Top[0] only its best
+	// guess. StrangerScore ranks such photos, strangest first (see
+	// doctor.StrangeScore: 0.5 and more for a stranger); both stay zero
+	// when the model does not judge strangers.
+	Stranger      bool    `json:"stranger,omitempty"`
+	StrangerScore float64 `json:"stranger_score,omitempty"`
 }
 
 // Label returns the most probable label, or "" for a failed photo.
@@ -116,9 +132,52 @@ func (c *Classifier) predictions(paths []string, res *features.Result, from, to 
 			out[k].Probs = probs[k*n : (k+1)*n]
 			out[k].Top = Rank(c.Model.Labels, out[k].Probs)
 			out[k].Unsure = out[k].Confidence() < c.MinConfidence
+			out[k].Stranger, out[k].StrangerScore = c.stranger(res.Row(i))
 		}
 	}
 	return out, nil
+}
+
+// stranger says whether a photo with features x is "not one of the
+// model's kinds", and its stranger score; false and 0 when the model does
+// not judge strangers.
+func (c *Classifier) stranger(x []float32) (bool, float64) {
+	if c.strangers == nil {
+		return false, 0
+	}
+	z, _ := c.strangers.Deviations(x)
+	return z >= doctor.StrangeDeviations, doctor.StrangeScore(z)
+}
+
+// JudgesStrangers reports whether the classifier answers "not one of its
+// kinds", and if not, why (empty for models that keep nothing for it).
+func (c *Classifier) JudgesStrangers() (bool, string) {
+	return StrangersJudged(c.Model)
+}
+
+// StrangersJudged reports whether m answers "not one of its kinds", and if
+// not, why, in users' words.
+func StrangersJudged(m *model.Model) (bool, string) {
+	switch s := m.Strangers; {
+	case s == nil:
+		return false, "This model was trained before Clasifica could tell photos of other things: train it again to have it say \"not one of its kinds\"."
+	case !s.Judged:
+		return false, s.Reason + "."
+	}
+	return true, ""
+}
+
+// StrangersNote says in a sentence what m does with photos of things it
+// was never taught: "" for models that keep nothing for it.
+func StrangersNote(m *model.Model) string {
+	judged, why := StrangersJudged(m)
+	switch {
+	case m.Strangers == nil:
+		return ""
+	case judged:
+		return "For a photo far from every kind it knows (a page of text, a screenshot), it answers \"Not one of its kinds\"."
+	}
+	return "It cannot say \"Not one of its kinds\": " + strings.ToLower(why[:1]) + why[1:]
 }
 
 // Rank returns labels with their probabilities, most probable first.
@@ -133,12 +192,13 @@ func Rank(labels []string, probs []float32) []Scored {
 
 // WriteCSV writes predictions as CSV: path, label, probability and the top
 // three labels with their probabilities; failed photos have an empty label
-// and the reason in an error column. The last column says whether the
-// answer is "not sure" (label is then the best guess); it comes last so
-// that readers of the older columns by position keep working.
+// and the reason in an error column. The last columns say whether the
+// answer is "not sure" and whether it is "not one of its kinds" (label is
+// then the best guess); they come last so that readers of the older
+// columns by position keep working.
 func WriteCSV(w io.Writer, preds []Prediction) error {
 	cw := csv.NewWriter(w)
-	header := []string{"path", "label", "probability", "top1", "top1_probability", "top2", "top2_probability", "top3", "top3_probability", "error", "unsure"}
+	header := []string{"path", "label", "probability", "top1", "top1_probability", "top2", "top2_probability", "top3", "top3_probability", "error", "unsure", "stranger"}
 	if err := cw.Write(header); err != nil {
 		return err
 	}
@@ -146,9 +206,10 @@ func WriteCSV(w io.Writer, preds []Prediction) error {
 		row := make([]string, len(header))
 		row[0] = p.Path
 		if p.Err != nil {
-			row[len(row)-2] = p.Err.Error()
+			row[len(row)-3] = p.Err.Error()
 		} else {
-			row[len(row)-1] = strconv.FormatBool(p.Unsure)
+			row[len(row)-2] = strconv.FormatBool(p.Unsure)
+			row[len(row)-1] = strconv.FormatBool(p.Stranger)
 			row[1], row[2] = p.Label(), prob(p.Confidence())
 			for k := 0; k < 3 && k < len(p.Top); k++ {
 				row[3+2*k], row[4+2*k] = p.Top[k].Label, prob(p.Top[k].Probability)
@@ -167,6 +228,11 @@ func prob(p float64) string { return strconv.FormatFloat(p, 'f', 6, 64) }
 // UnsureFolder receives photos below the confidence threshold when sorting.
 const UnsureFolder = "_unsure"
 
+// StrangersFolder receives, when sorting, the photos the model answers
+// "not one of its kinds": a photo of something it was never taught would
+// otherwise land, confidently or not, among one of the kinds.
+const StrangersFolder = "_strangers"
+
 // Sorted reports what SortInto did with one photo.
 type Sorted struct {
 	From, To string // To is empty when the photo was not copied
@@ -174,7 +240,8 @@ type Sorted struct {
 }
 
 // SortInto copies (never moves) each classified photo into out/<label>/,
-// or out/_unsure/ when its confidence is below minConfidence. An existing
+// out/_strangers/ when it is not one of the model's kinds, or out/_unsure/
+// when its confidence is below minConfidence. An existing
 // file is never overwritten: a photo whose name is taken gets a numbered
 // name, and a photo already there with the same content is not copied
 // again. Failed predictions are not copied.
@@ -189,7 +256,10 @@ func SortInto(ctx context.Context, preds []Prediction, out string, minConfidence
 			continue
 		}
 		folder := safeName(p.Label())
-		if p.Confidence() < minConfidence {
+		switch {
+		case p.Stranger:
+			folder = StrangersFolder
+		case p.Confidence() < minConfidence:
 			folder = UnsureFolder
 		}
 		dir := filepath.Join(out, folder)

@@ -26,6 +26,21 @@ type Comparison struct {
 	// right; Broken the reverse.
 	Fixed  []string `json:"fixed"`
 	Broken []string `json:"broken"`
+	// Changed says, for each photo of Fixed and Broken (in that order),
+	// what it is and what each model answered, for the app's view of
+	// them.
+	Changed []Changed `json:"changed"`
+}
+
+// Changed is a photo whose answer changed in a retraining.
+type Changed struct {
+	Path  string `json:"path"`
+	Truth string `json:"truth"`
+	// Before is the previous model's answer; After the new one's.
+	Before string `json:"before"`
+	After  string `json:"after"`
+	// Fixed: right now, wrong before; otherwise the reverse.
+	Fixed bool `json:"fixed"`
 }
 
 // KindChange is one kind's recall before and after.
@@ -61,15 +76,18 @@ func (c *Classifier) Compare(ctx context.Context, res *train.Result) (*Compariso
 	found := make([][2]int, len(labels))
 	support := make([]int, len(labels))
 	var right [2]int
+	var broken []Changed
 	for i, s := range res.Samples {
-		after := argmax32(s.Probs) == s.Truth
-		before := false
+		answer := labels[argmax32(s.Probs)]
+		after := answer == labels[s.Truth]
+		before, was := false, "" // a photo that cannot be read had no answer
 		if feats.Errs[i] == nil {
 			p, err := c.head.Predict(feats.Row(i))
 			if err != nil {
 				return nil, err
 			}
-			before = c.Model.Labels[argmax32(p)] == labels[s.Truth]
+			was = c.Model.Labels[argmax32(p)]
+			before = was == labels[s.Truth]
 		}
 		support[s.Truth]++
 		for k, ok := range [2]bool{before, after} {
@@ -78,13 +96,17 @@ func (c *Classifier) Compare(ctx context.Context, res *train.Result) (*Compariso
 				found[s.Truth][k]++
 			}
 		}
+		ch := Changed{Path: s.Path, Truth: labels[s.Truth], Before: was, After: answer, Fixed: after}
 		switch {
 		case after && !before:
 			cmp.Fixed = append(cmp.Fixed, s.Path)
+			cmp.Changed = append(cmp.Changed, ch)
 		case before && !after:
 			cmp.Broken = append(cmp.Broken, s.Path)
+			broken = append(broken, ch)
 		}
 	}
+	cmp.Changed = append(cmp.Changed, broken...)
 	cmp.Before, cmp.After = float64(right[0])/float64(cmp.N), float64(right[1])/float64(cmp.N)
 	for k, l := range labels {
 		if support[k] == 0 {

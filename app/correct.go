@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -11,6 +12,9 @@ import (
 
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/decisions"
+	"github.com/clasifica/clasifica/ml/doctor"
+	"github.com/clasifica/clasifica/ml/inception"
+	"github.com/clasifica/clasifica/ml/photo"
 )
 
 // Correction is a photo copied into the training folder by a correction
@@ -28,7 +32,9 @@ type Correction struct {
 // joins the training split (so the validation and test photos, and the
 // comparison of the models before and after a retraining, stay the same)
 // and where it came from. It works on folders with one folder per kind; a
-// photo already in the kind's folder with the same content is an error.
+// photo already in the kind's folder with the same content is an error,
+// and a copy or near-copy of a photo of the folder that is, or may be, a
+// validation or test photo is refused with a *CopyOfPhotoError.
 func (a *App) AddCorrection(root, src, kind string) (*Correction, error) {
 	st, err := os.Stat(root)
 	switch {
@@ -42,6 +48,13 @@ func (a *App) AddCorrection(root, src, kind string) (*Correction, error) {
 	if kind == "" || safeName(kind) != kind {
 		return nil, fmt.Errorf("add %s to the training photos: %q cannot be a folder name", src, kind)
 	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return nil, fmt.Errorf("add %s to the training photos: %w", src, err)
+	}
+	if err := a.refuseCopyOfHeldOut(root, src, sha256.Sum256(data)); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(root, kind)
 	c := &Correction{From: src}
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
@@ -49,10 +62,6 @@ func (a *App) AddCorrection(root, src, kind string) (*Correction, error) {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("add %s to the training photos: make the folder for %s: %w", src, kind, readOnly(err, root))
 		}
-	}
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return nil, fmt.Errorf("add %s to the training photos: %w", src, err)
 	}
 	if c.To, err = copyNoClobber(src, dir); err != nil {
 		return nil, fmt.Errorf("add %s to the training photos: %w", src, readOnly(err, dir))
@@ -76,6 +85,82 @@ func (a *App) AddCorrection(root, src, kind string) (*Correction, error) {
 		return nil, fmt.Errorf("add %s to the training photos: %w", src, err)
 	}
 	return c, nil
+}
+
+// CopyOfPhotoError refuses a correction whose photo is a copy, or a
+// near-copy (the same shot resized, recompressed or cropped), of a photo
+// already in the training folder that is, or may be, a validation or test
+// photo: a copy of it among the training photos would let the model be
+// tested on a photo it learnt, and the accuracy would lie.
+type CopyOfPhotoError struct {
+	// Photo is the photo the correction would copy in; Twin the folder's
+	// photo it is a copy of.
+	Photo, Twin string
+	// Exact reports the same file content; otherwise Similarity (in
+	// [0, 1]) says how alike their fingerprints are.
+	Exact      bool
+	Similarity float64
+}
+
+func (e *CopyOfPhotoError) Error() string {
+	what := "a near-copy (the same shot, resized, recompressed or cropped)"
+	if e.Exact {
+		what = "the same photo"
+	}
+	return fmt.Sprintf("%s is not added to the training photos: it is %s as %s, which is already in the training folder and is, or may become, one of the photos the model is checked on; a copy of it among the training photos would make the accuracy look better than it is. To change that photo's label, correct it on the Results screen instead", e.Photo, what, e.Twin)
+}
+
+// refuseCopyOfHeldOut returns a *CopyOfPhotoError when the photo src (with
+// content hash h) is a copy or near-copy of a photo of the folder root that
+// is not forced into the training split (as corrections are): a photo
+// Clasifica divides may be a validation or test photo with any shares,
+// and one in a test/ folder or on a test list is one. The folder's
+// fingerprints come from those the feature extraction kept (photos never
+// extracted are decoded once for theirs).
+func (a *App) refuseCopyOfHeldOut(root, src string, h [32]byte) error {
+	ctx := context.Background()
+	d, err := a.Scan(ctx, root, dataset.DefaultOptions())
+	var layout *dataset.LayoutError
+	if errors.As(err, &layout) {
+		return nil // no photos yet that it could be a copy of
+	}
+	if err != nil {
+		return fmt.Errorf("add %s to the training photos: %w", src, err)
+	}
+	training := map[string]bool{}
+	for _, dec := range d.Decided {
+		if dec.Forced && dec.Split == dataset.Train {
+			training[dec.Path] = true
+		}
+	}
+	for _, it := range d.Items {
+		if it.Hash == h && !training[it.Path] {
+			return &CopyOfPhotoError{Photo: src, Twin: it.Path, Exact: true, Similarity: 1}
+		}
+	}
+	p, err := photo.LoadFile(src, inception.Size, photo.Limits{})
+	if err != nil {
+		return fmt.Errorf("add %s to the training photos: %w", src, err)
+	}
+	mine := doctor.Fingerprint(p)
+	c, err := a.newPrintCollector()
+	if err != nil {
+		return err
+	}
+	prints, err := a.fingerprints(ctx, d.Items, c, func(int, int) {})
+	if err != nil {
+		return err
+	}
+	best, twin := 0.0, ""
+	for i, it := range d.Items {
+		if sim, ok := mine.NearCopyOf(prints[i]); ok && !training[it.Path] && sim > best {
+			best, twin = sim, it.Path
+		}
+	}
+	if twin != "" {
+		return &CopyOfPhotoError{Photo: src, Twin: twin, Similarity: best}
+	}
+	return nil
 }
 
 // readOnly explains a permission error on the training folder.

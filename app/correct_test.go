@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -77,5 +78,52 @@ func TestAddCorrection(t *testing.T) {
 	}
 	if err := readOnly(fmt.Errorf("open: %w", fs.ErrPermission), root); !strings.Contains(err.Error(), "is read-only") {
 		t.Errorf("permission error says %q", err)
+	}
+}
+
+// A correction that would copy in a copy or a near-copy of a photo that
+// is, or may be, a validation or test photo is refused, and nothing is
+// added; a near-copy of an earlier correction (always a training photo) is
+// not.
+func TestCorrectionOfHeldOutCopyRefused(t *testing.T) {
+	a := New(testDirs(t))
+	root := smallFolder(t, 6)
+	count := func(kind string) int {
+		ents, _ := os.ReadDir(filepath.Join(root, kind))
+		return len(ents)
+	}
+	daisy, _ := filepath.Glob(filepath.Join(root, "daisy", "*.jpg"))
+	near := filepath.Join(t.TempDir(), "resaved.jpg")
+	recompress(t, daisy[0], near)
+	_, err := a.AddCorrection(root, near, "daisy")
+	var refused *CopyOfPhotoError
+	if !errors.As(err, &refused) || refused.Exact || refused.Twin != daisy[0] || !strings.Contains(err.Error(), "near-copy") {
+		t.Errorf("a near-copy of %s: %v", daisy[0], err)
+	}
+	if count("daisy") != 6 {
+		t.Errorf("the refused correction left %d photos in daisy", count("daisy"))
+	}
+
+	rose, _ := filepath.Glob(filepath.Join(root, "rose", "*.jpg"))
+	same := filepath.Join(t.TempDir(), "same.jpg")
+	data, _ := os.ReadFile(rose[2])
+	os.WriteFile(same, data, 0o644)
+	_, err = a.AddCorrection(root, same, "sunflower")
+	if !errors.As(err, &refused) || !refused.Exact || refused.Twin != rose[2] {
+		t.Errorf("the same photo as %s: %v", rose[2], err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "sunflower")); !os.IsNotExist(err) {
+		t.Errorf("the refused correction made the new kind's folder: %v", err)
+	}
+
+	others, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers", "daisy"), "*.jpg"))
+	first, err := a.AddCorrection(root, others[20], "daisy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := filepath.Join(t.TempDir(), "resaved-correction.jpg")
+	recompress(t, first.To, again)
+	if _, err := a.AddCorrection(root, again, "daisy"); err != nil {
+		t.Errorf("a near-copy of a correction (a training photo) was refused: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -22,6 +23,23 @@ type Evaluation struct {
 	// Threshold is what the model's "not sure" threshold gives on these
 	// photos; nil when the model has none.
 	Threshold *ThresholdResult
+	// Strangers is how many photos were answered "not one of its kinds";
+	// nil when the model keeps nothing to judge it.
+	Strangers *StrangersResult
+}
+
+// StrangersResult is what "not one of its kinds" did on evaluated photos:
+// each of them is of one of the model's kinds, so every photo answered
+// that way is a false alarm.
+type StrangersResult struct {
+	Judged bool `json:"judged"`
+	// Reason says why not, when not judged.
+	Reason string `json:"reason,omitempty"`
+	// Answered of Photos were answered "not one of its kinds"; Paths
+	// lists them, strangest first.
+	Answered int      `json:"answered"`
+	Photos   int      `json:"photos"`
+	Paths    []string `json:"paths,omitempty"`
 }
 
 // EvaluateFolder evaluates the classifier on every photo of a folder laid
@@ -76,6 +94,20 @@ func (c *Classifier) EvaluateRecorded(ctx context.Context, progress func(feature
 	return c.evaluate(ctx, items, truth, ev, progress)
 }
 
+// sortByScore orders paths by their scores, highest first.
+func sortByScore(paths []string, scores []float64) {
+	idx := make([]int, len(paths))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
+	sorted := make([]string, len(paths))
+	for i, j := range idx {
+		sorted[i] = paths[j]
+	}
+	copy(paths, sorted)
+}
+
 func (c *Classifier) evaluate(ctx context.Context, items []features.Item, truth []int, ev *Evaluation, progress func(features.Progress)) (*Evaluation, error) {
 	res, err := c.Engine.Extractor(true).Extract(ctx, items, progress)
 	if err != nil {
@@ -109,6 +141,20 @@ func (c *Classifier) evaluate(ctx context.Context, items []features.Item, truth 
 	}
 	if ev.Threshold, err = MeasureThreshold(c.Model.Threshold, ev.Samples); err != nil {
 		return nil, err
+	}
+	if c.Model.Strangers != nil {
+		judged, reason := c.JudgesStrangers()
+		sr := &StrangersResult{Judged: judged, Reason: reason, Photos: len(kept)}
+		var scores []float64
+		for k := range kept {
+			if is, score := c.stranger(x[k*features.Dim : (k+1)*features.Dim]); is {
+				sr.Paths = append(sr.Paths, ev.Samples[k].Path)
+				scores = append(scores, score)
+			}
+		}
+		sr.Answered = len(sr.Paths)
+		sortByScore(sr.Paths, scores)
+		ev.Strangers = sr
 	}
 	return ev, nil
 }

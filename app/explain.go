@@ -24,9 +24,23 @@ type Explainer struct {
 	ex *explain.Explainer
 }
 
-// NewExplainer makes the explainer of c's model, on c's engine's
-// execution provider.
+// NewExplainer makes the explainer of c's model at the default layer, on
+// c's engine's execution provider.
 func (a *App) NewExplainer(c *Classifier) (*Explainer, error) {
+	return a.NewExplainerAt(c, "")
+}
+
+// NewExplainerAt is NewExplainer at the named layer ("mixed7" or
+// "mixed10"; "" for the default).
+func (a *App) NewExplainerAt(c *Classifier, layer string) (*Explainer, error) {
+	o := explain.Options{}
+	if layer != "" {
+		l, err := explain.LayerNamed(layer)
+		if err != nil {
+			return nil, err
+		}
+		o.Layer = l
+	}
 	w, err := a.Backbones.Weights(c.Engine.Backbone)
 	if err != nil {
 		return nil, err
@@ -34,7 +48,7 @@ func (a *App) NewExplainer(c *Classifier) (*Explainer, error) {
 	if w, err = c.Model.Apply(w); err != nil {
 		return nil, err
 	}
-	ex, err := explain.New(c.Engine.Engine, w, c.Model.Backbone.Preprocess, c.Model.Head)
+	ex, err := explain.NewWith(c.Engine.Engine, w, c.Model.Backbone.Preprocess, c.Model.Head, o)
 	if err != nil {
 		return nil, err
 	}
@@ -64,11 +78,12 @@ const overlaySide = 800
 // OverlayImage returns the photo at path, upright and at most side pixels
 // on its longest side, with the heatmap m drawn over it.
 func OverlayImage(path string, m *explain.Map, side int) (image.Image, error) {
-	img, _, err := photo.DecodeFile(path, photo.Limits{})
+	// Decoded at the smallest scale that covers side, as previews are.
+	img, err := photo.LoadThumbnail(path, side, photo.Limits{})
 	if err != nil {
 		return nil, err
 	}
-	return explain.Overlay(photo.Thumbnail(img, side), m), nil
+	return explain.Overlay(img, m), nil
 }
 
 // WriteOverlay writes the photo at path with its heatmap as a PNG file in

@@ -1,10 +1,17 @@
 package app
 
 import (
+	"context"
 	"crypto/sha256"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+	"github.com/clasifica/clasifica/ml/photo"
 )
 
 func TestFeatureCache(t *testing.T) {
@@ -30,5 +37,67 @@ func TestFeatureCache(t *testing.T) {
 	}
 	if got, err := a.FeatureCacheInfo(); err != nil || got.Entries != 0 {
 		t.Fatalf("after clearing: %+v, %v", got, err)
+	}
+}
+
+// TestFeatureCacheKeepsDecodersApart checks that features computed from
+// one JPEG decoder's pixels are never handed out for another's: switching
+// decoders computes the photos again, and switching back finds the first
+// decoder's vectors, unchanged.
+func TestFeatureCacheKeepsDecodersApart(t *testing.T) {
+	a := enginesTestApp(t)
+	photos, err := filepath.Glob(filepath.Join(mltest.Photos(t, "pets"), "Abyssinian", "*.jpg"))
+	if err != nil || len(photos) < 2 {
+		t.Fatalf("sample photos: %v (%d)", err, len(photos))
+	}
+	items := make([]features.Item, 2)
+	for i := range items {
+		data, err := os.ReadFile(photos[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		items[i] = features.Item{Path: photos[i], Hash: sha256.Sum256(data)}
+	}
+	extract := func(dec photo.JPEGDecoder) *features.Result {
+		t.Helper()
+		eng, err := a.OpenEngine(context.Background(), EngineOptions{Runtime: mltest.RuntimeLibrary(t), Provider: onnxrt.CPU, Threads: 2, JPEG: dec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer eng.Close()
+		r, err := eng.Extractor(true).Extract(context.Background(), items, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range r.Errs {
+			if e != nil {
+				t.Fatalf("%s: %v", items[i].Path, e)
+			}
+		}
+		return r
+	}
+	first := extract(photo.JPEGGo)
+	if first.FromCache != 0 {
+		t.Fatalf("an empty cache gave %d vectors", first.FromCache)
+	}
+	other := extract(photo.JPEGAuto)
+	if photo.JPEGAuto.Used() != photo.JPEGGo.Used() {
+		if other.FromCache != 0 {
+			t.Errorf("%d vectors of Go's decoder were taken for %s's", other.FromCache, photo.JPEGAuto.Used())
+		}
+		if slices.Equal(first.Features, other.Features) {
+			t.Errorf("the two decoders gave the same features to the bit; the test proves nothing")
+		}
+	} else if other.FromCache != len(items) {
+		// Without libjpeg-turbo both choices are Go's decoder.
+		t.Errorf("the same decoder recomputed %d of %d photos", len(items)-other.FromCache, len(items))
+	}
+	again := extract(photo.JPEGGo)
+	if again.FromCache != len(items) || !slices.Equal(again.Features, first.Features) {
+		t.Errorf("back to Go's decoder: %d of %d from the cache, same vectors %v", again.FromCache, len(items), slices.Equal(again.Features, first.Features))
+	}
+	info, err := a.FeatureCacheInfo()
+	if want := 2 * len(items); photo.JPEGAuto.Used() != photo.JPEGGo.Used() && (err != nil || info.Entries != want) {
+		t.Errorf("cache holds %d entries (%v), want %d: one per photo and decoder", info.Entries, err, want)
 	}
 }

@@ -68,6 +68,9 @@ type Fix struct {
 	Change dataset.Change
 	// Undone is the change that puts the dataset back.
 	Undone dataset.Change
+	// Note, when not empty, says why the fix is not the one asked for
+	// (a relabel where a move was refused), for people.
+	Note string
 
 	root    string
 	prev    decisions.Record // the photo's record before, for undo
@@ -152,10 +155,10 @@ func (a *App) UndoFix(f Fix) error {
 	return err
 }
 
-// RecordNearCopies keeps the near-copy pairs a label check found in the
-// folder's decision record, so that every later scan (inspect, the Data
-// screen, train, eval) keeps each pair on one side of the training/test
-// divide. It reports whether a pair straddles splits now, in which case
+// RecordNearCopies keeps the near-copy pairs a label check (or a training
+// run) found in the folder's decision record, beside those found before,
+// so that every later scan (inspect, the Data screen, train, eval) keeps
+// each pair on one side of the training/test divide. It reports whether a pair straddles splits now, in which case
 // the folder should be scanned again.
 func (a *App) RecordNearCopies(root string, pairs []doctor.NearCopy) (bool, error) {
 	rec := make([]decisions.Pair, len(pairs))
@@ -164,7 +167,7 @@ func (a *App) RecordNearCopies(root string, pairs []doctor.NearCopy) (bool, erro
 		rec[i] = decisions.Pair{SHA256: p.SHA256, Similarity: p.Similarity}
 		straddle = straddle || p.CrossSplit()
 	}
-	_, err := a.ChangeDecisions(root, func(s *decisions.Store) error { return s.SetNearCopies(rec) })
+	_, err := a.ChangeDecisions(root, func(s *decisions.Store) error { return s.AddNearCopies(rec) })
 	return straddle, err
 }
 

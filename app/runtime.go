@@ -39,6 +39,11 @@ func FindRuntime(explicit string, dirs Dirs) (string, error) {
 		return checkRuntime(env, "ONNXRUNTIME_LIB")
 	}
 	var places []string
+	// A GPU build the user installed (setup --runtime) comes before the
+	// library shipped next to the executable, which has no CUDA.
+	if lib, ok := findIn(dirs.Runtime()); ok && hasCUDAProvider(lib) {
+		return lib, nil
+	}
 	if exe, err := os.Executable(); err == nil {
 		dir := filepath.Dir(exe)
 		// Next to the executable, and where packages keep libraries: app
@@ -47,14 +52,33 @@ func FindRuntime(explicit string, dirs Dirs) (string, error) {
 	}
 	places = append(places, dirs.Runtime())
 	for _, dir := range places {
-		for _, name := range runtimeNames() {
-			p := filepath.Join(dir, name)
-			if st, err := os.Stat(p); err == nil && !st.IsDir() {
-				return p, nil
-			}
+		if lib, ok := findIn(dir); ok {
+			return lib, nil
 		}
 	}
 	return "", &RuntimeMissingError{Looked: places}
+}
+
+// findIn returns the runtime library in dir, if there is one.
+func findIn(dir string) (string, bool) {
+	for _, name := range runtimeNames() {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// hasCUDAProvider says whether the CUDA provider's library sits next to
+// the runtime library lib, as in ONNX Runtime's GPU builds.
+func hasCUDAProvider(lib string) bool {
+	name := "libonnxruntime_providers_cuda.so"
+	if runtime.GOOS == "windows" {
+		name = "onnxruntime_providers_cuda.dll"
+	}
+	_, err := os.Stat(filepath.Join(filepath.Dir(lib), name))
+	return err == nil
 }
 
 func checkRuntime(p, from string) (string, error) {

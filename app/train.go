@@ -86,7 +86,16 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 	for _, w := range d.Summary().Warnings {
 		emit(train.Warning{Message: w.Message})
 	}
-	job := train.Job{Data: d, Extractor: eng.Extractor(true), Backbone: eng.Ref(), Options: req.Options, Engine: eng.Engine}
+	// The extraction's decode fingerprints the photos; once it is done the
+	// near-copy pairs are found and kept on one side of the training/test
+	// divide, with the features already extracted.
+	prints, err := a.newPrintCollector()
+	if err != nil {
+		return nil, err
+	}
+	job := train.Job{Data: d, Extractor: prints.hook(eng.Extractor(true)), Backbone: eng.Ref(), Options: req.Options, Engine: eng.Engine,
+		Regroup: func(ctx context.Context) (*dataset.Dataset, error) { return a.regroup(ctx, d, prints, emit) }}
+	defer prints.save() // an error only costs a decode next time
 	if req.ReleaseEngine {
 		job.ReleaseExtractor = func() { eng.Session.Close() }
 	}

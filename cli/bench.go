@@ -10,6 +10,7 @@ import (
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/internal/bytesize"
+	"github.com/clasifica/clasifica/ml/finetune"
 	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
@@ -36,12 +37,19 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	batches := fs.String("batches", "1,8,32", "inference batch sizes to measure, separated by commas")
 	withHead := fs.Bool("head", true, "measure training the classifier head too")
 	withFineTune := fs.Bool("fine-tune", true, "with --head, measure fine-tuning steps of the image model's top blocks too (about a minute on a CPU)")
+	steps := fs.String("fine-tune-update", finetune.StepsAuto, "where fine-tuning steps update the weights: device (kept in the provider's memory), host (copied through the program each step), or auto")
 	format := fs.String("format", "table", "output format: table or json")
 	checkPrecision := fs.Bool("check-precision", false, "first check the 8-bit image model on this computer again (accuracy on the built-in sample photos, speed of both precisions) and print what it found")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	opt := app.BenchOptions{Data: *data, Seconds: *seconds, Head: *withHead, FineTune: *withFineTune}
+	switch *steps {
+	case finetune.StepsAuto, finetune.StepsDevice, finetune.StepsHost:
+	default:
+		fmt.Fprintf(e.stderr, "clasifica bench: --fine-tune-update %q: want auto, device or host\n", *steps)
+		return errUsage
+	}
+	opt := app.BenchOptions{Data: *data, Seconds: *seconds, Head: *withHead, FineTune: *withFineTune, FineTuneSteps: *steps}
 	for _, b := range strings.Split(*batches, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(b))
 		if err != nil || n < 1 || n > 1024 {
@@ -115,12 +123,36 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Head training: %.2f s per epoch per 1,000 images\n", res.EpochSecondsPer1k)
 	}
 	if res.FineTuneSecondsPer1k > 0 {
-		fmt.Fprintf(e.stdout, "Fine-tuning (mixed9, mixed10 and the head): %.0f s per epoch per 1,000 images\n", res.FineTuneSecondsPer1k)
+		where := "updated by the program, copied each step"
+		if res.FineTuneOnDevice {
+			where = "kept on the device, updated in the graph"
+		}
+		fmt.Fprintf(e.stdout, "Fine-tuning (mixed9, mixed10 and the head): %.1f s per epoch per 1,000 images (weights %s)\n", res.FineTuneSecondsPer1k, where)
+		if res.FineTuneDeviceNote != "" {
+			fmt.Fprintf(e.stdout, "  (not on the device: %s)\n", res.FineTuneDeviceNote)
+		}
 	}
 	if out.PeakRSSBytes > 0 {
 		fmt.Fprintf(e.stdout, "Peak memory: %s\n", bytesize.Format(out.PeakRSSBytes))
 	}
+	if all {
+		if st, err := e.app.Providers(eo.Runtime, false); err == nil {
+			writeCUDAAdvice(e.stdout, app.AdviseCUDA(st, app.NVIDIAGPUs()))
+		}
+	}
 	return nil
+}
+
+// writeCUDAAdvice tells a user with an NVIDIA card that cannot use CUDA
+// what it would give and how to get it; nothing when adv is nil.
+func writeCUDAAdvice(w io.Writer, adv *app.CUDAAdvice) {
+	if adv == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nThis computer has an %s, but CUDA cannot run here (%s).\n%s\n", adv.GPU, adv.Reason, adv.Gain)
+	for i, s := range adv.Steps {
+		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
+	}
 }
 
 // writeBenchTable prints one line per provider: what it asked for, what

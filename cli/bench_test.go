@@ -63,3 +63,31 @@ func TestBenchAllProviders(t *testing.T) {
 		t.Errorf("--batches 0: exit %d, want 2", code)
 	}
 }
+
+// TestBenchFineTuneUpdate checks that bench's fine-tuning row runs where
+// --fine-tune-update says and says so, and refuses an unknown place.
+func TestBenchFineTuneUpdate(t *testing.T) {
+	t.Setenv("CLASIFICA_HOME", t.TempDir())
+	t.Setenv("ONNXRUNTIME_LIB", mltest.RuntimeLibrary(t))
+	if code, _, errOut := clasifica(t, "bench", "--fine-tune-update", "gpu"); code != 2 || !strings.Contains(errOut, "--fine-tune-update") {
+		t.Errorf("--fine-tune-update gpu: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := clasifica(t, "backbone", "import", mltest.Backbone(t)); code != 0 {
+		t.Fatalf("import: %s", errOut)
+	}
+	code, out, errOut := clasifica(t, "bench", "--provider", "cpu", "--batches", "1", "--seconds", "0.01", "--fine-tune-update", "device", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r struct {
+		Seconds  float64 `json:"fine_tune_epoch_seconds_per_1000_images"`
+		OnDevice bool    `json:"fine_tune_weights_on_device"`
+		Note     string  `json:"fine_tune_device_note"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if r.Seconds <= 0 || !r.OnDevice || r.Note != "" {
+		t.Errorf("fine-tuning with the update on the device: %+v", r)
+	}
+}

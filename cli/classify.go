@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -18,8 +19,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	ef.add(fs, false)
 	modelPath := fs.String("model", "", "model file")
 	format := fs.String("format", "table", "output format: table, csv or json")
-	sortInto := fs.String("sort-into", "", "copy (never move) each photo into OUT/<label>/")
+	sortInto := fs.String("sort-into", "", "copy (never move) each photo into OUT/<label>/ (photos unlike all its kinds into OUT/_strangers/)")
 	explainDir := fs.String("explain", "", "write each photo with a heatmap of what the model looked at (Grad-CAM) into this folder, and add the heatmap to --format json")
+	explainLayer := fs.String("explain-layer", explain.DefaultLayer.Name, "the layer --explain's heatmaps are made at: mixed7 (a 17×17 grid) or mixed10 (8×8)")
 	minConf := fs.Float64("min-confidence", -1, "photos below this confidence are answered \"not sure\" and sorted into OUT/_unsure/ (default: the model's threshold; 0: answer every photo)")
 	inputs, err := parse(fs, args)
 	if err != nil {
@@ -35,6 +37,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	}
 	if *minConf > 1 || (*minConf < 0 && *minConf != -1) {
 		return fmt.Errorf("--min-confidence %v: want 0 (off) to 1", *minConf)
+	}
+	if _, err := explain.LayerNamed(*explainLayer); err != nil {
+		return fmt.Errorf("--explain-layer %q: want mixed7 or mixed10", *explainLayer)
 	}
 	if *format != "table" && *format != "csv" && *format != "json" {
 		return fmt.Errorf("--format %q: want table, csv or json", *format)
@@ -75,12 +80,16 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	}
 	var ex *explained
 	if *explainDir != "" {
-		if ex, err = explainAll(ctx, e, c, preds, *explainDir); err != nil {
+		if ex, err = explainAll(ctx, e, c, preds, *explainDir, *explainLayer); err != nil {
 			return err
 		}
 	}
-	if err := writePredictions(e.stdout, *format, preds, ex); err != nil {
+	judged, why := c.JudgesStrangers()
+	if err := writePredictions(e.stdout, *format, preds, ex, judged); err != nil {
 		return err
+	}
+	if !judged && why != "" {
+		fmt.Fprintf(e.stderr, "note: this model does not answer \"not one of its kinds\". %s\n", why)
 	}
 	if *sortInto != "" {
 		sorted, err := app.SortInto(ctx, preds, *sortInto, c.MinConfidence)
@@ -91,6 +100,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		fmt.Fprintf(e.stderr, "Copied %d photos into %s.\n", copied, *sortInto)
+		if strangers := countStrangers(preds); strangers > 0 {
+			fmt.Fprintf(e.stderr, "%d photos are not one of its kinds: they go to %s.\n", strangers, filepath.Join(*sortInto, app.StrangersFolder))
+		}
 		if err != nil {
 			return err
 		}
@@ -101,6 +113,16 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+func countStrangers(preds []app.Prediction) int {
+	n := 0
+	for _, p := range preds {
+		if p.Stranger && p.Err == nil {
+			n++
+		}
+	}
+	return n
+}
+
 // prediction is one photo's line in classify's JSON output.
 type prediction struct {
 	Path        string       `json:"path"`
@@ -109,8 +131,14 @@ type prediction struct {
 	Top         []app.Scored `json:"top,omitempty"`
 	// Unsure: the model is less confident than its threshold; Label is
 	// its best guess.
-	Unsure bool   `json:"unsure,omitempty"`
-	Error  string `json:"error,omitempty"`
+	Unsure bool `json:"unsure,omitempty"`
+	// Stranger: the photo is far from every kind the model knows, "not
+	// one of its kinds"; Label is its best guess. StrangerScore ranks
+	// such photos (0.5 and more; present when the model judges
+	// strangers).
+	Stranger      bool     `json:"stranger,omitempty"`
+	StrangerScore *float64 `json:"stranger_score,omitempty"`
+	Error         string   `json:"error,omitempty"`
 	// Heatmap (with --explain) is where the model looked, rows of numbers
 	// in [0, 1], row 0 at the top of the photo; Overlay the picture
 	// written.
@@ -125,9 +153,10 @@ type explained struct {
 	overlays []string
 }
 
-// explainAll writes the heatmap overlay of each readable photo into dir.
-func explainAll(ctx context.Context, e *env, c *app.Classifier, preds []app.Prediction, dir string) (*explained, error) {
-	ex, err := e.app.NewExplainer(c)
+// explainAll writes the heatmap overlay at layer of each readable photo
+// into dir.
+func explainAll(ctx context.Context, e *env, c *app.Classifier, preds []app.Prediction, dir, layer string) (*explained, error) {
+	ex, err := e.app.NewExplainerAt(c, layer)
 	if err != nil {
 		return nil, err
 	}
@@ -158,15 +187,20 @@ func explainAll(ctx context.Context, e *env, c *app.Classifier, preds []app.Pred
 }
 
 // writePredictions writes preds as a table, CSV or JSON; ex, when not
-// nil, holds each photo's heatmap for the JSON.
-func writePredictions(w io.Writer, format string, preds []app.Prediction, ex *explained) error {
+// nil, holds each photo's heatmap for the JSON; judged says whether the
+// model answers "not one of its kinds" (the JSON then gives every photo's
+// stranger score).
+func writePredictions(w io.Writer, format string, preds []app.Prediction, ex *explained, judged bool) error {
 	switch format {
 	case "csv":
 		return app.WriteCSV(w, preds)
 	case "json":
 		list := make([]prediction, len(preds))
 		for i, p := range preds {
-			list[i] = prediction{Path: p.Path, Label: p.Label(), Probability: p.Confidence(), Top: p.Top[:min(3, len(p.Top))], Unsure: p.Unsure}
+			list[i] = prediction{Path: p.Path, Label: p.Label(), Probability: p.Confidence(), Top: p.Top[:min(3, len(p.Top))], Unsure: p.Unsure, Stranger: p.Stranger}
+			if judged && p.Err == nil {
+				list[i].StrangerScore = &p.StrangerScore
+			}
 			if p.Err != nil {
 				list[i].Error = p.Err.Error()
 			}
@@ -188,7 +222,10 @@ func writePredictions(w io.Writer, format string, preds []app.Prediction, ex *ex
 			second = fmt.Sprintf("%s %.1f%%", p.Top[1].Label, 100*p.Top[1].Probability)
 		}
 		label := p.Label()
-		if p.Unsure {
+		switch {
+		case p.Stranger:
+			label = "not one of its kinds (" + label + "?)"
+		case p.Unsure:
 			label = "not sure (" + label + "?)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\n", p.Path, label, 100*p.Confidence(), second)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/internal/mltest"
+	"github.com/clasifica/clasifica/ml/explain"
 	"github.com/clasifica/clasifica/ml/model"
 )
 
@@ -91,7 +92,13 @@ func TestCommandLine(t *testing.T) {
 		if s.Model != modelPath || len(s.Labels) != 5 || s.Evaluated != "test" || s.Accuracy == nil || s.ValAccuracy == nil || s.RunsOn.Provider == "" {
 			t.Errorf("summary %+v", s)
 		}
-		for _, want := range []string{"Backbone: nsfwjs", "offline test backbone", "features", "epoch", "val_loss"} {
+		if th := s.Threshold; th == nil || th.Basis != model.BasisOutOfFold || th.Folds != 5 || th.Photos != s.Train+s.Validation || th.Test == nil || th.Test.Photos != s.Test {
+			t.Errorf("summary's threshold %+v", s.Threshold)
+		}
+		if s.Strangers == nil || !s.Strangers.Judged {
+			t.Errorf("summary's strangers %+v: the flowers model judges them", s.Strangers)
+		}
+		for _, want := range []string{"Backbone: nsfwjs", "offline test backbone", "features", "epoch", "val_loss", "not-sure threshold, 5 heads"} {
 			if !strings.Contains(errOut, want) {
 				t.Errorf("progress lacks %q:\n%s", want, errOut)
 			}
@@ -218,6 +225,13 @@ func TestCommandLine(t *testing.T) {
 				Coverage       float64 `json:"coverage"`
 				Accuracy       float64 `json:"accuracy"`
 				Answered       int     `json:"answered"`
+				Basis          string  `json:"basis"`
+				PromisePhotos  int     `json:"promise_photos"`
+				Folds          int     `json:"folds"`
+				Optimistic     *bool   `json:"optimistic"`
+				TestAtTraining *struct {
+					Photos int `json:"photos"`
+				} `json:"test_at_training"`
 			} `json:"threshold"`
 		}
 		if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Threshold == nil {
@@ -227,9 +241,64 @@ func TestCommandLine(t *testing.T) {
 			g.Answered != int(math.Round(g.Coverage*float64(r.N))) || g.Accuracy <= 0 || g.Accuracy > 1 {
 			t.Errorf("eval threshold %+v on %d photos", g, r.N)
 		}
+		if g := r.Threshold; g.Basis != model.BasisOutOfFold || g.PromisePhotos != th.Photos || g.Folds != 5 || g.Optimistic == nil || *g.Optimistic ||
+			g.TestAtTraining == nil || g.TestAtTraining.Photos != th.Test.Photos {
+			t.Errorf("eval threshold's basis %+v, the model's %+v", g, th)
+		}
 		code, out, _ = clasifica(t, "eval", "--model", modelPath)
 		if code != 0 || !strings.Contains(out, "Not sure below") {
 			t.Errorf("eval table: exit %d: %s", code, out)
+		}
+	})
+	t.Run("not one of its kinds, the trained model", func(t *testing.T) {
+		// The offline backbone sets pets apart from the sample flowers
+		// (app.TestNotOneOfItsKinds), so the flowers model judges them.
+		pets := mltest.Photos(t, "pets", "beagle")
+		out := filepath.Join(t.TempDir(), "sorted")
+		code, stdout, errOut := clasifica(t, "classify", "--model", modelPath, "--format", "json", "--sort-into", out, pets)
+		var preds []struct {
+			Path          string   `json:"path"`
+			Label         string   `json:"label"`
+			Stranger      bool     `json:"stranger"`
+			StrangerScore *float64 `json:"stranger_score"`
+		}
+		if code != 0 || json.Unmarshal([]byte(stdout), &preds) != nil || len(preds) != 4 {
+			t.Fatalf("exit %d: %s %s", code, stdout, errOut)
+		}
+		strangers := 0
+		for _, p := range preds {
+			if p.StrangerScore == nil || p.Stranger != (*p.StrangerScore >= 0.5) || p.Label == "" {
+				t.Errorf("%+v", p)
+			}
+			if p.Stranger {
+				strangers++
+				if _, err := os.Stat(filepath.Join(out, app.StrangersFolder, filepath.Base(p.Path))); err != nil {
+					t.Errorf("%s not sorted into %s: %v", p.Path, app.StrangersFolder, err)
+				}
+			}
+		}
+		if strangers < 3 {
+			t.Errorf("%d of 4 beagles answered \"not one of its kinds\" by the flowers model", strangers)
+		}
+		code, stdout, _ = clasifica(t, "classify", "--model", modelPath, pets)
+		if code != 0 || !strings.Contains(stdout, "not one of its kinds (") {
+			t.Errorf("table: exit %d: %s", code, stdout)
+		}
+		code, stdout, errOut = clasifica(t, "eval", "--model", modelPath, "--format", "json")
+		var r struct {
+			N         int `json:"n"`
+			Strangers *struct {
+				Judged   bool `json:"judged"`
+				Answered int  `json:"answered"`
+				Photos   int  `json:"photos"`
+			} `json:"strangers"`
+		}
+		if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil || r.Strangers == nil || !r.Strangers.Judged || r.Strangers.Photos != r.N {
+			t.Fatalf("eval: exit %d: %s %s", code, stdout, errOut)
+		}
+		t.Logf("eval: %d of %d test flowers answered \"not one of its kinds\"", r.Strangers.Answered, r.N)
+		if r.Strangers.Answered > r.N/10 {
+			t.Errorf("%d of %d test flowers answered \"not one of its kinds\"", r.Strangers.Answered, r.N)
 		}
 	})
 	t.Run("classify --explain, the trained model", func(t *testing.T) {
@@ -244,9 +313,10 @@ func TestCommandLine(t *testing.T) {
 		if code != 0 || json.Unmarshal([]byte(out), &preds) != nil || len(preds) != 2 {
 			t.Fatalf("exit %d: %s %s", code, out, errOut)
 		}
+		side := explain.DefaultLayer.Side
 		for _, p := range preds {
-			if len(p.Heatmap) != 8 || len(p.Heatmap[0]) != 8 {
-				t.Fatalf("%s: heatmap %v", p.Path, p.Heatmap)
+			if len(p.Heatmap) != side || len(p.Heatmap[0]) != side {
+				t.Fatalf("%s: heatmap %v, want %d×%d", p.Path, p.Heatmap, side, side)
 			}
 			peak := 0.0
 			for _, row := range p.Heatmap {
@@ -277,6 +347,20 @@ func TestCommandLine(t *testing.T) {
 		_, out, _ = clasifica(t, "classify", "--model", modelPath, "--format", "json", photos[0])
 		if strings.Contains(out, "heatmap") {
 			t.Errorf("a heatmap without --explain: %s", out)
+		}
+		// The other layer, chosen: its grid.
+		for _, l := range explain.Layers() {
+			code, out, errOut = clasifica(t, "classify", "--model", modelPath, "--format", "json", "--explain", t.TempDir(), "--explain-layer", l.Name, photos[0])
+			if code != 0 || json.Unmarshal([]byte(out), &preds) != nil || len(preds) != 1 {
+				t.Fatalf("--explain-layer %s: exit %d: %s %s", l.Name, code, out, errOut)
+			}
+			if g := preds[0].Heatmap; len(g) != l.Side || len(g[l.Side-1]) != l.Side {
+				t.Errorf("--explain-layer %s: heatmap of %d rows, want %d×%d", l.Name, len(g), l.Side, l.Side)
+			}
+		}
+		code, _, errOut = clasifica(t, "classify", "--model", modelPath, "--explain", t.TempDir(), "--explain-layer", "mixed3", photos[0])
+		if code == 0 || !strings.Contains(errOut, "--explain-layer \"mixed3\"") {
+			t.Errorf("--explain-layer mixed3: exit %d: %s", code, errOut)
 		}
 	})
 	t.Run("train --continue compares, the trained model", func(t *testing.T) {
@@ -338,13 +422,15 @@ func TestCommandLine(t *testing.T) {
 		}
 	})
 	t.Run("cache, after train", func(t *testing.T) {
+		// The 150 flowers, and 2 of the probe photos training shows the
+		// image model (its flower and landscape are sample flowers).
 		code, out, _ := clasifica(t, "cache", "info")
-		if code != 0 || !strings.Contains(out, "150 cached feature vectors") {
+		if code != 0 || !strings.Contains(out, "152 cached feature vectors") {
 			t.Errorf("exit %d: %s", code, out)
 		}
 		code, out, _ = clasifica(t, "cache", "info", "--format", "json")
 		var info struct{ Entries int }
-		if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Entries != 150 {
+		if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Entries != 152 {
 			t.Errorf("exit %d: %s", code, out)
 		}
 	})

@@ -84,7 +84,7 @@ func runDecide(ctx context.Context, e *env, verb string, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "%s now counts as %s (its folder says %s); the file was not moved.\n", p.Path, kind, p.Folder)
 		if isNew {
-			fmt.Fprintf(e.stdout, "%s is a new class: the folder had no photos of it.\n", kind)
+			fmt.Fprintf(e.stdout, "%s is a new class: the folder had no photos of it. A kind needs %d photos or more before the model recognises it reliably.\n", kind, dataset.NewKindPhotos)
 		}
 		fmt.Fprintf(e.stdout, "Kept in %s; %s.\n", file, undo)
 	case "leave-out":

@@ -43,7 +43,7 @@ func TestDecisionVerbs(t *testing.T) {
 	rel := filepath.Join("daisy", filepath.Base(photos[0]))
 
 	code, out, errOut := clasifica(t, "dataset", "relabel", root, rel, "buttercup")
-	if code != 0 || !strings.Contains(out, "buttercup is a new class") || !strings.Contains(out, "now counts as buttercup") {
+	if code != 0 || !strings.Contains(out, "buttercup is a new class") || !strings.Contains(out, "needs 10 photos or more") || !strings.Contains(out, "now counts as buttercup") {
 		t.Fatalf("relabel: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, out, errOut = clasifica(t, "dataset", "leave-out", root, photos[4]); code != 0 || !strings.Contains(out, "left out") {
@@ -93,7 +93,8 @@ func TestDecisionVerbs(t *testing.T) {
 	}
 
 	code, out, _ = clasifica(t, "dataset", "inspect", root)
-	if code != 0 || !strings.Contains(out, "Your decisions: 2 in effect (1 relabelled, 1 left out") || !strings.Contains(out, "buttercup") {
+	if code != 0 || !strings.Contains(out, "Your decisions: 2 in effect (1 relabelled, 1 left out") ||
+		!strings.Contains(out, `"buttercup" has 1 photo (1 added by corrections or relabelled): a kind needs 10 photos or more`) {
 		t.Errorf("inspect with decisions: exit %d\n%s", code, out)
 	}
 

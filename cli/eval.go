@@ -9,6 +9,7 @@ import (
 	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/model"
 )
 
 func runEval(ctx context.Context, e *env, args []string) error {
@@ -68,8 +69,15 @@ func writeEvalTable(w io.Writer, ev *app.Evaluation) error {
 		return err
 	}
 	if t := ev.Threshold; t != nil {
-		fmt.Fprintf(w, "\nNot sure below %.1f%% confidence: answered %d of %d photos (%.1f%%), right on %.1f%% of those (promised %.1f%% on the %s photos, target %.0f%%).\n",
-			100*t.Value, t.Answered, t.Photos, 100*t.Coverage, 100*t.Accuracy, 100*t.Promised, t.Basis, 100*t.TargetAccuracy)
+		fmt.Fprintf(w, "\nNot sure below %.1f%% confidence: answered %d of %d photos (%.1f%%), right on %.1f%% of those (promised %.1f%% %s, target %.0f%%).\n",
+			100*t.Value, t.Answered, t.Photos, 100*t.Coverage, 100*t.Accuracy, 100*t.Promised, promiseBasis(t), 100*t.TargetAccuracy)
+	}
+	switch s := ev.Strangers; {
+	case s == nil:
+	case !s.Judged:
+		fmt.Fprintf(w, "\nNot one of its kinds: not judged. %s\n", s.Reason)
+	default:
+		fmt.Fprintf(w, "\nNot one of its kinds: %d of %d photos answered so (each a false alarm: these photos are of its kinds).\n", s.Answered, s.Photos)
 	}
 	if n := len(ev.Report.Mistakes); n > 0 {
 		fmt.Fprintf(w, "\nMost confident mistakes (%d in all):\n", n)
@@ -102,5 +110,19 @@ func writeEvalJSON(w io.Writer, ev *app.Evaluation, runsOn app.RunsOn) error {
 	if ev.Threshold != nil {
 		out["threshold"] = ev.Threshold
 	}
+	if ev.Strangers != nil {
+		out["strangers"] = ev.Strangers
+	}
 	return writeJSON(w, out)
+}
+
+// promiseBasis says in a few words what a threshold's promise rests on.
+func promiseBasis(t *app.ThresholdResult) string {
+	switch t.Basis {
+	case model.BasisOutOfFold:
+		return fmt.Sprintf("by cross-validation: %d out-of-fold predictions of %d heads", t.PromisePhotos, t.Folds)
+	case model.BasisValidationHalf:
+		return fmt.Sprintf("on %d validation photos kept aside", t.PromisePhotos)
+	}
+	return fmt.Sprintf("on %d validation photos, which also chose the epoch: optimistic", t.PromisePhotos)
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/clasifica/clasifica/app"
-	"github.com/clasifica/clasifica/internal/atomicfile"
 )
 
 // runSetup prepares a fresh machine for the app: it copies the ONNX Runtime
@@ -17,16 +15,22 @@ import (
 // the ImageNet weights when they can be downloaded, else the offline one.
 func runSetup(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("setup", "[--runtime LIB] [--offline-backbone DIR]")
-	lib := fs.String("runtime", "", "ONNX Runtime library to install for the app")
+	lib := fs.String("runtime", "", "ONNX Runtime to install for the app: its library, an unpacked release's folder, or a release archive (.tgz, .zip)")
 	offline := fs.String("offline-backbone", "", "backbone to install when the ImageNet weights cannot be downloaded")
 	timeout := fs.Duration("timeout", 20*time.Second, "how long to try the ImageNet download before falling back")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *lib != "" {
-		dst := filepath.Join(e.app.Dirs.Runtime(), filepath.Base(*lib))
-		if err := installFile(*lib, dst); err != nil {
-			return fmt.Errorf("install the runtime: %w", err)
+		dst, err := app.InstallRuntime(*lib, e.app.Dirs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "ONNX Runtime: %s\n", dst)
+		if extra, missing := app.CUDALibraries(dst); len(missing) > 0 {
+			fmt.Fprintf(e.stderr, "Its CUDA provider needs %s, found nowhere on this computer: install CUDA 12 and cuDNN 9 (see README, \"With a GPU\").\n", strings.Join(missing, ", "))
+		} else if len(extra) > 0 {
+			fmt.Fprintf(e.stderr, "Its CUDA provider's libraries are in %s: Clasifica adds them to the library path when it starts.\n", strings.Join(extra, ", "))
 		}
 	}
 	store := e.app.Backbones
@@ -60,21 +64,4 @@ func runSetup(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "Backbone: %s (%s)\n", in.Name, in.ID)
 	return nil
-}
-
-// installFile copies src to dst unless a file of the same size is there.
-func installFile(src, dst string) error {
-	if st, err := os.Stat(dst); err == nil {
-		if s2, err := os.Stat(src); err == nil && s2.Size() == st.Size() {
-			return nil
-		}
-	}
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(dst, data, 0o755)
 }

@@ -177,6 +177,10 @@ func (p *trainPrinter) event(ev app.Event) {
 			val = fmt.Sprintf("%9.4f %8.1f%%", ev.ValLoss, 100*ev.ValAccuracy)
 		}
 		bar.line("%2d/%-3d %9.4f %8.1f%% %s %7.2f%s", ev.Epoch.Epoch, ev.Epochs, ev.Loss, 100*ev.Accuracy, val, ev.Seconds, mark)
+	case train.Calibration:
+		// The out-of-fold heads that choose the "not sure" threshold.
+		pr := ev.Progress
+		bar.update(fmt.Sprintf("not-sure threshold, %d heads", ev.Folds), pr.Done, pr.Total, pr.Rate(), "epochs/s", pr.Remaining(), pr.Done == pr.Total)
 	case train.FineTuneStopped:
 		if ev.Again {
 			bar.line("fine-tuning at learning rate %g became unstable after epoch %d (the loss is no longer a finite number): starting it again from the head at %g", ev.LearningRate, ev.Epoch, ev.LearningRate/10)
@@ -230,7 +234,18 @@ func summarize(path string, res *train.Result, runsOn app.RunsOn) trainSummary {
 		s.Threshold = &t
 		s.promise = app.Promise(th)
 	}
+	if m.Strangers != nil {
+		judged, why := app.StrangersJudged(m)
+		s.Strangers = &strangersSummary{Judged: judged, Reason: why}
+		s.strangersNote = app.StrangersNote(m)
+	}
 	return s
+}
+
+// strangersSummary is the "not one of its kinds" part of the summary.
+type strangersSummary struct {
+	Judged bool   `json:"judged"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // write prints the summary as sentences.
@@ -249,6 +264,9 @@ func (s trainSummary) write(w io.Writer) error {
 	}
 	if s.promise != "" {
 		fmt.Fprintln(w, s.promise)
+	}
+	if s.strangersNote != "" {
+		fmt.Fprintln(w, s.strangersNote)
 	}
 	if c := s.Comparison; c != nil {
 		writeComparison(w, c)
@@ -313,6 +331,10 @@ type trainSummary struct {
 	// it in words.
 	Threshold *model.Threshold `json:"threshold,omitempty"`
 	promise   string
+	// Strangers says whether the model answers "not one of its kinds",
+	// and why not; strangersNote says it in words.
+	Strangers     *strangersSummary `json:"strangers,omitempty"`
+	strangersNote string
 	// Comparison (after --continue) compares the model continued from
 	// with the new one on the same photos.
 	Comparison  *app.Comparison `json:"comparison,omitempty"`

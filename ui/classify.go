@@ -52,6 +52,10 @@ type classifyScreen struct {
 	csvBtn   *widget.Button
 	sortBtn  *widget.Button
 	clearBtn *widget.Button
+	// retrain counts the corrections since the last training on the
+	// button that retrains (ui/correct.go).
+	retrain    *widgets.Notice
+	retrainBtn *widget.Button
 }
 
 func newClassifyScreen(w *window) *classifyScreen {
@@ -85,8 +89,12 @@ func newClassifyScreen(w *window) *classifyScreen {
 	tools := container.NewHBox(s.csvBtn, s.sortBtn, s.clearBtn)
 	s.shown = widgets.VFill([]fyne.CanvasObject{container.NewBorder(nil, nil, nil, tools, s.summary), s.progress}, s.grid)
 
+	s.retrainBtn = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), w.retrain)
+	s.retrainBtn.Importance = widget.HighImportance
+	s.retrain = widgets.NewNotice(theme.ColorNamePrimary, "Your corrections are in the training photos. The model learns them when it trains again, in seconds: only the new photos go through the image model.", s.retrainBtn)
+	s.retrain.Hide()
 	s.body = container.NewStack(s.noModel, s.drop, s.shown)
-	s.content = widgets.VFill([]fyne.CanvasObject{widgets.Header(title, sub, s.folderB, s.openBtn), widgets.Spacer(theme.Padding())}, s.body)
+	s.content = widgets.VFill([]fyne.CanvasObject{widgets.Header(title, sub, s.folderB, s.openBtn), widgets.Spacer(theme.Padding()), s.retrain}, s.body)
 	s.refresh()
 	return s
 }
@@ -139,6 +147,12 @@ func (s *classifyScreen) refresh() {
 		}
 	}
 	s.summary.SetText(s.describe())
+	if text := s.w.retrainText(); text != "" && s.w.doc.model != nil {
+		s.retrainBtn.SetText(text)
+		s.retrain.Show()
+	} else {
+		s.retrain.Hide()
+	}
 	s.body.Refresh()
 }
 
@@ -148,11 +162,13 @@ func (s *classifyScreen) describe() string {
 		return ""
 	}
 	count := map[string]int{}
-	failed, unsure := 0, 0
+	failed, unsure, strangers := 0, 0, 0
 	for _, p := range s.preds {
 		switch {
 		case p.Err != nil:
 			failed++
+		case p.Stranger:
+			strangers++
 		case p.Unsure:
 			unsure++
 		default:
@@ -173,6 +189,9 @@ func (s *classifyScreen) describe() string {
 	for _, l := range labels {
 		parts = append(parts, fmt.Sprintf("%s %s", words.Thousands(count[l]), l))
 	}
+	if strangers > 0 {
+		parts = append(parts, fmt.Sprintf("%s not one of its kinds", words.Thousands(strangers)))
+	}
 	if unsure > 0 {
 		parts = append(parts, fmt.Sprintf("%s not sure", words.Thousands(unsure)))
 	}
@@ -183,7 +202,23 @@ func (s *classifyScreen) describe() string {
 	if len(s.skipped) > 0 {
 		text += fmt.Sprintf(" %s skipped (not photos).", words.Plural(len(s.skipped), "file was", "files were"))
 	}
-	return text + s.w.correctionsText()
+	if m := s.w.doc.model; m != nil && m.Strangers != nil && !m.Strangers.Judged {
+		text += " This model cannot say \"Not one of its kinds\" (Results says why)."
+	}
+	return text
+}
+
+// strangersSortText says where sorting puts photos unlike all the model's
+// kinds, or that it cannot tell them; "" for models that keep nothing for
+// it.
+func strangersSortText(m *model.Model) string {
+	if m == nil || m.Strangers == nil {
+		return ""
+	}
+	if judged, _ := app.StrangersJudged(m); judged {
+		return fmt.Sprintf(" Photos unlike all its kinds (a page of text, a screenshot) go to %s.", app.StrangersFolder)
+	}
+	return " This model cannot tell photos unlike all its kinds: they go to the kind they look most like."
 }
 
 // update fills a card.
@@ -199,6 +234,8 @@ func (s *classifyScreen) update(id int, c *widgets.PhotoCard) {
 		c.Value.SetText("")
 		c.Bar.Set(0, theme.ColorNamePrimary)
 		c.Sub.SetText(filepath.Base(p.Path))
+	} else if p.Stranger {
+		showStranger(c, p)
 	} else if p.Unsure {
 		showUnsure(c, p)
 	} else {
@@ -207,7 +244,9 @@ func (s *classifyScreen) update(id int, c *widgets.PhotoCard) {
 		c.Bar.Set(p.Confidence(), theme.ColorNamePrimary)
 		c.Sub.SetText(filepath.Base(p.Path))
 	}
-	c.OnTapped = func() { s.w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err, unsure: p.Unsure}) }
+	c.OnTapped = func() {
+		s.w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err, unsure: p.Unsure, stranger: p.Stranger})
+	}
 }
 
 // openPhotos asks for a photo to classify.
@@ -234,6 +273,12 @@ func (s *classifyScreen) add(inputs []string) {
 		s.w.inform("Still sorting", "Wait for the photos being sorted, or stop them, before adding more.")
 		return
 	}
+	s.sort(inputs)
+}
+
+// sort classifies files and folders after the photos already shown.
+func (s *classifyScreen) sort(inputs []string) {
+	m := s.w.doc.model
 	ctx, id := s.task.begin()
 	s.bar.SetValue(0)
 	s.barText.SetText("Looking for photos…")
@@ -323,7 +368,9 @@ func (s *classifyScreen) modelChanged() {
 	}
 	s.clear()
 	if len(paths) > 0 && s.w.doc.model != nil {
-		s.add(paths)
+		// Sorted again in the background, where the user is (the Train
+		// screen's outcome after a retraining, Results after going back).
+		s.sort(paths)
 		return
 	}
 	s.refresh()
@@ -362,21 +409,37 @@ func (s *classifyScreen) exportCSV() {
 func (s *classifyScreen) sortInto() {
 	preds := s.preds
 	s.w.pick.folder("Choose where to put the sorted copies", s.w.lastDir(), func(out string) {
+		m := s.w.doc.model
 		threshold := widget.NewSlider(0, 99)
 		threshold.Step = 1
-		threshold.SetValue(sortStart(s.w.doc.model))
+		start := sortStart(m)
+		threshold.SetValue(start)
+		// minConfidence is the slider's value, or the model's own
+		// threshold to the last digit while the slider stays where it
+		// started (the slider moves by whole percents).
+		minConfidence := func() float64 {
+			if m != nil && m.Threshold != nil && threshold.Value == start {
+				return app.ModelThreshold(m)
+			}
+			return threshold.Value / 100
+		}
 		value := widget.NewLabel("")
-		threshold.OnChanged = func(v float64) { value.SetText(fmt.Sprintf("%.0f%%", v)) }
+		atValue := widgets.Caption("")
+		atValue.Wrapping = fyne.TextWrapWord
+		threshold.OnChanged = func(v float64) {
+			value.SetText(fmt.Sprintf("%.0f%%", v))
+			atValue.SetText(sortPromise(m, minConfidence()))
+		}
 		threshold.OnChanged(threshold.Value)
 		text := widgets.Wrapped(fmt.Sprintf("Clasifica copies each photo into a folder named after its kind inside %s. "+
 			"The originals stay where they are, and no file is overwritten.", displayPath(out)))
 		unsure := widgets.Caption(fmt.Sprintf("Photos the model is less sure of than this go to %s instead. It starts at the model's own threshold: %s",
-			app.UnsureFolder, app.Promise(s.w.doc.model.Threshold)))
+			app.UnsureFolder, app.Promise(m.Threshold)) + strangersSortText(m))
 		unsure.Wrapping = fyne.TextWrapWord
-		content := container.New(widgets.FixedWidth{Width: 460}, text, unsure, container.NewBorder(nil, nil, nil, value, threshold))
+		content := container.New(widgets.FixedWidth{Width: 460}, text, unsure, container.NewBorder(nil, nil, nil, value, threshold), atValue)
 		d := dialog.NewCustomConfirm("Sort into folders", "Copy photos", "Cancel", content, func(ok bool) {
 			if ok {
-				s.copyInto(preds, out, threshold.Value/100)
+				s.copyInto(preds, out, minConfidence())
 			}
 		}, s.w.win)
 		s.w.showDialog(d)
@@ -400,15 +463,18 @@ func (s *classifyScreen) copyInto(preds []app.Prediction, out string, minConfide
 				s.w.showError("The photos could not all be copied", err)
 				return
 			}
-			copied, there, unsure := 0, 0, 0
+			copied, there, unsure, strangers := 0, 0, 0, 0
 			folders := map[string]bool{}
 			for _, d := range done {
 				switch {
 				case d.To != "":
 					copied++
 					folders[filepath.Dir(d.To)] = true
-					if filepath.Base(filepath.Dir(d.To)) == app.UnsureFolder {
+					switch filepath.Base(filepath.Dir(d.To)) {
+					case app.UnsureFolder:
 						unsure++
+					case app.StrangersFolder:
+						strangers++
 					}
 				case d.Skipped == "already there":
 					there++
@@ -417,6 +483,9 @@ func (s *classifyScreen) copyInto(preds []app.Prediction, out string, minConfide
 			msg := fmt.Sprintf("Copied %s into %s in %s.", words.Plural(copied, "photo", "photos"), words.Plural(len(folders), "folder", "folders"), displayPath(out))
 			if unsure > 0 {
 				msg += fmt.Sprintf(" %s went to %s.", words.Plural(unsure, "photo the model was unsure of", "photos the model was unsure of"), app.UnsureFolder)
+			}
+			if strangers > 0 {
+				msg += fmt.Sprintf(" %s went to %s.", words.Plural(strangers, "photo unlike all its kinds", "photos unlike all its kinds"), app.StrangersFolder)
 			}
 			if there > 0 {
 				msg += fmt.Sprintf(" %s already there.", words.Plural(there, "photo was", "photos were"))

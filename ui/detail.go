@@ -29,6 +29,8 @@ type photoDetail struct {
 	err   error
 	// unsure: the model is less confident than its threshold.
 	unsure bool
+	// stranger: the photo is far from every kind the model knows.
+	stranger bool
 }
 
 // showPhoto opens a photo large with its top three labels.
@@ -62,6 +64,8 @@ func (w *window) showPhoto(p photoDetail) {
 		info.Add(widgets.NewNotice(theme.ColorNameSuccess, fmt.Sprintf("Right: it is %s.", p.truth)))
 	case p.truth != "":
 		info.Add(widgets.NewNotice(theme.ColorNameError, fmt.Sprintf("Wrong: it is really %s.", p.truth)))
+	case p.stranger && len(p.top) > 0:
+		info.Add(widgets.NewNotice(theme.ColorNameWarning, "Not one of its kinds."))
 	case p.unsure && len(p.top) > 0:
 		info.Add(widgets.NewNotice(theme.ColorNameWarning, fmt.Sprintf("Not sure: the model's best guess, %s, is below the confidence at which it answers.", p.top[0].Label)))
 	}
@@ -96,7 +100,9 @@ func (w *window) showPhoto(p photoDetail) {
 		info.Add(t)
 	}
 	side := container.New(widgets.FixedWidth{Width: 260}, info.Objects...)
-	content := container.NewBorder(nil, nil, nil, container.NewPadded(side), photo)
+	// On a small screen the side scrolls (the teaching part makes it
+	// taller than the photo).
+	content := container.NewBorder(nil, nil, nil, container.NewVScroll(container.NewPadded(side)), photo)
 	title := "Photo"
 	if p.truth != "" {
 		title = "Test photo"

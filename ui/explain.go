@@ -99,6 +99,11 @@ func (w *window) lookedAt(path string, img, heat *canvas.Image) fyne.CanvasObjec
 		}
 		heat.Show()
 		heat.Refresh()
+		// The heatmap was hidden when the window was first drawn, so the
+		// window does not know it and its own Refresh repaints nothing
+		// (seen under Xvfb: the overlay never appeared); refreshing the
+		// photo under it repaints the two.
+		img.Refresh()
 		label := m.Labels[hm.Class]
 		note.SetText(fmt.Sprintf("Red to yellow: where the model found the evidence for %s (Grad-CAM on its last block, 8×8). Unmarked parts counted little.", label))
 		note.Show()
@@ -106,6 +111,7 @@ func (w *window) lookedAt(path string, img, heat *canvas.Image) fyne.CanvasObjec
 	check.OnChanged = func(on bool) {
 		if !on {
 			heat.Hide()
+			img.Refresh()
 			note.Hide()
 			return
 		}

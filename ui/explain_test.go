@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"path/filepath"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -72,25 +71,4 @@ func checkLookedAt(t *testing.T, w *testWindow) {
 		t.Error("the heatmap stays after unticking")
 	}
 	w.dialog.Hide()
-}
-
-// checkTeach checks where the large view offers to teach the model: for a
-// photo from outside the training folder, not for a training photo.
-func checkTeach(t *testing.T, w *testWindow) {
-	t.Helper()
-	p := w.classify.preds[0]
-	inside := photoDetail{path: p.Path, top: p.Top}
-	if w.teach(inside) != nil {
-		t.Errorf("a training photo (%s) offers to be added to the training photos", p.Path)
-	}
-	outside := inside
-	outside.path = filepath.Join(t.TempDir(), "new.jpg")
-	o := w.teach(outside)
-	if o == nil {
-		t.Fatal("a new photo does not offer to teach the model")
-	}
-	mustShow(t, o, "Teach it", "Right")
-	if w.correctionsText() != "" {
-		t.Errorf("corrections counted before any: %q", w.correctionsText())
-	}
 }

@@ -73,10 +73,43 @@ func TestScreensFit(t *testing.T) {
 	src, _ := filepath.Glob(filepath.Join(dir, "*", "*.jpg"))
 	for i, p := range src {
 		label := w.doc.model.Labels[i%37]
-		w.classify.preds = append(w.classify.preds, app.Prediction{Path: p, Top: []app.Scored{{Label: label, Probability: 0.9}, {Label: "beagle", Probability: 0.1}}})
+		w.classify.preds = append(w.classify.preds, app.Prediction{Path: p, Top: []app.Scored{{Label: label, Probability: 0.9}, {Label: "beagle", Probability: 0.1}},
+			Stranger: i%5 == 1, StrangerScore: 0.7, Unsure: i%7 == 2})
 	}
 	w.classify.refresh()
 	assertFits(t, w, "results and sorted photos")
+
+	// After a retraining: before and after on Results (37 kinds, long
+	// names), the corrections' counter on Classify.
+	prev := w.doc.current()
+	w.doc.previous = &prev
+	c := &app.Comparison{Evaluated: "test", N: len(src), Before: 0.61, After: 0.67}
+	for i, l := range w.doc.model.Labels {
+		c.Kinds = append(c.Kinds, app.KindChange{Kind: l, Photos: 4, Before: 0.5, After: 0.25 * float64(i%5)})
+	}
+	for i, p := range src[:20] {
+		ch := app.Changed{Path: p, Truth: "staffordshire_bull_terrier", Before: "american_pit_bull_terrier", After: "staffordshire_bull_terrier", Fixed: i < 14}
+		if !ch.Fixed {
+			ch.Before, ch.After = ch.After, ch.Before
+			c.Broken = append(c.Broken, p)
+		} else {
+			c.Fixed = append(c.Fixed, p)
+		}
+		c.Changed = append(c.Changed, ch)
+	}
+	w.doc.comparison = c
+	w.corrections, w.relabelled = 12, 3
+	w.results.refresh()
+	w.results.showComparison()
+	w.classify.refresh()
+	assertFits(t, w, "a retraining compared, corrections counted")
+	w.doc.wentBack = true
+	w.results.refresh()
+	assertFits(t, w, "went back to the previous model")
+	w.doc.forgetPrevious()
+	w.corrections, w.relabelled = 0, 0
+	w.results.refresh()
+	w.classify.refresh()
 
 	dialogs := []struct {
 		name string
@@ -87,6 +120,9 @@ func TestScreensFit(t *testing.T) {
 		{"How to arrange photos", w.showLayoutHelp},
 		{"a photo", func() {
 			w.showPhoto(photoDetail{path: src[0], truth: "Abyssinian", top: []app.Scored{{Label: "american_pit_bull_terrier", Probability: .5}, {Label: "Egyptian_Mau", Probability: .3}, {Label: "staffordshire_bull_terrier", Probability: .2}}})
+		}},
+		{"a photo not of its kinds", func() {
+			w.showPhoto(photoDetail{path: src[1], stranger: true, top: []app.Scored{{Label: "american_pit_bull_terrier", Probability: .5}, {Label: "Egyptian_Mau", Probability: .3}, {Label: "staffordshire_bull_terrier", Probability: .2}}})
 		}},
 		{"notes", func() {
 			w.inform("Notes on this training", strings.Repeat("The folder's kinds are unbalanced: the largest has 40 times as many photos as the smallest. ", 8))

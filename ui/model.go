@@ -23,13 +23,24 @@ func (w *window) setData(dir string, d *dataset.Dataset, opt dataset.Options) {
 }
 
 // setTrained makes a training's model the document's: changed, not yet
-// saved (under its earlier name, if it had one).
-func (w *window) setTrained(res *train.Result) {
+// saved (under its earlier name, if it had one). A retraining (base, the
+// model it continued, is the document's model) keeps the previous model
+// in memory, to compare with and go back to; cmp compares them, nil when
+// they cannot be compared.
+func (w *window) setTrained(res *train.Result, base *model.Model, cmp *app.Comparison) {
 	d := &w.doc
+	d.forgetPrevious()
+	if base != nil && base == d.model {
+		prev := d.current()
+		d.previous, d.comparison = &prev, cmp
+	}
 	d.model, d.dirty, d.trained = res.Model, true, true
-	w.corrections = 0
+	w.corrections, w.relabelled = 0, 0
 	d.setEvaluation(res.Report, res.Samples, res.Evaluated)
 	w.results.refresh()
+	if d.previous != nil {
+		w.results.showComparison()
+	}
 	w.classify.modelChanged()
 	w.refresh()
 }
@@ -79,7 +90,9 @@ func (w *window) loadModel(path string) {
 				return
 			}
 			d := &w.doc
+			d.forgetPrevious()
 			d.model, d.path, d.dirty, d.trained = m, path, false, false
+			d.savedAs(path, m)
 			d.setEvaluation(nil, nil, "")
 			w.rememberModel(path)
 			w.train.modelOpened(m, path)
@@ -129,6 +142,7 @@ func (w *window) writeModel(path string, then func()) {
 			if w.doc.model == m {
 				w.doc.path, w.doc.dirty = path, false
 			}
+			w.doc.savedAs(path, m)
 			w.rememberModel(path)
 			w.refresh()
 			if then != nil {

@@ -102,6 +102,7 @@ func (p *providerPanel) showStatuses(st []app.ProviderStatus, err error) {
 		}
 		return 0
 	})
+	advice := app.AdviseCUDA(st, p.w.nvidiaGPUs())
 	for _, s := range sorted {
 		icon := widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
 		text := "works here"
@@ -121,6 +122,10 @@ func (p *providerPanel) showStatuses(st []app.ProviderStatus, err error) {
 		// speed test's result goes on the right, side by side.
 		left := container.NewHBox(icon, container.NewGridWrap(fyne.NewSize(80, name.MinSize().Height), name))
 		p.list.Add(container.NewBorder(nil, nil, container.NewVBox(left), container.NewVBox(speed), line))
+		// What CUDA would give goes under CUDA's reason, where it is read.
+		if s.Provider == onnxrt.CUDA && advice != nil {
+			p.list.Add(container.NewPadded(cudaAdvice(advice)))
+		}
 	}
 	if !p.task.running() {
 		p.test.Enable()

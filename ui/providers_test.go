@@ -68,3 +68,35 @@ func TestSettingsProviders(t *testing.T) {
 		t.Errorf("after Cancel: %q, test disabled %v, cancel hidden %v", got, p.test.Disabled(), p.cancel.Hidden)
 	}
 }
+
+// TestSettingsCUDAAdvice checks that Settings tells a user with an NVIDIA
+// card, where CUDA cannot run (this library has no CUDA provider), what
+// CUDA would give and how to get it — and says nothing without a card.
+func TestSettingsCUDAAdvice(t *testing.T) {
+	core := emptyApp(t)
+	for _, c := range []struct {
+		gpus []string
+		want bool
+	}{{[]string{"NVIDIA H200"}, true}, {nil, false}} {
+		w := newTestWindow(t, core, true)
+		w.nvidiaGPUs = func() []string { return c.gpus }
+		w.showSettings()
+		w.settle()
+		p := w.settingsForm.providers
+		shown := strings.Join(texts(p.list), "\n")
+		cuda := false
+		for _, st := range p.statuses {
+			cuda = cuda || (st.Provider == onnxrt.CUDA && st.Available)
+		}
+		if cuda {
+			t.Skip("CUDA runs here: no advice to give")
+		}
+		got := strings.Contains(shown, "Your NVIDIA H200 could do more with CUDA")
+		if got != c.want {
+			t.Errorf("GPUs %v: advice shown %v, want %v:\n%s", c.gpus, got, c.want, shown)
+		}
+		if c.want && (!strings.Contains(shown, "setup --runtime") || !strings.Contains(shown, "gpu-1.30")) {
+			t.Errorf("the advice does not say how:\n%s", shown)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/clasifica/clasifica/ui/widgets"
@@ -38,8 +39,12 @@ type resultsScreen struct {
 	matrix   *widgets.Confusion
 	gallery  *gallery
 	unsure   *unsurePanel
-	tabs     *container.AppTabs
-	report   *eval.Report
+	compare  *comparePanel
+	// compareTab is the "Before and after" tab, among the tabs only
+	// after a retraining.
+	compareTab *container.TabItem
+	tabs       *container.AppTabs
+	report     *eval.Report
 }
 
 // statCard is one of the big numbers at the top of Results.
@@ -135,6 +140,8 @@ func newResultsScreen(w *window) *resultsScreen {
 	overview.SetOffset(0.48)
 	s.gallery = newGallery(w)
 	s.unsure = newUnsurePanel(w)
+	s.compare = newComparePanel(w)
+	s.compareTab = container.NewTabItemWithIcon(compareTitle, theme.HistoryIcon(), s.compare.content)
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Overview", theme.ListIcon(), overview),
 		container.NewTabItemWithIcon("Photos", theme.MediaPhotoIcon(), s.gallery.content),
@@ -243,7 +250,24 @@ func (s *resultsScreen) show(r *eval.Report) {
 	s.gallery.set(d.reviewed)
 	s.unsure.set(d.model, d.reviewed, which)
 	s.tabs.Items[1].Text = fmt.Sprintf("Photos (%d)", len(d.reviewed))
+	has := slices.Contains(s.tabs.Items, s.compareTab)
+	switch {
+	case d.previous != nil:
+		s.compare.set()
+		if !has {
+			s.tabs.Append(s.compareTab)
+		}
+	case has:
+		s.tabs.Remove(s.compareTab)
+	}
 	s.tabs.Refresh()
+}
+
+// showComparison opens the "Before and after" tab, after a retraining.
+func (s *resultsScreen) showComparison() {
+	if slices.Contains(s.tabs.Items, s.compareTab) {
+		s.tabs.Select(s.compareTab)
+	}
 }
 
 // evaluateRecorded checks a model opened from a file on the test photos

@@ -11,12 +11,20 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/ui/widgets"
 )
 
 // ScreenshotOptions configure Screenshots.
@@ -70,6 +78,8 @@ func Screenshots(a *app.App, opt ScreenshotOptions) error {
 type tour struct {
 	w   *window
 	opt ScreenshotOptions
+	// first is how long the first training took.
+	first clock
 }
 
 func (t *tour) run() error {
@@ -114,6 +124,7 @@ func (t *tour) run() error {
 	if err := t.shot("train-settings"); err != nil {
 		return err
 	}
+	first := startClock()
 	fyne.DoAndWait(func() {
 		w.train.advanced.Close(0)
 		w.train.start()
@@ -130,6 +141,7 @@ func (t *tour) run() error {
 	if w.doc.model == nil {
 		return fmt.Errorf("training did not produce a model")
 	}
+	t.first = first.stop()
 	if err := t.shot("train"); err != nil {
 		return err
 	}
@@ -144,23 +156,9 @@ func (t *tour) run() error {
 	if err := t.shot("results-mistakes"); err != nil {
 		return err
 	}
-	fyne.DoAndWait(func() {
-		g := w.results.gallery
-		if len(g.shown) > 0 {
-			it := g.items[g.shown[0]]
-			w.showPhoto(photoDetail{path: it.Path, truth: it.Truth, top: it.Top})
-		}
-	})
-	time.Sleep(time.Second) // the large photo loads
-	if err := t.shot("results-photo"); err != nil {
+	if err := t.heatmap(); err != nil {
 		return err
 	}
-	fyne.DoAndWait(func() {
-		if c := w.explainers.last; c != nil {
-			c.SetChecked(true)
-		}
-	})
-	time.Sleep(60 * time.Second) // the explainer is made and the heatmap computed
 	if err := t.shot("results-photo-heatmap"); err != nil {
 		return err
 	}
@@ -188,7 +186,7 @@ func (t *tour) run() error {
 	fyne.DoAndWait(func() {
 		if len(w.classify.preds) > 0 {
 			p := w.classify.preds[0]
-			w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err, unsure: p.Unsure})
+			w.showPhoto(photoDetail{path: p.Path, top: p.Top, err: p.Err, unsure: p.Unsure, stranger: p.Stranger})
 		}
 	})
 	time.Sleep(time.Second) // the large photo loads
@@ -196,6 +194,9 @@ func (t *tour) run() error {
 		return err
 	}
 	fyne.DoAndWait(func() { w.dialog.Hide() })
+	if err := t.loop(); err != nil {
+		return err
+	}
 	fyne.DoAndWait(func() { w.setSettings(w.settings, appearanceDark) })
 	for _, s := range []struct {
 		step step
@@ -207,6 +208,223 @@ func (t *tour) run() error {
 		}
 	}
 	return nil
+}
+
+// heatmap opens the first mistakes large (results-photo) and ticks "Show
+// what it looked at" until a photo's heatmap shows something: the test
+// image model finds no evidence at all in some photos, whose maps are
+// empty.
+func (t *tour) heatmap() error {
+	w := t.w
+	var items []app.Reviewed
+	fyne.DoAndWait(func() {
+		g := w.results.gallery
+		for _, i := range g.shown {
+			items = append(items, g.items[i])
+		}
+	})
+	for i, it := range items[:min(len(items), 6)] {
+		fyne.DoAndWait(func() { w.showPhoto(photoDetail{path: it.Path, truth: it.Truth, top: it.Top}) })
+		time.Sleep(3 * time.Second) // the large photo loads
+		if i == 0 {
+			if err := t.shot("results-photo"); err != nil {
+				return err
+			}
+		}
+		fyne.DoAndWait(func() { w.explainers.last.SetChecked(true) })
+		// The explainer is made (the first time) and the heatmap computed.
+		if err := t.until("the heatmap", 3*time.Minute, func() bool {
+			return findObject(w.win.Canvas().Overlays().Top(), func(s *widgets.Subtle) bool {
+				return strings.HasPrefix(s.Text(), "Red to yellow") || strings.HasPrefix(s.Text(), "Could not")
+			}) != nil
+		}); err != nil {
+			return err
+		}
+		var shows bool
+		fyne.DoAndWait(func() {
+			shows = findObject(w.win.Canvas().Overlays().Top(), func(c *canvas.Image) bool { return visibleHeat(c.Image) }) != nil
+		})
+		if shows || i == min(len(items), 6)-1 {
+			return nil
+		}
+		fyne.DoAndWait(func() { w.dialog.Hide() })
+	}
+	return fmt.Errorf("screenshots: no mistake to show large")
+}
+
+// visibleHeat reports whether m is a heatmap picture (partly transparent)
+// with something clearly drawn on it.
+func visibleHeat(m image.Image) bool {
+	h, ok := m.(*image.NRGBA)
+	if !ok {
+		return false
+	}
+	var lo, hi uint8 = 255, 0
+	for i := 3; i < len(h.Pix); i += 4 {
+		lo, hi = min(lo, h.Pix[i]), max(hi, h.Pix[i])
+	}
+	return lo < 255 && hi > 120
+}
+
+// loop goes round the correction loop on the sorted photos (which must
+// not be training photos: they are copied into the training folder):
+// one photo taught in its large view, the others confirmed or corrected
+// to the kind of the folder they are in, the counter, the retraining and
+// its before and after. It reports the first training's and the
+// retraining's times.
+func (t *tour) loop() error {
+	w := t.w
+	var preds []app.Prediction
+	fyne.DoAndWait(func() { preds = slices.Clone(w.classify.preds) })
+	// The photo shown is one the model got wrong, where there is one.
+	first := -1
+	for i, p := range preds {
+		if p.Err == nil && first < 0 {
+			first = i
+		}
+		if p.Err == nil && p.Label() != kindOf(p.Path) {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return fmt.Errorf("screenshots: no sorted photo to teach")
+	}
+	var failed error
+	fyne.DoAndWait(func() {
+		p := preds[first]
+		w.showPhoto(photoDetail{path: p.Path, top: p.Top, unsure: p.Unsure})
+		failed = teachAs(w.win.Canvas().Overlays().Top(), p, kindOf(p.Path))
+	})
+	if failed != nil {
+		return failed
+	}
+	time.Sleep(3 * time.Second) // the large photo loads
+	fyne.DoAndWait(func() {
+		// The teaching part is at the bottom of the photo's side.
+		if s := findObject(w.win.Canvas().Overlays().Top(), func(*container.Scroll) bool { return true }); s != nil {
+			s.ScrollToBottom()
+		}
+	})
+	if err := t.shot("classify-teach"); err != nil {
+		return err
+	}
+	fyne.DoAndWait(func() {
+		w.dialog.Hide()
+		for i, p := range preds {
+			if i == first || p.Err != nil || failed != nil {
+				continue
+			}
+			failed = teachAs(w.teach(photoDetail{path: p.Path, top: p.Top}), p, kindOf(p.Path))
+		}
+	})
+	if failed != nil {
+		return failed
+	}
+	if err := t.shot("classify-retrain"); err != nil {
+		return err
+	}
+	again := startClock()
+	fyne.DoAndWait(func() { w.classify.retrainBtn.OnTapped() })
+	if err := t.until("the retraining", 10*time.Minute, func() bool { return !w.train.task.running() }); err != nil {
+		return err
+	}
+	retrain := again.stop()
+	fyne.DoAndWait(func() {
+		if w.doc.previous == nil {
+			failed = fmt.Errorf("screenshots: the retraining did not keep the previous model: %v", shownTexts(w.train.content))
+		}
+	})
+	if failed != nil {
+		return failed
+	}
+	if err := t.shot("train-retrain"); err != nil {
+		return err
+	}
+	fyne.DoAndWait(func() { w.show(stepResults) })
+	if err := t.shot("results-compare"); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "screenshots: first training %s, retraining after %d corrections %s: %.1f%% of the wall time, %.1f%% of the CPU time\n",
+		t.first, len(preds), retrain, 100*retrain.wall.Seconds()/t.first.wall.Seconds(), 100*retrain.cpu.Seconds()/t.first.cpu.Seconds())
+	fyne.DoAndWait(func() { w.results.tabs.SelectIndex(0) })
+	return nil
+}
+
+// kindOf is the kind a sorted photo is: the name of its folder.
+func kindOf(path string) string { return filepath.Base(filepath.Dir(path)) }
+
+// teachAs confirms ("Right") or corrects ("It's a…") a photo in the
+// teaching part of its view o, as a person would.
+func teachAs(o fyne.CanvasObject, p app.Prediction, kind string) error {
+	if p.Label() == kind {
+		if b := findObject(o, func(b *widget.Button) bool { return b.Text == "Right" }); b != nil {
+			b.OnTapped()
+			return nil
+		}
+	} else if s := findObject(o, func(s *widget.Select) bool { return s.PlaceHolder == "It's a…" }); s != nil {
+		s.SetSelected(kind)
+		return nil
+	}
+	return fmt.Errorf("screenshots: %s offers no way to teach the model", p.Path)
+}
+
+// findObject returns the first shown object under o that match accepts.
+func findObject[T fyne.CanvasObject](o fyne.CanvasObject, match func(T) bool) T {
+	var found T
+	var walk func(fyne.CanvasObject) bool
+	walk = func(o fyne.CanvasObject) bool {
+		if o == nil || !o.Visible() {
+			return false
+		}
+		if v, ok := o.(T); ok && match(v) {
+			found = v
+			return true
+		}
+		var kids []fyne.CanvasObject
+		switch v := o.(type) {
+		case *fyne.Container:
+			kids = v.Objects
+		case fyne.Widget:
+			kids = test.WidgetRenderer(v).Objects()
+		}
+		return slices.ContainsFunc(kids, walk)
+	}
+	walk(o)
+	return found
+}
+
+// shownTexts lists the shown labels under o, for messages.
+func shownTexts(o fyne.CanvasObject) []string {
+	var out []string
+	findObject(o, func(l *widget.Label) bool {
+		out = append(out, l.Text)
+		return false
+	})
+	return out
+}
+
+// clock measures a step's wall-clock and CPU time (the process's, all
+// threads: training runs in this process).
+type clock struct{ wall, cpu time.Duration }
+
+func startClock() clock { return clock{wall: time.Duration(time.Now().UnixNano()), cpu: cpuTime()} }
+
+func (c clock) stop() clock {
+	return clock{wall: time.Duration(time.Now().UnixNano()) - c.wall, cpu: cpuTime() - c.cpu}
+}
+
+func (c clock) String() string {
+	return fmt.Sprintf("%.1f s (CPU %.1f s)", c.wall.Seconds(), c.cpu.Seconds())
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // labelCheck opens the folder of planted problems, runs "Check labels" on

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -365,8 +366,12 @@ func (s *trainScreen) start() {
 	// the new photos go through the image model, and the head starts
 	// from what it knew.
 	var base *model.Model
-	if s.w.corrections > 0 {
+	if s.w.corrections+s.w.relabelled > 0 && doc.model != nil {
 		base = doc.model
+		// The folder changed since it was read (the corrections' copies,
+		// perhaps while it was being read again): Train reads it afresh,
+		// with the decisions that keep the copies in training.
+		data = nil
 	}
 	engOpt := s.w.settings.EngineOptions()
 	// Fine-tuning runs the image model in float; continuing a model
@@ -390,16 +395,43 @@ func (s *trainScreen) start() {
 		eng, release, err := s.w.engines.Open(ctx, engOpt)
 		defer release()
 		var res *train.Result
+		var cmp *app.Comparison
 		if err == nil {
 			res, err = s.w.core.Train(ctx, eng, app.TrainRequest{Data: folder, Dataset: data, DataOptions: dopt, Options: opts, Base: base}, emit)
+		}
+		if err == nil && base != nil {
+			cmp = s.compare(ctx, eng, base, res)
 		}
 		fyne.Do(func() {
 			if !s.task.done(id) {
 				return
 			}
-			s.finish(res, err, opts)
+			s.finish(res, err, opts, base, cmp)
 		})
 	})
+}
+
+// compare evaluates the model a retraining continued on the photos the
+// new one was evaluated on (the same computation as train --continue's).
+// nil when the two cannot be compared (fine-tuned blocks, another image
+// model, no test photos) or the comparison failed: the new model stands
+// either way, and a failure is noted with the training's notes.
+func (s *trainScreen) compare(ctx context.Context, eng *app.Engine, base *model.Model, res *train.Result) *app.Comparison {
+	if !app.CanCompare(base, eng) || res.Report == nil {
+		return nil
+	}
+	c, err := app.NewClassifier(base, eng)
+	var cmp *app.Comparison
+	if err == nil {
+		cmp, err = c.Compare(ctx, res)
+	}
+	if err != nil {
+		fyne.Do(func() {
+			s.notes = append(s.notes, "The models before and after could not be compared: "+app.PlainError(err))
+		})
+		return nil
+	}
+	return cmp
 }
 
 // cancel stops the training; the model does not change.
@@ -416,6 +448,10 @@ func (s *trainScreen) setPhase(phase string, value float64, detail string) {
 	s.bar.SetValue(value)
 	s.detail.SetText(detail)
 }
+
+// calibratingPhase is the last step's name while the out-of-fold heads
+// train: they measure how far the model's confidence can be trusted.
+const calibratingPhase = "Step 3 of 3 · Learning when to say \"not sure\""
 
 // handle shows a training event.
 func (s *trainScreen) handle(ev app.Event) {
@@ -444,7 +480,19 @@ func (s *trainScreen) handle(ev app.Event) {
 			s.setPhase("Step 2 of 3 · Fine-tuning the image model", 0, "")
 		case train.Evaluating:
 			s.setPhase("Step 3 of 3 · Checking the test photos", 1, "")
+		case train.Calibrating:
+			s.setPhase(calibratingPhase, 0, "")
 		}
+	case train.Calibration:
+		p := e.Progress
+		if p.Total == 0 || e.Fold == 0 {
+			return
+		}
+		detail := fmt.Sprintf("Practice model %d of %d: each learns without 1 in %d of the photos and is tested on them", e.Fold, e.Folds, e.Folds)
+		if left := words.RoughDuration(p.Remaining()); left != "" {
+			detail += " · " + left + " left"
+		}
+		s.setPhase(calibratingPhase, p.Fraction(), detail)
 	case train.Extraction:
 		p := e.Progress
 		if p.Total == 0 {
@@ -488,7 +536,7 @@ func (s *trainScreen) handle(ev app.Event) {
 
 // finish shows how a run ended and, on success, makes its model the
 // document's.
-func (s *trainScreen) finish(res *train.Result, err error, opts train.Options) {
+func (s *trainScreen) finish(res *train.Result, err error, opts train.Options, base *model.Model, cmp *app.Comparison) {
 	s.progress.Hide()
 	took := words.ShortDuration(s.now().Sub(s.started))
 	switch {
@@ -501,11 +549,16 @@ func (s *trainScreen) finish(res *train.Result, err error, opts train.Options) {
 		s.outcome.Set(theme.ColorNameError, "Training failed: "+e.what+" "+e.todo, details)
 		s.restoreChart()
 	default:
-		s.w.setTrained(res)
+		s.w.setTrained(res, base, cmp)
 		s.loss.Fit()
 		s.accuracy.Fit()
 		msg := fmt.Sprintf("Finished in %s.", took)
-		if r := res.Report; r != nil {
+		switch r := res.Report; {
+		case cmp != nil:
+			msg = fmt.Sprintf("Retrained in %s. On the same %s: %s right before, %s now (%s fixed, %s broken).", took,
+				words.Plural(cmp.N, cmp.Evaluated+" photo", cmp.Evaluated+" photos"), words.Percent(cmp.Before), words.Percent(cmp.After),
+				words.Plural(len(cmp.Fixed), "photo", "photos"), words.Thousands(len(cmp.Broken)))
+		case r != nil:
 			msg += fmt.Sprintf(" The model got %s of the %s right.", words.Percent(r.Accuracy), words.Plural(r.N, res.Evaluated+" photo", res.Evaluated+" photos"))
 		}
 		if res.StoppedEarly {
@@ -528,7 +581,11 @@ func (s *trainScreen) finish(res *train.Result, err error, opts train.Options) {
 				s.w.inform("Notes on this training", strings.Join(notes, "\n\n"))
 			}))
 		}
-		see := widget.NewButtonWithIcon("See results", theme.NavigateNextIcon(), func() { s.w.show(stepResults) })
+		seeText := "See results"
+		if base != nil {
+			seeText = "See before and after"
+		}
+		see := widget.NewButtonWithIcon(seeText, theme.NavigateNextIcon(), func() { s.w.show(stepResults) })
 		see.Importance = widget.HighImportance
 		s.outcome.Set(theme.ColorNameSuccess, msg, append(actions, see)...)
 	}

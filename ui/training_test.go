@@ -104,7 +104,9 @@ func TestTrainOnFlowers(t *testing.T) {
 	if m == nil {
 		t.Fatalf("training produced no model; the screen says %q", texts(w.train.outcome))
 	}
-	if len(phases) != 3 || len(epochs) == 0 || len(epochs) != len(m.Training.Epochs) {
+	// Extraction, training, the test photos, the "not sure" threshold's
+	// out-of-fold heads.
+	if len(phases) != 4 || phases[3] != train.Calibrating || len(epochs) == 0 || len(epochs) != len(m.Training.Epochs) {
 		t.Fatalf("phases %v, %d epochs shown, %d recorded", phases, len(epochs), len(m.Training.Epochs))
 	}
 	if !w.doc.dirty || !strings.Contains(w.win.Title(), "•") {
@@ -203,7 +205,7 @@ func TestTrainOnFlowers(t *testing.T) {
 			if p.Err == nil && p.Unsure != (p.Confidence() < th) {
 				t.Errorf("%s at %.3f: unsure %v with threshold %.3f", p.Path, p.Confidence(), p.Unsure, th)
 			}
-			if p.Unsure {
+			if p.Unsure && !p.Stranger {
 				unsure++
 			}
 		}
@@ -240,6 +242,9 @@ func TestTrainOnFlowers(t *testing.T) {
 		// Sort into folders: copies, and says so.
 		w.picks.folders = []string{out}
 		test.Tap(w.classify.sortBtn)
+		// The slider starts at the model's threshold and says what it
+		// promises.
+		mustShow(t, w.overlay(), "It starts at the model's own threshold", "photos its threshold was chosen on")
 		test.Tap(button(t, w.overlay(), "Copy photos"))
 		w.settle()
 		copied := 0

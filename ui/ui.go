@@ -20,6 +20,10 @@ const AppID = "io.github.clasifica"
 func Run(a *app.App, open ...string) error {
 	fa := fyneapp.NewWithID(AppID)
 	fa.SetIcon(resources.Icon)
+	// Before any window and before the runtime loads: the CUDA libraries'
+	// folders go on the loader's path by starting again with them.
+	settings, _ := loadSettings(fa.Preferences())
+	app.PrepareCUDA(settings.Runtime, a.Dirs)
 	// Moves a crash or a kill interrupted are settled before anything
 	// reads the photos.
 	recovered, rerr := a.RecoverMoves()

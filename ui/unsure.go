@@ -58,7 +58,13 @@ func (p *unsurePanel) set(m *model.Model, reviewed []app.Reviewed, which string)
 	if m != nil {
 		th = m.Threshold
 	}
-	p.promise.SetText(app.Promise(th))
+	promise := app.Promise(th)
+	if m != nil {
+		if note := app.StrangersNote(m); note != "" {
+			promise += "\n\n" + note
+		}
+	}
+	p.promise.SetText(promise)
 	p.setting = true
 	defer func() { p.setting = false }()
 	if th == nil {
@@ -157,6 +163,16 @@ func showUnsure(c *widgets.PhotoCard, p app.Prediction) {
 	c.Sub.SetText("best guess: " + p.Label())
 }
 
+// showStranger fills a card for a photo far from every kind the model
+// knows: "Not one of its kinds" in place of the label, the best guess
+// small beneath, as for "Not sure".
+func showStranger(c *widgets.PhotoCard, p app.Prediction) {
+	c.Label.SetText("Not one of its kinds")
+	c.Value.SetText(words.Percent(p.Confidence()))
+	c.Bar.Set(p.Confidence(), theme.ColorNameWarning)
+	c.Sub.SetText("best guess: " + p.Label())
+}
+
 // sortStart returns where the Sort dialog's slider starts, in percent:
 // the model's threshold, or 50% for a model without one.
 func sortStart(m *model.Model) float64 {
@@ -164,4 +180,18 @@ func sortStart(m *model.Model) float64 {
 		return 50
 	}
 	return float64(int(100*m.Threshold.Value + 0.5))
+}
+
+// sortPromise says what sorting from confidence v promises, read from the
+// model's accuracy–coverage curve.
+func sortPromise(m *model.Model, v float64) string {
+	if m == nil || m.Threshold == nil {
+		return ""
+	}
+	p, ok := app.PromiseAt(m.Threshold, v)
+	if !ok || p.Answered == 0 {
+		return "From this confidence the model would have answered none of the photos its threshold was chosen on."
+	}
+	return fmt.Sprintf("From %s, on the %s photos its threshold was chosen on, it answered %s and was right on %s of those.",
+		words.Percent(v), words.Thousands(p.Photos), words.Percent(p.Coverage), words.Percent(p.Accuracy))
 }

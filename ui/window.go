@@ -33,9 +33,11 @@ type window struct {
 	engines *app.Engines
 	// explainers holds the heatmaps' explainer (ui/explain.go);
 	// corrections counts the photos added to the training photos since
-	// the last training (ui/correct.go).
+	// the last training, relabelled those relabelled or moved in it
+	// (ui/correct.go).
 	explainers  explainers
 	corrections int
+	relabelled  int
 	thumbs      thumbnails
 	jobs        jobs
 	pick        pickers
@@ -67,6 +69,9 @@ type window struct {
 	lastError    string
 	lastInfo     string
 	settingsForm *settingsForm
+	// nvidiaGPUs names the NVIDIA cards present, for Settings' CUDA
+	// advice (onnxrt.NVIDIAGPUs; tests name a card).
+	nvidiaGPUs func() []string
 	// closed is called when the window has closed (tests replace it).
 	closed  func()
 	closing bool
@@ -76,11 +81,12 @@ type window struct {
 // until Show; the image model is prepared in the background.
 func newWindow(fa fyne.App, core *app.App) *window {
 	w := &window{
-		fa:      fa,
-		core:    core,
-		engines: app.NewEngines(core),
-		thumbs:  thumbnails{app.NewThumbnails(thumbSide, thumbBudget, 2)},
-		doc:     newDocument(),
+		fa:         fa,
+		core:       core,
+		nvidiaGPUs: app.NVIDIAGPUs,
+		engines:    app.NewEngines(core),
+		thumbs:     thumbnails{app.NewThumbnails(thumbSide, thumbBudget, 2)},
+		doc:        newDocument(),
 	}
 	w.settings, w.appearance = loadSettings(fa.Preferences())
 	fa.Settings().SetTheme(newTheme(w.appearance))

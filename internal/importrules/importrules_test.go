@@ -59,6 +59,7 @@ var pure = map[string]bool{
 	"doctor.NearCopy.CrossSplit":    true,
 	"eval.Report.WriteTable":        true,
 	"explain.HeatImage":             true,
+	"explain.LayerNamed":            true,
 	"explain.Map.Grid":              true,
 	"model.Threshold.Point":         true,
 	"selective.Measure":             true,

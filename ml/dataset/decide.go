@@ -25,6 +25,11 @@ type Decision struct {
 	// and a photo in train/ may only be forced into validation or training.
 	Split  Split
 	Forced bool
+	// CopiedIn reports that Clasifica copied the photo into the folder (a
+	// correction or a confirmation). It changes nothing about the photo;
+	// the summary counts such photos to tell a kind made by corrections
+	// that it needs more photos.
+	CopiedIn bool
 }
 
 // Decisions gives the user's decisions to Scan. Scan asks about every photo
@@ -63,6 +68,8 @@ type Decided struct {
 	// NearCopy reports that Clasifica left the photo out of training
 	// because a near-copy of it is a validation or test photo.
 	NearCopy bool
+	// CopiedIn reports that Clasifica copied the photo into the folder.
+	CopiedIn bool
 }
 
 // Relabelled reports that the photo counts in another class than its
@@ -130,7 +137,7 @@ func (s *scanner) decide(layout Layout, l *listing, res []hashed, ok []bool) (fo
 		if !found || (dec == Decision{}) {
 			continue
 		}
-		a := Decided{Path: l.paths[i], Hash: r.hash, Folder: l.classes[l.labels[i]]}
+		a := Decided{Path: l.paths[i], Hash: r.hash, Folder: l.classes[l.labels[i]], CopiedIn: dec.CopiedIn}
 		if dec.LeaveOut {
 			ok[i] = false
 			a.LeftOut = true

@@ -3,6 +3,7 @@ package dataset
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -331,5 +332,44 @@ func TestPetsCopiedIn(t *testing.T) {
 		if p.Reason == ReasonEmptyFolder {
 			t.Errorf("empty folder reported: %s", p.Path)
 		}
+	}
+}
+
+// A kind that corrections made (photos copied in, or relabelled into it)
+// is told it needs NewKindPhotos photos before the model recognises it
+// reliably; other small classes keep the small-class warning.
+func TestNewKindNeedsPhotos(t *testing.T) {
+	root := t.TempDir()
+	dm := &decisionMap{by: map[[32]byte]Decision{}}
+	made := 0
+	add := func(class string, n int, dec Decision) {
+		for range n {
+			made++
+			p := filepath.Join(root, class, fmt.Sprintf("%s-%d.jpg", class, made))
+			writeFile(t, p, fakePhoto(100+made, made))
+			if dec != (Decision{}) {
+				dm.by[hashOf(t, p)] = dec
+			}
+		}
+	}
+	add("a", 12, Decision{})
+	add("b", 12, Decision{})
+	add("tiny", 2, Decision{})
+	add("fresh", 4, Decision{})
+	add("fresh", 2, Decision{CopiedIn: true, Split: Train, Forced: true})
+	d := mustScan(t, root, Options{Validation: 0.2, Decisions: dm})
+	s := d.Summary()
+	ws := warningsOf(s, WarnNewKind)
+	if len(ws) != 1 || !slices.Equal(ws[0].Classes, []string{"fresh"}) || !bytes.Contains([]byte(ws[0].Message), []byte(`"fresh" has 6 photos (2 added by corrections or relabelled): a kind needs 10 photos or more`)) {
+		t.Errorf("new-kind warnings %+v", ws)
+	}
+	if small := warningsOf(s, WarnSmallClass); len(small) != 1 || !slices.Equal(small[0].Classes, []string{"tiny"}) {
+		t.Errorf("small-class warnings %+v", small)
+	}
+
+	add("fresh", 4, Decision{})
+	d = mustScan(t, root, Options{Validation: 0.2, Decisions: dm})
+	if ws := warningsOf(d.Summary(), WarnNewKind); len(ws) != 0 {
+		t.Errorf("with 10 photos: %+v", ws)
 	}
 }

@@ -90,3 +90,25 @@ func (d *Dataset) divide(items []Item, applied []Decided) error {
 	}
 	return nil
 }
+
+// WithNearCopies returns a copy of d divided again, without reading a
+// file, as Scan would divide it if the decisions held the near-copy pairs
+// given (by content hash) instead of those Scan saw: where Clasifica makes
+// the split both photos of a pair go to the split of the one with the
+// smaller hash, and where the folder gives it the training copy is left
+// out (see NearCopies). Training calls it once its extraction has
+// fingerprinted the photos. d is not modified.
+func (d *Dataset) WithNearCopies(pairs [][2][32]byte) (*Dataset, error) {
+	if d.note == nil {
+		return nil, ErrNotScanned
+	}
+	out := *d
+	out.pairs = slices.Clone(pairs)
+	return out.Resplit(d.Options.Validation, d.Options.Test)
+}
+
+// NearCopyPairs returns the near-copy pairs the division keeps together
+// (by content hash): the decisions' at Scan, or those given to
+// WithNearCopies. Training keeps each pair in one of its out-of-fold
+// folds too.
+func (d *Dataset) NearCopyPairs() [][2][32]byte { return slices.Clone(d.pairs) }

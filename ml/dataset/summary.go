@@ -13,6 +13,11 @@ const (
 	// SmallClass is the number of photos below which a class is reported
 	// as too small to learn or to check.
 	SmallClass = 5
+	// NewKindPhotos is the number of photos below which a kind that
+	// corrections or relabels added photos to is reported as needing more before the
+	// model recognises it reliably ("New kind…" in a correction makes a
+	// kind with one photo).
+	NewKindPhotos = 10
 	// ImbalanceRatio is the ratio between the largest and the smallest
 	// class above which the classes are reported as unbalanced.
 	ImbalanceRatio = 3.0
@@ -115,6 +120,10 @@ type WarningKind string
 const (
 	// WarnSmallClass: classes with fewer than SmallClass photos.
 	WarnSmallClass WarningKind = "small-class"
+	// WarnNewKind: kinds with photos copied in by corrections or
+	// relabelled into them, and fewer than NewKindPhotos photos (instead
+	// of WarnSmallClass).
+	WarnNewKind WarningKind = "new-kind-needs-photos"
 	// WarnImbalance: the largest class has more than ImbalanceRatio times
 	// as many photos as the smallest.
 	WarnImbalance WarningKind = "imbalance"
@@ -232,9 +241,18 @@ func (d *Dataset) Summary() Summary {
 // people can act on is how many photos of each kind they have.
 func (d *Dataset) sizeWarnings(counts []SplitCounts) []Warning {
 	var ws []Warning
+	copied := make([]int, len(d.Classes))
+	for _, dec := range d.Decided {
+		if (dec.CopiedIn || dec.Relabelled()) && !dec.LeftOut {
+			if i := slices.Index(d.Classes, dec.Label); i >= 0 {
+				copied[i]++
+			}
+		}
+	}
+	newKind := func(i int) bool { return copied[i] > 0 && counts[i].Total() < NewKindPhotos }
 	var small, desc []string
 	for i, c := range counts {
-		if c.Total() < SmallClass {
+		if c.Total() < SmallClass && !newKind(i) {
 			small = append(small, d.Classes[i])
 			desc = append(desc, fmt.Sprintf("%q (%d)", d.Classes[i], c.Total()))
 		}
@@ -246,6 +264,16 @@ func (d *Dataset) sizeWarnings(counts []SplitCounts) []Warning {
 				pluralVerb(len(small), "This class has", "These classes have"), SmallClass, strings.Join(desc, ", ")),
 			Classes: small,
 		})
+	}
+	for i, c := range counts {
+		if n := c.Total(); newKind(i) {
+			ws = append(ws, Warning{
+				Kind: WarnNewKind,
+				Message: fmt.Sprintf("%q has %s (%d added by corrections or relabelled): a kind needs %d photos or more before the model recognises it reliably. Add more photos of it.",
+					d.Classes[i], plural(n, "photo", "photos"), copied[i], NewKindPhotos),
+				Classes: []string{d.Classes[i]},
+			})
+		}
 	}
 	if len(counts) >= 2 {
 		lo, hi := 0, 0

@@ -111,7 +111,8 @@ type file struct {
 	Version int      `json:"version"`
 	Root    string   `json:"root"`
 	Photos  []Record `json:"photos"`
-	// NearCopies are the near-copy pairs of the last label check.
+	// NearCopies are the near-copy pairs of the last label check or
+	// training run.
 	NearCopies []Pair `json:"near_copies,omitempty"`
 }
 
@@ -217,6 +218,36 @@ func (s *Store) SetNearCopies(pairs []Pair) error {
 	}
 	s.pairs, s.hashes = slices.Clone(pairs), hashes
 	return nil
+}
+
+// AddNearCopies records near-copy pairs found by a label check or a
+// training run beside those recorded before (a pair already recorded gets
+// the new similarity). Pairs are never dropped this way: a check or a run
+// sees only the photos it uses (not, say, a training copy a scan left out
+// for its recorded pair, nor pairs the user confirmed both photos of), and
+// dropping what it did not see would let a pair straddle the
+// training/test divide again at the next scan.
+func (s *Store) AddNearCopies(pairs []Pair) error {
+	key := func(p Pair) [2]string {
+		if p.SHA256[1] < p.SHA256[0] {
+			return [2]string{p.SHA256[1], p.SHA256[0]}
+		}
+		return p.SHA256
+	}
+	merged := slices.Clone(s.pairs)
+	at := make(map[[2]string]int, len(merged))
+	for i, p := range merged {
+		at[key(p)] = i
+	}
+	for _, p := range pairs {
+		if i, ok := at[key(p)]; ok {
+			merged[i].Similarity = p.Similarity
+			continue
+		}
+		at[key(p)] = len(merged)
+		merged = append(merged, p)
+	}
+	return s.SetNearCopies(merged)
 }
 
 // NearCopies implements dataset.NearCopies.
@@ -373,7 +404,7 @@ func (s *Store) Decide(h [32]byte, layout dataset.Layout, g dataset.Granularity)
 	if !ok {
 		return dataset.Decision{}, false
 	}
-	d := dataset.Decision{Label: r.Override[Scheme(layout, g)], LeaveOut: r.LeaveOut}
+	d := dataset.Decision{Label: r.Override[Scheme(layout, g)], LeaveOut: r.LeaveOut, CopiedIn: r.Origin != nil}
 	if r.Split != nil {
 		d.Split, d.Forced = *r.Split, true
 	}

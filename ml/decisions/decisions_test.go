@@ -158,3 +158,26 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 	b.ReportMetric(float64(buf.Len()), "file-bytes")
 }
+
+// AddNearCopies adds pairs to those recorded, whichever way round a pair
+// is named, and never drops one.
+func TestAddNearCopies(t *testing.T) {
+	h := func(b byte) string { return strings.Repeat(fmt.Sprintf("%02x", b), 32) }
+	s := New("/photos")
+	if err := s.AddNearCopies([]Pair{{SHA256: [2]string{h(1), h(2)}, Similarity: 0.8}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddNearCopies([]Pair{{SHA256: [2]string{h(2), h(1)}, Similarity: 0.9}, {SHA256: [2]string{h(3), h(4)}, Similarity: 0.7}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddNearCopies(nil); err != nil {
+		t.Fatal(err)
+	}
+	got := s.Pairs()
+	if len(got) != 2 || got[0].Similarity != 0.9 || got[1].SHA256 != [2]string{h(3), h(4)} || len(s.NearCopies()) != 2 {
+		t.Errorf("pairs %+v", got)
+	}
+	if err := s.AddNearCopies([]Pair{{SHA256: [2]string{"nothex", h(1)}}}); err == nil {
+		t.Error("a pair with a bad hash was recorded")
+	}
+}

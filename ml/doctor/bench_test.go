@@ -3,10 +3,14 @@ package doctor
 import (
 	"context"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/features"
+	"github.com/clasifica/clasifica/ml/inception"
+	"github.com/clasifica/clasifica/ml/photo"
 )
 
 // scaleInput returns 10,000 photos in 37 classes with features shaped
@@ -101,4 +105,32 @@ func BenchmarkCheck10k(b *testing.B) {
 		}
 		b.Logf("%s: %.1f s; total %.1f s", stage, time.Since(last).Seconds(), time.Since(start).Seconds())
 	}
+}
+
+// BenchmarkFingerprint measures what fingerprinting adds to the feature
+// extraction's decode (features.Extractor.Decoded), beside that decode
+// (read, decode, resize to 299×299) of the same sample photos and beside
+// the first implementation of the print: the print costs passes over the
+// decoded pixels, and saves the label check a second decode of each photo.
+func BenchmarkFingerprint(b *testing.B) {
+	paths, _ := filepath.Glob(filepath.Join(mltest.Photos(b, "flowers"), "*", "*.jpg"))
+	paths = paths[:20]
+	decoded := samplePrints(b, len(paths))
+	b.Run("decode", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := photo.LoadFile(paths[i%len(paths)], inception.Size, photo.Limits{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("fingerprint", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			Fingerprint(decoded[i%len(decoded)])
+		}
+	})
+	b.Run("fingerprint-before", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			referencePrint(decoded[i%len(decoded)])
+		}
+	})
 }

@@ -57,10 +57,10 @@ func (c NearCopy) Contradiction() bool { return c.Labels[0] != c.Labels[1] }
 // flower among pets.
 type Stranger struct {
 	Path, SHA256, Label string
-	// Score in [0, 1]: how far the photo stands from the rest, 1 being the
-	// farthest: z/(z+4) for a photo z robust deviations above the
-	// folder's median strangeness (listed from z = 4, score 0.5).
-	// Strangers come strangest first.
+	// Score in [0, 1): how far the photo stands from every class, by
+	// StrangeScore of its deviations from the nearest class (see Profile;
+	// listed from StrangeDeviations, score 0.5). Strangers come strangest
+	// first.
 	Score float64
 }
 
@@ -112,11 +112,11 @@ type Options struct {
 	Folds int
 	// Seed seeds the fold assignment.
 	Seed uint64
-	// Probes are feature vectors of photos known to be unrelated to any
-	// folder (a page of text, a landscape): when the backbone does not
-	// set them apart from the folder's photos, it cannot judge strangers
-	// and Report.StrangersJudged is false.
-	Probes [][]float32
+	// Probes are photos known to be unrelated to any folder (a page of
+	// text, a screenshot), with their features: when the backbone does
+	// not set them apart from the folder's classes (Profile.Judge), it
+	// cannot judge strangers and Report.StrangersJudged is false.
+	Probes []Probe
 	// NoStrangers, when not empty, says why the backbone cannot judge
 	// strangers (known from the backbone itself): no outliers are listed
 	// and Report.StrangersReason says this.
@@ -221,58 +221,40 @@ func Check(ctx context.Context, in Input, opt Options) (Report, error) {
 	}
 
 	// Near-copies.
-	prints := make([]Print, n)
-	for i, p := range in.Photos {
-		prints[i] = p.Print
-	}
-	pairs, err := nearPairs(ctx, prints, MaxPairsPerPhoto*n, func(done, total int) { progress("near-copies", done, total) })
+	near, err := NearCopies(ctx, in.Classes, in.Photos, func(done, total int) { progress("near-copies", done, total) })
 	if err != nil {
 		return Report{}, err
 	}
-	for _, pr := range pairs {
-		a, b := in.Photos[pr.a], in.Photos[pr.b]
-		rep.NearDuplicates = append(rep.NearDuplicates, NearCopy{
-			Paths: [2]string{a.Path, b.Path}, SHA256: [2]string{hexHash(a.Hash), hexHash(b.Hash)},
-			Similarity: similarity(pr.dist), Splits: [2]string{a.Split.String(), b.Split.String()},
-			Labels: [2]string{in.Classes[a.Label], in.Classes[b.Label]}})
-	}
+	rep.NearDuplicates = near
 
-	// Strangers.
+	// Strangers: photos far from every class, by the same profile a
+	// model keeps to answer "not one of its kinds".
 	progress("strangers", 0, 1)
 	rep.StrangersJudged, rep.StrangersReason = true, ""
 	switch {
 	case opt.NoStrangers != "":
 		rep.StrangersJudged, rep.StrangersReason = false, opt.NoStrangers
-	case n < 2*strangeNeighbours:
+	case n < minStrangePhotos:
 		rep.StrangersJudged, rep.StrangersReason = false, fmt.Sprintf("%d photos are too few to tell which stand apart", n)
 	default:
-		s, probe, err := strangeness(ctx, in.Features, in.Dim, opt.Probes)
+		labels := make([]int, n)
+		for i, p := range in.Photos {
+			labels[i] = p.Label
+		}
+		prof, err := NewProfile(in.Features, in.Dim, labels, len(in.Classes))
 		if err != nil {
 			return Report{}, err
 		}
-		_, median, spread := outlierCut(s)
-		z := func(v float64) float64 {
-			if spread <= 0 {
-				return 0
-			}
-			return (v - median) / spread
-		}
-		if len(probe) > 0 {
-			zs := make([]float64, len(probe))
-			for i, v := range probe {
-				zs[i] = z(v)
-			}
-			slices.Sort(zs)
-			if m := quantile(zs, 0.5); m < strangeMADs {
-				rep.StrangersJudged = false
-				rep.StrangersReason = fmt.Sprintf("This image model puts photos unrelated to any folder (a page of text, a landscape) among your photos (%.1f deviations from the middle, where strangers stand %d or more), so it cannot tell strangers apart", m, strangeMADs)
-			}
-		}
+		j := prof.Judge(opt.Probes, in.Classes)
+		rep.StrangersJudged, rep.StrangersReason = j.Judged, j.Reason
 		if rep.StrangersJudged {
-			for i, v := range s {
-				if zi := z(v); zi >= strangeMADs {
+			for i := range n {
+				if err := ctx.Err(); err != nil {
+					return Report{}, err
+				}
+				if z, _ := prof.Deviations(in.Features[i*in.Dim : (i+1)*in.Dim]); z >= StrangeDeviations {
 					p := in.Photos[i]
-					rep.Outliers = append(rep.Outliers, Stranger{Path: p.Path, SHA256: hexHash(p.Hash), Label: in.Classes[p.Label], Score: zi / (zi + strangeMADs)})
+					rep.Outliers = append(rep.Outliers, Stranger{Path: p.Path, SHA256: hexHash(p.Hash), Label: in.Classes[p.Label], Score: StrangeScore(z)})
 				}
 			}
 			slices.SortStableFunc(rep.Outliers, func(a, b Stranger) int { return cmp.Compare(b.Score, a.Score) })
@@ -327,6 +309,33 @@ func skill(probs [][]float64, labels []int, skip []bool) skillScore {
 // MinClassPhotos is the fewest photos a class needs for its labels to be
 // checked: with 5 folds, fewer leave some folds without the class.
 const MinClassPhotos = dataset.SmallClass
+
+// NearCopies returns the pairs of photos whose fingerprints say they are
+// the same shot (a resized, recompressed or slightly cropped copy),
+// closest first, as Check reports them: pairs, never chained into groups,
+// since look-alikes would chain. Photos with a zero Print are not
+// compared. Training uses it alone, on the prints its extraction made,
+// to keep each pair on one side of the training/test divide. progress
+// may be nil.
+func NearCopies(ctx context.Context, classes []string, photos []Photo, progress func(done, total int)) ([]NearCopy, error) {
+	prints := make([]Print, len(photos))
+	for i, p := range photos {
+		prints[i] = p.Print
+	}
+	pairs, err := nearPairs(ctx, prints, MaxPairsPerPhoto*len(photos), progress)
+	if err != nil {
+		return nil, err
+	}
+	var out []NearCopy
+	for _, pr := range pairs {
+		a, b := photos[pr.a], photos[pr.b]
+		out = append(out, NearCopy{
+			Paths: [2]string{a.Path, b.Path}, SHA256: [2]string{hexHash(a.Hash), hexHash(b.Hash)},
+			Similarity: similarity(pr.dist), Splits: [2]string{a.Split.String(), b.Split.String()},
+			Labels: [2]string{classes[a.Label], classes[b.Label]}})
+	}
+	return out, nil
+}
 
 // MaxPairsPerPhoto bounds the near-copies listed, on average per photo,
 // so that a folder of many copies of the same few photos cannot fill the

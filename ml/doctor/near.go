@@ -61,15 +61,11 @@ func nearPairs(ctx context.Context, prints []Print, maxPairs int, progress func(
 					if bits.OnesCount64(pi.Whole8^pj.Whole8) > prefilter || pj.IsZero() {
 						continue
 					}
-					dw := hamming256(pi.Whole16, pj.Whole16)
-					if dw > nearEach {
+					dist, ok := nearDistance(&pi, pj)
+					if !ok {
 						continue
 					}
-					dc := hamming256(pi.Centre16, pj.Centre16)
-					if dc > nearEach || dw+dc > 2*nearMean || !sharesEdges(pi.Whole16, pj.Whole16, dw) || !sharesEdges(pi.Centre16, pj.Centre16, dc) {
-						continue
-					}
-					results[w] = append(results[w], pair{int32(i), int32(j), int16((dw + dc + 1) / 2)})
+					results[w] = append(results[w], pair{int32(i), int32(j), int16(dist)})
 					if maxPairs > 0 && len(results[w]) >= 2*maxPairs+1024 {
 						results[w] = closest(results[w], maxPairs)
 					}
@@ -108,6 +104,36 @@ func nearPairs(ctx context.Context, prints []Print, maxPairs int, progress func(
 		out = append(out, r...)
 	}
 	return closest(out, maxPairs), nil
+}
+
+// nearDistance compares two prints whose 64-bit hashes passed the
+// prefilter: the mean distance of their 256-bit hashes, and whether that
+// makes them a near-copy pair.
+func nearDistance(a, b *Print) (int, bool) {
+	dw := hamming256(a.Whole16, b.Whole16)
+	if dw > nearEach {
+		return 0, false
+	}
+	dc := hamming256(a.Centre16, b.Centre16)
+	if dc > nearEach || dw+dc > 2*nearMean || !sharesEdges(a.Whole16, b.Whole16, dw) || !sharesEdges(a.Centre16, b.Centre16, dc) {
+		return 0, false
+	}
+	return (dw + dc + 1) / 2, true
+}
+
+// NearCopyOf reports whether p and q are prints of the same shot by the
+// calibrated thresholds the near-copy search uses, and how similar they
+// are (in [0, 1], 1 for the same pixels). An unknown (zero) print is
+// nobody's copy.
+func (p Print) NearCopyOf(q Print) (float64, bool) {
+	if p.IsZero() || q.IsZero() || bits.OnesCount64(p.Whole8^q.Whole8) > prefilter {
+		return 0, false
+	}
+	d, ok := nearDistance(&p, &q)
+	if !ok {
+		return 0, false
+	}
+	return similarity(int16(d)), true
 }
 
 // sharesEdges reports whether two 256-bit hashes d bits apart set at least

@@ -10,9 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/basicfont"
-	"golang.org/x/image/math/fixed"
+	"github.com/clasifica/clasifica/ml/probes"
 )
 
 // drawing writes a synthetic image of kind "text" (a page of typed lines),
@@ -28,16 +26,7 @@ func drawing(t *testing.T, kind string, seed uint64, path string) {
 	}
 	switch kind {
 	case "text":
-		d := font.Drawer{Dst: img, Src: image.NewUniform(color.Black), Face: basicfont.Face7x13}
-		words := []string{"invoice", "total", "the", "photo", "folder", "of", "and", "meeting", "notes", "2026", "page", "report"}
-		for y := 20; y < 290; y += 16 {
-			d.Dot = fixed.P(10, y)
-			line := ""
-			for len(line) < 50 {
-				line += words[rng.IntN(len(words))] + " "
-			}
-			d.DrawString(line)
-		}
+		probes.DrawText(img, rng)
 	case "lines":
 		for range 12 {
 			x0, y0 := rng.IntN(400), rng.IntN(300)

@@ -3,17 +3,20 @@
 // Networks via Gradient-based Localization").
 //
 // For the class explained, the gradient of its score (the logit, before
-// the softmax) with respect to the last inception block's activations
-// (mixed10, 2048 maps of 8×8) weighs each map by its mean gradient; the
-// weighted sum, clipped at zero, is the heatmap: where the evidence for
-// that class lies. The gradient comes from a backward graph built with
-// ml/grad and run by ONNX Runtime on the engine's execution provider: one
-// forward pass of the backbone to mixed10 and one backward pass of the
-// head per photo.
+// the softmax) with respect to an inception block's activations weighs
+// each activation map by its mean gradient; the weighted sum, clipped at
+// zero, is the heatmap: where the evidence for that class lies. The block
+// is mixed10 (2048 maps of 8×8) or mixed7 (768 maps of 17×17, the last
+// block before mixed8 halves the grid). The gradient comes from a backward
+// graph built with ml/grad and run by ONNX Runtime on the engine's
+// execution provider: one forward pass of the backbone and one backward
+// pass from the block per photo; from mixed7 that pass goes back through
+// mixed8's max pool and stride-2 convolutions, mixed9 and mixed10.
 //
 // Because InceptionV3 averages mixed10 over the 8×8 grid before the head,
-// the gradient is the same at every position of a map; Grad-CAM is then
-// CAM (Zhou et al. 2016) for the head's linearisation at that photo.
+// the gradient at mixed10 is the same at every position of a map; Grad-CAM
+// there is CAM (Zhou et al. 2016) for the head's linearisation at that
+// photo. At mixed7 it varies over the grid.
 package explain
 
 import (
@@ -32,16 +35,44 @@ import (
 	"github.com/clasifica/clasifica/ml/photo"
 )
 
-// Layer is the block whose activations are explained, and its grid.
-const (
-	Layer    = "mixed10"
-	Side     = 8
-	channels = 2048
+// Layer is an inception block whose activations a heatmap weighs, with
+// their grid's side and channels.
+type Layer struct {
+	Name     string
+	Side     int
+	Channels int
+}
+
+// The layers a heatmap can be made at.
+var (
+	// Mixed10 is the last block: 2048 maps of 8×8.
+	Mixed10 = Layer{Name: "mixed10", Side: 8, Channels: 2048}
+	// Mixed7 is the last block at 17×17 (768 maps), before mixed8
+	// halves the grid: a finer map, from a gradient that passes back
+	// through mixed8 to mixed10.
+	Mixed7 = Layer{Name: "mixed7", Side: 17, Channels: 768}
 )
+
+// DefaultLayer is the layer New explains at.
+var DefaultLayer = Mixed10
+
+// Layers returns the layers a heatmap can be made at.
+func Layers() []Layer { return []Layer{Mixed7, Mixed10} }
+
+// LayerNamed returns the layer called name ("mixed7", "mixed10").
+func LayerNamed(name string) (Layer, error) {
+	for _, l := range Layers() {
+		if l.Name == name {
+			return l, nil
+		}
+	}
+	return Layer{}, fmt.Errorf("explain: no heatmaps at layer %q (want mixed7 or mixed10)", name)
+}
 
 // Value names of the graphs.
 const (
-	activations = "mixed10_activations"
+	activations = "block_activations"
+	featuresOut = "features"
 	onehot      = "onehot"
 	probsName   = "probs"
 )
@@ -53,20 +84,29 @@ const (
 	// Logit is the class's score before the softmax, as in the Grad-CAM
 	// paper: evidence for the class, whatever it also says for others.
 	// Clasifica uses it: on the 150 flower photos with the offline test
-	// model its maps passed the deletion test for 95 photos, the
-	// log-probability's for 83.
+	// model (and Go's JPEG decoder) its maps at mixed10 passed the
+	// deletion test for 95 photos, the log-probability's for 83.
 	Logit Score = iota
 	// LogProbability is the log of the class's probability: the evidence
 	// for the class against the others.
 	LogProbability
 )
 
+// Options choose what a heatmap shows; the zero value is the default.
+type Options struct {
+	// Layer is the block explained; zero means DefaultLayer.
+	Layer Layer
+	// Score is the quantity whose gradient the heatmap follows.
+	Score Score
+}
+
 // Explainer computes heatmaps for one model on one execution provider.
 // It may be used by one goroutine at a time.
 type Explainer struct {
-	fwd     *onnxrt.Session
+	fwd     *onnxrt.MultiSession
 	bwd     *onnxrt.MultiSession
 	head    *head.Head
+	layer   Layer
 	classes int
 	// sign turns the graph's gradient into the score's.
 	sign float64
@@ -77,32 +117,47 @@ type Explainer struct {
 // model's fine-tuned blocks applied (model.Apply), pre its preprocessing,
 // layers its head (reading raw features, as stored in the model).
 func New(eng onnxrt.Engine, w *inception.Weights, pre inception.Preprocess, layers []head.Dense) (*Explainer, error) {
-	return NewWithScore(eng, w, pre, layers, Logit)
+	return NewWith(eng, w, pre, layers, Options{})
 }
 
-// NewWithScore is New with the score the heatmaps follow.
-func NewWithScore(eng onnxrt.Engine, w *inception.Weights, pre inception.Preprocess, layers []head.Dense, score Score) (*Explainer, error) {
+// NewWith is New with the layer and the score the heatmaps follow.
+func NewWith(eng onnxrt.Engine, w *inception.Weights, pre inception.Preprocess, layers []head.Dense, o Options) (*Explainer, error) {
+	if o.Layer == (Layer{}) {
+		o.Layer = DefaultLayer
+	}
+	if _, err := LayerNamed(o.Layer.Name); err != nil {
+		return nil, err
+	}
 	h, err := head.FromLayers(layers)
 	if err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}
-	if h.Inputs() != channels {
-		return nil, fmt.Errorf("explain: the head reads %d features, InceptionV3 makes %d", h.Inputs(), channels)
+	if h.Inputs() != inception.Features {
+		return nil, fmt.Errorf("explain: the head reads %d features, InceptionV3 makes %d", h.Inputs(), inception.Features)
 	}
-	g := onnx.NewGraph("inception_v3_mixed10")
+	// One forward pass gives the block's activations and the features,
+	// whose head's answer is the class explained by default.
+	g := onnx.NewGraph("inception_v3_" + o.Layer.Name)
 	g.Input(inception.InputName, -1, inception.Size, inception.Size, 3)
-	y := w.AppendUntil(g, inception.InputName, pre, Layer)
-	g.Node("Identity", activations, []string{y})
-	g.Output(activations, -1, channels, Side, Side)
-	fwdModel, err := proto.Marshal(g.Model("clasifica", "InceptionV3 (Keras) up to mixed10; input RGB 0-255 NHWC, output NCHW", nil, nil))
+	var block string
+	y := w.AppendTapped(g, inception.InputName, pre, func(layer, value string) {
+		if layer == o.Layer.Name {
+			block = value
+		}
+	})
+	g.Node("Identity", activations, []string{block})
+	g.Node("Identity", featuresOut, []string{y})
+	g.Output(activations, -1, int64(o.Layer.Channels), int64(o.Layer.Side), int64(o.Layer.Side))
+	g.Output(featuresOut, -1, inception.Features)
+	fwdModel, err := proto.Marshal(g.Model("clasifica", "InceptionV3 (Keras) with "+o.Layer.Name+"'s activations; input RGB 0-255 NHWC, output NCHW", nil, nil))
 	if err != nil {
 		return nil, fmt.Errorf("explain: build the backbone graph: %w", err)
 	}
-	fwd, err := eng.NewSession(fwdModel, inception.InputName, activations)
+	fwd, err := eng.NewMultiSession(fwdModel, []string{inception.InputName}, []string{activations, featuresOut})
 	if err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}
-	bwdModel, gradOut, err := backward(layers, score)
+	bwdModel, gradOut, err := backward(w, o.Layer, layers, o.Score)
 	if err != nil {
 		fwd.Close()
 		return nil, err
@@ -115,21 +170,26 @@ func NewWithScore(eng onnxrt.Engine, w *inception.Weights, pre inception.Preproc
 		return nil, fmt.Errorf("explain: %w", err)
 	}
 	sign := float64(1)
-	if score == LogProbability {
+	if o.Score == LogProbability {
 		sign = -1
 	}
-	return &Explainer{fwd: fwd, bwd: bwd, head: h, classes: h.Classes(), sign: sign}, nil
+	return &Explainer{fwd: fwd, bwd: bwd, head: h, layer: o.Layer, classes: h.Classes(), sign: sign}, nil
 }
 
-// backward builds the head's graph from mixed10: average pooling, the
-// dense layers, the score of the one-hot class and its gradient with
-// respect to the activations; the probabilities are an output too.
-func backward(layers []head.Dense, score Score) ([]byte, string, error) {
-	b := grad.NewBuilder("gradcam_head")
+// backward builds the graph from the layer's activations to the score:
+// the blocks after the layer (none after mixed10; mixed8 to mixed10 after
+// mixed7) with their weights as constants, average pooling, the dense
+// layers, the score of the one-hot class and its gradient with respect to
+// the activations; the probabilities are an output too.
+func backward(w *inception.Weights, layer Layer, layers []head.Dense, score Score) ([]byte, string, error) {
+	b := grad.NewBuilder("gradcam_" + layer.Name)
 	// The activations are a Param so that Backward differentiates them;
 	// they are fed like any input.
-	a := b.Param(activations, -1, channels, Side, Side)
-	x := b.Flatten(b.GlobalAveragePool(a))
+	a := b.Param(activations, -1, int64(layer.Channels), int64(layer.Side), int64(layer.Side))
+	x, err := top(b, w, layer.Name, a)
+	if err != nil {
+		return nil, "", err
+	}
 	for i, l := range layers {
 		w := b.Const(fmt.Sprintf("dense_%d/kernel", i+1), l.Kernel, int64(l.In), int64(l.Out))
 		bias := b.Const(fmt.Sprintf("dense_%d/bias", i+1), l.Bias, int64(l.Out))
@@ -159,11 +219,71 @@ func backward(layers []head.Dense, score Score) ([]byte, string, error) {
 	b.Graph().Output(probsName, -1, n)
 	g := grads[activations]
 	b.OutputGrad(activations, g)
-	data, err := proto.Marshal(b.Graph().Model("clasifica", "Grad-CAM: gradient of a class score with respect to mixed10", nil, nil))
+	data, err := proto.Marshal(b.Graph().Model("clasifica", "Grad-CAM: gradient of a class score with respect to "+layer.Name, nil, nil))
 	if err != nil {
 		return nil, "", fmt.Errorf("explain: build the gradient graph: %w", err)
 	}
 	return data, g, nil
+}
+
+// top adds InceptionV3's layers after the layer named from to b, reading
+// a (that layer's output), with batch normalisation folded into constant
+// convolutions, and returns the pooled features [n, 2048].
+func top(b *grad.Builder, w *inception.Weights, from string, a string) (string, error) {
+	all := inception.Layers()
+	out := make([]string, len(all))
+	unit, started := 0, false
+	for i, l := range all {
+		if !started {
+			if l.Kind == inception.Conv {
+				unit++
+			}
+			if l.Name == from {
+				started = true
+				out[i] = a
+			}
+			continue
+		}
+		var in string
+		if len(l.Inputs) > 0 {
+			in = out[l.Inputs[0]]
+		}
+		switch l.Kind {
+		case inception.Conv:
+			u := &w.Units[unit]
+			unit++
+			pads := [4]int64{}
+			if l.Same {
+				pads = [4]int64{int64(l.KH-1) / 2, int64(l.KW-1) / 2, int64(l.KH-1) / 2, int64(l.KW-1) / 2}
+			}
+			fk, fb := u.Folded()
+			kernel := b.Const(u.Conv+"/kernel_folded", fk, int64(u.Out), int64(u.In), int64(u.KH), int64(u.KW))
+			bias := b.Const(u.Conv+"/bias_folded", fb, int64(u.Out))
+			out[i] = b.Conv(in, kernel, bias, grad.ConvAttrs{Strides: [2]int64{int64(l.Stride), int64(l.Stride)}, Pads: pads})
+		case inception.BatchNorm:
+			out[i] = in // folded into the convolution
+		case inception.ReLU:
+			out[i] = b.Relu(in)
+		case inception.MaxPool:
+			out[i] = b.MaxPool(in, int64(l.KH), int64(l.Stride))
+		case inception.AvgPool:
+			out[i] = b.AveragePool3(in)
+		case inception.Concat:
+			ins := make([]string, len(l.Inputs))
+			for j, k := range l.Inputs {
+				ins[j] = out[k]
+			}
+			out[i] = b.Concat(1, ins...)
+		case inception.GlobalAvgPool:
+			out[i] = b.Flatten(b.GlobalAveragePool(in))
+		default:
+			return "", fmt.Errorf("explain: layer %s of kind %d after %s", l.Name, l.Kind, from)
+		}
+	}
+	if !started {
+		return "", fmt.Errorf("explain: InceptionV3 has no layer %q", from)
+	}
+	return out[len(out)-1], nil
 }
 
 // Provider reports the execution provider the explainer runs on.
@@ -200,6 +320,9 @@ func (m *Map) Grid() [][]float64 {
 	return g
 }
 
+// Layer returns the layer the explainer's heatmaps are made at.
+func (e *Explainer) Layer() Layer { return e.layer }
+
 // Explain returns the heatmap of class for a 299×299 photo (as
 // photo.LoadFile returns it); class < 0 explains the most probable one.
 func (e *Explainer) Explain(ctx context.Context, p *photo.RGB, class int) (*Map, error) {
@@ -209,14 +332,19 @@ func (e *Explainer) Explain(ctx context.Context, p *photo.RGB, class int) (*Map,
 	if class >= e.classes {
 		return nil, fmt.Errorf("explain: class %d of %d", class, e.classes)
 	}
-	act, err := e.fwd.Run(ctx, p.AppendFloat32(nil, 1, 0), 1, inception.Size, inception.Size, 3)
-	if err != nil {
+	side, ch := int64(e.layer.Side), int64(e.layer.Channels)
+	act := []onnxrt.Tensor{
+		{Data: make([]float32, ch*side*side), Shape: []int64{1, ch, side, side}},
+		{Data: make([]float32, inception.Features), Shape: []int64{1, inception.Features}},
+	}
+	img := []onnxrt.Tensor{{Data: p.AppendFloat32(nil, 1, 0), Shape: []int64{1, inception.Size, inception.Size, 3}}}
+	if err := e.fwd.Run(ctx, img, act); err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}
 	if class < 0 {
-		// The head on the pooled activations names the most probable
-		// class, so one backward pass is enough.
-		probs, err := e.head.Predict(pool(act))
+		// The head on the features names the most probable class, so
+		// one backward pass is enough.
+		probs, err := e.head.Predict(act[1].Data)
 		if err != nil {
 			return nil, fmt.Errorf("explain: %w", err)
 		}
@@ -230,46 +358,32 @@ func (e *Explainer) Explain(ctx context.Context, p *photo.RGB, class int) (*Map,
 	hot := make([]float32, e.classes)
 	hot[class] = 1
 	out := []onnxrt.Tensor{
-		{Data: make([]float32, len(act)), Shape: []int64{1, channels, Side, Side}},
+		{Data: make([]float32, len(act[0].Data)), Shape: act[0].Shape},
 		{Data: make([]float32, e.classes), Shape: []int64{1, int64(e.classes)}},
 	}
-	in := []onnxrt.Tensor{{Data: act, Shape: []int64{1, channels, Side, Side}}, {Data: hot, Shape: []int64{1, int64(e.classes)}}}
+	in := []onnxrt.Tensor{act[0], {Data: hot, Shape: []int64{1, int64(e.classes)}}}
 	if err := e.bwd.Run(ctx, in, out); err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}
-	raw := camOf(act, out[0].Data, e.sign)
-	return &Map{Rows: Side, Cols: Side, Values: scaled(raw), Raw: raw, Class: class, Probs: out[1].Data}, nil
-}
-
-// pool averages NCHW activations of one photo over the grid: its
-// features.
-func pool(act []float32) []float32 {
-	f := make([]float32, channels)
-	for k := range f {
-		var s float32
-		for _, v := range act[k*Side*Side : (k+1)*Side*Side] {
-			s += v
-		}
-		f[k] = s / (Side * Side)
-	}
-	return f
+	raw := camOf(act[0].Data, out[0].Data, e.layer.Side*e.layer.Side, e.sign)
+	return &Map{Rows: e.layer.Side, Cols: e.layer.Side, Values: scaled(raw), Raw: raw, Class: class, Probs: out[1].Data}, nil
 }
 
 // camOf is Grad-CAM from the activations and their gradient (both
-// [channels, Side, Side]) before clipping: each map weighted by its mean
+// [channels, cells]) before clipping: each map weighted by its mean
 // gradient (times sign), summed.
-func camOf(act, g []float32, sign float64) []float64 {
-	cam := make([]float64, Side*Side)
-	for k := range channels {
+func camOf(act, g []float32, cells int, sign float64) []float64 {
+	cam := make([]float64, cells)
+	for k := range len(act) / cells {
 		var alpha float64
-		for _, v := range g[k*Side*Side : (k+1)*Side*Side] {
+		for _, v := range g[k*cells : (k+1)*cells] {
 			alpha += float64(v)
 		}
-		alpha *= sign / (Side * Side)
+		alpha *= sign / float64(cells)
 		if alpha == 0 {
 			continue
 		}
-		for i, v := range act[k*Side*Side : (k+1)*Side*Side] {
+		for i, v := range act[k*cells : (k+1)*cells] {
 			cam[i] += alpha * float64(v)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/clasifica/clasifica/internal/atomicfile"
+	float16 "github.com/clasifica/clasifica/internal/half"
 	"hash/crc32"
 	"io/fs"
 	"math"
@@ -15,12 +16,18 @@ import (
 )
 
 // Key identifies one cached feature vector: the photo's content, the
-// backbone that computed it, and the augmented view of the photo (empty for
-// the photo itself).
+// backbone that computed it, the augmented view of the photo (empty for
+// the photo itself) and the JPEG decoder that made its pixels.
 type Key struct {
 	Backbone string   // backbone identity, e.g. its SHA-256 in hex
 	Photo    [32]byte // SHA-256 of the photo file's content
 	View     string   // augmentation view; "" for the original photo
+	// Decoder is the JPEG decoder the photo went through
+	// (photo.JPEGDecoder.Used). Decoders differ by a few levels per pixel,
+	// so switching decoders must not mix their vectors in one training;
+	// "" is a key of no decoder (vectors cached before keys named one are
+	// never read as either decoder's).
+	Decoder string
 }
 
 // Cache stores feature vectors on disk, one small file per vector, so that a
@@ -58,6 +65,9 @@ func (c *Cache) path(k Key, ext string) string {
 	name := h
 	if k.View != "" {
 		name += "." + sanitize(k.View)
+	}
+	if k.Decoder != "" {
+		name += ".jpeg-" + sanitize(k.Decoder)
 	}
 	return filepath.Join(c.dir, sanitize(k.Backbone), h[:2], name+ext)
 }
@@ -125,7 +135,7 @@ func decodeEntry(data []byte, half bool, dst []float32) ([]float32, error) {
 	v = v[:n]
 	for i := range v {
 		if half {
-			v[i] = halfToFloat(binary.LittleEndian.Uint16(data[entryHeader+2*i:]))
+			v[i] = float16.ToFloat32(binary.LittleEndian.Uint16(data[entryHeader+2*i:]))
 		} else {
 			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[entryHeader+4*i:]))
 		}
@@ -164,7 +174,7 @@ func (c *Cache) put(k Key, v []float32, half bool) error {
 	binary.LittleEndian.PutUint32(data[4:], uint32(len(v)))
 	for i, x := range v {
 		if half {
-			binary.LittleEndian.PutUint16(data[entryHeader+2*i:], floatToHalf(x))
+			binary.LittleEndian.PutUint16(data[entryHeader+2*i:], float16.FromFloat32(x))
 		} else {
 			binary.LittleEndian.PutUint32(data[entryHeader+4*i:], math.Float32bits(x))
 		}
@@ -212,67 +222,4 @@ func (c *Cache) Clear() error {
 		}
 	}
 	return nil
-}
-
-// floatToHalf rounds f to the nearest IEEE 754 binary16 value (ties to
-// even), clamping finite values beyond its range to ±65504.
-func floatToHalf(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int(b>>23&0xff) - 127 + 15
-	mant := b & 0x7fffff
-	switch {
-	case b&0x7fffffff == 0:
-		return sign
-	case exp >= 31:
-		return sign | 0x7bff // clamp to the largest finite value
-	case exp <= 0:
-		// Subnormal: shift the mantissa with its implicit bit.
-		if exp < -10 {
-			return sign
-		}
-		m := mant | 0x800000
-		shift := uint(14 - exp)
-		h := m >> shift
-		rem := m & (1<<shift - 1)
-		half := uint32(1) << (shift - 1)
-		if rem > half || (rem == half && h&1 == 1) {
-			h++
-		}
-		return sign | uint16(h)
-	}
-	h := uint32(exp)<<10 | mant>>13
-	rem := mant & 0x1fff
-	if rem > 0x1000 || (rem == 0x1000 && h&1 == 1) {
-		h++ // may carry into the exponent, which is still correct
-	}
-	if h >= 0x7c00 {
-		return sign | 0x7bff
-	}
-	return sign | uint16(h)
-}
-
-// halfToFloat converts an IEEE 754 binary16 value.
-func halfToFloat(h uint16) float32 {
-	sign := uint32(h&0x8000) << 16
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h & 0x3ff)
-	switch exp {
-	case 0:
-		if mant == 0 {
-			return math.Float32frombits(sign)
-		}
-		// Subnormal: mant·2⁻²⁴.
-		f := float32(mant) / (1 << 24)
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	case 31:
-		if mant == 0 {
-			return math.Float32frombits(sign | 0x7f800000)
-		}
-		return float32(math.NaN())
-	}
-	return math.Float32frombits(sign | (exp-15+127)<<23 | mant<<13)
 }

@@ -95,6 +95,16 @@ type Extractor struct {
 	// Items must have a Hash, and a Cache must be set.
 	Discard bool
 
+	// Decoded, if set, is called with each photo decoded for the
+	// backbone, at the backbone's 299×299 and before any augmentation
+	// (for an item's views too, so once per view: skip the work for a
+	// photo already seen), from the decoding goroutines: work that needs
+	// the decoded pixels, such as the data doctor's fingerprints, then
+	// costs no second decode. It must be safe for concurrent use and must
+	// not modify p. Photos whose vectors all come from the cache are not
+	// decoded, so it is not called for them.
+	Decoded func(it Item, p *photo.RGB)
+
 	// Mixed8, if set, makes the one pass through the backbone also keep
 	// each photo's mixed8 activations, which fine-tuning reads: its
 	// session then runs instead of Session. The features are as
@@ -374,7 +384,7 @@ func (e *Extractor) ExtractEach(ctx context.Context, items []Item, progress func
 func (e *Extractor) Key(it Item) Key { return e.key(it) }
 
 func (e *Extractor) key(it Item) Key {
-	k := Key{Backbone: e.Backbone, Photo: it.Hash}
+	k := Key{Backbone: e.Backbone, Photo: it.Hash, Decoder: e.Limits.JPEG.Used()}
 	if it.View > 0 {
 		k.View = fmt.Sprintf("%s-%d", e.AugmentID, it.View)
 	}
@@ -429,6 +439,9 @@ func (e *Extractor) decode(i int, it Item) decoded {
 	p, err := photo.LoadFile(it.Path, inception.Size, e.Limits)
 	if err != nil {
 		return decoded{index: i, err: err}
+	}
+	if e.Decoded != nil {
+		e.Decoded(it, p)
 	}
 	if it.View > 0 {
 		if e.Augment == nil {

@@ -237,6 +237,10 @@ func TestGolden(t *testing.T) {
 	mean, scale := identity()
 	cfg := DefaultConfig()
 	cfg.Dropout, cfg.LabelSmoothing, cfg.BatchSize = 0, golden.Smoothing, len(photos)
+	// The gradients come out only on the host path; the device path's
+	// graph computes the same ones and updates with them inside (see
+	// TestDeviceStepsMatchHost).
+	cfg.Steps = StepsHost
 	tr, err := NewTrainer(f.w, goldenHead(t), mean, scale, cfg, cpu(f.rt))
 	if err != nil {
 		t.Fatal(err)
@@ -361,5 +365,133 @@ func TestDeterministicAndLearns(t *testing.T) {
 	}
 	if la[len(la)-1] >= la[0] {
 		t.Errorf("loss went from %v to %v, want lower", la[0], la[len(la)-1])
+	}
+}
+
+// TestDeviceStepsMatchHost trains the same run twice, once with SGD's
+// update in Go (weights in, gradients out every step) and once with the
+// update inside the graph and the weights bound in the runtime's memory,
+// swapped between steps: with the same seed and threads the weights, the
+// losses and the validation features must be the same to the bit. The run
+// has both blocks, weight decay, dropout, label smoothing, sample weights,
+// a smaller last batch, and a restore of an earlier snapshot (the weights
+// going back to the device).
+func TestDeviceStepsMatchHost(t *testing.T) {
+	f := setup(t)
+	mean, scale := identity()
+	y := []int{0, 1, 2}
+	sw := []float32{1, 0.5, 2}
+	run := func(steps string) (weights []float32, losses []float64, feats []float32, device bool) {
+		cfg := DefaultConfig()
+		cfg.BatchSize, cfg.LearningRate, cfg.Seed, cfg.Steps = 2, 1e-3, 7, steps
+		cfg.WeightDecay, cfg.LabelSmoothing = 0.1, 0.1
+		tr, err := NewTrainer(f.w, goldenHead(t), mean, scale, cfg, cpu(f.rt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		var snap *Snapshot
+		for epoch := range 4 {
+			st, err := tr.Epoch(t.Context(), loaderOf(f.acts), y, sw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses = append(losses, st.Loss)
+			switch epoch {
+			case 1:
+				snap = tr.Snapshot()
+			case 2:
+				tr.Restore(snap)
+			}
+		}
+		if feats, err = tr.Features(t.Context(), loaderOf(f.acts), len(y)); err != nil {
+			t.Fatal(err)
+		}
+		u := tr.Units()
+		for _, i := range TrainableUnits(2) {
+			weights = append(weights, u[i].Kernel...)
+			weights = append(weights, u[i].Beta...)
+		}
+		h, err := tr.Head()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range h.Layers() {
+			weights = append(weights, l.Kernel...)
+			weights = append(weights, l.Bias...)
+		}
+		return weights, losses, feats, tr.OnDevice()
+	}
+	hw, hl, hf, hdev := run(StepsHost)
+	dw, dl, df, ddev := run(StepsDevice)
+	if hdev || !ddev {
+		t.Fatalf("on the device: host path %v, device path %v", hdev, ddev)
+	}
+	t.Logf("losses %v", dl)
+	if !slices.Equal(hl, dl) {
+		t.Errorf("losses: host path %v, device path %v", hl, dl)
+	}
+	same := func(what string, a, b []float32) {
+		if len(a) != len(b) {
+			t.Fatalf("%s: %d and %d values", what, len(a), len(b))
+		}
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				t.Fatalf("%s %d: host path %v, device path %v", what, i, a[i], b[i])
+			}
+		}
+	}
+	same("weight", hw, dw)
+	same("feature", hf, df)
+}
+
+// TestStepsConfig checks where steps run for each setting.
+func TestStepsConfig(t *testing.T) {
+	for _, c := range []struct {
+		opt, steps string
+		p          onnxrt.Provider
+		want       bool
+	}{
+		{SGD, "", onnxrt.CPU, false},
+		{SGD, StepsDevice, onnxrt.CPU, true},
+		{SGD, StepsAuto, onnxrt.WebGPU, true},
+		{SGD, StepsAuto, onnxrt.CUDA, true},
+		{SGD, StepsAuto, onnxrt.Auto, true},
+		{SGD, StepsAuto, onnxrt.CoreML, false},
+		{SGD, StepsHost, onnxrt.CUDA, false},
+		{Adam, StepsAuto, onnxrt.CUDA, false},
+	} {
+		cfg := DefaultConfig()
+		cfg.Optimizer, cfg.Steps = c.opt, c.steps
+		if got := onDevice(cfg, c.p); got != c.want {
+			t.Errorf("%s, steps %q on %s: on the device %v, want %v", c.opt, c.steps, c.p, got, c.want)
+		}
+	}
+	// An undecided provider that lands on the CPU gets the host path.
+	if f := setup(t); true {
+		mean, scale := identity()
+		cfg := DefaultConfig()
+		cfg.Blocks = 1
+		eng := cpu(f.rt)
+		eng.Options.Provider = onnxrt.Auto
+		tr, err := NewTrainer(f.w, goldenHead(t), mean, scale, cfg, eng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Provider() == onnxrt.CPU && tr.OnDevice() {
+			t.Error("Auto landed on the CPU with the update in the graph")
+		}
+		if err := tr.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.Optimizer, cfg.Steps = Adam, StepsDevice
+	if cfg.Validate() == nil {
+		t.Error("Adam on the device: no error")
+	}
+	cfg.Optimizer, cfg.Steps = SGD, "gpu"
+	if cfg.Validate() == nil {
+		t.Error("steps \"gpu\": no error")
 	}
 }

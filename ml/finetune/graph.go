@@ -10,8 +10,10 @@
 // batch normalisation offsets (beta) train, which is what Keras trains when
 // those layers are unfrozen with BatchNormalization called in inference
 // mode. Each step's forward and backward pass is one ONNX Runtime run of a
-// graph built by package grad; the optimiser (SGD with momentum, or Adam)
-// runs in Go.
+// graph built by package grad. SGD with momentum updates the weights inside
+// that graph, which keeps them and the velocities on the provider's device
+// between steps (device.go, update.go); Adam (and SGD when Config.Steps
+// says so) runs in Go.
 package finetune
 
 import (
@@ -20,6 +22,7 @@ import (
 	"github.com/clasifica/clasifica/ml/grad"
 	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/inception"
+	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
 // Activation shape: the output of mixed8, channels first.
@@ -253,6 +256,36 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 		outputs = append(outputs, grads[p.name])
 	}
 	return b, params, inputs, outputs
+}
+
+// session opens a session of the training graph on eng, with the update
+// in the graph when device is set.
+func (s *graphSpec) session(eng onnxrt.Engine, device bool, cfg Config) (*onnxrt.MultiSession, []param, []string, []string, error) {
+	model, params, inputs, outputs, err := s.trainingModel(device, cfg)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("finetune: training graph: %w", err)
+	}
+	ts, err := eng.NewMultiSession(model, inputs, outputs)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("finetune: %w", err)
+	}
+	return ts, params, inputs, outputs, nil
+}
+
+// trainingModel is the training graph; on the device (see appendSGD) it
+// also updates the weights with SGD and outputs them instead of the
+// gradients.
+func (s *graphSpec) trainingModel(device bool, cfg Config) ([]byte, []param, []string, []string, error) {
+	if !device {
+		return s.model()
+	}
+	b, params, inputs, outputs := s.build()
+	vin, vout := appendSGD(b.Graph(), params, outputs[2:], cfg)
+	inputs = append(inputs, vin...)
+	outputs = append(outputs[:2:2], vout...)
+	m := b.Graph().Model("clasifica", "InceptionV3 top blocks and head, with SGD's update", nil, nil)
+	data, err := marshal(m)
+	return data, params, inputs, outputs, err
 }
 
 func (s *graphSpec) model() ([]byte, []param, []string, []string, error) {

@@ -49,6 +49,10 @@ type Config struct {
 	LabelSmoothing float64
 	WeightDecay    float64
 	Seed           uint64
+	// Steps says where SGD's update runs: StepsAuto (also ""),
+	// StepsDevice or StepsHost. Both give the same weights to the bit; it
+	// changes only what crosses between Go and the provider each step.
+	Steps string
 }
 
 // DefaultConfig returns the Keras recipe: both blocks, SGD with learning
@@ -77,6 +81,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("finetune: config: LabelSmoothing is %v, want a value in [0, 1)", c.LabelSmoothing)
 	case !finite(c.WeightDecay) || c.WeightDecay < 0:
 		return fmt.Errorf("finetune: config: WeightDecay is %v, want 0 or more", c.WeightDecay)
+	case c.Steps != "" && c.Steps != StepsAuto && c.Steps != StepsDevice && c.Steps != StepsHost:
+		return fmt.Errorf("finetune: config: Steps is %q, want %q, %q or %q", c.Steps, StepsAuto, StepsDevice, StepsHost)
+	case c.Steps == StepsDevice && c.Optimizer != SGD:
+		return fmt.Errorf("finetune: config: Steps is %q, but only %q updates on the device", c.Steps, SGD)
 	}
 	return nil
 }
@@ -100,7 +108,14 @@ type Trainer struct {
 	train  *onnxrt.MultiSession
 	feat   *onnxrt.MultiSession
 	in     []string
-	heads  []head.Dense // shapes and activations of the head's layers
+	out    []string
+	// dev, when not nil, holds the weights and velocities on the
+	// provider's device, updated inside the training graph (device.go);
+	// values then lag behind it until pull. deviceErr says why they are
+	// not there when they were meant to be.
+	dev       *deviceSteps
+	deviceErr error
+	heads     []head.Dense // shapes and activations of the head's layers
 
 	batch        []float32
 	drop, target []float32
@@ -134,17 +149,22 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 	}
 	layers := h.Layers()
 	spec := &graphSpec{w: wc, trainable: trainable, mean: mean, scale: scale, head: layers, dropout: cfg.Dropout > 0}
-	model, params, inputs, outputs, err := spec.model()
-	if err != nil {
-		return nil, fmt.Errorf("finetune: training graph: %w", err)
-	}
 	// A step's values (hundreds of MB for a batch of 32) must not stay in
 	// ONNX Runtime's arena while Go updates the weights and other sessions
 	// run: their peaks would add up.
 	eng.Options.ReleaseMemory = true
-	ts, err := eng.NewMultiSession(model, inputs, outputs)
+	device := onDevice(cfg, eng.Options.Provider)
+	ts, params, inputs, outputs, err := spec.session(eng, device, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("finetune: %w", err)
+		return nil, err
+	}
+	if device && !onDevice(cfg, ts.Provider()) {
+		// Auto landed where the update belongs in Go.
+		ts.Close()
+		device = false
+		if ts, params, inputs, outputs, err = spec.session(eng, device, cfg); err != nil {
+			return nil, err
+		}
 	}
 	fspec := &graphSpec{w: wc, trainable: trainable}
 	fmodel, _, finputs, foutputs, err := fspec.model()
@@ -158,7 +178,7 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 		return nil, fmt.Errorf("finetune: %w", err)
 	}
 	t := &Trainer{
-		cfg: cfg, w: wc, params: params, train: ts, feat: fs, in: inputs, heads: layers,
+		cfg: cfg, w: wc, params: params, train: ts, feat: fs, in: inputs, out: outputs, heads: layers,
 		rng: rand.New(rand.NewPCG(cfg.Seed, 0x66696e6574756e65)), // "finetune"
 	}
 	for _, p := range params {
@@ -174,10 +194,32 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 			v = slices.Clone(layers[p.layer].Kernel)
 		}
 		t.values = append(t.values, v)
-		t.grads = append(t.grads, make([]float32, len(v)))
-		t.m = append(t.m, make([]float32, len(v)))
-		if cfg.Optimizer == Adam {
-			t.v = append(t.v, make([]float32, len(v)))
+	}
+	if device {
+		if err := t.startDevice(); err != nil {
+			err = fmt.Errorf("finetune: weights on %s: %w", ts.Provider(), err)
+			if cfg.Steps == StepsDevice {
+				t.Close()
+				return nil, err
+			}
+			// Auto: the steps still run on the provider, with the update
+			// in Go; DeviceUnavailable says why.
+			t.deviceErr = err
+			t.train.Close()
+			if t.train, _, t.in, t.out, err = spec.session(eng, false, cfg); err != nil {
+				t.feat.Close()
+				return nil, err
+			}
+		}
+	}
+	if t.dev == nil {
+		// Gradients and the optimiser's state live in Go.
+		for _, v := range t.values {
+			t.grads = append(t.grads, make([]float32, len(v)))
+			t.m = append(t.m, make([]float32, len(v)))
+			if cfg.Optimizer == Adam {
+				t.v = append(t.v, make([]float32, len(v)))
+			}
 		}
 	}
 	bs := cfg.BatchSize
@@ -196,8 +238,10 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 	return t, nil
 }
 
-// Close releases the trainer's sessions.
+// Close releases the trainer's sessions and what it keeps on the device.
 func (t *Trainer) Close() error {
+	t.dev.close()
+	t.dev = nil
 	return errors.Join(t.train.Close(), t.feat.Close())
 }
 
@@ -231,6 +275,9 @@ func (t *Trainer) Epoch(ctx context.Context, load Loader, y []int, w []float32) 
 			return head.EpochStats{}, fmt.Errorf("finetune: sample %d has label %d, want a class in [0, %d)", i, c, classes)
 		}
 	}
+	if t.dev != nil && t.dev.err != nil {
+		return head.EpochStats{}, t.dev.err
+	}
 	t.perm = grad.Order(t.perm, n, t.rng)
 	var lossSum float64
 	correct := 0
@@ -249,17 +296,43 @@ func (t *Trainer) Epoch(ctx context.Context, load Loader, y []int, w []float32) 
 				t.wb[r] = w[s]
 			}
 		}
-		if err := load(ctx, idx, t.batch[:nb*Dim]); err != nil {
-			return head.EpochStats{}, err
-		}
-		l, c, err := t.gradients(ctx, t.batch[:nb*Dim], t.yb[:nb], t.wb[:nb])
-		if err != nil {
-			return head.EpochStats{}, err
+		var l float64
+		var c int
+		if t.dev != nil {
+			// The batch is loaded straight into the runtime's host value.
+			dropIn := 0
+			if t.cfg.Dropout > 0 {
+				dropIn = t.heads[len(t.heads)-1].In
+			}
+			h, err := t.dev.batch(nb, classes, dropIn)
+			if err != nil {
+				return head.EpochStats{}, err
+			}
+			if err := load(ctx, idx, h.x.Data()); err != nil {
+				return head.EpochStats{}, err
+			}
+			if l, c, err = t.deviceStep(ctx, h, t.yb[:nb], t.wb[:nb]); err != nil {
+				return head.EpochStats{}, err
+			}
+		} else {
+			if err := load(ctx, idx, t.batch[:nb*Dim]); err != nil {
+				return head.EpochStats{}, err
+			}
+			var err error
+			if l, c, err = t.gradients(ctx, t.batch[:nb*Dim], t.yb[:nb], t.wb[:nb]); err != nil {
+				return head.EpochStats{}, err
+			}
 		}
 		if math.IsNaN(l) || math.IsInf(l, 0) {
+			// On the device the step wrote the other set of weights; the
+			// current set is still the step before's.
 			return head.EpochStats{}, ErrDiverged
 		}
-		t.update()
+		if t.dev != nil {
+			t.dev.commit()
+		} else {
+			t.update()
+		}
 		lossSum += l
 		correct += c
 	}
@@ -310,11 +383,26 @@ func (t *Trainer) update() {
 		w, g, m := t.values[i], t.grads[i], t.m[i]
 		if c.Optimizer == SGD {
 			// Keras's SGD: velocity = momentum·velocity - lr·g; w += velocity.
+			// The conversions round each product, as the graph's update
+			// (appendSGD) does: Go may otherwise fuse a multiply and an add
+			// into one FMA on some CPUs, and the two paths must agree to
+			// the bit. Without decay there is no w·0 to compute: its only
+			// effect was on the sign of a zero, and multiplying a subnormal
+			// weight costs a microcode assist on x86 (the graph's update
+			// spent 0.7 s a step on it).
 			mom := float32(c.Momentum)
+			if decay == 0 {
+				for k, gk := range g {
+					vk := float32(mom*m[k]) - float32(lr*gk)
+					m[k] = vk
+					w[k] += vk
+				}
+				continue
+			}
 			for k, gk := range g {
-				vk := mom*m[k] - lr*gk
+				vk := float32(mom*m[k]) - float32(lr*gk)
 				m[k] = vk
-				w[k] = w[k] - w[k]*decay + vk
+				w[k] = float32(w[k]-float32(w[k]*decay)) + vk
 			}
 			continue
 		}
@@ -330,6 +418,9 @@ func (t *Trainer) update() {
 // samples with the current weights, for validation and evaluation, in
 // batches of Config.BatchSize.
 func (t *Trainer) Features(ctx context.Context, load Loader, n int) ([]float32, error) {
+	if err := t.hostWeights(); err != nil {
+		return nil, err
+	}
 	out := make([]float32, n*inception.Features)
 	bs := t.cfg.BatchSize
 	idx := make([]int, 0, bs)
@@ -365,8 +456,22 @@ func (t *Trainer) Features(ctx context.Context, load Loader, n int) ([]float32, 
 // Snapshot is a copy of the trained weights, to restore the best epoch.
 type Snapshot struct{ values [][]float32 }
 
-// Snapshot copies the current weights.
+// hostWeights makes t.values current and returns the first copy that
+// failed since the last call.
+func (t *Trainer) hostWeights() error {
+	if t.dev == nil {
+		return nil
+	}
+	if err := t.pull(); err != nil && t.dev.err == nil {
+		t.dev.err = err
+	}
+	return t.dev.err
+}
+
+// Snapshot copies the current weights. Where they are on the device and
+// reading them fails, the next Epoch, Features or Head reports it.
 func (t *Trainer) Snapshot() *Snapshot {
+	_ = t.hostWeights()
 	s := &Snapshot{values: make([][]float32, len(t.values))}
 	for i, v := range t.values {
 		s.values[i] = slices.Clone(v)
@@ -379,11 +484,17 @@ func (t *Trainer) Restore(s *Snapshot) {
 	for i, v := range s.values {
 		copy(t.values[i], v)
 	}
+	if t.dev != nil {
+		if err := t.push(); err != nil && t.dev.err == nil {
+			t.dev.err = err
+		}
+	}
 }
 
 // Units returns the trained units (Keras layout), by index in
 // Weights.Units.
 func (t *Trainer) Units() map[int]inception.Unit {
+	_ = t.hostWeights()
 	out := map[int]inception.Unit{}
 	for i, p := range t.params {
 		if p.unit < 0 {
@@ -414,6 +525,9 @@ func (t *Trainer) Weights() *inception.Weights {
 
 // Head returns the trained head (reading standardised features).
 func (t *Trainer) Head() (*head.Head, error) {
+	if err := t.hostWeights(); err != nil {
+		return nil, err
+	}
 	layers := make([]head.Dense, len(t.heads))
 	for i, p := range t.params {
 		if p.unit >= 0 {

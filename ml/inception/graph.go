@@ -50,6 +50,13 @@ func (w *Weights) AppendUntil(g *onnx.Graph, input string, pre Preprocess, last 
 	return w.appendLayers(g, input, pre, last, nil)
 }
 
+// AppendTapped is Append calling tap with each layer's name and output
+// value as it is added, so that a graph can also output inner layers
+// (Grad-CAM reads a block's activations and the features in one pass).
+func (w *Weights) AppendTapped(g *onnx.Graph, input string, pre Preprocess, tap func(layer, value string)) string {
+	return w.appendLayers(g, input, pre, "", tap)
+}
+
 // appendLayers is AppendUntil calling tap, if not nil, with each layer's
 // name and output value as it is added, so that a graph can also output an
 // inner layer.

@@ -21,6 +21,10 @@
 // the threshold and answer every photo with confidence, so they are told
 // to update instead.
 //
+// Any version's meta may carry the classes' statistics that answer "not
+// one of its kinds" (Strangers): a reader that predates them ignores them
+// and answers as the model did then, so they raise no version.
+//
 // Each file is written with the lowest version that holds it: a model
 // without fine-tuned blocks or threshold as version 1, which older
 // Clasifica versions read; one with fine-tuned blocks as version 2; one
@@ -156,6 +160,9 @@ type Meta struct {
 	// History records the training runs that made the model, oldest
 	// first (the last ones: a few hundred bytes).
 	History []Run `json:"history,omitempty"`
+	// Strangers lets the model answer "not one of its kinds"; nil when it
+	// keeps nothing for that (files before it, models made elsewhere).
+	Strangers *Strangers `json:"strangers,omitempty"`
 }
 
 // Backbone identifies the feature extractor a head was trained on: a head
@@ -282,6 +289,9 @@ func (m *Model) Validate() error {
 		return err
 	}
 	if err := validateHistory(m.History); err != nil {
+		return err
+	}
+	if err := m.Strangers.validate(len(m.Labels)); err != nil {
 		return err
 	}
 	if t := m.Training; t != nil {

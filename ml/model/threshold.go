@@ -31,6 +31,9 @@ type Threshold struct {
 	// Basis says which photos the threshold was chosen on (one of the
 	// Basis constants).
 	Basis string `json:"basis"`
+	// Folds is k for BasisOutOfFold: how many heads, each trained without
+	// one fold of the photos, made the predictions; 0 otherwise.
+	Folds int `json:"folds,omitempty"`
 	// Curve is the accuracy–coverage curve on the calibration photos,
 	// thinned to about a hundred points, by rising threshold; choosing
 	// another target picks from it without the photos.
@@ -43,13 +46,28 @@ type Threshold struct {
 // Where a threshold's calibration photos come from.
 const (
 	// BasisValidation: the validation photos, which also chose the
-	// training epoch, so the promise is somewhat optimistic.
+	// training epoch, so the promise is somewhat optimistic. Training
+	// falls back to it only where the other bases have too few photos;
+	// models of format version 3 before the other bases all have it.
 	BasisValidation = "validation"
 	// BasisOutOfFold: out-of-fold predictions of a k-fold over the
-	// training and validation photos, each predicted by a head that
-	// never saw it: a cross-validated estimate.
+	// training and validation photos, each predicted by a head of the
+	// model's kind that never saw it: a cross-validated estimate, for
+	// head-only models.
 	BasisOutOfFold = "out-of-fold"
+	// BasisValidationHalf: half of the validation photos, set aside
+	// before training so that they chose neither the epoch nor anything
+	// else; for fine-tuned models, whose blocks k-fold training would
+	// make k times slower.
+	BasisValidationHalf = "validation half"
 )
+
+// Optimistic reports whether the threshold's promise comes from photos
+// that also chose the training epoch (or from an unknown basis), so that
+// new photos will likely do somewhat worse.
+func (t *Threshold) Optimistic() bool {
+	return t.Basis != BasisOutOfFold && t.Basis != BasisValidationHalf
+}
 
 // Point returns the threshold's promise as a curve point.
 func (t *Threshold) Point() selective.Point {
@@ -81,6 +99,9 @@ func (t *Threshold) validate() error {
 	in01 := func(v float64) bool { return v >= 0 && v <= 1 }
 	if !in01(t.Value) || !in01(t.Coverage) || !in01(t.Accuracy) || t.TargetAccuracy <= 0 || t.TargetAccuracy > 1 {
 		return fmt.Errorf("model threshold %v (target %v, coverage %v, accuracy %v) is out of range", t.Value, t.TargetAccuracy, t.Coverage, t.Accuracy)
+	}
+	if t.Folds < 0 || t.Folds > 0 && t.Basis != BasisOutOfFold {
+		return fmt.Errorf("model threshold has %d folds on basis %q", t.Folds, t.Basis)
 	}
 	if t.Photos < 0 || t.Answered < 0 || t.Answered > t.Photos {
 		return fmt.Errorf("model threshold answers %d of %d photos", t.Answered, t.Photos)

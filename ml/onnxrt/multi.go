@@ -44,13 +44,22 @@ func (r *Runtime) NewMultiSession(model []byte, inputs, outputs []string, opt Op
 		// for the next; between training steps the Go side updates the
 		// weights on every core, and spinning threads took a core from it
 		// (the head's epoch was 15% slower).
-		s, err := newAdvanced(model, inputs, outputs, p, opt, map[string]string{"session.intra_op.allow_spinning": "0"})
+		s, err := newMulti(model, inputs, outputs, p, opt)
 		if err == nil {
-			return &MultiSession{s: s, inputs: inputs, outputs: outputs, provider: p, opt: opt}, nil
+			return s, nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", p, err))
 	}
 	return nil, fmt.Errorf("create ONNX Runtime session: %w", errors.Join(errs...))
+}
+
+// newMulti builds a MultiSession on p alone.
+func newMulti(model []byte, inputs, outputs []string, p Provider, opt Options) (*MultiSession, error) {
+	s, err := newAdvanced(model, inputs, outputs, p, opt, map[string]string{"session.intra_op.allow_spinning": "0"})
+	if err != nil {
+		return nil, err
+	}
+	return &MultiSession{s: s, inputs: inputs, outputs: outputs, provider: p, opt: opt}, nil
 }
 
 // Provider reports the execution provider the session runs on.

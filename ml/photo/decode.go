@@ -69,6 +69,17 @@ func (d JPEGDecoder) String() string {
 	return fmt.Sprintf("JPEGDecoder(%d)", uint8(d))
 }
 
+// Used names the decoder that really decodes a JPEG with this choice in
+// this build: "libjpeg-turbo" for JPEGAuto where it is built in, "go"
+// otherwise. The two give slightly different pixels, so feature caches
+// key vectors by it.
+func (d JPEGDecoder) Used() string {
+	if d == JPEGAuto && turboBuiltIn {
+		return "libjpeg-turbo"
+	}
+	return "go"
+}
+
 // TurboBuiltIn says whether this build decodes JPEGs with libjpeg-turbo
 // (SIMD, scaled in the DCT domain). Linux builds with cgo link it; other
 // builds decode every JPEG with Go's decoder.

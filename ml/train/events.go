@@ -1,6 +1,7 @@
 package train
 
 import (
+	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/internal/sealed"
 	"github.com/clasifica/clasifica/ml/eval"
 	"github.com/clasifica/clasifica/ml/features"
@@ -8,7 +9,7 @@ import (
 )
 
 // Event is something that happened during a training run. The concrete
-// types are PhaseStarted, Extraction, EpochFinished, Warning,
+// types are PhaseStarted, Extraction, EpochFinished, Calibration, Warning,
 // FineTuneStopped, Finished, Failed and Cancelled. Run emits them in order
 // from its own goroutine; the CLI prints them, the desktop app draws them.
 // Package app's Event holds these and its own events of a training job
@@ -33,6 +34,10 @@ const (
 	// Stage 2, so a chart continues across both with a marker here.
 	FineTuning Phase = "fine-tuning"
 	Evaluating Phase = "evaluating"
+	// Calibrating trains the out-of-fold heads that choose a head-only
+	// model's "not sure" threshold (Calibration events follow); runs
+	// without them go from Evaluating to the end.
+	Calibrating Phase = "choosing the not-sure threshold"
 )
 
 // PhaseStarted reports the start of a phase.
@@ -55,6 +60,14 @@ type EpochFinished struct {
 	// Best reports that this epoch has the lowest validation loss so far:
 	// its weights are the ones the model keeps.
 	Best bool
+}
+
+// Calibration reports the out-of-fold heads' progress: Done counts the
+// epochs trained of all folds' Total; Fold (from 1, 0 before the first
+// epoch) of Folds is the head training now.
+type Calibration struct {
+	progress.Progress
+	Fold, Folds int
 }
 
 // Warning reports a problem that did not stop the run, such as a photo that
@@ -97,6 +110,9 @@ func (Extraction) JobEvent(sealed.Token) {}
 // JobEvent marks EpochFinished as an Event.
 func (EpochFinished) JobEvent(sealed.Token) {}
 
+// JobEvent marks Calibration as an Event.
+func (Calibration) JobEvent(sealed.Token) {}
+
 // JobEvent marks Warning as an Event.
 func (Warning) JobEvent(sealed.Token) {}
 
@@ -132,9 +148,13 @@ type Result struct {
 	// Skipped counts photos left out because they could not be read.
 	Skipped int
 	// Validation lists the validation photos with the final model's
-	// predictions, which chose the "not sure" threshold (the same as
-	// Samples when Evaluated is "validation").
+	// predictions (the same as Samples when Evaluated is "validation").
 	Validation []Prediction
+	// Calibration lists the predictions the "not sure" threshold was
+	// chosen on (the model's Threshold.Basis says which): out-of-fold
+	// predictions of every training and validation photo, the final
+	// model's of the validation half set aside, or Validation.
+	Calibration []Prediction
 }
 
 // Prediction is a photo's true class and predicted probabilities.

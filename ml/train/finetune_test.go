@@ -107,6 +107,21 @@ func TestFineTune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// "Not one of its kinds" is measured on the tuned features: the
+	// saved model's statistics place its own test photo among its kinds.
+	if read.Strangers == nil {
+		t.Error("the fine-tuned model keeps no stranger statistics")
+	} else if prof, err := Profile(read); err != nil {
+		t.Error(err)
+	} else if prof != nil {
+		z, _ := prof.Deviations(raw.Features)
+		t.Logf("a test flower stands %.1f deviations from its nearest kind", z)
+		if math.IsNaN(z) || z >= 4 {
+			t.Errorf("a test flower stands %.1f deviations out of the fine-tuned model's kinds", z)
+		}
+	} else {
+		t.Logf("strangers not judged: %s", read.Strangers.Reason)
+	}
 	for k := range p {
 		// The activations were cached in float16.
 		if math.Abs(float64(p[k]-res.Samples[0].Probs[k])) > 2e-3 {

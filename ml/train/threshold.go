@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 
-	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/head"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/selective"
@@ -58,45 +57,54 @@ func Probabilities(preds []Prediction) ([][]float64, []int) {
 	return probs, truths
 }
 
-// calibrate chooses the model's "not sure" threshold on the validation
-// photos (which also chose the best epoch: the promise is optimistic,
-// and the model says so in its Basis) and measures it on the test photos
-// when there are some. h is the final head, reading standardised
-// features; tuned says whether fine-tuned blocks make the features.
+// calibrate chooses the model's "not sure" threshold and measures it on
+// the test photos when there are some. It chooses on photos that chose
+// nothing else about the model where it can: for a head-only model, the
+// out-of-fold predictions of k heads of its kind over the training and
+// validation photos; for a fine-tuned one, the validation half set aside
+// before training. Where those are too few it chooses on the validation
+// photos, which also chose the epoch, and the model's Basis says the
+// promise is optimistic. h is the final head, reading standardised
+// features; tuned says whether this run's fine-tuned blocks make the
+// features.
 func (r *runner) calibrate(res *Result, h *head.Head, tuned bool) error {
 	if r.o.TargetAccuracy == 0 {
 		return nil
 	}
-	val := r.samples[dataset.Validation]
-	if len(val) == 0 {
+	val := r.validation()
+	if len(val) > 0 {
+		res.Validation = res.Samples
+		if res.Evaluated != "validation" {
+			var err error
+			if res.Validation, _, err = r.predict(h, tuned, val); err != nil {
+				return fmt.Errorf("train: not-sure threshold: %w", err)
+			}
+		}
+	}
+	cal, basis, folds := res.Validation, model.BasisValidation, 0
+	switch {
+	case !tuned && !r.baseTop:
+		oof, k, err := r.outOfFold()
+		if err != nil {
+			return err
+		}
+		if oof != nil {
+			cal, basis, folds = oof, model.BasisOutOfFold, k
+		}
+	case len(r.calib) > 0:
+		// validation() lists the set-aside half last.
+		cal, basis = res.Validation[len(val)-len(r.calib):], model.BasisValidationHalf
+	}
+	if len(cal) == 0 {
 		r.emit(Warning{Message: "no validation photos: the model cannot say \"not sure\" (it answers every photo)"})
 		return nil
 	}
-	preds := res.Samples
-	if res.Evaluated != "validation" {
-		x := r.valX
-		if tuned {
-			var err error
-			if x, err = r.acts.splitFeatures(r.ctx, r.job.Engine, r.weights, r.o.BatchSize, val); err != nil {
-				return err
-			}
-			r.std.apply(x)
-		}
-		probs, err := h.Predict(x)
-		if err != nil {
-			return fmt.Errorf("train: not-sure threshold: %w", err)
-		}
-		n := len(r.d.Classes)
-		preds = make([]Prediction, len(val))
-		for i, s := range val {
-			preds[i] = Prediction{Path: r.d.Items[s.item].Path, Truth: s.label, Probs: probs[i*n : (i+1)*n]}
-		}
-	}
-	probs, truths := Probabilities(preds)
-	th, err := NewThreshold(probs, truths, r.o.TargetAccuracy, model.BasisValidation)
+	probs, truths := Probabilities(cal)
+	th, err := NewThreshold(probs, truths, r.o.TargetAccuracy, basis)
 	if err != nil {
 		return fmt.Errorf("train: not-sure threshold: %w", err)
 	}
+	th.Folds = folds
 	if res.Evaluated == "test" {
 		p, err := MeasureThreshold(th.Value, res.Samples)
 		if err != nil {
@@ -104,7 +112,7 @@ func (r *runner) calibrate(res *Result, h *head.Head, tuned bool) error {
 		}
 		th.Test = &p
 	}
-	res.Validation = preds
+	res.Calibration = cal
 	res.Model.Threshold = th
 	return nil
 }

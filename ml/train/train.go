@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/onnxrt"
+	"github.com/clasifica/clasifica/ml/probes"
 )
 
 // Options are the training options. DefaultOptions gives good results
@@ -29,6 +31,11 @@ type Options struct {
 	model.Hyperparameters
 	// TopK is the k of the top-k accuracy in the report.
 	TopK int
+	// Folds is how many heads, each trained without one fold of the
+	// training and validation photos, choose a head-only model's "not
+	// sure" threshold from their out-of-fold predictions; 0 means
+	// DefaultFolds, 1 turns them off (the validation photos choose it).
+	Folds int
 }
 
 // DefaultOptions returns the defaults: the seed tutorial's head
@@ -60,7 +67,8 @@ func DefaultOptions() Options {
 			FineTuneEpochs:       10,
 			FineTuneLearningRate: 1e-3,
 		},
-		TopK: 3,
+		TopK:  3,
+		Folds: DefaultFolds,
 	}
 }
 
@@ -74,6 +82,9 @@ func (o Options) Validate() error {
 	}
 	if o.TargetAccuracy < 0 || o.TargetAccuracy > 1 || o.TargetAccuracy != o.TargetAccuracy {
 		return fmt.Errorf("target accuracy is %v, want 0 (no \"not sure\") to 1", o.TargetAccuracy)
+	}
+	if o.Folds < 0 || o.Folds > 20 {
+		return fmt.Errorf("folds is %d, want 1 (no out-of-fold threshold) to 20", o.Folds)
 	}
 	if o.Augment < 0 || o.Augment > 32 {
 		return fmt.Errorf("augmentation views is %d, want 0 (off) to 32", o.Augment)
@@ -140,6 +151,15 @@ type Job struct {
 	// session and give its memory (several hundred MB) to the fine-tuning
 	// steps.
 	ReleaseExtractor func()
+	// Regroup, if set, is called once the photos' features are extracted
+	// (the extraction's decode is where the caller can fingerprint them,
+	// see features.Extractor.Decoded). It may return another division of
+	// the same photos, classes and labels (near-copy pairs kept on one
+	// side of the training/test divide, see dataset.WithNearCopies), or
+	// nil to keep Data. The run then trains on it with the rows already
+	// extracted: nothing is extracted again, and a photo that joins the
+	// training split this way has no augmented views in this run.
+	Regroup func(ctx context.Context) (*dataset.Dataset, error)
 }
 
 // Run trains a model. emit (which may be nil) receives the run's events;
@@ -179,12 +199,19 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	}
 	defer r.close()
 	r.listSamples()
+	if err := r.addProbes(); err != nil {
+		return nil, err
+	}
 	if err := r.extract(); err != nil {
+		return nil, err
+	}
+	if err := r.regroup(); err != nil {
 		return nil, err
 	}
 	if err := r.dropFailures(); err != nil {
 		return nil, err
 	}
+	r.setAsideHalf()
 	if err := r.standardize(); err != nil {
 		return nil, err
 	}
@@ -211,6 +238,9 @@ func run(ctx context.Context, job Job, emit func(Event)) (*Result, error) {
 	if err := r.calibrate(res, h, tuned != nil); err != nil {
 		return nil, err
 	}
+	if err := r.strangers(m, tuned != nil); err != nil {
+		return nil, err
+	}
 	m.Training.Duration = time.Since(start).Seconds()
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -231,6 +261,9 @@ type runner struct {
 	// their rows.
 	items   []features.Item
 	samples [3][]sample
+	// calib is the validation half set aside to choose a fine-tuned
+	// model's threshold (setAsideHalf); it is not in samples.
+	calib   []sample
 	feats   *features.Result
 	skipped int
 
@@ -256,6 +289,12 @@ type runner struct {
 	stoppedEarly bool
 	totalEpochs  int
 	rng          *rand.Rand
+
+	// The shipped probe photos (written to probeDir), whose rows start
+	// at probeRow.
+	probes   []probes.Photo
+	probeDir string
+	probeRow int
 }
 
 // newRunner checks the job.
@@ -285,6 +324,9 @@ func (r *runner) close() {
 	if r.acts != nil {
 		r.acts.close()
 	}
+	if r.probeDir != "" {
+		os.RemoveAll(r.probeDir)
+	}
 }
 
 // listSamples lists every photo once, and each training photo's augmented
@@ -303,21 +345,69 @@ func (r *runner) listSamples() {
 	}
 }
 
-// extract computes (or reads from the cache) every row's features.
+// extract computes (or reads from the cache) every row's features. Its
+// progress counts the user's photos: the few probe photos go through in
+// the same pass but are not the user's, so the count stops at the
+// folder's (a moment early).
 func (r *runner) extract() error {
+	emit := func(e Event) {
+		if x, ok := e.(Extraction); ok {
+			x.Total = max(0, x.Total-len(r.probes))
+			x.Done = min(x.Done, x.Total)
+			x.FromCache = min(x.FromCache, x.Done)
+			x.Failed = min(x.Failed, x.Done)
+			e = x
+		}
+		r.emit(e)
+	}
 	if r.o.FineTune > 0 || r.baseTop {
 		if r.weights == nil {
 			return errors.New("train: fine-tuning needs the backbone's weights")
 		}
 		r.emit(PhaseStarted{Phase: Caching})
 		var err error
-		r.feats, r.acts, err = extractWithActivations(r.ctx, r.job, r.items, r.emit)
+		r.feats, r.acts, err = extractWithActivations(r.ctx, r.job, r.items, emit)
 		return err
 	}
 	r.emit(PhaseStarted{Phase: Extracting})
 	var err error
-	r.feats, err = r.job.Extractor.Extract(r.ctx, r.items, func(p features.Progress) { r.emit(Extraction{Progress: p}) })
+	r.feats, err = r.job.Extractor.Extract(r.ctx, r.items, func(p features.Progress) { emit(Extraction{Progress: p}) })
 	return err
+}
+
+// regroup lets the job divide the photos again once they are extracted,
+// and lists the samples of the new division with the rows extracted for
+// the old one.
+func (r *runner) regroup() error {
+	if r.job.Regroup == nil {
+		return nil
+	}
+	d, err := r.job.Regroup(r.ctx)
+	if err != nil || d == nil {
+		return err
+	}
+	if !slices.Equal(d.Classes, r.d.Classes) {
+		return fmt.Errorf("train: the photos of %s were divided again with other classes", r.d.Root)
+	}
+	rows := map[string][]int{}
+	for split := range r.samples {
+		for _, s := range r.samples[split] {
+			rows[r.d.Items[s.item].Path] = s.rows
+		}
+	}
+	var samples [3][]sample
+	for i, it := range d.Items {
+		got, ok := rows[it.Path]
+		if !ok {
+			return fmt.Errorf("train: %s was not among the photos extracted", it.Path)
+		}
+		if it.Split != dataset.Train {
+			got = got[:1] // views are for training only
+		}
+		samples[it.Split] = append(samples[it.Split], sample{item: i, label: it.Label, rows: got})
+	}
+	r.d, r.samples = d, samples
+	return nil
 }
 
 // dropFailures reports each photo that failed once and leaves it out of
@@ -421,13 +511,7 @@ func (r *runner) trainHead() (*head.Head, error) {
 	bestHead := h.Clone()
 	loop := &Loop{Epochs: r.o.Epochs, Stage: 1, History: &r.history}
 	loop.Epoch = func(ctx context.Context) (model.Epoch, error) {
-		// Each epoch shows every training photo once, as one of its views.
-		if r.o.Augment > 0 {
-			for i, s := range trainSet {
-				row := s.rows[r.rng.IntN(len(s.rows))]
-				copy(x[i*features.Dim:(i+1)*features.Dim], r.feats.Row(row))
-			}
-		}
+		r.pickViews(x, trainSet, r.rng)
 		st, err := trainer.Epoch(ctx, x, r.trainLabels, r.sw)
 		if err != nil {
 			return model.Epoch{}, err
@@ -511,7 +595,7 @@ func (r *runner) buildModel(h *head.Head, tuned *fineTuned) *model.Model {
 			Epochs:     r.history,
 			BestEpoch:  r.best.Epoch,
 			TrainCount: len(r.samples[dataset.Train]),
-			ValCount:   len(r.samples[dataset.Validation]),
+			ValCount:   len(r.samples[dataset.Validation]) + len(r.calib),
 		},
 	}, Head: r.std.fold(h.Layers())}
 	if tuned != nil {
@@ -527,39 +611,60 @@ func (r *runner) buildModel(h *head.Head, tuned *fineTuned) *model.Model {
 }
 
 // evaluate is the final evaluation, on the test photos when there are
-// some, else on the validation photos.
+// some, else on the validation photos (both halves, when a fine-tuning
+// run split them).
 func (r *runner) evaluate(h *head.Head, tuned bool) (*Result, error) {
 	res := &Result{StoppedEarly: r.stoppedEarly, Skipped: r.skipped}
-	evalSet, name, ex, ey := r.samples[dataset.Validation], "validation", r.valX, r.valY
+	evalSet, name := r.validation(), "validation"
 	if test := r.samples[dataset.Test]; len(test) > 0 {
 		evalSet, name = test, "test"
-		ex, ey = gather(r.feats, test)
 	}
 	if len(evalSet) == 0 {
 		return res, nil
 	}
-	if tuned {
-		// The fine-tuned blocks make other features than the cached ones.
-		var err error
-		if ex, err = r.acts.splitFeatures(r.ctx, r.job.Engine, r.weights, r.o.BatchSize, evalSet); err != nil {
-			return nil, err
-		}
-		r.std.apply(ex)
-	}
 	r.emit(PhaseStarted{Phase: Evaluating})
-	probs, err := h.Predict(ex)
+	preds, probs, err := r.predict(h, tuned, evalSet)
 	if err != nil {
 		return nil, fmt.Errorf("train: evaluate: %w", err)
 	}
-	if res.Report, err = eval.Compute(r.d.Classes, ey, probs, r.o.TopK); err != nil {
+	if res.Report, err = eval.Compute(r.d.Classes, labelsOf(evalSet), probs, r.o.TopK); err != nil {
 		return nil, fmt.Errorf("train: evaluate: %w", err)
 	}
-	res.Evaluated = name
-	n := len(r.d.Classes)
-	for i, s := range evalSet {
-		res.Samples = append(res.Samples, Prediction{Path: r.d.Items[s.item].Path, Truth: s.label, Probs: probs[i*n : (i+1)*n]})
-	}
+	res.Evaluated, res.Samples = name, preds
 	return res, nil
+}
+
+// validation returns every validation photo: the half that chose the
+// epoch, then the half set aside, if any.
+func (r *runner) validation() []sample {
+	return slices.Concat(r.samples[dataset.Validation], r.calib)
+}
+
+// predict returns the final head h's predictions of set, and their
+// probabilities as rows; tuned says whether fine-tuned blocks make the
+// features (which are then computed from the cached activations).
+func (r *runner) predict(h *head.Head, tuned bool, set []sample) ([]Prediction, []float32, error) {
+	var x []float32
+	if tuned {
+		// The fine-tuned blocks make other features than the cached ones.
+		var err error
+		if x, err = r.acts.splitFeatures(r.ctx, r.job.Engine, r.weights, r.o.BatchSize, set); err != nil {
+			return nil, nil, err
+		}
+		r.std.apply(x)
+	} else {
+		x, _ = gather(r.feats, set)
+	}
+	probs, err := h.Predict(x)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := len(r.d.Classes)
+	preds := make([]Prediction, len(set))
+	for i, s := range set {
+		preds[i] = Prediction{Path: r.d.Items[s.item].Path, Truth: s.label, Probs: probs[i*n : (i+1)*n]}
+	}
+	return preds, probs, nil
 }
 
 // startingHead returns the base model's head when it can be continued, or

@@ -91,7 +91,8 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Events come in order: extraction, epochs, evaluation, finished.
+	// Events come in order: extraction, epochs, evaluation, the
+	// out-of-fold heads of the "not sure" threshold, finished.
 	var kinds []string
 	epochs := 0
 	for _, e := range events {
@@ -109,7 +110,7 @@ func TestRun(t *testing.T) {
 			t.Fatalf("unexpected %T", e)
 		}
 	}
-	if want := []string{string(Extracting), string(Training), string(Evaluating), "finished"}; !slices.Equal(kinds, want) {
+	if want := []string{string(Extracting), string(Training), string(Evaluating), string(Calibrating), "finished"}; !slices.Equal(kinds, want) {
 		t.Errorf("phases %v, want %v", kinds, want)
 	}
 	m := res.Model
@@ -151,6 +152,26 @@ func TestRun(t *testing.T) {
 		if math.Abs(float64(p[k]-res.Samples[0].Probs[k])) > 1e-4 {
 			t.Fatalf("saved head gives %v, evaluation %v", p, res.Samples[0].Probs)
 		}
+	}
+	// The offline backbone sets the probe photos apart from the flowers
+	// (see app.TestNotOneOfItsKinds), so the model judges strangers.
+	prof, err := Profile(m)
+	if err != nil || prof == nil {
+		t.Fatalf("stranger profile %v (%v), strangers %+v", prof, err, m.Strangers)
+	}
+	strangers := 0
+	for _, smp := range res.Samples {
+		x, err := f.ext.Extract(context.Background(), []features.Item{{Path: smp.Path}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if z, _ := prof.Deviations(x.Features); z >= 4 {
+			strangers++
+		}
+	}
+	t.Logf("%d of %d test flowers are strangers to the model", strangers, len(res.Samples))
+	if strangers > len(res.Samples)/10 {
+		t.Errorf("%d of %d test flowers are strangers to the model", strangers, len(res.Samples))
 	}
 }
 

@@ -5,6 +5,9 @@
 # label check on a folder of planted problems it makes from the samples).
 #
 #   tools/screenshots/run.sh [DATA_DIR]
+#
+# SCREENSHOT_DISPLAY picks the X display number, SCREENSHOT_HOME keeps the
+# app home between runs, SCREENSHOT_SKIP_CHECK=1 leaves the label check out.
 set -eu
 cd "$(dirname "$0")/../.."
 data=${1:-testdata/photos/flowers}
@@ -59,9 +62,38 @@ if command -v convert >/dev/null; then
 	convert "$check/flowers/$f" -gravity center -crop 95%x95%+0+0 +repage "$check/flowers/IMG_$f"
 fi
 
+# The training folder is a copy (the correction loop copies photos into
+# it), less three photos of each kind, which the tour sorts on Classify,
+# teaches the model and retrains with.
+train="$home/photos"
+new="$home/new-photos"
+rm -rf "$train" "$new"
+for kind in "$data"/*/; do
+	k=$(basename "$kind")
+	mkdir -p "$train/$k" "$new/$k"
+	cp "$kind"* "$train/$k/"
+	for f in $(ls "$train/$k" | sort | tail -n 3); do
+		mv "$train/$k/$f" "$new/$k/$f"
+	done
+done
+checkflag=$check
+if [ -n "${SCREENSHOT_SKIP_CHECK:-}" ]; then
+	checkflag=
+fi
+
 display=:${SCREENSHOT_DISPLAY:-97}
 Xvfb "$display" -screen 0 1366x768x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 sleep 1
-DISPLAY=$display go run -tags screenshots ./tools/screenshots -data "$data" -check "$check" -out docs/screenshots
+DISPLAY=$display go run -tags screenshots ./tools/screenshots -data "$train" -classify "$new" -check "$checkflag" -out docs/screenshots
+
+# Screenshots stay small in the repository: a picture over 150 kB is
+# quantised, to fewer colours until it fits (the photos in it lose some).
+for f in docs/screenshots/*.png; do
+	for colours in "FloydSteinberg 256" "None 128" "None 96" "None 64"; do
+		[ "$(wc -c <"$f")" -gt 150000 ] || break
+		set -- $colours
+		convert "$f" -strip -dither "$1" -colors "$2" "PNG8:$f.tmp" && mv "$f.tmp" "$f"
+	done
+done
 echo "Pictures written to docs/screenshots/"

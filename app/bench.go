@@ -85,8 +85,12 @@ func (r BenchRow) Best() float64 {
 // BenchResult is a speed test's outcome.
 type BenchResult struct {
 	Backbone string `json:"backbone"`
-	CPUs     int    `json:"cpus"`
-	Batches  []int  `json:"batch_sizes"`
+	// Precision is the image model's arithmetic (float or int8) and
+	// PrecisionReason why it was chosen.
+	Precision       Precision `json:"precision"`
+	PrecisionReason string    `json:"precision_reason,omitempty"`
+	CPUs            int       `json:"cpus"`
+	Batches         []int     `json:"batch_sizes"`
 	// Rows has one row per provider measured, in order.
 	Rows []BenchRow `json:"providers"`
 	// EndToEndImages is the number of photo files in Data.
@@ -133,7 +137,16 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 	if err != nil {
 		return nil, err
 	}
-	onnx, err := a.Backbones.FeatureModel(ctx, in)
+	prec, why, err := a.choosePrecision(ctx, in, opt.Engine, onnxrt.Engine{Runtime: rt, Options: opt.Engine.sessionOptions()}, false)
+	if err != nil {
+		return nil, err
+	}
+	var onnx []byte
+	if prec == PrecisionInt8 {
+		onnx, err = a.Backbones.Int8FeatureModel(ctx, in, onnxrt.Engine{Runtime: rt, Options: opt.Engine.sessionOptions()})
+	} else {
+		onnx, err = a.Backbones.FeatureModel(ctx, in)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +165,7 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 	if len(provs) == 0 {
 		provs, strict = []onnxrt.Provider{opt.Engine.Provider}, opt.Engine.Strict
 	}
-	res := &BenchResult{Backbone: in.ID, CPUs: runtime.NumCPU(), Batches: opt.Batches}
+	res := &BenchResult{Backbone: in.ID, CPUs: runtime.NumCPU(), Batches: opt.Batches, Precision: prec, PrecisionReason: why}
 	per := len(opt.Batches)
 	if len(photos) > 0 {
 		per++

@@ -20,6 +20,7 @@ type App struct {
 	Backbones *Backbones
 	providers *providerCache
 	speeds    *speeds
+	precision *precisionChecks
 	movers    movers
 }
 
@@ -27,7 +28,8 @@ type App struct {
 func New(dirs Dirs) *App {
 	return &App{Dirs: dirs, Backbones: &Backbones{Dir: dirs.Backbones()},
 		providers: &providerCache{mem: map[string][]ProviderStatus{}, file: filepath.Join(dirs.Cache, "providers.json")},
-		speeds:    &speeds{file: filepath.Join(dirs.Cache, "speeds.json")}}
+		speeds:    &speeds{file: filepath.Join(dirs.Cache, "speeds.json")},
+		precision: &precisionChecks{file: filepath.Join(dirs.Cache, "precision.json")}}
 }
 
 // EngineOptions choose what runs the backbone.
@@ -51,6 +53,25 @@ type EngineOptions struct {
 	// JPEG chooses the JPEG decoder of the photos fed to the backbone;
 	// the zero value is the fastest built in (photo.JPEGAuto).
 	JPEG photo.JPEGDecoder
+	// Precision chooses float or 8-bit arithmetic for the image model;
+	// empty means auto (see Engine.Precision for what runs, and why).
+	Precision Precision
+	// FineTuning says the engine feeds fine-tuning, whose mixed8 pass
+	// runs in float: its features are then float too.
+	FineTuning bool
+	// model is the precision of the model an engine is opened for (its
+	// features' precision), empty for a backbone's own engine.
+	model Precision
+}
+
+// ForModel returns the options for an engine that classifies with m, or
+// continues its training: its features in the precision m was trained
+// with, unless asked otherwise.
+func (opt EngineOptions) ForModel(m *model.Model) EngineOptions {
+	if m != nil {
+		opt.model = modelPrecision(m)
+	}
+	return opt
 }
 
 // Engine runs one backbone: its ONNX Runtime session and feature cache.
@@ -70,6 +91,10 @@ type Engine struct {
 	tuned string
 	// jpeg is the JPEG decoder of the photos it extracts features from.
 	jpeg photo.JPEGDecoder
+	// Precision is the arithmetic the image model runs in, float or
+	// int8; PrecisionReason says why, for people.
+	Precision       Precision
+	PrecisionReason string
 }
 
 // ResolveBackbone returns the installed backbone spec names: an installed
@@ -106,7 +131,7 @@ func (a *App) OpenEngineFor(ctx context.Context, m *model.Model, opt EngineOptio
 	if err != nil {
 		return nil, err
 	}
-	return a.openEngineFor(ctx, in, opt, m)
+	return a.openEngineFor(ctx, in, opt.ForModel(m), m)
 }
 
 func (a *App) openEngine(ctx context.Context, in Installed, opt EngineOptions) (*Engine, error) {
@@ -120,12 +145,24 @@ func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions
 	if err != nil {
 		return nil, err
 	}
+	exec := onnxrt.Engine{Runtime: rt, Options: opt.sessionOptions()}
 	var onnx []byte
 	tuned := ""
-	if m != nil && len(m.Top) > 0 {
+	isTuned := m != nil && len(m.Top) > 0
+	prec, why, err := a.choosePrecision(ctx, in, opt, exec, isTuned)
+	if err != nil {
+		return nil, err
+	}
+	graph := a.Backbones.graphFile(in, tuned)
+	switch {
+	case isTuned:
 		tuned = topHash(m)
+		graph = a.Backbones.graphFile(in, tuned)
 		onnx, err = a.Backbones.TunedFeatureModel(ctx, in, m)
-	} else {
+	case prec == PrecisionInt8:
+		graph = filepath.Join(in.Dir, int8ModelFile)
+		onnx, err = a.Backbones.Int8FeatureModel(ctx, in, exec)
+	default:
 		onnx, err = a.Backbones.FeatureModel(ctx, in)
 	}
 	if err != nil {
@@ -134,11 +171,10 @@ func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	exec := onnxrt.Engine{Runtime: rt, Options: opt.sessionOptions()}
 	// Only the backbone's own session is built through the saved graph:
 	// exec is carried into training, whose sessions are other models.
 	backboneExec := exec
-	backboneExec.Options.GraphCache = graphCache(in, a.Backbones.graphFile(in, tuned))
+	backboneExec.Options.GraphCache = graphCache(in, graph)
 	s, err := backboneExec.NewSession(onnx, inception.InputName, inception.OutputName)
 	if err != nil {
 		return nil, fmt.Errorf("backbone %s: %w", in.ID, err)
@@ -149,7 +185,8 @@ func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions
 		s.Close()
 		return nil, err
 	}
-	return &Engine{Backbone: in, Engine: exec, Session: s, Cache: cache, tuned: tuned, jpeg: opt.JPEG}, nil
+	return &Engine{Backbone: in, Engine: exec, Session: s, Cache: cache, tuned: tuned, jpeg: opt.JPEG,
+		Precision: prec, PrecisionReason: why}, nil
 }
 
 // Close releases the session.
@@ -157,8 +194,12 @@ func (e *Engine) Close() error { return e.Session.Close() }
 
 // Ref identifies the engine's backbone in a model.
 func (e *Engine) Ref() model.Backbone {
-	return model.Backbone{ID: e.Backbone.ID, Name: e.Backbone.Name, SHA256: e.Backbone.SHA256,
+	b := model.Backbone{ID: e.Backbone.ID, Name: e.Backbone.Name, SHA256: e.Backbone.SHA256,
 		Preprocess: e.Backbone.Preprocess, ImageSize: inception.Size}
+	if e.Precision == PrecisionInt8 {
+		b.Precision = string(PrecisionInt8)
+	}
+	return b
 }
 
 // Device describes where the backbone really runs, for people: "CPU",
@@ -189,12 +230,19 @@ func (e *Engine) Extractor(cache bool) *features.Extractor {
 }
 
 // cacheID names the engine's features in the cache: the backbone's
-// SHA-256, and the fine-tuned blocks' hash when the session runs some.
+// SHA-256, the fine-tuned blocks' hash when the session runs some, and
+// the precision when it is 8 bits.
 func (e *Engine) cacheID() string {
+	id := e.Backbone.SHA256
 	if e.tuned != "" {
-		return e.Backbone.SHA256 + "-tuned-" + e.tuned
+		id += "-tuned-" + e.tuned
 	}
-	return e.Backbone.SHA256
+	// 8-bit features are kept apart from the float ones (float keeps
+	// the key it always had).
+	if e.Precision == PrecisionInt8 {
+		id += "-int8"
+	}
+	return id
 }
 
 // CacheDir returns the feature cache's folder for the engine's backbone.

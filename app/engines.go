@@ -46,6 +46,7 @@ type engineKey struct {
 	sha   string
 	tuned string // the fine-tuned blocks' hash, if any
 	opt   EngineOptions
+	prec  Precision // what the engine runs: float and 8 bits may both be open
 }
 
 // NewEngines returns an empty set of engines over a.
@@ -72,12 +73,18 @@ func (e *Engines) OpenFor(ctx context.Context, m *model.Model, opt EngineOptions
 	if err != nil {
 		return nil, func() {}, err
 	}
-	return e.get(ctx, in, opt, m)
+	return e.get(ctx, in, opt.ForModel(m), m)
 }
 
 func (e *Engines) get(ctx context.Context, in Installed, opt EngineOptions, m *model.Model) (*Engine, func(), error) {
 	opt.Backbone = ""
-	k := engineKey{sha: in.SHA256, opt: opt}
+	// An engine for a model must run the precision the model needs; the
+	// window's own engine (no model) serves it when it runs that one, so
+	// the model is left out of the key and its need checked instead.
+	need := opt.neededPrecision()
+	base := opt
+	base.model = ""
+	k := engineKey{sha: in.SHA256, opt: base}
 	if m != nil && len(m.Top) > 0 {
 		k.tuned = topHash(m)
 	} else {
@@ -91,9 +98,15 @@ func (e *Engines) get(ctx context.Context, in Installed, opt EngineOptions, m *m
 		return nil, func() {}, err
 	}
 	e.clock++
-	e.latest = opt
-	s, ok := e.open[k]
-	if !ok {
+	e.latest = base
+	var s *sharedEngine
+	for key, c := range e.open {
+		if key.sha == k.sha && key.tuned == k.tuned && key.opt == base && (need == "" || c.eng.Precision == need) {
+			s, k = c, key
+			break
+		}
+	}
+	if s == nil {
 		// What the new settings made stale goes before the new engine
 		// takes its memory.
 		e.trim()
@@ -102,6 +115,7 @@ func (e *Engines) get(ctx context.Context, in Installed, opt EngineOptions, m *m
 			return nil, func() {}, err
 		}
 		s = &sharedEngine{eng: eng}
+		k.prec = eng.Precision
 		e.open[k] = s
 	}
 	s.users++

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 
@@ -9,6 +10,9 @@ import (
 	"github.com/clasifica/clasifica/ml/backbone"
 	"github.com/clasifica/clasifica/ml/export"
 	"github.com/clasifica/clasifica/ml/model"
+	"github.com/clasifica/clasifica/ml/onnx"
+	"github.com/clasifica/clasifica/ml/onnxrt"
+	"google.golang.org/protobuf/proto"
 )
 
 // Export writes the model at modelPath as one standalone ONNX file at out,
@@ -22,17 +26,33 @@ func (a *App) Export(modelPath, out string) (labels string, err error) {
 	return a.ExportModel(m, out)
 }
 
-// ExportModel is Export for a model in memory.
+// ExportModel is Export for a model in memory: its image model in the
+// precision the model's features were computed with, so that the file
+// gives Clasifica's labels (float for a model trained on float features).
 func (a *App) ExportModel(m *model.Model, out string) (labels string, err error) {
+	return a.ExportModelAs(context.Background(), m, out, modelPrecision(m), "")
+}
+
+// ExportModelAs is ExportModel with the image model in prec: float (what
+// Export writes, which any ONNX runtime runs as fast as its float
+// kernels go) or int8 (the backbone's 8-bit model, about a quarter of the
+// size; calibrated first on runtime, the library as EngineOptions.Runtime
+// names it, when this computer has not made it yet).
+func (a *App) ExportModelAs(ctx context.Context, m *model.Model, out string, prec Precision, runtime string) (labels string, err error) {
 	in, err := a.Backbones.Find(m.Backbone)
 	if err != nil {
 		return "", err
 	}
-	b, err := backbone.Open(in.Dir)
-	if err != nil {
-		return "", err
+	var data []byte
+	if prec == PrecisionInt8 {
+		data, err = a.exportInt8(ctx, in, m, runtime)
+	} else {
+		var b *backbone.Backbone
+		if b, err = backbone.Open(in.Dir); err != nil {
+			return "", err
+		}
+		data, err = export.ONNX(m, b.Weights, version.String())
 	}
-	data, err := export.ONNX(m, b.Weights, version.String())
 	if err != nil {
 		return "", err
 	}
@@ -44,4 +64,20 @@ func (a *App) ExportModel(m *model.Model, out string) (labels string, err error)
 		return "", fmt.Errorf("export %s: %w", labels, err)
 	}
 	return labels, nil
+}
+
+func (a *App) exportInt8(ctx context.Context, in Installed, m *model.Model, runtime string) ([]byte, error) {
+	rt, err := LoadRuntime(runtime, a.Dirs)
+	if err != nil {
+		return nil, err
+	}
+	data, err := a.Backbones.Int8FeatureModel(ctx, in, onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU}})
+	if err != nil {
+		return nil, err
+	}
+	var f onnx.ModelProto
+	if err := proto.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("backbone %s: read the 8-bit feature model: %w", in.ID, err)
+	}
+	return export.Int8(m, &f, version.String())
 }

@@ -22,6 +22,9 @@ type Settings struct {
 	// LowPower asks WebGPU for the power-saving graphics adapter (the
 	// integrated one of a laptop with two).
 	LowPower bool
+	// Precision is the image model's arithmetic: "auto", "float" or
+	// "int8" (see Precision); empty means auto.
+	Precision string
 	// RecentFolders and RecentModels list recently used photo folders and
 	// model files, most recent first.
 	RecentFolders []string
@@ -37,7 +40,12 @@ func (s Settings) EngineOptions() EngineOptions {
 	if err != nil {
 		p = onnxrt.Auto
 	}
-	return EngineOptions{Runtime: s.Runtime, Backbone: s.Backbone, Provider: p, Threads: s.Threads, LowPower: s.LowPower}
+	prec, err := ParsePrecision(s.Precision)
+	if err != nil {
+		prec = PrecisionAuto
+	}
+	return EngineOptions{Runtime: s.Runtime, Backbone: s.Backbone, Provider: p, Threads: s.Threads, LowPower: s.LowPower,
+		Precision: prec}
 }
 
 // AddRecent returns list with item moved or added to the front, at most

@@ -39,6 +39,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	withFineTune := fs.Bool("fine-tune", true, "with --head, measure fine-tuning steps of the image model's top blocks too (about a minute on a CPU)")
 	steps := fs.String("fine-tune-update", finetune.StepsAuto, "where fine-tuning steps update the weights: device (kept in the provider's memory), host (copied through the program each step), or auto")
 	format := fs.String("format", "table", "output format: table or json")
+	checkPrecision := fs.Bool("check-precision", false, "first check the 8-bit image model on this computer again (accuracy on the built-in sample photos, speed of both precisions) and print what it found")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -70,6 +71,14 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	opt.Engine = eo
+	if *checkPrecision {
+		fmt.Fprintln(e.stderr, "Checking the 8-bit image model (a minute or two)…")
+		c, err := e.app.CheckPrecision(ctx, eo, true)
+		if err != nil {
+			return err
+		}
+		writePrecisionCheck(e.stderr, c)
+	}
 	res, err := e.app.Bench(ctx, opt, func(p app.BenchProgress) {
 		if r := p.Row; r != nil {
 			if r.Error != "" {
@@ -102,6 +111,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e.stdout, out)
 	}
 	writeBenchTable(e.stdout, res)
+	fmt.Fprintf(e.stdout, "Precision: %s (%s)\n", res.Precision, res.PrecisionReason)
 	for _, d := range res.Decode {
 		fmt.Fprintf(e.stdout, "Decoding and shrinking photos (%s): %.1f photos/s per core (%.1f ms a photo)", d.Decoder, d.PhotosPerCoreSec, d.MsPerPhoto)
 		if d.Failed > 0 {
@@ -174,4 +184,15 @@ func writeBenchTable(w io.Writer, res *app.BenchResult) {
 			fmt.Fprintf(w, "%-9s   (%s)\n", "", r.RunsOn.Partial)
 		}
 	}
+}
+
+// writePrecisionCheck prints an 8-bit check: each sample set's guard
+// measures, both speeds and the verdict.
+func writePrecisionCheck(w io.Writer, c app.PrecisionCheck) {
+	fmt.Fprintf(w, "8-bit check on %s:\n", c.CPU)
+	for _, s := range c.Guard.Sets {
+		fmt.Fprintf(w, "  %-8s %3d photos: mean-centred cosine %.4f (needs %.2f), accuracy %.1f%% float, %.1f%% 8-bit\n",
+			s.Set, s.Photos, s.Cosine, app.GuardMinCosine, 100*s.FloatAccuracy, 100*s.Int8Accuracy)
+	}
+	fmt.Fprintf(w, "  batch 8: %.1f images/s float, %.1f 8-bit\n  %s\n", c.FloatRate, c.Int8Rate, c.Verdict())
 }

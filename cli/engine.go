@@ -15,7 +15,7 @@ import (
 // engineFlags are the options every command that runs the backbone takes.
 type engineFlags struct {
 	backbone, runtime, provider string
-	jpeg                        string
+	jpeg, precision             string
 	threads, device             int
 	lowPower                    bool
 }
@@ -29,6 +29,7 @@ func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
 	fs.IntVar(&f.threads, "threads", 0, "CPU threads for inference (0: one per core)")
 	fs.IntVar(&f.device, "device", 0, "GPU number for CUDA and DirectML (0: the first)")
 	fs.BoolVar(&f.lowPower, "low-power", false, "WebGPU: use the power-saving graphics adapter (a laptop's integrated GPU)")
+	fs.StringVar(&f.precision, "precision", "auto", "image model arithmetic: auto (8 bits where they passed the accuracy check and run faster on this computer; a model's own precision when classifying), float or int8")
 	fs.StringVar(&f.jpeg, "jpeg-decoder", "auto", "JPEG decoder: auto (libjpeg-turbo at a reduced scale where built in) or go (Go's decoder at full size)")
 }
 
@@ -46,7 +47,11 @@ func (f *engineFlags) options() (app.EngineOptions, error) {
 	default:
 		return app.EngineOptions{}, fmt.Errorf("--jpeg-decoder %q: want auto or go", f.jpeg)
 	}
-	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads, Device: f.device, LowPower: f.lowPower, JPEG: jpeg}, nil
+	prec, err := app.ParsePrecision(f.precision)
+	if err != nil {
+		return app.EngineOptions{}, fmt.Errorf("--precision: %w", err)
+	}
+	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads, Device: f.device, LowPower: f.lowPower, JPEG: jpeg, Precision: prec}, nil
 }
 
 // ensureBackbone downloads the ImageNet backbone when none is installed and
@@ -69,9 +74,18 @@ func (e *env) ensureBackbone(ctx context.Context, spec string) error {
 }
 
 func (e *env) openEngine(ctx context.Context, f *engineFlags) (*app.Engine, error) {
+	return e.openEngineWith(ctx, f, nil)
+}
+
+// openEngineWith is openEngine with the options adjusted by adjust (when
+// not nil) before the engine opens.
+func (e *env) openEngineWith(ctx context.Context, f *engineFlags, adjust func(*app.EngineOptions)) (*app.Engine, error) {
 	opt, err := f.options()
 	if err != nil {
 		return nil, err
+	}
+	if adjust != nil {
+		adjust(&opt)
 	}
 	if err := e.ensureBackbone(ctx, opt.Backbone); err != nil {
 		return nil, err
@@ -102,6 +116,20 @@ func (e *env) describeEngine(eng *app.Engine) {
 	for _, s := range ro.Skipped {
 		fmt.Fprintf(e.stderr, "  not on %s: %s\n", s.Name, s.Reason)
 	}
+	e.describePrecision(eng)
+}
+
+// describePrecision says which arithmetic the image model runs in, and why.
+func (e *env) describePrecision(eng *app.Engine) {
+	name := "float"
+	if eng.Precision == app.PrecisionInt8 {
+		name = "8 bits (int8)"
+	}
+	why := eng.PrecisionReason
+	if why == app.NotChecked {
+		why += " (`clasifica bench --check-precision` checks them, once, in a minute or two)"
+	}
+	fmt.Fprintf(e.stderr, "Precision: %s: %s\n", name, why)
 }
 
 // openClassifier reads a model and opens an engine on its backbone.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+
+	"github.com/clasifica/clasifica/app"
 )
 
 func runExport(ctx context.Context, e *env, args []string) error {
@@ -11,13 +13,33 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	modelPath := fs.String("model", "", "model file")
 	out := fs.String("onnx", "", "ONNX file to write; labels.txt is written beside it")
 	format := fs.String("format", "table", "output format: table or json")
+	int8 := fs.Bool("int8", false, "write the image model in 8 bits (about a quarter of the size) whatever the model learnt on")
+	float := fs.Bool("float", false, "write the image model in float whatever the model learnt on (a model trained on 8-bit features then gives its labels on most photos, not all)")
+	runtimeLib := fs.String("runtime", "", "ONNX Runtime library file, to calibrate the 8-bit model when this computer has not yet (default: $ONNXRUNTIME_LIB, next to the executable, or the cache folder)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := need(fs, e, "model", "onnx"); err != nil {
 		return err
 	}
-	labels, err := e.app.Export(*modelPath, *out)
+	m, err := app.OpenModel(*modelPath)
+	if err != nil {
+		return err
+	}
+	// By default the image model is written as the model's features were
+	// computed, so that the file gives Clasifica's labels.
+	prec := app.PrecisionFloat
+	switch {
+	case *int8 && *float:
+		return fmt.Errorf("--int8 and --float: choose one")
+	case *int8:
+		prec = app.PrecisionInt8
+	case *float:
+	case m.Backbone.Precision == string(app.PrecisionInt8):
+		prec = app.PrecisionInt8
+		fmt.Fprintln(e.stderr, "The model learnt on 8-bit features: its image model is written in 8 bits, as Clasifica runs it (--float writes float, which gives its labels on most photos, not all).")
+	}
+	labels, err := e.app.ExportModelAs(ctx, m, *out, prec, *runtimeLib)
 	if err != nil {
 		return err
 	}

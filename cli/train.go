@@ -83,7 +83,21 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	eng, err := e.openEngine(ctx, &f.engine)
+	var cont *model.Model
+	if f.cont != "" {
+		if cont, err = app.OpenModel(f.cont); err != nil {
+			return err
+		}
+	}
+	eng, err := e.openEngineWith(ctx, &f.engine, func(o *app.EngineOptions) {
+		o.FineTuning = f.opt.FineTune > 0
+		if cont != nil {
+			// A continued model's head goes on with features of the
+			// precision it learnt on.
+			*o = o.ForModel(cont)
+			o.FineTuning = o.FineTuning || len(cont.Top) > 0
+		}
+	})
 	if err != nil {
 		return err
 	}
@@ -92,10 +106,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	// which needs the engine after training.
 	var base *app.Classifier
 	if f.cont != "" {
-		m, err := app.OpenModel(f.cont)
-		if err != nil {
-			return err
-		}
+		m := cont
 		if app.CanCompare(m, eng) {
 			if base, err = app.NewClassifier(m, eng); err != nil {
 				return err
@@ -201,6 +212,10 @@ func summarize(path string, res *train.Result, runsOn app.RunsOn) trainSummary {
 		BestEpoch: m.Training.BestEpoch, StoppedEarly: res.StoppedEarly, Train: m.Training.TrainCount,
 		Validation: m.Training.ValCount, Test: len(m.Training.Test), Skipped: res.Skipped,
 		Seconds: m.Training.Duration, Evaluated: res.Evaluated, RunsOn: runsOn,
+		Precision: "float",
+	}
+	if m.Backbone.Precision != "" {
+		s.Precision = m.Backbone.Precision
 	}
 	if len(m.Training.Epochs) > 0 {
 		best := m.Training.Epochs[m.Training.BestEpoch-1]
@@ -308,6 +323,9 @@ type trainSummary struct {
 	Seconds       float64  `json:"seconds"`
 	// RunsOn is where the backbone really ran.
 	RunsOn app.RunsOn `json:"runs_on"`
+	// Precision is the arithmetic of the features the head learnt on:
+	// "float" or "int8".
+	Precision string `json:"precision"`
 	// The evaluated photos' count, the k of top-k and its accuracy.
 	N    int     `json:"n,omitempty"`
 	K    int     `json:"k,omitempty"`

@@ -29,6 +29,10 @@ type engineState struct {
 	runsOn    app.RunsOn     // the same, in full: what was asked, what was skipped and why
 	fallback  error          // why no accelerator is used, if one was asked for
 	err       error          // why the engine cannot open
+	// precision is the image model's arithmetic, and precisionReason
+	// why; empty until opened.
+	precision       app.Precision
+	precisionReason string
 }
 
 // prepareEngine finds the backbone and opens its engine in the
@@ -54,6 +58,7 @@ func (w *window) prepareEngine() {
 				st.device = eng.Device()
 				st.runsOn = eng.RunsOn()
 				st.fallback = eng.Session.FallbackReason()
+				st.precision, st.precisionReason = eng.Precision, eng.PrecisionReason
 			}
 			// The engine stays open for the next job while the settings
 			// stay as they are.

@@ -26,6 +26,7 @@ const (
 	prefRecentFolders = "recentFolders"
 	prefRecentModels  = "recentModels"
 	prefAppearance    = "appearance"
+	prefPrecision     = "precision"
 )
 
 // loadSettings reads the settings and the appearance from preferences.
@@ -36,6 +37,7 @@ func loadSettings(p fyne.Preferences) (app.Settings, string) {
 		Provider:      p.StringWithFallback(prefProvider, string(onnxrt.Auto)),
 		Threads:       p.Int(prefThreads),
 		LowPower:      p.Bool(prefLowPower),
+		Precision:     p.StringWithFallback(prefPrecision, string(app.PrecisionAuto)),
 		RecentFolders: p.StringList(prefRecentFolders),
 		RecentModels:  p.StringList(prefRecentModels),
 	}
@@ -49,6 +51,7 @@ func saveSettings(p fyne.Preferences, s app.Settings, appearance string) {
 	p.SetString(prefProvider, s.Provider)
 	p.SetInt(prefThreads, s.Threads)
 	p.SetBool(prefLowPower, s.LowPower)
+	p.SetString(prefPrecision, s.Precision)
 	p.SetStringList(prefRecentFolders, s.RecentFolders)
 	p.SetStringList(prefRecentModels, s.RecentModels)
 	p.SetString(prefAppearance, appearance)
@@ -99,6 +102,7 @@ type settingsForm struct {
 	threads    *widget.Select
 	runtime    *widget.Entry
 	appearance *widget.Select
+	precision  *precisionRow
 	items      []*widget.FormItem
 }
 
@@ -159,12 +163,14 @@ func (w *window) newSettingsForm() *settingsForm {
 	}
 	f.appearance = widget.NewSelect(looks, nil)
 	f.appearance.SetSelected(look)
+	f.precision = newPrecisionRow(w)
 
 	f.items = []*widget.FormItem{
 		{Text: "Image model", Widget: container.NewVBox(f.backbone, container.NewHBox(download, importB)),
 			HintText: "The InceptionV3 network that looks at the photos; Clasifica learns on top of it."},
 		{Text: "Run on", Widget: container.NewVBox(f.provider, f.providers.content, f.lowPower)},
 		{Text: "Threads", Widget: f.threads, HintText: "Processor threads for the image model."},
+		{Text: "Precision", Widget: f.precision.content},
 		{Text: "ONNX Runtime", Widget: container.NewBorder(nil, nil, nil, browse, f.runtime),
 			HintText: "The library that runs the image model. A change applies after restarting Clasifica."},
 		{Text: "Appearance", Widget: f.appearance},
@@ -184,6 +190,7 @@ func (f *settingsForm) apply(w *window) {
 	s.Threads, _ = strconv.Atoi(f.threads.Selected)
 	s.LowPower = f.lowPower.Checked
 	s.Runtime = f.runtime.Text
+	s.Precision = string(f.precision.selected())
 	look := w.appearance
 	if i := f.appearance.SelectedIndex(); i >= 0 {
 		look = appearanceChoices[i].key
@@ -200,11 +207,12 @@ func (w *window) showSettings() {
 	scroll.SetMinSize(fyne.NewSize(620, 360))
 	d := dialog.NewCustomConfirm("Settings", "Save", "Cancel", scroll, func(ok bool) {
 		f.providers.task.stop()
+		f.precision.task.stop()
 		if ok {
 			f.apply(w)
 		}
 	}, w.win)
-	d.SetOnClosed(f.providers.task.stop)
+	d.SetOnClosed(func() { f.providers.task.stop(); f.precision.task.stop() })
 	d.Resize(dialogSize(w.win, fyne.NewSize(760, 620)))
 	w.showDialog(d)
 	w.settingsForm = f
@@ -214,7 +222,8 @@ func (w *window) showSettings() {
 // with them on next use.
 func (w *window) setSettings(s app.Settings, appearance string) {
 	changedEngine := s.Backbone != w.settings.Backbone || s.Provider != w.settings.Provider ||
-		s.Threads != w.settings.Threads || s.Runtime != w.settings.Runtime || s.LowPower != w.settings.LowPower
+		s.Threads != w.settings.Threads || s.Runtime != w.settings.Runtime || s.LowPower != w.settings.LowPower ||
+		s.Precision != w.settings.Precision
 	w.settings = s
 	if appearance != w.appearance {
 		w.appearance = appearance

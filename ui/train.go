@@ -374,6 +374,13 @@ func (s *trainScreen) start() {
 		data = nil
 	}
 	engOpt := s.w.settings.EngineOptions()
+	// Fine-tuning runs the image model in float; continuing a model
+	// keeps the precision its head learnt on.
+	engOpt.FineTuning = opts.FineTune > 0
+	if base != nil {
+		engOpt = engOpt.ForModel(base)
+		engOpt.FineTuning = engOpt.FineTuning || len(base.Top) > 0
+	}
 	emit := func(ev app.Event) {
 		fyne.Do(func() {
 			if s.task.current(id) {

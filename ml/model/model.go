@@ -174,6 +174,12 @@ type Backbone struct {
 	Preprocess inception.Preprocess `json:"preprocess"`
 	// ImageSize is the side of the square input image.
 	ImageSize int `json:"image_size"`
+	// Precision is "int8" when the head was trained on features of the
+	// backbone's 8-bit model (package quant), which classifying then
+	// uses too, so that labels match training; empty for float.
+	// Versions that do not know it classify in float: the 8-bit check
+	// keeps those features within a cosine of 0.99.
+	Precision string `json:"precision,omitempty"`
 }
 
 // Training records a training run.

@@ -24,6 +24,10 @@ func NewGraph(name string) *Graph {
 	return &Graph{g: &GraphProto{Name: proto.String(name)}}
 }
 
+// WrapGraph returns a Graph that adds to g, an existing graph (such as
+// one read from a file).
+func WrapGraph(g *GraphProto) *Graph { return &Graph{g: g} }
+
 // Input declares a float32 graph input. A negative dimension is symbolic and
 // named "batch" (the only dynamic dimension Clasifica uses).
 func (g *Graph) Input(name string, dims ...int64) {

@@ -217,3 +217,9 @@ var cpuIdentity = sync.OnceValue(func() string {
 	}
 	return b.String()
 })
+
+// CPUIdentity names this machine's CPU: architecture, model name where
+// the system says it, and the vector extensions ONNX Runtime chooses its
+// kernels by (AVX-512 VNNI, AMX, …). What is measured of the runtime's
+// speed on one machine is keyed by it.
+func CPUIdentity() string { return cpuIdentity() }

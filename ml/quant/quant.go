@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/clasifica/clasifica/ml/onnx"
 	"github.com/clasifica/clasifica/ml/onnxrt"
@@ -181,6 +182,26 @@ func paramsOf(r Range) params {
 // input's quantisation, so that ONNX Runtime can run it on the 8-bit
 // values directly. m is not changed.
 func QDQ(m *onnx.ModelProto, r Ranges) (*onnx.ModelProto, error) {
+	return QDQWith(m, r, Options{})
+}
+
+// Options adjust what QDQWith quantises.
+type Options struct {
+	// Float, when set, names the nodes that stay in float: a convolution
+	// kept float keeps its float kernel and reads its input dequantised,
+	// and a pool or concatenation kept float gets no quantisation of its
+	// own. Quantisation error adds up through the network; the layers
+	// where it hurts the features most can be left out.
+	Float func(node string) bool
+	// SharedConcat gives the branches that a concatenation joins the
+	// concatenation's own quantisation, so that their values are rounded
+	// once, not once per branch and again when joined.
+	SharedConcat bool
+}
+
+// QDQWith is QDQ with options.
+func QDQWith(m *onnx.ModelProto, r Ranges, opt Options) (*onnx.ModelProto, error) {
+	isFloat := func(n *onnx.NodeProto) bool { return opt.Float != nil && opt.Float(n.GetName()) }
 	q := proto.Clone(m).(*onnx.ModelProto)
 	g := q.Graph
 	inits := map[string]*onnx.TensorProto{}
@@ -200,6 +221,9 @@ func QDQ(m *onnx.ModelProto, r Ranges) (*onnx.ModelProto, error) {
 	for _, n := range g.Node {
 		switch n.GetOpType() {
 		case "Conv", "MaxPool", "AveragePool", "Concat":
+			if isFloat(n) {
+				continue
+			}
 			for _, in := range n.Input {
 				intReader[in] = true
 			}
@@ -224,6 +248,29 @@ func QDQ(m *onnx.ModelProto, r Ranges) (*onnx.ModelProto, error) {
 		}
 		qp[a] = paramsOf(rg)
 	}
+	if opt.SharedConcat {
+		// From the last concatenation back, so that a branch that is
+		// itself a concatenation (mixed9_0 in mixed9) passes the outer
+		// one's quantisation on to its own branches.
+		readers := map[string]int{}
+		for _, n := range g.Node {
+			for _, in := range n.Input {
+				readers[in]++
+			}
+		}
+		for i := len(g.Node) - 1; i >= 0; i-- {
+			n := g.Node[i]
+			p, ok := qp[n.GetOutput()[0]]
+			if n.GetOpType() != "Concat" || !ok {
+				continue
+			}
+			for _, in := range n.Input {
+				if _, ok := qp[in]; ok && readers[in] == 1 {
+					qp[in] = p
+				}
+			}
+		}
+	}
 
 	var nodes []*onnx.NodeProto
 	var added []*onnx.TensorProto
@@ -239,7 +286,7 @@ func QDQ(m *onnx.ModelProto, r Ranges) (*onnx.ModelProto, error) {
 				n.Input[i] = d
 			}
 		}
-		if n.GetOpType() == "Conv" {
+		if n.GetOpType() == "Conv" && !isFloat(n) {
 			if err := quantiseConv(n, inits, qp, dq, &nodes, &added); err != nil {
 				return nil, err
 			}
@@ -385,4 +432,49 @@ func floats(t *onnx.TensorProto) []float32 {
 		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.RawData[4*i:]))
 	}
 	return v
+}
+
+// Blocks names the InceptionV3 block each node of m belongs to: "stem"
+// for the convolutions and pools before mixed0, then "mixed0" …
+// "mixed10", the block whose concatenation (named so) ends the node's
+// stretch of the graph. Nodes after the last block (the global pool)
+// belong to none.
+func Blocks(m *onnx.ModelProto) map[string]string {
+	out := map[string]string{}
+	var pending []string
+	started := false
+	for _, n := range m.GetGraph().GetNode() {
+		name := n.GetName()
+		pending = append(pending, name)
+		// The stem ends with the pool that mixed0's branches read.
+		if !started && n.GetOpType() == "MaxPool" && name == "max_pooling2d_2" {
+			for _, p := range pending {
+				out[p] = "stem"
+			}
+			pending, started = nil, true
+			continue
+		}
+		if n.GetOpType() == "Concat" && isBlockName(name) {
+			for _, p := range pending {
+				out[p] = name
+			}
+			pending = nil
+		}
+	}
+	return out
+}
+
+// isBlockName reports whether name is "mixed" and a number: a block's
+// final concatenation, not one of the inner ones (mixed9_0).
+func isBlockName(name string) bool {
+	rest, ok := strings.CutPrefix(name, "mixed")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

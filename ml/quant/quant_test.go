@@ -3,8 +3,10 @@ package quant
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/clasifica/clasifica/internal/mltest"
@@ -136,5 +138,120 @@ func TestParams(t *testing.T) {
 		if lo > min(r.Min, 0)+p.scale || hi < max(r.Max, 0)-p.scale {
 			t.Errorf("%v: scale %g zero %d covers [%g, %g]", r, p.scale, p.zero, lo, hi)
 		}
+	}
+}
+
+// TestPercentileRange checks the cut at each end of a histogram: the
+// share left out is split evenly, and a share of 1 keeps the extremes.
+func TestPercentileRange(t *testing.T) {
+	h := make([]int64, 100) // values 0…99 in [0, 100), one each, and 9,900 zeros
+	for i := range h {
+		h[i] = 1
+	}
+	h[0] = 9901
+	r := percentileRange(h, Range{0, 100}, 0.999) // 10,000 values: 5 cut at each end
+	if r.Min != 0 || r.Max != 95 {
+		t.Errorf("range %v, want [0, 95]", r)
+	}
+	if r := percentileRange(h, Range{0, 100}, 1); r != (Range{0, 100}) {
+		t.Errorf("share 1: range %v", r)
+	}
+}
+
+// TestQDQOptions quantises the real graph keeping the stem in float and
+// sharing the concatenations' quantisation, and checks both in the graph.
+func TestQDQOptions(t *testing.T) {
+	b, err := backbone.Open(mltest.Backbone(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := b.FeatureModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m onnx.ModelProto
+	if err := proto.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	blocks := Blocks(&m)
+	if blocks["batch_normalization_1"] != "stem" || blocks["max_pooling2d_2"] != "stem" || blocks["batch_normalization_6"] != "mixed0" ||
+		blocks["mixed9_0"] != "mixed9" || blocks["mixed10"] != "mixed10" {
+		t.Fatalf("blocks: %v", blocks)
+	}
+	// Made-up ranges, different per activation, so that sharing shows.
+	r := Ranges{}
+	for i, a := range Activations(&m) {
+		r[a] = Range{0, float32(1 + i)}
+	}
+	q, err := QDQWith(&m, r, Options{Float: func(n string) bool { return blocks[n] == "stem" }, SharedConcat: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inits := map[string][]byte{}
+	var int8s, floatKernels int
+	for _, init := range q.Graph.Initializer {
+		inits[init.GetName()] = init.RawData
+		switch {
+		case init.GetDataType() == int32(onnx.TensorProto_INT8) && len(init.Dims) == 4:
+			int8s++
+		case init.GetDataType() == int32(onnx.TensorProto_FLOAT) && len(init.Dims) == 4:
+			floatKernels++
+		}
+	}
+	if int8s != 89 || floatKernels != 5 {
+		t.Errorf("%d int8 and %d float kernels, want 89 and the stem's 5", int8s, floatKernels)
+	}
+	if _, ok := inits["activation_1/scale"]; ok {
+		t.Error("the stem's activations are quantised")
+	}
+	// mixed0's branches take mixed0's scale.
+	for _, a := range []string{"activation_6", "activation_8", "activation_11", "activation_12"} {
+		if string(inits[a+"/scale"]) != string(inits["mixed0/scale"]) {
+			t.Errorf("%s's scale is not mixed0's", a)
+		}
+	}
+}
+
+// TestJudge checks the guard's verdict on made-up features: identical
+// features pass; features pulled towards the centre keep their direction
+// and pass; features with a large random part fail on the cosine, and
+// the reason names the set.
+func TestJudge(t *testing.T) {
+	dim := inception.Features
+	rng := rand.New(rand.NewPCG(1, 2))
+	var cal, guard []Photo
+	var calF, gF []float32
+	for i := range 40 {
+		set, label := "pets", "cat"
+		if i%2 == 1 {
+			label = "dog"
+		}
+		if i >= 20 {
+			set, label = "flowers", []string{"rose", "tulip"}[i%2]
+		}
+		for _, dst := range []*[]Photo{&cal, &guard} {
+			*dst = append(*dst, Photo{Set: set, Label: label})
+		}
+		for _, f := range []*[]float32{&calF, &gF} {
+			for j := range dim {
+				v := rng.Float32()
+				if j%2 == i%2 { // the label's half of the features is larger
+					v += 2
+				}
+				*f = append(*f, v)
+			}
+		}
+	}
+	smp := Samples{Calibration: cal, Guard: guard}
+	if g := Judge(smp, calF, nil, gF, gF); !g.Passed || len(g.Sets) != 2 || g.Sets[0].Cosine < 0.9999 || g.Sets[0].FloatAccuracy != 1 {
+		t.Errorf("identical features: %+v", g)
+	}
+	noisy := make([]float32, len(gF))
+	for i, v := range gF {
+		noisy[i] = v + 0.5*float32(rng.NormFloat64())
+	}
+	g := Judge(smp, calF, nil, gF, noisy)
+	if g.Passed || !strings.Contains(g.Reason, "cosine") || !strings.Contains(g.Reason, g.Sets[0].Set) {
+		t.Errorf("noisy features: %+v", g)
 	}
 }

@@ -1,72 +1,99 @@
 // Command int8-check quantises the backbone's feature model to 8 bits
 // (package quant: QDQ, int8 kernels per channel, uint8 activations
-// calibrated on sample photos) and compares it with the float model in
-// one run: images per second at batch 1, 8 and 32, the mean-centred
-// cosine of their features on photos not used for calibration, and the
-// accuracy of a nearest-class-mean classifier on held-out photos with
-// each model's features.
+// calibrated on sample photos) in several ways and compares each with the
+// float model in one run: the guard's numbers (the mean-centred cosine of
+// their features and the accuracy of a nearest-class-mean classifier, on
+// photos not used for calibration) and, for the variants named with
+// --speed, images per second at batch 1, 8 and 32.
 //
-//	go run ./tools/int8-check [--backbone DIR] [--threads N] [--seconds S] [--save FILE]
+//	go run ./tools/int8-check [--backbone DIR] [--threads N] [--seconds S]
+//	    [--variants a,b,…] [--speed a,b,…] [--sensitivity VARIANT] [--save VARIANT=FILE]
 //
-// Calibration uses the pet sample photos; the guard uses the flowers.
+// The photos are the ones the app calibrates and checks on (package
+// samples): every fourth pet and flower photo calibrates, the odd ones
+// are the guard's, and the guard's numbers are quant.Guard's.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
-	"math"
 	"os"
-	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/clasifica/clasifica/ml/backbone"
 	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/onnx"
 	"github.com/clasifica/clasifica/ml/onnxrt"
-	"github.com/clasifica/clasifica/ml/photo"
 	"github.com/clasifica/clasifica/ml/quant"
+	"github.com/clasifica/clasifica/ml/quant/samples"
 	"google.golang.org/protobuf/proto"
 )
+
+const size = inception.Size
+const per = size * size * 3
+
+type variant struct {
+	name   string
+	calib  string // "mean", "extremes", "p0.9999", …
+	opt    quant.Options
+	desc   string
+	floats map[string]bool
+}
 
 func main() {
 	bb := flag.String("backbone", os.Getenv("CLASIFICA_TEST_BACKBONE"), "backbone folder or .h5 file")
 	threads := flag.Int("threads", 0, "CPU threads (0: one per core)")
 	seconds := flag.Float64("seconds", 3, "seconds to measure each batch size of each model")
-	calib := flag.Int("calibration", 64, "pet photos to calibrate on")
-	save := flag.String("save", "", "write the 8-bit model to this file")
-	cbatch := flag.Int("calibration-batch", 1, "calibration batch size")
-	extremes := flag.Bool("extremes", false, "calibrate to the extremes over all photos rather than the mean of each batch's")
+	variants := flag.String("variants", "mean,extremes,p0.999,p0.9999,p0.99999", "variants to compare: a calibration (mean, extremes, pP) with +shared (concat shares its quantisation), +float=BLOCK[/BLOCK…] (blocks kept float: stem, mixed0…mixed10)")
+	speed := flag.String("speed", "", "variants whose images/s to measure beside the float model's")
+	sens := flag.String("sensitivity", "", "for this variant, also try each block kept float on its own")
+	save := flag.String("save", "", "VARIANT=FILE: write that variant's 8-bit model")
 	flag.Parse()
-	mode := quant.MeanOfBatches
-	if *extremes {
-		mode = quant.Extremes
-	}
-	if err := run(*bb, *threads, *seconds, *calib, *cbatch, mode, *save); err != nil {
+	if err := run(*bb, *threads, *seconds, *variants, *speed, *sens, *save); err != nil {
 		fmt.Fprintln(os.Stderr, "int8-check:", err)
 		os.Exit(1)
 	}
 }
 
-const size = inception.Size
-
-func load(paths []string) ([]float32, error) {
-	per := size * size * 3
-	out := make([]float32, len(paths)*per)
-	for i, p := range paths {
-		img, err := photo.LoadFile(p, size, photo.Limits{})
-		if err != nil {
-			return nil, err
-		}
-		for j, v := range img.Pix {
-			out[i*per+j] = float32(v)
+func parseVariant(s string) (variant, error) {
+	parts := strings.Split(s, "+")
+	v := variant{name: s, calib: parts[0]}
+	var floats map[string]bool
+	for _, p := range parts[1:] {
+		switch {
+		case p == "shared":
+			v.opt.SharedConcat = true
+		case strings.HasPrefix(p, "float="):
+			floats = map[string]bool{}
+			for _, b := range strings.Split(strings.TrimPrefix(p, "float="), "/") {
+				floats[b] = true
+			}
+		default:
+			return v, fmt.Errorf("variant %s: unknown part %q", s, p)
 		}
 	}
-	return out, nil
+	if floats != nil {
+		v.opt.Float = func(string) bool { return false }
+		v.desc = "float " + strings.Join(keys(floats), ",")
+		v.floats = floats
+	}
+	return v, nil
 }
 
-func run(bbPath string, threads int, seconds float64, ncal, cbatch int, mode quant.Mode, save string) error {
+func keys(m map[string]bool) []string {
+	var k []string
+	for s := range m {
+		k = append(k, s)
+	}
+	sort.Strings(k)
+	return k
+}
+
+func run(bbPath string, threads int, seconds float64, variantList, speedList, sens, save string) error {
 	ctx := context.Background()
 	rt, err := onnxrt.Load(os.Getenv("ONNXRUNTIME_LIB"))
 	if err != nil {
@@ -84,119 +111,212 @@ func run(bbPath string, threads int, seconds float64, ncal, cbatch int, mode qua
 	if err := proto.Unmarshal(floatBytes, &m); err != nil {
 		return err
 	}
-	root, _ := filepath.Abs(".")
-	pets, _ := filepath.Glob(filepath.Join(root, "testdata/photos/pets/*/*.jpg"))
-	if len(pets) == 0 {
-		pets, _ = filepath.Glob(filepath.Join(root, "testdata/photos/pets/*.jpg"))
+	blocks := quant.Blocks(&m)
+	// The photos the app calibrates and checks on (package samples).
+	load := func(list func() ([]samples.Photo, error)) ([]quant.Photo, error) {
+		ps, err := list()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]quant.Photo, len(ps))
+		for i, p := range ps {
+			pix, err := p.Pixels(size)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = quant.Photo{Set: p.Set, Label: p.Label, Pix: pix}
+		}
+		return out, nil
 	}
-	flowers, _ := filepath.Glob(filepath.Join(root, "testdata/photos/flowers/*/*.jpg"))
-	sort.Strings(pets)
-	sort.Strings(flowers)
-	if len(pets) < ncal || len(flowers) < 20 {
-		return fmt.Errorf("sample photos: %d pets, %d flowers (run from the repository root)", len(pets), len(flowers))
+	calPhotos, err := load(samples.Calibration)
+	if err != nil {
+		return err
 	}
-	// Every k-th pet photo: all breeds, a fixed set.
-	var cal []string
-	for i := 0; i < ncal; i++ {
-		cal = append(cal, pets[i*len(pets)/ncal])
+	guardPhotos, err := load(samples.Guard)
+	if err != nil {
+		return err
+	}
+	refPhotos, err := load(samples.Reference)
+	if err != nil {
+		return err
+	}
+	smp := quant.Samples{Calibration: calPhotos, Reference: refPhotos, Guard: guardPhotos}
+	var cal []float32
+	for _, p := range calPhotos {
+		cal = append(cal, p.Pix...)
 	}
 	eng := onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: threads}}
-	start := time.Now()
-	calImages, err := load(cal)
-	if err != nil {
-		return err
-	}
-	ranges, err := quant.Calibrate(ctx, eng, &m, inception.InputName, size, calImages, cbatch, mode)
-	if err != nil {
-		return err
-	}
-	qm, err := quant.QDQ(&m, ranges)
-	if err != nil {
-		return err
-	}
-	qBytes, err := proto.Marshal(qm)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("calibrated %d activations on %d pet photos and quantised in %.1f s; model %d MB → %d MB\n",
-		len(ranges), len(cal), time.Since(start).Seconds(), len(floatBytes)>>20, len(qBytes)>>20)
-	if save != "" {
-		if err := os.WriteFile(save, qBytes, 0o644); err != nil {
-			return err
-		}
-	}
 	fs, err := eng.NewSession(floatBytes, inception.InputName, inception.OutputName)
 	if err != nil {
 		return err
 	}
 	defer fs.Close()
-	qs, err := eng.NewSession(qBytes, inception.InputName, inception.OutputName)
-	if err != nil {
-		return fmt.Errorf("8-bit session: %w", err)
-	}
-	defer qs.Close()
-
-	// The guard: features of the flowers (never used for calibration).
-	images, err := load(flowers)
+	calF, err := quant.Features(ctx, fs, calPhotos)
 	if err != nil {
 		return err
 	}
-	per := size * size * 3
-	feats := func(s *onnxrt.Session) ([]float32, error) {
-		var out []float32
-		n := len(flowers)
-		for b0 := 0; b0 < n; b0 += 16 {
-			b1 := min(n, b0+16)
-			f, err := s.Run(ctx, images[b0*per:b1*per], int64(b1-b0), size, size, 3)
-			if err != nil {
-				return nil, err
+	guardF, err := quant.Features(ctx, fs, guardPhotos)
+	if err != nil {
+		return err
+	}
+	refF, err := quant.Features(ctx, fs, refPhotos)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("CPU: %s; %d calibration, %d reference, %d guard photos (package samples)\n", cpuName(), len(calPhotos), len(refPhotos), len(guardPhotos))
+	fmt.Printf("%-34s %5s  %s\n", "variant", "MB", "per set: mean-centred cosine / nearest-class-mean accuracy float→8-bit; pass")
+
+	rangeCache := map[string]quant.Ranges{}
+	ranges := func(calib string) (quant.Ranges, error) {
+		if r, ok := rangeCache[calib]; ok {
+			return r, nil
+		}
+		var r quant.Ranges
+		var err error
+		switch {
+		case calib == "mean":
+			r, err = quant.Calibrate(ctx, eng, &m, inception.InputName, size, cal, 1, quant.MeanOfBatches)
+		case calib == "extremes":
+			r, err = quant.Calibrate(ctx, eng, &m, inception.InputName, size, cal, 8, quant.Extremes)
+		case strings.HasPrefix(calib, "p"):
+			p, perr := strconv.ParseFloat(calib[1:], 64)
+			if perr != nil {
+				return nil, fmt.Errorf("calibration %q: %w", calib, perr)
 			}
-			out = append(out, f...)
+			r, err = quant.CalibratePercentile(ctx, eng, &m, inception.InputName, size, cal, p)
+		default:
+			return nil, fmt.Errorf("unknown calibration %q", calib)
 		}
-		return out, nil
+		rangeCache[calib] = r
+		return r, err
 	}
-	ff, err := feats(fs)
-	if err != nil {
-		return err
-	}
-	qf, err := feats(qs)
-	if err != nil {
-		return err
-	}
-	labels := make([]string, len(flowers))
-	for i, p := range flowers {
-		labels[i] = filepath.Base(filepath.Dir(p))
-	}
-	cos, raw := centredCosine(ff, qf, inception.Features)
-	fmt.Printf("features on %d flower photos: mean cosine %.4f raw, %.4f after subtracting the float features' mean\n", len(flowers), raw, cos)
-	accF, accQ, nTest := centroidAccuracy(ff, qf, labels, inception.Features)
-	fmt.Printf("nearest class mean (means from the float features of the even photos), on the %d odd photos: float %.1f%%, int8 %.1f%%\n", nTest, 100*accF, 100*accQ)
-
-	fmt.Printf("\nimages/s   %8s %8s %8s\n", "batch 1", "batch 8", "batch 32")
-	rates := map[string][]float64{}
-	for _, bs := range []int{1, 8, 32} {
-		in := make([]float32, bs*per)
-		for i := range in {
-			in[i] = images[i%len(images)]
+	models := map[string][]byte{}
+	evaluate := func(v variant) error {
+		start := time.Now()
+		r, err := ranges(v.calib)
+		if err != nil {
+			return err
 		}
-		for _, kv := range []struct {
-			name string
-			s    *onnxrt.Session
-		}{{"float", fs}, {"int8", qs}} {
-			ips, err := measure(ctx, kv.s, in, bs, seconds)
+		if v.floats != nil {
+			fl := v.floats
+			v.opt.Float = func(n string) bool { return fl[blocks[n]] }
+		}
+		q, err := quant.QDQWith(&m, r, v.opt)
+		if err != nil {
+			return err
+		}
+		qb, err := proto.Marshal(q)
+		if err != nil {
+			return err
+		}
+		models[v.name] = qb
+		qs, err := eng.NewSession(qb, inception.InputName, inception.OutputName)
+		if err != nil {
+			return fmt.Errorf("%s: 8-bit session: %w", v.name, err)
+		}
+		defer qs.Close()
+		qf, err := quant.Features(ctx, qs, guardPhotos)
+		if err != nil {
+			return err
+		}
+		g := quant.Judge(smp, calF, refF, guardF, qf)
+		line := fmt.Sprintf("%-34s %5.1f ", v.name, float64(len(qb))/(1<<20))
+		for _, s := range g.Sets {
+			line += fmt.Sprintf("  %s %.4f / %4.1f→%4.1f%%", s.Set, s.Cosine, 100*s.FloatAccuracy, 100*s.Int8Accuracy)
+		}
+		fmt.Printf("%s %5v  (%.0f s)\n", line, g.Passed, time.Since(start).Seconds())
+		return nil
+	}
+	for _, name := range strings.Split(variantList, ",") {
+		v, err := parseVariant(name)
+		if err != nil {
+			return err
+		}
+		if err := evaluate(v); err != nil {
+			return err
+		}
+	}
+	if sens != "" {
+		for _, blk := range append([]string{"stem"}, mixedNames()...) {
+			v, err := parseVariant(sens + "+float=" + blk)
 			if err != nil {
 				return err
 			}
-			rates[kv.name] = append(rates[kv.name], ips)
+			if err := evaluate(v); err != nil {
+				return err
+			}
 		}
 	}
-	for _, name := range []string{"float", "int8"} {
-		r := rates[name]
-		fmt.Printf("%-10s %8.1f %8.1f %8.1f\n", name, r[0], r[1], r[2])
+	if name, file, ok := strings.Cut(save, "="); ok {
+		if err := os.WriteFile(file, models[name], 0o644); err != nil {
+			return err
+		}
 	}
-	r := rates
-	fmt.Printf("%-10s %7.2f× %7.2f× %7.2f×\n", "int8/float", r["int8"][0]/r["float"][0], r["int8"][1]/r["float"][1], r["int8"][2]/r["float"][2])
+	if speedList == "" {
+		return nil
+	}
+	names := append([]string{"float"}, strings.Split(speedList, ",")...)
+	fmt.Printf("\nimages/s (%.0f s each)%-20s %8s %8s %8s\n", seconds, "", "batch 1", "batch 8", "batch 32")
+	sessions := map[string]*onnxrt.Session{"float": fs}
+	for _, n := range names[1:] {
+		qb, ok := models[n]
+		if !ok {
+			return fmt.Errorf("--speed %s: not among the variants", n)
+		}
+		s, err := eng.NewSession(qb, inception.InputName, inception.OutputName)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		sessions[n] = s
+	}
+	rates := map[string][]float64{}
+	imgs := cal
+	for _, bs := range []int{1, 8, 32} {
+		in := make([]float32, bs*per)
+		for i := range in {
+			in[i] = imgs[i%len(imgs)]
+		}
+		// Interleaved, so that a change of load hits every model alike.
+		for _, n := range names {
+			ips, err := measure(ctx, sessions[n], in, bs, seconds)
+			if err != nil {
+				return err
+			}
+			rates[n] = append(rates[n], ips)
+		}
+	}
+	for _, n := range names {
+		r := rates[n]
+		f := rates["float"]
+		fmt.Printf("%-40s %8.1f %8.1f %8.1f   (%.2f× %.2f× %.2f×)\n", n, r[0], r[1], r[2], r[0]/f[0], r[1]/f[1], r[2]/f[2])
+	}
 	return nil
+}
+
+func mixedNames() []string {
+	var out []string
+	for i := range 11 {
+		out = append(out, fmt.Sprintf("mixed%d", i))
+	}
+	return out
+}
+
+func cpuName() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "model name") {
+			name := strings.TrimSpace(l[strings.Index(l, ":")+1:])
+			flags := ""
+			for _, f := range []string{"avx512_vnni", "amx_int8", "avx_vnni", "avx2"} {
+				if strings.Contains(string(b), " "+f) {
+					flags += " " + f
+				}
+			}
+			return name + " (" + strings.TrimSpace(flags) + ")"
+		}
+	}
+	return "unknown"
 }
 
 func measure(ctx context.Context, s *onnxrt.Session, in []float32, bs int, seconds float64) (float64, error) {
@@ -212,82 +332,4 @@ func measure(ctx context.Context, s *onnxrt.Session, in []float32, bs int, secon
 		n += bs
 	}
 	return float64(n) / time.Since(start).Seconds(), nil
-}
-
-// centredCosine returns the mean cosine between rows of a and b after
-// subtracting a's mean row from both, and the raw mean cosine.
-func centredCosine(a, b []float32, dim int) (centred, raw float64) {
-	n := len(a) / dim
-	mean := make([]float64, dim)
-	for i := range n {
-		for j := range dim {
-			mean[j] += float64(a[i*dim+j]) / float64(n)
-		}
-	}
-	cos := func(x, y []float32, sub []float64) float64 {
-		var xy, xx, yy float64
-		for j := range x {
-			u, v := float64(x[j]), float64(y[j])
-			if sub != nil {
-				u, v = u-sub[j], v-sub[j]
-			}
-			xy, xx, yy = xy+u*v, xx+u*u, yy+v*v
-		}
-		return xy / math.Sqrt(xx*yy+1e-30)
-	}
-	for i := range n {
-		x, y := a[i*dim:(i+1)*dim], b[i*dim:(i+1)*dim]
-		centred += cos(x, y, mean) / float64(n)
-		raw += cos(x, y, nil) / float64(n)
-	}
-	return centred, raw
-}
-
-// centroidAccuracy classifies the odd rows by the nearest class mean of
-// the even rows of the float features a, once with a's and once with b's
-// features, and returns both accuracies.
-func centroidAccuracy(a, b []float32, labels []string, dim int) (float64, float64, int) {
-	means := map[string][]float64{}
-	counts := map[string]int{}
-	for i := 0; i < len(labels); i += 2 {
-		m := means[labels[i]]
-		if m == nil {
-			m = make([]float64, dim)
-			means[labels[i]] = m
-		}
-		for j := range dim {
-			m[j] += float64(a[i*dim+j])
-		}
-		counts[labels[i]]++
-	}
-	for l, m := range means {
-		for j := range m {
-			m[j] /= float64(counts[l])
-		}
-	}
-	classify := func(x []float32) string {
-		best, bestD := "", math.Inf(1)
-		for l, m := range means {
-			d := 0.0
-			for j := range m {
-				e := float64(x[j]) - m[j]
-				d += e * e
-			}
-			if d < bestD {
-				best, bestD = l, d
-			}
-		}
-		return best
-	}
-	var okA, okB, n int
-	for i := 1; i < len(labels); i += 2 {
-		n++
-		if classify(a[i*dim:(i+1)*dim]) == labels[i] {
-			okA++
-		}
-		if classify(b[i*dim:(i+1)*dim]) == labels[i] {
-			okB++
-		}
-	}
-	return float64(okA) / float64(n), float64(okB) / float64(n), n
 }

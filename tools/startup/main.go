@@ -72,16 +72,25 @@ func run(modelPath, photoPath, provider string, threads int) error {
 	if err != nil {
 		return err
 	}
-	onnx, err := a.Backbones.FeatureModel(ctx, in)
+	// The graph the model's features were computed with: float, or the
+	// 8-bit one a model trained on 8-bit features classifies with.
+	var onnx []byte
+	kind := "float"
+	if m.Backbone.Precision == string(app.PrecisionInt8) {
+		kind = "8-bit"
+		onnx, err = a.Backbones.Int8FeatureModel(ctx, in, onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: threads}})
+	} else {
+		onnx, err = a.Backbones.FeatureModel(ctx, in)
+	}
 	if err != nil {
 		return err
 	}
-	phase(fmt.Sprintf("backbone graph (%d MB)", len(onnx)>>20))
+	phase(fmt.Sprintf("backbone graph (%s, %d MB)", kind, len(onnx)>>20))
 	s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, onnxrt.Options{Provider: p, Threads: threads})
 	if err != nil {
 		return err
 	}
-	phase("session on " + s.Placement().String())
+	phase("session on " + s.Placement().String() + ", graph optimised afresh")
 	s.Close()
 	phase("session closed")
 	img, err := photo.LoadFile(photoPath, inception.Size, photo.Limits{})
@@ -94,7 +103,7 @@ func run(modelPath, photoPath, provider string, threads int) error {
 	if err != nil {
 		return err
 	}
-	phase("engine (graph + session again)")
+	phase("engine (graph + session from the saved optimised graph)")
 	cl, err := app.NewClassifier(m, eng)
 	if err != nil {
 		return err

@@ -163,7 +163,7 @@ func TestTrainOnFlowers(t *testing.T) {
 		w.results.tabs.SelectIndex(2)
 		w.settle()
 		p := w.results.unsure
-		mustShow(t, p.content, "Right when it answers, at least", "validation photos", "test photos shown here")
+		mustShow(t, p.content, "Right when it answers, at least", "validation photos", "test photos it had never seen")
 		if p.target.Selected != "95%" || p.target.Disabled() {
 			t.Errorf("target shows %q", p.target.Selected)
 		}

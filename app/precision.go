@@ -2,12 +2,10 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/clasifica/clasifica/internal/atomicfile"
@@ -146,44 +144,12 @@ func (c PrecisionCheck) Verdict() string {
 	return fmt.Sprintf("8 bits passed the accuracy check and run %.1f× as fast here (%s).", c.Int8Rate/c.FloatRate, speed)
 }
 
-// precisionChecks keeps the checks, per backbone, runtime and CPU, in
-// memory and in the cache folder, as providerCache keeps probes.
-type precisionChecks struct {
-	mu   sync.Mutex
-	file string
-	mem  map[string]PrecisionCheck
-}
+// precisionChecks keeps the checks, per backbone, runtime and CPU, as
+// providerCache keeps probes.
+type precisionChecks = jsonCache[PrecisionCheck]
 
 func precisionKey(in Installed, rt *onnxrt.Runtime) string {
 	return in.SHA256 + "|int8 v" + quant.BuildVersion + "|" + rt.Version + "|" + onnxrt.CPUIdentity()
-}
-
-func (c *precisionChecks) get(key string) (PrecisionCheck, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.load()
-	v, ok := c.mem[key]
-	return v, ok
-}
-
-// load reads the file once; c.mu must be held.
-func (c *precisionChecks) load() {
-	if c.mem == nil {
-		c.mem = map[string]PrecisionCheck{}
-		if b, err := os.ReadFile(c.file); err == nil {
-			_ = json.Unmarshal(b, &c.mem) // a damaged file is rewritten
-		}
-	}
-}
-
-func (c *precisionChecks) put(key string, v PrecisionCheck) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.load()
-	c.mem[key] = v
-	if b, err := json.MarshalIndent(c.mem, "", "  "); err == nil && os.MkdirAll(filepath.Dir(c.file), 0o755) == nil {
-		_ = atomicfile.WriteFile(c.file, b, 0o644) // a cache: losing it costs a new check
-	}
 }
 
 // RememberedPrecisionCheck returns the check of backbone (an installed id;

@@ -1,14 +1,9 @@
 package app
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
-	"github.com/clasifica/clasifica/internal/atomicfile"
 	"github.com/clasifica/clasifica/ml/model"
 )
 
@@ -29,14 +24,9 @@ type Estimate struct {
 	Measured bool
 }
 
-// speeds keeps the training speeds measured on this computer, in memory and
-// in the cache folder, so that the estimates shown before a run come from
-// earlier runs here.
-type speeds struct {
-	mu   sync.Mutex
-	file string
-	mem  map[string]speed
-}
+// speeds keeps the training speeds measured on this computer, so that the
+// estimates shown before a run come from earlier runs here.
+type speeds = jsonCache[speed]
 
 // speed is one measured rate.
 type speed struct {
@@ -49,34 +39,6 @@ func fineTuneKey(device string, blocks int) string {
 	return fmt.Sprintf("fine-tune %d|%s", blocks, device)
 }
 
-// load reads the file once; s.mu must be held.
-func (s *speeds) load() {
-	if s.mem == nil {
-		s.mem = map[string]speed{}
-		if b, err := os.ReadFile(s.file); err == nil {
-			_ = json.Unmarshal(b, &s.mem) // a damaged file is rewritten
-		}
-	}
-}
-
-func (s *speeds) get(key string) (speed, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.load()
-	v, ok := s.mem[key]
-	return v, ok && v.SecondsPerPhoto > 0
-}
-
-func (s *speeds) put(key string, v speed) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.load()
-	s.mem[key] = v
-	if b, err := json.MarshalIndent(s.mem, "", "  "); err == nil && os.MkdirAll(filepath.Dir(s.file), 0o755) == nil {
-		_ = atomicfile.WriteFile(s.file, b, 0o644) // a cache: losing it only costs a guess
-	}
-}
-
 // FineTuneEstimate is how much time fine-tuning blocks top blocks for
 // epochs epochs adds to training on photos photos (the training and
 // validation ones) on device (Engine.Device's description of where the
@@ -84,7 +46,7 @@ func (s *speeds) put(key string, v speed) {
 // device, by a training run or by Bench, or else from a guess.
 func (a *App) FineTuneEstimate(device string, blocks, photos, epochs int) Estimate {
 	per, measured := fineTuneGuess, false
-	if v, ok := a.speeds.get(fineTuneKey(device, blocks)); ok {
+	if v, ok := a.speeds.get(fineTuneKey(device, blocks)); ok && v.SecondsPerPhoto > 0 {
 		per, measured = v.SecondsPerPhoto, true
 	} else if device != "" && device != "CPU" {
 		per /= acceleratorSpeedup

@@ -73,11 +73,7 @@ func findIn(dir string) (string, bool) {
 // hasCUDAProvider says whether the CUDA provider's library sits next to
 // the runtime library lib, as in ONNX Runtime's GPU builds.
 func hasCUDAProvider(lib string) bool {
-	name := "libonnxruntime_providers_cuda.so"
-	if runtime.GOOS == "windows" {
-		name = "onnxruntime_providers_cuda.dll"
-	}
-	_, err := os.Stat(filepath.Join(filepath.Dir(lib), name))
+	_, err := os.Stat(onnxrt.CUDAProvider(lib))
 	return err == nil
 }
 

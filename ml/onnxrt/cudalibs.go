@@ -93,6 +93,22 @@ func CUDASearchDirs() []string {
 	return out
 }
 
+// CUDAProvider is where ONNX Runtime's GPU builds keep the CUDA provider's
+// library: next to the runtime library lib.
+func CUDAProvider(lib string) string { return providerLibrary(lib, "onnxruntime_providers_cuda") }
+
+// providerLibrary is the file of the provider library called name
+// ("onnxruntime_providers_shared") next to the runtime library lib, named
+// as this system names shared libraries.
+func providerLibrary(lib, name string) string {
+	if runtime.GOOS == "windows" {
+		name += ".dll"
+	} else {
+		name = "lib" + name + ".so"
+	}
+	return filepath.Join(filepath.Dir(lib), name)
+}
+
 // CUDAFolders says where the CUDA and cuDNN libraries that the CUDA
 // provider next to the ONNX Runtime library lib needs can be found when
 // the system's loader would not find them: extra lists the folders (from
@@ -102,11 +118,7 @@ func CUDASearchDirs() []string {
 // reads its search path once, when the process starts, so the folders
 // only help a process started with them on LD_LIBRARY_PATH.
 func CUDAFolders(lib string, search []string) (extra, missing []string) {
-	name := "libonnxruntime_providers_cuda.so"
-	if runtime.GOOS == "windows" {
-		name = "onnxruntime_providers_cuda.dll"
-	}
-	provider := filepath.Join(filepath.Dir(lib), name)
+	provider := CUDAProvider(lib)
 	if _, err := os.Stat(provider); err != nil {
 		return nil, nil
 	}

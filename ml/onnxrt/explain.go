@@ -63,19 +63,12 @@ func (r *Runtime) explainCUDA(reason string) string {
 	if strings.Contains(reason, "Unknown provider") || strings.Contains(reason, "not supported in this build") {
 		return "this ONNX Runtime library has no CUDA provider; the GPU build is " + r.gpuBuild()
 	}
-	dir := filepath.Dir(r.Path)
-	lib := func(name string) string {
-		if runtime.GOOS == "windows" {
-			return name + ".dll"
-		}
-		return "lib" + name + ".so"
-	}
-	for _, name := range []string{lib("onnxruntime_providers_shared"), lib("onnxruntime_providers_cuda")} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			return fmt.Sprintf("%s is not next to %s, so this is a CPU-only build of ONNX Runtime; CUDA needs the GPU build, %s", name, r.Path, r.gpuBuild())
+	cudaLib := CUDAProvider(r.Path)
+	for _, p := range []string{providerLibrary(r.Path, "onnxruntime_providers_shared"), cudaLib} {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Sprintf("%s is not next to %s, so this is a CPU-only build of ONNX Runtime; CUDA needs the GPU build, %s", filepath.Base(p), r.Path, r.gpuBuild())
 		}
 	}
-	cudaLib := filepath.Join(dir, lib("onnxruntime_providers_cuda"))
 	if missing, looked := missingDeps(cudaLib); len(missing) > 0 {
 		return fmt.Sprintf("%s needs %s, not found in %s: install the CUDA and cuDNN versions this ONNX Runtime release needs (see https://onnxruntime.ai/docs/execution-providers/CUDA-ExecutionProvider.html#requirements) or add their folder to %s",
 			filepath.Base(cudaLib), strings.Join(missing, ", "), strings.Join(looked, ", "), libPathVar())

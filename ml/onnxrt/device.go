@@ -421,21 +421,12 @@ func (b *Binding) Run(ctx context.Context) error {
 	if b.s.s == nil {
 		return errors.New("run bound graph: the session is closed")
 	}
-	finished := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		select {
-		case <-ctx.Done():
-			if msg := C.dev_terminate(b.ro); msg != nil {
-				C.free(unsafe.Pointer(msg))
-			}
-		case <-finished:
+	terminate := func() {
+		if msg := C.dev_terminate(b.ro); msg != nil {
+			C.free(unsafe.Pointer(msg))
 		}
-	}()
-	err := status("run bound graph", C.dev_run(b.cs, b.ro, b.b))
-	close(finished)
-	<-stopped
+	}
+	err := terminating(ctx, terminate, func() error { return status("run bound graph", C.dev_run(b.cs, b.ro, b.b)) })
 	if ctx.Err() != nil {
 		// The run options stay terminated; a binding whose context was
 		// cancelled is not run again, but reset them all the same.

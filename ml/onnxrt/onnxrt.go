@@ -563,17 +563,25 @@ func runTerminable(ctx context.Context, run func(*ort.RunOptions) error) error {
 		return err
 	}
 	defer ro.Destroy()
+	return terminating(ctx, func() { _ = ro.Terminate() }, func() error { return run(ro) })
+}
+
+// terminating calls run while a watcher calls terminate if ctx is
+// cancelled before run returns. It waits for the watcher, so that
+// terminate is never called once it has returned (the run options it
+// terminates may then be released).
+func terminating(ctx context.Context, terminate func(), run func() error) error {
 	finished := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
 		select {
 		case <-ctx.Done():
-			_ = ro.Terminate()
+			terminate()
 		case <-finished:
 		}
 	}()
-	err = run(ro)
+	err := run()
 	close(finished)
 	<-stopped
 	return err

@@ -10,6 +10,9 @@
 //	go run ./tools/profile-step [--backbone DIR] [--provider P] [--update device|host|auto] [--threads N] [--steps N]
 //	go run ./tools/profile-step --compare [--provider P] [--steps N]
 //
+// --profile=false times the steps without the profiler (which adds its own
+// work to every node), for a CPU time per step to set beside perf's view.
+//
 // --compare profiles nothing: it trains the same steps with the update in
 // Go and in the graph on the provider and prints both runs' losses and how
 // far their weights differ (on the CPU: not at all).
@@ -52,11 +55,12 @@ import (
 func main() {
 	bb := flag.String("backbone", os.Getenv("CLASIFICA_TEST_BACKBONE"), "backbone folder or .h5 file")
 	threads := flag.Int("threads", 0, "CPU threads (0: one per core)")
-	steps := flag.Int("steps", 4, "fine-tuning steps to run (the first is not counted)")
+	steps := flag.Int("steps", 3, "fine-tuning steps to time, after one that is not")
 	keep := flag.String("keep", "", "folder to keep the profiler's JSON files in (default: a temporary one, removed)")
 	prov := flag.String("provider", "cpu", "execution provider: cpu, cuda, webgpu, directml, coreml (no fallback to the CPU)")
 	update := flag.String("update", finetune.StepsAuto, "where SGD's update runs: device (weights stay in the provider's memory), host (in Go), auto")
 	device := flag.Int("device", 0, "GPU number for CUDA and DirectML")
+	profile := flag.Bool("profile", true, "turn on ONNX Runtime's profiler and summarise where the time goes")
 	check := flag.Bool("compare", false, "compare the weights after --steps steps with the update in Go and in the graph, instead of profiling")
 	flag.Parse()
 	p, err := onnxrt.ParseProvider(*prov)
@@ -71,7 +75,7 @@ func main() {
 		if b, err = backbone.Open(*bb); err == nil && *check {
 			err = compare(rt, b, opt, *steps)
 		} else if err == nil {
-			err = run(rt, b, opt, *update, *steps, *keep)
+			err = run(rt, b, opt, *update, *steps, *keep, *profile)
 		}
 	}
 	if err != nil {
@@ -80,7 +84,7 @@ func main() {
 	}
 }
 
-func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update string, steps int, keep string) error {
+func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update string, steps int, keep string, profile bool) error {
 	dir := keep
 	var err error
 	if dir == "" {
@@ -91,7 +95,9 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update st
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	opt.Profile = filepath.Join(dir, "step")
+	if profile {
+		opt.Profile = filepath.Join(dir, "step")
+	}
 	eng := onnxrt.Engine{Runtime: rt, Options: opt}
 	f, err := newFixture()
 	if err != nil {
@@ -108,19 +114,25 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update st
 	for i := range y {
 		y[i] = i % f.classes
 	}
-	start, cpu0 := time.Now(), cpuTime()
+	// One step first, not timed: memory planning, first allocations.
+	if _, err := tr.Epoch(context.Background(), f.load, y[:tcfg.BatchSize], nil); err != nil {
+		tr.Close()
+		return err
+	}
+	start, user0, sys0 := time.Now(), cpuTime(false), cpuTime(true)
 	if _, err := tr.Epoch(context.Background(), f.load, y, nil); err != nil {
 		tr.Close()
 		return err
 	}
-	wall, cpu := time.Since(start), cpuTime()-cpu0
+	wall, user, sys := time.Since(start), cpuTime(false)-user0, cpuTime(true)-sys0
+	cpu := user + sys
 	where, onDevice, why := tr.Provider(), tr.OnDevice(), tr.DeviceUnavailable()
 	in, out := tr.StepTransfer()
 	if err := tr.Close(); err != nil { // writes the profiles
 		return err
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "step*.json"))
-	if len(files) == 0 {
+	if len(files) == 0 && profile {
 		return fmt.Errorf("no profile in %s", dir)
 	}
 	path := "host (weights in, gradients out, update in Go)"
@@ -132,10 +144,10 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update st
 		fmt.Printf("not on the device: %v\n", why)
 	}
 	fmt.Printf("per step between Go and the runtime: %.1f MB in, %.3f MB out\n", float64(in)/1e6, float64(out)/1e6)
-	fmt.Printf("%d steps of batch %d in %.2f s (%.1f s per 1,000 photos, first step included)\n", steps, tcfg.BatchSize, wall.Seconds(), wall.Seconds()/float64(n)*1000)
+	fmt.Printf("%d steps of batch %d in %.2f s (%.1f s per 1,000 photos), after one not timed\n", steps, tcfg.BatchSize, wall.Seconds(), wall.Seconds()/float64(n)*1000)
 	// On a shared machine the process's CPU time is steadier than the wall
 	// clock (with --threads 1 it is close to what a quiet core would take).
-	fmt.Printf("CPU time %.2f s (%.1f s per 1,000 photos), load average %s\n", cpu.Seconds(), cpu.Seconds()/float64(n)*1000, loadAverage())
+	fmt.Printf("CPU time %.2f s (%.1f s per 1,000 photos; system %.1f%%), load average %s\n", cpu.Seconds(), cpu.Seconds()/float64(n)*1000, 100*sys.Seconds()/cpu.Seconds(), loadAverage())
 	for _, f := range files {
 		if err := summarise(f, where); err != nil {
 			return err
@@ -144,14 +156,17 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update st
 	return nil
 }
 
-// cpuTime returns the CPU time the process has used, user and system, all
-// threads.
-func cpuTime() time.Duration {
+// cpuTime returns the CPU time the process has used in user space, or
+// with sys in the kernel, all threads.
+func cpuTime(sys bool) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	if sys {
+		return time.Duration(ru.Stime.Nano())
+	}
+	return time.Duration(ru.Utime.Nano())
 }
 
 // loadAverage returns the one-minute load average, or "unknown".

@@ -124,6 +124,11 @@ type Trainer struct {
 	idx, yb      []int
 	wb           []float32
 	perm         []int
+
+	// folded and flipped, per param, are the kernels the host path's
+	// graph reads (param.folded, param.flipped), made from values before
+	// each step; nil for other params.
+	folded, flipped [][]float32
 }
 
 // NewTrainer returns a trainer starting from the backbone weights w (which
@@ -213,6 +218,16 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 		}
 	}
 	if t.dev == nil {
+		t.folded = make([][]float32, len(params))
+		t.flipped = make([][]float32, len(params))
+		for i, p := range params {
+			if p.folded != "" {
+				t.folded[i] = make([]float32, len(t.values[i]))
+			}
+			if p.flipped != "" {
+				t.flipped[i] = make([]float32, len(t.values[i]))
+			}
+		}
 		// Gradients and the optimiser's state live in Go.
 		for _, v := range t.values {
 			t.grads = append(t.grads, make([]float32, len(v)))
@@ -358,7 +373,19 @@ func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float
 	in = append(in,
 		onnxrt.Tensor{Data: target, Shape: []int64{rows, int64(classes)}},
 		onnxrt.Tensor{Data: t.scale[:n], Shape: []int64{rows, 1}})
-	in = append(in, t.paramTensors()...)
+	t.prepareKernels()
+	for i, p := range t.params {
+		v := t.values[i]
+		if t.folded[i] != nil {
+			v = t.folded[i]
+		}
+		in = append(in, onnxrt.Tensor{Data: v, Shape: p.shape})
+	}
+	for i, p := range t.params {
+		if t.flipped[i] != nil {
+			in = append(in, onnxrt.Tensor{Data: t.flipped[i], Shape: []int64{p.shape[1], p.shape[0], p.shape[2], p.shape[3]}})
+		}
+	}
 	probs := t.probs[:n*classes]
 	out := []onnxrt.Tensor{{Data: t.loss, Shape: []int64{1}}, {Data: probs, Shape: []int64{rows, int64(classes)}}}
 	for i, p := range t.params {
@@ -367,7 +394,65 @@ func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float
 	if err := t.train.Run(ctx, in, out); err != nil {
 		return 0, 0, err
 	}
+	// The graph gave the gradient with respect to the folded kernel
+	// kernel·scale; the kernel's own is that times scale (the float32
+	// product the graph's Mul computed when it folded the kernel itself).
+	for i, p := range t.params {
+		if t.folded[i] != nil {
+			scaleRows(t.grads[i], p.scale)
+		}
+	}
 	return float64(t.loss[0]) * float64(n), grad.Correct(probs, y, classes), nil
+}
+
+// prepareKernels makes the kernels the host path's graph reads from the
+// current weights: each kernel times its batch normalisation's scale, and
+// that product in the input gradient's layout where the graph needs it.
+func (t *Trainer) prepareKernels() {
+	for i, p := range t.params {
+		if t.folded[i] == nil {
+			continue
+		}
+		f := t.folded[i]
+		copy(f, t.values[i])
+		scaleRows(f, p.scale)
+		if t.flipped[i] != nil {
+			flipKernel(t.flipped[i], f, int(p.shape[0]), int(p.shape[1]), int(p.shape[2]), int(p.shape[3]))
+		}
+	}
+}
+
+// scaleRows multiplies each of the len(scale) rows of v by its scale.
+func scaleRows(v, scale []float32) {
+	n := len(v) / len(scale)
+	for o, s := range scale {
+		row := v[o*n : (o+1)*n]
+		for k, x := range row {
+			row[k] = x * s
+		}
+	}
+}
+
+// flipKernel writes the kernel k [m, c, kh, kw] into dst as [c, m, kh, kw]
+// flipped in both spatial axes: the kernel of a stride-1 convolution's
+// input gradient (grad.ConvAttrs.GradKernel). Blocks of 16×16 channel
+// pairs keep both sides' rows in the cache.
+func flipKernel(dst, k []float32, m, c, kh, kw int) {
+	const bs = 16
+	kk := kh * kw
+	for o0 := 0; o0 < m; o0 += bs {
+		for c0 := 0; c0 < c; c0 += bs {
+			for o := o0; o < min(o0+bs, m); o++ {
+				for ci := c0; ci < min(c0+bs, c); ci++ {
+					src := k[(o*c+ci)*kk : (o*c+ci+1)*kk]
+					d := dst[(ci*m+o)*kk : (ci*m+o+1)*kk]
+					for j, v := range src {
+						d[kk-1-j] = v
+					}
+				}
+			}
+		}
+	}
 }
 
 // update applies one optimiser step to every trained array.

@@ -90,6 +90,10 @@ func (b *Builder) Shape(v string) Shape {
 	return s
 }
 
+// Differentiable reports whether value v depends on a parameter, so that
+// Backward computes a gradient with respect to it.
+func (b *Builder) Differentiable(v string) bool { return b.needs[v] }
+
 // Params returns the parameters declared so far, in order.
 func (b *Builder) Params() []string { return slices.Clone(b.params) }
 
@@ -381,6 +385,14 @@ type ConvAttrs struct {
 	// Pads are the top, left, bottom and right padding, as ONNX orders
 	// them.
 	Pads [4]int64
+	// GradKernel, when not empty, names a value holding the kernel of a
+	// stride-1 convolution's input gradient: w with its two channel axes
+	// swapped and flipped in both spatial axes, [c, m, kh, kw]. The input
+	// gradient then reads it instead of deriving it from w in the graph:
+	// a caller that keeps the kernel in both layouts, as the fine-tuning
+	// trainer does where it updates the weights itself, saves every step
+	// a copy of every kernel through the runtime's transposes.
+	GradKernel string
 }
 
 // Conv convolves x [n, c, h, w] with the kernel w [m, c, kh, kw] and adds
@@ -411,7 +423,10 @@ func (b *Builder) Conv(x, w, bias string, a ConvAttrs) string {
 			// convolution by w with its two channel axes swapped, which
 			// runs in the runtime's fastest convolution kernels
 			// (ConvTranspose took 1.2× the forward convolutions' time).
-			wt := b.node("Transpose", "conv_grad_x_kernel", []string{w}, onnx.Ints("perm", 1, 0, 2, 3))
+			wt := a.GradKernel
+			if wt == "" {
+				wt = b.node("Transpose", "conv_grad_x_kernel", []string{w}, onnx.Ints("perm", 1, 0, 2, 3))
+			}
 			g[0] = b.node("Conv", "conv_grad_x", []string{dy, wt}, onnx.Ints("kernel_shape", 1, 1))
 		} else if b.needs[x] && a.Strides == [2]int64{1, 1} && max(a.Pads[0], a.Pads[2]) < kh && max(a.Pads[1], a.Pads[3]) < kw {
 			// A stride-1 convolution's input gradient is the output
@@ -420,8 +435,11 @@ func (b *Builder) Conv(x, w, bias string, a ConvAttrs) string {
 			// convolution runs backwards (kh-1-pad on each side). It runs
 			// in the runtime's forward convolution kernels, which took a
 			// third of ConvTranspose's time on these shapes.
-			wt := b.node("Transpose", "conv_grad_x_kernel", []string{w}, onnx.Ints("perm", 1, 0, 2, 3))
-			wf := b.node("Slice", "conv_grad_x_kernel", []string{wt, b.ints(-1, -1), b.ints(math.MinInt64, math.MinInt64), b.ints(2, 3), b.ints(-1, -1)})
+			wf := a.GradKernel
+			if wf == "" {
+				wt := b.node("Transpose", "conv_grad_x_kernel", []string{w}, onnx.Ints("perm", 1, 0, 2, 3))
+				wf = b.node("Slice", "conv_grad_x_kernel", []string{wt, b.ints(-1, -1), b.ints(math.MinInt64, math.MinInt64), b.ints(2, 3), b.ints(-1, -1)})
+			}
 			g[0] = b.node("Conv", "conv_grad_x", []string{dy, wf}, onnx.Ints("kernel_shape", kh, kw),
 				onnx.Ints("pads", kh-1-a.Pads[0], kw-1-a.Pads[1], kh-1-a.Pads[2], kw-1-a.Pads[3]))
 		} else if b.needs[x] {

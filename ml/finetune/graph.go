@@ -190,6 +190,10 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 	// sum to 1 at every pixel (edges included: count_include_pad is off),
 	// so the two commute exactly, bias included.
 	pooled := map[int]string{}
+	// parts holds, for each concatenation, the values it joins, nested
+	// concatenations replaced by their own parts: a concatenation of
+	// concatenations is one copy, not two.
+	parts := map[int][]string{}
 	for k, l := range layers {
 		i := start + k
 		var in string
@@ -251,12 +255,36 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 			}
 			out[i] = b.AveragePool3(in)
 		case inception.Concat:
-			ins := make([]string, len(l.Inputs))
-			for j, k := range l.Inputs {
-				ins[j] = out[k]
+			// A concatenation that only other concatenations or the
+			// global pooling read is never made: its parts are (below).
+			var ins []string
+			for _, k := range l.Inputs {
+				if p, ok := parts[k]; ok {
+					ins = append(ins, p...)
+				} else {
+					ins = append(ins, out[k])
+				}
 			}
-			out[i] = b.Concat(1, ins...)
+			parts[i] = ins
+			for _, r := range readers(all, i) {
+				if k := all[r].Kind; k != inception.Concat && k != inception.GlobalAvgPool {
+					out[i] = b.Concat(1, ins...)
+					break
+				}
+			}
 		case inception.GlobalAvgPool:
+			if p, ok := parts[l.Inputs[0]]; ok {
+				// The mean of each part, concatenated: the same numbers
+				// as the mean of the concatenation (each channel's mean
+				// alone), without copying mixed10's 2,048 channels into
+				// one value, nor its gradient out of one, each step.
+				means := make([]string, len(p))
+				for j, v := range p {
+					means[j] = b.GlobalAveragePool(v)
+				}
+				out[i] = b.Flatten(b.Concat(1, means...))
+				break
+			}
 			out[i] = b.Flatten(b.GlobalAveragePool(in))
 		default:
 			panic(fmt.Sprintf("finetune: layer %s of kind %d in the top blocks", l.Name, l.Kind))

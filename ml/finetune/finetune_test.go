@@ -495,3 +495,46 @@ func TestStepsConfig(t *testing.T) {
 		t.Error("steps \"gpu\": no error")
 	}
 }
+
+// TestParallelPieces checks that the Go side's passes over the weights
+// visit every weight of every param exactly once, whatever the number of
+// threads, and that a kernel's pieces are whole output channels.
+func TestParallelPieces(t *testing.T) {
+	shapes := [][]int64{{448, 2048, 1, 1}, {384}, {384, 448, 3, 3}, {3, 5, 1, 3}, {2048, 1024}, {1024}}
+	for _, threads := range []int{1, 2, 5} {
+		tr := &Trainer{threads: threads}
+		for _, s := range shapes {
+			n := int64(1)
+			for _, d := range s {
+				n *= d
+			}
+			tr.params = append(tr.params, param{shape: s})
+			tr.values = append(tr.values, make([]float32, n))
+		}
+		seen := make([][]int32, len(shapes))
+		for i, v := range tr.values {
+			seen[i] = make([]int32, len(v))
+		}
+		var mu sync.Mutex
+		tr.parallel(func(i, a, b int) {
+			if s := shapes[i]; len(s) == 4 {
+				row := int(s[1] * s[2] * s[3])
+				if a%row != 0 || b%row != 0 {
+					t.Errorf("threads %d: param %d piece [%d, %d) splits a row of %d", threads, i, a, b, row)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for k := a; k < b; k++ {
+				seen[i][k]++
+			}
+		})
+		for i := range seen {
+			for k, c := range seen[i] {
+				if c != 1 {
+					t.Fatalf("threads %d: param %d weight %d visited %d times", threads, i, k, c)
+				}
+			}
+		}
+	}
+}

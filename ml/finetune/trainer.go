@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
 
@@ -129,6 +132,10 @@ type Trainer struct {
 	// graph reads (param.folded, param.flipped), made from values before
 	// each step; nil for other params.
 	folded, flipped [][]float32
+	// threads is the number of goroutines the Go side's passes over the
+	// weights use (the session's threads); pieces is how they split them.
+	threads int
+	pieces  []piece
 }
 
 // NewTrainer returns a trainer starting from the backbone weights w (which
@@ -184,7 +191,11 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 	}
 	t := &Trainer{
 		cfg: cfg, w: wc, params: params, train: ts, feat: fs, in: inputs, out: outputs, heads: layers,
-		rng: rand.New(rand.NewPCG(cfg.Seed, 0x66696e6574756e65)), // "finetune"
+		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x66696e6574756e65)), // "finetune"
+		threads: eng.Options.Threads,
+	}
+	if t.threads <= 0 {
+		t.threads = runtime.NumCPU()
 	}
 	for _, p := range params {
 		var v []float32
@@ -394,14 +405,7 @@ func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float
 	if err := t.train.Run(ctx, in, out); err != nil {
 		return 0, 0, err
 	}
-	// The graph gave the gradient with respect to the folded kernel
-	// kernel·scale; the kernel's own is that times scale (the float32
-	// product the graph's Mul computed when it folded the kernel itself).
-	for i, p := range t.params {
-		if t.folded[i] != nil {
-			scaleRows(t.grads[i], p.scale)
-		}
-	}
+	t.scaleGrads()
 	return float64(t.loss[0]) * float64(n), grad.Correct(probs, y, classes), nil
 }
 
@@ -409,17 +413,45 @@ func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float
 // current weights: each kernel times its batch normalisation's scale, and
 // that product in the input gradient's layout where the graph needs it.
 func (t *Trainer) prepareKernels() {
-	for i, p := range t.params {
-		if t.folded[i] == nil {
-			continue
-		}
+	t.parallel(func(i, a, b int) {
 		f := t.folded[i]
-		copy(f, t.values[i])
-		scaleRows(f, p.scale)
-		if t.flipped[i] != nil {
-			flipKernel(t.flipped[i], f, int(p.shape[0]), int(p.shape[1]), int(p.shape[2]), int(p.shape[3]))
+		if f == nil {
+			return
 		}
-	}
+		p := &t.params[i]
+		m, c, kk := int(p.shape[0]), int(p.shape[1]), int(p.shape[2]*p.shape[3])
+		row := c * kk
+		copy(f[a:b], t.values[i][a:b])
+		scaleRows(f[a:b], p.scale[a/row:b/row])
+		if d := t.flipped[i]; d != nil {
+			// [m, c, kh, kw] to [c, m, kh, kw], each kh×kw block reversed
+			// (flipped in both axes); for each input channel the piece's
+			// output channels are side by side.
+			for ci := range c {
+				for o := a / row; o < b/row; o++ {
+					src := f[(o*c+ci)*kk : (o*c+ci+1)*kk]
+					dst := d[(ci*m+o)*kk : (ci*m+o+1)*kk]
+					for j, v := range src {
+						dst[kk-1-j] = v
+					}
+				}
+			}
+		}
+	})
+}
+
+// scaleGrads turns the graph's gradients with respect to the folded
+// kernels into the kernels' own: times scale, the float32 product the
+// graph's Mul computed when it folded the kernels itself.
+func (t *Trainer) scaleGrads() {
+	t.parallel(func(i, a, b int) {
+		if t.folded[i] == nil {
+			return
+		}
+		p := &t.params[i]
+		row := len(t.grads[i]) / len(p.scale)
+		scaleRows(t.grads[i][a:b], p.scale[a/row:b/row])
+	})
 }
 
 // scaleRows multiplies each of the len(scale) rows of v by its scale.
@@ -433,70 +465,109 @@ func scaleRows(v, scale []float32) {
 	}
 }
 
-// flipKernel writes the kernel k [m, c, kh, kw] into dst as [c, m, kh, kw]
-// flipped in both spatial axes: the kernel of a stride-1 convolution's
-// input gradient (grad.ConvAttrs.GradKernel). Blocks of 16×16 channel
-// pairs keep both sides' rows in the cache.
-func flipKernel(dst, k []float32, m, c, kh, kw int) {
-	const bs = 16
-	kk := kh * kw
-	for o0 := 0; o0 < m; o0 += bs {
-		for c0 := 0; c0 < c; c0 += bs {
-			for o := o0; o < min(o0+bs, m); o++ {
-				for ci := c0; ci < min(c0+bs, c); ci++ {
-					src := k[(o*c+ci)*kk : (o*c+ci+1)*kk]
-					d := dst[(ci*m+o)*kk : (ci*m+o+1)*kk]
-					for j, v := range src {
-						d[kk-1-j] = v
-					}
-				}
-			}
-		}
-	}
-}
-
-// update applies one optimiser step to every trained array.
+// update applies one optimiser step to every trained array, in pieces
+// spread over the trainer's threads (each weight's update depends on
+// nothing else, so the pieces give the same weights however they are
+// split).
 func (t *Trainer) update() {
 	t.step++
+	t.parallel(func(i, a, b int) { t.updateRange(i, a, b) })
+}
+
+// updateRange applies the optimiser step to weights [a, b) of param i.
+func (t *Trainer) updateRange(i, a, b int) {
 	c := t.cfg
+	p := t.params[i]
 	lr := float32(c.LearningRate)
-	for i, p := range t.params {
-		decay := float32(0)
-		if !p.beta && !p.bias {
-			decay = float32(c.LearningRate * c.WeightDecay)
-		}
-		w, g, m := t.values[i], t.grads[i], t.m[i]
-		if c.Optimizer == SGD {
-			// Keras's SGD: velocity = momentum·velocity - lr·g; w += velocity.
-			// The conversions round each product, as the graph's update
-			// (appendSGD) does: Go may otherwise fuse a multiply and an add
-			// into one FMA on some CPUs, and the two paths must agree to
-			// the bit. Without decay there is no w·0 to compute: its only
-			// effect was on the sign of a zero, and multiplying a subnormal
-			// weight costs a microcode assist on x86 (the graph's update
-			// spent 0.7 s a step on it).
-			mom := float32(c.Momentum)
-			if decay == 0 {
-				for k, gk := range g {
-					vk := float32(mom*m[k]) - float32(lr*gk)
-					m[k] = vk
-					w[k] += vk
-				}
-				continue
-			}
+	decay := float32(0)
+	if !p.beta && !p.bias {
+		decay = float32(c.LearningRate * c.WeightDecay)
+	}
+	w, g, m := t.values[i][a:b], t.grads[i][a:b], t.m[i][a:b]
+	if c.Optimizer == SGD {
+		// Keras's SGD: velocity = momentum·velocity - lr·g; w += velocity.
+		// The conversions round each product, as the graph's update
+		// (appendSGD) does: Go may otherwise fuse a multiply and an add
+		// into one FMA on some CPUs, and the two paths must agree to
+		// the bit. Without decay there is no w·0 to compute: its only
+		// effect was on the sign of a zero, and multiplying a subnormal
+		// weight costs a microcode assist on x86 (the graph's update
+		// spent 0.7 s a step on it).
+		mom := float32(c.Momentum)
+		g, m = g[:len(w)], m[:len(w)]
+		if decay == 0 {
 			for k, gk := range g {
 				vk := float32(mom*m[k]) - float32(lr*gk)
 				m[k] = vk
-				w[k] = float32(w[k]-float32(w[k]*decay)) + vk
+				w[k] += vk
 			}
-			continue
+			return
 		}
-		wd := c.WeightDecay
-		if p.beta || p.bias {
-			wd = 0
+		for k, gk := range g {
+			vk := float32(mom*m[k]) - float32(lr*gk)
+			m[k] = vk
+			w[k] = float32(w[k]-float32(w[k]*decay)) + vk
 		}
-		head.Adam(w, g, m, t.v[i], c.LearningRate, wd, t.step)
+		return
 	}
+	wd := c.WeightDecay
+	if p.beta || p.bias {
+		wd = 0
+	}
+	head.Adam(w, g, m, t.v[i][a:b], c.LearningRate, wd, t.step)
+}
+
+// chunk is the most weights one piece of the Go side's work on the
+// weights covers: small enough to spread 13 million weights evenly over
+// a few threads, large enough that handing pieces out costs nothing.
+const chunk = 1 << 16
+
+// piece is the weights [a, b) of param i.
+type piece struct{ i, a, b int }
+
+// parallel calls f(i, a, b) for pieces [a, b) of every param i, on as many
+// goroutines as the session has threads: between runs those threads are
+// idle, and at one thread the work stays on one.
+func (t *Trainer) parallel(f func(i, a, b int)) {
+	if t.pieces == nil {
+		for i, v := range t.values {
+			// A kernel's pieces are whole output channels (rows), which
+			// prepareKernels needs.
+			row := 1
+			if p := t.params[i]; len(p.shape) == 4 {
+				row = len(v) / int(p.shape[0])
+			}
+			step := max(row, chunk/row*row)
+			for a := 0; a < len(v); a += step {
+				t.pieces = append(t.pieces, piece{i, a, min(a+step, len(v))})
+			}
+		}
+	}
+	pieces := t.pieces
+	workers := min(t.threads, len(pieces))
+	if workers <= 1 {
+		for _, p := range pieces {
+			f(p.i, p.a, p.b)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(pieces) {
+					return
+				}
+				p := pieces[k]
+				f(p.i, p.a, p.b)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // Features computes the pooled features (before standardisation) of n

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"image/png"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -289,7 +290,14 @@ func TestGolden(t *testing.T) {
 			if g.Kind == "beta" {
 				got = tr.grads[byName[unit.BN+"/beta"]]
 			} else {
-				k := KernelKeras(unit, tr.grads[byName[unit.Conv+"/kernel"]])
+				i := byName[unit.Conv+"/kernel"]
+				dk := slices.Clone(tr.grads[i])
+				if tr.folded[i] != nil {
+					// The gradient with respect to kernel·scale, which
+					// the update finishes.
+					scaleRows(dk, tr.params[i].scale)
+				}
+				k := KernelKeras(unit, dk)
 				if g.Channels > 0 {
 					// [KH, KW, In, Out] restricted to the first outputs.
 					var s []float32
@@ -533,6 +541,60 @@ func TestParallelPieces(t *testing.T) {
 			for k, c := range seen[i] {
 				if c != 1 {
 					t.Fatalf("threads %d: param %d weight %d visited %d times", threads, i, k, c)
+				}
+			}
+		}
+	}
+}
+
+// TestFoldedAdam checks Adam's update of a folded kernel (the host path's
+// graph gives the gradient with respect to kernel·scale): the same weights
+// as Adam on the kernel's own gradient, and the next step's folded and
+// flipped kernels made from them.
+func TestFoldedAdam(t *testing.T) {
+	const m, c, kh, kw = 5, 3, 1, 3
+	rng := rand.New(rand.NewPCG(9, 9))
+	rnd := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	n := m * c * kh * kw
+	scale := rnd(m)
+	w, g := rnd(n), rnd(n)
+	cfg := DefaultConfig()
+	cfg.Optimizer, cfg.LearningRate, cfg.WeightDecay = Adam, 1e-3, 0.01
+	tr := &Trainer{cfg: cfg, threads: 2, step: 2,
+		params:  []param{{shape: []int64{m, c, kh, kw}, unit: 0, folded: "k", flipped: "kf", scale: scale}},
+		values:  [][]float32{slices.Clone(w)},
+		grads:   [][]float32{slices.Clone(g)},
+		m:       [][]float32{make([]float32, n)},
+		v:       [][]float32{make([]float32, n)},
+		folded:  [][]float32{make([]float32, n)},
+		flipped: [][]float32{make([]float32, n)},
+	}
+	tr.update()
+
+	gw := slices.Clone(g)
+	scaleRows(gw, scale)
+	head.Adam(w, gw, make([]float32, n), make([]float32, n), cfg.LearningRate, cfg.WeightDecay, 3)
+	f := slices.Clone(w)
+	scaleRows(f, scale)
+	for i := range w {
+		if math.Float32bits(w[i]) != math.Float32bits(tr.values[0][i]) || math.Float32bits(f[i]) != math.Float32bits(tr.folded[0][i]) {
+			t.Fatalf("weight %d: %v, folded %v; want %v, %v", i, tr.values[0][i], tr.folded[0][i], w[i], f[i])
+		}
+	}
+	for o := range m {
+		for ci := range c {
+			for y := range kh {
+				for x := range kw {
+					want := f[((o*c+ci)*kh+y)*kw+x]
+					if got := tr.flipped[0][((ci*m+o)*kh+kh-1-y)*kw+kw-1-x]; got != want {
+						t.Fatalf("flipped kernel at out %d, in %d, %d×%d: %v, want %v", o, ci, y, x, got, want)
+					}
 				}
 			}
 		}

@@ -132,6 +132,10 @@ type Trainer struct {
 	// graph reads (param.folded, param.flipped), made from values before
 	// each step; nil for other params.
 	folded, flipped [][]float32
+	// stale says that folded and flipped are not made from the current
+	// weights: update makes them with the weights, anything else that
+	// changes the weights sets stale.
+	stale bool
 	// threads is the number of goroutines the Go side's passes over the
 	// weights use (the session's threads); pieces is how they split them.
 	threads int
@@ -193,6 +197,7 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 		cfg: cfg, w: wc, params: params, train: ts, feat: fs, in: inputs, out: outputs, heads: layers,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x66696e6574756e65)), // "finetune"
 		threads: eng.Options.Threads,
+		stale:   true,
 	}
 	if t.threads <= 0 {
 		t.threads = runtime.NumCPU()
@@ -366,8 +371,9 @@ func (t *Trainer) Epoch(ctx context.Context, load Loader, y []int, w []float32) 
 }
 
 // gradients runs one batch's forward and backward pass, leaving the
-// gradient of Σ wᵢ·lossᵢ / len(y) in t.grads, and returns Σ wᵢ·lossᵢ and
-// the number of samples classified correctly.
+// gradient of Σ wᵢ·lossᵢ / len(y) in t.grads (for a folded kernel, with
+// respect to kernel·scale: update finishes it), and returns Σ wᵢ·lossᵢ
+// and the number of samples classified correctly.
 func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float32) (float64, int, error) {
 	n := len(y)
 	rows := int64(n)
@@ -384,7 +390,10 @@ func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float
 	in = append(in,
 		onnxrt.Tensor{Data: target, Shape: []int64{rows, int64(classes)}},
 		onnxrt.Tensor{Data: t.scale[:n], Shape: []int64{rows, 1}})
-	t.prepareKernels()
+	if t.stale {
+		t.prepareKernels()
+		t.stale = false
+	}
 	for i, p := range t.params {
 		v := t.values[i]
 		if t.folded[i] != nil {
@@ -405,7 +414,6 @@ func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float
 	if err := t.train.Run(ctx, in, out); err != nil {
 		return 0, 0, err
 	}
-	t.scaleGrads()
 	return float64(t.loss[0]) * float64(n), grad.Correct(probs, y, classes), nil
 }
 
@@ -414,44 +422,36 @@ func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float
 // that product in the input gradient's layout where the graph needs it.
 func (t *Trainer) prepareKernels() {
 	t.parallel(func(i, a, b int) {
-		f := t.folded[i]
-		if f == nil {
-			return
-		}
-		p := &t.params[i]
-		m, c, kk := int(p.shape[0]), int(p.shape[1]), int(p.shape[2]*p.shape[3])
-		row := c * kk
-		copy(f[a:b], t.values[i][a:b])
-		scaleRows(f[a:b], p.scale[a/row:b/row])
-		if d := t.flipped[i]; d != nil {
-			// [m, c, kh, kw] to [c, m, kh, kw], each kh×kw block reversed
-			// (flipped in both axes); for each input channel the piece's
-			// output channels are side by side.
-			for ci := range c {
-				for o := a / row; o < b/row; o++ {
-					src := f[(o*c+ci)*kk : (o*c+ci+1)*kk]
-					dst := d[(ci*m+o)*kk : (ci*m+o+1)*kk]
-					for j, v := range src {
-						dst[kk-1-j] = v
-					}
-				}
-			}
+		if f := t.folded[i]; f != nil {
+			copy(f[a:b], t.values[i][a:b])
+			row := len(f) / len(t.params[i].scale)
+			scaleRows(f[a:b], t.params[i].scale[a/row:b/row])
+			t.flipRows(i, a, b)
 		}
 	})
 }
 
-// scaleGrads turns the graph's gradients with respect to the folded
-// kernels into the kernels' own: times scale, the float32 product the
-// graph's Mul computed when it folded the kernels itself.
-func (t *Trainer) scaleGrads() {
-	t.parallel(func(i, a, b int) {
-		if t.folded[i] == nil {
-			return
+// flipRows copies the folded kernel of param i's weights [a, b) (whole
+// output channels) into its flipped layout: [m, c, kh, kw] to [c, m, kh,
+// kw], each kh×kw block reversed (flipped in both axes). For each input
+// channel the piece's output channels are side by side.
+func (t *Trainer) flipRows(i, a, b int) {
+	d := t.flipped[i]
+	if d == nil {
+		return
+	}
+	f, p := t.folded[i], &t.params[i]
+	m, c, kk := int(p.shape[0]), int(p.shape[1]), int(p.shape[2]*p.shape[3])
+	row := c * kk
+	for ci := range c {
+		for o := a / row; o < b/row; o++ {
+			src := f[(o*c+ci)*kk : (o*c+ci+1)*kk]
+			dst := d[(ci*m+o)*kk : (ci*m+o+1)*kk]
+			for j, v := range src {
+				dst[kk-1-j] = v
+			}
 		}
-		p := &t.params[i]
-		row := len(t.grads[i]) / len(p.scale)
-		scaleRows(t.grads[i][a:b], p.scale[a/row:b/row])
-	})
+	}
 }
 
 // scaleRows multiplies each of the len(scale) rows of v by its scale.
@@ -468,23 +468,56 @@ func scaleRows(v, scale []float32) {
 // update applies one optimiser step to every trained array, in pieces
 // spread over the trainer's threads (each weight's update depends on
 // nothing else, so the pieces give the same weights however they are
-// split).
+// split), and makes the folded kernels of the next step on the way.
 func (t *Trainer) update() {
 	t.step++
 	t.parallel(func(i, a, b int) { t.updateRange(i, a, b) })
+	t.stale = false
 }
 
 // updateRange applies the optimiser step to weights [a, b) of param i.
+// For a folded kernel (graphSpec.hostKernels) the graph's gradient is
+// with respect to kernel·scale: the kernel's own is that times scale (the
+// float32 product the graph's Mul computed when it folded the kernel
+// itself), and the new kernel·scale is written beside the new kernel, in
+// the same pass.
 func (t *Trainer) updateRange(i, a, b int) {
 	c := t.cfg
-	p := t.params[i]
+	p := &t.params[i]
 	lr := float32(c.LearningRate)
 	decay := float32(0)
 	if !p.beta && !p.bias {
 		decay = float32(c.LearningRate * c.WeightDecay)
 	}
-	w, g, m := t.values[i][a:b], t.grads[i][a:b], t.m[i][a:b]
-	if c.Optimizer == SGD {
+	// rows of one scale each: a kernel's output channels, or all of it
+	// (scale 1) for other params.
+	row, scale := b-a, []float32{1}
+	f := t.folded[i]
+	if f != nil {
+		row = len(f) / len(p.scale)
+		scale = p.scale[a/row : b/row]
+	}
+	for r, s := range scale {
+		lo := a + r*row
+		w, g, m := t.values[i][lo:lo+row], t.grads[i][lo:lo+row], t.m[i][lo:lo+row]
+		if f == nil {
+			s = 1
+		}
+		if c.Optimizer != SGD {
+			if f != nil {
+				scaleRows(g, scale[r:r+1])
+			}
+			wd := c.WeightDecay
+			if p.beta || p.bias {
+				wd = 0
+			}
+			head.Adam(w, g, m, t.v[i][lo:lo+row], c.LearningRate, wd, t.step)
+			if f != nil {
+				copy(f[lo:lo+row], w)
+				scaleRows(f[lo:lo+row], scale[r:r+1])
+			}
+			continue
+		}
 		// Keras's SGD: velocity = momentum·velocity - lr·g; w += velocity.
 		// The conversions round each product, as the graph's update
 		// (appendSGD) does: Go may otherwise fuse a multiply and an add
@@ -495,26 +528,42 @@ func (t *Trainer) updateRange(i, a, b int) {
 		// spent 0.7 s a step on it).
 		mom := float32(c.Momentum)
 		g, m = g[:len(w)], m[:len(w)]
-		if decay == 0 {
+		switch {
+		case f != nil && decay == 0:
+			fr := f[lo : lo+len(w)]
+			for k, gk := range g {
+				vk := float32(mom*m[k]) - float32(lr*float32(gk*s))
+				m[k] = vk
+				wk := w[k] + vk
+				w[k] = wk
+				fr[k] = wk * s
+			}
+		case f != nil:
+			fr := f[lo : lo+len(w)]
+			for k, gk := range g {
+				vk := float32(mom*m[k]) - float32(lr*float32(gk*s))
+				m[k] = vk
+				wk := float32(w[k]-float32(w[k]*decay)) + vk
+				w[k] = wk
+				fr[k] = wk * s
+			}
+		case decay == 0:
 			for k, gk := range g {
 				vk := float32(mom*m[k]) - float32(lr*gk)
 				m[k] = vk
 				w[k] += vk
 			}
-			return
+		default:
+			for k, gk := range g {
+				vk := float32(mom*m[k]) - float32(lr*gk)
+				m[k] = vk
+				w[k] = float32(w[k]-float32(w[k]*decay)) + vk
+			}
 		}
-		for k, gk := range g {
-			vk := float32(mom*m[k]) - float32(lr*gk)
-			m[k] = vk
-			w[k] = float32(w[k]-float32(w[k]*decay)) + vk
-		}
-		return
 	}
-	wd := c.WeightDecay
-	if p.beta || p.bias {
-		wd = 0
+	if f != nil {
+		t.flipRows(i, a, b)
 	}
-	head.Adam(w, g, m, t.v[i][a:b], c.LearningRate, wd, t.step)
 }
 
 // chunk is the most weights one piece of the Go side's work on the
@@ -640,6 +689,7 @@ func (t *Trainer) Restore(s *Snapshot) {
 	for i, v := range s.values {
 		copy(t.values[i], v)
 	}
+	t.stale = true
 	if t.dev != nil {
 		if err := t.push(); err != nil && t.dev.err == nil {
 			t.dev.err = err

@@ -600,3 +600,36 @@ func TestFoldedAdam(t *testing.T) {
 		}
 	}
 }
+
+// TestFlipRows checks the flipped layout of folded kernels of each shape
+// the blocks have, made piece by piece: [c, m, kh, kw], each kh×kw block
+// reversed.
+func TestFlipRows(t *testing.T) {
+	for _, s := range [][4]int{{1500, 101, 1, 1}, {37, 53, 1, 1}, {600, 41, 3, 3}, {6, 4, 1, 3}, {4, 6, 3, 1}} {
+		m, c, kh, kw := s[0], s[1], s[2], s[3]
+		n := m * c * kh * kw
+		f := make([]float32, n)
+		for i := range f {
+			f[i] = float32(i)
+		}
+		tr := &Trainer{threads: 3,
+			params:  []param{{shape: []int64{int64(m), int64(c), int64(kh), int64(kw)}}},
+			values:  [][]float32{f},
+			folded:  [][]float32{f},
+			flipped: [][]float32{make([]float32, n)},
+		}
+		tr.parallel(func(i, a, b int) { tr.flipRows(i, a, b) })
+		for o := range m {
+			for ci := range c {
+				for y := range kh {
+					for x := range kw {
+						want := f[((o*c+ci)*kh+y)*kw+x]
+						if got := tr.flipped[0][((ci*m+o)*kh+kh-1-y)*kw+kw-1-x]; got != want {
+							t.Fatalf("%v: out %d, in %d, %d×%d: %v, want %v", s, o, ci, y, x, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -443,8 +443,26 @@ func (t *Trainer) flipRows(i, a, b int) {
 	f, p := t.folded[i], &t.params[i]
 	m, c, kk := int(p.shape[0]), int(p.shape[1]), int(p.shape[2]*p.shape[3])
 	row := c * kk
+	oa, ob := a/row, b/row
+	if kk == 1 {
+		// A matrix transpose, in tiles of 16×16 that stay in the cache
+		// (most of the kernels are 1×1).
+		const tile = 16
+		for c0 := 0; c0 < c; c0 += tile {
+			for o0 := oa; o0 < ob; o0 += tile {
+				o1 := min(o0+tile, ob)
+				for ci := c0; ci < min(c0+tile, c); ci++ {
+					dst := d[ci*m+o0 : ci*m+o1]
+					for k := range dst {
+						dst[k] = f[(o0+k)*c+ci]
+					}
+				}
+			}
+		}
+		return
+	}
 	for ci := range c {
-		for o := a / row; o < b/row; o++ {
+		for o := oa; o < ob; o++ {
 			src := f[(o*c+ci)*kk : (o*c+ci+1)*kk]
 			dst := d[(ci*m+o)*kk : (ci*m+o+1)*kk]
 			for j, v := range src {

@@ -181,10 +181,11 @@ func (t *Trainer) deviceStep(ctx context.Context, h *hostBatch, y []int, w []flo
 	d := t.dev
 	n := len(y)
 	classes := t.heads[len(t.heads)-1].Out
-	if t.cfg.Dropout > 0 {
-		grad.DropoutMask(h.mask.Data(), t.cfg.Dropout, t.rng)
+	var mask []float32
+	if h.mask != nil {
+		mask = h.mask.Data()
 	}
-	grad.Targets(h.target.Data(), h.scale.Data(), y, w, classes, t.cfg.LabelSmoothing)
+	t.stepInputs(mask, h.target.Data(), h.scale.Data(), y, w)
 	b := d.bind[d.cur]
 	k := 0
 	bindIn := func(v *onnxrt.Value) error {

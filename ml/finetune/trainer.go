@@ -121,10 +121,7 @@ type Trainer struct {
 	// not there when they were meant to be.
 	dev       *deviceSteps
 	deviceErr error
-	// rows is the fixed graph's batch (GraphFixed), 0 for the dynamic
-	// graph.
-	rows  int
-	heads []head.Dense // shapes and activations of the head's layers
+	heads     []head.Dense // shapes and activations of the head's layers
 
 	batch        []float32
 	drop, target []float32
@@ -133,6 +130,10 @@ type Trainer struct {
 	idx, yb      []int
 	wb           []float32
 	perm         []int
+
+	// rows is the fixed graph's batch (GraphFixed), 0 for the dynamic
+	// graph.
+	rows int
 }
 
 // NewTrainer returns a trainer starting from the backbone weights w (which
@@ -168,7 +169,7 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 	if err != nil {
 		return nil, err
 	}
-	if (device && !onDevice(cfg, ts.Provider())) || spec.rows > 0 != fixedGraph(cfg, ts.Provider()) {
+	if (device && !onDevice(cfg, ts.Provider())) || (spec.rows > 0) != fixedGraph(cfg, ts.Provider()) {
 		// Auto landed where the update belongs in Go, or on the CPU,
 		// whose graph is the dynamic one.
 		landed := ts.Provider()

@@ -75,3 +75,7 @@ func (s *graphSpec) fix(fixed bool, rows int) {
 		s.rows = int64(rows)
 	}
 }
+
+// FixedBatch returns the batch of the fixed-shape graph the steps run
+// (GraphFixed), or 0 where the batch is left to each step (GraphDynamic).
+func (t *Trainer) FixedBatch() int { return t.rows }

@@ -7,8 +7,15 @@
 // nodes left to the CPU when the provider is a GPU (fallbacks, and the
 // copies between host and device that they cost).
 //
-//	go run ./tools/profile-step [--backbone DIR] [--provider P] [--update device|host|auto] [--threads N] [--steps N]
-//	go run ./tools/profile-step --compare [--provider P] [--steps N]
+//	go run ./tools/profile-step [--backbone DIR] [--provider P] [--update device|host|auto] [--graph auto|fixed|dynamic] [--threads N] [--steps N]
+//	go run ./tools/profile-step --compare [--provider P] [--graph G] [--steps N]
+//
+// --graph chooses the training graph (finetune.Config.Graph): fixed is the
+// GPU providers' graph (the batch fixed when it is built, only operators
+// the GPU providers run on the device), dynamic the CPU's; auto, the
+// default, is what the app runs: fixed on a GPU, dynamic on the CPU.
+// Where a node ran elsewhere than the provider asked for, the summary
+// names it.
 //
 // --compare profiles nothing: it trains the same steps with the update in
 // Go and in the graph on the provider and prints both runs' losses and how
@@ -57,6 +64,7 @@ func main() {
 	prov := flag.String("provider", "cpu", "execution provider: cpu, cuda, webgpu, directml, coreml (no fallback to the CPU)")
 	update := flag.String("update", finetune.StepsAuto, "where SGD's update runs: device (weights stay in the provider's memory), host (in Go), auto")
 	device := flag.Int("device", 0, "GPU number for CUDA and DirectML")
+	graph := flag.String("graph", finetune.GraphAuto, "training graph: fixed (the GPU providers' graph: static batch, GPU operators), dynamic (the CPU's), auto")
 	check := flag.Bool("compare", false, "compare the weights after --steps steps with the update in Go and in the graph, instead of profiling")
 	flag.Parse()
 	p, err := onnxrt.ParseProvider(*prov)
@@ -69,9 +77,9 @@ func main() {
 	if err == nil {
 		var b *backbone.Backbone
 		if b, err = backbone.Open(*bb); err == nil && *check {
-			err = compare(rt, b, opt, *steps)
+			err = compare(rt, b, opt, *graph, *steps)
 		} else if err == nil {
-			err = run(rt, b, opt, *update, *steps, *keep)
+			err = run(rt, b, opt, *update, *graph, *steps, *keep)
 		}
 	}
 	if err != nil {
@@ -80,7 +88,7 @@ func main() {
 	}
 }
 
-func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update string, steps int, keep string) error {
+func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update, graph string, steps int, keep string) error {
 	dir := keep
 	var err error
 	if dir == "" {
@@ -98,7 +106,7 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update st
 		return err
 	}
 	tcfg := finetune.DefaultConfig()
-	tcfg.Steps = update
+	tcfg.Steps, tcfg.Graph = update, graph
 	tr, err := finetune.NewTrainer(b.Weights, f.h, f.mean, f.scale, tcfg, eng)
 	if err != nil {
 		return err
@@ -114,7 +122,7 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update st
 		return err
 	}
 	wall, cpu := time.Since(start), cpuTime()-cpu0
-	where, onDevice, why := tr.Provider(), tr.OnDevice(), tr.DeviceUnavailable()
+	where, onDevice, why, rows := tr.Provider(), tr.OnDevice(), tr.DeviceUnavailable(), tr.FixedBatch()
 	in, out := tr.StepTransfer()
 	if err := tr.Close(); err != nil { // writes the profiles
 		return err
@@ -128,6 +136,11 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update st
 		path = "device (weights and velocities stay in " + where.String() + "'s memory, update in the graph)"
 	}
 	fmt.Printf("runs on: %s; steps: %s\n", where, path)
+	if rows > 0 {
+		fmt.Printf("graph: fixed, batch %d (the GPU providers' graph)\n", rows)
+	} else {
+		fmt.Println("graph: dynamic batch (the CPU's graph)")
+	}
 	if why != nil {
 		fmt.Printf("not on the device: %v\n", why)
 	}
@@ -219,6 +232,7 @@ func summarise(path string, p onnxrt.Provider) error {
 	nodesOn := map[string]int{}
 	away := map[string]int64{} // op on another provider than p's: time
 	awayN := map[string]int{}
+	awayNodes := map[string][]string{} // op on another provider: node names
 	var total int64
 	seen := 0
 	for _, e := range events {
@@ -242,6 +256,9 @@ func summarise(path string, p onnxrt.Provider) error {
 			k := e.Args.OpName + " on " + ep
 			away[k] += e.Dur
 			awayN[k]++
+			if !slices.Contains(awayNodes[k], node) {
+				awayNodes[k] = append(awayNodes[k], node)
+			}
 		}
 		total += e.Dur
 	}
@@ -291,6 +308,12 @@ func summarise(path string, p onnxrt.Provider) error {
 	slices.SortFunc(rows, func(a, b string) int { return cmp.Compare(away[b], away[a]) })
 	for _, k := range rows {
 		fmt.Printf("    %-56s %4d %8.1f ms\n", k, awayN[k], float64(away[k])/n/1000)
+		names := awayNodes[k]
+		more := ""
+		if len(names) > 8 {
+			names, more = names[:8], fmt.Sprintf(" and %d more", len(awayNodes[k])-8)
+		}
+		fmt.Printf("      nodes: %s%s\n", strings.Join(names, ", "), more)
 	}
 	return nil
 }
@@ -324,7 +347,7 @@ func kind(node, op string) string {
 		}
 		return "pooling and other gradients"
 	case strings.HasPrefix(prefix, "dense") || strings.HasPrefix(prefix, "fused dense") ||
-		strings.HasPrefix(prefix, "ce") || strings.HasPrefix(prefix, "loss") || prefix == "log_softmax" || prefix == "probs":
+		strings.HasPrefix(prefix, "ce") || strings.HasPrefix(prefix, "loss") || strings.HasPrefix(prefix, "log_softmax") || prefix == "probs":
 		return "head forward and loss"
 	case op == "FusedConv" || op == "Conv":
 		return "forward convolutions"
@@ -372,7 +395,7 @@ func newFixture() (*fixture, error) {
 
 // compare trains steps steps with the update in Go and in the graph and
 // prints the losses and the difference of the trained weights.
-func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, steps int) error {
+func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, graph string, steps int) error {
 	f, err := newFixture()
 	if err != nil {
 		return err
@@ -380,7 +403,7 @@ func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, steps
 	eng := onnxrt.Engine{Runtime: rt, Options: opt}
 	train := func(update string) ([]float64, []float32, onnxrt.Provider, error) {
 		cfg := finetune.DefaultConfig()
-		cfg.Steps = update
+		cfg.Steps, cfg.Graph = update, graph
 		tr, err := finetune.NewTrainer(b.Weights, f.h, f.mean, f.scale, cfg, eng)
 		if err != nil {
 			return nil, nil, "", err

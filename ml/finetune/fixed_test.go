@@ -70,26 +70,32 @@ func TestFixedGraphMatchesDynamic(t *testing.T) {
 	f := setup(t)
 	y := []int{0, 1, 2}
 	sw := []float32{1, 0.5, 2}
-	run := func(graph, steps string) ([]float32, []float64, []float32) {
+	run := func(graph, steps string, cudaGraph bool) ([]float32, []float64, []float32) {
 		cfg := DefaultConfig()
 		cfg.BatchSize, cfg.LearningRate, cfg.Seed, cfg.Steps, cfg.Graph = 2, 1e-3, 7, steps, graph
+		cfg.CUDAGraph = cudaGraph
 		cfg.WeightDecay, cfg.LabelSmoothing = 0.1, 0.1
 		w, l, feats, _ := trainRun(t, cpu(f.rt), cfg, y, sw)
 		return w, l, feats
 	}
-	dw, dl, df := run(GraphDynamic, StepsHost)
-	fw, fl, ff := run(GraphFixed, StepsHost)
-	gw, gl, gf := run(GraphFixed, StepsDevice)
-	if !slices.Equal(fl, gl) {
-		t.Errorf("fixed graph, losses: update in Go %v, in the graph %v", fl, gl)
-	}
-	for i := range fw {
-		if math.Float32bits(fw[i]) != math.Float32bits(gw[i]) {
-			t.Fatalf("fixed graph, weight %d: update in Go %v, in the graph %v", i, fw[i], gw[i])
+	dw, dl, df := run(GraphDynamic, StepsHost, false)
+	fw, fl, ff := run(GraphFixed, StepsHost, false)
+	// The same steps again with the update in the graph, and as a CUDA
+	// graph's replays run them (the batch copied into device values bound
+	// once; the graph numbers are ignored by the CPU).
+	for _, cudaGraph := range []bool{false, true} {
+		gw, gl, gf := run(GraphFixed, StepsDevice, cudaGraph)
+		if !slices.Equal(fl, gl) {
+			t.Errorf("fixed graph, losses: update in Go %v, in the graph (CUDA graph steps %v) %v", fl, cudaGraph, gl)
 		}
-	}
-	if !slices.Equal(ff, gf) {
-		t.Error("fixed graph: the features differ between the update in Go and in the graph")
+		for i := range fw {
+			if math.Float32bits(fw[i]) != math.Float32bits(gw[i]) {
+				t.Fatalf("fixed graph, weight %d: update in Go %v, in the graph (CUDA graph steps %v) %v", i, fw[i], cudaGraph, gw[i])
+			}
+		}
+		if !slices.Equal(ff, gf) {
+			t.Errorf("fixed graph: the features differ between the update in Go and in the graph (CUDA graph steps %v)", cudaGraph)
+		}
 	}
 	for i := range dl {
 		if d := math.Abs(fl[i] - dl[i]); d > 1e-6*math.Abs(dl[i]) {
@@ -224,6 +230,24 @@ func TestGraphConfig(t *testing.T) {
 	if cfg.Validate() == nil {
 		t.Error("graph \"static\": no error")
 	}
+	for _, c := range []Config{
+		{Graph: GraphDynamic}, {Steps: StepsHost}, {Optimizer: Adam},
+	} {
+		cfg := DefaultConfig()
+		cfg.CUDAGraph = true
+		if c.Graph != "" {
+			cfg.Graph = c.Graph
+		}
+		if c.Steps != "" {
+			cfg.Steps = c.Steps
+		}
+		if c.Optimizer != "" {
+			cfg.Optimizer = c.Optimizer
+		}
+		if cfg.Validate() == nil {
+			t.Errorf("CUDA graphs with graph %q, steps %q, optimiser %q: no error", cfg.Graph, cfg.Steps, cfg.Optimizer)
+		}
+	}
 	f := setup(t)
 	mean, scale := identity()
 	cfg = DefaultConfig()
@@ -237,5 +261,15 @@ func TestGraphConfig(t *testing.T) {
 	defer tr.Close()
 	if tr.Provider() == onnxrt.CPU && tr.rows != 0 {
 		t.Errorf("Auto landed on the CPU with the fixed graph of %d rows", tr.rows)
+	}
+	// CUDA graph steps: the batch's device values are there, bound once.
+	cfg.Steps, cfg.Graph, cfg.CUDAGraph = StepsDevice, GraphFixed, true
+	tg, err := NewTrainer(f.w, goldenHead(t), mean, scale, cfg, cpu(f.rt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if !tg.GraphSteps() || tg.FixedBatch() != cfg.BatchSize {
+		t.Errorf("CUDA graphs asked for: graph steps %v, fixed batch %d", tg.GraphSteps(), tg.FixedBatch())
 	}
 }

@@ -57,6 +57,12 @@ type Config struct {
 	// ""), GraphFixed (the GPU providers' graph, of a fixed batch) or
 	// GraphDynamic (the CPU's).
 	Graph string
+	// CUDAGraph makes the CUDA provider capture a step and replay it
+	// (onnxrt.Options.CUDAGraph), where the weights stay on the device
+	// and the graph is the fixed one; the batch then goes into device
+	// values at fixed addresses before each step. Off by default, until
+	// measured.
+	CUDAGraph bool
 }
 
 // DefaultConfig returns the Keras recipe: both blocks, SGD with learning
@@ -89,6 +95,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("finetune: config: Steps is %q, want %q, %q or %q", c.Steps, StepsAuto, StepsDevice, StepsHost)
 	case c.Graph != "" && c.Graph != GraphAuto && c.Graph != GraphFixed && c.Graph != GraphDynamic:
 		return fmt.Errorf("finetune: config: Graph is %q, want %q, %q or %q", c.Graph, GraphAuto, GraphFixed, GraphDynamic)
+	case c.CUDAGraph && (c.Optimizer != SGD || c.Steps == StepsHost || c.Graph == GraphDynamic):
+		return errors.New("finetune: config: CUDA graphs need SGD's update on the device and the fixed graph")
 	case c.Steps == StepsDevice && c.Optimizer != SGD:
 		return fmt.Errorf("finetune: config: Steps is %q, but only %q updates on the device", c.Steps, SGD)
 	}
@@ -180,6 +188,7 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 			return nil, err
 		}
 	}
+	eng.Options.CUDAGraph = false // the feature graph's batches vary
 	fspec := &graphSpec{w: wc, trainable: trainable}
 	fmodel, _, finputs, foutputs, err := fspec.model()
 	if err != nil {
@@ -314,11 +323,7 @@ func (t *Trainer) Epoch(ctx context.Context, load Loader, y []int, w []float32) 
 		var c int
 		if t.dev != nil {
 			// The batch is loaded straight into the runtime's host value.
-			dropIn := 0
-			if t.cfg.Dropout > 0 {
-				dropIn = t.heads[len(t.heads)-1].In
-			}
-			h, err := t.dev.batch(t.rowsFor(nb), classes, dropIn)
+			h, err := t.hostBatch(t.rowsFor(nb))
 			if err != nil {
 				return head.EpochStats{}, err
 			}

@@ -8,14 +8,17 @@
 // copies between host and device that they cost).
 //
 //	go run ./tools/profile-step [--backbone DIR] [--provider P] [--update device|host|auto] [--graph auto|fixed|dynamic] [--threads N] [--steps N]
-//	go run ./tools/profile-step --compare [--provider P] [--graph G] [--steps N]
+//	go run ./tools/profile-step --compare [--provider P] [--graph G] [--cuda-graph] [--steps N]
 //
 // --graph chooses the training graph (finetune.Config.Graph): fixed is the
 // GPU providers' graph (the batch fixed when it is built, only operators
 // the GPU providers run on the device), dynamic the CPU's; auto, the
 // default, is what the app runs: fixed on a GPU, dynamic on the CPU.
 // Where a node ran elsewhere than the provider asked for, the summary
-// names it.
+// names it. --cuda-graph has the CUDA provider capture a step and replay
+// it (finetune.Config.CUDAGraph; with the weights on the device and the
+// fixed graph); with --compare it applies to the run updating in the
+// graph.
 //
 // --compare profiles nothing: it trains the same steps with the update in
 // Go and in the graph on the provider and prints both runs' losses and how
@@ -64,6 +67,7 @@ func main() {
 	prov := flag.String("provider", "cpu", "execution provider: cpu, cuda, webgpu, directml, coreml (no fallback to the CPU)")
 	update := flag.String("update", finetune.StepsAuto, "where SGD's update runs: device (weights stay in the provider's memory), host (in Go), auto")
 	device := flag.Int("device", 0, "GPU number for CUDA and DirectML")
+	cudaGraph := flag.Bool("cuda-graph", false, "capture a step as a CUDA graph and replay it (CUDA provider; with --update device and the fixed graph)")
 	graph := flag.String("graph", finetune.GraphAuto, "training graph: fixed (the GPU providers' graph: static batch, GPU operators), dynamic (the CPU's), auto")
 	check := flag.Bool("compare", false, "compare the weights after --steps steps with the update in Go and in the graph, instead of profiling")
 	flag.Parse()
@@ -77,9 +81,9 @@ func main() {
 	if err == nil {
 		var b *backbone.Backbone
 		if b, err = backbone.Open(*bb); err == nil && *check {
-			err = compare(rt, b, opt, *graph, *steps)
+			err = compare(rt, b, opt, *graph, *cudaGraph, *steps)
 		} else if err == nil {
-			err = run(rt, b, opt, *update, *graph, *steps, *keep)
+			err = run(rt, b, opt, *update, *graph, *cudaGraph, *steps, *keep)
 		}
 	}
 	if err != nil {
@@ -88,7 +92,7 @@ func main() {
 	}
 }
 
-func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update, graph string, steps int, keep string) error {
+func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update, graph string, cudaGraph bool, steps int, keep string) error {
 	dir := keep
 	var err error
 	if dir == "" {
@@ -106,7 +110,7 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update, g
 		return err
 	}
 	tcfg := finetune.DefaultConfig()
-	tcfg.Steps, tcfg.Graph = update, graph
+	tcfg.Steps, tcfg.Graph, tcfg.CUDAGraph = update, graph, cudaGraph
 	tr, err := finetune.NewTrainer(b.Weights, f.h, f.mean, f.scale, tcfg, eng)
 	if err != nil {
 		return err
@@ -122,7 +126,7 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update, g
 		return err
 	}
 	wall, cpu := time.Since(start), cpuTime()-cpu0
-	where, onDevice, why, rows := tr.Provider(), tr.OnDevice(), tr.DeviceUnavailable(), tr.FixedBatch()
+	where, onDevice, why, rows, replays := tr.Provider(), tr.OnDevice(), tr.DeviceUnavailable(), tr.FixedBatch(), tr.GraphSteps()
 	in, out := tr.StepTransfer()
 	if err := tr.Close(); err != nil { // writes the profiles
 		return err
@@ -138,6 +142,9 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update, g
 	fmt.Printf("runs on: %s; steps: %s\n", where, path)
 	if rows > 0 {
 		fmt.Printf("graph: fixed, batch %d (the GPU providers' graph)\n", rows)
+		if replays {
+			fmt.Println("steps: as a CUDA graph's replays (the batch copied into device values bound once)")
+		}
 	} else {
 		fmt.Println("graph: dynamic batch (the CPU's graph)")
 	}
@@ -395,7 +402,7 @@ func newFixture() (*fixture, error) {
 
 // compare trains steps steps with the update in Go and in the graph and
 // prints the losses and the difference of the trained weights.
-func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, graph string, steps int) error {
+func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, graph string, cudaGraph bool, steps int) error {
 	f, err := newFixture()
 	if err != nil {
 		return err
@@ -404,6 +411,7 @@ func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, graph
 	train := func(update string) ([]float64, []float32, onnxrt.Provider, error) {
 		cfg := finetune.DefaultConfig()
 		cfg.Steps, cfg.Graph = update, graph
+		cfg.CUDAGraph = cudaGraph && update == finetune.StepsDevice
 		tr, err := finetune.NewTrainer(b.Weights, f.h, f.mean, f.scale, cfg, eng)
 		if err != nil {
 			return nil, nil, "", err

@@ -337,20 +337,7 @@ func TestDeterministicAndLearns(t *testing.T) {
 			}
 			losses = append(losses, st.Loss)
 		}
-		u := tr.Units()
-		var all []float32
-		for _, i := range TrainableUnits(1) {
-			all = append(all, u[i].Kernel...)
-			all = append(all, u[i].Beta...)
-		}
-		h, err := tr.Head()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range h.Layers() {
-			all = append(all, l.Kernel...)
-		}
-		return all, losses
+		return trainedWeights(t, tr), losses
 	}
 	a, la := run()
 	b, lb := run()
@@ -444,6 +431,9 @@ func TestStepsConfig(t *testing.T) {
 		}
 		if tr.Provider() == onnxrt.CPU && tr.OnDevice() {
 			t.Error("Auto landed on the CPU with the update in the graph")
+		}
+		if tr.Provider() == onnxrt.CPU && tr.FixedBatch() != 0 {
+			t.Errorf("Auto landed on the CPU with the fixed graph of %d rows", tr.FixedBatch())
 		}
 		if err := tr.Close(); err != nil {
 			t.Error(err)

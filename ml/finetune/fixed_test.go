@@ -42,20 +42,28 @@ func trainRun(t *testing.T, eng onnxrt.Engine, cfg Config, y []int, sw []float32
 	if feats, err = tr.Features(t.Context(), loaderOf(f.acts), len(y)); err != nil {
 		t.Fatal(err)
 	}
+	return trainedWeights(t, tr), losses, feats, tr.OnDevice()
+}
+
+// trainedWeights returns every weight tr trains, in one slice: the
+// trained units' kernels and offsets, the head's kernels and biases.
+func trainedWeights(t *testing.T, tr *Trainer) []float32 {
+	t.Helper()
+	var w []float32
 	u := tr.Units()
-	for _, i := range TrainableUnits(2) {
-		weights = append(weights, u[i].Kernel...)
-		weights = append(weights, u[i].Beta...)
+	for _, i := range TrainableUnits(tr.cfg.Blocks) {
+		w = append(w, u[i].Kernel...)
+		w = append(w, u[i].Beta...)
 	}
 	h, err := tr.Head()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range h.Layers() {
-		weights = append(weights, l.Kernel...)
-		weights = append(weights, l.Bias...)
+		w = append(w, l.Kernel...)
+		w = append(w, l.Bias...)
 	}
-	return weights, losses, feats, tr.OnDevice()
+	return w
 }
 
 // TestFixedGraphMatchesDynamic trains the same run with the GPU providers'
@@ -155,7 +163,7 @@ func TestFixedGraphOps(t *testing.T) {
 	}
 	spec := &graphSpec{w: f.w, trainable: trainable, mean: mean, scale: scale, head: goldenHead(t).Layers(), dropout: true}
 	spec.fix(true, cfg.BatchSize)
-	for _, device := range []bool{false, true} {
+	graph := func(device bool) *onnx.GraphProto {
 		model, _, _, _, err := spec.trainingModel(device, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -164,7 +172,10 @@ func TestFixedGraphOps(t *testing.T) {
 		if err := proto.Unmarshal(model, &m); err != nil {
 			t.Fatal(err)
 		}
-		g := m.GetGraph()
+		return m.GetGraph()
+	}
+	for _, device := range []bool{false, true} {
+		g := graph(device)
 		count := map[string]int{}
 		for _, n := range g.GetNode() {
 			op := n.GetOpType()
@@ -187,25 +198,18 @@ func TestFixedGraphOps(t *testing.T) {
 	}
 	// What the dynamic graph (the CPU's) would leave to the CPU on WebGPU.
 	spec.fix(false, 0)
-	model, _, _, _, err := spec.trainingModel(true, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m onnx.ModelProto
-	if err := proto.Unmarshal(model, &m); err != nil {
-		t.Fatal(err)
-	}
+	g := graph(true)
 	away := map[string]int{}
-	for _, n := range m.GetGraph().GetNode() {
+	for _, n := range g.GetNode() {
 		if op := n.GetOpType(); op == "Shape" || !slices.Contains(webgpuOps, op) {
 			away[op]++
 		}
 	}
-	t.Logf("the dynamic graph, update in the graph: %d nodes, of which WebGPU would leave to the CPU %v", len(m.GetGraph().GetNode()), away)
+	t.Logf("the dynamic graph, update in the graph: %d nodes, of which WebGPU would leave to the CPU %v", len(g.GetNode()), away)
 }
 
 // TestGraphConfig checks which graph each setting and provider gets, and
-// that an undecided provider that lands on the CPU gets the dynamic one.
+// that CUDA graph steps set up their device values.
 func TestGraphConfig(t *testing.T) {
 	for _, c := range []struct {
 		graph string
@@ -248,21 +252,13 @@ func TestGraphConfig(t *testing.T) {
 			t.Errorf("CUDA graphs with graph %q, steps %q, optimiser %q: no error", cfg.Graph, cfg.Steps, cfg.Optimizer)
 		}
 	}
+	// (TestStepsConfig checks that Auto landing on the CPU gets the
+	// dynamic graph.) CUDA graph steps: the batch's device values are
+	// there, bound once.
 	f := setup(t)
 	mean, scale := identity()
 	cfg = DefaultConfig()
 	cfg.Blocks = 1
-	eng := cpu(f.rt)
-	eng.Options.Provider = onnxrt.Auto
-	tr, err := NewTrainer(f.w, goldenHead(t), mean, scale, cfg, eng)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	if tr.Provider() == onnxrt.CPU && tr.rows != 0 {
-		t.Errorf("Auto landed on the CPU with the fixed graph of %d rows", tr.rows)
-	}
-	// CUDA graph steps: the batch's device values are there, bound once.
 	cfg.Steps, cfg.Graph, cfg.CUDAGraph = StepsDevice, GraphFixed, true
 	tg, err := NewTrainer(f.w, goldenHead(t), mean, scale, cfg, cpu(f.rt))
 	if err != nil {

@@ -22,25 +22,7 @@ func TestCUDAOptions(t *testing.T) {
 // numbered as graphs. The graph numbers are run options the CPU provider
 // ignores; the steps must compute what they compute without them.
 func TestGraphSteps(t *testing.T) {
-	s := stepSession(t)
-	defer s.Close()
-	mem, err := s.DeviceMemory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mem.Close()
-	cp, err := s.NewCopier()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cp.Close()
-	// The values go before their memory and session (deferred last).
-	var values []*Value
-	defer func() {
-		for _, v := range values {
-			v.Close()
-		}
-	}()
+	s, mem, cp := stepDevice(t)
 	alloc := func(m *Memory, shape ...int64) *Value {
 		var v *Value
 		var err error
@@ -52,7 +34,7 @@ func TestGraphSteps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		values = append(values, v)
+		t.Cleanup(v.Close) // before the memory and the session: cleanups run last first
 		return v
 	}
 	x, y := alloc(mem, 2, 3), alloc(mem, 2, 3)
@@ -63,6 +45,7 @@ func TestGraphSteps(t *testing.T) {
 	}
 	var bind [2]*Binding
 	for c := range bind {
+		var err error
 		if bind[c], err = s.NewBinding(); err != nil {
 			t.Fatal(err)
 		}

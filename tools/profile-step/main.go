@@ -7,7 +7,7 @@
 // nodes left to the CPU when the provider is a GPU (fallbacks, and the
 // copies between host and device that they cost).
 //
-//	go run ./tools/profile-step [--backbone DIR] [--provider P] [--update device|host|auto] [--graph auto|fixed|dynamic] [--threads N] [--steps N]
+//	go run ./tools/profile-step [--backbone DIR] [--provider P] [--update device|host|auto] [--graph auto|fixed|dynamic] [--cuda-graph] [--threads N] [--warmup N] [--steps N] [--profile=false]
 //	go run ./tools/profile-step --compare [--provider P] [--graph G] [--cuda-graph] [--steps N]
 //
 // --graph chooses the training graph (finetune.Config.Graph): fixed is the
@@ -15,7 +15,9 @@
 // the GPU providers run on the device), dynamic the CPU's; auto, the
 // default, is what the app runs: fixed on a GPU, dynamic on the CPU.
 // Where a node ran elsewhere than the provider asked for, the summary
-// names it. --cuda-graph has the CUDA provider capture a step and replay
+// names it. --warmup runs steps before the timed ones (they are in the
+// profile too), and --profile=false times the steps without the
+// profiler. --cuda-graph has the CUDA provider capture a step and replay
 // it (finetune.Config.CUDAGraph; with the weights on the device and the
 // fixed graph); with --compare it applies to the run updating in the
 // graph.
@@ -63,6 +65,8 @@ func main() {
 	bb := flag.String("backbone", os.Getenv("CLASIFICA_TEST_BACKBONE"), "backbone folder or .h5 file")
 	threads := flag.Int("threads", 0, "CPU threads (0: one per core)")
 	steps := flag.Int("steps", 4, "fine-tuning steps to run (the first is not counted)")
+	warmup := flag.Int("warmup", 0, "steps to run before the timed ones, untimed and unprofiled (memory planning, kernel compilation, CUDA graph capture)")
+	profile := flag.Bool("profile", true, "run ONNX Runtime's profiler (false: time the steps only, without the profiler's own cost)")
 	keep := flag.String("keep", "", "folder to keep the profiler's JSON files in (default: a temporary one, removed)")
 	prov := flag.String("provider", "cpu", "execution provider: cpu, cuda, webgpu, directml, coreml (no fallback to the CPU)")
 	update := flag.String("update", finetune.StepsAuto, "where SGD's update runs: device (weights stay in the provider's memory), host (in Go), auto")
@@ -83,7 +87,7 @@ func main() {
 		if b, err = backbone.Open(*bb); err == nil && *check {
 			err = compare(rt, b, opt, *graph, *cudaGraph, *steps)
 		} else if err == nil {
-			err = run(rt, b, opt, *update, *graph, *cudaGraph, *steps, *keep)
+			err = run(rt, b, opt, runConfig{*update, *graph, *cudaGraph, *warmup, *steps, *profile, *keep})
 		}
 	}
 	if err != nil {
@@ -92,8 +96,19 @@ func main() {
 	}
 }
 
-func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update, graph string, cudaGraph bool, steps int, keep string) error {
-	dir := keep
+// runConfig is what a profiled run does: the trainer's settings (update,
+// graph, cudaGraph), the steps run untimed first and those timed, whether
+// the profiler runs, and the folder that keeps its files.
+type runConfig struct {
+	update, graph string
+	cudaGraph     bool
+	warmup, steps int
+	profile       bool
+	keep          string
+}
+
+func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, rc runConfig) error {
+	dir := rc.keep
 	var err error
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "profile-step-"); err != nil {
@@ -103,25 +118,37 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update, g
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	opt.Profile = filepath.Join(dir, "step")
+	if rc.profile {
+		opt.Profile = filepath.Join(dir, "step")
+	}
 	eng := onnxrt.Engine{Runtime: rt, Options: opt}
 	f, err := newFixture()
 	if err != nil {
 		return err
 	}
 	tcfg := finetune.DefaultConfig()
-	tcfg.Steps, tcfg.Graph, tcfg.CUDAGraph = update, graph, cudaGraph
+	tcfg.Steps, tcfg.Graph, tcfg.CUDAGraph = rc.update, rc.graph, rc.cudaGraph
 	tr, err := finetune.NewTrainer(b.Weights, f.h, f.mean, f.scale, tcfg, eng)
 	if err != nil {
 		return err
 	}
-	n := steps * tcfg.BatchSize
-	y := make([]int, n)
-	for i := range y {
-		y[i] = i % f.classes
+	labels := func(steps int) []int {
+		y := make([]int, steps*tcfg.BatchSize)
+		for i := range y {
+			y[i] = i % f.classes
+		}
+		return y
 	}
+	if rc.warmup > 0 {
+		if _, err := tr.Epoch(context.Background(), f.load, labels(rc.warmup), nil); err != nil {
+			tr.Close()
+			return err
+		}
+	}
+	steps := rc.steps
+	n := steps * tcfg.BatchSize
 	start, cpu0 := time.Now(), cpuTime()
-	if _, err := tr.Epoch(context.Background(), f.load, y, nil); err != nil {
+	if _, err := tr.Epoch(context.Background(), f.load, labels(steps), nil); err != nil {
 		tr.Close()
 		return err
 	}
@@ -131,9 +158,11 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update, g
 	if err := tr.Close(); err != nil { // writes the profiles
 		return err
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "step*.json"))
-	if len(files) == 0 {
-		return fmt.Errorf("no profile in %s", dir)
+	var files []string
+	if rc.profile {
+		if files, _ = filepath.Glob(filepath.Join(dir, "step*.json")); len(files) == 0 {
+			return fmt.Errorf("no profile in %s", dir)
+		}
 	}
 	path := "host (weights in, gradients out, update in Go)"
 	if onDevice {
@@ -152,7 +181,12 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update, g
 		fmt.Printf("not on the device: %v\n", why)
 	}
 	fmt.Printf("per step between Go and the runtime: %.1f MB in, %.3f MB out\n", float64(in)/1e6, float64(out)/1e6)
-	fmt.Printf("%d steps of batch %d in %.2f s (%.1f s per 1,000 photos, first step included)\n", steps, tcfg.BatchSize, wall.Seconds(), wall.Seconds()/float64(n)*1000)
+	if rc.warmup > 0 {
+		fmt.Printf("%d steps of batch %d after %d warm-up steps in %.3f s: %.1f ms per step, %.3f s per 1,000 photos\n",
+			steps, tcfg.BatchSize, rc.warmup, wall.Seconds(), wall.Seconds()/float64(steps)*1000, wall.Seconds()/float64(n)*1000)
+	} else {
+		fmt.Printf("%d steps of batch %d in %.2f s (%.1f s per 1,000 photos, first step included)\n", steps, tcfg.BatchSize, wall.Seconds(), wall.Seconds()/float64(n)*1000)
+	}
 	// On a shared machine the process's CPU time is steadier than the wall
 	// clock (with --threads 1 it is close to what a quiet core would take).
 	fmt.Printf("CPU time %.2f s (%.1f s per 1,000 photos), load average %s\n", cpu.Seconds(), cpu.Seconds()/float64(n)*1000, loadAverage())

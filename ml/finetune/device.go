@@ -64,7 +64,8 @@ func (h *batchValues) close() {
 
 // deviceSteps is a trainer's state on the device: two sets of weights and
 // velocities (one read by a step, the other written, swapped after each
-// step), a binding for each direction, and host values for the batch.
+// step), a binding for each direction, and host values for the batch (and
+// device values for it where the steps replay a CUDA graph).
 type deviceSteps struct {
 	mem  *onnxrt.Memory
 	cp   *onnxrt.Copier

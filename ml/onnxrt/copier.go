@@ -17,7 +17,8 @@ import (
 // destination as its output, so the runtime's own transfers for that
 // provider do the copy: nothing here depends on an API that only some
 // providers implement. Copies are for the edges of a run (a few per
-// epoch), not for steps.
+// epoch), not for steps, except a step's batch where the device replays
+// the step's graph (Copy) and needs it at a fixed address.
 type Copier struct {
 	s *MultiSession
 	b *Binding

@@ -51,7 +51,7 @@ func onDevice(cfg Config, p onnxrt.Provider) bool {
 
 // batchValues holds one batch size's values of what a step reads from Go
 // and what it hands back: in host memory, or on the device where the
-// steps replay a CUDA graph.
+// provider replays a captured step.
 type batchValues struct {
 	x, mask, target, scale, loss, probs *onnxrt.Value
 }
@@ -65,7 +65,7 @@ func (h *batchValues) close() {
 // deviceSteps is a trainer's state on the device: two sets of weights and
 // velocities (one read by a step, the other written, swapped after each
 // step), a binding for each direction, and host values for the batch (and
-// device values for it where the steps replay a CUDA graph).
+// device values for it where the provider replays a captured step).
 type deviceSteps struct {
 	mem  *onnxrt.Memory
 	cp   *onnxrt.Copier
@@ -73,10 +73,11 @@ type deviceSteps struct {
 	bind [2]*onnxrt.Binding // bind[c] reads set c and writes set 1-c
 	cur  int
 	host map[int]*batchValues
-	// graph, where the steps replay a CUDA graph (Config.CUDAGraph), is
-	// the batch and the results on the device, bound once at fixed
-	// addresses; each step copies the host values in and out.
-	graph *batchValues
+	// captured, where the provider replays a captured step
+	// (Config.GraphCapture), is the batch and the results on the device,
+	// bound once at fixed addresses; each step copies the host values in
+	// and out.
+	captured *batchValues
 	// stale says that Trainer.values are older than the device's weights.
 	stale bool
 	// err is a failed copy from a method that cannot return it (Snapshot,
@@ -128,8 +129,8 @@ func (t *Trainer) startDevice() (err error) {
 	// velocities.
 	np := len(t.params)
 	data := len(t.in) - 2*np
-	if t.graphSteps() {
-		if d.graph, err = t.newBatch(d.mem, t.rows); err != nil {
+	if t.capturedSteps() {
+		if d.captured, err = t.newBatch(d.mem, t.rows); err != nil {
 			return err
 		}
 	}
@@ -139,10 +140,10 @@ func (t *Trainer) startDevice() (err error) {
 			return err
 		}
 		d.bind[c] = b
-		if d.graph != nil {
-			// Each direction of the weights' swap is a graph of its own:
-			// their addresses differ.
-			if err := errors.Join(b.SetGraphID(c+1), t.bindBatch(b, d.graph)); err != nil {
+		if d.captured != nil {
+			// Each direction of the weights' swap is a captured graph of
+			// its own: their addresses differ.
+			if err := errors.Join(b.SetGraphID(c+1), t.bindBatch(b, d.captured)); err != nil {
 				return err
 			}
 		}
@@ -261,8 +262,8 @@ func (t *Trainer) deviceStep(ctx context.Context, h *batchValues, y []int, w []f
 	}
 	t.stepInputs(mask, h.target.Data(), h.scale.Data(), y, w)
 	b := d.bind[d.cur]
-	if d.graph != nil {
-		if err := d.copyBatch(d.graph, h, true); err != nil {
+	if d.captured != nil {
+		if err := d.copyBatch(d.captured, h, true); err != nil {
 			return 0, 0, fmt.Errorf("finetune: batch to %s: %w", t.train.Provider(), err)
 		}
 	} else if err := t.bindBatch(b, h); err != nil {
@@ -277,8 +278,8 @@ func (t *Trainer) deviceStep(ctx context.Context, h *batchValues, y []int, w []f
 	if err := b.SynchronizeOutputs(); err != nil {
 		return 0, 0, fmt.Errorf("finetune: step on %s: %w", t.train.Provider(), err)
 	}
-	if d.graph != nil {
-		if err := d.copyBatch(h, d.graph, false); err != nil {
+	if d.captured != nil {
+		if err := d.copyBatch(h, d.captured, false); err != nil {
 			return 0, 0, fmt.Errorf("finetune: results from %s: %w", t.train.Provider(), err)
 		}
 	}
@@ -329,8 +330,8 @@ func (d *deviceSteps) close() {
 	for _, h := range d.host {
 		h.close()
 	}
-	if d.graph != nil {
-		d.graph.close()
+	if d.captured != nil {
+		d.captured.close()
 	}
 	for set := range 2 {
 		for _, v := range d.w[set] {
@@ -365,14 +366,16 @@ func (t *Trainer) StepTransfer() (toRuntime, fromRuntime int64) {
 	return 4 * toRuntime, 4 * fromRuntime
 }
 
-// graphSteps reports whether the steps replay a CUDA graph: asked for
-// (Config.CUDAGraph), with the weights on the device and the fixed graph.
-func (t *Trainer) graphSteps() bool { return t.cfg.CUDAGraph && t.rows > 0 }
+// capturedSteps reports whether the provider is to capture a step and
+// replay it: asked for (Config.GraphCapture), with the weights on the
+// device and the fixed graph.
+func (t *Trainer) capturedSteps() bool { return t.cfg.GraphCapture && t.rows > 0 }
 
-// GraphSteps reports whether the steps run as a CUDA graph's replays run
-// (Config.CUDAGraph): the batch copied into device values bound once, at
-// fixed addresses. On CUDA the provider then replays the captured step.
-func (t *Trainer) GraphSteps() bool { return t.dev != nil && t.dev.graph != nil }
+// CapturedSteps reports whether the steps run as a captured graph's
+// replays run (Config.GraphCapture): the batch copied into device values
+// bound once, at fixed addresses. On CUDA and WebGPU the provider then
+// replays the captured step; the CPU runs it as usual.
+func (t *Trainer) CapturedSteps() bool { return t.dev != nil && t.dev.captured != nil }
 
 // OnDevice reports whether the trainer's weights and optimiser state stay
 // in the provider's memory between steps.

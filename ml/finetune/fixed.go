@@ -18,7 +18,8 @@ const (
 	// the GPU providers run on the device (grad.Builder.GPU). A short last
 	// batch is padded to the full batch with rows that weigh nothing in
 	// the loss: every step runs the same graph on values of the same
-	// shapes, which CUDA graphs need to replay a step. It gives the
+	// shapes, which a captured step (CUDA graphs, WebGPU's graph
+	// capture) needs to be replayed. It gives the
 	// weights of GraphDynamic to float rounding (the sums over the batch
 	// are ordered differently).
 	GraphFixed = "fixed"

@@ -78,31 +78,31 @@ func TestFixedGraphMatchesDynamic(t *testing.T) {
 	f := setup(t)
 	y := []int{0, 1, 2}
 	sw := []float32{1, 0.5, 2}
-	run := func(graph, steps string, cudaGraph bool) ([]float32, []float64, []float32) {
+	run := func(graph, steps string, capture bool) ([]float32, []float64, []float32) {
 		cfg := DefaultConfig()
 		cfg.BatchSize, cfg.LearningRate, cfg.Seed, cfg.Steps, cfg.Graph = 2, 1e-3, 7, steps, graph
-		cfg.CUDAGraph = cudaGraph
+		cfg.GraphCapture = capture
 		cfg.WeightDecay, cfg.LabelSmoothing = 0.1, 0.1
 		w, l, feats, _ := trainRun(t, cpu(f.rt), cfg, y, sw)
 		return w, l, feats
 	}
 	dw, dl, df := run(GraphDynamic, StepsHost, false)
 	fw, fl, ff := run(GraphFixed, StepsHost, false)
-	// The same steps again with the update in the graph, and as a CUDA
-	// graph's replays run them (the batch copied into device values bound
-	// once; the graph numbers are ignored by the CPU).
-	for _, cudaGraph := range []bool{false, true} {
-		gw, gl, gf := run(GraphFixed, StepsDevice, cudaGraph)
+	// The same steps again with the update in the graph, and as a
+	// captured graph's replays run them (the batch copied into device
+	// values bound once; the graph numbers are ignored by the CPU).
+	for _, capture := range []bool{false, true} {
+		gw, gl, gf := run(GraphFixed, StepsDevice, capture)
 		if !slices.Equal(fl, gl) {
-			t.Errorf("fixed graph, losses: update in Go %v, in the graph (CUDA graph steps %v) %v", fl, cudaGraph, gl)
+			t.Errorf("fixed graph, losses: update in Go %v, in the graph (captured steps %v) %v", fl, capture, gl)
 		}
 		for i := range fw {
 			if math.Float32bits(fw[i]) != math.Float32bits(gw[i]) {
-				t.Fatalf("fixed graph, weight %d: update in Go %v, in the graph (CUDA graph steps %v) %v", i, fw[i], cudaGraph, gw[i])
+				t.Fatalf("fixed graph, weight %d: update in Go %v, in the graph (captured steps %v) %v", i, fw[i], capture, gw[i])
 			}
 		}
 		if !slices.Equal(ff, gf) {
-			t.Errorf("fixed graph: the features differ between the update in Go and in the graph (CUDA graph steps %v)", cudaGraph)
+			t.Errorf("fixed graph: the features differ between the update in Go and in the graph (captured steps %v)", capture)
 		}
 	}
 	for i := range dl {
@@ -209,7 +209,7 @@ func TestFixedGraphOps(t *testing.T) {
 }
 
 // TestGraphConfig checks which graph each setting and provider gets, and
-// that CUDA graph steps set up their device values.
+// that captured steps set up their device values.
 func TestGraphConfig(t *testing.T) {
 	for _, c := range []struct {
 		graph string
@@ -238,7 +238,7 @@ func TestGraphConfig(t *testing.T) {
 		{Graph: GraphDynamic}, {Steps: StepsHost}, {Optimizer: Adam},
 	} {
 		cfg := DefaultConfig()
-		cfg.CUDAGraph = true
+		cfg.GraphCapture = true
 		if c.Graph != "" {
 			cfg.Graph = c.Graph
 		}
@@ -249,23 +249,23 @@ func TestGraphConfig(t *testing.T) {
 			cfg.Optimizer = c.Optimizer
 		}
 		if cfg.Validate() == nil {
-			t.Errorf("CUDA graphs with graph %q, steps %q, optimiser %q: no error", cfg.Graph, cfg.Steps, cfg.Optimizer)
+			t.Errorf("capture with graph %q, steps %q, optimiser %q: no error", cfg.Graph, cfg.Steps, cfg.Optimizer)
 		}
 	}
 	// (TestStepsConfig checks that Auto landing on the CPU gets the
-	// dynamic graph.) CUDA graph steps: the batch's device values are
+	// dynamic graph.) Captured steps: the batch's device values are
 	// there, bound once.
 	f := setup(t)
 	mean, scale := identity()
 	cfg = DefaultConfig()
 	cfg.Blocks = 1
-	cfg.Steps, cfg.Graph, cfg.CUDAGraph = StepsDevice, GraphFixed, true
+	cfg.Steps, cfg.Graph, cfg.GraphCapture = StepsDevice, GraphFixed, true
 	tg, err := NewTrainer(f.w, goldenHead(t), mean, scale, cfg, cpu(f.rt))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tg.Close()
-	if !tg.GraphSteps() || tg.FixedBatch() != cfg.BatchSize {
-		t.Errorf("CUDA graphs asked for: graph steps %v, fixed batch %d", tg.GraphSteps(), tg.FixedBatch())
+	if !tg.CapturedSteps() || tg.FixedBatch() != cfg.BatchSize {
+		t.Errorf("capture asked for: captured steps %v, fixed batch %d", tg.CapturedSteps(), tg.FixedBatch())
 	}
 }

@@ -301,8 +301,9 @@ func (s *graphSpec) session(eng onnxrt.Engine, device bool, cfg Config) (*onnxrt
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("finetune: training graph: %w", err)
 	}
-	// Only steps on the device, of the fixed graph, can replay a graph.
-	eng.Options.CUDAGraph = cfg.CUDAGraph && device && s.rows > 0
+	// Only steps on the device, of the fixed graph, can be captured and
+	// replayed.
+	eng.Options.GraphCapture = cfg.GraphCapture && device && s.rows > 0
 	ts, err := eng.NewMultiSession(model, inputs, outputs)
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("finetune: %w", err)

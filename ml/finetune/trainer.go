@@ -57,12 +57,13 @@ type Config struct {
 	// ""), GraphFixed (the GPU providers' graph, of a fixed batch) or
 	// GraphDynamic (the CPU's).
 	Graph string
-	// CUDAGraph makes the CUDA provider capture a step and replay it
-	// (onnxrt.Options.CUDAGraph), where the weights stay on the device
+	// GraphCapture makes the provider (CUDA: a CUDA graph; WebGPU: its
+	// command buffers) capture a step and replay it
+	// (onnxrt.Options.GraphCapture), where the weights stay on the device
 	// and the graph is the fixed one; the batch then goes into device
 	// values at fixed addresses before each step. Off by default, until
 	// measured.
-	CUDAGraph bool
+	GraphCapture bool
 }
 
 // DefaultConfig returns the Keras recipe: both blocks, SGD with learning
@@ -95,8 +96,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("finetune: config: Steps is %q, want %q, %q or %q", c.Steps, StepsAuto, StepsDevice, StepsHost)
 	case c.Graph != "" && c.Graph != GraphAuto && c.Graph != GraphFixed && c.Graph != GraphDynamic:
 		return fmt.Errorf("finetune: config: Graph is %q, want %q, %q or %q", c.Graph, GraphAuto, GraphFixed, GraphDynamic)
-	case c.CUDAGraph && (c.Optimizer != SGD || c.Steps == StepsHost || c.Graph == GraphDynamic):
-		return errors.New("finetune: config: CUDA graphs need SGD's update on the device and the fixed graph")
+	case c.GraphCapture && (c.Optimizer != SGD || c.Steps == StepsHost || c.Graph == GraphDynamic):
+		return errors.New("finetune: config: capturing steps needs SGD's update on the device and the fixed graph")
 	case c.Steps == StepsDevice && c.Optimizer != SGD:
 		return fmt.Errorf("finetune: config: Steps is %q, but only %q updates on the device", c.Steps, SGD)
 	}
@@ -188,7 +189,7 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 			return nil, err
 		}
 	}
-	eng.Options.CUDAGraph = false // the feature graph's batches vary
+	eng.Options.GraphCapture = false // the feature graph's batches vary
 	fspec := &graphSpec{w: wc, trainable: trainable}
 	fmodel, _, finputs, foutputs, err := fspec.model()
 	if err != nil {

@@ -47,7 +47,7 @@ func (s *MultiSession) NewCopier() (*Copier, error) {
 	}
 	opt := s.opt
 	opt.Provider, opt.Strict, opt.Threads, opt.Profile, opt.GraphCache = s.provider, true, 1, "", nil
-	opt.CUDAGraph = false // its runs copy values of every shape
+	opt.GraphCapture = false // its runs copy values of every shape
 	cs, err := newMulti(model, []string{"x"}, []string{"y"}, s.provider, opt)
 	if err != nil {
 		return nil, fmt.Errorf("copier on %s: %w", s.provider, err)
@@ -75,8 +75,8 @@ func (c *Copier) copy(dst, src *Value) error {
 }
 
 // Copy copies src into dst, values of the same shape, each on the device
-// or in host memory (NewHostValue): a step whose graph the device replays
-// (Options.CUDAGraph) reads its batch from device values at fixed
+// or in host memory (NewHostValue): a step whose graph the provider
+// replays (Options.GraphCapture) reads its batch from device values at fixed
 // addresses, filled from host values each step.
 func (c *Copier) Copy(dst, src *Value) error {
 	if !slices.Equal(dst.shape, src.shape) {

@@ -440,17 +440,17 @@ func (b *Binding) Run(ctx context.Context) error {
 	return err
 }
 
-// SetGraphID makes the binding's runs the CUDA graph numbered id, in a
-// session with Options.CUDAGraph: ONNX Runtime captures the graph at one
+// SetGraphID makes the binding's runs the captured graph numbered id, in a
+// session with Options.GraphCapture: the provider captures the graph at one
 // of its first runs and replays it at the next ones, which must read and
 // write the same device values, of the same shapes. Bindings of one
 // session whose values differ need their own numbers (from 1; -1 runs
-// without a graph). Other providers ignore the number.
+// without a graph). The CPU ignores the number.
 func (b *Binding) SetGraphID(id int) error {
 	key, value := C.CString("gpu_graph_id"), C.CString(strconv.Itoa(id))
 	defer C.free(unsafe.Pointer(key))
 	defer C.free(unsafe.Pointer(value))
-	return status(fmt.Sprintf("run options: CUDA graph %d", id), C.dev_run_config(b.ro, key, value))
+	return status(fmt.Sprintf("run options: captured graph %d", id), C.dev_run_config(b.ro, key, value))
 }
 
 // Close releases the binding (not the values bound to it).

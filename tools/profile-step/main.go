@@ -7,8 +7,8 @@
 // nodes left to the CPU when the provider is a GPU (fallbacks, and the
 // copies between host and device that they cost).
 //
-//	go run ./tools/profile-step [--backbone DIR] [--provider P] [--update device|host|auto] [--graph auto|fixed|dynamic] [--cuda-graph] [--threads N] [--warmup N] [--steps N] [--profile=false]
-//	go run ./tools/profile-step --compare [--provider P] [--graph G] [--cuda-graph] [--steps N]
+//	go run ./tools/profile-step [--backbone DIR] [--provider P] [--update device|host|auto] [--graph auto|fixed|dynamic] [--capture] [--threads N] [--warmup N] [--steps N] [--profile=false]
+//	go run ./tools/profile-step --compare [--provider P] [--graph G] [--capture] [--steps N]
 //
 // --graph chooses the training graph (finetune.Config.Graph): fixed is the
 // GPU providers' graph (the batch fixed when it is built, only operators
@@ -17,10 +17,10 @@
 // Where a node ran elsewhere than the provider asked for, the summary
 // names it. --warmup runs steps before the timed ones (they are in the
 // profile too), and --profile=false times the steps without the
-// profiler. --cuda-graph has the CUDA provider capture a step and replay
-// it (finetune.Config.CUDAGraph; with the weights on the device and the
-// fixed graph); with --compare it applies to the run updating in the
-// graph.
+// profiler. --capture has the provider capture a step and replay it (a
+// CUDA graph on CUDA, WebGPU's graph capture; finetune.Config.GraphCapture,
+// with the weights on the device and the fixed graph); with --compare it
+// applies to the run updating in the graph.
 //
 // --compare profiles nothing: it trains the same steps with the update in
 // Go and in the graph on the provider and prints both runs' losses and how
@@ -65,13 +65,13 @@ func main() {
 	bb := flag.String("backbone", os.Getenv("CLASIFICA_TEST_BACKBONE"), "backbone folder or .h5 file")
 	threads := flag.Int("threads", 0, "CPU threads (0: one per core)")
 	steps := flag.Int("steps", 4, "fine-tuning steps to run (the first is not counted)")
-	warmup := flag.Int("warmup", 0, "steps to run before the timed ones, untimed and unprofiled (memory planning, kernel compilation, CUDA graph capture)")
+	warmup := flag.Int("warmup", 0, "steps to run before the timed ones, untimed and unprofiled (memory planning, kernel compilation, graph capture)")
 	profile := flag.Bool("profile", true, "run ONNX Runtime's profiler (false: time the steps only, without the profiler's own cost)")
 	keep := flag.String("keep", "", "folder to keep the profiler's JSON files in (default: a temporary one, removed)")
 	prov := flag.String("provider", "cpu", "execution provider: cpu, cuda, webgpu, directml, coreml (no fallback to the CPU)")
 	update := flag.String("update", finetune.StepsAuto, "where SGD's update runs: device (weights stay in the provider's memory), host (in Go), auto")
 	device := flag.Int("device", 0, "GPU number for CUDA and DirectML")
-	cudaGraph := flag.Bool("cuda-graph", false, "capture a step as a CUDA graph and replay it (CUDA provider; with --update device and the fixed graph)")
+	capture := flag.Bool("capture", false, "have the provider capture a step and replay it (CUDA: a CUDA graph; WebGPU: graph capture; with --update device and the fixed graph)")
 	graph := flag.String("graph", finetune.GraphAuto, "training graph: fixed (the GPU providers' graph: static batch, GPU operators), dynamic (the CPU's), auto")
 	check := flag.Bool("compare", false, "compare the weights after --steps steps with the update in Go and in the graph, instead of profiling")
 	flag.Parse()
@@ -85,9 +85,9 @@ func main() {
 	if err == nil {
 		var b *backbone.Backbone
 		if b, err = backbone.Open(*bb); err == nil && *check {
-			err = compare(rt, b, opt, *graph, *cudaGraph, *steps)
+			err = compare(rt, b, opt, *graph, *capture, *steps)
 		} else if err == nil {
-			err = run(rt, b, opt, runConfig{*update, *graph, *cudaGraph, *warmup, *steps, *profile, *keep})
+			err = run(rt, b, opt, runConfig{*update, *graph, *capture, *warmup, *steps, *profile, *keep})
 		}
 	}
 	if err != nil {
@@ -97,11 +97,11 @@ func main() {
 }
 
 // runConfig is what a profiled run does: the trainer's settings (update,
-// graph, cudaGraph), the steps run untimed first and those timed, whether
+// graph, capture), the steps run untimed first and those timed, whether
 // the profiler runs, and the folder that keeps its files.
 type runConfig struct {
 	update, graph string
-	cudaGraph     bool
+	capture       bool
 	warmup, steps int
 	profile       bool
 	keep          string
@@ -127,7 +127,7 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, rc runCon
 		return err
 	}
 	tcfg := finetune.DefaultConfig()
-	tcfg.Steps, tcfg.Graph, tcfg.CUDAGraph = rc.update, rc.graph, rc.cudaGraph
+	tcfg.Steps, tcfg.Graph, tcfg.GraphCapture = rc.update, rc.graph, rc.capture
 	tr, err := finetune.NewTrainer(b.Weights, f.h, f.mean, f.scale, tcfg, eng)
 	if err != nil {
 		return err
@@ -153,7 +153,7 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, rc runCon
 		return err
 	}
 	wall, cpu := time.Since(start), cpuTime()-cpu0
-	where, onDevice, why, rows, replays := tr.Provider(), tr.OnDevice(), tr.DeviceUnavailable(), tr.FixedBatch(), tr.GraphSteps()
+	where, onDevice, why, rows, replays := tr.Provider(), tr.OnDevice(), tr.DeviceUnavailable(), tr.FixedBatch(), tr.CapturedSteps()
 	in, out := tr.StepTransfer()
 	if err := tr.Close(); err != nil { // writes the profiles
 		return err
@@ -172,7 +172,7 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, rc runCon
 	if rows > 0 {
 		fmt.Printf("graph: fixed, batch %d (the GPU providers' graph)\n", rows)
 		if replays {
-			fmt.Println("steps: as a CUDA graph's replays (the batch copied into device values bound once)")
+			fmt.Println("steps: captured and replayed by the provider (the batch copied into device values bound once)")
 		}
 	} else {
 		fmt.Println("graph: dynamic batch (the CPU's graph)")
@@ -436,7 +436,7 @@ func newFixture() (*fixture, error) {
 
 // compare trains steps steps with the update in Go and in the graph and
 // prints the losses and the difference of the trained weights.
-func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, graph string, cudaGraph bool, steps int) error {
+func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, graph string, capture bool, steps int) error {
 	f, err := newFixture()
 	if err != nil {
 		return err
@@ -445,7 +445,7 @@ func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, graph
 	train := func(update string) ([]float64, []float32, onnxrt.Provider, error) {
 		cfg := finetune.DefaultConfig()
 		cfg.Steps, cfg.Graph = update, graph
-		cfg.CUDAGraph = cudaGraph && update == finetune.StepsDevice
+		cfg.GraphCapture = capture && update == finetune.StepsDevice
 		tr, err := finetune.NewTrainer(b.Weights, f.h, f.mean, f.scale, cfg, eng)
 		if err != nil {
 			return nil, nil, "", err

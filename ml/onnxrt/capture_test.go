@@ -5,23 +5,30 @@ import (
 	"testing"
 )
 
-// TestCUDAOptions checks that the CUDA provider is asked to capture graphs
-// only when Options.CUDAGraph says so.
-func TestCUDAOptions(t *testing.T) {
+// TestProviderOptions checks that CUDA and WebGPU are asked to capture
+// graphs only when Options.GraphCapture says so, and keep their other
+// options.
+func TestProviderOptions(t *testing.T) {
 	if got := cudaOptions(Options{Device: 1}); len(got) != 1 || got["device_id"] != "1" {
-		t.Errorf("without graphs: %v", got)
+		t.Errorf("CUDA without capture: %v", got)
 	}
-	if got := cudaOptions(Options{CUDAGraph: true}); got["enable_cuda_graph"] != "1" || got["device_id"] != "0" {
-		t.Errorf("with graphs: %v", got)
+	if got := cudaOptions(Options{GraphCapture: true}); got["enable_cuda_graph"] != "1" || got["device_id"] != "0" {
+		t.Errorf("CUDA with capture: %v", got)
+	}
+	if got := webgpuOptions(Options{LowPower: true}); len(got) != 1 || got["powerPreference"] != "low-power" {
+		t.Errorf("WebGPU without capture: %v", got)
+	}
+	if got := webgpuOptions(Options{GraphCapture: true}); got["enableGraphCapture"] != "1" || got["powerPreference"] != "high-performance" {
+		t.Errorf("WebGPU with capture: %v", got)
 	}
 }
 
-// TestGraphSteps runs steps as a captured graph's replays are run: the
+// TestCapturedSteps runs steps as a captured graph's replays are run: the
 // batch copied into a device value bound once (the CPU's memory here: the
 // same calls as on a GPU), the result copied out of another, both bindings
 // numbered as graphs. The graph numbers are run options the CPU provider
 // ignores; the steps must compute what they compute without them.
-func TestGraphSteps(t *testing.T) {
+func TestCapturedSteps(t *testing.T) {
 	s, mem, cp := stepDevice(t)
 	alloc := func(m *Memory, shape ...int64) *Value {
 		var v *Value

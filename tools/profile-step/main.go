@@ -172,7 +172,11 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, rc runCon
 	if rows > 0 {
 		fmt.Printf("graph: fixed, batch %d (the GPU providers' graph)\n", rows)
 		if replays {
-			fmt.Println("steps: captured and replayed by the provider (the batch copied into device values bound once)")
+			if where == onnxrt.CPU {
+				fmt.Println("steps: as captured steps run (the batch copied into values bound once); the CPU does not capture or replay")
+			} else {
+				fmt.Println("steps: captured and replayed by the provider (the batch copied into device values bound once)")
+			}
 		}
 	} else {
 		fmt.Println("graph: dynamic batch (the CPU's graph)")

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -167,6 +168,10 @@ type Options struct {
 	// LowPower asks WebGPU for the power-saving adapter (an integrated
 	// GPU) instead of the high-performance one.
 	LowPower bool
+	// ProviderOptions are added to the CUDA or WebGPU provider's options
+	// as they are, after Clasifica's own: for measuring a provider's
+	// settings (bench --provider-option) before one becomes a default.
+	ProviderOptions map[string]string
 	// ReleaseMemory gives the memory of a run's intermediate values back
 	// when the run ends, instead of keeping it in ONNX Runtime's CPU arena
 	// for the next run. Sessions whose runs alternate with other large
@@ -463,7 +468,9 @@ func appendProvider(so *ort.SessionOptions, p Provider, opt Options) error {
 			return err
 		}
 		defer co.Destroy()
-		if err := co.Update(map[string]string{"device_id": strconv.Itoa(opt.Device)}); err != nil {
+		o := map[string]string{"device_id": strconv.Itoa(opt.Device)}
+		maps.Copy(o, opt.ProviderOptions)
+		if err := co.Update(o); err != nil {
 			return err
 		}
 		return so.AppendExecutionProviderCUDA(co)
@@ -478,7 +485,9 @@ func appendProvider(so *ort.SessionOptions, p Provider, opt Options) error {
 		}
 		// The library's defaults otherwise suit these models: NHWC layout
 		// and Dawn's default backend (D3D12, Metal or Vulkan).
-		return so.AppendExecutionProvider("WebGPU", map[string]string{"powerPreference": power})
+		o := map[string]string{"powerPreference": power}
+		maps.Copy(o, opt.ProviderOptions)
+		return so.AppendExecutionProvider("WebGPU", o)
 	}
 	return fmt.Errorf("unknown execution provider %q", p)
 }

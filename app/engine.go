@@ -247,7 +247,7 @@ func (e *Engine) Extractor(cache bool) *features.Extractor {
 		// A GPU computes a batch of 32 at 1.6 times the rate of a batch
 		// of 8 (CUDA on an H200: 2,400 against 1,500 images/s); on a
 		// CPU batches of 8 are as fast and keep the memory arena small.
-		x.Batch = gpuBatch
+		x.Batch, x.FixedBatch = gpuBatch, true
 	}
 	if cache {
 		x.Cache = e.Cache

@@ -72,6 +72,11 @@ type Extractor struct {
 	// as fast as larger batches on a CPU and keeps ONNX Runtime's memory
 	// arena small.
 	Batch int
+	// FixedBatch runs every batch with Batch photos: a short last batch is
+	// filled up with blank photos, whose vectors are dropped. A GPU
+	// provider otherwise prepares its convolutions again for the new
+	// shape (CUDA searches cuDNN's algorithms for each one).
+	FixedBatch bool
 	// Workers is the number of decoding goroutines; 0 means one per CPU.
 	Workers int
 	// Limits bound what a photo file may cost to decode.
@@ -262,6 +267,7 @@ func (e *Extractor) ExtractEach(ctx context.Context, items []Item, progress func
 	// wait for the CPU between batches, nor the decoders for the GPU.
 	type flight struct {
 		batch []decoded
+		n     int // photos run: len(batch), or Batch when filled up
 		input []float32
 		acts  []float32 // mixed8 activations of a one-pass batch
 		feats []float32
@@ -288,8 +294,8 @@ func (e *Extractor) ExtractEach(ctx context.Context, items []Item, progress func
 			// Cancelled while it ran: nothing more is reported.
 			return err
 		}
-		if len(fl.feats) != len(fl.batch)*dim {
-			return fmt.Errorf("extract features: backbone returned %d values for %d photos", len(fl.feats), len(fl.batch))
+		if len(fl.feats) != fl.n*dim {
+			return fmt.Errorf("extract features: backbone returned %d values for %d photos", len(fl.feats), fl.n)
 		}
 		for k, d := range fl.batch {
 			if e.Mixed8 != nil {
@@ -347,12 +353,17 @@ func (e *Extractor) ExtractEach(ctx context.Context, items []Item, progress func
 		for _, d := range fl.batch {
 			in = d.pix.AppendFloat32(in, 1, 0)
 		}
-		buf.input, fl.input = in, in
+		n := len(fl.batch)
+		if e.FixedBatch && n < batch {
+			n = batch
+			in = append(in, make([]float32, (batch-len(fl.batch))*inception.Size*inception.Size*3)...)
+		}
+		buf.input, fl.input, fl.n = in, in, n
 		if e.Mixed8 != nil {
 			if buf.acts == nil {
 				buf.acts = make([]float32, batch*inception.Mixed8Values)
 			}
-			fl.acts = buf.acts[:len(fl.batch)*inception.Mixed8Values]
+			fl.acts = buf.acts[:n*inception.Mixed8Values]
 		}
 		prev := inflight
 		if prev != nil {
@@ -363,7 +374,7 @@ func (e *Extractor) ExtractEach(ctx context.Context, items []Item, progress func
 		inflight = fl
 		go func() {
 			defer close(fl.done)
-			fl.feats, fl.err = e.infer(ctx, fl.input, fl.acts, len(fl.batch), dim)
+			fl.feats, fl.err = e.infer(ctx, fl.input, fl.acts, fl.n, dim)
 		}()
 		if prev != nil {
 			return land(prev)

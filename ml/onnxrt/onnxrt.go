@@ -370,11 +370,33 @@ func build(model []byte, input, output string, p Provider, opt Options, strict b
 	if strict && p != CPU {
 		config = map[string]string{"session.disable_cpu_ep_fallback": "1"}
 	}
-	s, err := newAdvanced(model, []string{input}, []string{output}, p, opt, config)
+	s, err := newAdvanced(model, []string{input}, []string{output}, p, inferenceDefaults(p, opt), config)
 	if err != nil {
 		return nil, err
 	}
 	return &Session{s: s, input: input, output: output, opt: withoutCache(opt)}, nil
+}
+
+// inferenceDefaults adds the provider options that speed up inference
+// sessions, unless opt sets them. CUDA runs convolutions in NHWC (what
+// its tensor cores want; cuDNN otherwise transposes around each one): on
+// an H200 batches of 1, 8 and 32 ran 1.51, 1.06 and 1.06 times as fast.
+// Training graphs keep NCHW: their fine-tuning steps were a third slower
+// in NHWC.
+func inferenceDefaults(p Provider, opt Options) Options {
+	if p != CUDA {
+		return opt
+	}
+	if _, ok := opt.ProviderOptions["prefer_nhwc"]; ok {
+		return opt
+	}
+	o := maps.Clone(opt.ProviderOptions)
+	if o == nil {
+		o = map[string]string{}
+	}
+	o["prefer_nhwc"] = "1"
+	opt.ProviderOptions = o
+	return opt
 }
 
 // newAdvanced is where every session of this package is made: the model

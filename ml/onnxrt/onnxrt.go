@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -167,6 +168,10 @@ type Options struct {
 	// LowPower asks WebGPU for the power-saving adapter (an integrated
 	// GPU) instead of the high-performance one.
 	LowPower bool
+	// ProviderOptions are added to the CUDA or WebGPU provider's options
+	// as they are, after Clasifica's own: for measuring a provider's
+	// settings (bench --provider-option) before one becomes a default.
+	ProviderOptions map[string]string
 	// ReleaseMemory gives the memory of a run's intermediate values back
 	// when the run ends, instead of keeping it in ONNX Runtime's CPU arena
 	// for the next run. Sessions whose runs alternate with other large
@@ -374,11 +379,33 @@ func build(model []byte, input, output string, p Provider, opt Options, strict b
 	if strict && p != CPU {
 		config = map[string]string{"session.disable_cpu_ep_fallback": "1"}
 	}
-	s, err := newAdvanced(model, []string{input}, []string{output}, p, opt, config)
+	s, err := newAdvanced(model, []string{input}, []string{output}, p, inferenceDefaults(p, opt), config)
 	if err != nil {
 		return nil, err
 	}
 	return &Session{s: s, input: input, output: output, opt: withoutCache(opt)}, nil
+}
+
+// inferenceDefaults adds the provider options that speed up inference
+// sessions, unless opt sets them. CUDA runs convolutions in NHWC (what
+// its tensor cores want; cuDNN otherwise transposes around each one): on
+// an H200 batches of 1, 8 and 32 ran 1.51, 1.06 and 1.06 times as fast.
+// Training graphs keep NCHW: their fine-tuning steps were a third slower
+// in NHWC.
+func inferenceDefaults(p Provider, opt Options) Options {
+	if p != CUDA {
+		return opt
+	}
+	if _, ok := opt.ProviderOptions["prefer_nhwc"]; ok {
+		return opt
+	}
+	o := maps.Clone(opt.ProviderOptions)
+	if o == nil {
+		o = map[string]string{}
+	}
+	o["prefer_nhwc"] = "1"
+	opt.ProviderOptions = o
+	return opt
 }
 
 // newAdvanced is where every session of this package is made: the model
@@ -494,6 +521,7 @@ func cudaOptions(opt Options) map[string]string {
 	if opt.GraphCapture {
 		o["enable_cuda_graph"] = "1"
 	}
+	maps.Copy(o, opt.ProviderOptions)
 	return o
 }
 
@@ -506,6 +534,7 @@ func webgpuOptions(opt Options) map[string]string {
 	if opt.GraphCapture {
 		o["enableGraphCapture"] = "1"
 	}
+	maps.Copy(o, opt.ProviderOptions)
 	return o
 }
 

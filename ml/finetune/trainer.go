@@ -488,11 +488,16 @@ func (t *Trainer) flipRows(i, a, b int) {
 		return
 	}
 	for ci := range c {
+		dst := d[(ci*m+oa)*kk : (ci*m+ob)*kk]
 		for o := oa; o < ob; o++ {
 			src := f[(o*c+ci)*kk : (o*c+ci+1)*kk]
-			dst := d[(ci*m+o)*kk : (ci*m+o+1)*kk]
+			to := dst[(o-oa)*kk : (o-oa+1)*kk]
+			if kk == 3 { // the 1×3 and 3×1 kernels, written out
+				to[0], to[1], to[2] = src[2], src[1], src[0]
+				continue
+			}
 			for j, v := range src {
-				dst[kk-1-j] = v
+				to[kk-1-j] = v
 			}
 		}
 	}

@@ -541,13 +541,20 @@ func TestFoldedAdam(t *testing.T) {
 			t.Fatalf("weight %d: %v, folded %v; want %v, %v", i, tr.values[0][i], tr.folded[0][i], w[i], f[i])
 		}
 	}
+	checkFlipped(t, tr.flipped[0], f, m, c, kh, kw)
+}
+
+// checkFlipped fails t unless flipped is the kernel k [m, c, kh, kw] as
+// [c, m, kh, kw] flipped in both spatial axes.
+func checkFlipped(t *testing.T, flipped, k []float32, m, c, kh, kw int) {
+	t.Helper()
 	for o := range m {
 		for ci := range c {
 			for y := range kh {
 				for x := range kw {
-					want := f[((o*c+ci)*kh+y)*kw+x]
-					if got := tr.flipped[0][((ci*m+o)*kh+kh-1-y)*kw+kw-1-x]; got != want {
-						t.Fatalf("flipped kernel at out %d, in %d, %d×%d: %v, want %v", o, ci, y, x, got, want)
+					want := k[((o*c+ci)*kh+y)*kw+x]
+					if got := flipped[((ci*m+o)*kh+kh-1-y)*kw+kw-1-x]; got != want {
+						t.Fatalf("%d×%d×%d×%d kernel flipped: out %d, in %d, %d×%d: %v, want %v", m, c, kh, kw, o, ci, y, x, got, want)
 					}
 				}
 			}
@@ -573,17 +580,6 @@ func TestFlipRows(t *testing.T) {
 			flipped: [][]float32{make([]float32, n)},
 		}
 		tr.parallel(func(i, a, b int) { tr.flipRows(i, a, b) })
-		for o := range m {
-			for ci := range c {
-				for y := range kh {
-					for x := range kw {
-						want := f[((o*c+ci)*kh+y)*kw+x]
-						if got := tr.flipped[0][((ci*m+o)*kh+kh-1-y)*kw+kw-1-x]; got != want {
-							t.Fatalf("%v: out %d, in %d, %d×%d: %v, want %v", s, o, ci, y, x, got, want)
-						}
-					}
-				}
-			}
-		}
+		checkFlipped(t, tr.flipped[0], f, m, c, kh, kw)
 	}
 }

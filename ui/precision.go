@@ -42,6 +42,9 @@ type precisionCheck struct {
 	// stopped is set when the user stopped the check: it is not started
 	// by itself again until the next start of Clasifica.
 	stopped bool
+	// verdict is what the last check found, in words (Verdict), once
+	// known: the row does not repeat it as the reason of what is in use.
+	verdict string
 }
 
 func newPrecisionCheck() precisionCheck {
@@ -56,6 +59,10 @@ func (w *window) loadPrecisionCheck() {
 		c, ok, err := w.core.RememberedPrecisionCheck(opt)
 		fyne.Do(func() {
 			if !w.precisionCheck.task.running() {
+				w.precisionCheck.verdict = ""
+				if ok {
+					w.precisionCheck.verdict = c.Verdict()
+				}
 				_ = w.precisionCheck.status.Set(checkText(c, ok, err))
 			}
 		})
@@ -113,6 +120,7 @@ func (w *window) checkPrecision(refresh bool) {
 				_ = c.status.Set(checkText(res, false, err))
 				return
 			}
+			c.verdict = res.Verdict()
 			_ = c.status.Set(checkText(res, true, nil))
 			w.prepareEngine()
 		})
@@ -239,6 +247,10 @@ func (r *precisionRow) showInUse() {
 		r.inUse.SetText("In use: decided when the image model opens.")
 	case e.precisionReason == app.NotChecked:
 		r.inUse.SetText("In use: float, until 8 bits are checked on this computer.")
+	case e.precisionReason == r.w.precisionCheck.verdict && e.precision == app.PrecisionInt8:
+		r.inUse.SetText("In use: 8 bits, as the check below found.")
+	case e.precisionReason == r.w.precisionCheck.verdict:
+		r.inUse.SetText("In use: float, as the check below found.")
 	case e.precision == app.PrecisionInt8:
 		r.inUse.SetText("In use: 8 bits. " + capitalise(e.precisionReason))
 	default:

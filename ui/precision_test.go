@@ -17,12 +17,7 @@ import (
 // float is used until a check; choosing float is saved and loaded again,
 // and reopens the engine in float.
 func TestSettingsPrecision(t *testing.T) {
-	core := emptyApp(t)
-	if _, err := core.Backbones.Import(context.Background(), mltest.Backbone(t)); err != nil {
-		t.Fatal(err)
-	}
-	w := newTestWindow(t, core, true)
-	w.settle()
+	w, _ := uncheckedWindow(t)
 	if w.engine.precision != app.PrecisionFloat || w.engine.precisionReason == "" {
 		t.Fatalf("engine precision %q (%q)", w.engine.precision, w.engine.precisionReason)
 	}
@@ -55,12 +50,7 @@ func TestSettingsPrecision(t *testing.T) {
 // the user's holds the image model, runs to the end, and the row and the
 // engine then follow what it found.
 func TestPrecisionCheckInBackground(t *testing.T) {
-	core := emptyApp(t)
-	if _, err := core.Backbones.Import(context.Background(), mltest.Backbone(t)); err != nil {
-		t.Fatal(err)
-	}
-	w := newTestWindow(t, core, true)
-	w.settle()
+	w, core := uncheckedWindow(t)
 	if w.precisionCheck.task.running() || w.engine.precisionReason != app.NotChecked {
 		t.Fatalf("before the window shows: check running %v, engine %q", w.precisionCheck.task.running(), w.engine.precisionReason)
 	}
@@ -109,14 +99,27 @@ func TestPrecisionCheckInBackground(t *testing.T) {
 	if r.bar.Visible() {
 		t.Error("the progress bar stays after the check")
 	}
-	want, inUse := app.PrecisionFloat, "In use: float. "
+	want, inUse := app.PrecisionFloat, "In use: float, as the check below found."
 	if c.Use() {
-		want, inUse = app.PrecisionInt8, "In use: 8 bits. "
+		want, inUse = app.PrecisionInt8, "In use: 8 bits, as the check below found."
 	}
 	if w.engine.precision != want || w.engine.precisionReason != c.Verdict() {
 		t.Errorf("after the check the engine runs %s (%q)", w.engine.precision, w.engine.precisionReason)
 	}
 	mustShow(t, r.content, inUse)
+}
+
+// uncheckedWindow opens a window, with the image model prepared, on a
+// fresh computer where 8 bits were never checked.
+func uncheckedWindow(t *testing.T) (*testWindow, *app.App) {
+	t.Helper()
+	core := emptyApp(t)
+	if _, err := core.Backbones.Import(context.Background(), mltest.Backbone(t)); err != nil {
+		t.Fatal(err)
+	}
+	w := newTestWindow(t, core, true)
+	w.settle()
+	return w, core
 }
 
 // waitFor waits, with a generous deadline, until cond holds.

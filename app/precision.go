@@ -432,9 +432,11 @@ func (a *App) PrecisionUnchecked(opt EngineOptions) (bool, error) {
 // of a quiet 2-core laptop at 5 photos a second, 17 s on 8 fast cores at
 // 30); as both scale with the machine, the ratio holds on any. Each photo
 // in 8 bits saves 1 − float/8-bit rate of a float photo's time: a third
-// where 8 bits run 1.5 times as fast (the aim without VNNI; 2.2
-// here, with VNNI and AMX), so about 3 × 510 ≈ 1,500 photos before the
-// check is earned back. Below, a command would make its user wait longer
+// where 8 bits run 1.5 times as fast (the aim without VNNI), so
+// about 3 × 510 ≈ 1,500 photos before the check is earned back. Here,
+// with VNNI and AMX, 8 bits ran 2.0–2.4 times as fast in the check, which
+// would earn it back from about 950 photos; the bar is the slower CPUs'
+// so that none of them waits for a check that does not pay. Below, a command would make its user wait longer
 // for the check than it saves them; the window checks in the background
 // instead. Photos whose float features are cached cost no time in float,
 // which this leaves out: it only moves the break-even where a large

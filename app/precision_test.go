@@ -352,7 +352,7 @@ func TestInt8EndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s export: %v", prec, err)
 		}
-		same, sameKinds, kinds := 0, 0, 0
+		same, sameKinds, kinds, sameAnswered, answered := 0, 0, 0, 0, 0
 		for b0 := 0; b0 < len(paths); b0 += 8 {
 			b1 := min(len(paths), b0+8)
 			var in []float32
@@ -377,13 +377,20 @@ func TestInt8EndToEnd(t *testing.T) {
 					if agree {
 						sameKinds++
 					}
+					// The labels the app gives rather than "not sure".
+					if !preds[b0+k].Unsure {
+						answered++
+						if agree {
+							sameAnswered++
+						}
+					}
 				}
 			}
 		}
 		s.Close()
 		share := float64(sameKinds) / float64(kinds)
-		t.Logf("%q export: the app's label on %d of %d photos of the model's kinds (%.1f%%), on %d of %d with the strangers; %d bytes",
-			prec, sameKinds, kinds, 100*share, same, len(paths), len(data))
+		t.Logf("%q export: the app's label on %d of %d photos of the model's kinds (%.1f%%; %d of the %d it answers, not \"not sure\"), on %d of %d with the strangers; %d bytes",
+			prec, sameKinds, kinds, 100*share, sameAnswered, answered, same, len(paths), len(data))
 		switch {
 		case prec == "" && (share < 0.98 || len(data) > 40<<20):
 			t.Errorf("the default export of a model trained on 8-bit features gives the app's label on %.1f%% of %d photos (want at least 98%%) in %d bytes (want the 8-bit size)", 100*share, kinds, len(data))

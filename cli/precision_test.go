@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,6 +95,55 @@ func TestPrecisionCheckKilled(t *testing.T) {
 	if need, err := a.PrecisionUnchecked(app.EngineOptions{Runtime: mltest.RuntimeLibrary(t), Provider: onnxrt.CPU}); !need || err != nil {
 		t.Errorf("after the kill, PrecisionUnchecked: %v, %v", need, err)
 	}
+}
+
+// TestCheckPrecisionFirst asks for the check as a long command does,
+// where 8 bits were never checked: a job below the break-even opens at
+// once, without a word; one at the break-even says why it checks first
+// and shows the check's progress (stopped here once it has moved: the
+// whole check is app's TestPrecisionCheckAuto).
+func TestCheckPrecisionFirst(t *testing.T) {
+	t.Setenv("CLASIFICA_HOME", t.TempDir())
+	if code, _, errOut := clasifica(t, "backbone", "import", mltest.Backbone(t)); code != 0 {
+		t.Fatalf("backbone import: exit %d\n%s", code, errOut)
+	}
+	dirs, err := app.DefaultDirs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := app.EngineOptions{Runtime: mltest.RuntimeLibrary(t), Provider: onnxrt.CPU}
+	var errOut strings.Builder
+	e := &env{app: app.New(dirs), stdout: io.Discard, stderr: &errOut}
+	if err := e.checkPrecisionFirst(context.Background(), opt, 1499); err != nil || errOut.Len() > 0 {
+		t.Fatalf("1,499 photos: %v\n%s", err, errOut.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.stderr = &cancelOnProgress{w: &errOut, cancel: cancel}
+	if err := e.checkPrecisionFirst(ctx, opt, 1500); !errors.Is(err, context.Canceled) {
+		t.Fatalf("1,500 photos: %v\n%s", err, errOut.String())
+	}
+	for _, want := range []string{"Checking 8 bits on this computer first (once, a minute or two): on 1500 photos", "checking 8 bits ", "/597"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("no %q in:\n%s", want, errOut.String())
+		}
+	}
+}
+
+// cancelOnProgress passes what is written on to w, and cancels once a
+// progress line of the check shows photos done.
+type cancelOnProgress struct {
+	w      io.Writer
+	cancel func()
+}
+
+func (c *cancelOnProgress) Write(b []byte) (int, error) {
+	for _, line := range strings.Split(string(b), "\n") {
+		if done, ok := checkProgress(line); ok && done > 0 {
+			c.cancel()
+		}
+	}
+	return c.w.Write(b)
 }
 
 // checkProgress reads the photos done from a progress line of the check

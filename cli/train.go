@@ -89,7 +89,9 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	eng, err := e.openEngineWith(ctx, &f.engine, func(o *app.EngineOptions) {
+	// Each photo runs through the image model once per view.
+	runs := app.CountPhotos(f.data, 1<<20) * (1 + f.opt.Augment)
+	eng, err := e.openEngineWith(ctx, &f.engine, runs, func(o *app.EngineOptions) {
 		o.FineTuning = f.opt.FineTune > 0
 		if cont != nil {
 			// A continued model's head goes on with features of the

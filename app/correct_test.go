@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/clasifica/clasifica/internal/mltest"
@@ -125,5 +126,62 @@ func TestCorrectionOfHeldOutCopyRefused(t *testing.T) {
 	recompress(t, first.To, again)
 	if _, err := a.AddCorrection(root, again, "daisy"); err != nil {
 		t.Errorf("a near-copy of a correction (a training photo) was refused: %v", err)
+	}
+}
+
+// A scan never lists a correction without its decision: one that was
+// asked for (its decisions read) before the copy was made, and lists the
+// folder after, finds the copy a training photo. And corrections made at
+// once, each in a goroutine of its own as the app makes them, all keep
+// their decision.
+func TestCorrectionsRecordedBeforeScansSeeThem(t *testing.T) {
+	a := New(testDirs(t))
+	root := smallFolder(t, 6)
+	opt := dataset.Options{Validation: 0.3, Test: 0.5}
+	asked, err := a.WithDecisions(root, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	daisies, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers", "daisy"), "*.jpg"))
+	var wg sync.WaitGroup
+	copies := make([]string, 12)
+	for i, src := range daisies[10:22] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := a.AddCorrection(root, src, "daisy")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			copies[i] = c.To
+		}()
+	}
+	wg.Wait()
+	s, err := a.LoadDecisions(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != len(copies) {
+		t.Errorf("%d corrections made at once left %d decisions", len(copies), s.Len())
+	}
+	ents, _ := os.ReadDir(filepath.Join(root, "daisy"))
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("a temporary file is left in the folder: %s", e.Name())
+		}
+	}
+	d, err := ScanFolder(context.Background(), root, asked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := map[string]dataset.Split{}
+	for _, it := range d.Items {
+		split[it.Path] = it.Split
+	}
+	for _, p := range copies {
+		if sp, ok := split[p]; !ok || sp != dataset.Train {
+			t.Errorf("%s: in split %v (listed %v), want training", p, sp, ok)
+		}
 	}
 }

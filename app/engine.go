@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/clasifica/clasifica/ml/augment"
 	"github.com/clasifica/clasifica/ml/features"
@@ -22,6 +23,13 @@ type App struct {
 	speeds    *speeds
 	precision *precisionChecks
 	movers    movers
+	// decisionsMu serialises ChangeDecisions: each change reads, changes
+	// and writes the whole record, and two at once (the app copies each
+	// correction in a job of its own) would keep only the last one's.
+	decisionsMu sync.Mutex
+	// correcting serialises AddCorrection, whose check against the folder
+	// must see the corrections before it recorded.
+	correcting sync.Mutex
 }
 
 // New returns the application core over dirs.

@@ -64,10 +64,12 @@ func testHashes(m *model.Model) []string {
 // app copies each in a job of its own, while the Data screen reads the
 // folder again), retrain from the model. The retrained model is tested on
 // exactly the first one's test photos, and the corrections are training
-// photos. (Concurrent corrections used to overwrite each other's record,
-// so that a copy whose record was lost fell into the split its content
-// hash gives: the tour's first model was tested on 17 photos, the
-// retrained one on 21.)
+// photos. The tour's first model was tested on 17 photos, the retrained
+// one on 21: the retraining applied the decisions read before the
+// corrections (kept in the options of the scan the first training sent,
+// which the app trains again with), so the copies fell into the splits
+// their content gives; and corrections made at once overwrote each
+// other's record.
 func TestRetrainAfterManyCorrectionsKeepsTestPhotos(t *testing.T) {
 	a, eng, _, _ := setup(t)
 	root, others := tourFolder(t)
@@ -75,9 +77,19 @@ func TestRetrainAfterManyCorrectionsKeepsTestPhotos(t *testing.T) {
 	o := train.DefaultOptions()
 	o.Epochs = 3
 	dopt := dataset.Options{Validation: 0.2, Test: 0.15}
-	first, err := a.Train(ctx, eng, TrainRequest{Data: root, DataOptions: dopt, Options: o}, nil)
+	// The desktop app keeps the options of the scan a training sends
+	// (app.Scanned) as its own, and trains again with them.
+	var scanned *dataset.Dataset
+	first, err := a.Train(ctx, eng, TrainRequest{Data: root, DataOptions: dopt, Options: o}, func(e Event) {
+		if s, ok := e.(Scanned); ok {
+			scanned = s.Dataset
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if scanned == nil {
+		t.Fatal("the training sent no scan of the folder")
 	}
 
 	var wg sync.WaitGroup
@@ -115,7 +127,7 @@ func TestRetrainAfterManyCorrectionsKeepsTestPhotos(t *testing.T) {
 		t.Fatalf("%d of %d corrections were copied in", len(copies), len(others))
 	}
 
-	again, err := a.Train(ctx, eng, TrainRequest{Data: root, DataOptions: dopt, Options: o, Base: first.Model}, nil)
+	again, err := a.Train(ctx, eng, TrainRequest{Data: root, DataOptions: scanned.Options, Options: o, Base: first.Model}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

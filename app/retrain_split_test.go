@@ -1,11 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image/jpeg"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -154,5 +157,106 @@ func TestRetrainAfterManyCorrectionsKeepsTestPhotos(t *testing.T) {
 	}
 	if cmp.LeftOut != 0 || cmp.N != len(before) {
 		t.Errorf("the comparison counts %d photos and leaves %d out; the models share %d test photos", cmp.N, cmp.LeftOut, len(before))
+	}
+}
+
+// A near-copy found at a retraining never takes a photo out of the test
+// split: here a new photo whose content makes it a test photo is a
+// near-copy of a training photo, which joins it among the test photos.
+// The comparison leaves both out and says which and why.
+func TestRetrainNearCopyJoinsTestPhoto(t *testing.T) {
+	a, eng, _, _ := setup(t)
+	root, _ := tourFolder(t)
+	ctx := context.Background()
+	o := train.DefaultOptions()
+	o.Epochs = 3
+	dopt := dataset.Options{Validation: 0.2, Test: 0.15}
+	first, err := a.Train(ctx, eng, TrainRequest{Data: root, DataOptions: dopt, Options: o}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paired := map[[32]byte]bool{}
+	for _, p := range first.Data.NearCopyPairs() {
+		paired[p[0]], paired[p[1]] = true, true
+	}
+	var learnt string
+	for _, it := range first.Data.Items {
+		if it.Split == dataset.Train && !paired[it.Hash] {
+			learnt = it.Path
+			break
+		}
+	}
+	// Its copy, recompressed until its content makes it a test photo.
+	copyPath := filepath.Join(filepath.Dir(learnt), "copy-of-a-training-photo.jpg")
+	found := false
+	for q := 40; q <= 95 && !found; q++ {
+		recompressAt(t, learnt, copyPath, q)
+		d, err := a.Scan(ctx, root, dopt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range d.Items {
+			found = found || (it.Path == copyPath && it.Split == dataset.Test)
+		}
+	}
+	if !found {
+		t.Fatal("no recompressed copy of a training photo is a test photo by its content")
+	}
+
+	again, err := a.Train(ctx, eng, TrainRequest{Data: root, DataOptions: dopt, Options: o, Base: first.Model}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, after := testHashes(first.Model), testHashes(again.Model)
+	for _, h := range before {
+		if _, ok := slices.BinarySearch(after, h); !ok {
+			t.Errorf("test photo %s of the first model is not one of the retrained model's", h[:12])
+		}
+	}
+	if len(after) != len(before)+2 {
+		t.Errorf("%d test photos after the retraining, %d before; want the copy and the photo it copies added", len(after), len(before))
+	}
+	c, err := NewClassifier(first.Model, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmp, err := c.Compare(ctx, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := map[string]string{}
+	for _, p := range cmp.LeftOutPhotos {
+		why[p.Path] = p.Why
+	}
+	if cmp.LeftOut != 2 || len(why) != 2 || cmp.N != len(before) {
+		t.Fatalf("the comparison counts %d photos and leaves out %d: %+v", cmp.N, cmp.LeftOut, cmp.LeftOutPhotos)
+	}
+	if w := why[learnt]; !strings.Contains(w, "with its near-copy "+filepath.Join(filepath.Base(filepath.Dir(copyPath)), filepath.Base(copyPath))) {
+		t.Errorf("the training photo that joined its copy: left out because %q", w)
+	}
+	if w := why[copyPath]; w != "new since the previous training" {
+		t.Errorf("the new photo: left out because %q", w)
+	}
+}
+
+// recompressAt saves the JPEG src again as dst at quality q: a near-copy
+// with other content.
+func recompressAt(t *testing.T, src, dst string, q int) {
+	t.Helper()
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := jpeg.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

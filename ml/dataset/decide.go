@@ -321,7 +321,7 @@ func keepPairsTogether(items []Item, pairs [][2][32]byte, applied []Decided, cla
 			}
 			if clasificaSplits(items[tr].pool) && clasificaSplits(items[held].pool) && !items[tr].pinned {
 				if sp, can := forcedSplit(items[tr].pool, items[held].Split); can {
-					items[tr].Split = sp
+					items[tr].Split, items[tr].KeptWith = sp, items[held].Path
 					moved = true
 					continue
 				}

@@ -342,6 +342,10 @@ func TestNearCopiesKeepTestPhotos(t *testing.T) {
 			t.Errorf("%s of the chain is a %s photo; want all three in test", it.Path, got[it.Path].Split)
 		}
 	}
+	if got[y.Path].KeptWith != z.Path || got[x.Path].KeptWith != y.Path || got[z.Path].KeptWith != "" || got[held.Path].KeptWith != "" {
+		t.Errorf("kept with: %q, %q, %q, %q; want the chain's photos kept with the next, the test photos in their own split",
+			got[x.Path].KeptWith, got[y.Path].KeptWith, got[z.Path].KeptWith, got[held.Path].KeptWith)
+	}
 	// Divided again without reading a file, the same.
 	again, err := d.Resplit(0.3, 0.3)
 	if err != nil {

@@ -63,6 +63,7 @@ func (d *Dataset) divide(items []Item, applied []Decided) error {
 		return cmp.Or(cmp.Compare(a.Label, b.Label), strings.Compare(a.Path, b.Path))
 	})
 	for i := range items {
+		items[i].KeptWith = ""
 		if !items[i].pinned {
 			items[i].Split = assign(items[i].pool, items[i].Hash, d.Options.Validation, d.Options.Test)
 		}

@@ -132,6 +132,10 @@ func TestScreensFit(t *testing.T) {
 		{"a photo not of its kinds", func() {
 			w.showPhoto(photoDetail{path: src[1], stranger: true, top: []app.Scored{{Label: "american_pit_bull_terrier", Probability: .5}, {Label: "Egyptian_Mau", Probability: .3}, {Label: "staffordshire_bull_terrier", Probability: .2}}})
 		}},
+		{"a photo from elsewhere not of its kinds", func() {
+			daisy, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers", "daisy"), "*.jpg"))
+			w.showPhoto(photoDetail{path: daisy[0], stranger: true, top: []app.Scored{{Label: "american_pit_bull_terrier", Probability: .5}, {Label: "Egyptian_Mau", Probability: .3}, {Label: "staffordshire_bull_terrier", Probability: .2}}})
+		}},
 		{"notes", func() {
 			w.inform("Notes on this training", strings.Repeat("The folder's kinds are unbalanced: the largest has 40 times as many photos as the smallest. ", 8))
 		}},

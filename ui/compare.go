@@ -6,6 +6,8 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"unicode"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -117,6 +119,13 @@ func (w *window) inFolder(path string) string {
 	return displayPath(path)
 }
 
+// sentence makes a reason (in lower case, for the middle of a line) a
+// sentence of its own.
+func sentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:] + "."
+}
+
 // showLeftOut lists the test photos the comparison leaves out, each with
 // why it was not a test photo of the previous model.
 func (p *comparePanel) showLeftOut() {
@@ -129,7 +138,7 @@ func (p *comparePanel) showLeftOut() {
 	for _, l := range c.LeftOutPhotos {
 		name := widgets.Bold(p.w.inFolder(l.Path))
 		name.Wrapping = fyne.TextWrapBreak
-		why := widgets.Caption(l.Why + ".")
+		why := widgets.Caption(sentence(l.Why))
 		why.Wrapping = fyne.TextWrapWord
 		list.Add(container.New(widgets.TightVBox{Gap: -theme.Padding()}, name, why))
 	}

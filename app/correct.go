@@ -9,9 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
+	"github.com/clasifica/clasifica/internal/safemove"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/decisions"
 	"github.com/clasifica/clasifica/ml/doctor"
@@ -167,14 +167,8 @@ func (a *App) copyRecorded(root, dir, src, kind string, data []byte, h [32]byte)
 // ("name (2).jpg"), under which dir holds no file, or "" when one of
 // those names before it holds a file of content data.
 func freeCopyName(dir, base string, data []byte) (string, error) {
-	ext := filepath.Ext(base)
-	stem := strings.TrimSuffix(base, ext)
 	for n := 1; n < 10000; n++ {
-		name := base
-		if n > 1 {
-			name = fmt.Sprintf("%s (%d)%s", stem, n, ext)
-		}
-		dst := filepath.Join(dir, name)
+		dst := filepath.Join(dir, safemove.NumberedName(base, n))
 		st, err := os.Stat(dst)
 		if errors.Is(err, fs.ErrNotExist) {
 			return dst, nil

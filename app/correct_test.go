@@ -60,15 +60,7 @@ func TestAddCorrection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	split := map[string]dataset.Split{}
-	for _, it := range d.Items {
-		split[it.Path] = it.Split
-	}
-	for _, p := range added {
-		if s, ok := split[p]; !ok || s != dataset.Train {
-			t.Errorf("%s: in split %v (found %v), want training", p, s, ok)
-		}
-	}
+	assertTraining(t, d, added)
 
 	gone := filepath.Join(t.TempDir(), "moved-away")
 	if _, err := a.AddCorrection(gone, daisies[0], "daisy"); err == nil || !strings.Contains(err.Error(), "is gone") {
@@ -175,13 +167,19 @@ func TestCorrectionsRecordedBeforeScansSeeThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	assertTraining(t, d, copies)
+}
+
+// assertTraining fails unless each of paths is a training photo of d.
+func assertTraining(t *testing.T, d *dataset.Dataset, paths []string) {
+	t.Helper()
 	split := map[string]dataset.Split{}
 	for _, it := range d.Items {
 		split[it.Path] = it.Split
 	}
-	for _, p := range copies {
-		if sp, ok := split[p]; !ok || sp != dataset.Train {
-			t.Errorf("%s: in split %v (listed %v), want training", p, sp, ok)
+	for _, p := range paths {
+		if s, ok := split[p]; !ok || s != dataset.Train {
+			t.Errorf("%s: in split %v (listed %v), want training", p, s, ok)
 		}
 	}
 }

@@ -14,52 +14,43 @@ import (
 
 	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/dataset"
-	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/train"
 )
 
-// tourFolder makes the screenshot tour's training folder: the sample
-// flowers less the last 3 photos of each kind (by name), which it
-// returns, to be sorted and taught.
-func tourFolder(t *testing.T) (root string, others []string) {
+// trainTour trains on root as the tour does (3 epochs, 20% validation,
+// 15% test) and returns the result with the scan the training sent (nil
+// if none) and the options it used. The desktop app keeps the options of
+// the scan a training sends (Scanned) as its own, and trains again with
+// them.
+func trainTour(t *testing.T, a *App, eng *Engine, root string) (_ *train.Result, scanned *dataset.Dataset, _ train.Options, _ dataset.Options) {
 	t.Helper()
-	root = t.TempDir()
-	kinds, err := os.ReadDir(mltest.Photos(t, "flowers"))
+	o := train.DefaultOptions()
+	o.Epochs = 3
+	dopt := dataset.Options{Validation: 0.2, Test: 0.15}
+	res, err := a.Train(context.Background(), eng, TrainRequest{Data: root, DataOptions: dopt, Options: o}, func(e Event) {
+		if s, ok := e.(Scanned); ok {
+			scanned = s.Dataset
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range kinds {
-		if !k.IsDir() {
-			continue
-		}
-		photos, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers", k.Name()), "*.jpg"))
-		slices.Sort(photos)
-		if err := os.MkdirAll(filepath.Join(root, k.Name()), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		n := len(photos) - 3
-		for _, p := range photos[:n] {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(root, k.Name(), filepath.Base(p)), data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		others = append(others, photos[n:]...)
-	}
-	return root, others
+	return res, scanned, o, dopt
 }
 
-// testHashes lists a model's test photos by content hash, sorted.
-func testHashes(m *model.Model) []string {
-	var h []string
-	for _, s := range m.Training.Test {
-		h = append(h, s.SHA256)
+// compareRetrain compares the retrained model of again with the model
+// of first, as the app and train --continue do.
+func compareRetrain(t *testing.T, eng *Engine, first, again *train.Result) *Comparison {
+	t.Helper()
+	c, err := NewClassifier(first.Model, eng)
+	if err != nil {
+		t.Fatal(err)
 	}
-	slices.Sort(h)
-	return h
+	cmp, err := c.Compare(context.Background(), again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmp
 }
 
 // The screenshot tour's loop, through app as the desktop app goes through
@@ -75,22 +66,9 @@ func testHashes(m *model.Model) []string {
 // other's record.
 func TestRetrainAfterManyCorrectionsKeepsTestPhotos(t *testing.T) {
 	a, eng, _, _ := setup(t)
-	root, others := tourFolder(t)
+	root, others := mltest.TrainingFolder(t, "flowers", 3)
 	ctx := context.Background()
-	o := train.DefaultOptions()
-	o.Epochs = 3
-	dopt := dataset.Options{Validation: 0.2, Test: 0.15}
-	// The desktop app keeps the options of the scan a training sends
-	// (app.Scanned) as its own, and trains again with them.
-	var scanned *dataset.Dataset
-	first, err := a.Train(ctx, eng, TrainRequest{Data: root, DataOptions: dopt, Options: o}, func(e Event) {
-		if s, ok := e.(Scanned); ok {
-			scanned = s.Dataset
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	first, scanned, o, dopt := trainTour(t, a, eng, root)
 	if scanned == nil {
 		t.Fatal("the training sent no scan of the folder")
 	}
@@ -134,27 +112,12 @@ func TestRetrainAfterManyCorrectionsKeepsTestPhotos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, after := testHashes(first.Model), testHashes(again.Model)
+	before, after := first.Model.Training.TestHashes(), again.Model.Training.TestHashes()
 	if !slices.Equal(before, after) {
 		t.Errorf("the test photos moved: %d before, %d after the retraining", len(before), len(after))
 	}
-	d, err := a.Scan(ctx, root, dopt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, it := range d.Items {
-		if slices.Contains(copies, it.Path) && it.Split != dataset.Train {
-			t.Errorf("the correction %s is a %s photo", it.Path, it.Split)
-		}
-	}
-	c, err := NewClassifier(first.Model, eng)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmp, err := c.Compare(ctx, again)
-	if err != nil {
-		t.Fatal(err)
-	}
+	assertTraining(t, again.Data, copies) // the division it trained on
+	cmp := compareRetrain(t, eng, first, again)
 	if cmp.LeftOut != 0 || cmp.N != len(before) {
 		t.Errorf("the comparison counts %d photos and leaves %d out; the models share %d test photos", cmp.N, cmp.LeftOut, len(before))
 	}
@@ -166,15 +129,9 @@ func TestRetrainAfterManyCorrectionsKeepsTestPhotos(t *testing.T) {
 // The comparison leaves both out and says which and why.
 func TestRetrainNearCopyJoinsTestPhoto(t *testing.T) {
 	a, eng, _, _ := setup(t)
-	root, _ := tourFolder(t)
+	root, _ := mltest.TrainingFolder(t, "flowers", 3)
 	ctx := context.Background()
-	o := train.DefaultOptions()
-	o.Epochs = 3
-	dopt := dataset.Options{Validation: 0.2, Test: 0.15}
-	first, err := a.Train(ctx, eng, TrainRequest{Data: root, DataOptions: dopt, Options: o}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first, _, o, dopt := trainTour(t, a, eng, root)
 	paired := map[[32]byte]bool{}
 	for _, p := range first.Data.NearCopyPairs() {
 		paired[p[0]], paired[p[1]] = true, true
@@ -207,7 +164,7 @@ func TestRetrainNearCopyJoinsTestPhoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, after := testHashes(first.Model), testHashes(again.Model)
+	before, after := first.Model.Training.TestHashes(), again.Model.Training.TestHashes()
 	for _, h := range before {
 		if _, ok := slices.BinarySearch(after, h); !ok {
 			t.Errorf("test photo %s of the first model is not one of the retrained model's", h[:12])
@@ -216,14 +173,7 @@ func TestRetrainNearCopyJoinsTestPhoto(t *testing.T) {
 	if len(after) != len(before)+2 {
 		t.Errorf("%d test photos after the retraining, %d before; want the copy and the photo it copies added", len(after), len(before))
 	}
-	c, err := NewClassifier(first.Model, eng)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmp, err := c.Compare(ctx, again)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmp := compareRetrain(t, eng, first, again)
 	why := map[string]string{}
 	for _, p := range cmp.LeftOutPhotos {
 		why[p.Path] = p.Why
@@ -243,12 +193,11 @@ func TestRetrainNearCopyJoinsTestPhoto(t *testing.T) {
 // with other content.
 func recompressAt(t *testing.T, src, dst string, q int) {
 	t.Helper()
-	f, err := os.Open(src)
+	data, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	img, err := jpeg.Decode(f)
+	img, err := jpeg.Decode(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/clasifica/clasifica/app"
@@ -18,6 +20,33 @@ type engineFlags struct {
 	jpeg, precision             string
 	threads, device             int
 	lowPower                    bool
+	providerOpts                providerOptions
+}
+
+// providerOptions collects --provider-option key=value flags.
+type providerOptions map[string]string
+
+func (o *providerOptions) String() string { return fmt.Sprint(map[string]string(*o)) }
+
+// join writes the options as app.EngineOptions wants them, in key order.
+func (o providerOptions) join() string {
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(o)) {
+		kv = append(kv, k+"="+o[k])
+	}
+	return strings.Join(kv, ",")
+}
+
+func (o *providerOptions) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(k) == "" || strings.Contains(s, ",") {
+		return fmt.Errorf("%q: want key=value", s)
+	}
+	if *o == nil {
+		*o = providerOptions{}
+	}
+	(*o)[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	return nil
 }
 
 func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
@@ -30,6 +59,7 @@ func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
 	fs.IntVar(&f.device, "device", 0, "GPU number for CUDA and DirectML (0: the first)")
 	fs.BoolVar(&f.lowPower, "low-power", false, "WebGPU: use the power-saving graphics adapter (a laptop's integrated GPU)")
 	fs.StringVar(&f.precision, "precision", "auto", "image model arithmetic: auto (8 bits where they passed the accuracy check and run faster on this computer; a model's own precision when classifying), float or int8")
+	fs.Var(&f.providerOpts, "provider-option", "an option of the GPU provider, key=value, passed to ONNX Runtime as it is (repeatable; for measurements, e.g. prefer_nhwc=1 for CUDA)")
 	fs.StringVar(&f.jpeg, "jpeg-decoder", "auto", "JPEG decoder: auto (libjpeg-turbo at a reduced scale where built in) or go (Go's decoder at full size)")
 }
 
@@ -51,7 +81,7 @@ func (f *engineFlags) options() (app.EngineOptions, error) {
 	if err != nil {
 		return app.EngineOptions{}, fmt.Errorf("--precision: %w", err)
 	}
-	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads, Device: f.device, LowPower: f.lowPower, JPEG: jpeg, Precision: prec}, nil
+	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads, Device: f.device, LowPower: f.lowPower, JPEG: jpeg, Precision: prec, ProviderOptions: f.providerOpts.join()}, nil
 }
 
 // ensureBackbone downloads the ImageNet backbone when none is installed and

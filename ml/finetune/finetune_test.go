@@ -337,20 +337,7 @@ func TestDeterministicAndLearns(t *testing.T) {
 			}
 			losses = append(losses, st.Loss)
 		}
-		u := tr.Units()
-		var all []float32
-		for _, i := range TrainableUnits(1) {
-			all = append(all, u[i].Kernel...)
-			all = append(all, u[i].Beta...)
-		}
-		h, err := tr.Head()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range h.Layers() {
-			all = append(all, l.Kernel...)
-		}
-		return all, losses
+		return trainedWeights(t, tr), losses
 	}
 	a, la := run()
 	b, lb := run()
@@ -378,49 +365,13 @@ func TestDeterministicAndLearns(t *testing.T) {
 // going back to the device).
 func TestDeviceStepsMatchHost(t *testing.T) {
 	f := setup(t)
-	mean, scale := identity()
 	y := []int{0, 1, 2}
 	sw := []float32{1, 0.5, 2}
 	run := func(steps string) (weights []float32, losses []float64, feats []float32, device bool) {
 		cfg := DefaultConfig()
 		cfg.BatchSize, cfg.LearningRate, cfg.Seed, cfg.Steps = 2, 1e-3, 7, steps
 		cfg.WeightDecay, cfg.LabelSmoothing = 0.1, 0.1
-		tr, err := NewTrainer(f.w, goldenHead(t), mean, scale, cfg, cpu(f.rt))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tr.Close()
-		var snap *Snapshot
-		for epoch := range 4 {
-			st, err := tr.Epoch(t.Context(), loaderOf(f.acts), y, sw)
-			if err != nil {
-				t.Fatal(err)
-			}
-			losses = append(losses, st.Loss)
-			switch epoch {
-			case 1:
-				snap = tr.Snapshot()
-			case 2:
-				tr.Restore(snap)
-			}
-		}
-		if feats, err = tr.Features(t.Context(), loaderOf(f.acts), len(y)); err != nil {
-			t.Fatal(err)
-		}
-		u := tr.Units()
-		for _, i := range TrainableUnits(2) {
-			weights = append(weights, u[i].Kernel...)
-			weights = append(weights, u[i].Beta...)
-		}
-		h, err := tr.Head()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range h.Layers() {
-			weights = append(weights, l.Kernel...)
-			weights = append(weights, l.Bias...)
-		}
-		return weights, losses, feats, tr.OnDevice()
+		return trainRun(t, cpu(f.rt), cfg, y, sw)
 	}
 	hw, hl, hf, hdev := run(StepsHost)
 	dw, dl, df, ddev := run(StepsDevice)
@@ -480,6 +431,9 @@ func TestStepsConfig(t *testing.T) {
 		}
 		if tr.Provider() == onnxrt.CPU && tr.OnDevice() {
 			t.Error("Auto landed on the CPU with the update in the graph")
+		}
+		if tr.Provider() == onnxrt.CPU && tr.FixedBatch() != 0 {
+			t.Errorf("Auto landed on the CPU with the fixed graph of %d rows", tr.FixedBatch())
 		}
 		if err := tr.Close(); err != nil {
 			t.Error(err)

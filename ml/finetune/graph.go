@@ -144,6 +144,10 @@ type graphSpec struct {
 	head        []head.Dense // nil for the feature graph
 	dropout     bool
 	kernelGrad  grad.KernelGrad
+	// rows fixes the batch of the graph's inputs (0: each run's own), and
+	// gpu builds it for a GPU provider (grad.Builder.GPU): GraphFixed.
+	rows int64
+	gpu  bool
 }
 
 // build returns the graph and its parameters, in input order after the
@@ -151,9 +155,13 @@ type graphSpec struct {
 // and every parameter's gradient; without, the pooled features.
 func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 	b := grad.NewBuilder("inception_top_training")
-	b.KernelGrad = s.kernelGrad
+	b.KernelGrad, b.GPU = s.kernelGrad, s.gpu
+	batch := int64(-1)
+	if s.rows > 0 {
+		batch = s.rows
+	}
 	layers, all, start, unitOf := topLayers()
-	x := b.Input(inputActivations, -1, Channels, Side, Side)
+	x := b.Input(inputActivations, batch, Channels, Side, Side)
 	inputs := []string{x}
 	var params []param
 	out := make([]string, len(all))
@@ -226,7 +234,7 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 	if s.head == nil {
 		g := b.Graph()
 		g.Node("Identity", outputFeatures, []string{f})
-		g.Output(outputFeatures, -1, inception.Features)
+		g.Output(outputFeatures, batch, inception.Features)
 		for _, p := range params {
 			inputs = append(inputs, p.name)
 		}
@@ -241,10 +249,10 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 	var mask string
 	last := s.head[len(s.head)-1]
 	if s.dropout {
-		mask = b.Input(inputMask, -1, int64(last.In))
+		mask = b.Input(inputMask, batch, int64(last.In))
 	}
-	target := b.Input(inputTarget, -1, int64(last.Out))
-	scale := b.Input(inputScale, -1, 1)
+	target := b.Input(inputTarget, batch, int64(last.Out))
+	scale := b.Input(inputScale, batch, 1)
 	a := f
 	for li, d := range s.head {
 		kp := param{name: fmt.Sprintf("dense_%d/kernel", li+1), shape: []int64{int64(d.In), int64(d.Out)}, unit: -1, layer: li}
@@ -293,6 +301,9 @@ func (s *graphSpec) session(eng onnxrt.Engine, device bool, cfg Config) (*onnxrt
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("finetune: training graph: %w", err)
 	}
+	// Only steps on the device, of the fixed graph, can be captured and
+	// replayed.
+	eng.Options.GraphCapture = cfg.GraphCapture && device && s.rows > 0
 	ts, err := eng.NewMultiSession(model, inputs, outputs)
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("finetune: %w", err)

@@ -53,6 +53,17 @@ type Config struct {
 	// StepsDevice or StepsHost. Both give the same weights to the bit; it
 	// changes only what crosses between Go and the provider each step.
 	Steps string
+	// Graph says which training graph the steps run: GraphAuto (also
+	// ""), GraphFixed (the GPU providers' graph, of a fixed batch) or
+	// GraphDynamic (the CPU's).
+	Graph string
+	// GraphCapture makes the provider (CUDA: a CUDA graph; WebGPU: its
+	// command buffers) capture a step and replay it
+	// (onnxrt.Options.GraphCapture), where the weights stay on the device
+	// and the graph is the fixed one; the batch then goes into device
+	// values at fixed addresses before each step. Off by default, until
+	// measured.
+	GraphCapture bool
 }
 
 // DefaultConfig returns the Keras recipe: both blocks, SGD with learning
@@ -83,6 +94,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("finetune: config: WeightDecay is %v, want 0 or more", c.WeightDecay)
 	case c.Steps != "" && c.Steps != StepsAuto && c.Steps != StepsDevice && c.Steps != StepsHost:
 		return fmt.Errorf("finetune: config: Steps is %q, want %q, %q or %q", c.Steps, StepsAuto, StepsDevice, StepsHost)
+	case c.Graph != "" && c.Graph != GraphAuto && c.Graph != GraphFixed && c.Graph != GraphDynamic:
+		return fmt.Errorf("finetune: config: Graph is %q, want %q, %q or %q", c.Graph, GraphAuto, GraphFixed, GraphDynamic)
+	case c.GraphCapture && (c.Optimizer != SGD || c.Steps == StepsHost || c.Graph == GraphDynamic):
+		return errors.New("finetune: config: capturing steps needs SGD's update on the device and the fixed graph")
 	case c.Steps == StepsDevice && c.Optimizer != SGD:
 		return fmt.Errorf("finetune: config: Steps is %q, but only %q updates on the device", c.Steps, SGD)
 	}
@@ -124,6 +139,10 @@ type Trainer struct {
 	idx, yb      []int
 	wb           []float32
 	perm         []int
+
+	// rows is the fixed graph's batch (GraphFixed), 0 for the dynamic
+	// graph.
+	rows int
 }
 
 // NewTrainer returns a trainer starting from the backbone weights w (which
@@ -154,18 +173,23 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 	// run: their peaks would add up.
 	eng.Options.ReleaseMemory = true
 	device := onDevice(cfg, eng.Options.Provider)
+	spec.fix(fixedGraph(cfg, eng.Options.Provider), cfg.BatchSize)
 	ts, params, inputs, outputs, err := spec.session(eng, device, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if device && !onDevice(cfg, ts.Provider()) {
-		// Auto landed where the update belongs in Go.
+	if (device && !onDevice(cfg, ts.Provider())) || (spec.rows > 0) != fixedGraph(cfg, ts.Provider()) {
+		// Auto landed where the update belongs in Go, or on the CPU,
+		// whose graph is the dynamic one.
+		landed := ts.Provider()
 		ts.Close()
-		device = false
+		device = device && onDevice(cfg, landed)
+		spec.fix(fixedGraph(cfg, landed), cfg.BatchSize)
 		if ts, params, inputs, outputs, err = spec.session(eng, device, cfg); err != nil {
 			return nil, err
 		}
 	}
+	eng.Options.GraphCapture = false // the feature graph's batches vary
 	fspec := &graphSpec{w: wc, trainable: trainable}
 	fmodel, _, finputs, foutputs, err := fspec.model()
 	if err != nil {
@@ -178,7 +202,7 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 		return nil, fmt.Errorf("finetune: %w", err)
 	}
 	t := &Trainer{
-		cfg: cfg, w: wc, params: params, train: ts, feat: fs, in: inputs, out: outputs, heads: layers,
+		cfg: cfg, w: wc, params: params, train: ts, feat: fs, in: inputs, out: outputs, heads: layers, rows: int(spec.rows),
 		rng: rand.New(rand.NewPCG(cfg.Seed, 0x66696e6574756e65)), // "finetune"
 	}
 	for _, p := range params {
@@ -300,26 +324,25 @@ func (t *Trainer) Epoch(ctx context.Context, load Loader, y []int, w []float32) 
 		var c int
 		if t.dev != nil {
 			// The batch is loaded straight into the runtime's host value.
-			dropIn := 0
-			if t.cfg.Dropout > 0 {
-				dropIn = t.heads[len(t.heads)-1].In
-			}
-			h, err := t.dev.batch(nb, classes, dropIn)
+			h, err := t.hostBatch(t.rowsFor(nb))
 			if err != nil {
 				return head.EpochStats{}, err
 			}
-			if err := load(ctx, idx, h.x.Data()); err != nil {
+			if err := load(ctx, idx, h.x.Data()[:nb*Dim]); err != nil {
 				return head.EpochStats{}, err
 			}
+			clear(h.x.Data()[nb*Dim:]) // a fixed graph's padding rows
 			if l, c, err = t.deviceStep(ctx, h, t.yb[:nb], t.wb[:nb]); err != nil {
 				return head.EpochStats{}, err
 			}
 		} else {
-			if err := load(ctx, idx, t.batch[:nb*Dim]); err != nil {
+			x := t.batch[:t.rowsFor(nb)*Dim]
+			if err := load(ctx, idx, x[:nb*Dim]); err != nil {
 				return head.EpochStats{}, err
 			}
+			clear(x[nb*Dim:])
 			var err error
-			if l, c, err = t.gradients(ctx, t.batch[:nb*Dim], t.yb[:nb], t.wb[:nb]); err != nil {
+			if l, c, err = t.gradients(ctx, x, t.yb[:nb], t.wb[:nb]); err != nil {
 				return head.EpochStats{}, err
 			}
 		}
@@ -339,27 +362,30 @@ func (t *Trainer) Epoch(ctx context.Context, load Loader, y []int, w []float32) 
 	return head.EpochStats{Loss: lossSum / float64(n), Accuracy: float64(correct) / float64(n)}, nil
 }
 
-// gradients runs one batch's forward and backward pass, leaving the
-// gradient of Σ wᵢ·lossᵢ / len(y) in t.grads, and returns Σ wᵢ·lossᵢ and
-// the number of samples classified correctly.
+// gradients runs one batch's forward and backward pass on x (the
+// activations of the samples y, padded to the fixed graph's batch where
+// there is one), leaving the gradient of Σ wᵢ·lossᵢ / len(y) in t.grads,
+// and returns Σ wᵢ·lossᵢ and the number of samples classified correctly.
 func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float32) (float64, int, error) {
-	n := len(y)
-	rows := int64(n)
+	n, r := len(y), t.rowsFor(len(y))
+	rows := int64(r)
 	last := t.heads[len(t.heads)-1]
 	classes := last.Out
-	in := []onnxrt.Tensor{{Data: x, Shape: []int64{rows, Channels, Side, Side}}}
+	var drop []float32
 	if t.cfg.Dropout > 0 {
-		drop := t.drop[:n*last.In]
-		grad.DropoutMask(drop, t.cfg.Dropout, t.rng)
+		drop = t.drop[:r*last.In]
+	}
+	target, scale := t.target[:r*classes], t.scale[:r]
+	t.stepInputs(drop, target, scale, y, w)
+	in := []onnxrt.Tensor{{Data: x, Shape: []int64{rows, Channels, Side, Side}}}
+	if drop != nil {
 		in = append(in, onnxrt.Tensor{Data: drop, Shape: []int64{rows, int64(last.In)}})
 	}
-	target := t.target[:n*classes]
-	grad.Targets(target, t.scale, y, w, classes, t.cfg.LabelSmoothing)
 	in = append(in,
 		onnxrt.Tensor{Data: target, Shape: []int64{rows, int64(classes)}},
-		onnxrt.Tensor{Data: t.scale[:n], Shape: []int64{rows, 1}})
+		onnxrt.Tensor{Data: scale, Shape: []int64{rows, 1}})
 	in = append(in, t.paramTensors()...)
-	probs := t.probs[:n*classes]
+	probs := t.probs[:r*classes]
 	out := []onnxrt.Tensor{{Data: t.loss, Shape: []int64{1}}, {Data: probs, Shape: []int64{rows, int64(classes)}}}
 	for i, p := range t.params {
 		out = append(out, onnxrt.Tensor{Data: t.grads[i], Shape: p.shape})

@@ -7,8 +7,11 @@
 // ordinary inference session computes the loss and every gradient.
 //
 // Values are named by the builder. Shapes are static except for the first
-// (batch) dimension, written -1; the gradients of broadcasting, convolution
-// and pooling need the other dimensions at build time.
+// (batch) dimension, written -1 where a run chooses it; the gradients of
+// broadcasting, convolution and pooling need the other dimensions at build
+// time. A graph whose inputs give the batch too has only static shapes: its
+// gradients then take every shape from constants, with no Shape node
+// (see Builder.GPU for why that matters).
 package grad
 
 import (
@@ -62,6 +65,15 @@ type Builder struct {
 	seq     int
 	// KernelGrad selects the convolution kernel gradient's formulation.
 	KernelGrad KernelGrad
+	// GPU builds the graph for a GPU provider: operators that ONNX
+	// Runtime's GPU providers lack are written with ones they have, so
+	// that no node falls back to the CPU (each fallback costs a copy to
+	// the host and back and a wait for the device in the middle of a
+	// step). LogSoftmax, absent from the WebGPU provider's kernels, becomes
+	// ReduceMax, Sub, Exp, ReduceSum and Log. Give the inputs a static
+	// batch too: shape computations (Shape and what reads it) run on the
+	// CPU on every GPU provider.
+	GPU bool
 }
 
 // step is one differentiable operation: back returns the gradient of each
@@ -204,6 +216,17 @@ func (b *Builder) unbroadcast(dy string, out, to Shape) string {
 	return r
 }
 
+// shapeOf returns x's shape as an int64 value: a constant where the shape
+// is static, so that no Shape node, which GPU providers hand to the CPU
+// together with whatever computes on its result, is in the graph; a Shape
+// node where the batch is left to the run.
+func (b *Builder) shapeOf(x string) string {
+	if s := b.Shape(x); !slices.Contains(s, -1) {
+		return b.ints(s...)
+	}
+	return b.node("Shape", "shape", []string{x})
+}
+
 // Add returns a + c, with broadcasting.
 func (b *Builder) Add(a, c string) string {
 	sa, sc := b.Shape(a), b.Shape(c)
@@ -300,7 +323,7 @@ func (b *Builder) Sum(x string) string {
 	y := b.node("ReduceSum", "sum", []string{x}, onnx.Int("keepdims", 0))
 	y = b.node("Reshape", "sum_1", []string{y, b.ints(1)})
 	return b.record(y, Shape{1}, []string{x}, func(dy string) []string {
-		return []string{b.node("Expand", "sum_grad", []string{dy, b.node("Shape", "shape", []string{x})})}
+		return []string{b.node("Expand", "sum_grad", []string{dy, b.shapeOf(x)})}
 	})
 }
 
@@ -332,7 +355,7 @@ func (b *Builder) GlobalAveragePool(x string) string {
 	y := b.node("GlobalAveragePool", "gap", []string{x})
 	return b.record(y, Shape{s[0], s[1], 1, 1}, []string{x}, func(dy string) []string {
 		scaled := b.node("Mul", "gap_grad_scale", []string{dy, b.scalar(1 / float32(s[2]*s[3]))})
-		return []string{b.node("Expand", "gap_grad", []string{scaled, b.node("Shape", "shape", []string{x})})}
+		return []string{b.node("Expand", "gap_grad", []string{scaled, b.shapeOf(x)})}
 	})
 }
 
@@ -341,7 +364,7 @@ func (b *Builder) Flatten(x string) string {
 	s := b.Shape(x)
 	y := b.node("Flatten", "flatten", []string{x}, onnx.Int("axis", 1))
 	return b.record(y, Shape{s[0], s[1:].Size()}, []string{x}, func(dy string) []string {
-		return []string{b.node("Reshape", "flatten_grad", []string{dy, b.node("Shape", "shape", []string{x})})}
+		return []string{b.node("Reshape", "flatten_grad", []string{dy, b.shapeOf(x)})}
 	})
 }
 
@@ -525,7 +548,19 @@ func (b *Builder) kernelGradIm2col(x, dy string, sx, sw, out Shape, a ConvAttrs)
 // Keras's weighted mean). target carries label smoothing, if any.
 func (b *Builder) SoftmaxCrossEntropy(logits, target, scale string) (loss, probs string) {
 	s := b.Shape(logits)
-	logp := b.node("LogSoftmax", "log_softmax", []string{logits}, onnx.Int("axis", 1))
+	var logp string
+	if b.GPU {
+		// log softmax(z) = (z - max z) - log Σ exp(z - max z): the
+		// largest term of the sum is exp(0) = 1, so it neither overflows
+		// nor underflows to log 0. The gradient below is the same: it
+		// needs only the probabilities.
+		z := b.node("Sub", "log_softmax_shifted", []string{logits,
+			b.node("ReduceMax", "log_softmax_max", []string{logits}, onnx.Ints("axes", 1), onnx.Int("keepdims", 1))})
+		sum := b.node("ReduceSum", "log_softmax_sum", []string{b.node("Exp", "log_softmax_exp", []string{z}), b.ints(1)}, onnx.Int("keepdims", 1))
+		logp = b.node("Sub", "log_softmax", []string{z, b.node("Log", "log_softmax_log", []string{sum})})
+	} else {
+		logp = b.node("LogSoftmax", "log_softmax", []string{logits}, onnx.Int("axis", 1))
+	}
 	probs = b.define(b.node("Exp", "probs", []string{logp}), s)
 	ce := b.node("ReduceSum", "ce", []string{b.node("Mul", "ce_terms", []string{logp, target}), b.ints(1)}, onnx.Int("keepdims", 1))
 	weighted := b.node("Mul", "ce_weighted", []string{ce, scale})

@@ -370,6 +370,17 @@ func TestGradients(t *testing.T) {
 	}
 }
 
+// TestGradientsGPU checks the gradients again in graphs built for a GPU
+// provider, with the batch static and LogSoftmax decomposed.
+func TestGradientsGPU(t *testing.T) {
+	rt := runtimeForTest(t)
+	for _, tc := range gradCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			checkGradientsFor(t, rt, tc, KernelGradIm2col, true)
+		})
+	}
+}
+
 func kgName(k KernelGrad) string {
 	if k == KernelGradConv {
 		return " (kernel grad by conv)"
@@ -378,17 +389,24 @@ func kgName(k KernelGrad) string {
 }
 
 func checkGradients(t *testing.T, rt *onnxrt.Runtime, tc gradCase, kg KernelGrad) {
+	checkGradientsFor(t, rt, tc, kg, false)
+}
+
+// checkGradientsFor checks one case's gradients; gpu builds the graph as
+// for a GPU provider (Builder.GPU, every batch dimension static) and checks
+// too that it has no node those providers run on the CPU.
+func checkGradientsFor(t *testing.T, rt *onnxrt.Runtime, tc gradCase, kg KernelGrad, gpu bool) {
 	rng := rand.New(rand.NewPCG(7, uint64(len(tc.name))))
 	vals := make([][]float64, len(tc.inputs))
 	for i, s := range tc.inputs {
 		vals[i] = randomInput(rng, s)
 	}
 	b := NewBuilder("test")
-	b.KernelGrad = kg
+	b.KernelGrad, b.GPU = kg, gpu
 	names := make([]string, len(tc.inputs))
 	for i, s := range tc.inputs {
 		shape := append([]int64(nil), s.shape...)
-		if s.batch {
+		if s.batch && !gpu {
 			shape[0] = -1
 		}
 		if s.param {
@@ -421,6 +439,13 @@ func checkGradients(t *testing.T, rt *onnxrt.Runtime, tc gradCase, kg KernelGrad
 			b.OutputGrad(names[i], grads[names[i]])
 			outputs = append(outputs, grads[names[i]])
 			params = append(params, i)
+		}
+	}
+	if gpu {
+		for _, n := range b.Graph().Proto().GetNode() {
+			if op := n.GetOpType(); op == "Shape" || op == "LogSoftmax" {
+				t.Errorf("node %s is a %s", n.GetName(), op)
+			}
 		}
 	}
 	model, err := proto.Marshal(b.Graph().Model("test", "", nil, nil))

@@ -96,7 +96,8 @@ func (a *App) copyRecorded(root, dir, src, kind string, data []byte, h [32]byte)
 	if err != nil || to == "" {
 		return "", err
 	}
-	tmp, err := os.CreateTemp(dir, ".clasifica-correction-*"+filepath.Ext(base))
+	removeStaleCopies(dir)
+	tmp, err := os.CreateTemp(dir, correctionTemp+filepath.Ext(base))
 	if err != nil {
 		return "", err
 	}
@@ -161,6 +162,27 @@ func (a *App) copyRecorded(root, dir, src, kind string, data []byte, h [32]byte)
 		return "", err
 	}
 	return to, nil
+}
+
+// correctionTemp names the hidden file a correction is written to before
+// it takes its name (os.CreateTemp's pattern, less the extension).
+const correctionTemp = ".clasifica-correction-*"
+
+// staleAfter is the age after which a correction's hidden file is one a
+// crash or a kill left behind: a correction takes well under a second.
+const staleAfter = time.Hour
+
+// removeStaleCopies removes the hidden files that corrections interrupted
+// by a crash left in dir. They are Clasifica's own (no person names a
+// file so), and scans skip them; removing them only tidies the folder, so
+// errors are ignored.
+func removeStaleCopies(dir string) {
+	left, _ := filepath.Glob(filepath.Join(dir, correctionTemp))
+	for _, p := range left {
+		if st, err := os.Lstat(p); err == nil && st.Mode().IsRegular() && time.Since(st.ModTime()) > staleAfter {
+			os.Remove(p)
+		}
+	}
 }
 
 // freeCopyName returns the first name, src's base or a numbered one

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/dataset"
@@ -163,6 +164,29 @@ func TestCorrectionsRecordedBeforeScansSeeThem(t *testing.T) {
 			t.Errorf("a temporary file is left in the folder: %s", e.Name())
 		}
 	}
+	// One a crash left (hours old) goes at the next correction; one of
+	// a correction under way (new) stays.
+	dir := filepath.Join(root, "daisy")
+	stale, fresh := filepath.Join(dir, ".clasifica-correction-1.jpg"), filepath.Join(dir, ".clasifica-correction-2.jpg")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("half a photo"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-3 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AddCorrection(root, daisies[22], "daisy"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a correction's file left by a crash is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a correction's file of a correction under way was removed: %v", err)
+	}
+	copies = append(copies, filepath.Join(dir, filepath.Base(daisies[22])))
 	d, err := ScanFolder(context.Background(), root, asked)
 	if err != nil {
 		t.Fatal(err)

@@ -103,13 +103,15 @@ func (e *env) ensureBackbone(ctx context.Context, spec string) error {
 	return nil
 }
 
-func (e *env) openEngine(ctx context.Context, f *engineFlags) (*app.Engine, error) {
-	return e.openEngineWith(ctx, f, nil)
+// openEngine opens the engine the flags describe for a job of runs photo
+// runs through the image model (photos times views).
+func (e *env) openEngine(ctx context.Context, f *engineFlags, runs int) (*app.Engine, error) {
+	return e.openEngineWith(ctx, f, runs, nil)
 }
 
 // openEngineWith is openEngine with the options adjusted by adjust (when
 // not nil) before the engine opens.
-func (e *env) openEngineWith(ctx context.Context, f *engineFlags, adjust func(*app.EngineOptions)) (*app.Engine, error) {
+func (e *env) openEngineWith(ctx context.Context, f *engineFlags, runs int, adjust func(*app.EngineOptions)) (*app.Engine, error) {
 	opt, err := f.options()
 	if err != nil {
 		return nil, err
@@ -118,6 +120,9 @@ func (e *env) openEngineWith(ctx context.Context, f *engineFlags, adjust func(*a
 		adjust(&opt)
 	}
 	if err := e.ensureBackbone(ctx, opt.Backbone); err != nil {
+		return nil, err
+	}
+	if err := e.checkPrecisionFirst(ctx, opt, runs); err != nil {
 		return nil, err
 	}
 	eng, err := e.app.OpenEngine(ctx, opt)
@@ -147,6 +152,33 @@ func (e *env) describeEngine(eng *app.Engine) {
 		fmt.Fprintf(e.stderr, "  not on %s: %s\n", s.Name, s.Reason)
 	}
 	e.describePrecision(eng)
+}
+
+// checkPrecisionFirst runs the 8-bit check, with a progress line, where
+// auto waits for one (app.PrecisionUnchecked) and the job's runs pay for
+// it (app.PrecisionCheckPays), or where 8 bits are asked for and never
+// checked; the engine opened next follows what it found. Shorter jobs
+// under auto run float without waiting, and say how to check.
+func (e *env) checkPrecisionFirst(ctx context.Context, opt app.EngineOptions, runs int) error {
+	var why string
+	switch {
+	case opt.Precision == app.PrecisionInt8 && !opt.FineTuning:
+		if _, ok, err := e.app.RememberedPrecisionCheck(opt); err != nil || ok {
+			return nil // an error here is the engine's to report, as it opens
+		}
+		why = "8 bits asked for: checking them on this computer first (once, a minute or two)…"
+	default:
+		if need, err := e.app.PrecisionUnchecked(opt); err != nil || !need || !app.PrecisionCheckPays(runs) {
+			return nil
+		}
+		why = fmt.Sprintf("Checking 8 bits on this computer first (once, a minute or two): on %d photos they save more time than that.", runs)
+	}
+	fmt.Fprintln(e.stderr, why)
+	bar := newProgressBar(e.stderr)
+	_, err := e.app.CheckPrecision(ctx, opt, app.PrecisionCheckRequest{Progress: func(p app.PrecisionProgress) {
+		bar.update("checking 8 bits", p.Done, p.Total, p.Rate(), "photos/s", p.Remaining(), p.Done == p.Total)
+	}})
+	return err
 }
 
 // describePrecision says which arithmetic the image model runs in, and why.

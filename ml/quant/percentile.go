@@ -25,12 +25,12 @@ const bins = 4096
 //
 // It takes two passes over the images, batch of one at a time: the first
 // finds each activation's extremes, the second fills a histogram over
-// them.
-func CalibratePercentile(ctx context.Context, eng onnxrt.Engine, m *onnx.ModelProto, input string, size int, images []float32, p float64) (Ranges, error) {
+// them. step (may be nil) is called after each image of each pass.
+func CalibratePercentile(ctx context.Context, eng onnxrt.Engine, m *onnx.ModelProto, input string, size int, images []float32, p float64, step Step) (Ranges, error) {
 	if !(p > 0.5 && p <= 1) {
 		return nil, fmt.Errorf("quant: calibrate: percentile share %g is not in (0.5, 1]", p)
 	}
-	ext, err := Calibrate(ctx, eng, m, input, size, images, 1, Extremes)
+	ext, err := Calibrate(ctx, eng, m, input, size, images, 1, Extremes, step)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +83,9 @@ func CalibratePercentile(ctx context.Context, eng onnxrt.Engine, m *onnx.ModelPr
 				j := int((float64(v) - lo) * k)
 				h[max(0, min(bins-1, j))]++
 			}
+		}
+		if err := step.call(1); err != nil {
+			return nil, err
 		}
 	}
 	r := Ranges{}

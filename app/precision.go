@@ -430,23 +430,24 @@ func (a *App) PrecisionUnchecked(opt EngineOptions) (bool, error) {
 
 // checkPaysFrom is how many photo runs of the image model (photos times
 // views) a job must have for an 8-bit check made first to pay for itself
-// in that job alone. Measured here (2 cores, load average 6–7): a check
-// with the 8-bit model still to build took 1 min 50 s, with float at 4.1
-// photos a second in it, so it costs about 450 photos in float (1 min 30 s
-// of a quiet 2-core laptop at 5 photos a second, 15 s on 8 fast cores at
-// 30); as both scale with the machine, the ratio holds on any. Each photo
-// in 8 bits saves 1 − float/8-bit rate of a float photo's time: a third
-// where 8 bits run 1.5 times as fast (the aim without VNNI), so
-// about 3 × 450 = 1,350 photos before the check is earned back. Here,
-// with VNNI and AMX, 8 bits ran 1.9–2.4 times as fast in the check, which
-// would earn it back from about 850 photos; the bar is the slower CPUs'
-// so that none of them waits for a check that does not pay. Below it, a
+// in that job alone. Measured here (2 cores, load average 6–8), twice: a
+// check with the 8-bit model still to build took 1 min 50 s and 1 min
+// 41 s, with float at 4.1 and 4.9 photos a second in it, so it costs
+// about as much as 450–490 photos in float (1 min 35 s of a quiet 2-core
+// laptop at 5 photos a second, 16 s on 8 fast cores at 30); as both
+// scale with the machine, the ratio holds on any. Each photo in 8 bits
+// saves 1 − float/8-bit rate of a float photo's time: a third where 8
+// bits run 1.5 times as fast (the aim without VNNI), so about
+// 3 × 470 ≈ 1,400 photos before the check is earned back. Here, with VNNI
+// and AMX, 8 bits ran 1.9–2.4 times as fast in the check, which would
+// earn it back from about 850–950 photos; the bar is the slower CPUs' so
+// that none of them waits for a check that does not pay. Below it, a
 // command would make its user wait longer for the check than it saves
 // them; the window checks in the background instead. Photos whose float
 // features are cached cost no time in float, which this leaves out: it
 // only moves the break-even where a large folder was already trained on
 // in float.
-const checkPaysFrom = 1350
+const checkPaysFrom = 1400
 
 // PrecisionCheckPays reports whether a job that runs the image model on
 // this many photos (times augmented views) ends sooner with an 8-bit

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/clasifica/clasifica/ml/augment"
 	"github.com/clasifica/clasifica/ml/features"
@@ -23,6 +24,13 @@ type App struct {
 	speeds    *speeds
 	precision *precisionChecks
 	movers    movers
+	// decisionsMu serialises ChangeDecisions: each change reads, changes
+	// and writes the whole record, and two at once (the app copies each
+	// correction in a job of its own) would keep only the last one's.
+	decisionsMu sync.Mutex
+	// correcting serialises AddCorrection, whose check against the folder
+	// must see the corrections before it recorded.
+	correcting sync.Mutex
 }
 
 // New returns the application core over dirs.

@@ -68,37 +68,38 @@ func (s *Backbones) Int8FeatureModel(ctx context.Context, in Installed, eng onnx
 }
 
 // int8FeatureModel is Int8FeatureModel calling step after each
-// calibration photo; built reports whether it quantised.
-func (s *Backbones) int8FeatureModel(ctx context.Context, in Installed, eng onnxrt.Engine, step quant.Step) (data []byte, built bool, err error) {
+// calibration photo; when it quantised, calF holds the calibration
+// photos' float features, which quantising computed (nil otherwise).
+func (s *Backbones) int8FeatureModel(ctx context.Context, in Installed, eng onnxrt.Engine, step quant.Step) (data []byte, calF []float32, err error) {
 	file := filepath.Join(in.Dir, int8ModelFile)
 	if data, err := os.ReadFile(file); err == nil {
-		return data, false, nil
+		return data, nil, nil
 	}
 	floatBytes, err := s.FeatureModel(ctx, in)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	var m onnx.ModelProto
 	if err := proto.Unmarshal(floatBytes, &m); err != nil {
-		return nil, false, fmt.Errorf("backbone %s: read the feature model: %w", in.ID, err)
+		return nil, nil, fmt.Errorf("backbone %s: read the feature model: %w", in.ID, err)
 	}
 	cal, err := samplePhotos(samples.Calibration)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	eng.Options = onnxrt.Options{Provider: onnxrt.CPU, Threads: eng.Options.Threads}
-	q, err := quant.Build(ctx, eng, &m, cal, step)
+	q, calF, err := quant.Build(ctx, eng, &m, cal, step)
 	if err != nil {
-		return nil, false, fmt.Errorf("backbone %s: 8-bit model: %w", in.ID, err)
+		return nil, nil, fmt.Errorf("backbone %s: 8-bit model: %w", in.ID, err)
 	}
 	if data, err = proto.Marshal(q); err != nil {
-		return nil, false, fmt.Errorf("backbone %s: 8-bit model: %w", in.ID, err)
+		return nil, nil, fmt.Errorf("backbone %s: 8-bit model: %w", in.ID, err)
 	}
 	// Written whole or not at all (a kill during the calibration leaves
 	// no file); a failure to keep it only costs the next use a
 	// calibration.
 	_ = atomicfile.WriteFile(file, data, 0o644)
-	return data, true, nil
+	return data, calF, nil
 }
 
 // samplePhotos decodes the built-in sample photos list returns.
@@ -259,21 +260,24 @@ func (a *App) checkPrecision(ctx context.Context, in Installed, eng onnxrt.Engin
 			return PrecisionCheck{}, err
 		}
 	}
+	// Building the 8-bit model runs the calibration photos twice and
+	// gives their float features, which the guard otherwise runs.
 	guardRuns := len(smp.Calibration) + len(smp.Reference) + 2*len(smp.Guard)
 	total := guardRuns
 	if _, err := os.Stat(filepath.Join(in.Dir, int8ModelFile)); err != nil {
-		total += 2 * len(smp.Calibration)
+		total += len(smp.Calibration)
 	}
 	step := newCheckSteps(ctx, total, req)
 	floatBytes, err := a.Backbones.FeatureModel(ctx, in)
 	if err != nil {
 		return PrecisionCheck{}, err
 	}
-	int8Bytes, built, err := a.Backbones.int8FeatureModel(ctx, in, eng, step.step)
+	int8Bytes, calF, err := a.Backbones.int8FeatureModel(ctx, in, eng, step.step)
 	if err != nil {
 		return PrecisionCheck{}, err
 	}
-	if !built && step.total != guardRuns {
+	smp.CalibrationFeatures = calF
+	if calF == nil && step.total != guardRuns {
 		// Another check made the 8-bit model meanwhile.
 		step.total = step.done + guardRuns
 	}
@@ -426,22 +430,24 @@ func (a *App) PrecisionUnchecked(opt EngineOptions) (bool, error) {
 
 // checkPaysFrom is how many photo runs of the image model (photos times
 // views) a job must have for an 8-bit check made first to pay for itself
-// in that job alone. Measured here (2 cores, load average 8–10): a check
-// with the 8-bit model still to build took 2 min 30 s, with float at 3.4
-// photos a second in it, so it costs about 510 float photos (1 min 40 s
-// of a quiet 2-core laptop at 5 photos a second, 17 s on 8 fast cores at
-// 30); as both scale with the machine, the ratio holds on any. Each photo
-// in 8 bits saves 1 − float/8-bit rate of a float photo's time: a third
-// where 8 bits run 1.5 times as fast (the aim without VNNI), so
-// about 3 × 510 ≈ 1,500 photos before the check is earned back. Here,
-// with VNNI and AMX, 8 bits ran 2.0–2.4 times as fast in the check, which
-// would earn it back from about 950 photos; the bar is the slower CPUs'
-// so that none of them waits for a check that does not pay. Below, a command would make its user wait longer
-// for the check than it saves them; the window checks in the background
-// instead. Photos whose float features are cached cost no time in float,
-// which this leaves out: it only moves the break-even where a large
-// folder was already trained on in float.
-const checkPaysFrom = 1500
+// in that job alone. Measured here (2 cores, load average 6–8), twice: a
+// check with the 8-bit model still to build took 1 min 50 s and 1 min
+// 41 s, with float at 4.1 and 4.9 photos a second in it, so it costs
+// about as much as 450–490 photos in float (1 min 35 s of a quiet 2-core
+// laptop at 5 photos a second, 16 s on 8 fast cores at 30); as both
+// scale with the machine, the ratio holds on any. Each photo in 8 bits
+// saves 1 − float/8-bit rate of a float photo's time: a third where 8
+// bits run 1.5 times as fast (the aim without VNNI), so about
+// 3 × 470 ≈ 1,400 photos before the check is earned back. Here, with VNNI
+// and AMX, 8 bits ran 1.9–2.4 times as fast in the check, which would
+// earn it back from about 850–950 photos; the bar is the slower CPUs' so
+// that none of them waits for a check that does not pay. Below it, a
+// command would make its user wait longer for the check than it saves
+// them; the window checks in the background instead. Photos whose float
+// features are cached cost no time in float, which this leaves out: it
+// only moves the break-even where a large folder was already trained on
+// in float.
+const checkPaysFrom = 1400
 
 // PrecisionCheckPays reports whether a job that runs the image model on
 // this many photos (times augmented views) ends sooner with an 8-bit

@@ -171,7 +171,7 @@ func (e *env) checkPrecisionFirst(ctx context.Context, opt app.EngineOptions, ru
 		if need, err := e.app.PrecisionUnchecked(opt); err != nil || !need || !app.PrecisionCheckPays(runs) {
 			return nil
 		}
-		why = fmt.Sprintf("Checking 8 bits on this computer first (once, a minute or two): on %d photos they save more time than that.", runs)
+		why = "Checking 8 bits on this computer first (once, a minute or two): on this many photos they save more time than that."
 	}
 	fmt.Fprintln(e.stderr, why)
 	bar := newProgressBar(e.stderr)

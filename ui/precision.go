@@ -111,7 +111,7 @@ func (w *window) checkPrecision(refresh bool) {
 			_ = c.checking.Set(false)
 			switch {
 			case errors.Is(err, context.Canceled):
-				_ = c.status.Set("Check stopped: nothing was recorded. Auto uses float until 8 bits are checked.")
+				_ = c.status.Set("Check stopped: nothing was recorded. Auto uses float until 8 bits are checked: at Clasifica's next start, or with Check 8 bits.")
 				return
 			case err != nil:
 				// Not tried again by itself before the next start:

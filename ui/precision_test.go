@@ -63,7 +63,7 @@ func TestPrecisionCheckInBackground(t *testing.T) {
 
 	w.Show()
 	waitFor(t, "the check's progress", func() bool { return strings.Contains(r.found.Text(), " a second") })
-	mustShow(t, r.content, "Checking 8 bits in the background", "of 597 passes over sample photos", "left", "Stop check")
+	mustShow(t, r.content, "Checking 8 bits in the background", "of 522 passes over sample photos", "left", "Stop check")
 	if !r.bar.Visible() || r.bar.Value <= 0 {
 		t.Errorf("progress bar shown %v at %.3f", r.bar.Visible(), r.bar.Value)
 	}

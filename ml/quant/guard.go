@@ -77,6 +77,10 @@ type Samples struct {
 	// the mean of their float features is the centre cosines are
 	// measured around.
 	Calibration []Photo
+	// CalibrationFeatures, when not nil, are the float features of the
+	// calibration photos, as Build returns them: Guard then does not run
+	// them again.
+	CalibrationFeatures []float32
 	// Reference holds photos that, with the calibration ones, give the
 	// nearest-class-mean classifier its class means (from float
 	// features): more photos per class make a steadier classifier, whose
@@ -97,9 +101,9 @@ type Speed struct{ Float, Int8 float64 }
 // alike, and the speed leaves out each one's first batch (a session's
 // first run sets up its buffers). Both models are InceptionV3 feature
 // models (inception.InputName in, inception.OutputName out). step (may
-// be nil) is called after each batch of each model: calibration and
-// reference photos in float, then the guard photos in float and in 8
-// bits; the time spent in it is not timed.
+// be nil) is called after each batch of each model: calibration (unless
+// s has their features) and reference photos in float, then the guard
+// photos in float and in 8 bits; the time spent in it is not timed.
 func Guard(ctx context.Context, eng onnxrt.Engine, floatModel, int8Model []byte, s Samples, step Step) (GuardReport, Speed, error) {
 	fs, err := eng.NewSession(floatModel, inception.InputName, inception.OutputName)
 	if err != nil {
@@ -111,9 +115,11 @@ func Guard(ctx context.Context, eng onnxrt.Engine, floatModel, int8Model []byte,
 		return GuardReport{}, Speed{}, fmt.Errorf("quant: guard: 8-bit model: %w", err)
 	}
 	defer qs.Close()
-	calF, err := features(ctx, fs, s.Calibration, step)
-	if err != nil {
-		return GuardReport{}, Speed{}, err
+	calF := s.CalibrationFeatures
+	if calF == nil {
+		if calF, err = features(ctx, fs, s.Calibration, step); err != nil {
+			return GuardReport{}, Speed{}, err
+		}
 	}
 	refF, err := features(ctx, fs, s.Reference, step)
 	if err != nil {
@@ -300,15 +306,18 @@ const BuildPercentile = 0.99999
 // calibrating on cal: the calibration this package settled on
 // (BuildPercentile), every convolution in 8 bits. It runs the float model
 // twice over cal, one photo at a time, calling step (may be nil) after
-// each.
-func Build(ctx context.Context, eng onnxrt.Engine, floatModel *onnx.ModelProto, cal []Photo, step Step) (*onnx.ModelProto, error) {
+// each, and returns with the 8-bit model the float features of cal from
+// the second pass (Samples.CalibrationFeatures: the guard then need not
+// compute them again).
+func Build(ctx context.Context, eng onnxrt.Engine, floatModel *onnx.ModelProto, cal []Photo, step Step) (*onnx.ModelProto, []float32, error) {
 	var images []float32
 	for _, p := range cal {
 		images = append(images, p.Pix...)
 	}
-	r, err := CalibratePercentile(ctx, eng, floatModel, inception.InputName, inception.Size, images, BuildPercentile, step)
+	r, calF, err := calibratePercentile(ctx, eng, floatModel, inception.InputName, inception.Size, images, BuildPercentile, step, inception.Features)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return QDQ(floatModel, r)
+	q, err := QDQ(floatModel, r)
+	return q, calF, err
 }

@@ -131,3 +131,26 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// TestQuitStopsPrecisionCheck: the app quitting without the window's
+// close (SIGTERM, the session ending) stops the background check at once
+// and records nothing; it used to keep the process alive until the check
+// was done.
+func TestQuitStopsPrecisionCheck(t *testing.T) {
+	w, core := uncheckedWindow(t)
+	w.Show()
+	waitFor(t, "the check to start", func() bool { return w.precisionCheck.task.running() })
+	done := make(chan struct{})
+	go func() {
+		w.shutdown()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("shutdown is still waiting for the 8-bit check")
+	}
+	if _, ok, _ := core.RememberedPrecisionCheck(w.settings.EngineOptions()); ok {
+		t.Error("the check stopped by quitting was recorded")
+	}
+}

@@ -298,6 +298,15 @@ func (w *window) close() {
 		return
 	}
 	w.closing = true
+	w.stopJobs()
+	w.win.SetCloseIntercept(nil)
+	w.win.Close()
+	w.closed()
+}
+
+// stopJobs cancels every job the window runs. It runs on the UI
+// goroutine, or after the window's event loop has ended.
+func (w *window) stopJobs() {
 	w.data.task.stop()
 	w.train.cancel()
 	w.results.task.stop()
@@ -305,14 +314,15 @@ func (w *window) close() {
 	w.train.backbone.task.stop()
 	w.engineTask.stop()
 	w.precisionCheck.task.stop()
-	w.win.SetCloseIntercept(nil)
-	w.win.Close()
-	w.closed()
 }
 
-// shutdown waits for the jobs to stop and releases the engines. Run calls
-// it once the window has closed.
+// shutdown stops the jobs, waits for them to end and releases the
+// engines. Run calls it once the window has closed, which it may have
+// without close: the app quits on SIGTERM or at the end of the session,
+// and the 8-bit check running in the background kept the process alive
+// until it finished (half a minute or more).
 func (w *window) shutdown() {
+	w.stopJobs() // the event loop has ended: nothing else touches the tasks
 	w.jobs.wait()
 	w.explainers.close()
 	_ = w.engines.Close()

@@ -134,6 +134,12 @@ func DecodeFile(path string, lim Limits) (image.Image, Format, error) {
 // readFile reads the named file, refusing a file larger than maxBytes
 // before reading it.
 func readFile(path string, maxBytes int64) ([]byte, error) {
+	return readFileInto(path, maxBytes, nil)
+}
+
+// readFileInto is readFile reading into buf when it has room for the
+// file, so that a caller that decodes many photos can reuse one buffer.
+func readFileInto(path string, maxBytes int64, buf []byte) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, newError(Unreadable, err)
@@ -143,13 +149,12 @@ func readFile(path string, maxBytes int64) ([]byte, error) {
 	if err != nil {
 		return nil, newError(Unreadable, err)
 	}
-	var buf []byte
 	switch {
 	case fi.IsDir():
 		return nil, newError(Unreadable, errors.New("is a directory"))
 	case fi.Mode().IsRegular() && fi.Size() > maxBytes:
 		return nil, tooManyBytes(fi.Size(), maxBytes)
-	case fi.Mode().IsRegular():
+	case fi.Mode().IsRegular() && int64(cap(buf)) < fi.Size()+1:
 		// One read of the whole file, plus one byte to see EOF (the
 		// file may have grown since Stat).
 		buf = make([]byte, 0, fi.Size()+1)

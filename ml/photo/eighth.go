@@ -52,7 +52,7 @@ type huffTable struct {
 	// 0 when they do not fit.
 	ac *[1 << lookBits]int32
 	// skip, for the luma's AC table, maps the next skipBits bits to the
-	// symbols whose codes and extra bits fit in them (see skipEntry).
+	// symbols whose codes and extra bits fit in them (see skipAdv).
 	skip *[1 << skipBits]uint32
 }
 
@@ -156,14 +156,14 @@ func (t *huffTable) buildAC() {
 }
 
 // A skip entry packs what the symbols at the start of skipBits bits do:
-// bits 0–5 the bits they take, 6–12 how many coefficients they advance,
-// bit 13 whether the last one ends the block; bits 16–29 the same for the
-// first symbol alone, which is used when all of them would run past the
-// block's end. A first symbol that does not fit gives 0 (decoded one by
-// one instead).
+// bits 0–5 the bits they take, 6–13 how many coefficients they advance
+// (an end of block advancing 64, which ends it), 14–20 the limit: they all
+// belong to the block when it is at a coefficient below the limit, that
+// is, when the symbols before the last one do not reach its end. 0 when
+// the first symbol does not fit (it is decoded alone).
 const (
-	skipEOB   = 1 << 13
-	skipFirst = 16
+	skipAdv   = 6
+	skipLimit = 14
 )
 
 // buildSkip fills t.skip (see huffTable).
@@ -173,9 +173,8 @@ func (t *huffTable) buildSkip() {
 	}
 	for i := range t.skip {
 		v := uint64(i) << (64 - skipBits)
-		var bits, adv, first uint32
-		eob := false
-		for n := 0; n < 4 && !eob; n++ {
+		var bits, adv, e uint32
+		for range 4 {
 			l, sym := t.symbolAt(v<<bits, skipBits-int(bits))
 			if l == 0 {
 				break
@@ -184,6 +183,7 @@ func (t *huffTable) buildSkip() {
 			if int(bits)+l+int(s) > skipBits {
 				break
 			}
+			limit := 64 - adv
 			bits += uint32(l) + s
 			switch {
 			case s != 0:
@@ -191,20 +191,14 @@ func (t *huffTable) buildSkip() {
 			case r == 15:
 				adv += 16
 			default:
-				eob = true
+				adv += 64
 			}
-			e := bits | adv<<6
-			if eob {
-				e |= skipEOB
+			e = bits | adv<<skipAdv | limit<<skipLimit
+			if adv >= 64 {
+				break
 			}
-			if n == 0 {
-				first = e
-			}
-			t.skip[i] = e | first<<skipFirst
 		}
-		if first == 0 {
-			t.skip[i] = 0
-		}
+		t.skip[i] = e
 	}
 }
 
@@ -614,26 +608,10 @@ func skipBlock(dct *huffTable, skip *[1 << skipBits]uint32, t *huffTable, seg []
 			p += int(63-n) >> 3
 			n |= 56
 		}
-		e := skip[acc>>(64-skipBits)]
-		// All the entry's symbols belong to this block when they end
-		// before its last coefficient, or at it without an end of
-		// block after it.
-		if t := k + e>>6&127; e != 0 && (t < 64 || t == 64 && e&skipEOB == 0) {
+		if e := skip[acc>>(64-skipBits)]; k < e>>skipLimit {
 			acc <<= e & 63
 			n -= uint(e & 63)
-			k = t
-			if e&skipEOB != 0 {
-				break
-			}
-			continue
-		}
-		if f := e >> skipFirst; f != 0 {
-			acc <<= f & 63
-			n -= uint(f & 63)
-			k += f >> 6 & 127
-			if f&skipEOB != 0 {
-				break
-			}
+			k += e >> skipAdv & 255
 			continue
 		}
 		// A long code or a large coefficient.

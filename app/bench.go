@@ -195,7 +195,9 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 		eo := opt.Engine
 		eo.Provider, eo.Strict = p, strict
 		row := BenchRow{Provider: p, ImagesPerSec: map[string]float64{}, CPUMsPerImage: map[string]float64{}}
-		s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, eo.sessionOptions())
+		so := eo.sessionOptions()
+		so.NoSpin = true // as the engine's backbone session (openEngine)
+		s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, so)
 		if err != nil {
 			row.Error = PlainError(err)
 			var u onnxrt.Unavailable

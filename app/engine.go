@@ -175,6 +175,11 @@ func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions
 	// exec is carried into training, whose sessions are other models.
 	backboneExec := exec
 	backboneExec.Options.GraphCache = graphCache(in, graph)
+	// Its runs share the cores with the decoding of the next photos
+	// (extraction, folders); threads spinning between operators and
+	// runs took CPU from the decoders, and under load from everything
+	// else (batch 1 ran 2.9× as fast without, on a loaded 2-core machine).
+	backboneExec.Options.NoSpin = true
 	s, err := backboneExec.NewSession(onnx, inception.InputName, inception.OutputName)
 	if err != nil {
 		return nil, fmt.Errorf("backbone %s: %w", in.ID, err)

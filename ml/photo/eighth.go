@@ -23,12 +23,14 @@ import (
 // stay valid.
 //
 // Only the common case is taken: one interleaved baseline (or extended
-// sequential Huffman) scan of 8-bit YCbCr with 4:2:0 or 4:4:4 sampling,
-// restart markers in sequence, the end marker right after the scan. For
-// anything else — progressive, grayscale, CMYK, other sampling, a bad
-// Huffman code, data cut short, stray bytes or markers — decodeEighth
-// declines and libjpeg-turbo decodes the file, with its own errors and
-// warnings, so damaged files keep their behaviour.
+// sequential Huffman) scan of 8-bit YCbCr (told from RGB as libjpeg-turbo
+// does: JFIF, Adobe's transform, the component ids) with 4:2:0 or 4:4:4
+// sampling, restart markers in sequence, the end marker right after the
+// scan. For anything else — progressive, grayscale, CMYK, RGB, other
+// sampling, a bad Huffman code, data cut short, stray bytes or markers,
+// what libjpeg-turbo warns of in the headers — decodeEighth declines and
+// libjpeg-turbo decodes the file, with its own errors and warnings, so
+// damaged files keep their behaviour.
 
 const (
 	lookBits = 10 // bits of a single-symbol look-up
@@ -274,7 +276,7 @@ func (d *eighthDecoder) parse(data []byte) (int, bool) {
 	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
 		return 0, false
 	}
-	frame := false
+	frame, jfif := false, false
 	for i := 2; ; {
 		if i+4 > len(data) || data[i] != 0xFF {
 			return 0, false
@@ -292,6 +294,15 @@ func (d *eighthDecoder) parse(data []byte) (int, bool) {
 		seg := data[i+4 : i+2+n]
 		i += 2 + n
 		switch {
+		case marker == 0xE0 && len(seg) >= 14 && string(seg[:5]) == "JFIF\x00":
+			jfif = true
+			if seg[5] != 1 {
+				return 0, false // libjpeg-turbo warns of the version
+			}
+		case marker == 0xEE && len(seg) >= 12 && string(seg[:5]) == "Adobe":
+			if seg[11] != 1 {
+				return 0, false // RGB (0), or a transform libjpeg-turbo warns of
+			}
 		case marker >= 0xE0 && marker <= 0xEF, marker == 0xFE: // APPn, COM
 		case marker == 0xDB:
 			if !d.parseDQT(seg) {
@@ -313,6 +324,11 @@ func (d *eighthDecoder) parse(data []byte) (int, bool) {
 			frame = true
 		case marker == 0xDA:
 			if !frame || !d.parseSOS(seg) {
+				return 0, false
+			}
+			// Without JFIF or Adobe markers, libjpeg takes the
+			// components 'R', 'G', 'B' for RGB.
+			if c := d.comps; !jfif && c[0].id == 'R' && c[1].id == 'G' && c[2].id == 'B' {
 				return 0, false
 			}
 			return i, true

@@ -78,15 +78,45 @@ func TestEighthMatchesTurbo(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		take bool
-	}{{"restart1.jpg", true}, {"s444-restart.jpg", true}, {"optimized.jpg", true}, {"s422.jpg", false}, {"progressive.jpg", false}, {"cmyk.jpg", false}, {"ycck.jpg", false}} {
+	}{{"restart1.jpg", true}, {"s444-restart.jpg", true}, {"optimized.jpg", true}, {"s422.jpg", false}, {"rgb.jpg", false}, {"progressive.jpg", false}, {"cmyk.jpg", false}, {"ycck.jpg", false}} {
 		name := filepath.Join("eighth", c.name)
-		if !c.take && c.name != "s422.jpg" {
+		if !c.take && c.name != "s422.jpg" && c.name != "rgb.jpg" {
 			name = c.name // the package's fixtures
 		}
 		data := readTestdata(t, name)
 		if took := eighthMatches(t, c.name, data); took != c.take {
 			t.Errorf("%s: taken %v, want %v", c.name, took, c.take)
 		}
+	}
+}
+
+// TestEighthDeclinesHeaderWarnings checks that files whose headers
+// libjpeg-turbo warns of (and so, stopping on warnings, refuses) are left
+// to it: a JFIF version other than 1, an Adobe transform other than YCbCr.
+func TestEighthDeclinesHeaderWarnings(t *testing.T) {
+	data := readTestdata(t, filepath.Join("eighth", "restart1.jpg"))
+	if _, ok := decodeEighth(data); !ok {
+		t.Fatal("restart1.jpg: not taken")
+	}
+	i := bytes.Index(data, []byte("JFIF\x00"))
+	if i < 0 {
+		t.Fatal("restart1.jpg has no JFIF marker")
+	}
+	d := bytes.Clone(data)
+	d[i+5] = 2
+	if _, ok := decodeEighth(d); ok {
+		t.Error("JFIF version 2: taken")
+	}
+	if _, err := turboDecodeWith(d, 1, false); err == nil {
+		t.Error("JFIF version 2: libjpeg-turbo decodes it, so the decoder could too")
+	}
+	// An Adobe segment with transform 2 (YCCK, for 3 components a
+	// warning) after the JFIF one.
+	adobe := []byte{0xFF, 0xEE, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 2}
+	j := 4 + int(data[4])<<8 + int(data[5]) // after SOI and APP0
+	d = append(append(bytes.Clone(data[:j]), adobe...), data[j:]...)
+	if _, ok := decodeEighth(d); ok {
+		t.Error("Adobe transform 2: taken")
 	}
 }
 

@@ -55,3 +55,5 @@ jpegtran -restart 1 "$src8" >eighth/restart1.jpg
 djpeg "$src8" | cjpeg -sample 1x1 -quality 90 -restart 2 >eighth/s444-restart.jpg
 djpeg "$src8" | cjpeg -optimize -quality 97 -restart 3B >eighth/optimized.jpg
 djpeg "$src8" | cjpeg -sample 2x1 >eighth/s422.jpg
+# An RGB JPEG (Adobe transform 0), which the decoder leaves to libjpeg-turbo.
+djpeg "$src8" | cjpeg -rgb >eighth/rgb.jpg

@@ -249,6 +249,11 @@ func decodeEighth(data []byte) (m *RGB, ok bool) {
 			m, ok = nil, false
 		}
 	}()
+	return eighth(data)
+}
+
+// eighth is decodeEighth without the recovery, for tests to see a panic.
+func eighth(data []byte) (*RGB, bool) {
 	d := eighthPool.Get().(*eighthDecoder)
 	defer eighthPool.Put(d)
 	d.reset()
@@ -618,38 +623,54 @@ func skipBlock(dct *huffTable, skip *[1 << skipBits]uint32, t *huffTable, seg []
 		acc <<= uint(s)
 		n -= uint(s)
 	}
-	for k := uint32(1); k < 64; {
-		if n < 32 {
-			acc |= binary.BigEndian.Uint64(seg[p:]) >> n
-			p += int(63-n) >> 3
-			n |= 56
-		}
-		if e := skip[acc>>(64-skipBits)]; k < e>>skipLimit {
-			acc <<= e & 63
-			n -= uint(e & 63)
-			k += e >> skipAdv & 255
-			continue
-		}
-		// A long code or a large coefficient.
-		l, sym := lookup(t, acc)
-		if l == 0 {
-			return acc, n, p, 0, false
-		}
-		r, s := uint32(sym>>4), uint(sym&15)
-		acc <<= uint(l)
-		n -= uint(l)
-		if s == 0 {
-			if r != 15 {
-				break
+	k := uint32(1)
+	for {
+		// Refilled every three look-ups, without a test: a test taken
+		// at random every two or three look-ups was mispredicted.
+		// Three look-ups take at most 3×skipBits bits of the 56 or
+		// more; the rare single-symbol decode refills before and after.
+		acc |= binary.BigEndian.Uint64(seg[p:]) >> n
+		p += int(63-n) >> 3
+		n |= 56
+		for range 3 {
+			if e := skip[acc>>(64-skipBits)]; k < e>>skipLimit {
+				acc <<= e & 63
+				n -= uint(e & 63)
+				k += e >> skipAdv & 255
+			} else {
+				// A long code or a large coefficient.
+				if n < 32 {
+					acc |= binary.BigEndian.Uint64(seg[p:]) >> n
+					p += int(63-n) >> 3
+					n |= 56
+				}
+				l, sym := lookup(t, acc)
+				if l == 0 {
+					return acc, n, p, 0, false
+				}
+				r, s := uint32(sym>>4), uint(sym&15)
+				acc <<= uint(l)
+				n -= uint(l)
+				switch {
+				case s != 0:
+					acc <<= s
+					n -= s
+					k += r + 1
+				case r == 15:
+					k += 16
+				default:
+					k = 64 // the end of the block
+				}
+				// Enough bits again for the look-ups left.
+				acc |= binary.BigEndian.Uint64(seg[p:]) >> n
+				p += int(63-n) >> 3
+				n |= 56
 			}
-			k += 16
-			continue
+			if k >= 64 {
+				return acc, n, p, dc, true
+			}
 		}
-		acc <<= s
-		n -= s
-		k += r + 1
 	}
-	return acc, n, p, dc, true
 }
 
 // readBlock decodes a block's DC difference and its AC coefficients into

@@ -607,31 +607,21 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 // the difference; false for a bad code.
 func skipBlock(dct *huffTable, skip *[1 << skipBits]uint32, t *huffTable, seg []byte, acc uint64, n uint, p int) (uint64, uint, int, int32, bool) {
 	if n < 32 {
-		acc |= binary.BigEndian.Uint64(seg[p:]) >> n
-		p += int(63-n) >> 3
-		n |= 56
+		acc, n, p = refill(seg, acc, n, p)
 	}
-	var dc int32
-	l, s := lookup(dct, acc)
-	if l == 0 {
+	dc, used := dcDiff(dct, acc)
+	if used == 0 {
 		return acc, n, p, 0, false
 	}
-	acc <<= uint(l)
-	n -= uint(l)
-	if s != 0 {
-		dc = extend(int32(acc>>(64-uint(s))), int(s))
-		acc <<= uint(s)
-		n -= uint(s)
-	}
+	acc <<= used
+	n -= used
 	k := uint32(1)
 	for {
 		// Refilled every three look-ups, without a test: a test taken
 		// at random every two or three look-ups was mispredicted.
 		// Three look-ups take at most 3×skipBits bits of the 56 or
 		// more; the rare single-symbol decode refills before and after.
-		acc |= binary.BigEndian.Uint64(seg[p:]) >> n
-		p += int(63-n) >> 3
-		n |= 56
+		acc, n, p = refill(seg, acc, n, p)
 		for range 3 {
 			if e := skip[acc>>(64-skipBits)]; k < e>>skipLimit {
 				acc <<= e & 63
@@ -640,9 +630,7 @@ func skipBlock(dct *huffTable, skip *[1 << skipBits]uint32, t *huffTable, seg []
 			} else {
 				// A long code or a large coefficient.
 				if n < 32 {
-					acc |= binary.BigEndian.Uint64(seg[p:]) >> n
-					p += int(63-n) >> 3
-					n |= 56
+					acc, n, p = refill(seg, acc, n, p)
 				}
 				l, sym := lookup(t, acc)
 				if l == 0 {
@@ -662,9 +650,7 @@ func skipBlock(dct *huffTable, skip *[1 << skipBits]uint32, t *huffTable, seg []
 					k = 64 // the end of the block
 				}
 				// Enough bits again for the look-ups left.
-				acc |= binary.BigEndian.Uint64(seg[p:]) >> n
-				p += int(63-n) >> 3
-				n |= 56
+				acc, n, p = refill(seg, acc, n, p)
 			}
 			if k >= 64 {
 				return acc, n, p, dc, true
@@ -678,29 +664,19 @@ func skipBlock(dct *huffTable, skip *[1 << skipBits]uint32, t *huffTable, seg []
 // positions it wrote (bit z for blk[z]).
 func readBlock(dct, t *huffTable, blk *[64]int32, seg []byte, acc uint64, n uint, p int) (uint64, uint, int, int32, uint64, bool) {
 	if n < 32 {
-		acc |= binary.BigEndian.Uint64(seg[p:]) >> n
-		p += int(63-n) >> 3
-		n |= 56
+		acc, n, p = refill(seg, acc, n, p)
 	}
-	var dc int32
-	l, s := lookup(dct, acc)
-	if l == 0 {
+	dc, used := dcDiff(dct, acc)
+	if used == 0 {
 		return acc, n, p, 0, 0, false
 	}
-	acc <<= uint(l)
-	n -= uint(l)
-	if s != 0 {
-		dc = extend(int32(acc>>(64-uint(s))), int(s))
-		acc <<= uint(s)
-		n -= uint(s)
-	}
+	acc <<= used
+	n -= used
 	var written uint64
 	tac := t.ac
 	for k := 1; k < 64; {
 		if n < 32 {
-			acc |= binary.BigEndian.Uint64(seg[p:]) >> n
-			p += int(63-n) >> 3
-			n |= 56
+			acc, n, p = refill(seg, acc, n, p)
 		}
 		e := tac[acc>>(64-lookBits)]
 		if e != 0 {
@@ -761,6 +737,28 @@ var crR, cbB, crG, cbG = func() (crR, cbB, crG, cbG [256]int32) {
 }()
 
 func clamp8(v int32) uint8 { return uint8(min(max(v, 0), 255)) }
+
+// refill tops the bit reader up to 56 bits or more: acc holds n bits,
+// left-aligned, and the next byte to load is seg[p] (the bits below n are
+// the following ones or zeros, so loading them again changes nothing).
+func refill(seg []byte, acc uint64, n uint, p int) (uint64, uint, int) {
+	acc |= binary.BigEndian.Uint64(seg[p:]) >> n
+	return acc, n | 56, p + int(63-n)>>3
+}
+
+// dcDiff decodes the DC difference at the start of the left-aligned bits
+// acc (at least 32 of them) with the table t, returning it and how many
+// bits it takes; 0 bits for a bad code.
+func dcDiff(t *huffTable, acc uint64) (int32, uint) {
+	l, s := lookup(t, acc)
+	switch {
+	case l == 0:
+		return 0, 0
+	case s == 0:
+		return 0, uint(l)
+	}
+	return extend(int32(acc<<uint(l)>>(64-uint(s))), int(s)), uint(l) + uint(s)
+}
 
 // lookup decodes one Huffman symbol from the left-aligned bits acc,
 // returning its code's length (0 for a bad code).

@@ -49,10 +49,11 @@ func LoadFile(path string, size int, lim Limits) (*RGB, error) {
 // With lim.JPEG == JPEGAuto in a build with libjpeg-turbo, a JPEG is
 // decoded at the smallest DCT scale whose sides both stay at least size, so
 // a 12-megapixel photo is never built at full size (the shrink that
-// follows keeps its filter: it only has less to do). CMYK JPEGs and the
-// other formats keep their decoders.
+// follows keeps its filter: it only has less to do); in other builds only
+// at 1/8 scale (see turbo_other.go). CMYK JPEGs and the other formats keep
+// their decoders.
 func decodeToShrink(data []byte, size int, lim Limits) (image.Image, orientation, error) {
-	if lim.JPEG == JPEGAuto && turboBuiltIn {
+	if lim.JPEG == JPEGAuto {
 		if f, ok := Sniff(data); ok && f == JPEG {
 			// The same checks as every decoder's: the format's
 			// limits and the dimensions, before any pixel.

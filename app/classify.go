@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clasifica/clasifica/internal/safemove"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/doctor"
 	"github.com/clasifica/clasifica/ml/features"
@@ -299,14 +300,8 @@ func safeName(label string) string {
 // "" when dir already holds an identical copy.
 func copyNoClobber(src, dir string) (string, error) {
 	base := filepath.Base(src)
-	ext := filepath.Ext(base)
-	stem := strings.TrimSuffix(base, ext)
 	for n := 1; n < 10000; n++ {
-		name := base
-		if n > 1 {
-			name = fmt.Sprintf("%s (%d)%s", stem, n, ext)
-		}
-		dst := filepath.Join(dir, name)
+		dst := filepath.Join(dir, safemove.NumberedName(base, n))
 		if same, err := sameContent(src, dst); err == nil && same {
 			return "", nil
 		}

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 
+	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/features"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/train"
@@ -22,10 +24,12 @@ type Comparison struct {
 	// LeftOut counts the new model's test photos that were not the old
 	// model's test photos (the split moved them: a photo kept with its
 	// near-copy, say): the old model may have learnt from them, so they
-	// are left out of the comparison.
-	LeftOut int     `json:"left_out,omitempty"`
-	Before  float64 `json:"accuracy_before"`
-	After   float64 `json:"accuracy_after"`
+	// are left out of the comparison. LeftOutPhotos names each, with why
+	// it was not a test photo before.
+	LeftOut       int            `json:"left_out,omitempty"`
+	LeftOutPhotos []LeftOutPhoto `json:"left_out_photos,omitempty"`
+	Before        float64        `json:"accuracy_before"`
+	After         float64        `json:"accuracy_after"`
 	// Kinds holds each kind's share found (recall) before and after.
 	Kinds []KindChange `json:"kinds"`
 	// Fixed lists the photos the old model got wrong and the new one
@@ -36,6 +40,16 @@ type Comparison struct {
 	// what it is and what each model answered, for the app's view of
 	// them.
 	Changed []Changed `json:"changed"`
+}
+
+// LeftOutPhoto is a test photo of the retrained model that was not one of
+// the model it continued, and why.
+type LeftOutPhoto struct {
+	Path string `json:"path"`
+	// Why it was not a test photo before, for people: put among the
+	// test photos with a near-copy, put there by the user, the test
+	// share changed, or new since the previous training.
+	Why string `json:"why"`
 }
 
 // Changed is a photo whose answer changed in a retraining.
@@ -76,7 +90,7 @@ func (c *Classifier) Compare(ctx context.Context, res *train.Result) (*Compariso
 	}
 	var samples []train.Prediction
 	var items []features.Item
-	left := 0
+	var left []LeftOutPhoto
 	for _, s := range res.Samples {
 		it := features.Item{Path: s.Path}
 		// The content hash finds the photo's features in the cache.
@@ -84,7 +98,7 @@ func (c *Classifier) Compare(ctx context.Context, res *train.Result) (*Compariso
 			it.Hash = sha256.Sum256(data)
 		}
 		if tested != nil && !tested[hex.EncodeToString(it.Hash[:])] {
-			left++
+			left = append(left, LeftOutPhoto{Path: s.Path, Why: whyNewTestPhoto(c.Model, res, it.Hash)})
 			continue
 		}
 		samples, items = append(samples, s), append(items, it)
@@ -97,7 +111,7 @@ func (c *Classifier) Compare(ctx context.Context, res *train.Result) (*Compariso
 		return nil, err
 	}
 	labels := res.Model.Labels
-	cmp := &Comparison{Evaluated: res.Evaluated, N: len(samples), LeftOut: left}
+	cmp := &Comparison{Evaluated: res.Evaluated, N: len(samples), LeftOut: len(left), LeftOutPhotos: left}
 	found := make([][2]int, len(labels))
 	support := make([]int, len(labels))
 	var right [2]int
@@ -141,6 +155,33 @@ func (c *Classifier) Compare(ctx context.Context, res *train.Result) (*Compariso
 		cmp.Kinds = append(cmp.Kinds, KindChange{Kind: l, Photos: support[k], Before: float64(found[k][0]) / n, After: float64(found[k][1]) / n})
 	}
 	return cmp, nil
+}
+
+// whyNewTestPhoto says why the photo with content hash h, a test photo of
+// res's model, was not one of base's. A photo's split is a function of
+// its content, the shares, the user's forced splits and the near-copy
+// pairs (dataset.Scan), so one of those changed, or the photo is new.
+func whyNewTestPhoto(base *model.Model, res *train.Result, h [32]byte) string {
+	if d := res.Data; d != nil {
+		for _, it := range d.Items {
+			if it.Hash == h && it.KeptWith != "" {
+				twin := it.KeptWith
+				if rel, err := filepath.Rel(d.Root, twin); err == nil && filepath.IsLocal(rel) {
+					twin = rel
+				}
+				return fmt.Sprintf("put among the test photos with its near-copy %s (the same shot), so that the model is not tested on a photo it learnt", twin)
+			}
+		}
+		for _, dec := range d.Decided {
+			if dec.Hash == h && dec.Forced && dec.Split == dataset.Test {
+				return "you put it among the test photos"
+			}
+		}
+	}
+	if was, now := base.Training.Options.Test, res.Model.Training.Options.Test; was != now {
+		return fmt.Sprintf("the test share changed from %.0f%% to %.0f%%", 100*was, 100*now)
+	}
+	return "new since the previous training"
 }
 
 // CanCompare says whether a retraining of base can be compared with it on

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/clasifica/clasifica/internal/safemove"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/decisions"
 	"github.com/clasifica/clasifica/ml/doctor"
@@ -35,7 +37,14 @@ type Correction struct {
 // photo already in the kind's folder with the same content is an error,
 // and a copy or near-copy of a photo of the folder that is, or may be, a
 // validation or test photo is refused with a *CopyOfPhotoError.
+//
+// The copy takes its name in the folder only once it is recorded, so
+// that no scan (the Data screen's, a training's) ever sees it outside the
+// training split. Corrections run one at a time, each checked against
+// the folder with the earlier ones recorded.
 func (a *App) AddCorrection(root, src, kind string) (*Correction, error) {
+	a.correcting.Lock()
+	defer a.correcting.Unlock()
 	st, err := os.Stat(root)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -52,7 +61,8 @@ func (a *App) AddCorrection(root, src, kind string) (*Correction, error) {
 	if err != nil {
 		return nil, fmt.Errorf("add %s to the training photos: %w", src, err)
 	}
-	if err := a.refuseCopyOfHeldOut(root, src, sha256.Sum256(data)); err != nil {
+	hash := sha256.Sum256(data)
+	if err := a.refuseCopyOfHeldOut(root, src, hash); err != nil {
 		return nil, err
 	}
 	dir := filepath.Join(root, kind)
@@ -63,28 +73,157 @@ func (a *App) AddCorrection(root, src, kind string) (*Correction, error) {
 			return nil, fmt.Errorf("add %s to the training photos: make the folder for %s: %w", src, kind, readOnly(err, root))
 		}
 	}
-	if c.To, err = copyNoClobber(src, dir); err != nil {
+	if c.To, err = a.copyRecorded(root, dir, src, kind, data, hash); err != nil {
 		return nil, fmt.Errorf("add %s to the training photos: %w", src, readOnly(err, dir))
 	}
 	if c.To == "" {
 		return nil, fmt.Errorf("add %s to the training photos: %s already holds the same photo", src, dir)
 	}
-	rel, _ := filepath.Rel(root, c.To)
-	p := decisions.Photo{Hash: sha256.Sum256(data), Path: filepath.ToSlash(rel), Label: kind,
-		Scheme: decisions.Scheme(dataset.ClassFolders, dataset.Breed)}
-	train := dataset.Train
-	if _, err := a.ChangeDecisions(root, func(s *decisions.Store) error {
-		now := time.Now().UTC()
-		s.ForceSplit(p, &train, now)
-		s.SetOrigin(p, src, now)
-		return nil
-	}); err != nil {
-		// The copy is Clasifica's and was not recorded: it goes, so that
-		// it cannot land in a test split.
-		os.Remove(c.To)
-		return nil, fmt.Errorf("add %s to the training photos: %w", src, err)
-	}
 	return c, nil
+}
+
+// copyRecorded writes data (src's content, with content hash h) into dir
+// of the folder root under src's name, or a numbered one where that is
+// taken, and records the copy as a correction: forced into the training
+// split, copied from src. The file is written under a hidden name, which
+// scans skip, and linked to its name only after the record is written; a
+// failure leaves neither the file nor the record (the photo's record as it
+// was before). It returns the copy's path, or "" when dir already holds a
+// file of the same content under src's name or a numbered one.
+func (a *App) copyRecorded(root, dir, src, kind string, data []byte, h [32]byte) (string, error) {
+	base := filepath.Base(src)
+	to, err := freeCopyName(dir, base, data)
+	if err != nil || to == "" {
+		return "", err
+	}
+	removeStaleCopies(dir)
+	tmp, err := os.CreateTemp(dir, correctionTemp+filepath.Ext(base))
+	if err != nil {
+		return "", err
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	defer os.Remove(tmp.Name())
+	if err != nil {
+		return "", err
+	}
+	// was is the photo's record before this correction (had: there was
+	// one), kept from the first change, for an undo.
+	var was decisions.Record
+	var had, kept bool
+	record := func(to string) error {
+		rel, _ := filepath.Rel(root, to)
+		p := decisions.Photo{Hash: h, Path: filepath.ToSlash(rel), Label: kind,
+			Scheme: decisions.Scheme(dataset.ClassFolders, dataset.Breed)}
+		train := dataset.Train
+		_, err := a.ChangeDecisions(root, func(s *decisions.Store) error {
+			if to == "" {
+				s.Put(h, was, had) // undone: the record as it was
+				return nil
+			}
+			if !kept {
+				was, had = s.Get(h)
+				kept = true
+			}
+			now := time.Now().UTC()
+			s.ForceSplit(p, &train, now)
+			s.SetOrigin(p, src, now)
+			return nil
+		})
+		return err
+	}
+	if err := record(to); err != nil {
+		return "", err
+	}
+	for range 100 {
+		err = linkNoClobber(tmp.Name(), to)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
+		// Taken since it was chosen: the next free name, recorded.
+		if to, err = freeCopyName(dir, base, data); err != nil || to == "" {
+			break
+		}
+		if err = record(to); err != nil {
+			break
+		}
+	}
+	if err != nil || to == "" {
+		// The copy is Clasifica's and never took a name; its record goes,
+		// so that nothing says a photo was copied in that was not.
+		if rerr := record(""); rerr != nil && err == nil {
+			err = rerr
+		}
+		return "", err
+	}
+	return to, nil
+}
+
+// correctionTemp names the hidden file a correction is written to before
+// it takes its name (os.CreateTemp's pattern, less the extension).
+const correctionTemp = ".clasifica-correction-*"
+
+// staleAfter is the age after which a correction's hidden file is one a
+// crash or a kill left behind: a correction takes well under a second.
+const staleAfter = time.Hour
+
+// removeStaleCopies removes the hidden files that corrections interrupted
+// by a crash left in dir. They are Clasifica's own (no person names a
+// file so), and scans skip them; removing them only tidies the folder, so
+// errors are ignored.
+func removeStaleCopies(dir string) {
+	left, _ := filepath.Glob(filepath.Join(dir, correctionTemp))
+	for _, p := range left {
+		if st, err := os.Lstat(p); err == nil && st.Mode().IsRegular() && time.Since(st.ModTime()) > staleAfter {
+			os.Remove(p)
+		}
+	}
+}
+
+// freeCopyName returns the first name, src's base or a numbered one
+// ("name (2).jpg"), under which dir holds no file, or "" when one of
+// those names before it holds a file of content data.
+func freeCopyName(dir, base string, data []byte) (string, error) {
+	for n := 1; n < 10000; n++ {
+		dst := filepath.Join(dir, safemove.NumberedName(base, n))
+		st, err := os.Stat(dst)
+		if errors.Is(err, fs.ErrNotExist) {
+			return dst, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if st.Mode().IsRegular() && st.Size() == int64(len(data)) {
+			if got, err := os.ReadFile(dst); err == nil && bytes.Equal(got, data) {
+				return "", nil
+			}
+		}
+	}
+	return "", fmt.Errorf("too many files named like %s in %s", base, dir)
+}
+
+// linkNoClobber gives the file tmp the name to, failing with an error
+// that is fs.ErrExist when to exists. Where the file system has no hard
+// links, it renames tmp after checking that to does not exist (another
+// program could create it in between; Clasifica's own corrections run
+// one at a time).
+func linkNoClobber(tmp, to string) error {
+	err := os.Link(tmp, to)
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if _, serr := os.Lstat(to); serr == nil {
+		return fs.ErrExist
+	}
+	if rerr := os.Rename(tmp, to); rerr != nil {
+		return fmt.Errorf("name the copy %s: %w (and a link: %v)", to, rerr, err)
+	}
+	return nil
 }
 
 // CopyOfPhotoError refuses a correction whose photo is a copy, or a

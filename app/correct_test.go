@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/dataset"
@@ -59,15 +61,7 @@ func TestAddCorrection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	split := map[string]dataset.Split{}
-	for _, it := range d.Items {
-		split[it.Path] = it.Split
-	}
-	for _, p := range added {
-		if s, ok := split[p]; !ok || s != dataset.Train {
-			t.Errorf("%s: in split %v (found %v), want training", p, s, ok)
-		}
-	}
+	assertTraining(t, d, added)
 
 	gone := filepath.Join(t.TempDir(), "moved-away")
 	if _, err := a.AddCorrection(gone, daisies[0], "daisy"); err == nil || !strings.Contains(err.Error(), "is gone") {
@@ -125,5 +119,91 @@ func TestCorrectionOfHeldOutCopyRefused(t *testing.T) {
 	recompress(t, first.To, again)
 	if _, err := a.AddCorrection(root, again, "daisy"); err != nil {
 		t.Errorf("a near-copy of a correction (a training photo) was refused: %v", err)
+	}
+}
+
+// A scan never lists a correction without its decision: one that was
+// asked for (its decisions read) before the copy was made, and lists the
+// folder after, finds the copy a training photo. And corrections made at
+// once, each in a goroutine of its own as the app makes them, all keep
+// their decision.
+func TestCorrectionsRecordedBeforeScansSeeThem(t *testing.T) {
+	a := New(testDirs(t))
+	root := smallFolder(t, 6)
+	opt := dataset.Options{Validation: 0.3, Test: 0.5}
+	asked, err := a.WithDecisions(root, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	daisies, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers", "daisy"), "*.jpg"))
+	var wg sync.WaitGroup
+	copies := make([]string, 12)
+	for i, src := range daisies[10:22] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := a.AddCorrection(root, src, "daisy")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			copies[i] = c.To
+		}()
+	}
+	wg.Wait()
+	s, err := a.LoadDecisions(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != len(copies) {
+		t.Errorf("%d corrections made at once left %d decisions", len(copies), s.Len())
+	}
+	ents, _ := os.ReadDir(filepath.Join(root, "daisy"))
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("a temporary file is left in the folder: %s", e.Name())
+		}
+	}
+	// One a crash left (hours old) goes at the next correction; one of
+	// a correction under way (new) stays.
+	dir := filepath.Join(root, "daisy")
+	stale, fresh := filepath.Join(dir, ".clasifica-correction-1.jpg"), filepath.Join(dir, ".clasifica-correction-2.jpg")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("half a photo"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-3 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AddCorrection(root, daisies[22], "daisy"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a correction's file left by a crash is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a correction's file of a correction under way was removed: %v", err)
+	}
+	copies = append(copies, filepath.Join(dir, filepath.Base(daisies[22])))
+	d, err := ScanFolder(context.Background(), root, asked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertTraining(t, d, copies)
+}
+
+// assertTraining fails unless each of paths is a training photo of d.
+func assertTraining(t *testing.T, d *dataset.Dataset, paths []string) {
+	t.Helper()
+	split := map[string]dataset.Split{}
+	for _, it := range d.Items {
+		split[it.Path] = it.Split
+	}
+	for _, p := range paths {
+		if s, ok := split[p]; !ok || s != dataset.Train {
+			t.Errorf("%s: in split %v (listed %v), want training", p, s, ok)
+		}
 	}
 }

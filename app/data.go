@@ -65,8 +65,8 @@ func WriteCSVFile(path string, preds []Prediction) error {
 // prepare returns the dataset a job works on: d divided again at opt's
 // shares without reading a file (Resplit), or the folder scanned afresh
 // when there is no scan yet or d was made with another granularity
-// (NeedsRescan), counting the photos as the user decided unless opt
-// carries decisions of its own. scanning hears the scan's progress;
+// (NeedsRescan), counting the photos as the user decided (as recorded
+// now) unless opt carries decisions of its own. scanning hears the scan's progress;
 // changed reports that the dataset differs from d.
 func (a *App) prepare(ctx context.Context, d *dataset.Dataset, dir string, opt dataset.Options, scanning func(progress.Progress)) (out *dataset.Dataset, changed bool, err error) {
 	if d != nil && !NeedsRescan(d, opt) {
@@ -78,7 +78,9 @@ func (a *App) prepare(ctx context.Context, d *dataset.Dataset, dir string, opt d
 	}
 	clock := progress.Start()
 	opt.Progress = func(done, total int) { scanning(clock.At(done, total)) }
-	if opt.Decisions == nil {
+	// Decisions app read for an earlier scan (kept in that scan's
+	// Options, which a caller may hand back) are stale: read them again.
+	if _, earlier := opt.Decisions.(*scanDecisions); opt.Decisions == nil || earlier {
 		if opt, err = a.WithDecisions(dir, opt); err != nil {
 			return nil, false, err
 		}

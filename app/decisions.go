@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clasifica/clasifica/internal/atomicfile"
@@ -124,12 +125,15 @@ func (a *App) LoadDecisions(root string) (*decisions.Store, error) {
 
 // ChangeDecisions reads the decisions about root, lets change modify them,
 // and writes them back atomically (a crash leaves the old record or the new
-// one). It returns the record's file.
+// one). It returns the record's file. Changes made through one App
+// never overwrite each other: each reads the record the last one wrote.
 func (a *App) ChangeDecisions(root string, change func(*decisions.Store) error) (string, error) {
 	file, err := a.Dirs.DecisionsFile(root)
 	if err != nil {
 		return "", err
 	}
+	a.decisionsMu.Lock()
+	defer a.decisionsMu.Unlock()
 	s, err := a.LoadDecisions(root)
 	if err != nil {
 		return file, err
@@ -155,15 +159,50 @@ func (a *App) ChangeDecisions(root string, change func(*decisions.Store) error) 
 }
 
 // WithDecisions returns opt with the decisions about root, for a scan that
-// counts photos as the user decided.
+// counts photos as the user decided. The record is read now, for its
+// errors, and again when the scan first asks (see scanDecisions).
 func (a *App) WithDecisions(root string, opt dataset.Options) (dataset.Options, error) {
 	s, err := a.LoadDecisions(root)
 	if err != nil {
 		return opt, err
 	}
-	opt.Decisions = s
+	opt.Decisions = &scanDecisions{store: s, load: func() (*decisions.Store, error) { return a.LoadDecisions(root) }}
 	return opt, nil
 }
+
+// scanDecisions are the decisions a scan applies, read again when it
+// first asks: a scan asks once it has listed the folder's files, and a
+// photo Clasifica copies in (AddCorrection) takes its name only after its
+// decision is written, so no scan lists such a photo without its decision
+// (a record read before the listing could miss it, and the photo would
+// fall in the split its content gives, a test photo perhaps). If reading
+// it again fails, the record read first answers.
+type scanDecisions struct {
+	once  sync.Once
+	load  func() (*decisions.Store, error)
+	store *decisions.Store
+}
+
+// current returns the record, read again the first time.
+func (d *scanDecisions) current() *decisions.Store {
+	d.once.Do(func() {
+		if s, err := d.load(); err == nil {
+			d.store = s
+		}
+	})
+	return d.store
+}
+
+// Decide implements dataset.Decisions.
+func (d *scanDecisions) Decide(h [32]byte, layout dataset.Layout, g dataset.Granularity) (dataset.Decision, bool) {
+	return d.current().Decide(h, layout, g)
+}
+
+// NearCopies implements dataset.NearCopies.
+func (d *scanDecisions) NearCopies() [][2][32]byte { return d.current().NearCopies() }
+
+// CopiedInNames implements dataset.CopiedIn.
+func (d *scanDecisions) CopiedInNames() map[string]bool { return d.current().CopiedInNames() }
 
 // Scan is ScanFolder with the user's decisions about dir applied: photos
 // relabelled count in their new class, photos left out are not there.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 
 	"github.com/clasifica/clasifica/ml/augment"
 	"github.com/clasifica/clasifica/ml/features"
@@ -22,6 +24,13 @@ type App struct {
 	speeds    *speeds
 	precision *precisionChecks
 	movers    movers
+	// decisionsMu serialises ChangeDecisions: each change reads, changes
+	// and writes the whole record, and two at once (the app copies each
+	// correction in a job of its own) would keep only the last one's.
+	decisionsMu sync.Mutex
+	// correcting serialises AddCorrection, whose check against the folder
+	// must see the corrections before it recorded.
+	correcting sync.Mutex
 }
 
 // New returns the application core over dirs.
@@ -50,6 +59,11 @@ type EngineOptions struct {
 	LowPower bool
 	// Device is the GPU's index for CUDA and DirectML; 0 is the first.
 	Device int
+	// ProviderOptions are key=value pairs, separated by commas, passed to
+	// the GPU provider as they are (see onnxrt.Options.ProviderOptions).
+	// A string, so that options stay comparable (engines are cached by
+	// their options).
+	ProviderOptions string
 	// JPEG chooses the JPEG decoder of the photos fed to the backbone;
 	// the zero value is the fastest built in (photo.JPEGAuto).
 	JPEG photo.JPEGDecoder
@@ -212,7 +226,21 @@ func (e *Engine) Ref() model.Backbone {
 func (e *Engine) Device() string { return e.Session.Placement().String() }
 
 func (opt EngineOptions) sessionOptions() onnxrt.Options {
-	return onnxrt.Options{Provider: opt.Provider, Threads: opt.Threads, Strict: opt.Strict, LowPower: opt.LowPower, Device: opt.Device}
+	return onnxrt.Options{Provider: opt.Provider, Threads: opt.Threads, Strict: opt.Strict, LowPower: opt.LowPower, Device: opt.Device, ProviderOptions: providerOptions(opt.ProviderOptions)}
+}
+
+// providerOptions splits "k=v,k=v" (checked by the front end) into a map.
+func providerOptions(s string) map[string]string {
+	if s == "" {
+		return nil
+	}
+	m := map[string]string{}
+	for kv := range strings.SplitSeq(s, ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 // Extractor returns a feature extractor on the engine's session; with
@@ -228,11 +256,20 @@ func (e *Engine) Extractor(cache bool) *features.Extractor {
 			return aug.Apply(p, seed)
 		},
 	}
+	if e.Session != nil && e.Session.Provider() != onnxrt.CPU {
+		// A GPU computes a batch of 32 at 1.6 times the rate of a batch
+		// of 8 (CUDA on an H200: 2,400 against 1,500 images/s); on a
+		// CPU batches of 8 are as fast and keep the memory arena small.
+		x.Batch, x.FixedBatch = gpuBatch, true
+	}
 	if cache {
 		x.Cache = e.Cache
 	}
 	return x
 }
+
+// gpuBatch is the extraction batch on a GPU provider.
+const gpuBatch = 32
 
 // cacheID names the engine's features in the cache: the backbone's
 // SHA-256, the fine-tuned blocks' hash when the session runs some, and

@@ -101,6 +101,15 @@ func (e *Engines) get(ctx context.Context, in Installed, opt EngineOptions, m *m
 	e.latest = base
 	var s *sharedEngine
 	for key, c := range e.open {
+		if e.app.staleChoice(c.eng) {
+			// Float for want of an 8-bit check, which is made now: the
+			// next engine follows it, and this one goes once unused.
+			if c.users == 0 {
+				c.eng.Close()
+				delete(e.open, key)
+			}
+			continue
+		}
 		if key.sha == k.sha && key.tuned == k.tuned && key.opt == base && (need == "" || c.eng.Precision == need) {
 			s, k = c, key
 			break
@@ -135,14 +144,14 @@ func (e *Engines) release(k engineKey, s *sharedEngine) {
 }
 
 // trim closes the engines nobody uses that were opened with other options
-// than the latest request's, and the least recently used idle ones beyond
+// than the latest request's or that a new 8-bit check made stale, and the least recently used idle ones beyond
 // keepIdle. The caller holds e.mu.
 func (e *Engines) trim() {
 	var idle []engineKey
 	for k, s := range e.open {
 		switch {
 		case s.users > 0:
-		case k.opt != e.latest:
+		case k.opt != e.latest, e.app.staleChoice(s.eng):
 			s.eng.Close()
 			delete(e.open, k)
 		default:
@@ -157,6 +166,20 @@ func (e *Engines) trim() {
 		e.open[k].eng.Close()
 		delete(e.open, k)
 	}
+}
+
+// Busy reports whether a job uses one of the engines: the user's own
+// work (training, classifying, checking labels), which a background
+// 8-bit check waits for.
+func (e *Engines) Busy() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range e.open {
+		if s.users > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Len reports how many engines are open.

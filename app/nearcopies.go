@@ -110,8 +110,9 @@ func (a *App) nearCopies(ctx context.Context, d *dataset.Dataset, c *printCollec
 // regroup is training's Regroup step (train.Job.Regroup): once the
 // extraction has fingerprinted the photos, the near-copy pairs are found
 // and recorded, and d divided again so that no pair straddles training and
-// a held-out split (the smaller content hash's split where Clasifica
-// splits; the training copy left out where the folder gives the split).
+// a held-out split (the held-out photo stays; its copy joins it where
+// Clasifica splits, and is left out of training where the folder gives the
+// split or the copy was forced into training, as corrections are).
 // It returns nil when the division stays as it was. The training photos
 // left out for their copies are named in a note (a train.Warning without
 // a path), and a changed division is sent as a Scanned event.
@@ -164,7 +165,7 @@ func (a *App) regroup(ctx context.Context, d *dataset.Dataset, c *printCollector
 		if n > len(names) {
 			more = fmt.Sprintf(", and %d more (the Data screen's decisions list has them all)", n-len(names))
 		}
-		emit(train.Warning{Message: fmt.Sprintf("%d training %s left out because a near-copy of each is a validation or test photo and the folder gives the split (Clasifica does not move photos across it): %s%s.",
+		emit(train.Warning{Message: fmt.Sprintf("%d training %s left out because a near-copy of each is a validation or test photo, which stays one, and the folder gives the split or the photo was put in training (a correction): %s%s.",
 			n, plural(n, "photo was", "photos were"), strings.Join(names, "; "), more)})
 	}
 	if sameDivision(d, out) {

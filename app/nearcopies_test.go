@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/hex"
-	"image/jpeg"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,25 +17,7 @@ import (
 // shot, another file (a near-copy).
 func recompress(t *testing.T, src, dst string) {
 	t.Helper()
-	f, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := jpeg.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := jpeg.Encode(out, img, &jpeg.Options{Quality: 60}); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
+	recompressAt(t, src, dst, 60)
 }
 
 // Where Clasifica makes the split, training finds the near-copy pairs in

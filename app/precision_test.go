@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/dataset"
@@ -90,6 +92,169 @@ func guardReport(passed bool) (g quant.GuardReport) {
 		g.Reason = "on the flowers photos the 8-bit features differ from the float ones"
 	}
 	return g
+}
+
+// TestPrecisionCheckAuto runs the 8-bit check as the window does, in the
+// background, on the real backbone and runtime: before it, auto opens
+// float for want of a check; the check pauses while the user's work runs
+// and reports its progress to the end; it is recorded in precision.json,
+// and reused, without measuring again, by the next call and by the next
+// start of Clasifica; engines opened since follow it, and the float one
+// opened for want of it is closed.
+func TestPrecisionCheckAuto(t *testing.T) {
+	a, eng, _, _ := setup(t)
+	ctx := context.Background()
+	opt := EngineOptions{Runtime: mltest.RuntimeLibrary(t), Provider: onnxrt.CPU}
+	key := precisionKey(eng.Backbone, eng.Runtime)
+	a.precision.mu.Lock()
+	a.precision.load()
+	delete(a.precision.mem, key) // another test may have checked first
+	a.precision.mu.Unlock()
+
+	engines := NewEngines(a)
+	defer engines.Close()
+	before, release, err := engines.Open(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if before.Precision != PrecisionFloat || before.PrecisionReason != NotChecked {
+		t.Fatalf("before the check, auto runs %s (%q)", before.Precision, before.PrecisionReason)
+	}
+	if need, err := a.PrecisionUnchecked(opt); !need || err != nil {
+		t.Fatalf("PrecisionUnchecked before the check: %v, %v", need, err)
+	}
+	for _, o := range []EngineOptions{{Provider: onnxrt.CPU, Precision: PrecisionFloat}, {Provider: onnxrt.CPU, FineTuning: true}} {
+		if need, _ := a.PrecisionUnchecked(o); need {
+			t.Errorf("PrecisionUnchecked(%+v): a check would change nothing there", o)
+		}
+	}
+
+	// The user's work holds the check for its first three looks.
+	busyLooks := 0
+	busy := func() bool { busyLooks++; return busyLooks <= 3 }
+	var reports []PrecisionProgress
+	start := time.Now()
+	c, err := a.CheckPrecision(ctx, opt, PrecisionCheckRequest{Background: true, Busy: busy,
+		Progress: func(p PrecisionProgress) { reports = append(reports, p) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	// What the check cost, in photos of float at its own measure of
+	// float's speed (app's checkPaysFrom), for the notes.
+	t.Logf("%s; %s; %d progress reports; took %v, as much as %.0f photos in float", c.Guard, c.Verdict(), len(reports), took.Round(time.Second), took.Seconds()*c.FloatRate)
+	paused, resumed := false, false
+	for i, p := range reports {
+		if i > 0 && (p.Done < reports[i-1].Done || p.Total != reports[0].Total) {
+			t.Fatalf("progress went from %+v to %+v", reports[i-1], p)
+		}
+		if p.Paused {
+			paused = true
+		} else if paused {
+			resumed = true
+		}
+	}
+	last := reports[len(reports)-1]
+	// The calibration's two passes when the 8-bit model was built (the
+	// second gives the calibration photos' float features), or the float
+	// features of the calibration photos, then the reference photos in
+	// float and the guard photos in both.
+	if g := 75 + 74 + 2*149; last.Done != last.Total || (last.Total != g && last.Total != g+75) || last.Rate() <= 0 {
+		t.Errorf("last progress %+v (rate %.2f)", last, last.Rate())
+	}
+	if !paused || !resumed {
+		t.Errorf("the check did not pause for the user's work and go on (paused %v, resumed %v)", paused, resumed)
+	}
+	if c.FloatRate <= 0 || c.Int8Rate <= 0 || len(c.Guard.Sets) != 2 {
+		t.Fatalf("check %+v", c)
+	}
+
+	// Recorded: the next call and the next start reuse it.
+	again, err := a.CheckPrecision(ctx, opt, PrecisionCheckRequest{Progress: func(PrecisionProgress) { t.Error("the remembered check was measured again") }})
+	if err != nil || !again.When.Equal(c.When) {
+		t.Errorf("second check: %v at %v, first at %v", err, again.When, c.When)
+	}
+	restarted := New(a.Dirs)
+	if r, ok, err := restarted.RememberedPrecisionCheck(opt); err != nil || !ok || !r.When.Equal(c.When) || r.Int8Rate != c.Int8Rate {
+		t.Errorf("after a restart: %v, %v, %+v", ok, err, r)
+	}
+	if need, _ := restarted.PrecisionUnchecked(opt); need {
+		t.Error("after a restart, auto still waits for a check")
+	}
+
+	after, release, err := engines.Open(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	want := PrecisionFloat
+	if c.Use() {
+		want = PrecisionInt8
+	}
+	if after == before || after.Precision != want || after.PrecisionReason != c.Verdict() {
+		t.Errorf("after the check, auto runs %s (%q), want %s (%q)", after.Precision, after.PrecisionReason, want, c.Verdict())
+	}
+	if n := engines.Len(); n != 1 {
+		t.Errorf("%d engines open: the float one opened for want of a check stays", n)
+	}
+}
+
+// TestPrecisionCheckCancelled stops a check part way, while it
+// calibrates the 8-bit model: it returns the cancellation and leaves
+// neither a record nor an 8-bit model behind, so the next start checks
+// again.
+func TestPrecisionCheckCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	home := t.TempDir()
+	a := New(Dirs{Cache: filepath.Join(home, "cache"), Config: filepath.Join(home, "config"), Data: filepath.Join(home, "data")})
+	in, err := a.Backbones.Import(ctx, mltest.Backbone(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := EngineOptions{Runtime: mltest.RuntimeLibrary(t), Provider: onnxrt.CPU}
+	var last PrecisionProgress
+	_, err = a.CheckPrecision(ctx, opt, PrecisionCheckRequest{Background: true, Progress: func(p PrecisionProgress) {
+		if last = p; p.Done >= 3 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled check: %v", err)
+	}
+	if last.Done < 3 || last.Done >= last.Total {
+		t.Errorf("cancelled at %+v", last)
+	}
+	for _, f := range []string{filepath.Join(a.Dirs.Cache, "precision.json"), filepath.Join(in.Dir, int8ModelFile)} {
+		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a cancelled check left %s (%v)", f, err)
+		}
+	}
+	if need, err := New(a.Dirs).PrecisionUnchecked(opt); !need || err != nil {
+		t.Errorf("after a cancelled check, PrecisionUnchecked: %v, %v", need, err)
+	}
+}
+
+func TestPrecisionCheckPays(t *testing.T) {
+	if PrecisionCheckPays(1) || PrecisionCheckPays(checkPaysFrom-1) || !PrecisionCheckPays(checkPaysFrom) {
+		t.Errorf("break-even at %d photos", checkPaysFrom)
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"a/1.jpg", "a/2.jpg", "b/3.png", ".hidden/4.jpg", "b/.5.jpg"} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := CountPhotos(dir, 100); n != 3 {
+		t.Errorf("CountPhotos: %d, want 3", n)
+	}
+	if n := CountPhotos(dir, 2); n != 2 {
+		t.Errorf("CountPhotos up to 2: %d", n)
+	}
 }
 
 // TestInt8EndToEnd runs the real 8-bit check on the offline backbone,
@@ -193,7 +358,7 @@ func TestInt8EndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s export: %v", prec, err)
 		}
-		same, sameKinds, kinds := 0, 0, 0
+		same, sameKinds, kinds, sameAnswered, answered := 0, 0, 0, 0, 0
 		for b0 := 0; b0 < len(paths); b0 += 8 {
 			b1 := min(len(paths), b0+8)
 			var in []float32
@@ -218,13 +383,20 @@ func TestInt8EndToEnd(t *testing.T) {
 					if agree {
 						sameKinds++
 					}
+					// The labels the app gives rather than "not sure".
+					if !preds[b0+k].Unsure {
+						answered++
+						if agree {
+							sameAnswered++
+						}
+					}
 				}
 			}
 		}
 		s.Close()
 		share := float64(sameKinds) / float64(kinds)
-		t.Logf("%q export: the app's label on %d of %d photos of the model's kinds (%.1f%%), on %d of %d with the strangers; %d bytes",
-			prec, sameKinds, kinds, 100*share, same, len(paths), len(data))
+		t.Logf("%q export: the app's label on %d of %d photos of the model's kinds (%.1f%%; %d of the %d it answers, not \"not sure\"), on %d of %d with the strangers; %d bytes",
+			prec, sameKinds, kinds, 100*share, sameAnswered, answered, same, len(paths), len(data))
 		switch {
 		case prec == "" && (share < 0.98 || len(data) > 40<<20):
 			t.Errorf("the default export of a model trained on 8-bit features gives the app's label on %.1f%% of %d photos (want at least 98%%) in %d bytes (want the 8-bit size)", 100*share, kinds, len(data))

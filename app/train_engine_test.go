@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -50,14 +51,14 @@ func TestTrainingRunsWhereTheEngineDoes(t *testing.T) {
 	a := enginesTestApp(t)
 	// On this CPU-only machine the GPU number and power preference change
 	// nothing, but they must arrive where an accelerator would use them.
-	opt := EngineOptions{Runtime: mltest.RuntimeLibrary(t), Provider: onnxrt.CPU, Threads: 3, Device: 1, LowPower: true}
+	opt := EngineOptions{Runtime: mltest.RuntimeLibrary(t), Provider: onnxrt.CPU, Threads: 3, Device: 1, LowPower: true, ProviderOptions: "prefer_nhwc=1"}
 	eng, err := a.OpenEngine(context.Background(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	want := onnxrt.Options{Provider: onnxrt.CPU, Threads: 3, Device: 1, LowPower: true}
-	if got := eng.Session.Options(); got != want {
+	want := onnxrt.Options{Provider: onnxrt.CPU, Threads: 3, Device: 1, LowPower: true, ProviderOptions: map[string]string{"prefer_nhwc": "1"}}
+	if got := eng.Session.Options(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("inference session built with %+v, want %+v", got, want)
 	}
 	var built []onnxrt.Built
@@ -92,7 +93,7 @@ func TestTrainingRunsWhereTheEngineDoes(t *testing.T) {
 				w.Threads = 1
 			}
 		}
-		if b.Options != w {
+		if !reflect.DeepEqual(b.Options, w) {
 			t.Errorf("session %v → %v built with %+v, want %+v", b.Inputs, b.Outputs[:1], b.Options, w)
 		}
 		if b.Provider != onnxrt.CPU {

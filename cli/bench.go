@@ -73,7 +73,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	opt.Engine = eo
 	if *checkPrecision {
 		fmt.Fprintln(e.stderr, "Checking the 8-bit image model (a minute or two)…")
-		c, err := e.app.CheckPrecision(ctx, eo, true)
+		bar := newProgressBar(e.stderr)
+		c, err := e.app.CheckPrecision(ctx, eo, app.PrecisionCheckRequest{Refresh: true, Progress: func(p app.PrecisionProgress) {
+			bar.update("checking 8 bits", p.Done, p.Total, p.Rate(), "photos/s", p.Remaining(), p.Done == p.Total)
+		}})
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/clasifica/clasifica/app"
@@ -18,6 +20,33 @@ type engineFlags struct {
 	jpeg, precision             string
 	threads, device             int
 	lowPower                    bool
+	providerOpts                providerOptions
+}
+
+// providerOptions collects --provider-option key=value flags.
+type providerOptions map[string]string
+
+func (o *providerOptions) String() string { return fmt.Sprint(map[string]string(*o)) }
+
+// join writes the options as app.EngineOptions wants them, in key order.
+func (o providerOptions) join() string {
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(o)) {
+		kv = append(kv, k+"="+o[k])
+	}
+	return strings.Join(kv, ",")
+}
+
+func (o *providerOptions) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(k) == "" || strings.Contains(s, ",") {
+		return fmt.Errorf("%q: want key=value", s)
+	}
+	if *o == nil {
+		*o = providerOptions{}
+	}
+	(*o)[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	return nil
 }
 
 func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
@@ -30,6 +59,7 @@ func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
 	fs.IntVar(&f.device, "device", 0, "GPU number for CUDA and DirectML (0: the first)")
 	fs.BoolVar(&f.lowPower, "low-power", false, "WebGPU: use the power-saving graphics adapter (a laptop's integrated GPU)")
 	fs.StringVar(&f.precision, "precision", "auto", "image model arithmetic: auto (8 bits where they passed the accuracy check and run faster on this computer; a model's own precision when classifying), float or int8")
+	fs.Var(&f.providerOpts, "provider-option", "an option of the GPU provider, key=value, passed to ONNX Runtime as it is (repeatable; for measurements, e.g. prefer_nhwc=1 for CUDA)")
 	fs.StringVar(&f.jpeg, "jpeg-decoder", "auto", "JPEG decoder: auto (at a reduced scale: libjpeg-turbo where built in, elsewhere large photos at 1/8) or go (Go's decoder at full size)")
 }
 
@@ -51,7 +81,7 @@ func (f *engineFlags) options() (app.EngineOptions, error) {
 	if err != nil {
 		return app.EngineOptions{}, fmt.Errorf("--precision: %w", err)
 	}
-	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads, Device: f.device, LowPower: f.lowPower, JPEG: jpeg, Precision: prec}, nil
+	return app.EngineOptions{Runtime: f.runtime, Backbone: f.backbone, Provider: p, Threads: f.threads, Device: f.device, LowPower: f.lowPower, JPEG: jpeg, Precision: prec, ProviderOptions: f.providerOpts.join()}, nil
 }
 
 // ensureBackbone downloads the ImageNet backbone when none is installed and
@@ -73,13 +103,15 @@ func (e *env) ensureBackbone(ctx context.Context, spec string) error {
 	return nil
 }
 
-func (e *env) openEngine(ctx context.Context, f *engineFlags) (*app.Engine, error) {
-	return e.openEngineWith(ctx, f, nil)
+// openEngine opens the engine the flags describe for a job of runs photo
+// runs through the image model (photos times views).
+func (e *env) openEngine(ctx context.Context, f *engineFlags, runs int) (*app.Engine, error) {
+	return e.openEngineWith(ctx, f, runs, nil)
 }
 
 // openEngineWith is openEngine with the options adjusted by adjust (when
 // not nil) before the engine opens.
-func (e *env) openEngineWith(ctx context.Context, f *engineFlags, adjust func(*app.EngineOptions)) (*app.Engine, error) {
+func (e *env) openEngineWith(ctx context.Context, f *engineFlags, runs int, adjust func(*app.EngineOptions)) (*app.Engine, error) {
 	opt, err := f.options()
 	if err != nil {
 		return nil, err
@@ -88,6 +120,9 @@ func (e *env) openEngineWith(ctx context.Context, f *engineFlags, adjust func(*a
 		adjust(&opt)
 	}
 	if err := e.ensureBackbone(ctx, opt.Backbone); err != nil {
+		return nil, err
+	}
+	if err := e.checkPrecisionFirst(ctx, opt, runs); err != nil {
 		return nil, err
 	}
 	eng, err := e.app.OpenEngine(ctx, opt)
@@ -117,6 +152,33 @@ func (e *env) describeEngine(eng *app.Engine) {
 		fmt.Fprintf(e.stderr, "  not on %s: %s\n", s.Name, s.Reason)
 	}
 	e.describePrecision(eng)
+}
+
+// checkPrecisionFirst runs the 8-bit check, with a progress line, where
+// auto waits for one (app.PrecisionUnchecked) and the job's runs pay for
+// it (app.PrecisionCheckPays), or where 8 bits are asked for and never
+// checked; the engine opened next follows what it found. Shorter jobs
+// under auto run float without waiting, and say how to check.
+func (e *env) checkPrecisionFirst(ctx context.Context, opt app.EngineOptions, runs int) error {
+	var why string
+	switch {
+	case opt.Precision == app.PrecisionInt8 && !opt.FineTuning:
+		if _, ok, err := e.app.RememberedPrecisionCheck(opt); err != nil || ok {
+			return nil // an error here is the engine's to report, as it opens
+		}
+		why = "8 bits asked for: checking them on this computer first (once, a minute or two)…"
+	default:
+		if need, err := e.app.PrecisionUnchecked(opt); err != nil || !need || !app.PrecisionCheckPays(runs) {
+			return nil
+		}
+		why = "Checking 8 bits on this computer first (once, a minute or two): on this many photos they save more time than that."
+	}
+	fmt.Fprintln(e.stderr, why)
+	bar := newProgressBar(e.stderr)
+	_, err := e.app.CheckPrecision(ctx, opt, app.PrecisionCheckRequest{Progress: func(p app.PrecisionProgress) {
+		bar.update("checking 8 bits", p.Done, p.Total, p.Rate(), "photos/s", p.Remaining(), p.Done == p.Total)
+	}})
+	return err
 }
 
 // describePrecision says which arithmetic the image model runs in, and why.

@@ -33,7 +33,7 @@ func runReview(ctx context.Context, e *env, args []string) error {
 	} else if !fi.IsDir() {
 		return fmt.Errorf("%s is a file: review needs the folder of photos", dir)
 	}
-	eng, err := e.openEngine(ctx, &ef)
+	eng, err := e.openEngine(ctx, &ef, app.CountPhotos(dir, 1<<20))
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,9 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	eng, err := e.openEngineWith(ctx, &f.engine, func(o *app.EngineOptions) {
+	// Each photo runs through the image model once per view.
+	runs := app.CountPhotos(f.data, 1<<20) * (1 + f.opt.Augment)
+	eng, err := e.openEngineWith(ctx, &f.engine, runs, func(o *app.EngineOptions) {
 		o.FineTuning = f.opt.FineTune > 0
 		if cont != nil {
 			// A continued model's head goes on with features of the
@@ -282,6 +284,9 @@ func writeComparison(w io.Writer, c *app.Comparison) {
 	fmt.Fprintf(w, "Before → after, on the same %d %s photos: %.1f%% → %.1f%% (%+.1f points).\n", c.N, c.Evaluated, 100*c.Before, 100*c.After, 100*(c.After-c.Before))
 	if c.LeftOut > 0 {
 		fmt.Fprintf(w, "  %d new test photos left out: the model continued from was not tested on them and may have learnt from them.\n", c.LeftOut)
+		for _, l := range c.LeftOutPhotos {
+			fmt.Fprintf(w, "    %s: %s\n", l.Path, l.Why)
+		}
 	}
 	for _, k := range c.Kinds {
 		if k.Before != k.After {

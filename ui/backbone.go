@@ -72,6 +72,10 @@ func (w *window) prepareEngine() {
 			w.engine = st
 			w.train.refreshEngine()
 			w.train.refresh()
+			if w.settingsForm != nil {
+				w.settingsForm.precision.showInUse()
+			}
+			w.maybeCheckPrecision()
 		})
 	})
 }

@@ -4,10 +4,14 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
+	"unicode"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -32,12 +36,14 @@ type comparePanel struct {
 
 	headline *widget.Label
 	caption  *widget.Label
-	inUse    *widgets.Notice
-	swap     *widget.Button
-	kinds    *widget.List
-	grid     *widget.GridWrap
-	photos   *widget.Label
-	none     fyne.CanvasObject
+	// which lists the test photos left out of the comparison, and why.
+	which  *widget.Button
+	inUse  *widgets.Notice
+	swap   *widget.Button
+	kinds  *widget.List
+	grid   *widget.GridWrap
+	photos *widget.Label
+	none   fyne.CanvasObject
 
 	cmp *app.Comparison
 	// order is the kinds, the most changed first.
@@ -50,6 +56,8 @@ func newComparePanel(w *window) *comparePanel {
 	p.headline.SizeName = sizeNameDisplay
 	p.headline.TextStyle.Bold = true
 	p.caption = widgets.Wrapped("")
+	p.which = widget.NewButton("Which photos?", p.showLeftOut)
+	p.which.Hide()
 	p.swap = widget.NewButtonWithIcon("", theme.MediaReplayIcon(), w.swapModels)
 	p.inUse = widgets.NewNotice(theme.ColorNamePrimary, "", p.swap)
 
@@ -97,9 +105,47 @@ func newComparePanel(w *window) *comparePanel {
 
 	split := container.NewHSplit(kindsPanel, photosPanel)
 	split.SetOffset(0.34)
-	top := container.NewBorder(nil, nil, p.headline, nil, container.NewVBox(layout.NewSpacer(), p.caption, layout.NewSpacer()))
+	top := container.NewBorder(nil, nil, p.headline, container.NewCenter(p.which), container.NewVBox(layout.NewSpacer(), p.caption, layout.NewSpacer()))
 	p.content = widgets.VFill([]fyne.CanvasObject{top, p.inUse}, split)
 	return p
+}
+
+// inFolder names a photo by its path in the training folder, where it is
+// in it.
+func (w *window) inFolder(path string) string {
+	if rel, err := filepath.Rel(w.doc.folder, path); w.doc.folder != "" && err == nil && filepath.IsLocal(rel) {
+		return rel
+	}
+	return displayPath(path)
+}
+
+// sentence makes a reason (in lower case, for the middle of a line) a
+// sentence of its own.
+func sentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:] + "."
+}
+
+// showLeftOut lists the test photos the comparison leaves out, each with
+// why it was not a test photo of the previous model.
+func (p *comparePanel) showLeftOut() {
+	c := p.cmp
+	if c == nil || len(c.LeftOutPhotos) == 0 {
+		return
+	}
+	list := container.NewVBox(widgets.Wrapped(fmt.Sprintf("The retrained model was tested on %s that the previous model was not tested on. The previous model may have learnt from them, so the comparison leaves them out:",
+		words.Plural(len(c.LeftOutPhotos), "photo", "photos"))))
+	for _, l := range c.LeftOutPhotos {
+		name := widgets.Bold(p.w.inFolder(l.Path))
+		name.Wrapping = fyne.TextWrapBreak
+		why := widgets.Caption(sentence(l.Why))
+		why.Wrapping = fyne.TextWrapWord
+		list.Add(container.New(widgets.TightVBox{Gap: -theme.Padding()}, name, why))
+	}
+	content := container.NewVScroll(container.New(widgets.FixedWidth{Width: 460}, list.Objects...))
+	d := dialog.NewCustom("Photos left out of the comparison", "Close", content, p.w.win)
+	d.Resize(dialogSize(p.w.win, fyne.NewSize(520, 420)))
+	p.w.showDialog(d)
 }
 
 // set shows the document's comparison and which of the two models is in
@@ -118,9 +164,13 @@ func (p *comparePanel) set() {
 		which := c.Evaluated + " photos"
 		text := fmt.Sprintf("of the same %s %s sorted right before and after retraining: %s, %s.",
 			words.Thousands(c.N), which, words.Plural(len(c.Fixed), "photo fixed", "photos fixed"), words.Plural(len(c.Broken), "photo broken", "photos broken"))
+		p.which.Hide()
 		if c.LeftOut > 0 {
 			text += fmt.Sprintf(" %s left out: the previous model was not tested on them and may have learnt from them.",
 				words.Plural(c.LeftOut, "new test photo is", "new test photos are"))
+			if len(c.LeftOutPhotos) > 0 {
+				p.which.Show()
+			}
 		}
 		p.caption.SetText(text)
 		p.order = slices.Clone(c.Kinds)

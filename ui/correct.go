@@ -45,19 +45,30 @@ func (w *window) teach(p photoDetail) fyne.CanvasObject {
 	note.Hide()
 	var right *widget.Button
 	var kinds *widget.Select
+	enable := func(on bool) {
+		choices := []fyne.Disableable{kinds}
+		if right != nil { // a stranger has no "Right"
+			choices = append(choices, right)
+		}
+		for _, b := range choices {
+			if on {
+				b.Enable()
+			} else {
+				b.Disable()
+			}
+		}
+	}
 	add := func(kind string) {
 		// Copying is quick, but the check that the photo is no copy of a
 		// validation or test photo reads the folder: off the UI goroutine.
-		right.Disable()
-		kinds.Disable()
+		enable(false)
 		note.SetText("Checking the training photos…")
 		note.Show()
 		w.jobs.start(func() {
 			c, err := w.core.AddCorrection(root, p.path, kind)
 			fyne.Do(func() {
 				if err != nil {
-					right.Enable()
-					kinds.Enable()
+					enable(true)
 					note.SetText(correctionError(root, err))
 					return
 				}
@@ -76,8 +87,15 @@ func (w *window) teach(p photoDetail) fyne.CanvasObject {
 			})
 		})
 	}
-	right = widget.NewButtonWithIcon("Right", theme.ConfirmIcon(), func() { add(p.top[0].Label) })
 	kinds = w.kindChoice(w.doc.model.Labels, add)
+	if p.stranger {
+		// The model's guess is not an answer for a photo unlike all its
+		// kinds: there is nothing to confirm, only a kind to name.
+		ask := widgets.Caption("If it is one of the kinds, or a new one, say which:")
+		ask.Wrapping = fyne.TextWrapWord
+		return container.NewVBox(widgets.Bold("Teach it"), ask, kinds, note)
+	}
+	right = widget.NewButtonWithIcon("Right", theme.ConfirmIcon(), func() { add(p.top[0].Label) })
 	return container.NewVBox(widgets.Bold("Teach it"), container.NewGridWithColumns(2, right, kinds), note)
 }
 

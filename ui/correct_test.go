@@ -3,6 +3,7 @@ package ui
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
@@ -29,6 +30,21 @@ func checkTeach(t *testing.T, w *testWindow) {
 		t.Fatal("a new photo does not offer to teach the model")
 	}
 	mustShow(t, o, "Teach it", "Right")
+	// A photo unlike all its kinds: the model's guess is no answer to
+	// confirm, only a kind (or a new one) to name.
+	stranger := outside
+	stranger.stranger = true
+	o = w.teach(stranger)
+	if o == nil {
+		t.Fatal("a photo not of its kinds does not offer to teach the model")
+	}
+	mustShow(t, o, "Teach it", "If it is one of the kinds, or a new one, say which:")
+	if b := find(o, func(b *widget.Button) bool { return b.Text == "Right" }); b != nil {
+		t.Error(`a photo not of its kinds offers "Right"`)
+	}
+	if s := find(o, func(s *widget.Select) bool { return s.PlaceHolder == "It's a…" }); s == nil || !slices.Contains(s.Options, newKindChoice) {
+		t.Errorf(`a photo not of its kinds: "It's a…" is %v`, s)
+	}
 	if w.retrainText() != "" {
 		t.Errorf("corrections counted before any: %q", w.retrainText())
 	}

@@ -65,7 +65,7 @@ func (w *window) showPhoto(p photoDetail) {
 	case p.truth != "":
 		info.Add(widgets.NewNotice(theme.ColorNameError, fmt.Sprintf("Wrong: it is really %s.", p.truth)))
 	case p.stranger && len(p.top) > 0:
-		info.Add(widgets.NewNotice(theme.ColorNameWarning, "Not one of its kinds."))
+		info.Add(widgets.NewNotice(theme.ColorNameWarning, "Not one of its kinds: unlike all the photos the model learnt from, so the guesses below mean little."))
 	case p.unsure && len(p.top) > 0:
 		info.Add(widgets.NewNotice(theme.ColorNameWarning, fmt.Sprintf("Not sure: the model's best guess, %s, is below the confidence at which it answers.", p.top[0].Label)))
 	}

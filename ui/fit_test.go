@@ -84,6 +84,10 @@ func TestScreensFit(t *testing.T) {
 	prev := w.doc.current()
 	w.doc.previous = &prev
 	c := &app.Comparison{Evaluated: "test", N: len(src), Before: 0.61, After: 0.67, LeftOut: 4}
+	for _, p := range src[20:24] {
+		c.LeftOutPhotos = append(c.LeftOutPhotos, app.LeftOutPhoto{Path: p,
+			Why: "put among the test photos with its near-copy " + filepath.Join("staffordshire_bull_terrier", "a_rather_long_file_name_from_a_phone_IMG_20240501_120000.jpg") + " (the same shot), so that the model is not tested on a photo it learnt"})
+	}
 	for i, l := range w.doc.model.Labels {
 		c.Kinds = append(c.Kinds, app.KindChange{Kind: l, Photos: 4, Before: 0.5, After: 0.25 * float64(i%5)})
 	}
@@ -103,6 +107,10 @@ func TestScreensFit(t *testing.T) {
 	w.results.showComparison()
 	w.classify.refresh()
 	assertFits(t, w, "a retraining compared, corrections counted")
+	w.results.compare.showLeftOut()
+	w.settle()
+	assertOverlayFits(t, w, "photos left out of the comparison")
+	w.win.Canvas().Overlays().Remove(w.overlay())
 	w.doc.wentBack = true
 	w.results.refresh()
 	assertFits(t, w, "went back to the previous model")
@@ -123,6 +131,10 @@ func TestScreensFit(t *testing.T) {
 		}},
 		{"a photo not of its kinds", func() {
 			w.showPhoto(photoDetail{path: src[1], stranger: true, top: []app.Scored{{Label: "american_pit_bull_terrier", Probability: .5}, {Label: "Egyptian_Mau", Probability: .3}, {Label: "staffordshire_bull_terrier", Probability: .2}}})
+		}},
+		{"a photo from elsewhere not of its kinds", func() {
+			daisy, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers", "daisy"), "*.jpg"))
+			w.showPhoto(photoDetail{path: daisy[0], stranger: true, top: []app.Scored{{Label: "american_pit_bull_terrier", Probability: .5}, {Label: "Egyptian_Mau", Probability: .3}, {Label: "staffordshire_bull_terrier", Probability: .2}}})
 		}},
 		{"notes", func() {
 			w.inform("Notes on this training", strings.Repeat("The folder's kinds are unbalanced: the largest has 40 times as many photos as the smallest. ", 8))

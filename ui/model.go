@@ -12,8 +12,12 @@ import (
 	"github.com/clasifica/clasifica/ml/train"
 )
 
-// setData makes a scanned folder the training photos.
+// setData makes a scanned folder the training photos. opt keeps only the
+// choices (shares, granularity, limits): the decisions a scan applied are
+// read again by the next one, and a scan's Options carry those it read,
+// which corrections made since would make stale.
 func (w *window) setData(dir string, d *dataset.Dataset, opt dataset.Options) {
+	opt.Decisions, opt.Progress = nil, nil
 	w.doc.folder, w.doc.data, w.doc.dataOpt = dir, d, opt
 	w.data.err = nil
 	w.rememberFolder(dir)

@@ -293,7 +293,7 @@ func (t *tour) loop() error {
 	var failed error
 	fyne.DoAndWait(func() {
 		p := preds[first]
-		w.showPhoto(photoDetail{path: p.Path, top: p.Top, unsure: p.Unsure})
+		w.showPhoto(photoDetail{path: p.Path, top: p.Top, unsure: p.Unsure, stranger: p.Stranger})
 		failed = teachAs(w.win.Canvas().Overlays().Top(), p, kindOf(p.Path))
 	})
 	if failed != nil {
@@ -316,7 +316,7 @@ func (t *tour) loop() error {
 			if i == first || p.Err != nil || failed != nil {
 				continue
 			}
-			failed = teachAs(w.teach(photoDetail{path: p.Path, top: p.Top}), p, kindOf(p.Path))
+			failed = teachAs(w.teach(photoDetail{path: p.Path, top: p.Top, stranger: p.Stranger}), p, kindOf(p.Path))
 		}
 	})
 	if failed != nil {
@@ -358,9 +358,10 @@ func (t *tour) loop() error {
 func kindOf(path string) string { return filepath.Base(filepath.Dir(path)) }
 
 // teachAs confirms ("Right") or corrects ("It's a…") a photo in the
-// teaching part of its view o, as a person would.
+// teaching part of its view o, as a person would; a photo not of its
+// kinds has no "Right": its kind is named.
 func teachAs(o fyne.CanvasObject, p app.Prediction, kind string) error {
-	if p.Label() == kind {
+	if p.Label() == kind && !p.Stranger {
 		if b := findObject(o, func(b *widget.Button) bool { return b.Text == "Right" }); b != nil {
 			b.OnTapped()
 			return nil

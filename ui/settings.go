@@ -207,12 +207,13 @@ func (w *window) showSettings() {
 	scroll.SetMinSize(fyne.NewSize(620, 360))
 	d := dialog.NewCustomConfirm("Settings", "Save", "Cancel", scroll, func(ok bool) {
 		f.providers.task.stop()
-		f.precision.task.stop()
+		f.precision.close()
 		if ok {
 			f.apply(w)
 		}
 	}, w.win)
-	d.SetOnClosed(func() { f.providers.task.stop(); f.precision.task.stop() })
+	// The 8-bit check goes on when Settings close: it is the window's.
+	d.SetOnClosed(func() { f.providers.task.stop(); f.precision.close() })
 	d.Resize(dialogSize(w.win, fyne.NewSize(760, 620)))
 	w.showDialog(d)
 	w.settingsForm = f
@@ -232,6 +233,9 @@ func (w *window) setSettings(s app.Settings, appearance string) {
 	saveSettings(w.fa.Preferences(), w.settings, w.appearance)
 	if changedEngine {
 		w.prepareEngine()
+		if !w.precisionCheck.task.running() {
+			w.loadPrecisionCheck()
+		}
 	}
 	w.refreshMenu()
 }

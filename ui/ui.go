@@ -40,6 +40,7 @@ func Run(a *app.App, open ...string) error {
 		if fitToScreen(w.win, w.win.Canvas().Scale()) {
 			w.win.CenterOnScreen() // placed for the size it had
 		}
+		w.started()
 	})
 	w.win.CenterOnScreen()
 	w.win.ShowAndRun()

@@ -62,6 +62,10 @@ type window struct {
 	// engineTask is the job that finds it out (prepareEngine).
 	engine     engineState
 	engineTask task
+	// precisionCheck is the 8-bit check, run in the background once
+	// the window shows (shown) where auto waits for one (ui/precision.go).
+	precisionCheck precisionCheck
+	shown          bool
 
 	// dialog and lastError are the last dialog shown and the last error
 	// explained, for tests.
@@ -87,6 +91,8 @@ func newWindow(fa fyne.App, core *app.App) *window {
 		engines:    app.NewEngines(core),
 		thumbs:     thumbnails{app.NewThumbnails(thumbSide, thumbBudget, 2)},
 		doc:        newDocument(),
+
+		precisionCheck: newPrecisionCheck(),
 	}
 	w.settings, w.appearance = loadSettings(fa.Preferences())
 	fa.Settings().SetTheme(newTheme(w.appearance))
@@ -114,6 +120,7 @@ func newWindow(fa fyne.App, core *app.App) *window {
 	w.classify.refresh()
 	w.refresh()
 	w.prepareEngine()
+	w.loadPrecisionCheck()
 	return w
 }
 
@@ -156,8 +163,18 @@ func (w *window) layout() fyne.CanvasObject {
 	return container.NewBorder(nil, nil, container.NewHBox(sideBG, widget.NewSeparator()), nil, w.body)
 }
 
-// Show opens the window.
-func (w *window) Show() { w.win.Show() }
+// Show opens the window (tests; Run shows it as the app starts).
+func (w *window) Show() {
+	w.win.Show()
+	w.started()
+}
+
+// started is called once the window shows: the 8-bit check starts then,
+// if the image model waits for one.
+func (w *window) started() {
+	w.shown = true
+	w.maybeCheckPrecision()
+}
 
 // show switches to a step's screen.
 func (w *window) show(s step) {
@@ -287,6 +304,7 @@ func (w *window) close() {
 	w.classify.task.stop()
 	w.train.backbone.task.stop()
 	w.engineTask.stop()
+	w.precisionCheck.task.stop()
 	w.win.SetCloseIntercept(nil)
 	w.win.Close()
 	w.closed()

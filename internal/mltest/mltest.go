@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -41,6 +42,41 @@ func Photos(t testing.TB, elem ...string) string {
 		t.Fatalf("mltest: sample photo missing: %v", err)
 	}
 	return p
+}
+
+// TrainingFolder copies the sample photos of set ("flowers", say), one
+// folder per kind, into a new temporary folder, less the last keepBack
+// photos of each kind by name, which it returns (in place, unread): the
+// photos a test sorts and teaches, as the screenshot tour does.
+func TrainingFolder(t testing.TB, set string, keepBack int) (root string, kept []string) {
+	t.Helper()
+	root = t.TempDir()
+	kinds, err := os.ReadDir(Photos(t, set))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range kinds {
+		if !k.IsDir() {
+			continue
+		}
+		photos, _ := filepath.Glob(filepath.Join(Photos(t, set, k.Name()), "*.jpg"))
+		slices.Sort(photos)
+		n := max(len(photos)-keepBack, 0)
+		if err := os.MkdirAll(filepath.Join(root, k.Name()), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range photos[:n] {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(root, k.Name(), filepath.Base(p)), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		kept = append(kept, photos[n:]...)
+	}
+	return root, kept
 }
 
 // RuntimeLibrary returns the ONNX Runtime shared library: $ONNXRUNTIME_LIB,

@@ -260,17 +260,23 @@ func unlinkNew(src, dst string) error {
 	return os.Remove(dst)
 }
 
-// freeName returns a path in dir for name that no file has: name itself,
-// or "stem (2).ext", "stem (3).ext", …
-func freeName(dir, name string) (string, error) {
+// NumberedName is the i-th name (from 1) a file called name is given
+// where the ones before are taken: name itself, then "stem (2).ext",
+// "stem (3).ext", … Every copy or move into a folder of the user's names
+// its file this way.
+func NumberedName(name string, i int) string {
+	if i <= 1 {
+		return name
+	}
 	ext := filepath.Ext(name)
-	stem := strings.TrimSuffix(name, ext)
+	return fmt.Sprintf("%s (%d)%s", strings.TrimSuffix(name, ext), i, ext)
+}
+
+// freeName returns a path in dir for name that no file has (see
+// NumberedName).
+func freeName(dir, name string) (string, error) {
 	for i := 1; i < 10000; i++ {
-		n := name
-		if i > 1 {
-			n = fmt.Sprintf("%s (%d)%s", stem, i, ext)
-		}
-		p := filepath.Join(dir, n)
+		p := filepath.Join(dir, NumberedName(name, i))
 		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
 			return p, nil
 		} else if err != nil {

@@ -173,6 +173,10 @@ type Item struct {
 	Hash [32]byte
 	// Size is the file's size in bytes when it was read.
 	Size int64
+	// KeptWith, when not empty, is the path of the near-copy whose split
+	// the photo was put in (see NearCopies); otherwise the photo is in
+	// the split its folder, content or a decision gives it.
+	KeptWith string
 
 	// What Resplit needs to divide the photo again as Scan would: how
 	// its folder constrains its split, and whether a decision forced the

@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
@@ -284,12 +283,14 @@ type NearCopies interface {
 }
 
 // keepPairsTogether applies near-copy pairs to items in Scan's listing
-// order: where Clasifica makes the split, both photos go to the split of
-// the one with the smaller content hash (so the result depends on the pair
-// alone); where the folder gives the split, no photo crosses it: a
-// training photo with a copy among the validation or test photos is left
-// out, and the decisions say so. It returns the items kept, the decisions
-// and the items left out.
+// order. Of a pair in two splits, the photo more held out (test, then
+// validation) stays where it is, so that a pair found later never takes a
+// photo out of the test split a model was tested on: its copy joins it
+// where Clasifica makes both photos' splits and the copy's split was not
+// forced; otherwise (the folder gives the split, or the copy was forced
+// into training, as corrections are) a training copy is left out, and the
+// decisions say so, and a validation copy stays (no training photo sees
+// either). It returns the items kept, the decisions and the items left out.
 func keepPairsTogether(items []Item, pairs [][2][32]byte, applied []Decided, classes []string) (kept []Item, _ []Decided, out []Item) {
 	if len(pairs) == 0 {
 		return items, applied, nil
@@ -301,37 +302,39 @@ func keepPairsTogether(items []Item, pairs [][2][32]byte, applied []Decided, cla
 		}
 	}
 	drop := make([]bool, len(items))
-	for _, p := range pairs {
-		a, okA := at[p[0]]
-		b, okB := at[p[1]]
-		if !okA || !okB || a == b || drop[a] || drop[b] || items[a].Split == items[b].Split {
-			continue
-		}
-		if bytes.Compare(items[b].Hash[:], items[a].Hash[:]) < 0 {
-			a, b = b, a // a: the smaller hash
-		}
-		if clasificaSplits(items[a].pool) && clasificaSplits(items[b].pool) && !(items[a].pinned && items[b].pinned) {
-			// A split the user forced stands; otherwise the smaller hash's.
-			from, to := b, a
-			if items[b].pinned {
-				from, to = a, b
-			}
-			if sp, can := forcedSplit(items[from].pool, items[to].Split); can {
-				items[from].Split = sp
+	// A photo moved out of training may have a near-copy of its own in
+	// training, paired before it moved: the pairs are gone through again
+	// until none straddles. Photos only leave training, so this ends.
+	for moved := true; moved; {
+		moved = false
+		for _, p := range pairs {
+			a, okA := at[p[0]]
+			b, okB := at[p[1]]
+			if !okA || !okB || a == b || drop[a] || drop[b] || items[a].Split == items[b].Split {
 				continue
 			}
+			// tr is the photo less held out (training, or validation
+			// beside a test photo), held the other, which stays.
+			tr, held := a, b
+			if heldOut(items[a].Split) > heldOut(items[b].Split) {
+				tr, held = b, a
+			}
+			if clasificaSplits(items[tr].pool) && clasificaSplits(items[held].pool) && !items[tr].pinned {
+				if sp, can := forcedSplit(items[tr].pool, items[held].Split); can {
+					items[tr].Split, items[tr].KeptWith = sp, items[held].Path
+					moved = true
+					continue
+				}
+			}
+			if items[tr].Split != Train {
+				continue // validation and test: no training photo sees the other
+			}
+			moved = true
+			drop[tr] = true
+			applied = append(applied, Decided{Path: items[tr].Path, Hash: items[tr].Hash, Folder: classes[items[tr].Label],
+				LeftOut: true, Split: Train, NearCopy: true,
+				Note: fmt.Sprintf("left out of training: a near-copy of %s, a %s photo", items[held].Path, items[held].Split)})
 		}
-		if items[a].Split != Train && items[b].Split != Train {
-			continue // validation and test: no training photo sees the other
-		}
-		tr, held := a, b
-		if items[b].Split == Train {
-			tr, held = b, a
-		}
-		drop[tr] = true
-		applied = append(applied, Decided{Path: items[tr].Path, Hash: items[tr].Hash, Folder: classes[items[tr].Label],
-			LeftOut: true, Split: Train, NearCopy: true,
-			Note: fmt.Sprintf("left out of training: a near-copy of %s, a %s photo", items[held].Path, items[held].Split)})
 	}
 	kept = items[:0]
 	for i, it := range items {
@@ -342,6 +345,18 @@ func keepPairsTogether(items []Item, pairs [][2][32]byte, applied []Decided, cla
 		}
 	}
 	return kept, applied, out
+}
+
+// heldOut ranks splits by how far they are held out of training: a pair
+// straddling two goes to the higher.
+func heldOut(s Split) int {
+	switch s {
+	case Test:
+		return 2
+	case Validation:
+		return 1
+	}
+	return 0
 }
 
 // clasificaSplits reports whether Clasifica chooses the split of a photo

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -286,6 +288,71 @@ func TestNearCopiesKeptTogether(t *testing.T) {
 	}
 	if c := Count(d.Decided); c.NearCopies != 1 || c.LeftOut != 0 || len(d.Decided) != 1 || d.Decided[0].Note == "" {
 		t.Errorf("decided %+v (counts %+v); want one near-copy left out, with a note", d.Decided, c)
+	}
+}
+
+// A pair found later never takes a photo out of the test split: the
+// photo more held out stays, and its copy joins it, or, where it was
+// forced into training (a correction), is left out with a note naming the
+// test photo. A photo moved into the test split brings its own training
+// near-copies with it.
+func TestNearCopiesKeepTestPhotos(t *testing.T) {
+	root := t.TempDir()
+	syntheticTree(t, root, []int{0, 1}, 0, 60)
+	opt := Options{Validation: 0.3, Test: 0.3}
+	base := mustScan(t, root, opt)
+	var train, test []Item
+	for _, it := range base.Items {
+		switch it.Split {
+		case Train:
+			train = append(train, it)
+		case Test:
+			test = append(test, it)
+		}
+	}
+	if len(train) < 4 || len(test) < 2 {
+		t.Fatalf("%d training and %d test photos: the test needs more", len(train), len(test))
+	}
+	// A correction (forced into training) paired with a test photo; a
+	// chain of two training photos and a test photo.
+	corr, held := train[0], test[0]
+	x, y, z := train[1], train[2], test[1]
+	pd := &pairDecisions{decisionMap: decisionMap{by: map[[32]byte]Decision{corr.Hash: {Split: Train, Forced: true, CopiedIn: true}}},
+		pairs: [][2][32]byte{{held.Hash, corr.Hash}, {x.Hash, y.Hash}, {y.Hash, z.Hash}}}
+	opt.Decisions = pd
+	d := mustScan(t, root, opt)
+	got := itemMap(d)
+	if it, ok := got[held.Path]; !ok || it.Split != Test {
+		t.Errorf("the test photo paired with a correction: %+v (kept %v), want it kept in test", it, ok)
+	}
+	if _, ok := got[corr.Path]; ok {
+		t.Errorf("the correction that is a near-copy of a test photo is still used")
+	}
+	noted := false
+	for _, dec := range d.Decided {
+		if dec.Path == corr.Path && dec.NearCopy && dec.LeftOut && strings.Contains(dec.Note, held.Path) && strings.Contains(dec.Note, "a test photo") {
+			noted = true
+		}
+	}
+	if !noted {
+		t.Errorf("no decision says why %s is left out: %+v", corr.Path, d.Decided)
+	}
+	for _, it := range []Item{x, y, z} {
+		if got[it.Path].Split != Test {
+			t.Errorf("%s of the chain is a %s photo; want all three in test", it.Path, got[it.Path].Split)
+		}
+	}
+	if got[y.Path].KeptWith != z.Path || got[x.Path].KeptWith != y.Path || got[z.Path].KeptWith != "" || got[held.Path].KeptWith != "" {
+		t.Errorf("kept with: %q, %q, %q, %q; want the chain's photos kept with the next, the test photos in their own split",
+			got[x.Path].KeptWith, got[y.Path].KeptWith, got[z.Path].KeptWith, got[held.Path].KeptWith)
+	}
+	// Divided again without reading a file, the same.
+	again, err := d.Resplit(0.3, 0.3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(itemMap(again), got) {
+		t.Error("Resplit divides otherwise than Scan")
 	}
 }
 

@@ -63,6 +63,7 @@ func (d *Dataset) divide(items []Item, applied []Decided) error {
 		return cmp.Or(cmp.Compare(a.Label, b.Label), strings.Compare(a.Path, b.Path))
 	})
 	for i := range items {
+		items[i].KeptWith = ""
 		if !items[i].pinned {
 			items[i].Split = assign(items[i].pool, items[i].Hash, d.Options.Validation, d.Options.Test)
 		}
@@ -93,10 +94,10 @@ func (d *Dataset) divide(items []Item, applied []Decided) error {
 
 // WithNearCopies returns a copy of d divided again, without reading a
 // file, as Scan would divide it if the decisions held the near-copy pairs
-// given (by content hash) instead of those Scan saw: where Clasifica makes
-// the split both photos of a pair go to the split of the one with the
-// smaller hash, and where the folder gives it the training copy is left
-// out (see NearCopies). Training calls it once its extraction has
+// given (by content hash) instead of those Scan saw: the photo of a pair
+// more held out stays, its copy joins it where Clasifica makes the split,
+// and a training copy is left out where the folder gives the split or the
+// copy was forced into training (see keepPairsTogether). Training calls it once its extraction has
 // fingerprinted the photos. d is not modified.
 func (d *Dataset) WithNearCopies(pairs [][2][32]byte) (*Dataset, error) {
 	if d.note == nil {

@@ -72,6 +72,11 @@ type Extractor struct {
 	// as fast as larger batches on a CPU and keeps ONNX Runtime's memory
 	// arena small.
 	Batch int
+	// FixedBatch runs every batch with Batch photos: a short last batch is
+	// filled up with blank photos, whose vectors are dropped. A GPU
+	// provider otherwise prepares its convolutions again for the new
+	// shape (CUDA searches cuDNN's algorithms for each one).
+	FixedBatch bool
 	// Workers is the number of decoding goroutines; 0 means one per CPU.
 	Workers int
 	// Limits bound what a photo file may cost to decode.
@@ -257,53 +262,52 @@ func (e *Extractor) ExtractEach(ctx context.Context, items []Item, progress func
 		return ready(res, from, handed)
 	}
 
+	// Two batches take turns: while the backbone computes one, this
+	// goroutine collects and converts the next, so that a GPU does not
+	// wait for the CPU between batches, nor the decoders for the GPU.
+	type flight struct {
+		batch []decoded
+		n     int // photos run: len(batch), or Batch when filled up
+		input []float32
+		acts  []float32 // mixed8 activations of a one-pass batch
+		feats []float32
+		err   error
+		done  chan struct{}
+	}
+	var bufs [2]struct{ input, acts []float32 }
+	turn := 0
+	var inflight *flight
+	defer func() {
+		// The session must not be running when the caller closes it.
+		if inflight != nil {
+			<-inflight.done
+		}
+	}()
 	pending := make([]decoded, 0, batch)
-	input := make([]float32, 0, batch*inception.Size*inception.Size*3)
-	var acts []float32 // mixed8 activations of a one-pass batch
-	if e.Mixed8 != nil {
-		acts = make([]float32, batch*inception.Mixed8Values)
-	}
-	infer := func() ([]float32, error) {
-		n := int64(len(pending))
-		if e.Mixed8 == nil {
-			return e.Session.Run(ctx, input, n, inception.Size, inception.Size, 3)
+	// land waits for fl and records its vectors.
+	land := func(fl *flight) error {
+		<-fl.done
+		if fl.err != nil {
+			return fl.err
 		}
-		f := make([]float32, len(pending)*dim)
-		a := acts[:len(pending)*inception.Mixed8Values]
-		err := e.Mixed8.Session.Run(ctx,
-			[]onnxrt.Tensor{{Data: input, Shape: []int64{n, inception.Size, inception.Size, 3}}},
-			[]onnxrt.Tensor{{Data: f, Shape: []int64{n, int64(dim)}}, {Data: a, Shape: []int64{n, inception.Mixed8Values}}})
-		if err != nil {
-			return nil, err
-		}
-		for k, d := range pending {
-			// Fine-tuning reads them from the cache only: they must
-			// reach it.
-			row := a[k*inception.Mixed8Values : (k+1)*inception.Mixed8Values]
-			if err := e.Mixed8.Cache.PutHalf(e.Mixed8Key(items[d.index]), row); err != nil {
-				return nil, fmt.Errorf("extract features: %s: %w", items[d.index].Path, err)
-			}
-		}
-		return f, nil
-	}
-	run := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		input = input[:0]
-		for _, d := range pending {
-			input = d.pix.AppendFloat32(input, 1, 0)
-		}
-		f, err := infer()
-		if err != nil {
+		if err := ctx.Err(); err != nil {
+			// Cancelled while it ran: nothing more is reported.
 			return err
 		}
-		if len(f) != len(pending)*dim {
-			return fmt.Errorf("extract features: backbone returned %d values for %d photos", len(f), len(pending))
+		if len(fl.feats) != fl.n*dim {
+			return fmt.Errorf("extract features: backbone returned %d values for %d photos", len(fl.feats), fl.n)
 		}
-		for k, d := range pending {
+		for k, d := range fl.batch {
+			if e.Mixed8 != nil {
+				// Fine-tuning reads them from the cache only: they must
+				// reach it.
+				row := fl.acts[k*inception.Mixed8Values : (k+1)*inception.Mixed8Values]
+				if err := e.Mixed8.Cache.PutHalf(e.Mixed8Key(items[d.index]), row); err != nil {
+					return fmt.Errorf("extract features: %s: %w", items[d.index].Path, err)
+				}
+			}
 			finish(d.index)
-			row := f[k*dim : (k+1)*dim]
+			row := fl.feats[k*dim : (k+1)*dim]
 			if d.feat != nil {
 				// Only the activations were missing: the cached
 				// features stay what they were.
@@ -328,10 +332,65 @@ func (e *Extractor) ExtractEach(ctx context.Context, items []Item, progress func
 				}
 			}
 		}
-		prog.Done += len(pending)
-		pending = pending[:0]
+		prog.Done += len(fl.batch)
 		report()
 		return hand()
+	}
+	// run converts the pending photos, starts the backbone on them once
+	// the batch before is computed, and records that batch meanwhile.
+	run := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		buf := &bufs[turn]
+		turn ^= 1
+		fl := &flight{batch: pending, done: make(chan struct{})}
+		pending = make([]decoded, 0, batch)
+		in := buf.input[:0]
+		for _, d := range fl.batch {
+			in = d.pix.AppendFloat32(in, 1, 0)
+		}
+		n := len(fl.batch)
+		if e.FixedBatch && n < batch {
+			n = batch
+			in = append(in, make([]float32, (batch-len(fl.batch))*inception.Size*inception.Size*3)...)
+		}
+		buf.input, fl.input, fl.n = in, in, n
+		if e.Mixed8 != nil {
+			if buf.acts == nil {
+				buf.acts = make([]float32, batch*inception.Mixed8Values)
+			}
+			fl.acts = buf.acts[:n*inception.Mixed8Values]
+		}
+		prev := inflight
+		if prev != nil {
+			// One run at a time: a MultiSession is not for concurrent
+			// use, and the device would only queue it.
+			<-prev.done
+		}
+		inflight = fl
+		go func() {
+			defer close(fl.done)
+			fl.feats, fl.err = e.infer(ctx, fl.input, fl.acts, fl.n, dim)
+		}()
+		if prev != nil {
+			return land(prev)
+		}
+		return nil
+	}
+	// drain runs what is pending and records every batch.
+	drain := func() error {
+		if err := run(); err != nil {
+			return err
+		}
+		if fl := inflight; fl != nil {
+			inflight = nil
+			return land(fl)
+		}
+		return nil
 	}
 	lastReport := time.Now()
 	for d := range out {
@@ -370,7 +429,7 @@ func (e *Extractor) ExtractEach(ctx context.Context, items []Item, progress func
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := run(); err != nil {
+	if err := drain(); err != nil {
 		return nil, err
 	}
 	report()
@@ -378,6 +437,22 @@ func (e *Extractor) ExtractEach(ctx context.Context, items []Item, progress func
 		return nil, err
 	}
 	return res, nil
+}
+
+// infer runs the backbone on the n photos of input; with Mixed8 it also
+// writes their activations into acts.
+func (e *Extractor) infer(ctx context.Context, input, acts []float32, n, dim int) ([]float32, error) {
+	if e.Mixed8 == nil {
+		return e.Session.Run(ctx, input, int64(n), inception.Size, inception.Size, 3)
+	}
+	f := make([]float32, n*dim)
+	err := e.Mixed8.Session.Run(ctx,
+		[]onnxrt.Tensor{{Data: input, Shape: []int64{int64(n), inception.Size, inception.Size, 3}}},
+		[]onnxrt.Tensor{{Data: f, Shape: []int64{int64(n), int64(dim)}}, {Data: acts, Shape: []int64{int64(n), inception.Mixed8Values}}})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // Key returns the cache key of an item's vector.

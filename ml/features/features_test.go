@@ -254,3 +254,29 @@ func BenchmarkExtract(b *testing.B) {
 		})
 	}
 }
+
+// TestExtractFixedBatch fills the short last batch up with blank photos:
+// the vectors of the real ones are those of a short batch, and the blanks'
+// are dropped.
+func TestExtractFixedBatch(t *testing.T) {
+	s := session(t)
+	items := photos(t, "flowers", 6) // batches of 4: the last has 2
+	ctx := context.Background()
+	short, err := (&Extractor{Session: s, Batch: 4}).Extract(ctx, items, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last Progress
+	fixed, err := (&Extractor{Session: s, Batch: 4, FixedBatch: true}).Extract(ctx, items, func(p Progress) { last = p })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fixed.Features) != len(items)*Dim || last.Done != len(items) {
+		t.Fatalf("%d values, %d photos done; want %d photos", len(fixed.Features), last.Done, len(items))
+	}
+	for i := range short.Features {
+		if d := math.Abs(float64(short.Features[i] - fixed.Features[i])); d > 1e-4 {
+			t.Fatalf("photo %d: value %d differs by %g", i/Dim, i%Dim, d)
+		}
+	}
+}

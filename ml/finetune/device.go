@@ -49,13 +49,14 @@ func onDevice(cfg Config, p onnxrt.Provider) bool {
 	return true
 }
 
-// hostBatch holds one batch size's host values: what a step reads from Go
-// and what it hands back.
-type hostBatch struct {
+// batchValues holds one batch size's values of what a step reads from Go
+// and what it hands back: in host memory, or on the device where the
+// provider replays a captured step.
+type batchValues struct {
 	x, mask, target, scale, loss, probs *onnxrt.Value
 }
 
-func (h *hostBatch) close() {
+func (h *batchValues) close() {
 	for _, v := range []*onnxrt.Value{h.x, h.mask, h.target, h.scale, h.loss, h.probs} {
 		v.Close()
 	}
@@ -63,14 +64,20 @@ func (h *hostBatch) close() {
 
 // deviceSteps is a trainer's state on the device: two sets of weights and
 // velocities (one read by a step, the other written, swapped after each
-// step), a binding for each direction, and host values for the batch.
+// step), a binding for each direction, and host values for the batch (and
+// device values for it where the provider replays a captured step).
 type deviceSteps struct {
 	mem  *onnxrt.Memory
 	cp   *onnxrt.Copier
 	w, v [2][]*onnxrt.Value
 	bind [2]*onnxrt.Binding // bind[c] reads set c and writes set 1-c
 	cur  int
-	host map[int]*hostBatch
+	host map[int]*batchValues
+	// captured, where the provider replays a captured step
+	// (Config.GraphCapture), is the batch and the results on the device,
+	// bound once at fixed addresses; each step copies the host values in
+	// and out.
+	captured *batchValues
 	// stale says that Trainer.values are older than the device's weights.
 	stale bool
 	// err is a failed copy from a method that cannot return it (Snapshot,
@@ -83,7 +90,7 @@ type deviceSteps struct {
 // the graph with the update (inputs t.in, outputs: loss, probabilities,
 // next weights, next velocities), from the weights in t.values.
 func (t *Trainer) startDevice() (err error) {
-	d := &deviceSteps{host: map[int]*hostBatch{}}
+	d := &deviceSteps{host: map[int]*batchValues{}}
 	defer func() {
 		if err != nil {
 			d.close()
@@ -122,12 +129,24 @@ func (t *Trainer) startDevice() (err error) {
 	// velocities.
 	np := len(t.params)
 	data := len(t.in) - 2*np
+	if t.capturedSteps() {
+		if d.captured, err = t.newBatch(d.mem, t.rows); err != nil {
+			return err
+		}
+	}
 	for c := range 2 {
 		b, err := t.train.NewBinding()
 		if err != nil {
 			return err
 		}
 		d.bind[c] = b
+		if d.captured != nil {
+			// Each direction of the weights' swap is a captured graph of
+			// its own: their addresses differ.
+			if err := errors.Join(b.SetGraphID(c+1), t.bindBatch(b, d.captured)); err != nil {
+				return err
+			}
+		}
 		for i := range t.params {
 			err := errors.Join(
 				b.BindInput(t.in[data+i], d.w[c][i]),
@@ -143,49 +162,59 @@ func (t *Trainer) startDevice() (err error) {
 	return nil
 }
 
-// batch returns the host values for a batch of n photos.
-func (d *deviceSteps) batch(n, classes, dropIn int) (*hostBatch, error) {
+// hostBatch returns the host values for a batch of n photos.
+func (t *Trainer) hostBatch(n int) (*batchValues, error) {
+	d := t.dev
 	if h, ok := d.host[n]; ok {
 		return h, nil
 	}
-	h := &hostBatch{}
-	rows := int64(n)
-	var err error
-	alloc := func(v **onnxrt.Value, shape ...int64) {
-		if err == nil {
-			*v, err = onnxrt.NewHostValue(shape...)
-		}
-	}
-	alloc(&h.x, rows, Channels, Side, Side)
-	if dropIn > 0 {
-		alloc(&h.mask, rows, int64(dropIn))
-	}
-	alloc(&h.target, rows, int64(classes))
-	alloc(&h.scale, rows, 1)
-	alloc(&h.loss, 1)
-	alloc(&h.probs, rows, int64(classes))
+	h, err := t.newBatch(nil, n)
 	if err != nil {
-		h.close()
-		return nil, fmt.Errorf("finetune: batch of %d on the host: %w", n, err)
+		return nil, err
 	}
 	d.host[n] = h
 	return h, nil
 }
 
-// deviceStep runs one step on the batch in h (its activations already
-// loaded): the dropout mask and targets are made as Trainer.gradients
-// makes them, and the step writes the next weights into the other set,
-// which commit makes current. It returns Σ wᵢ·lossᵢ and the number of
-// samples classified correctly.
-func (t *Trainer) deviceStep(ctx context.Context, h *hostBatch, y []int, w []float32) (float64, int, error) {
-	d := t.dev
-	n := len(y)
-	classes := t.heads[len(t.heads)-1].Out
-	if t.cfg.Dropout > 0 {
-		grad.DropoutMask(h.mask.Data(), t.cfg.Dropout, t.rng)
+// newBatch allocates the values of a batch of n photos in mem, or in host
+// memory when mem is nil.
+func (t *Trainer) newBatch(mem *onnxrt.Memory, n int) (*batchValues, error) {
+	last := t.heads[len(t.heads)-1]
+	h := &batchValues{}
+	rows := int64(n)
+	var err error
+	alloc := func(v **onnxrt.Value, shape ...int64) {
+		if err != nil {
+			return
+		}
+		if mem == nil {
+			*v, err = onnxrt.NewHostValue(shape...)
+		} else {
+			*v, err = mem.NewValue(shape...)
+		}
 	}
-	grad.Targets(h.target.Data(), h.scale.Data(), y, w, classes, t.cfg.LabelSmoothing)
-	b := d.bind[d.cur]
+	alloc(&h.x, rows, Channels, Side, Side)
+	if t.cfg.Dropout > 0 {
+		alloc(&h.mask, rows, int64(last.In))
+	}
+	alloc(&h.target, rows, int64(last.Out))
+	alloc(&h.scale, rows, 1)
+	alloc(&h.loss, 1)
+	alloc(&h.probs, rows, int64(last.Out))
+	if err != nil {
+		h.close()
+		where := "on the host"
+		if mem != nil {
+			where = "in " + mem.Name
+		}
+		return nil, fmt.Errorf("finetune: batch of %d %s: %w", n, where, err)
+	}
+	return h, nil
+}
+
+// bindBatch binds a step's data inputs and its loss and probabilities to
+// the values in h.
+func (t *Trainer) bindBatch(b *onnxrt.Binding, h *batchValues) error {
 	k := 0
 	bindIn := func(v *onnxrt.Value) error {
 		err := b.BindInput(t.in[k], v)
@@ -197,7 +226,47 @@ func (t *Trainer) deviceStep(ctx context.Context, h *hostBatch, y []int, w []flo
 		errs = append(errs, bindIn(h.mask))
 	}
 	errs = append(errs, bindIn(h.target), bindIn(h.scale), b.BindOutput(t.out[0], h.loss), b.BindOutput(t.out[1], h.probs))
-	if err := errors.Join(errs...); err != nil {
+	return errors.Join(errs...)
+}
+
+// copyBatch copies the step's inputs from src to dst (in) or its results
+// (out), between the host values and the device's.
+func (d *deviceSteps) copyBatch(dst, src *batchValues, in bool) error {
+	pairs := [][2]*onnxrt.Value{{dst.loss, src.loss}, {dst.probs, src.probs}}
+	if in {
+		pairs = [][2]*onnxrt.Value{{dst.x, src.x}, {dst.target, src.target}, {dst.scale, src.scale}}
+		if src.mask != nil {
+			pairs = append(pairs, [2]*onnxrt.Value{dst.mask, src.mask})
+		}
+	}
+	for _, p := range pairs {
+		if err := d.cp.Copy(p[0], p[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deviceStep runs one step on the batch in h (its activations already
+// loaded): the dropout mask and targets are made as Trainer.gradients
+// makes them, and the step writes the next weights into the other set,
+// which commit makes current. It returns Σ wᵢ·lossᵢ and the number of
+// samples classified correctly.
+func (t *Trainer) deviceStep(ctx context.Context, h *batchValues, y []int, w []float32) (float64, int, error) {
+	d := t.dev
+	n := len(y)
+	classes := t.heads[len(t.heads)-1].Out
+	var mask []float32
+	if h.mask != nil {
+		mask = h.mask.Data()
+	}
+	t.stepInputs(mask, h.target.Data(), h.scale.Data(), y, w)
+	b := d.bind[d.cur]
+	if d.captured != nil {
+		if err := d.copyBatch(d.captured, h, true); err != nil {
+			return 0, 0, fmt.Errorf("finetune: batch to %s: %w", t.train.Provider(), err)
+		}
+	} else if err := t.bindBatch(b, h); err != nil {
 		return 0, 0, fmt.Errorf("finetune: %w", err)
 	}
 	if err := b.Run(ctx); err != nil {
@@ -208,6 +277,11 @@ func (t *Trainer) deviceStep(ctx context.Context, h *hostBatch, y []int, w []flo
 	}
 	if err := b.SynchronizeOutputs(); err != nil {
 		return 0, 0, fmt.Errorf("finetune: step on %s: %w", t.train.Provider(), err)
+	}
+	if d.captured != nil {
+		if err := d.copyBatch(h, d.captured, false); err != nil {
+			return 0, 0, fmt.Errorf("finetune: results from %s: %w", t.train.Provider(), err)
+		}
 	}
 	return float64(h.loss.Data()[0]) * float64(n), grad.Correct(h.probs.Data(), y, classes), nil
 }
@@ -256,6 +330,9 @@ func (d *deviceSteps) close() {
 	for _, h := range d.host {
 		h.close()
 	}
+	if d.captured != nil {
+		d.captured.close()
+	}
 	for set := range 2 {
 		for _, v := range d.w[set] {
 			v.Close()
@@ -288,6 +365,17 @@ func (t *Trainer) StepTransfer() (toRuntime, fromRuntime int64) {
 	}
 	return 4 * toRuntime, 4 * fromRuntime
 }
+
+// capturedSteps reports whether the provider is to capture a step and
+// replay it: asked for (Config.GraphCapture), with the weights on the
+// device and the fixed graph.
+func (t *Trainer) capturedSteps() bool { return t.cfg.GraphCapture && t.rows > 0 }
+
+// CapturedSteps reports whether the steps run as a captured graph's
+// replays run (Config.GraphCapture): the batch copied into device values
+// bound once, at fixed addresses. On CUDA and WebGPU the provider then
+// replays the captured step; the CPU runs it as usual.
+func (t *Trainer) CapturedSteps() bool { return t.dev != nil && t.dev.captured != nil }
 
 // OnDevice reports whether the trainer's weights and optimiser state stay
 // in the provider's memory between steps.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"image/png"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -289,7 +290,14 @@ func TestGolden(t *testing.T) {
 			if g.Kind == "beta" {
 				got = tr.grads[byName[unit.BN+"/beta"]]
 			} else {
-				k := KernelKeras(unit, tr.grads[byName[unit.Conv+"/kernel"]])
+				i := byName[unit.Conv+"/kernel"]
+				dk := slices.Clone(tr.grads[i])
+				if tr.folded[i] != nil {
+					// The gradient with respect to kernel·scale, which
+					// the update finishes.
+					scaleRows(dk, tr.params[i].scale)
+				}
+				k := KernelKeras(unit, dk)
 				if g.Channels > 0 {
 					// [KH, KW, In, Out] restricted to the first outputs.
 					var s []float32
@@ -337,20 +345,7 @@ func TestDeterministicAndLearns(t *testing.T) {
 			}
 			losses = append(losses, st.Loss)
 		}
-		u := tr.Units()
-		var all []float32
-		for _, i := range TrainableUnits(1) {
-			all = append(all, u[i].Kernel...)
-			all = append(all, u[i].Beta...)
-		}
-		h, err := tr.Head()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range h.Layers() {
-			all = append(all, l.Kernel...)
-		}
-		return all, losses
+		return trainedWeights(t, tr), losses
 	}
 	a, la := run()
 	b, lb := run()
@@ -378,49 +373,13 @@ func TestDeterministicAndLearns(t *testing.T) {
 // going back to the device).
 func TestDeviceStepsMatchHost(t *testing.T) {
 	f := setup(t)
-	mean, scale := identity()
 	y := []int{0, 1, 2}
 	sw := []float32{1, 0.5, 2}
 	run := func(steps string) (weights []float32, losses []float64, feats []float32, device bool) {
 		cfg := DefaultConfig()
 		cfg.BatchSize, cfg.LearningRate, cfg.Seed, cfg.Steps = 2, 1e-3, 7, steps
 		cfg.WeightDecay, cfg.LabelSmoothing = 0.1, 0.1
-		tr, err := NewTrainer(f.w, goldenHead(t), mean, scale, cfg, cpu(f.rt))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tr.Close()
-		var snap *Snapshot
-		for epoch := range 4 {
-			st, err := tr.Epoch(t.Context(), loaderOf(f.acts), y, sw)
-			if err != nil {
-				t.Fatal(err)
-			}
-			losses = append(losses, st.Loss)
-			switch epoch {
-			case 1:
-				snap = tr.Snapshot()
-			case 2:
-				tr.Restore(snap)
-			}
-		}
-		if feats, err = tr.Features(t.Context(), loaderOf(f.acts), len(y)); err != nil {
-			t.Fatal(err)
-		}
-		u := tr.Units()
-		for _, i := range TrainableUnits(2) {
-			weights = append(weights, u[i].Kernel...)
-			weights = append(weights, u[i].Beta...)
-		}
-		h, err := tr.Head()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range h.Layers() {
-			weights = append(weights, l.Kernel...)
-			weights = append(weights, l.Bias...)
-		}
-		return weights, losses, feats, tr.OnDevice()
+		return trainRun(t, cpu(f.rt), cfg, y, sw)
 	}
 	hw, hl, hf, hdev := run(StepsHost)
 	dw, dl, df, ddev := run(StepsDevice)
@@ -481,6 +440,9 @@ func TestStepsConfig(t *testing.T) {
 		if tr.Provider() == onnxrt.CPU && tr.OnDevice() {
 			t.Error("Auto landed on the CPU with the update in the graph")
 		}
+		if tr.Provider() == onnxrt.CPU && tr.FixedBatch() != 0 {
+			t.Errorf("Auto landed on the CPU with the fixed graph of %d rows", tr.FixedBatch())
+		}
 		if err := tr.Close(); err != nil {
 			t.Error(err)
 		}
@@ -493,5 +455,131 @@ func TestStepsConfig(t *testing.T) {
 	cfg.Optimizer, cfg.Steps = SGD, "gpu"
 	if cfg.Validate() == nil {
 		t.Error("steps \"gpu\": no error")
+	}
+}
+
+// TestParallelPieces checks that the Go side's passes over the weights
+// visit every weight of every param exactly once, whatever the number of
+// threads, and that a kernel's pieces are whole output channels.
+func TestParallelPieces(t *testing.T) {
+	shapes := [][]int64{{448, 2048, 1, 1}, {384}, {384, 448, 3, 3}, {3, 5, 1, 3}, {2048, 1024}, {1024}}
+	for _, threads := range []int{1, 2, 5} {
+		tr := &Trainer{threads: threads}
+		for _, s := range shapes {
+			n := int64(1)
+			for _, d := range s {
+				n *= d
+			}
+			tr.params = append(tr.params, param{shape: s})
+			tr.values = append(tr.values, make([]float32, n))
+		}
+		seen := make([][]int32, len(shapes))
+		for i, v := range tr.values {
+			seen[i] = make([]int32, len(v))
+		}
+		var mu sync.Mutex
+		tr.parallel(func(i, a, b int) {
+			if s := shapes[i]; len(s) == 4 {
+				row := int(s[1] * s[2] * s[3])
+				if a%row != 0 || b%row != 0 {
+					t.Errorf("threads %d: param %d piece [%d, %d) splits a row of %d", threads, i, a, b, row)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for k := a; k < b; k++ {
+				seen[i][k]++
+			}
+		})
+		for i := range seen {
+			for k, c := range seen[i] {
+				if c != 1 {
+					t.Fatalf("threads %d: param %d weight %d visited %d times", threads, i, k, c)
+				}
+			}
+		}
+	}
+}
+
+// TestFoldedAdam checks Adam's update of a folded kernel (the host path's
+// graph gives the gradient with respect to kernel·scale): the same weights
+// as Adam on the kernel's own gradient, and the next step's folded and
+// flipped kernels made from them.
+func TestFoldedAdam(t *testing.T) {
+	const m, c, kh, kw = 5, 3, 1, 3
+	rng := rand.New(rand.NewPCG(9, 9))
+	rnd := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	n := m * c * kh * kw
+	scale := rnd(m)
+	w, g := rnd(n), rnd(n)
+	cfg := DefaultConfig()
+	cfg.Optimizer, cfg.LearningRate, cfg.WeightDecay = Adam, 1e-3, 0.01
+	tr := &Trainer{cfg: cfg, threads: 2, step: 2,
+		params:  []param{{shape: []int64{m, c, kh, kw}, unit: 0, folded: "k", flipped: "kf", scale: scale}},
+		values:  [][]float32{slices.Clone(w)},
+		grads:   [][]float32{slices.Clone(g)},
+		m:       [][]float32{make([]float32, n)},
+		v:       [][]float32{make([]float32, n)},
+		folded:  [][]float32{make([]float32, n)},
+		flipped: [][]float32{make([]float32, n)},
+	}
+	tr.update()
+
+	gw := slices.Clone(g)
+	scaleRows(gw, scale)
+	head.Adam(w, gw, make([]float32, n), make([]float32, n), cfg.LearningRate, cfg.WeightDecay, 3)
+	f := slices.Clone(w)
+	scaleRows(f, scale)
+	for i := range w {
+		if math.Float32bits(w[i]) != math.Float32bits(tr.values[0][i]) || math.Float32bits(f[i]) != math.Float32bits(tr.folded[0][i]) {
+			t.Fatalf("weight %d: %v, folded %v; want %v, %v", i, tr.values[0][i], tr.folded[0][i], w[i], f[i])
+		}
+	}
+	checkFlipped(t, tr.flipped[0], f, m, c, kh, kw)
+}
+
+// checkFlipped fails t unless flipped is the kernel k [m, c, kh, kw] as
+// [c, m, kh, kw] flipped in both spatial axes.
+func checkFlipped(t *testing.T, flipped, k []float32, m, c, kh, kw int) {
+	t.Helper()
+	for o := range m {
+		for ci := range c {
+			for y := range kh {
+				for x := range kw {
+					want := k[((o*c+ci)*kh+y)*kw+x]
+					if got := flipped[((ci*m+o)*kh+kh-1-y)*kw+kw-1-x]; got != want {
+						t.Fatalf("%d×%d×%d×%d kernel flipped: out %d, in %d, %d×%d: %v, want %v", m, c, kh, kw, o, ci, y, x, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFlipRows checks the flipped layout of folded kernels of each shape
+// the blocks have, made piece by piece: [c, m, kh, kw], each kh×kw block
+// reversed.
+func TestFlipRows(t *testing.T) {
+	for _, s := range [][4]int{{1500, 101, 1, 1}, {37, 53, 1, 1}, {600, 41, 3, 3}, {6, 4, 1, 3}, {4, 6, 3, 1}} {
+		m, c, kh, kw := s[0], s[1], s[2], s[3]
+		n := m * c * kh * kw
+		f := make([]float32, n)
+		for i := range f {
+			f[i] = float32(i)
+		}
+		tr := &Trainer{threads: 3,
+			params:  []param{{shape: []int64{int64(m), int64(c), int64(kh), int64(kw)}}},
+			values:  [][]float32{f},
+			folded:  [][]float32{f},
+			flipped: [][]float32{make([]float32, n)},
+		}
+		tr.parallel(func(i, a, b int) { tr.flipRows(i, a, b) })
+		checkFlipped(t, tr.flipped[0], f, m, c, kh, kw)
 	}
 }

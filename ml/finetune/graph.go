@@ -133,6 +133,22 @@ type param struct {
 	beta  bool // the unit's batch normalisation offset rather than its kernel
 	layer int  // head layer, for head parameters
 	bias  bool // head bias rather than kernel
+	// folded, in a graph whose kernels Go prepares (graphSpec.hostKernels),
+	// is the graph input that holds the kernel already multiplied by its
+	// batch normalisation's scale (per output channel, scale); the graph
+	// differentiates with respect to it. flipped, when not empty, is the
+	// input holding that product in the input gradient's layout
+	// ([In, Out, KH, KW], flipped in both spatial axes).
+	folded, flipped string
+	scale           []float32
+}
+
+// input is the graph input that carries the parameter.
+func (p *param) input() string {
+	if p.folded != "" {
+		return p.folded
+	}
+	return p.name
 }
 
 // graphSpec is what a training or feature graph is built from.
@@ -144,6 +160,18 @@ type graphSpec struct {
 	head        []head.Dense // nil for the feature graph
 	dropout     bool
 	kernelGrad  grad.KernelGrad
+	// hostKernels: the trained kernels come in already multiplied by their
+	// batch normalisation's scale, and in the input gradient's layout too
+	// (param.folded, param.flipped), and the graph gives the gradient with
+	// respect to that product. The trainer prepares both when it updates
+	// the weights in Go; computed in the graph they were a multiply, a
+	// transpose and a slice of every kernel each step (about 7% of a step
+	// on the CPU).
+	hostKernels bool
+	// rows fixes the batch of the graph's inputs (0: each run's own), and
+	// gpu builds it for a GPU provider (grad.Builder.GPU): GraphFixed.
+	rows int64
+	gpu  bool
 }
 
 // build returns the graph and its parameters, in input order after the
@@ -151,9 +179,13 @@ type graphSpec struct {
 // and every parameter's gradient; without, the pooled features.
 func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 	b := grad.NewBuilder("inception_top_training")
-	b.KernelGrad = s.kernelGrad
+	b.KernelGrad, b.GPU = s.kernelGrad, s.gpu
+	batch := int64(-1)
+	if s.rows > 0 {
+		batch = s.rows
+	}
 	layers, all, start, unitOf := topLayers()
-	x := b.Input(inputActivations, -1, Channels, Side, Side)
+	x := b.Input(inputActivations, batch, Channels, Side, Side)
 	inputs := []string{x}
 	var params []param
 	out := make([]string, len(all))
@@ -166,6 +198,10 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 	// sum to 1 at every pixel (edges included: count_include_pad is off),
 	// so the two commute exactly, bias included.
 	pooled := map[int]string{}
+	// parts holds, for each concatenation, the values it joins, nested
+	// concatenations replaced by their own parts: a concatenation of
+	// concatenations is one copy, not two.
+	parts := map[int][]string{}
 	for k, l := range layers {
 		i := start + k
 		var in string
@@ -187,8 +223,24 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 				sc, shift := u.BatchNorm()
 				kp := param{name: u.Conv + "/kernel", shape: kshape, unit: ui}
 				bp := param{name: u.BN + "/beta", shape: []int64{int64(u.Out)}, unit: ui, beta: true}
+				if s.hostKernels {
+					// The same product as the Mul below, made in Go
+					// (Trainer.prepareKernels): the same float32
+					// multiplications, so the gradients do not change.
+					kp.folded, kp.scale = u.Conv+"/kernel_folded", sc
+					kernel = b.Param(kp.folded, kshape...)
+					reads := in
+					if p, ok := pooled[l.Inputs[0]]; ok {
+						reads = p
+					}
+					if l.Stride == 1 && b.Differentiable(reads) {
+						kp.flipped = u.Conv + "/kernel_folded_grad_x"
+						attrs.GradKernel = b.Input(kp.flipped, int64(u.In), int64(u.Out), int64(u.KH), int64(u.KW))
+					}
+				} else {
+					kernel = b.Mul(b.Param(kp.name, kshape...), b.Const(u.BN+"/scale", sc, int64(u.Out), 1, 1, 1))
+				}
 				params = append(params, kp, bp)
-				kernel = b.Mul(b.Param(kp.name, kshape...), b.Const(u.BN+"/scale", sc, int64(u.Out), 1, 1, 1))
 				bias = b.Add(b.Param(bp.name, int64(u.Out)), b.Const(u.BN+"/shift", shift, int64(u.Out)))
 			} else {
 				fk, fb := u.Folded()
@@ -211,12 +263,36 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 			}
 			out[i] = b.AveragePool3(in)
 		case inception.Concat:
-			ins := make([]string, len(l.Inputs))
-			for j, k := range l.Inputs {
-				ins[j] = out[k]
+			// A concatenation that only other concatenations or the
+			// global pooling read is never made: its parts are (below).
+			var ins []string
+			for _, k := range l.Inputs {
+				if p, ok := parts[k]; ok {
+					ins = append(ins, p...)
+				} else {
+					ins = append(ins, out[k])
+				}
 			}
-			out[i] = b.Concat(1, ins...)
+			parts[i] = ins
+			for _, r := range readers(all, i) {
+				if k := all[r].Kind; k != inception.Concat && k != inception.GlobalAvgPool {
+					out[i] = b.Concat(1, ins...)
+					break
+				}
+			}
 		case inception.GlobalAvgPool:
+			if p, ok := parts[l.Inputs[0]]; ok {
+				// The mean of each part, concatenated: the same numbers
+				// as the mean of the concatenation (each channel's mean
+				// alone), without copying mixed10's 2,048 channels into
+				// one value, nor its gradient out of one, each step.
+				means := make([]string, len(p))
+				for j, v := range p {
+					means[j] = b.GlobalAveragePool(v)
+				}
+				out[i] = b.Flatten(b.Concat(1, means...))
+				break
+			}
 			out[i] = b.Flatten(b.GlobalAveragePool(in))
 		default:
 			panic(fmt.Sprintf("finetune: layer %s of kind %d in the top blocks", l.Name, l.Kind))
@@ -226,7 +302,7 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 	if s.head == nil {
 		g := b.Graph()
 		g.Node("Identity", outputFeatures, []string{f})
-		g.Output(outputFeatures, -1, inception.Features)
+		g.Output(outputFeatures, batch, inception.Features)
 		for _, p := range params {
 			inputs = append(inputs, p.name)
 		}
@@ -241,10 +317,10 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 	var mask string
 	last := s.head[len(s.head)-1]
 	if s.dropout {
-		mask = b.Input(inputMask, -1, int64(last.In))
+		mask = b.Input(inputMask, batch, int64(last.In))
 	}
-	target := b.Input(inputTarget, -1, int64(last.Out))
-	scale := b.Input(inputScale, -1, 1)
+	target := b.Input(inputTarget, batch, int64(last.Out))
+	scale := b.Input(inputScale, batch, 1)
 	a := f
 	for li, d := range s.head {
 		kp := param{name: fmt.Sprintf("dense_%d/kernel", li+1), shape: []int64{int64(d.In), int64(d.Out)}, unit: -1, layer: li}
@@ -268,9 +344,14 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 	}
 	inputs = append(inputs, target, scale)
 	for _, p := range params {
-		inputs = append(inputs, p.name)
-		b.OutputGrad(p.name, grads[p.name])
-		outputs = append(outputs, grads[p.name])
+		inputs = append(inputs, p.input())
+		b.OutputGrad(p.input(), grads[p.input()])
+		outputs = append(outputs, grads[p.input()])
+	}
+	for _, p := range params {
+		if p.flipped != "" {
+			inputs = append(inputs, p.flipped)
+		}
 	}
 	return b, params, inputs, outputs
 }
@@ -293,6 +374,9 @@ func (s *graphSpec) session(eng onnxrt.Engine, device bool, cfg Config) (*onnxrt
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("finetune: training graph: %w", err)
 	}
+	// Only steps on the device, of the fixed graph, can be captured and
+	// replayed.
+	eng.Options.GraphCapture = cfg.GraphCapture && device && s.rows > 0
 	ts, err := eng.NewMultiSession(model, inputs, outputs)
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("finetune: %w", err)
@@ -305,7 +389,9 @@ func (s *graphSpec) session(eng onnxrt.Engine, device bool, cfg Config) (*onnxrt
 // gradients.
 func (s *graphSpec) trainingModel(device bool, cfg Config) ([]byte, []param, []string, []string, error) {
 	if !device {
-		return s.model()
+		host := *s
+		host.hostKernels = true
+		return host.model()
 	}
 	b, params, inputs, outputs := s.build()
 	vin, vout := appendSGD(b.Graph(), params, outputs[2:], cfg)

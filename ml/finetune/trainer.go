@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
 
@@ -53,6 +56,17 @@ type Config struct {
 	// StepsDevice or StepsHost. Both give the same weights to the bit; it
 	// changes only what crosses between Go and the provider each step.
 	Steps string
+	// Graph says which training graph the steps run: GraphAuto (also
+	// ""), GraphFixed (the GPU providers' graph, of a fixed batch) or
+	// GraphDynamic (the CPU's).
+	Graph string
+	// GraphCapture makes the provider (CUDA: a CUDA graph; WebGPU: its
+	// command buffers) capture a step and replay it
+	// (onnxrt.Options.GraphCapture), where the weights stay on the device
+	// and the graph is the fixed one; the batch then goes into device
+	// values at fixed addresses before each step. Off by default, until
+	// measured.
+	GraphCapture bool
 }
 
 // DefaultConfig returns the Keras recipe: both blocks, SGD with learning
@@ -83,6 +97,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("finetune: config: WeightDecay is %v, want 0 or more", c.WeightDecay)
 	case c.Steps != "" && c.Steps != StepsAuto && c.Steps != StepsDevice && c.Steps != StepsHost:
 		return fmt.Errorf("finetune: config: Steps is %q, want %q, %q or %q", c.Steps, StepsAuto, StepsDevice, StepsHost)
+	case c.Graph != "" && c.Graph != GraphAuto && c.Graph != GraphFixed && c.Graph != GraphDynamic:
+		return fmt.Errorf("finetune: config: Graph is %q, want %q, %q or %q", c.Graph, GraphAuto, GraphFixed, GraphDynamic)
+	case c.GraphCapture && (c.Optimizer != SGD || c.Steps == StepsHost || c.Graph == GraphDynamic):
+		return errors.New("finetune: config: capturing steps needs SGD's update on the device and the fixed graph")
 	case c.Steps == StepsDevice && c.Optimizer != SGD:
 		return fmt.Errorf("finetune: config: Steps is %q, but only %q updates on the device", c.Steps, SGD)
 	}
@@ -124,6 +142,22 @@ type Trainer struct {
 	idx, yb      []int
 	wb           []float32
 	perm         []int
+
+	// folded and flipped, per param, are the kernels the host path's
+	// graph reads (param.folded, param.flipped), made from values before
+	// each step; nil for other params.
+	folded, flipped [][]float32
+	// stale says that folded and flipped are not made from the current
+	// weights: update makes them with the weights, anything else that
+	// changes the weights sets stale.
+	stale bool
+	// threads is the number of goroutines the Go side's passes over the
+	// weights use (the session's threads); pieces is how they split them.
+	threads int
+	pieces  []piece
+	// rows is the fixed graph's batch (GraphFixed), 0 for the dynamic
+	// graph.
+	rows int
 }
 
 // NewTrainer returns a trainer starting from the backbone weights w (which
@@ -154,18 +188,23 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 	// run: their peaks would add up.
 	eng.Options.ReleaseMemory = true
 	device := onDevice(cfg, eng.Options.Provider)
+	spec.fix(fixedGraph(cfg, eng.Options.Provider), cfg.BatchSize)
 	ts, params, inputs, outputs, err := spec.session(eng, device, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if device && !onDevice(cfg, ts.Provider()) {
-		// Auto landed where the update belongs in Go.
+	if (device && !onDevice(cfg, ts.Provider())) || (spec.rows > 0) != fixedGraph(cfg, ts.Provider()) {
+		// Auto landed where the update belongs in Go, or on the CPU,
+		// whose graph is the dynamic one.
+		landed := ts.Provider()
 		ts.Close()
-		device = false
+		device = device && onDevice(cfg, landed)
+		spec.fix(fixedGraph(cfg, landed), cfg.BatchSize)
 		if ts, params, inputs, outputs, err = spec.session(eng, device, cfg); err != nil {
 			return nil, err
 		}
 	}
+	eng.Options.GraphCapture = false // the feature graph's batches vary
 	fspec := &graphSpec{w: wc, trainable: trainable}
 	fmodel, _, finputs, foutputs, err := fspec.model()
 	if err != nil {
@@ -178,8 +217,13 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 		return nil, fmt.Errorf("finetune: %w", err)
 	}
 	t := &Trainer{
-		cfg: cfg, w: wc, params: params, train: ts, feat: fs, in: inputs, out: outputs, heads: layers,
-		rng: rand.New(rand.NewPCG(cfg.Seed, 0x66696e6574756e65)), // "finetune"
+		cfg: cfg, w: wc, params: params, train: ts, feat: fs, in: inputs, out: outputs, heads: layers, rows: int(spec.rows),
+		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x66696e6574756e65)), // "finetune"
+		threads: eng.Options.Threads,
+		stale:   true,
+	}
+	if t.threads <= 0 {
+		t.threads = runtime.NumCPU()
 	}
 	for _, p := range params {
 		var v []float32
@@ -213,6 +257,16 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 		}
 	}
 	if t.dev == nil {
+		t.folded = make([][]float32, len(params))
+		t.flipped = make([][]float32, len(params))
+		for i, p := range params {
+			if p.folded != "" {
+				t.folded[i] = make([]float32, len(t.values[i]))
+			}
+			if p.flipped != "" {
+				t.flipped[i] = make([]float32, len(t.values[i]))
+			}
+		}
 		// Gradients and the optimiser's state live in Go.
 		for _, v := range t.values {
 			t.grads = append(t.grads, make([]float32, len(v)))
@@ -300,26 +354,25 @@ func (t *Trainer) Epoch(ctx context.Context, load Loader, y []int, w []float32) 
 		var c int
 		if t.dev != nil {
 			// The batch is loaded straight into the runtime's host value.
-			dropIn := 0
-			if t.cfg.Dropout > 0 {
-				dropIn = t.heads[len(t.heads)-1].In
-			}
-			h, err := t.dev.batch(nb, classes, dropIn)
+			h, err := t.hostBatch(t.rowsFor(nb))
 			if err != nil {
 				return head.EpochStats{}, err
 			}
-			if err := load(ctx, idx, h.x.Data()); err != nil {
+			if err := load(ctx, idx, h.x.Data()[:nb*Dim]); err != nil {
 				return head.EpochStats{}, err
 			}
+			clear(h.x.Data()[nb*Dim:]) // a fixed graph's padding rows
 			if l, c, err = t.deviceStep(ctx, h, t.yb[:nb], t.wb[:nb]); err != nil {
 				return head.EpochStats{}, err
 			}
 		} else {
-			if err := load(ctx, idx, t.batch[:nb*Dim]); err != nil {
+			x := t.batch[:t.rowsFor(nb)*Dim]
+			if err := load(ctx, idx, x[:nb*Dim]); err != nil {
 				return head.EpochStats{}, err
 			}
+			clear(x[nb*Dim:])
 			var err error
-			if l, c, err = t.gradients(ctx, t.batch[:nb*Dim], t.yb[:nb], t.wb[:nb]); err != nil {
+			if l, c, err = t.gradients(ctx, x, t.yb[:nb], t.wb[:nb]); err != nil {
 				return head.EpochStats{}, err
 			}
 		}
@@ -339,27 +392,47 @@ func (t *Trainer) Epoch(ctx context.Context, load Loader, y []int, w []float32) 
 	return head.EpochStats{Loss: lossSum / float64(n), Accuracy: float64(correct) / float64(n)}, nil
 }
 
-// gradients runs one batch's forward and backward pass, leaving the
-// gradient of Σ wᵢ·lossᵢ / len(y) in t.grads, and returns Σ wᵢ·lossᵢ and
-// the number of samples classified correctly.
+// gradients runs one batch's forward and backward pass on x (the
+// activations of the samples y, padded to the fixed graph's batch where
+// there is one), leaving the gradient of Σ wᵢ·lossᵢ / len(y) in t.grads
+// (for a folded kernel, with respect to kernel·scale: update finishes
+// it), and returns Σ wᵢ·lossᵢ and the number of samples classified
+// correctly.
 func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float32) (float64, int, error) {
-	n := len(y)
-	rows := int64(n)
+	n, r := len(y), t.rowsFor(len(y))
+	rows := int64(r)
 	last := t.heads[len(t.heads)-1]
 	classes := last.Out
-	in := []onnxrt.Tensor{{Data: x, Shape: []int64{rows, Channels, Side, Side}}}
+	var drop []float32
 	if t.cfg.Dropout > 0 {
-		drop := t.drop[:n*last.In]
-		grad.DropoutMask(drop, t.cfg.Dropout, t.rng)
+		drop = t.drop[:r*last.In]
+	}
+	target, scale := t.target[:r*classes], t.scale[:r]
+	t.stepInputs(drop, target, scale, y, w)
+	in := []onnxrt.Tensor{{Data: x, Shape: []int64{rows, Channels, Side, Side}}}
+	if drop != nil {
 		in = append(in, onnxrt.Tensor{Data: drop, Shape: []int64{rows, int64(last.In)}})
 	}
-	target := t.target[:n*classes]
-	grad.Targets(target, t.scale, y, w, classes, t.cfg.LabelSmoothing)
 	in = append(in,
 		onnxrt.Tensor{Data: target, Shape: []int64{rows, int64(classes)}},
-		onnxrt.Tensor{Data: t.scale[:n], Shape: []int64{rows, 1}})
-	in = append(in, t.paramTensors()...)
-	probs := t.probs[:n*classes]
+		onnxrt.Tensor{Data: scale, Shape: []int64{rows, 1}})
+	if t.stale {
+		t.prepareKernels()
+		t.stale = false
+	}
+	for i, p := range t.params {
+		v := t.values[i]
+		if t.folded[i] != nil {
+			v = t.folded[i]
+		}
+		in = append(in, onnxrt.Tensor{Data: v, Shape: p.shape})
+	}
+	for i, p := range t.params {
+		if t.flipped[i] != nil {
+			in = append(in, onnxrt.Tensor{Data: t.flipped[i], Shape: []int64{p.shape[1], p.shape[0], p.shape[2], p.shape[3]}})
+		}
+	}
+	probs := t.probs[:r*classes]
 	out := []onnxrt.Tensor{{Data: t.loss, Shape: []int64{1}}, {Data: probs, Shape: []int64{rows, int64(classes)}}}
 	for i, p := range t.params {
 		out = append(out, onnxrt.Tensor{Data: t.grads[i], Shape: p.shape})
@@ -370,48 +443,229 @@ func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float
 	return float64(t.loss[0]) * float64(n), grad.Correct(probs, y, classes), nil
 }
 
-// update applies one optimiser step to every trained array.
-func (t *Trainer) update() {
-	t.step++
-	c := t.cfg
-	lr := float32(c.LearningRate)
-	for i, p := range t.params {
-		decay := float32(0)
-		if !p.beta && !p.bias {
-			decay = float32(c.LearningRate * c.WeightDecay)
+// prepareKernels makes the kernels the host path's graph reads from the
+// current weights: each kernel times its batch normalisation's scale, and
+// that product in the input gradient's layout where the graph needs it.
+func (t *Trainer) prepareKernels() {
+	t.parallel(func(i, a, b int) {
+		if f := t.folded[i]; f != nil {
+			copy(f[a:b], t.values[i][a:b])
+			row := len(f) / len(t.params[i].scale)
+			scaleRows(f[a:b], t.params[i].scale[a/row:b/row])
+			t.flipRows(i, a, b)
 		}
-		w, g, m := t.values[i], t.grads[i], t.m[i]
-		if c.Optimizer == SGD {
-			// Keras's SGD: velocity = momentum·velocity - lr·g; w += velocity.
-			// The conversions round each product, as the graph's update
-			// (appendSGD) does: Go may otherwise fuse a multiply and an add
-			// into one FMA on some CPUs, and the two paths must agree to
-			// the bit. Without decay there is no w·0 to compute: its only
-			// effect was on the sign of a zero, and multiplying a subnormal
-			// weight costs a microcode assist on x86 (the graph's update
-			// spent 0.7 s a step on it).
-			mom := float32(c.Momentum)
-			if decay == 0 {
-				for k, gk := range g {
-					vk := float32(mom*m[k]) - float32(lr*gk)
-					m[k] = vk
-					w[k] += vk
+	})
+}
+
+// flipRows copies the folded kernel of param i's weights [a, b) (whole
+// output channels) into its flipped layout: [m, c, kh, kw] to [c, m, kh,
+// kw], each kh×kw block reversed (flipped in both axes). For each input
+// channel the piece's output channels are side by side.
+func (t *Trainer) flipRows(i, a, b int) {
+	d := t.flipped[i]
+	if d == nil {
+		return
+	}
+	f, p := t.folded[i], &t.params[i]
+	m, c, kk := int(p.shape[0]), int(p.shape[1]), int(p.shape[2]*p.shape[3])
+	row := c * kk
+	oa, ob := a/row, b/row
+	if kk == 1 {
+		// A matrix transpose, in tiles of 16×16 that stay in the cache
+		// (most of the kernels are 1×1).
+		const tile = 16
+		for c0 := 0; c0 < c; c0 += tile {
+			for o0 := oa; o0 < ob; o0 += tile {
+				o1 := min(o0+tile, ob)
+				for ci := c0; ci < min(c0+tile, c); ci++ {
+					dst := d[ci*m+o0 : ci*m+o1]
+					for k := range dst {
+						dst[k] = f[(o0+k)*c+ci]
+					}
 				}
+			}
+		}
+		return
+	}
+	for ci := range c {
+		dst := d[(ci*m+oa)*kk : (ci*m+ob)*kk]
+		for o := oa; o < ob; o++ {
+			src := f[(o*c+ci)*kk : (o*c+ci+1)*kk]
+			to := dst[(o-oa)*kk : (o-oa+1)*kk]
+			if kk == 3 { // the 1×3 and 3×1 kernels, written out
+				to[0], to[1], to[2] = src[2], src[1], src[0]
 				continue
 			}
+			for j, v := range src {
+				to[kk-1-j] = v
+			}
+		}
+	}
+}
+
+// scaleRows multiplies each of the len(scale) rows of v by its scale.
+func scaleRows(v, scale []float32) {
+	n := len(v) / len(scale)
+	for o, s := range scale {
+		row := v[o*n : (o+1)*n]
+		for k, x := range row {
+			row[k] = x * s
+		}
+	}
+}
+
+// update applies one optimiser step to every trained array, in pieces
+// spread over the trainer's threads (each weight's update depends on
+// nothing else, so the pieces give the same weights however they are
+// split), and makes the folded kernels of the next step on the way.
+func (t *Trainer) update() {
+	t.step++
+	t.parallel(func(i, a, b int) { t.updateRange(i, a, b) })
+	t.stale = false
+}
+
+// updateRange applies the optimiser step to weights [a, b) of param i.
+// For a folded kernel (graphSpec.hostKernels) the graph's gradient is
+// with respect to kernel·scale: the kernel's own is that times scale (the
+// float32 product the graph's Mul computed when it folded the kernel
+// itself), and the new kernel·scale is written beside the new kernel, in
+// the same pass.
+func (t *Trainer) updateRange(i, a, b int) {
+	c := t.cfg
+	p := &t.params[i]
+	lr := float32(c.LearningRate)
+	decay := float32(0)
+	if !p.beta && !p.bias {
+		decay = float32(c.LearningRate * c.WeightDecay)
+	}
+	// rows of one scale each: a kernel's output channels, or all of it
+	// (scale 1) for other params.
+	row, scale := b-a, []float32{1}
+	f := t.folded[i]
+	if f != nil {
+		row = len(f) / len(p.scale)
+		scale = p.scale[a/row : b/row]
+	}
+	for r, s := range scale {
+		lo := a + r*row
+		w, g, m := t.values[i][lo:lo+row], t.grads[i][lo:lo+row], t.m[i][lo:lo+row]
+		if f == nil {
+			s = 1
+		}
+		if c.Optimizer != SGD {
+			if f != nil {
+				scaleRows(g, scale[r:r+1])
+			}
+			wd := c.WeightDecay
+			if p.beta || p.bias {
+				wd = 0
+			}
+			head.Adam(w, g, m, t.v[i][lo:lo+row], c.LearningRate, wd, t.step)
+			if f != nil {
+				copy(f[lo:lo+row], w)
+				scaleRows(f[lo:lo+row], scale[r:r+1])
+			}
+			continue
+		}
+		// Keras's SGD: velocity = momentum·velocity - lr·g; w += velocity.
+		// The conversions round each product, as the graph's update
+		// (appendSGD) does: Go may otherwise fuse a multiply and an add
+		// into one FMA on some CPUs, and the two paths must agree to
+		// the bit. Without decay there is no w·0 to compute: its only
+		// effect was on the sign of a zero, and multiplying a subnormal
+		// weight costs a microcode assist on x86 (the graph's update
+		// spent 0.7 s a step on it).
+		mom := float32(c.Momentum)
+		g, m = g[:len(w)], m[:len(w)]
+		switch {
+		case f != nil && decay == 0:
+			fr := f[lo : lo+len(w)]
+			for k, gk := range g {
+				vk := float32(mom*m[k]) - float32(lr*float32(gk*s))
+				m[k] = vk
+				wk := w[k] + vk
+				w[k] = wk
+				fr[k] = wk * s
+			}
+		case f != nil:
+			fr := f[lo : lo+len(w)]
+			for k, gk := range g {
+				vk := float32(mom*m[k]) - float32(lr*float32(gk*s))
+				m[k] = vk
+				wk := float32(w[k]-float32(w[k]*decay)) + vk
+				w[k] = wk
+				fr[k] = wk * s
+			}
+		case decay == 0:
+			for k, gk := range g {
+				vk := float32(mom*m[k]) - float32(lr*gk)
+				m[k] = vk
+				w[k] += vk
+			}
+		default:
 			for k, gk := range g {
 				vk := float32(mom*m[k]) - float32(lr*gk)
 				m[k] = vk
 				w[k] = float32(w[k]-float32(w[k]*decay)) + vk
 			}
-			continue
 		}
-		wd := c.WeightDecay
-		if p.beta || p.bias {
-			wd = 0
-		}
-		head.Adam(w, g, m, t.v[i], c.LearningRate, wd, t.step)
 	}
+	if f != nil {
+		t.flipRows(i, a, b)
+	}
+}
+
+// chunk is the most weights one piece of the Go side's work on the
+// weights covers: small enough to spread 13 million weights evenly over
+// a few threads, large enough that handing pieces out costs nothing.
+const chunk = 1 << 16
+
+// piece is the weights [a, b) of param i.
+type piece struct{ i, a, b int }
+
+// parallel calls f(i, a, b) for pieces [a, b) of every param i, on as many
+// goroutines as the session has threads: between runs those threads are
+// idle, and at one thread the work stays on one.
+func (t *Trainer) parallel(f func(i, a, b int)) {
+	if t.pieces == nil {
+		for i, v := range t.values {
+			// A kernel's pieces are whole output channels (rows), which
+			// prepareKernels needs.
+			row := 1
+			if p := t.params[i]; len(p.shape) == 4 {
+				row = len(v) / int(p.shape[0])
+			}
+			step := max(row, chunk/row*row)
+			for a := 0; a < len(v); a += step {
+				t.pieces = append(t.pieces, piece{i, a, min(a+step, len(v))})
+			}
+		}
+	}
+	pieces := t.pieces
+	workers := min(t.threads, len(pieces))
+	if workers <= 1 {
+		for _, p := range pieces {
+			f(p.i, p.a, p.b)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(pieces) {
+					return
+				}
+				p := pieces[k]
+				f(p.i, p.a, p.b)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // Features computes the pooled features (before standardisation) of n
@@ -484,6 +738,7 @@ func (t *Trainer) Restore(s *Snapshot) {
 	for i, v := range s.values {
 		copy(t.values[i], v)
 	}
+	t.stale = true
 	if t.dev != nil {
 		if err := t.push(); err != nil && t.dev.err == nil {
 			t.dev.err = err

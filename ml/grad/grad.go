@@ -7,8 +7,11 @@
 // ordinary inference session computes the loss and every gradient.
 //
 // Values are named by the builder. Shapes are static except for the first
-// (batch) dimension, written -1; the gradients of broadcasting, convolution
-// and pooling need the other dimensions at build time.
+// (batch) dimension, written -1 where a run chooses it; the gradients of
+// broadcasting, convolution and pooling need the other dimensions at build
+// time. A graph whose inputs give the batch too has only static shapes: its
+// gradients then take every shape from constants, with no Shape node
+// (see Builder.GPU for why that matters).
 package grad
 
 import (
@@ -62,6 +65,15 @@ type Builder struct {
 	seq     int
 	// KernelGrad selects the convolution kernel gradient's formulation.
 	KernelGrad KernelGrad
+	// GPU builds the graph for a GPU provider: operators that ONNX
+	// Runtime's GPU providers lack are written with ones they have, so
+	// that no node falls back to the CPU (each fallback costs a copy to
+	// the host and back and a wait for the device in the middle of a
+	// step). LogSoftmax, absent from the WebGPU provider's kernels, becomes
+	// ReduceMax, Sub, Exp, ReduceSum and Log. Give the inputs a static
+	// batch too: shape computations (Shape and what reads it) run on the
+	// CPU on every GPU provider.
+	GPU bool
 }
 
 // step is one differentiable operation: back returns the gradient of each
@@ -89,6 +101,10 @@ func (b *Builder) Shape(v string) Shape {
 	}
 	return s
 }
+
+// Differentiable reports whether value v depends on a parameter, so that
+// Backward computes a gradient with respect to it.
+func (b *Builder) Differentiable(v string) bool { return b.needs[v] }
 
 // Params returns the parameters declared so far, in order.
 func (b *Builder) Params() []string { return slices.Clone(b.params) }
@@ -204,6 +220,17 @@ func (b *Builder) unbroadcast(dy string, out, to Shape) string {
 	return r
 }
 
+// shapeOf returns x's shape as an int64 value: a constant where the shape
+// is static, so that no Shape node, which GPU providers hand to the CPU
+// together with whatever computes on its result, is in the graph; a Shape
+// node where the batch is left to the run.
+func (b *Builder) shapeOf(x string) string {
+	if s := b.Shape(x); !slices.Contains(s, -1) {
+		return b.ints(s...)
+	}
+	return b.node("Shape", "shape", []string{x})
+}
+
 // Add returns a + c, with broadcasting.
 func (b *Builder) Add(a, c string) string {
 	sa, sc := b.Shape(a), b.Shape(c)
@@ -300,7 +327,7 @@ func (b *Builder) Sum(x string) string {
 	y := b.node("ReduceSum", "sum", []string{x}, onnx.Int("keepdims", 0))
 	y = b.node("Reshape", "sum_1", []string{y, b.ints(1)})
 	return b.record(y, Shape{1}, []string{x}, func(dy string) []string {
-		return []string{b.node("Expand", "sum_grad", []string{dy, b.node("Shape", "shape", []string{x})})}
+		return []string{b.node("Expand", "sum_grad", []string{dy, b.shapeOf(x)})}
 	})
 }
 
@@ -332,7 +359,7 @@ func (b *Builder) GlobalAveragePool(x string) string {
 	y := b.node("GlobalAveragePool", "gap", []string{x})
 	return b.record(y, Shape{s[0], s[1], 1, 1}, []string{x}, func(dy string) []string {
 		scaled := b.node("Mul", "gap_grad_scale", []string{dy, b.scalar(1 / float32(s[2]*s[3]))})
-		return []string{b.node("Expand", "gap_grad", []string{scaled, b.node("Shape", "shape", []string{x})})}
+		return []string{b.node("Expand", "gap_grad", []string{scaled, b.shapeOf(x)})}
 	})
 }
 
@@ -341,7 +368,7 @@ func (b *Builder) Flatten(x string) string {
 	s := b.Shape(x)
 	y := b.node("Flatten", "flatten", []string{x}, onnx.Int("axis", 1))
 	return b.record(y, Shape{s[0], s[1:].Size()}, []string{x}, func(dy string) []string {
-		return []string{b.node("Reshape", "flatten_grad", []string{dy, b.node("Shape", "shape", []string{x})})}
+		return []string{b.node("Reshape", "flatten_grad", []string{dy, b.shapeOf(x)})}
 	})
 }
 
@@ -381,6 +408,14 @@ type ConvAttrs struct {
 	// Pads are the top, left, bottom and right padding, as ONNX orders
 	// them.
 	Pads [4]int64
+	// GradKernel, when not empty, names a value holding the kernel of a
+	// stride-1 convolution's input gradient: w with its two channel axes
+	// swapped and flipped in both spatial axes, [c, m, kh, kw]. The input
+	// gradient then reads it instead of deriving it from w in the graph:
+	// a caller that keeps the kernel in both layouts, as the fine-tuning
+	// trainer does where it updates the weights itself, saves every step
+	// a copy of every kernel through the runtime's transposes.
+	GradKernel string
 }
 
 // Conv convolves x [n, c, h, w] with the kernel w [m, c, kh, kw] and adds
@@ -411,7 +446,10 @@ func (b *Builder) Conv(x, w, bias string, a ConvAttrs) string {
 			// convolution by w with its two channel axes swapped, which
 			// runs in the runtime's fastest convolution kernels
 			// (ConvTranspose took 1.2× the forward convolutions' time).
-			wt := b.node("Transpose", "conv_grad_x_kernel", []string{w}, onnx.Ints("perm", 1, 0, 2, 3))
+			wt := a.GradKernel
+			if wt == "" {
+				wt = b.node("Transpose", "conv_grad_x_kernel", []string{w}, onnx.Ints("perm", 1, 0, 2, 3))
+			}
 			g[0] = b.node("Conv", "conv_grad_x", []string{dy, wt}, onnx.Ints("kernel_shape", 1, 1))
 		} else if b.needs[x] && a.Strides == [2]int64{1, 1} && max(a.Pads[0], a.Pads[2]) < kh && max(a.Pads[1], a.Pads[3]) < kw {
 			// A stride-1 convolution's input gradient is the output
@@ -420,8 +458,11 @@ func (b *Builder) Conv(x, w, bias string, a ConvAttrs) string {
 			// convolution runs backwards (kh-1-pad on each side). It runs
 			// in the runtime's forward convolution kernels, which took a
 			// third of ConvTranspose's time on these shapes.
-			wt := b.node("Transpose", "conv_grad_x_kernel", []string{w}, onnx.Ints("perm", 1, 0, 2, 3))
-			wf := b.node("Slice", "conv_grad_x_kernel", []string{wt, b.ints(-1, -1), b.ints(math.MinInt64, math.MinInt64), b.ints(2, 3), b.ints(-1, -1)})
+			wf := a.GradKernel
+			if wf == "" {
+				wt := b.node("Transpose", "conv_grad_x_kernel", []string{w}, onnx.Ints("perm", 1, 0, 2, 3))
+				wf = b.node("Slice", "conv_grad_x_kernel", []string{wt, b.ints(-1, -1), b.ints(math.MinInt64, math.MinInt64), b.ints(2, 3), b.ints(-1, -1)})
+			}
 			g[0] = b.node("Conv", "conv_grad_x", []string{dy, wf}, onnx.Ints("kernel_shape", kh, kw),
 				onnx.Ints("pads", kh-1-a.Pads[0], kw-1-a.Pads[1], kh-1-a.Pads[2], kw-1-a.Pads[3]))
 		} else if b.needs[x] {
@@ -525,7 +566,19 @@ func (b *Builder) kernelGradIm2col(x, dy string, sx, sw, out Shape, a ConvAttrs)
 // Keras's weighted mean). target carries label smoothing, if any.
 func (b *Builder) SoftmaxCrossEntropy(logits, target, scale string) (loss, probs string) {
 	s := b.Shape(logits)
-	logp := b.node("LogSoftmax", "log_softmax", []string{logits}, onnx.Int("axis", 1))
+	var logp string
+	if b.GPU {
+		// log softmax(z) = (z - max z) - log Σ exp(z - max z): the
+		// largest term of the sum is exp(0) = 1, so it neither overflows
+		// nor underflows to log 0. The gradient below is the same: it
+		// needs only the probabilities.
+		z := b.node("Sub", "log_softmax_shifted", []string{logits,
+			b.node("ReduceMax", "log_softmax_max", []string{logits}, onnx.Ints("axes", 1), onnx.Int("keepdims", 1))})
+		sum := b.node("ReduceSum", "log_softmax_sum", []string{b.node("Exp", "log_softmax_exp", []string{z}), b.ints(1)}, onnx.Int("keepdims", 1))
+		logp = b.node("Sub", "log_softmax", []string{z, b.node("Log", "log_softmax_log", []string{sum})})
+	} else {
+		logp = b.node("LogSoftmax", "log_softmax", []string{logits}, onnx.Int("axis", 1))
+	}
 	probs = b.define(b.node("Exp", "probs", []string{logp}), s)
 	ce := b.node("ReduceSum", "ce", []string{b.node("Mul", "ce_terms", []string{logp, target}), b.ints(1)}, onnx.Int("keepdims", 1))
 	weighted := b.node("Mul", "ce_weighted", []string{ce, scale})

@@ -370,6 +370,17 @@ func TestGradients(t *testing.T) {
 	}
 }
 
+// TestGradientsGPU checks the gradients again in graphs built for a GPU
+// provider, with the batch static and LogSoftmax decomposed.
+func TestGradientsGPU(t *testing.T) {
+	rt := runtimeForTest(t)
+	for _, tc := range gradCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			checkGradientsFor(t, rt, tc, KernelGradIm2col, true)
+		})
+	}
+}
+
 func kgName(k KernelGrad) string {
 	if k == KernelGradConv {
 		return " (kernel grad by conv)"
@@ -378,17 +389,24 @@ func kgName(k KernelGrad) string {
 }
 
 func checkGradients(t *testing.T, rt *onnxrt.Runtime, tc gradCase, kg KernelGrad) {
+	checkGradientsFor(t, rt, tc, kg, false)
+}
+
+// checkGradientsFor checks one case's gradients; gpu builds the graph as
+// for a GPU provider (Builder.GPU, every batch dimension static) and checks
+// too that it has no node those providers run on the CPU.
+func checkGradientsFor(t *testing.T, rt *onnxrt.Runtime, tc gradCase, kg KernelGrad, gpu bool) {
 	rng := rand.New(rand.NewPCG(7, uint64(len(tc.name))))
 	vals := make([][]float64, len(tc.inputs))
 	for i, s := range tc.inputs {
 		vals[i] = randomInput(rng, s)
 	}
 	b := NewBuilder("test")
-	b.KernelGrad = kg
+	b.KernelGrad, b.GPU = kg, gpu
 	names := make([]string, len(tc.inputs))
 	for i, s := range tc.inputs {
 		shape := append([]int64(nil), s.shape...)
-		if s.batch {
+		if s.batch && !gpu {
 			shape[0] = -1
 		}
 		if s.param {
@@ -421,6 +439,13 @@ func checkGradients(t *testing.T, rt *onnxrt.Runtime, tc gradCase, kg KernelGrad
 			b.OutputGrad(names[i], grads[names[i]])
 			outputs = append(outputs, grads[names[i]])
 			params = append(params, i)
+		}
+	}
+	if gpu {
+		for _, n := range b.Graph().Proto().GetNode() {
+			if op := n.GetOpType(); op == "Shape" || op == "LogSoftmax" {
+				t.Errorf("node %s is a %s", n.GetName(), op)
+			}
 		}
 	}
 	model, err := proto.Marshal(b.Graph().Model("test", "", nil, nil))
@@ -487,5 +512,100 @@ func checkGradients(t *testing.T, rt *onnxrt.Runtime, tc gradCase, kg KernelGrad
 		if rel > 1e-4 {
 			t.Errorf("gradient of %s: relative L2 error %.2e against finite differences", tc.inputs[p].name, rel)
 		}
+	}
+}
+
+// TestConvGradKernel checks that a convolution whose input gradient reads
+// a kernel given beside it (ConvAttrs.GradKernel: w's channel axes
+// swapped, flipped in both spatial axes) gives the same gradients, to the
+// bit, as one that derives that kernel in the graph, whose gradients
+// TestGradients checks against finite differences.
+func TestConvGradKernel(t *testing.T) {
+	rt := runtimeForTest(t)
+	for _, c := range []struct {
+		name         string
+		c, m, kh, kw int64
+		pads         [4]int64
+	}{
+		{"1x1", 5, 3, 1, 1, [4]int64{}},
+		{"3x3", 4, 3, 3, 3, [4]int64{1, 1, 1, 1}},
+		{"1x3", 3, 4, 1, 3, [4]int64{0, 1, 0, 1}},
+		{"3x1 unpadded", 3, 2, 3, 1, [4]int64{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			const n, h, w = 2, 5, 4
+			rng := rand.New(rand.NewPCG(3, uint64(c.kh*10+c.kw)))
+			rnd := func(k int64) []float32 {
+				v := make([]float32, k)
+				for i := range v {
+					v[i] = float32(rng.NormFloat64())
+				}
+				return v
+			}
+			xv, wv := rnd(n*c.c*h*w), rnd(c.m*c.c*c.kh*c.kw)
+			kk := c.kh * c.kw
+			flipped := make([]float32, len(wv))
+			for o := range c.m {
+				for i := range c.c {
+					for j := range kk {
+						flipped[(i*c.m+o)*kk+kk-1-j] = wv[(o*c.c+i)*kk+j]
+					}
+				}
+			}
+			run := func(given bool) [][]float32 {
+				b := NewBuilder("test")
+				x := b.Param("x", -1, c.c, h, w)
+				k := b.Param("w", c.m, c.c, c.kh, c.kw)
+				a := ConvAttrs{Pads: c.pads}
+				inputs := []string{x, k}
+				in := []onnxrt.Tensor{{Data: xv, Shape: []int64{n, c.c, h, w}}, {Data: wv, Shape: []int64{c.m, c.c, c.kh, c.kw}}}
+				if given {
+					a.GradKernel = b.Input("w_flipped", c.c, c.m, c.kh, c.kw)
+					inputs = append(inputs, a.GradKernel)
+					in = append(in, onnxrt.Tensor{Data: flipped, Shape: []int64{c.c, c.m, c.kh, c.kw}})
+				}
+				y := b.Conv(x, k, "", a)
+				ys := b.Shape(y)
+				r := b.Input("r", ys...)
+				loss := b.Sum(b.Mul(y, r))
+				grads := b.Backward(loss)
+				b.Output(loss)
+				b.OutputGrad(x, grads[x])
+				b.OutputGrad(k, grads[k])
+				model, err := proto.Marshal(b.Graph().Model("test", "", nil, nil))
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, err := rt.NewMultiSession(model, append(inputs, r), []string{loss, grads[x], grads[k]}, onnxrt.Options{Provider: onnxrt.CPU, Threads: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				rshape := append([]int64{n}, ys[1:]...)
+				rng := rand.New(rand.NewPCG(4, 4))
+				rv := make([]float32, Shape(rshape).Size())
+				for i := range rv {
+					rv[i] = float32(rng.NormFloat64())
+				}
+				in = append(in, onnxrt.Tensor{Data: rv, Shape: rshape})
+				out := []onnxrt.Tensor{
+					{Data: make([]float32, 1), Shape: []int64{1}},
+					{Data: make([]float32, len(xv)), Shape: []int64{n, c.c, h, w}},
+					{Data: make([]float32, len(wv)), Shape: []int64{c.m, c.c, c.kh, c.kw}},
+				}
+				if err := s.Run(context.Background(), in, out); err != nil {
+					t.Fatal(err)
+				}
+				return [][]float32{out[0].Data, out[1].Data, out[2].Data}
+			}
+			derived, given := run(false), run(true)
+			for k, what := range []string{"loss", "input gradient", "kernel gradient"} {
+				for i := range derived[k] {
+					if math.Float32bits(derived[k][i]) != math.Float32bits(given[k][i]) {
+						t.Fatalf("%s %d: %v with the kernel derived in the graph, %v with it given", what, i, derived[k][i], given[k][i])
+					}
+				}
+			}
+		})
 	}
 }

@@ -34,7 +34,7 @@ func (b *Builder) MaxPool(x string, k, s int64) string {
 // flat positions idx holds (ONNX's MaxPool Indices count across the whole
 // tensor, batch and channels included).
 func (b *Builder) maxPoolGrad(x, dy, idx string, k, s, ho, wo int64) string {
-	shape := b.node("Shape", "maxpool_grad_shape", []string{x})
+	shape := b.shapeOf(x)
 	// ConstantOfShape's default value is a float32 zero.
 	zeros := b.node("Reshape", "maxpool_grad_zeros", []string{b.node("ConstantOfShape", "maxpool_grad_zero", []string{shape}), b.ints(1, -1)})
 	step := (k + s - 1) / s // outputs this far apart have disjoint windows

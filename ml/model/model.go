@@ -50,6 +50,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -194,6 +195,18 @@ type Training struct {
 	// Test is the held-out test split, for evaluating the model later.
 	Test     []Sample `json:"test,omitempty"`
 	Duration float64  `json:"seconds"`
+}
+
+// TestHashes returns the content hashes of the test photos, sorted: two
+// models tested on the same photos have equal lists, wherever the photos
+// are.
+func (t *Training) TestHashes() []string {
+	h := make([]string, len(t.Test))
+	for i, s := range t.Test {
+		h[i] = s.SHA256
+	}
+	slices.Sort(h)
+	return h
 }
 
 // Hyperparameters are the options a head was trained with.

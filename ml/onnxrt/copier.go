@@ -3,6 +3,7 @@ package onnxrt
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -16,7 +17,8 @@ import (
 // destination as its output, so the runtime's own transfers for that
 // provider do the copy: nothing here depends on an API that only some
 // providers implement. Copies are for the edges of a run (a few per
-// epoch), not for steps.
+// epoch), not for steps, except a step's batch where the device replays
+// the step's graph (Copy) and needs it at a fixed address.
 type Copier struct {
 	s *MultiSession
 	b *Binding
@@ -45,6 +47,7 @@ func (s *MultiSession) NewCopier() (*Copier, error) {
 	}
 	opt := s.opt
 	opt.Provider, opt.Strict, opt.Threads, opt.Profile, opt.GraphCache = s.provider, true, 1, "", nil
+	opt.GraphCapture = false // its runs copy values of every shape
 	cs, err := newMulti(model, []string{"x"}, []string{"y"}, s.provider, opt)
 	if err != nil {
 		return nil, fmt.Errorf("copier on %s: %w", s.provider, err)
@@ -69,6 +72,20 @@ func (c *Copier) copy(dst, src *Value) error {
 		return err
 	}
 	return c.b.SynchronizeOutputs()
+}
+
+// Copy copies src into dst, values of the same shape, each on the device
+// or in host memory (NewHostValue): a step whose graph the provider
+// replays (Options.GraphCapture) reads its batch from device values at fixed
+// addresses, filled from host values each step.
+func (c *Copier) Copy(dst, src *Value) error {
+	if !slices.Equal(dst.shape, src.shape) {
+		return fmt.Errorf("copy a value of shape %v into one of shape %v", src.shape, dst.shape)
+	}
+	if err := c.copy(dst, src); err != nil {
+		return fmt.Errorf("copy a value of shape %v: %w", src.shape, err)
+	}
+	return nil
 }
 
 // ToHost copies the device value v into dst, which holds v.Len() floats.

@@ -90,6 +90,9 @@ static char *dev_run_options(OrtRunOptions **out) { return dev_err(dev_api->Crea
 static void dev_release_run_options(OrtRunOptions *r) { dev_api->ReleaseRunOptions(r); }
 static char *dev_terminate(OrtRunOptions *r) { return dev_err(dev_api->RunOptionsSetTerminate(r)); }
 static char *dev_unterminate(OrtRunOptions *r) { return dev_err(dev_api->RunOptionsUnsetTerminate(r)); }
+static char *dev_run_config(OrtRunOptions *r, const char *key, const char *value) {
+	return dev_err(dev_api->AddRunConfigEntry(r, key, value));
+}
 static char *dev_run(OrtSession *s, OrtRunOptions *r, OrtIoBinding *b) {
 	return dev_err(dev_api->RunWithBinding(s, r, b));
 }
@@ -101,6 +104,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"sync"
 	"unsafe"
 
@@ -434,6 +438,19 @@ func (b *Binding) Run(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// SetGraphID makes the binding's runs the captured graph numbered id, in a
+// session with Options.GraphCapture: the provider captures the graph at one
+// of its first runs and replays it at the next ones, which must read and
+// write the same device values, of the same shapes. Bindings of one
+// session whose values differ need their own numbers (from 1; -1 runs
+// without a graph). The CPU ignores the number.
+func (b *Binding) SetGraphID(id int) error {
+	key, value := C.CString("gpu_graph_id"), C.CString(strconv.Itoa(id))
+	defer C.free(unsafe.Pointer(key))
+	defer C.free(unsafe.Pointer(value))
+	return status(fmt.Sprintf("run options: captured graph %d", id), C.dev_run_config(b.ro, key, value))
 }
 
 // Close releases the binding (not the values bound to it).

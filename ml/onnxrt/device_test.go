@@ -44,33 +44,42 @@ func stepSession(t *testing.T) *MultiSession {
 	return s
 }
 
+// stepDevice opens stepModel on the CPU with its device memory and a
+// copier, closed (in that order, after what the test closes itself) when
+// the test ends.
+func stepDevice(t *testing.T) (*MultiSession, *Memory, *Copier) {
+	s := stepSession(t)
+	t.Cleanup(func() { s.Close() })
+	mem, err := s.DeviceMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mem.Close)
+	cp, err := s.NewCopier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cp.Close() })
+	return s, mem, cp
+}
+
 // TestBoundSteps runs steps whose weight lives in the session's device
 // memory (the CPU's here: the same calls as on a GPU), swapped between two
 // values from step to step, with the batch in and the result out through
 // host values, and reads the weight back with a Copier.
 func TestBoundSteps(t *testing.T) {
-	s := stepSession(t)
-	defer s.Close()
-	mem, err := s.DeviceMemory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mem.Close()
+	s, mem, cp := stepDevice(t)
 	if mem.Name != "Cpu" || !mem.Host {
 		t.Errorf("CPU session's memory %q (host %v), want Cpu", mem.Name, mem.Host)
 	}
 	var w [2]*Value
+	var err error
 	for i := range w {
 		if w[i], err = mem.NewValue(3); err != nil {
 			t.Fatal(err)
 		}
 		defer w[i].Close()
 	}
-	cp, err := s.NewCopier()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cp.Close()
 	if err := cp.FromHost(w[0], []float32{1, 2, 3}); err != nil {
 		t.Fatal(err)
 	}

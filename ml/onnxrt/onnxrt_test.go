@@ -3,6 +3,7 @@ package onnxrt
 import (
 	"context"
 	"errors"
+	"maps"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -285,6 +286,32 @@ func TestFallbackRefusal(t *testing.T) {
 	} {
 		if got := isFallbackRefusal(errors.New(msg)); got != want {
 			t.Errorf("isFallbackRefusal(%q) = %v", msg, got)
+		}
+	}
+}
+
+// TestInferenceDefaults: CUDA inference sessions prefer NHWC unless asked
+// otherwise; the caller's options are never modified.
+func TestInferenceDefaults(t *testing.T) {
+	asked := map[string]string{"prefer_nhwc": "0"}
+	for _, c := range []struct {
+		p    Provider
+		opts map[string]string
+		want string // prefer_nhwc, "" for none
+	}{
+		{CPU, nil, ""},
+		{WebGPU, nil, ""},
+		{CUDA, nil, "1"},
+		{CUDA, map[string]string{"device_id": "1"}, "1"},
+		{CUDA, asked, "0"},
+	} {
+		before := maps.Clone(c.opts)
+		got := inferenceDefaults(c.p, Options{Provider: c.p, ProviderOptions: c.opts})
+		if v := got.ProviderOptions["prefer_nhwc"]; v != c.want {
+			t.Errorf("%s %v: prefer_nhwc %q, want %q", c.p, c.opts, v, c.want)
+		}
+		if !maps.Equal(before, c.opts) {
+			t.Errorf("%s: the caller's options changed to %v", c.p, c.opts)
 		}
 	}
 }

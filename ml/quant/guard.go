@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/clasifica/clasifica/ml/inception"
 	"github.com/clasifica/clasifica/ml/onnx"
@@ -76,6 +77,10 @@ type Samples struct {
 	// the mean of their float features is the centre cosines are
 	// measured around.
 	Calibration []Photo
+	// CalibrationFeatures, when not nil, are the float features of the
+	// calibration photos, as Build returns them: Guard then does not run
+	// them again.
+	CalibrationFeatures []float32
 	// Reference holds photos that, with the calibration ones, give the
 	// nearest-class-mean classifier its class means (from float
 	// features): more photos per class make a steadier classifier, whose
@@ -86,37 +91,69 @@ type Samples struct {
 	Guard []Photo
 }
 
+// Speed is how fast each model ran the guard photos: images per second at
+// batch 8.
+type Speed struct{ Float, Int8 float64 }
+
 // Guard compares the 8-bit feature model int8 with the float one on the
-// guard photos of s. Both models are InceptionV3 feature models
-// (inception.InputName in, inception.OutputName out).
-func Guard(ctx context.Context, eng onnxrt.Engine, floatModel, int8Model []byte, s Samples) (GuardReport, error) {
+// guard photos of s, and times both on them: they run the guard photos in
+// alternate batches, so that a change of the machine's load touches both
+// alike, and the speed leaves out each one's first batch (a session's
+// first run sets up its buffers). Both models are InceptionV3 feature
+// models (inception.InputName in, inception.OutputName out). step (may
+// be nil) is called after each batch of each model: calibration (unless
+// s has their features) and reference photos in float, then the guard
+// photos in float and in 8 bits; the time spent in it is not timed.
+func Guard(ctx context.Context, eng onnxrt.Engine, floatModel, int8Model []byte, s Samples, step Step) (GuardReport, Speed, error) {
 	fs, err := eng.NewSession(floatModel, inception.InputName, inception.OutputName)
 	if err != nil {
-		return GuardReport{}, fmt.Errorf("quant: guard: float model: %w", err)
+		return GuardReport{}, Speed{}, fmt.Errorf("quant: guard: float model: %w", err)
 	}
 	defer fs.Close()
 	qs, err := eng.NewSession(int8Model, inception.InputName, inception.OutputName)
 	if err != nil {
-		return GuardReport{}, fmt.Errorf("quant: guard: 8-bit model: %w", err)
+		return GuardReport{}, Speed{}, fmt.Errorf("quant: guard: 8-bit model: %w", err)
 	}
 	defer qs.Close()
-	calF, err := Features(ctx, fs, s.Calibration)
-	if err != nil {
-		return GuardReport{}, err
+	calF := s.CalibrationFeatures
+	if calF == nil {
+		if calF, err = features(ctx, fs, s.Calibration, step); err != nil {
+			return GuardReport{}, Speed{}, err
+		}
 	}
-	refF, err := Features(ctx, fs, s.Reference)
+	refF, err := features(ctx, fs, s.Reference, step)
 	if err != nil {
-		return GuardReport{}, err
+		return GuardReport{}, Speed{}, err
 	}
-	gF, err := Features(ctx, fs, s.Guard)
-	if err != nil {
-		return GuardReport{}, err
+	var gF, gQ []float32
+	var photos [2]int
+	var took [2]time.Duration
+	for b0 := 0; b0 < len(s.Guard); b0 += featureBatch {
+		b1 := min(len(s.Guard), b0+featureBatch)
+		for i, run := range []struct {
+			s   *onnxrt.Session
+			out *[]float32
+		}{{fs, &gF}, {qs, &gQ}} {
+			start := time.Now()
+			f, err := features(ctx, run.s, s.Guard[b0:b1], nil)
+			if err != nil {
+				return GuardReport{}, Speed{}, err
+			}
+			if b0 > 0 {
+				photos[i] += b1 - b0
+				took[i] += time.Since(start)
+			}
+			*run.out = append(*run.out, f...)
+			if err := step.call(b1 - b0); err != nil {
+				return GuardReport{}, Speed{}, err
+			}
+		}
 	}
-	gQ, err := Features(ctx, qs, s.Guard)
-	if err != nil {
-		return GuardReport{}, err
+	var sp Speed
+	if took[0] > 0 && took[1] > 0 {
+		sp = Speed{Float: float64(photos[0]) / took[0].Seconds(), Int8: float64(photos[1]) / took[1].Seconds()}
 	}
-	return Judge(s, calF, refF, gF, gQ), nil
+	return Judge(s, calF, refF, gF, gQ), sp, nil
 }
 
 // Judge computes the guard's report from the features, each Features'
@@ -219,14 +256,21 @@ func centredCosine(x, y []float32, centre []float64) float64 {
 	return xy / math.Sqrt(xx*yy+1e-30)
 }
 
+// featureBatch is the batch Features runs.
+const featureBatch = 8
+
 // Features runs the photos through a feature model's session, 8 at a
 // time, and returns their features one after another.
 func Features(ctx context.Context, s *onnxrt.Session, photos []Photo) ([]float32, error) {
-	const batch = 8
+	return features(ctx, s, photos, nil)
+}
+
+// features is Features calling step after each batch.
+func features(ctx context.Context, s *onnxrt.Session, photos []Photo, step Step) ([]float32, error) {
 	size := inception.Size
 	var out []float32
-	for b0 := 0; b0 < len(photos); b0 += batch {
-		b1 := min(len(photos), b0+batch)
+	for b0 := 0; b0 < len(photos); b0 += featureBatch {
+		b1 := min(len(photos), b0+featureBatch)
 		in := make([]float32, 0, (b1-b0)*size*size*3)
 		for _, p := range photos[b0:b1] {
 			in = append(in, p.Pix...)
@@ -236,6 +280,9 @@ func Features(ctx context.Context, s *onnxrt.Session, photos []Photo) ([]float32
 			return nil, fmt.Errorf("quant: features: %w", err)
 		}
 		out = append(out, f...)
+		if err := step.call(b1 - b0); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -257,15 +304,20 @@ const BuildPercentile = 0.99999
 
 // Build quantises the float InceptionV3 feature model to 8 bits,
 // calibrating on cal: the calibration this package settled on
-// (BuildPercentile), every convolution in 8 bits.
-func Build(ctx context.Context, eng onnxrt.Engine, floatModel *onnx.ModelProto, cal []Photo) (*onnx.ModelProto, error) {
+// (BuildPercentile), every convolution in 8 bits. It runs the float model
+// twice over cal, one photo at a time, calling step (may be nil) after
+// each, and returns with the 8-bit model the float features of cal from
+// the second pass (Samples.CalibrationFeatures: the guard then need not
+// compute them again).
+func Build(ctx context.Context, eng onnxrt.Engine, floatModel *onnx.ModelProto, cal []Photo, step Step) (*onnx.ModelProto, []float32, error) {
 	var images []float32
 	for _, p := range cal {
 		images = append(images, p.Pix...)
 	}
-	r, err := CalibratePercentile(ctx, eng, floatModel, inception.InputName, inception.Size, images, BuildPercentile)
+	r, calF, err := calibratePercentile(ctx, eng, floatModel, inception.InputName, inception.Size, images, BuildPercentile, step, inception.Features)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return QDQ(floatModel, r)
+	q, err := QDQ(floatModel, r)
+	return q, calF, err
 }

@@ -25,22 +25,35 @@ const bins = 4096
 //
 // It takes two passes over the images, batch of one at a time: the first
 // finds each activation's extremes, the second fills a histogram over
-// them.
-func CalibratePercentile(ctx context.Context, eng onnxrt.Engine, m *onnx.ModelProto, input string, size int, images []float32, p float64) (Ranges, error) {
+// them. step (may be nil) is called after each image of each pass.
+func CalibratePercentile(ctx context.Context, eng onnxrt.Engine, m *onnx.ModelProto, input string, size int, images []float32, p float64, step Step) (Ranges, error) {
+	r, _, err := calibratePercentile(ctx, eng, m, input, size, images, p, step, 0)
+	return r, err
+}
+
+// calibratePercentile is CalibratePercentile that also returns, when
+// outDim > 0, the model's own output for each image (outDim values each,
+// one image after another) from the second pass, which computes it
+// anyway: the float features of the calibration photos, which the guard
+// needs.
+func calibratePercentile(ctx context.Context, eng onnxrt.Engine, m *onnx.ModelProto, input string, size int, images []float32, p float64, step Step, outDim int) (Ranges, []float32, error) {
 	if !(p > 0.5 && p <= 1) {
-		return nil, fmt.Errorf("quant: calibrate: percentile share %g is not in (0.5, 1]", p)
+		return nil, nil, fmt.Errorf("quant: calibrate: percentile share %g is not in (0.5, 1]", p)
 	}
-	ext, err := Calibrate(ctx, eng, m, input, size, images, 1, Extremes)
+	if p == 1 && outDim > 0 {
+		return nil, nil, fmt.Errorf("quant: calibrate: the model's output comes from the second pass, which a share of 1 skips")
+	}
+	ext, err := Calibrate(ctx, eng, m, input, size, images, 1, Extremes, step)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if p == 1 {
-		return ext, nil
+		return ext, nil, nil
 	}
 	acts := Activations(m)
 	shapes, err := activationShapes(ctx, eng, m, input, size, images[:size*size*3], acts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c := proto.Clone(m).(*onnx.ModelProto)
 	c.Graph.Output = nil
@@ -53,13 +66,21 @@ func CalibratePercentile(ctx context.Context, eng onnxrt.Engine, m *onnx.ModelPr
 		}
 		out[i] = onnxrt.Tensor{Data: make([]float32, n), Shape: shapes[i]}
 	}
+	names := acts
+	var own []float32
+	if outDim > 0 {
+		name := m.GetGraph().GetOutput()[0].GetName()
+		c.Graph.Output = append(c.Graph.Output, valueInfo(name, 1, int64(outDim)))
+		names = append(append([]string(nil), acts...), name)
+		out = append(out, onnxrt.Tensor{Data: make([]float32, outDim), Shape: []int64{1, int64(outDim)}})
+	}
 	data, err := proto.Marshal(c)
 	if err != nil {
-		return nil, fmt.Errorf("quant: calibration graph: %w", err)
+		return nil, nil, fmt.Errorf("quant: calibration graph: %w", err)
 	}
-	s, err := eng.NewMultiSession(data, []string{input}, acts)
+	s, err := eng.NewMultiSession(data, []string{input}, names)
 	if err != nil {
-		return nil, fmt.Errorf("quant: calibration session: %w", err)
+		return nil, nil, fmt.Errorf("quant: calibration session: %w", err)
 	}
 	defer s.Close()
 	hist := make([][]int64, len(acts))
@@ -70,7 +91,10 @@ func CalibratePercentile(ctx context.Context, eng onnxrt.Engine, m *onnx.ModelPr
 	for b := 0; b < len(images)/per; b++ {
 		in := []onnxrt.Tensor{{Data: images[b*per : (b+1)*per], Shape: []int64{1, int64(size), int64(size), 3}}}
 		if err := s.Run(ctx, in, out); err != nil {
-			return nil, fmt.Errorf("quant: calibrate: %w", err)
+			return nil, nil, fmt.Errorf("quant: calibrate: %w", err)
+		}
+		if outDim > 0 {
+			own = append(own, out[len(acts)].Data...)
 		}
 		for i, a := range acts {
 			r := ext[a]
@@ -84,12 +108,15 @@ func CalibratePercentile(ctx context.Context, eng onnxrt.Engine, m *onnx.ModelPr
 				h[max(0, min(bins-1, j))]++
 			}
 		}
+		if err := step.call(1); err != nil {
+			return nil, nil, err
+		}
 	}
 	r := Ranges{}
 	for i, a := range acts {
 		r[a] = percentileRange(hist[i], ext[a], p)
 	}
-	return r, nil
+	return r, own, nil
 }
 
 // percentileRange returns the range over the histogram h of ext that

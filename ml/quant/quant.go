@@ -99,11 +99,26 @@ const (
 	Extremes
 )
 
+// Step is called after each batch of images a long function of this
+// package runs, with the number of images in it: the caller counts
+// progress with it, and may block in it to pause the work (for work of
+// its own that comes first) or return an error to stop it, which the
+// function then returns. A nil Step does nothing.
+type Step func(images int) error
+
+func (s Step) call(images int) error {
+	if s == nil {
+		return nil
+	}
+	return s(images)
+}
+
 // Calibrate runs m (input named input, NHWC images of side size) on the
 // calibration images, batch at a time, on eng, and returns the range of
 // every activation QDQ quantises, as mode says. images holds the images
-// one after another, size·size·3 values each.
-func Calibrate(ctx context.Context, eng onnxrt.Engine, m *onnx.ModelProto, input string, size int, images []float32, batch int, mode Mode) (Ranges, error) {
+// one after another, size·size·3 values each. step (may be nil) is called
+// after each batch.
+func Calibrate(ctx context.Context, eng onnxrt.Engine, m *onnx.ModelProto, input string, size int, images []float32, batch int, mode Mode, step Step) (Ranges, error) {
 	per := size * size * 3
 	if len(images) == 0 || len(images)%per != 0 {
 		return nil, fmt.Errorf("quant: calibrate: %d values are not whole %d×%d RGB images", len(images), size, size)
@@ -148,6 +163,9 @@ func Calibrate(ctx context.Context, eng onnxrt.Engine, m *onnx.ModelProto, input
 			r[a] = Range{sum.Min + lo, sum.Max + hi}
 		}
 		batches++
+		if err := step.call(b1 - b0); err != nil {
+			return nil, err
+		}
 	}
 	if mode == MeanOfBatches {
 		for a, sum := range r {

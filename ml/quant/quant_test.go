@@ -64,7 +64,7 @@ func TestQDQ(t *testing.T) {
 	}
 	eng := onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: 2}}
 	cal := []string{pets[0], pets[len(pets)/3], pets[2*len(pets)/3], pets[len(pets)-1]}
-	r, err := Calibrate(context.Background(), eng, &m, inception.InputName, inception.Size, images(t, cal), 2, MeanOfBatches)
+	r, err := Calibrate(context.Background(), eng, &m, inception.InputName, inception.Size, images(t, cal), 2, MeanOfBatches, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

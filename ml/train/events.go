@@ -3,6 +3,7 @@ package train
 import (
 	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/internal/sealed"
+	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/eval"
 	"github.com/clasifica/clasifica/ml/features"
 	"github.com/clasifica/clasifica/ml/model"
@@ -131,6 +132,9 @@ func (Cancelled) JobEvent(sealed.Token) {}
 // Result is what a successful run produces.
 type Result struct {
 	Model *model.Model
+	// Data is the division of the photos the model was trained and
+	// tested on: the job's, or the one Regroup returned.
+	Data *dataset.Dataset
 	// Evaluated names the split the report is on: "test" when the dataset
 	// has a test split, otherwise "validation"; empty when there is
 	// neither, and Report is then nil.

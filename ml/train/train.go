@@ -614,7 +614,7 @@ func (r *runner) buildModel(h *head.Head, tuned *fineTuned) *model.Model {
 // some, else on the validation photos (both halves, when a fine-tuning
 // run split them).
 func (r *runner) evaluate(h *head.Head, tuned bool) (*Result, error) {
-	res := &Result{StoppedEarly: r.stoppedEarly, Skipped: r.skipped}
+	res := &Result{Data: r.d, StoppedEarly: r.stoppedEarly, Skipped: r.skipped}
 	evalSet, name := r.validation(), "validation"
 	if test := r.samples[dataset.Test]; len(test) > 0 {
 		evalSet, name = test, "test"

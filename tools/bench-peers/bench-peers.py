@@ -19,7 +19,8 @@ are Keras's mixed9 and mixed10), so both sides run the same layers on the
 same shapes. Weights do not change the speed: PyTorch's are random.
 
   tools/bench-peers/bench-peers.py [--device cpu|cuda] [--threads N]
-                                   [--seconds S] [--clasifica BIN]
+                                   [--seconds S] [--clasifica [NAME=]BIN]...
+                                   [--rounds N] [--fine-tune-only]
                                    [--provider P] [--runtime LIB]
                                    [--backbone DIR] [--skip-clasifica]
 
@@ -34,6 +35,15 @@ when the running Python lacks it and /usr/bin/python3 has it, the script
 re-runs itself there. Ratios are "how many times faster Clasifica is":
 above 1 Clasifica is ahead. Measure on a quiet machine, and compare
 ratios taken in one run, not figures from different hosts.
+
+To compare builds (before and after a change), give --clasifica more than
+once (NAME=BIN names a column) and --rounds N: each round runs every
+binary and then PyTorch's fine-tuning, interleaved, so that a change in the
+machine's load touches all of them alike. --fine-tune-only measures only
+the fine-tuning row (Clasifica's inference then runs one short batch, which
+the head's measurement needs). Beside the wall clock each side's CPU time
+(every thread, user and system) per 1,000 photos is printed: on a machine
+shared with other work it moves less.
 """
 
 import argparse
@@ -104,30 +114,48 @@ def cpu_flags():
     return []
 
 
-def timed(step, sync, seconds, min_runs):
+def timed(step, sync, seconds, min_runs, cpu=None):
     """Runs step once to warm up, then for at least seconds and min_runs
-    runs; returns the mean seconds per run."""
+    runs; returns the mean seconds per run. With cpu (a list), appends the
+    process's mean CPU seconds per run to it."""
     step()
     sync()
-    n, start = 0, time.perf_counter()
+    n, start, cpu0 = 0, time.perf_counter(), time.process_time()
     while n < min_runs or time.perf_counter() - start < seconds:
         step()
         n += 1
     sync()
+    if cpu is not None:
+        cpu.append((time.process_time() - cpu0) / n)
     return (time.perf_counter() - start) / n
 
 
-def run_clasifica(args):
-    """Runs `clasifica bench --format json` and returns its result."""
-    binary = args.clasifica
-    if not binary:
+def clasifica_binaries(args):
+    """Returns [(name, path)] of the binaries to measure, building
+    bin/clasifica from this checkout when none is named."""
+    if not args.clasifica:
         binary = os.path.join(ROOT, "bin", "clasifica")
         print("building %s…" % binary, file=sys.stderr)
         subprocess.run(["go", "build", "-o", binary, "."], cwd=ROOT, check=True)
+        return [("Clasifica", binary)]
+    out = []
+    for i, c in enumerate(args.clasifica):
+        name, sep, path = c.partition("=")
+        if not sep:
+            name, path = ("Clasifica" if len(args.clasifica) == 1 else os.path.basename(c) or "Clasifica %d" % (i + 1)), c
+        out.append((name, path))
+    return out
+
+
+def run_clasifica(args, binary):
+    """Runs `clasifica bench --format json` and returns its result."""
     provider = args.provider or args.device
+    batches, seconds = ",".join(map(str, BATCHES)), args.seconds
+    if args.fine_tune_only:
+        batches, seconds = "1", 0.2  # the head's measurement needs features
     cmd = [binary, "bench", "--format", "json", "--provider", provider,
-           "--threads", str(args.threads), "--seconds", str(args.seconds),
-           "--batches", ",".join(map(str, BATCHES))]
+           "--threads", str(args.threads), "--seconds", str(seconds),
+           "--batches", batches]
     backbone = args.backbone or os.environ.get("CLASIFICA_TEST_BACKBONE") \
         or os.path.join(ROOT, ".deps", "backbones", "nsfwjs-inceptionv3")
     if backbone and os.path.exists(backbone):
@@ -159,6 +187,10 @@ def run_pytorch(args, torch, torchvision):
     net.fc = nn.Identity()  # the 2,048 pooled features, as Clasifica's backbone gives them
     res = {"threads": torch.get_num_threads(), "inference": {}, "blas_warning": blas_warning()}
 
+    res["net"], res["sync"] = net, sync
+    if args.fine_tune_only:
+        return res
+
     # Inference on ready tensors.
     net.eval().to(dev)
     for b in BATCHES:
@@ -171,7 +203,36 @@ def run_pytorch(args, torch, torchvision):
         res["inference"][str(b)] = b / sec
         print("pytorch inference batch %d: %.1f images/s" % (b, b / sec), file=sys.stderr)
 
-    # Fine-tuning mixed9, mixed10 and the head from mixed8's activations.
+    pytorch_fine_tune(args, torch, res)
+
+    # The head alone on feature vectors.
+    head = nn.Sequential(nn.Linear(FEATURES, 1024), nn.ReLU(), nn.Dropout(0.5),
+                         nn.Linear(1024, CLASSES)).to(dev).train()
+    hopt = torch.optim.Adam(head.parameters(), lr=1e-3, eps=1e-7)
+    feats = torch.rand(1000, FEATURES, device=dev)
+    y = torch.arange(1000, device=dev) % CLASSES
+    loss_fn = nn.CrossEntropyLoss()
+
+    def head_epoch():
+        perm = torch.randperm(1000, device=dev)
+        for i in range(0, 1000, 32):
+            idx = perm[i:i + 32]
+            hopt.zero_grad(set_to_none=True)
+            loss_fn(head(feats[idx]), y[idx]).backward()
+            hopt.step()
+    res["head"] = timed(head_epoch, sync, min(args.seconds, 3), 3)
+    print("pytorch head epoch: %.3f s per 1,000" % res["head"], file=sys.stderr)
+    return res
+
+
+def pytorch_fine_tune(args, torch, res):
+    """Measures PyTorch's fine-tuning steps of mixed9, mixed10 and the
+    head from mixed8's activations on res's network; sets res["fine_tune"]
+    and res["fine_tune_cpu"] (seconds per 1,000 photos)."""
+    nn = torch.nn
+    dev = torch.device(args.device)
+    net, sync = res["net"], res["sync"]
+    torch.manual_seed(1)
     tune = nn.Sequential(net.Mixed_7b, net.Mixed_7c, nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                          nn.Linear(FEATURES, 1024), nn.ReLU(), nn.Dropout(0.5),
                          nn.Linear(1024, CLASSES)).to(dev)
@@ -189,27 +250,11 @@ def run_pytorch(args, torch, torchvision):
         loss = loss_fn(tune(acts), labels)
         loss.backward()
         opt.step()
-    sec = timed(tune_step, sync, args.seconds, 3)
+    cpu = []
+    sec = timed(tune_step, sync, args.seconds, 3, cpu)
     res["fine_tune"] = sec / 32 * 1000
-    print("pytorch fine-tuning: %.2f s per 1,000 photos" % res["fine_tune"], file=sys.stderr)
-
-    # The head alone on feature vectors.
-    head = nn.Sequential(nn.Linear(FEATURES, 1024), nn.ReLU(), nn.Dropout(0.5),
-                         nn.Linear(1024, CLASSES)).to(dev).train()
-    hopt = torch.optim.Adam(head.parameters(), lr=1e-3, eps=1e-7)
-    feats = torch.rand(1000, FEATURES, device=dev)
-    y = torch.arange(1000, device=dev) % CLASSES
-
-    def head_epoch():
-        perm = torch.randperm(1000, device=dev)
-        for i in range(0, 1000, 32):
-            idx = perm[i:i + 32]
-            hopt.zero_grad(set_to_none=True)
-            loss_fn(head(feats[idx]), y[idx]).backward()
-            hopt.step()
-    res["head"] = timed(head_epoch, sync, min(args.seconds, 3), 3)
-    print("pytorch head epoch: %.3f s per 1,000" % res["head"], file=sys.stderr)
-    return res
+    res["fine_tune_cpu"] = cpu[0] / 32 * 1000
+    print("pytorch fine-tuning: %.2f s per 1,000 photos (CPU %.2f s)" % (res["fine_tune"], res["fine_tune_cpu"]), file=sys.stderr)
 
 
 def row(name, ours, theirs, unit, higher_is_better):
@@ -221,13 +266,62 @@ def row(name, ours, theirs, unit, higher_is_better):
     return "| %s | %s | %s | %s | %s |" % (name, fmt(ours), fmt(theirs), unit, ratio)
 
 
+def median(v):
+    v = sorted(x for x in v if x)
+    if not v:
+        return None
+    m = len(v) // 2
+    return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
+
+
+def fine_tune_rounds(args, torch, bins, theirs, first):
+    """Runs --rounds rounds, each every binary then PyTorch's fine-tuning,
+    and prints one row per round and the medians: wall and CPU seconds
+    per 1,000 photos, and each binary's ratio to PyTorch in that round.
+    first is the first round's Clasifica results when already measured."""
+    rows = []
+    for r in range(args.rounds):
+        load = os.getloadavg()[0]
+        ours = []
+        for k, (name, path) in enumerate(bins):
+            res = first[k] if r == 0 and first is not None else run_clasifica(args, path)
+            ours.append((res.get("fine_tune_epoch_seconds_per_1000_images"), res.get("fine_tune_cpu_seconds_per_1000_images")))
+        if r > 0 or "fine_tune" not in theirs:
+            pytorch_fine_tune(args, torch, theirs)
+        rows.append((load, ours, (theirs["fine_tune"], theirs["fine_tune_cpu"])))
+    print()
+    print("Fine-tuning epoch, seconds per 1,000 photos (wall / CPU), interleaved by round; ratio: PyTorch's time ÷ this one's (wall / CPU)")
+    head = "| round | load | " + " | ".join("%s wall / CPU | ratio wall / CPU" % n for n, _ in bins) + " | PyTorch wall / CPU |"
+    print(head)
+    print("|" + " --- |" * (3 + 2 * len(bins)))
+    fmt = lambda v: "-" if v is None else "%.1f" % v
+    ratio = lambda a, b: "-" if not a or not b else "%.2f×" % (b / a)
+    for r, (load, ours, (tw, tc)) in enumerate(rows):
+        cells = []
+        for w, c in ours:
+            cells += ["%s / %s" % (fmt(w), fmt(c)), "%s / %s" % (ratio(w, tw), ratio(c, tc))]
+        print("| %d | %.2f | %s | %s / %s |" % (r + 1, load, " | ".join(cells), fmt(tw), fmt(tc)))
+    cells = []
+    for k in range(len(bins)):
+        ws = [ours[k][0] for _, ours, _ in rows]
+        cs = [ours[k][1] for _, ours, _ in rows]
+        rs = [t[0] / ours[k][0] for _, ours, t in rows if ours[k][0]]
+        rc = [t[1] / ours[k][1] for _, ours, t in rows if ours[k][1]]
+        cells += ["%s / %s" % (fmt(median(ws)), fmt(median(cs))),
+                  "%s / %s" % ("-" if not rs else "%.2f×" % median(rs), "-" if not rc else "%.2f×" % median(rc))]
+    print("| median | | %s | %s / %s |" % (" | ".join(cells), fmt(median([t[0] for _, _, t in rows])), fmt(median([t[1] for _, _, t in rows]))))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
                    help="PyTorch's device; also Clasifica's provider unless --provider is given")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for both (0: one per core)")
     p.add_argument("--seconds", type=float, default=5, help="seconds to measure each inference batch size and the fine-tuning steps")
-    p.add_argument("--clasifica", default="", help="clasifica binary (default: build bin/clasifica from this checkout)")
+    p.add_argument("--clasifica", action="append", default=[], metavar="[NAME=]BIN",
+                   help="clasifica binary; give it more than once to compare builds (default: build bin/clasifica from this checkout)")
+    p.add_argument("--rounds", type=int, default=1, help="rounds of the fine-tuning measurement, every binary then PyTorch in each")
+    p.add_argument("--fine-tune-only", action="store_true", help="measure the fine-tuning row only")
     p.add_argument("--provider", default="", help="Clasifica's execution provider (default: --device)")
     p.add_argument("--runtime", default="", help="ONNX Runtime library for Clasifica (default: Clasifica's own search)")
     p.add_argument("--backbone", default="", help="Clasifica backbone (default: $CLASIFICA_TEST_BACKBONE or .deps/backbones/nsfwjs-inceptionv3)")
@@ -237,10 +331,13 @@ def main():
     torch, torchvision = import_torch()
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("bench-peers: --device cuda, but this PyTorch sees no CUDA device")
+    bins = [] if args.skip_clasifica else clasifica_binaries(args)
 
     load0 = os.getloadavg()
-    ours = None if args.skip_clasifica else run_clasifica(args)
+    first = [run_clasifica(args, path) for _, path in bins]
     theirs = run_pytorch(args, torch, torchvision)
+    if args.rounds > 1 or len(bins) > 1 or args.fine_tune_only:
+        fine_tune_rounds(args, torch, bins, theirs, first)
     load1 = os.getloadavg()
 
     print()
@@ -252,18 +349,22 @@ def main():
     if theirs.get("blas_warning"):
         print(theirs["blas_warning"])
     print("PyTorch %s, torchvision %s on %s, %d threads" % (torch.__version__, torchvision.__version__, dev, theirs["threads"]))
-    if ours is not None:
-        print("Clasifica: backbone %s on %s, --threads %d" % (ours.get("backbone"), ours.get("device", "?"), args.threads))
+    for (name, _), ours in zip(bins, first):
+        print("%s: backbone %s on %s, --threads %d" % (name, ours.get("backbone"), ours.get("device", "?"), args.threads))
+    if args.fine_tune_only:
+        return
     print()
-    ours = ours or {}
-    ips = ours.get("inference_images_per_second") or {}
-    print("| per 1,000 photos | Clasifica | PyTorch | unit | Clasifica's speed ÷ PyTorch's |")
-    print("| --- | --- | --- | --- | --- |")
-    print(row("fine-tuning epoch (mixed9 + mixed10 + head, SGD)", ours.get("fine_tune_epoch_seconds_per_1000_images"), theirs["fine_tune"], "s", False))
-    print(row("head epoch (Dense 1024, Adam)", ours.get("head_epoch_seconds_per_1000_images"), theirs["head"], "s", False))
-    for b in BATCHES:
-        print(row("inference, batch %d" % b, ips.get(str(b)), theirs["inference"][str(b)], "images/s", True))
+    for (name, _), ours in zip(bins or [("Clasifica", "")], first or [{}]):
+        ips = ours.get("inference_images_per_second") or {}
+        print("| per 1,000 photos | %s | PyTorch | unit | %s's speed ÷ PyTorch's |" % (name, name))
+        print("| --- | --- | --- | --- | --- |")
+        print(row("fine-tuning epoch (mixed9 + mixed10 + head, SGD)", ours.get("fine_tune_epoch_seconds_per_1000_images"), theirs["fine_tune"], "s", False))
+        print(row("head epoch (Dense 1024, Adam)", ours.get("head_epoch_seconds_per_1000_images"), theirs["head"], "s", False))
+        for b in BATCHES:
+            print(row("inference, batch %d" % b, ips.get(str(b)), theirs["inference"][str(b)], "images/s", True))
     if args.json:
+        theirs = {k: v for k, v in theirs.items() if k not in ("net", "sync")}
+        ours = first[0] if len(first) == 1 else dict(zip([n for n, _ in bins], first))
         print(json.dumps({"clasifica": ours, "pytorch": theirs}, indent=1))
 
 

@@ -175,15 +175,15 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 		var err error
 		switch {
 		case calib == "mean":
-			r, err = quant.Calibrate(ctx, eng, &m, inception.InputName, size, cal, 1, quant.MeanOfBatches)
+			r, err = quant.Calibrate(ctx, eng, &m, inception.InputName, size, cal, 1, quant.MeanOfBatches, nil)
 		case calib == "extremes":
-			r, err = quant.Calibrate(ctx, eng, &m, inception.InputName, size, cal, 8, quant.Extremes)
+			r, err = quant.Calibrate(ctx, eng, &m, inception.InputName, size, cal, 8, quant.Extremes, nil)
 		case strings.HasPrefix(calib, "p"):
 			p, perr := strconv.ParseFloat(calib[1:], 64)
 			if perr != nil {
 				return nil, fmt.Errorf("calibration %q: %w", calib, perr)
 			}
-			r, err = quant.CalibratePercentile(ctx, eng, &m, inception.InputName, size, cal, p)
+			r, err = quant.CalibratePercentile(ctx, eng, &m, inception.InputName, size, cal, p, nil)
 		default:
 			return nil, fmt.Errorf("unknown calibration %q", calib)
 		}

@@ -7,8 +7,20 @@
 // nodes left to the CPU when the provider is a GPU (fallbacks, and the
 // copies between host and device that they cost).
 //
-//	go run ./tools/profile-step [--backbone DIR] [--provider P] [--update device|host|auto] [--threads N] [--steps N]
-//	go run ./tools/profile-step --compare [--provider P] [--steps N]
+//	go run ./tools/profile-step [--backbone DIR] [--provider P] [--update device|host|auto] [--graph auto|fixed|dynamic] [--capture] [--threads N] [--warmup N] [--steps N] [--profile=false]
+//	go run ./tools/profile-step --compare [--provider P] [--graph G] [--capture] [--steps N]
+//
+// --graph chooses the training graph (finetune.Config.Graph): fixed is the
+// GPU providers' graph (the batch fixed when it is built, only operators
+// the GPU providers run on the device), dynamic the CPU's; auto, the
+// default, is what the app runs: fixed on a GPU, dynamic on the CPU.
+// Where a node ran elsewhere than the provider asked for, the summary
+// names it. --warmup runs steps before the timed ones (they are in the
+// profile too), and --profile=false times the steps without the
+// profiler. --capture has the provider capture a step and replay it (a
+// CUDA graph on CUDA, WebGPU's graph capture; finetune.Config.GraphCapture,
+// with the weights on the device and the fixed graph); with --compare it
+// applies to the run updating in the graph.
 //
 // --compare profiles nothing: it trains the same steps with the update in
 // Go and in the graph on the provider and prints both runs' losses and how
@@ -53,10 +65,14 @@ func main() {
 	bb := flag.String("backbone", os.Getenv("CLASIFICA_TEST_BACKBONE"), "backbone folder or .h5 file")
 	threads := flag.Int("threads", 0, "CPU threads (0: one per core)")
 	steps := flag.Int("steps", 4, "fine-tuning steps to run (the first is not counted)")
+	warmup := flag.Int("warmup", 0, "steps to run before the timed ones, untimed and unprofiled (memory planning, kernel compilation, graph capture)")
+	profile := flag.Bool("profile", true, "run ONNX Runtime's profiler (false: time the steps only, without the profiler's own cost)")
 	keep := flag.String("keep", "", "folder to keep the profiler's JSON files in (default: a temporary one, removed)")
 	prov := flag.String("provider", "cpu", "execution provider: cpu, cuda, webgpu, directml, coreml (no fallback to the CPU)")
 	update := flag.String("update", finetune.StepsAuto, "where SGD's update runs: device (weights stay in the provider's memory), host (in Go), auto")
 	device := flag.Int("device", 0, "GPU number for CUDA and DirectML")
+	capture := flag.Bool("capture", false, "have the provider capture a step and replay it (CUDA: a CUDA graph; WebGPU: graph capture; with --update device and the fixed graph)")
+	graph := flag.String("graph", finetune.GraphAuto, "training graph: fixed (the GPU providers' graph: static batch, GPU operators), dynamic (the CPU's), auto")
 	check := flag.Bool("compare", false, "compare the weights after --steps steps with the update in Go and in the graph, instead of profiling")
 	flag.Parse()
 	p, err := onnxrt.ParseProvider(*prov)
@@ -69,9 +85,9 @@ func main() {
 	if err == nil {
 		var b *backbone.Backbone
 		if b, err = backbone.Open(*bb); err == nil && *check {
-			err = compare(rt, b, opt, *steps)
+			err = compare(rt, b, opt, *graph, *capture, *steps)
 		} else if err == nil {
-			err = run(rt, b, opt, *update, *steps, *keep)
+			err = run(rt, b, opt, runConfig{*update, *graph, *capture, *warmup, *steps, *profile, *keep})
 		}
 	}
 	if err != nil {
@@ -80,8 +96,19 @@ func main() {
 	}
 }
 
-func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update string, steps int, keep string) error {
-	dir := keep
+// runConfig is what a profiled run does: the trainer's settings (update,
+// graph, capture), the steps run untimed first and those timed, whether
+// the profiler runs, and the folder that keeps its files.
+type runConfig struct {
+	update, graph string
+	capture       bool
+	warmup, steps int
+	profile       bool
+	keep          string
+}
+
+func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, rc runConfig) error {
+	dir := rc.keep
 	var err error
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "profile-step-"); err != nil {
@@ -91,51 +118,83 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update st
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	opt.Profile = filepath.Join(dir, "step")
+	if rc.profile {
+		opt.Profile = filepath.Join(dir, "step")
+	}
 	eng := onnxrt.Engine{Runtime: rt, Options: opt}
 	f, err := newFixture()
 	if err != nil {
 		return err
 	}
 	tcfg := finetune.DefaultConfig()
-	tcfg.Steps = update
+	tcfg.Steps, tcfg.Graph, tcfg.GraphCapture = rc.update, rc.graph, rc.capture
 	tr, err := finetune.NewTrainer(b.Weights, f.h, f.mean, f.scale, tcfg, eng)
 	if err != nil {
 		return err
 	}
-	n := steps * tcfg.BatchSize
-	y := make([]int, n)
-	for i := range y {
-		y[i] = i % f.classes
+	labels := func(steps int) []int {
+		y := make([]int, steps*tcfg.BatchSize)
+		for i := range y {
+			y[i] = i % f.classes
+		}
+		return y
 	}
-	start, cpu0 := time.Now(), cpuTime()
-	if _, err := tr.Epoch(context.Background(), f.load, y, nil); err != nil {
+	if rc.warmup > 0 {
+		if _, err := tr.Epoch(context.Background(), f.load, labels(rc.warmup), nil); err != nil {
+			tr.Close()
+			return err
+		}
+	}
+	steps := rc.steps
+	n := steps * tcfg.BatchSize
+	start, user0, sys0 := time.Now(), cpuTime(false), cpuTime(true)
+	if _, err := tr.Epoch(context.Background(), f.load, labels(steps), nil); err != nil {
 		tr.Close()
 		return err
 	}
-	wall, cpu := time.Since(start), cpuTime()-cpu0
-	where, onDevice, why := tr.Provider(), tr.OnDevice(), tr.DeviceUnavailable()
+	wall, sys := time.Since(start), cpuTime(true)-sys0
+	cpu := cpuTime(false) - user0 + sys
+	where, onDevice, why, rows, replays := tr.Provider(), tr.OnDevice(), tr.DeviceUnavailable(), tr.FixedBatch(), tr.CapturedSteps()
 	in, out := tr.StepTransfer()
 	if err := tr.Close(); err != nil { // writes the profiles
 		return err
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "step*.json"))
-	if len(files) == 0 {
-		return fmt.Errorf("no profile in %s", dir)
+	var files []string
+	if rc.profile {
+		if files, _ = filepath.Glob(filepath.Join(dir, "step*.json")); len(files) == 0 {
+			return fmt.Errorf("no profile in %s", dir)
+		}
 	}
 	path := "host (weights in, gradients out, update in Go)"
 	if onDevice {
 		path = "device (weights and velocities stay in " + where.String() + "'s memory, update in the graph)"
 	}
 	fmt.Printf("runs on: %s; steps: %s\n", where, path)
+	if rows > 0 {
+		fmt.Printf("graph: fixed, batch %d (the GPU providers' graph)\n", rows)
+		if replays {
+			if where == onnxrt.CPU {
+				fmt.Println("steps: as captured steps run (the batch copied into values bound once); the CPU does not capture or replay")
+			} else {
+				fmt.Println("steps: captured and replayed by the provider (the batch copied into device values bound once)")
+			}
+		}
+	} else {
+		fmt.Println("graph: dynamic batch (the CPU's graph)")
+	}
 	if why != nil {
 		fmt.Printf("not on the device: %v\n", why)
 	}
 	fmt.Printf("per step between Go and the runtime: %.1f MB in, %.3f MB out\n", float64(in)/1e6, float64(out)/1e6)
-	fmt.Printf("%d steps of batch %d in %.2f s (%.1f s per 1,000 photos, first step included)\n", steps, tcfg.BatchSize, wall.Seconds(), wall.Seconds()/float64(n)*1000)
+	if rc.warmup > 0 {
+		fmt.Printf("%d steps of batch %d after %d warm-up steps in %.3f s: %.1f ms per step, %.3f s per 1,000 photos\n",
+			steps, tcfg.BatchSize, rc.warmup, wall.Seconds(), wall.Seconds()/float64(steps)*1000, wall.Seconds()/float64(n)*1000)
+	} else {
+		fmt.Printf("%d steps of batch %d in %.2f s (%.1f s per 1,000 photos, first step included)\n", steps, tcfg.BatchSize, wall.Seconds(), wall.Seconds()/float64(n)*1000)
+	}
 	// On a shared machine the process's CPU time is steadier than the wall
 	// clock (with --threads 1 it is close to what a quiet core would take).
-	fmt.Printf("CPU time %.2f s (%.1f s per 1,000 photos), load average %s\n", cpu.Seconds(), cpu.Seconds()/float64(n)*1000, loadAverage())
+	fmt.Printf("CPU time %.2f s (%.1f s per 1,000 photos; %.1f%% in the kernel), load average %s\n", cpu.Seconds(), cpu.Seconds()/float64(n)*1000, 100*sys.Seconds()/max(cpu.Seconds(), 1e-9), loadAverage())
 	for _, f := range files {
 		if err := summarise(f, where); err != nil {
 			return err
@@ -144,14 +203,17 @@ func run(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, update st
 	return nil
 }
 
-// cpuTime returns the CPU time the process has used, user and system, all
-// threads.
-func cpuTime() time.Duration {
+// cpuTime returns the CPU time the process has used in user space, or
+// with sys in the kernel, all threads.
+func cpuTime(sys bool) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	if sys {
+		return time.Duration(ru.Stime.Nano())
+	}
+	return time.Duration(ru.Utime.Nano())
 }
 
 // loadAverage returns the one-minute load average, or "unknown".
@@ -219,6 +281,7 @@ func summarise(path string, p onnxrt.Provider) error {
 	nodesOn := map[string]int{}
 	away := map[string]int64{} // op on another provider than p's: time
 	awayN := map[string]int{}
+	awayNodes := map[string][]string{} // op on another provider: node names
 	var total int64
 	seen := 0
 	for _, e := range events {
@@ -242,6 +305,9 @@ func summarise(path string, p onnxrt.Provider) error {
 			k := e.Args.OpName + " on " + ep
 			away[k] += e.Dur
 			awayN[k]++
+			if !slices.Contains(awayNodes[k], node) {
+				awayNodes[k] = append(awayNodes[k], node)
+			}
 		}
 		total += e.Dur
 	}
@@ -291,6 +357,12 @@ func summarise(path string, p onnxrt.Provider) error {
 	slices.SortFunc(rows, func(a, b string) int { return cmp.Compare(away[b], away[a]) })
 	for _, k := range rows {
 		fmt.Printf("    %-56s %4d %8.1f ms\n", k, awayN[k], float64(away[k])/n/1000)
+		names := awayNodes[k]
+		more := ""
+		if len(names) > 8 {
+			names, more = names[:8], fmt.Sprintf(" and %d more", len(awayNodes[k])-8)
+		}
+		fmt.Printf("      nodes: %s%s\n", strings.Join(names, ", "), more)
 	}
 	return nil
 }
@@ -324,7 +396,7 @@ func kind(node, op string) string {
 		}
 		return "pooling and other gradients"
 	case strings.HasPrefix(prefix, "dense") || strings.HasPrefix(prefix, "fused dense") ||
-		strings.HasPrefix(prefix, "ce") || strings.HasPrefix(prefix, "loss") || prefix == "log_softmax" || prefix == "probs":
+		strings.HasPrefix(prefix, "ce") || strings.HasPrefix(prefix, "loss") || strings.HasPrefix(prefix, "log_softmax") || prefix == "probs":
 		return "head forward and loss"
 	case op == "FusedConv" || op == "Conv":
 		return "forward convolutions"
@@ -372,7 +444,7 @@ func newFixture() (*fixture, error) {
 
 // compare trains steps steps with the update in Go and in the graph and
 // prints the losses and the difference of the trained weights.
-func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, steps int) error {
+func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, graph string, capture bool, steps int) error {
 	f, err := newFixture()
 	if err != nil {
 		return err
@@ -380,7 +452,8 @@ func compare(rt *onnxrt.Runtime, b *backbone.Backbone, opt onnxrt.Options, steps
 	eng := onnxrt.Engine{Runtime: rt, Options: opt}
 	train := func(update string) ([]float64, []float32, onnxrt.Provider, error) {
 		cfg := finetune.DefaultConfig()
-		cfg.Steps = update
+		cfg.Steps, cfg.Graph = update, graph
+		cfg.GraphCapture = capture && update == finetune.StepsDevice
 		tr, err := finetune.NewTrainer(b.Weights, f.h, f.mean, f.scale, cfg, eng)
 		if err != nil {
 			return nil, nil, "", err

@@ -56,6 +56,7 @@ func TestSummarise(t *testing.T) {
 		"optimiser: SGD in the graph",
 		"not on WebGPU",
 		"Shape on CPUExecutionProvider",
+		"nodes: shape~2",
 		"kernels per run 1, 2.5 ms per run",
 	} {
 		if !strings.Contains(string(out), want) {

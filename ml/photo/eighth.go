@@ -480,6 +480,12 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 	mcu := 8 * d.comps[0].h // pixels of an MCU side at full size
 	mx, my := (d.w+mcu-1)/mcu, (d.h+mcu-1)/mcu
 	ps := d.comps[0].h // output pixels of an MCU side
+	if mx*my*(ps*ps+2) > 4*len(data) {
+		// Every block takes 2 bits or more: the data cannot hold
+		// them, and the planes below would be the dimensions' size,
+		// not the file's.
+		return nil, false
+	}
 	pw, ph := mx*ps, my*ps
 	// Planes at the MCUs' size; the output crops them.
 	if cap(d.planes) < 3*pw*ph {
@@ -564,9 +570,11 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 				case ps == 1:
 					plane[o] = idctRange[((blk[0]*q[0]+4)>>3)&1023]
 				case written&idct2x2Reads == 0:
-					// Only the DC: jpeg_idct_2x2's shortcut for
-					// blocks without AC terms, the same pixels.
-					v := idctRange[((int32(int16(blk[0]*q[0]))<<2+16)>>5)&1023]
+					// Only the DC: idct2x2 gives the same value
+					// to all four pixels, its arithmetic in 32 bits
+					// (the shift can wrap, as SIMD's does).
+					a0 := int32(int16(blk[0]*q[0])) << 2
+					v := satSample((a0<<15 + 1<<19) >> 20)
 					plane[o], plane[o+1], plane[o+pw], plane[o+pw+1] = v, v, v, v
 				default:
 					idct2x2(plane[o:], pw, &blk, q, written)
@@ -774,8 +782,13 @@ func lookup(t *huffTable, acc uint64) (int, uint8) {
 // apart.
 const idct2x2Reads = 0xab00_ab00_ab00_abaa
 
-// idct2x2 is jidctred.c's jpeg_idct_2x2 (the SIMD version gives the same
-// pixels), writing two rows of two pixels to dst, rows stride apart;
+// idct2x2 is libjpeg-turbo's 2×2 reduced inverse DCT as its SIMD code
+// (jsimd_idct_2x2_sse2) computes it, which is what decodes: jidctred.c's
+// jpeg_idct_2x2 with the coefficients dequantised in 16 bits, the first
+// pass's odd terms saturated to 16 bits before the second, and the result
+// saturated to a sample instead of looked up in the range-limit table
+// (the two differ only for values out of range, from extreme quantisation
+// tables). It writes two rows of two pixels to dst, rows stride apart;
 // written marks blk's non-zero AC coefficients.
 func idct2x2(dst []uint8, stride int, blk *[64]int32, q *[64]int32, written uint64) {
 	const (
@@ -801,11 +814,19 @@ func idct2x2(dst []uint8, stride int, blk *[64]int32, q *[64]int32, written uint
 	for r := range 2 {
 		w := ws[8*r:][:8]
 		tmp10 := w[0] << 15
-		tmp0 := w[7]*-fix0720959822 + w[5]*fix0850430095 + w[3]*-fix1272758580 + w[1]*fix3624509785
-		dst[r*stride] = idctRange[((tmp10+tmp0+1<<19)>>20)&1023]
-		dst[r*stride+1] = idctRange[((tmp10-tmp0+1<<19)>>20)&1023]
+		tmp0 := sat16(w[7])*-fix0720959822 + sat16(w[5])*fix0850430095 +
+			sat16(w[3])*-fix1272758580 + sat16(w[1])*fix3624509785
+		dst[r*stride] = satSample((tmp10 + tmp0 + 1<<19) >> 20)
+		dst[r*stride+1] = satSample((tmp10 - tmp0 + 1<<19) >> 20)
 	}
 }
+
+// sat16 saturates v to 16 bits, as SSE2's packssdw does.
+func sat16(v int32) int32 { return min(max(v, -32768), 32767) }
+
+// satSample turns an inverse DCT's output into a sample as the SIMD code
+// does: saturated to [-128, 127] (packssdw, packsswb), plus 128.
+func satSample(v int32) uint8 { return uint8(min(max(v, -128), 127) + 128) }
 
 // naturalOrder is libjpeg's jpeg_natural_order: zigzag index to position
 // in the block, with extra entries at 63 where a corrupt run reaches past

@@ -121,13 +121,44 @@ func TestEighthDeclinesHeaderWarnings(t *testing.T) {
 	}
 }
 
+// TestEighthExtremeQuantisation checks the arithmetic where values leave
+// their ranges: with the chroma's quantisation steps at 255, dequantised
+// coefficients overflow 16 bits and samples leave [0, 255], which
+// libjpeg-turbo's SIMD inverse DCT saturates (and its C code would wrap).
+func TestEighthExtremeQuantisation(t *testing.T) {
+	for _, name := range []string{"optimized.jpg", "restart1.jpg"} {
+		data := bytes.Clone(readTestdata(t, filepath.Join("eighth", name)))
+		// The second DQT table is the chroma's: set its DC and lowest
+		// AC steps to 255.
+		i := bytes.Index(data, []byte{0xFF, 0xDB})
+		j := i + 2 + int(data[i+2])<<8 + int(data[i+3])
+		if data[j] != 0xFF || data[j+1] != 0xDB || data[j+4] != 1 {
+			t.Fatalf("%s: no second quantisation table at %d", name, j)
+		}
+		for k := range 4 {
+			data[j+5+k] = 255
+		}
+		if !eighthMatches(t, name, data) {
+			t.Errorf("%s with extreme steps: not taken", name)
+		}
+	}
+}
+
 // TestEighthDeclinesDamage checks that damaged files are left to
 // libjpeg-turbo, which reports them: cut short anywhere in the scan; and
 // that files with bytes changed anywhere are declined or decoded as
 // libjpeg-turbo decodes them.
 func TestEighthDeclinesDamage(t *testing.T) {
-	for _, name := range []string{"restart1.jpg", "optimized.jpg"} {
-		data := readTestdata(t, filepath.Join("eighth", name))
+	for _, name := range []string{"restart1.jpg", "optimized.jpg", "s444-restart.jpg", "flowers"} {
+		var data []byte
+		if name == "flowers" {
+			var err error
+			if data, err = os.ReadFile(flowersPhoto); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			data = readTestdata(t, filepath.Join("eighth", name))
+		}
 		for _, n := range []int{len(data) - 2, len(data) - 100, len(data) / 2, 700} {
 			if _, ok := decodeEighth(data[:n]); ok {
 				t.Errorf("%s cut to %d bytes: decoded", name, n)
@@ -135,14 +166,67 @@ func TestEighthDeclinesDamage(t *testing.T) {
 		}
 		// Changed bytes: either declined, or libjpeg-turbo's pixels;
 		// never a read out of bounds (eighth does not recover).
+		// Half the changes fall in the first 700 bytes: the tables.
 		rng := rand.New(rand.NewPCG(22, uint64(len(data))))
-		for range 300 {
+		for range 500 {
 			d := bytes.Clone(data)
-			for range 1 + rng.IntN(3) {
-				d[rng.IntN(len(d))] = []byte{0x00, 0xFF, byte(rng.IntN(256))}[rng.IntN(3)]
+			for range 1 + rng.IntN(4) {
+				at := rng.IntN(len(d))
+				if rng.IntN(2) == 0 {
+					at = rng.IntN(min(700, len(d)))
+				}
+				d[at] = []byte{0x00, 0xFF, byte(rng.IntN(256))}[rng.IntN(3)]
 			}
 			eighth(d)
 			eighthMatches(t, name, d)
 		}
 	}
+}
+
+// FuzzEighth feeds arbitrary bytes to the eighth-scale decoder, without
+// its recovery from panics: it must not panic, loop or allocate beyond
+// the file's size, and what it decodes must be libjpeg-turbo's pixels.
+// Seeds: baseline 4:2:0 and 4:4:4 files with and without restart markers,
+// and damaged ones (cut short, a Huffman table's counts changed, restart
+// markers out of order, huge dimensions).
+func FuzzEighth(f *testing.F) {
+	var seeds [][]byte
+	for _, name := range []string{"restart1.jpg", "s444-restart.jpg", "optimized.jpg"} {
+		seeds = append(seeds, readTestdata(f, filepath.Join("eighth", name)))
+	}
+	small, err := os.ReadFile(flowersPhoto) // 4:2:0, no restart markers
+	if err != nil {
+		f.Fatal(err)
+	}
+	seeds = append(seeds, small)
+	for _, s := range append([][]byte(nil), seeds...) {
+		seeds = append(seeds, s[:len(s)/2])
+		if i := bytes.Index(s, []byte{0xFF, 0xC4}); i >= 0 {
+			d := bytes.Clone(s)
+			d[i+5] ^= 0x03 // a code count of the first table
+			seeds = append(seeds, d)
+		}
+		if i := bytes.Index(s, []byte{0xFF, 0xD0}); i >= 0 {
+			d := bytes.Clone(s)
+			d[i+1] = 0xD3
+			seeds = append(seeds, d)
+		}
+		if i := bytes.Index(s, []byte{0xFF, 0xC0}); i >= 0 {
+			d := bytes.Clone(s)
+			d[i+5], d[i+6], d[i+7], d[i+8] = 0xFF, 0xFF, 0xFF, 0xFF
+			seeds = append(seeds, d)
+		}
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := allocated(func() { eighth(data) })
+		// The decoder's tables and planes of at most 12 bytes a byte of
+		// data (2 bits a block, 3 samples a block), its scan copy.
+		if bound := uint64(16*len(data)) + 1<<20; n > bound {
+			t.Errorf("%d bytes allocated %d, more than %d", len(data), n, bound)
+		}
+		eighthMatches(t, "fuzzed", data)
+	})
 }

@@ -99,6 +99,12 @@ func turboDecodeWith(data []byte, minSide int, eighth bool) (*RGB, error) {
 	if cs == C.TJCS_CMYK || cs == C.TJCS_YCCK {
 		return nil, errNotTurbo
 	}
+	if w <= 0 || h <= 0 {
+		// A stream of tables only (SOI and nothing else passes for
+		// one): the header checks refuse it first, but not every
+		// caller makes them (FuzzEighth).
+		return nil, fmt.Errorf("%w: libjpeg-turbo: no image in the JPEG stream", io.ErrUnexpectedEOF)
+	}
 	sw, sh := turboScaled(int(w), int(h), minSide)
 	if eighth && cs == C.TJCS_YCbCr && sw == (int(w)+7)/8 && sh == (int(h)+7)/8 {
 		// At 1/8 scale skipping the AC coefficients is the work; the

@@ -17,10 +17,15 @@ import (
 // they are skipped with a table that consumes up to four symbols, their
 // extra bits included, per look-up. Everything else is libjpeg-turbo's
 // arithmetic at this scale, with TJFLAG_FASTUPSAMPLE, so that the pixels
-// are libjpeg-turbo's to the byte (tested): the luma's 1×1 and the 4:2:0
-// chroma's 2×2 reduced inverse DCTs (jidctred.c), the range limits, and
-// the YCbCr conversion (jdcolor.c). Feature caches keyed "libjpeg-turbo"
-// stay valid.
+// are libjpeg-turbo's to the byte (tested): the luma's 1×1 reduced inverse
+// DCT and its range limit (jidctred.c), the 4:2:0 chroma's 2×2 one as the
+// SSE2 code computes it (idct2x2), and the YCbCr conversion (jdcolor.c).
+// Feature caches keyed "libjpeg-turbo" stay valid. (On ARM, libjpeg-turbo's
+// NEON 2×2 inverse DCT could differ from SSE2's where extreme quantisation
+// tables push values out of range; not measured.)
+//
+// In builds without libjpeg-turbo it decodes phone-sized photos on its
+// own (turbo_other.go); there a file it declines goes to Go's decoder.
 //
 // Only the common case is taken: one interleaved baseline (or extended
 // sequential Huffman) scan of 8-bit YCbCr (told from RGB as libjpeg-turbo

@@ -14,11 +14,19 @@ import (
 
 // eighthMatches decodes data at 1/8 scale with decodeEighth and with
 // libjpeg-turbo, and fails unless decodeEighth either declines or gives
-// libjpeg-turbo's pixels to the byte. It reports whether it took the file.
+// libjpeg-turbo's pixels to the byte, and unless the loader's path (which
+// tries decodeEighth first) ends as libjpeg-turbo alone does. It reports
+// whether decodeEighth took the file.
 func eighthMatches(t *testing.T, name string, data []byte) bool {
 	t.Helper()
 	got, ok := decodeEighth(data)
 	want, err := turboDecodeWith(data, 1, false) // minSide 1: the 1/8 scale
+	// The loader's path gives libjpeg-turbo's result either way: what
+	// decodeEighth declines, libjpeg-turbo decodes or refuses as before.
+	if auto, aerr := turboDecodeWith(data, 1, true); (aerr == nil) != (err == nil) ||
+		aerr != nil && aerr.Error() != err.Error() || aerr == nil && !bytes.Equal(auto.Pix, want.Pix) {
+		t.Errorf("%s: the loader's path gives %v, libjpeg-turbo alone %v (or other pixels)", name, aerr, err)
+	}
 	if !ok {
 		return false
 	}

@@ -71,6 +71,13 @@ type BenchRow struct {
 	ImagesPerSec map[string]float64 `json:"inference_images_per_second,omitempty"`
 	// EndToEndPerSec is images per second from photo files, with Data.
 	EndToEndPerSec float64 `json:"end_to_end_images_per_second,omitempty"`
+	// CPUMsPerImage maps a batch size to the process's CPU time per image
+	// of the inference alone, and EndToEndCPUMs is the CPU time per photo
+	// from the files. On a shared machine they are steadier than the
+	// rates: on a CPU provider, the end-to-end rate of an otherwise idle
+	// machine is about the model alone's times their ratio.
+	CPUMsPerImage map[string]float64 `json:"inference_cpu_ms_per_image,omitempty"`
+	EndToEndCPUMs float64            `json:"end_to_end_cpu_ms_per_photo,omitempty"`
 }
 
 // Best returns the row's highest images/s over batch sizes, or 0.
@@ -192,8 +199,10 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 		progress(BenchProgress{Provider: p, Done: done, Total: total})
 		eo := opt.Engine
 		eo.Provider, eo.Strict = p, strict
-		row := BenchRow{Provider: p, ImagesPerSec: map[string]float64{}}
-		s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, eo.sessionOptions())
+		row := BenchRow{Provider: p, ImagesPerSec: map[string]float64{}, CPUMsPerImage: map[string]float64{}}
+		so := eo.sessionOptions()
+		so.NoSpin = true // as the engine's backbone session (openEngine)
+		s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, so)
 		if err != nil {
 			row.Error = PlainError(err)
 			var u onnxrt.Unavailable
@@ -209,7 +218,7 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 		row.RunsOn = &ro
 		for _, batch := range opt.Batches {
 			progress(BenchProgress{Provider: p, Batch: batch, Done: done, Total: total})
-			ips, err := measureInference(ctx, s, batch, opt.Seconds, func(frac, rate float64) {
+			ips, cpuMs, err := measureInference(ctx, s, batch, opt.Seconds, func(frac, rate float64) {
 				progress(BenchProgress{Provider: p, Batch: batch, Done: done, Total: total, Fraction: frac, Rate: rate})
 			})
 			if err != nil {
@@ -221,17 +230,23 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 				break
 			}
 			row.ImagesPerSec[fmt.Sprint(batch)] = ips
+			if cpuMs > 0 {
+				row.CPUMsPerImage[fmt.Sprint(batch)] = cpuMs
+			}
 			done++
 		}
 		if len(photos) > 0 && row.Error == "" {
 			x := (&Engine{Backbone: in, Session: s, jpeg: opt.Engine.JPEG}).Extractor(false)
-			start := time.Now()
+			start, cpu0 := time.Now(), cpuTime()
 			r, err := x.Extract(ctx, photos, nil)
 			if err != nil {
 				s.Close()
 				return nil, err
 			}
 			row.EndToEndPerSec = float64(len(photos)) / time.Since(start).Seconds()
+			if used := cpuTime() - cpu0; used > 0 {
+				row.EndToEndCPUMs = float64(used.Microseconds()) / 1000 / float64(len(photos))
+			}
 			res.EndToEndImages = len(photos)
 			if feats == nil {
 				for i := range photos {
@@ -285,7 +300,7 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 // measureInference runs the backbone on random images of one batch size
 // for about seconds (after a warm-up run) and returns images per second;
 // tick gets the fraction done and the rate so far after each run.
-func measureInference(ctx context.Context, s *onnxrt.Session, batch int, seconds float64, tick func(frac, rate float64)) (float64, error) {
+func measureInference(ctx context.Context, s *onnxrt.Session, batch int, seconds float64, tick func(frac, rate float64)) (perSec, cpuMs float64, err error) {
 	in := make([]float32, batch*inception.Size*inception.Size*3)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range in {
@@ -293,19 +308,23 @@ func measureInference(ctx context.Context, s *onnxrt.Session, batch int, seconds
 	}
 	shape := []int64{int64(batch), inception.Size, inception.Size, 3}
 	if _, err := s.Run(ctx, in, shape...); err != nil { // warm-up: kernels compile, memory is allocated
-		return 0, err
+		return 0, 0, err
 	}
-	n, start := 0, time.Now()
+	n, start, cpu0 := 0, time.Now(), cpuTime()
 	tick(0, 0)
 	for time.Since(start).Seconds() < seconds || n == 0 {
 		if _, err := s.Run(ctx, in, shape...); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		n += batch
 		el := time.Since(start).Seconds()
 		tick(min(el/seconds, 1), float64(n)/el)
 	}
-	return float64(n) / time.Since(start).Seconds(), nil
+	perSec = float64(n) / time.Since(start).Seconds()
+	if used := cpuTime() - cpu0; used > 0 {
+		cpuMs = float64(used.Microseconds()) / 1000 / float64(n)
+	}
+	return perSec, cpuMs, nil
 }
 
 // measureHeadTraining times epochs of training the default head on 1,000

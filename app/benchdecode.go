@@ -13,7 +13,9 @@ import (
 // JPEG decoder: read a photo file, decode it and shrink it to the
 // backbone's input, on one goroutine.
 type DecodeRow struct {
-	// Decoder names it: "libjpeg-turbo, scaled" or "Go image/jpeg".
+	// Decoder names it: "Go image/jpeg" (photo.JPEGGo), and for
+	// photo.JPEGAuto "libjpeg-turbo, scaled" or, in builds without it,
+	// "Go, large photos at 1/8 scale".
 	Decoder string `json:"decoder"`
 	// PhotosPerCoreSec is photos per second of CPU time (the process's,
 	// garbage collection included), which a loaded machine does not
@@ -25,19 +27,17 @@ type DecodeRow struct {
 	Failed int `json:"failed,omitempty"`
 }
 
-// measureDecode loads the photos with each decoder this build has, for
+// measureDecode loads the photos with both JPEG decoder choices, for
 // about seconds each (at least one pass over the photos, at most ten).
 func measureDecode(ctx context.Context, photos []features.Item, seconds float64) ([]DecodeRow, error) {
+	auto := "libjpeg-turbo, scaled"
+	if !photo.TurboBuiltIn {
+		auto = "Go, large photos at 1/8 scale"
+	}
 	decoders := []struct {
 		name string
 		dec  photo.JPEGDecoder
-	}{{"Go image/jpeg", photo.JPEGGo}}
-	if photo.TurboBuiltIn {
-		decoders = append(decoders, struct {
-			name string
-			dec  photo.JPEGDecoder
-		}{"libjpeg-turbo, scaled", photo.JPEGAuto})
-	}
+	}{{"Go image/jpeg", photo.JPEGGo}, {auto, photo.JPEGAuto}}
 	var rows []DecodeRow
 	for _, d := range decoders {
 		row := DecodeRow{Decoder: d.name}

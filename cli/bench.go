@@ -183,6 +183,9 @@ func writeBenchTable(w io.Writer, res *app.BenchResult) {
 			fmt.Fprintf(w, " %12.1f", r.EndToEndPerSec)
 		}
 		fmt.Fprintln(w)
+		if r.EndToEndCPUMs > 0 {
+			fmt.Fprintf(w, "%-9s   (CPU time: %s; %.1f ms a photo from the files)\n", "", cpuPerImage(res.Batches, r.CPUMsPerImage), r.EndToEndCPUMs)
+		}
 		if r.RunsOn.Partial != "" {
 			fmt.Fprintf(w, "%-9s   (%s)\n", "", r.RunsOn.Partial)
 		}
@@ -198,4 +201,15 @@ func writePrecisionCheck(w io.Writer, c app.PrecisionCheck) {
 			s.Set, s.Photos, s.Cosine, app.GuardMinCosine, 100*s.FloatAccuracy, 100*s.Int8Accuracy)
 	}
 	fmt.Fprintf(w, "  batch 8: %.1f images/s float, %.1f 8-bit\n  %s\n", c.FloatRate, c.Int8Rate, c.Verdict())
+}
+
+// cpuPerImage says the inference's CPU time per image at each batch size.
+func cpuPerImage(batches []int, ms map[string]float64) string {
+	var parts []string
+	for _, b := range batches {
+		if v, ok := ms[fmt.Sprint(b)]; ok {
+			parts = append(parts, fmt.Sprintf("%.1f ms an image at batch %d", v, b))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -60,7 +60,7 @@ func (f *engineFlags) add(fs *flag.FlagSet, withBackbone bool) {
 	fs.BoolVar(&f.lowPower, "low-power", false, "WebGPU: use the power-saving graphics adapter (a laptop's integrated GPU)")
 	fs.StringVar(&f.precision, "precision", "auto", "image model arithmetic: auto (8 bits where they passed the accuracy check and run faster on this computer; a model's own precision when classifying), float or int8")
 	fs.Var(&f.providerOpts, "provider-option", "an option of the GPU provider, key=value, passed to ONNX Runtime as it is (repeatable; for measurements, e.g. prefer_nhwc=1 for CUDA)")
-	fs.StringVar(&f.jpeg, "jpeg-decoder", "auto", "JPEG decoder: auto (libjpeg-turbo at a reduced scale where built in) or go (Go's decoder at full size)")
+	fs.StringVar(&f.jpeg, "jpeg-decoder", "auto", "JPEG decoder: auto (at a reduced scale: libjpeg-turbo where built in, elsewhere large photos at 1/8) or go (Go's decoder at full size)")
 }
 
 func (f *engineFlags) options() (app.EngineOptions, error) {

@@ -184,6 +184,11 @@ type Options struct {
 	// graph of a CPU session on disk and builds the next session of the
 	// same model from it (see GraphCache).
 	GraphCache *GraphCache
+	// NoSpin keeps the CPU provider's threads from spinning after each
+	// operator and each run, waiting for the next: for sessions whose
+	// runs share the cores with other work, such as decoding the next
+	// photos, which the spinning threads would take CPU from.
+	NoSpin bool
 	// Profile, when not empty, turns on ONNX Runtime's profiler: each
 	// session writes the time of every node of every run to a JSON file
 	// whose name starts with Profile, when it is closed. For tools that
@@ -457,6 +462,12 @@ func newSessionOptions(p Provider, opt Options) (*ort.SessionOptions, error) {
 	if err := so.SetInterOpNumThreads(1); err != nil {
 		so.Destroy()
 		return nil, err
+	}
+	if opt.NoSpin {
+		if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+			so.Destroy()
+			return nil, err
+		}
 	}
 	if opt.ReleaseMemory {
 		if err := so.SetCpuMemArena(false); err != nil {

@@ -49,8 +49,10 @@ type JPEGDecoder uint8
 
 const (
 	// JPEGAuto decodes with libjpeg-turbo at a reduced DCT scale where
-	// this build has it (see TurboBuiltIn), and with Go's decoder
-	// elsewhere.
+	// this build has it (see TurboBuiltIn); elsewhere with Go's decoder,
+	// except photos at least 8 times the size asked for on both sides
+	// (a phone's for the network), which this package's own decoder
+	// decodes at 1/8 scale, giving libjpeg-turbo's pixels.
 	JPEGAuto JPEGDecoder = iota
 	// JPEGGo decodes with Go's image/jpeg at full size, then shrinks:
 	// the decoder of every build, kept for comparison and as the
@@ -69,20 +71,25 @@ func (d JPEGDecoder) String() string {
 	return fmt.Sprintf("JPEGDecoder(%d)", uint8(d))
 }
 
-// Used names the decoder that really decodes a JPEG with this choice in
-// this build: "libjpeg-turbo" for JPEGAuto where it is built in, "go"
-// otherwise. The two give slightly different pixels, so feature caches
-// key vectors by it.
+// Used names the decoders that really decode JPEGs with this choice in
+// this build: "libjpeg-turbo" for JPEGAuto where it is built in,
+// "go-eighth" for JPEGAuto elsewhere (Go's decoder, and at 1/8 scale
+// libjpeg-turbo's pixels), "go" for JPEGGo. They give slightly different
+// pixels, so feature caches key vectors by it.
 func (d JPEGDecoder) Used() string {
-	if d == JPEGAuto && turboBuiltIn {
+	switch {
+	case d == JPEGAuto && turboBuiltIn:
 		return "libjpeg-turbo"
+	case d == JPEGAuto:
+		return "go-eighth"
 	}
 	return "go"
 }
 
 // TurboBuiltIn says whether this build decodes JPEGs with libjpeg-turbo
 // (SIMD, scaled in the DCT domain). Linux builds with cgo link it; other
-// builds decode every JPEG with Go's decoder.
+// builds decode JPEGs with Go's decoder, and large ones at 1/8 scale with
+// this package's own (see JPEGAuto).
 const TurboBuiltIn = turboBuiltIn
 
 func (l Limits) maxBytes() int64 {
@@ -134,6 +141,12 @@ func DecodeFile(path string, lim Limits) (image.Image, Format, error) {
 // readFile reads the named file, refusing a file larger than maxBytes
 // before reading it.
 func readFile(path string, maxBytes int64) ([]byte, error) {
+	return readFileInto(path, maxBytes, nil)
+}
+
+// readFileInto is readFile reading into buf when it has room for the
+// file, so that a caller that decodes many photos can reuse one buffer.
+func readFileInto(path string, maxBytes int64, buf []byte) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, newError(Unreadable, err)
@@ -143,13 +156,12 @@ func readFile(path string, maxBytes int64) ([]byte, error) {
 	if err != nil {
 		return nil, newError(Unreadable, err)
 	}
-	var buf []byte
 	switch {
 	case fi.IsDir():
 		return nil, newError(Unreadable, errors.New("is a directory"))
 	case fi.Mode().IsRegular() && fi.Size() > maxBytes:
 		return nil, tooManyBytes(fi.Size(), maxBytes)
-	case fi.Mode().IsRegular():
+	case fi.Mode().IsRegular() && int64(cap(buf)) < fi.Size()+1:
 		// One read of the whole file, plus one byte to see EOF (the
 		// file may have grown since Stat).
 		buf = make([]byte, 0, fi.Size()+1)

@@ -50,6 +50,12 @@ func FuzzDecode(f *testing.F) {
 	// A small photo.
 	if b, err := os.ReadFile(filepath.Join(flowersDir, "daisy", "100080576_f52e8ee070_n.jpg")); err == nil {
 		seeds = append(seeds, b)
+		// The same within the limits and with both sides of 49 pixels
+		// or more, which the loader decodes at 1/8 for size 7: the
+		// eighth-scale decoder's path (FuzzEighth drives it alone).
+		if m, _, err := Decode(bytes.NewReader(b), Limits{}); err == nil {
+			seeds = append(seeds, encodeJPEG(f, Resize(m, 200, 150)))
+		}
 	}
 	for _, s := range seeds {
 		f.Add(s)

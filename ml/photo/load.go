@@ -3,6 +3,7 @@ package photo
 import (
 	"errors"
 	"image"
+	"sync"
 )
 
 // LoadFile decodes the named file and returns it upright as size×size RGB,
@@ -14,10 +15,21 @@ func LoadFile(path string, size int, lim Limits) (*RGB, error) {
 	if size <= 0 {
 		panic("photo: LoadFile with a non-positive size")
 	}
-	data, err := readFile(path, lim.maxBytes())
+	// The file's bytes are needed only until the shrink, so the buffer
+	// is reused: for a 12-megapixel photo a new one costs about a tenth
+	// of the decoding, in clearing and fresh pages.
+	bp := fileBuffers.Get().(*[]byte)
+	data, err := readFileInto(path, lim.maxBytes(), *bp)
 	if err != nil {
+		fileBuffers.Put(bp)
 		return nil, withPath(err, path)
 	}
+	defer func() {
+		if cap(data) <= maxPooledFile {
+			*bp = data[:0]
+		}
+		fileBuffers.Put(bp)
+	}()
 	m, o, err := decodeToShrink(data, size, lim)
 	if err != nil {
 		return nil, withPath(err, path)
@@ -37,10 +49,11 @@ func LoadFile(path string, size int, lim Limits) (*RGB, error) {
 // With lim.JPEG == JPEGAuto in a build with libjpeg-turbo, a JPEG is
 // decoded at the smallest DCT scale whose sides both stay at least size, so
 // a 12-megapixel photo is never built at full size (the shrink that
-// follows keeps its filter: it only has less to do). CMYK JPEGs and the
-// other formats keep their decoders.
+// follows keeps its filter: it only has less to do); in other builds only
+// at 1/8 scale (see turbo_other.go). CMYK JPEGs and the other formats keep
+// their decoders.
 func decodeToShrink(data []byte, size int, lim Limits) (image.Image, orientation, error) {
-	if lim.JPEG == JPEGAuto && turboBuiltIn {
+	if lim.JPEG == JPEGAuto {
 		if f, ok := Sniff(data); ok && f == JPEG {
 			// The same checks as every decoder's: the format's
 			// limits and the dimensions, before any pixel.
@@ -59,3 +72,9 @@ func decodeToShrink(data []byte, size int, lim Limits) (image.Image, orientation
 	m, _, o, err := decodeData(data, lim)
 	return m, o, err
 }
+
+// fileBuffers holds LoadFile's read buffers (*[]byte), kept up to
+// maxPooledFile bytes: a phone's photos, not the rare huge file.
+var fileBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledFile = 32 << 20

@@ -9,8 +9,9 @@ import (
 // that its longer side is at most side pixels, as Thumbnail does with
 // DecodeFile's image. With lim.JPEG == JPEGAuto in a build with
 // libjpeg-turbo, a JPEG is decoded at the smallest DCT scale that still
-// covers the thumbnail, so a 12-megapixel photo's 256-pixel preview never
-// builds the full image; the shrink that follows keeps Thumbnail's filter.
+// covers the thumbnail (in other builds, only at 1/8), so a 12-megapixel
+// photo's 256-pixel preview never builds the full image; the shrink that
+// follows keeps Thumbnail's filter.
 // Other formats, CMYK JPEGs and JPEGDecoder JPEGGo decode in full. Errors
 // are *Error and carry the file name. LoadThumbnail panics if side is not
 // positive.
@@ -35,7 +36,7 @@ func LoadThumbnail(path string, side int, lim Limits) (*image.RGBA, error) {
 // decodeForThumbnail decodes a file held in memory for a thumbnail whose
 // longer side is side.
 func decodeForThumbnail(data []byte, side int, lim Limits) (image.Image, orientation, error) {
-	if lim.JPEG == JPEGAuto && turboBuiltIn {
+	if lim.JPEG == JPEGAuto {
 		if f, ok := Sniff(data); ok && f == JPEG {
 			_, cfg, herr := checkHeader(data, lim)
 			if herr != nil {

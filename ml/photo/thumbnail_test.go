@@ -55,7 +55,7 @@ func TestLoadThumbnail(t *testing.T) {
 				// filter's passes). The scaled decoder: its own
 				// upsampling of chroma and its DCT scaling.
 				limit := 0.5
-				if d == JPEGAuto && tc.scaled && TurboBuiltIn {
+				if d == JPEGAuto && tc.scaled {
 					limit = 3
 				}
 				if mean > limit {

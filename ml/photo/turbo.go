@@ -81,6 +81,12 @@ var turboScales = [...]int{1, 2, 4, 8}
 // It returns errNotTurbo, without decoding, for CMYK and YCCK files, which
 // keep Go's decoder and its colour conversion.
 func turboDecode(data []byte, minSide int) (*RGB, error) {
+	return turboDecodeWith(data, minSide, true)
+}
+
+// turboDecodeWith is turboDecode, taking decodeEighth's path where it can
+// when eighth is set, and always libjpeg-turbo's otherwise (for tests).
+func turboDecodeWith(data []byte, minSide int, eighth bool) (*RGB, error) {
 	if len(data) == 0 {
 		return nil, io.ErrUnexpectedEOF
 	}
@@ -93,7 +99,20 @@ func turboDecode(data []byte, minSide int) (*RGB, error) {
 	if cs == C.TJCS_CMYK || cs == C.TJCS_YCCK {
 		return nil, errNotTurbo
 	}
+	if w <= 0 || h <= 0 {
+		// A stream of tables only (SOI and nothing else passes for
+		// one): the header checks refuse it first, but not every
+		// caller makes them (FuzzEighth).
+		return nil, fmt.Errorf("%w: libjpeg-turbo: no image in the JPEG stream", io.ErrUnexpectedEOF)
+	}
 	sw, sh := turboScaled(int(w), int(h), minSide)
+	if eighth && cs == C.TJCS_YCbCr && sw == (int(w)+7)/8 && sh == (int(h)+7)/8 {
+		// At 1/8 scale skipping the AC coefficients is the work; the
+		// files decodeEighth does not take come through here.
+		if m, ok := decodeEighth(data); ok && m.Width == sw && m.Height == sh {
+			return m, nil
+		}
+	}
 	out := &RGB{Width: sw, Height: sh, Pix: make([]uint8, 3*sw*sh)}
 	var warning C.int
 	if C.decode(p, C.ulong(len(data)), (*C.uchar)(unsafe.Pointer(&out.Pix[0])),

@@ -43,3 +43,17 @@ im.resize((23, 17), Image.BILINEAR).save("pil-down.png")
 im.resize((97, 71), Image.BILINEAR).save("pil-up.png")
 im.resize((7, 40), Image.BILINEAR).save("pil-mixed.png")
 '
+
+# JPEGs for the eighth-scale decoder (eighth_test.go), from a 450x313
+# sample photo, with libjpeg-turbo's tools (Debian: libjpeg-turbo-progs):
+# restart markers after every MCU, 4:4:4 with restart markers every two
+# MCU rows, optimised Huffman tables at quality 97 with restart markers
+# every three MCUs, and 4:2:2 (which the decoder leaves to libjpeg-turbo).
+src8=../../../testdata/photos/pets/Abyssinian/Abyssinian_101.jpg
+mkdir -p eighth
+jpegtran -restart 1 "$src8" >eighth/restart1.jpg
+djpeg "$src8" | cjpeg -sample 1x1 -quality 90 -restart 2 >eighth/s444-restart.jpg
+djpeg "$src8" | cjpeg -optimize -quality 97 -restart 3B >eighth/optimized.jpg
+djpeg "$src8" | cjpeg -sample 2x1 >eighth/s422.jpg
+# An RGB JPEG (Adobe transform 0), which the decoder leaves to libjpeg-turbo.
+djpeg "$src8" | cjpeg -rgb >eighth/rgb.jpg

@@ -1,0 +1,857 @@
+package photo
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"sync"
+)
+
+// An eighth-scale decode of a baseline JPEG, for 12-megapixel photos.
+//
+// At 1/8 scale a JPEG's luma block becomes one pixel, its DC coefficient,
+// so all a decoder needs from the block's 63 AC coefficients is where they
+// end. libjpeg-turbo still decodes them one Huffman symbol at a time, which
+// is three quarters of a 12-megapixel photo's decoding (its Huffman decoder
+// is plain C: SIMD covers the inverse DCTs and colour conversion). Here
+// they are skipped with a table that consumes up to four symbols, their
+// extra bits included, per look-up. Everything else is libjpeg-turbo's
+// arithmetic at this scale, with TJFLAG_FASTUPSAMPLE, so that the pixels
+// are libjpeg-turbo's to the byte (tested): the luma's 1×1 reduced inverse
+// DCT and its range limit (jidctred.c), the 4:2:0 chroma's 2×2 one as the
+// SSE2 code computes it (idct2x2), and the YCbCr conversion (jdcolor.c).
+// Feature caches keyed "libjpeg-turbo" stay valid. (On ARM, libjpeg-turbo's
+// NEON 2×2 inverse DCT could differ from SSE2's where extreme quantisation
+// tables push values out of range; not measured.)
+//
+// In builds without libjpeg-turbo it decodes phone-sized photos on its
+// own (turbo_other.go); there a file it declines goes to Go's decoder.
+//
+// Only the common case is taken: one interleaved baseline (or extended
+// sequential Huffman) scan of 8-bit YCbCr (told from RGB as libjpeg-turbo
+// does: JFIF, Adobe's transform, the component ids) with 4:2:0 or 4:4:4
+// sampling, restart markers in sequence, the end marker right after the
+// scan. For anything else — progressive, grayscale, CMYK, RGB, other
+// sampling, a bad Huffman code, data cut short, stray bytes or markers,
+// what libjpeg-turbo warns of in the headers — decodeEighth declines and
+// libjpeg-turbo decodes the file, with its own errors and warnings, so
+// damaged files keep their behaviour.
+
+const (
+	lookBits = 10 // bits of a single-symbol look-up
+	skipBits = 13 // bits of a look-up in the luma's skipping table
+)
+
+// huffTable is one Huffman table's decoding state.
+type huffTable struct {
+	// look maps the next lookBits bits to len<<8 | symbol for codes of
+	// at most lookBits bits; 0 for longer codes.
+	look [1 << lookBits]uint16
+	// maxcode[l] is the largest code of length l (-1 if none);
+	// valoff[l] turns a code of length l into an index into vals.
+	maxcode [18]int32
+	valoff  [17]int32
+	vals    [256]uint8
+	// ac, for AC tables read with values (the chroma's), maps the next
+	// lookBits bits to value<<16 | advance<<8 | bits for a symbol whose
+	// code and extra bits fit in lookBits: advance is the zero run plus
+	// one (16 for a run of sixteen zeros, 0 for the end of the block);
+	// 0 when they do not fit.
+	ac *[1 << lookBits]int32
+	// skip, for the luma's AC table, maps the next skipBits bits to the
+	// symbols whose codes and extra bits fit in them (see skipAdv).
+	skip *[1 << skipBits]uint32
+}
+
+// build makes the decoding tables from a DHT segment's code counts and
+// symbols, refusing what libjpeg-turbo refuses (jpeg_make_d_derived_tbl).
+func (t *huffTable) build(counts [17]int, vals []byte, isDC bool) bool {
+	n := copy(t.vals[:], vals)
+	code, k := int32(0), 0
+	var codes [256]int32
+	var lens [256]uint8
+	for l := 1; l <= 16; l++ {
+		for range counts[l] {
+			codes[k], lens[k] = code, uint8(l)
+			code++
+			k++
+		}
+		if code > 1<<l {
+			return false
+		}
+		code <<= 1
+	}
+	k = 0
+	for l := 1; l <= 16; l++ {
+		if counts[l] == 0 {
+			t.maxcode[l] = -1
+			continue
+		}
+		t.valoff[l] = int32(k) - codes[k]
+		k += counts[l]
+		t.maxcode[l] = codes[k-1]
+	}
+	t.maxcode[17] = 0x7fffffff
+	clear(t.look[:])
+	for i := range n {
+		if l := int(lens[i]); l <= lookBits {
+			base := int(codes[i]) << (lookBits - l)
+			for j := range 1 << (lookBits - l) {
+				t.look[base+j] = uint16(l)<<8 | uint16(t.vals[i])
+			}
+		}
+		if isDC && t.vals[i] > 15 {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeSlow decodes a symbol whose code is longer than lookBits from the
+// left-aligned bits acc; it returns the code's length, 0 for a bad code.
+func (t *huffTable) decodeSlow(acc uint64) (int, uint8) {
+	for l := lookBits + 1; l <= 16; l++ {
+		c := int32(acc >> (64 - l))
+		if c <= t.maxcode[l] {
+			return l, t.vals[(c+t.valoff[l])&0xff]
+		}
+	}
+	return 0, 0
+}
+
+// symbolAt decodes the symbol at the start of the n bits left-aligned in
+// v, for building tables: its length, or 0 when it does not fit in n bits
+// or is not a code.
+func (t *huffTable) symbolAt(v uint64, n int) (int, uint8) {
+	e := t.look[v>>(64-lookBits)]
+	if l := int(e >> 8); l > 0 {
+		if l > n {
+			return 0, 0
+		}
+		return l, uint8(e)
+	}
+	l, s := t.decodeSlow(v)
+	if l > n {
+		return 0, 0
+	}
+	return l, s
+}
+
+// buildAC fills t.ac (see huffTable).
+func (t *huffTable) buildAC() {
+	if t.ac == nil {
+		t.ac = new([1 << lookBits]int32)
+	}
+	for i := range t.ac {
+		v := uint64(i) << (64 - lookBits)
+		t.ac[i] = 0
+		l, sym := t.symbolAt(v, lookBits)
+		if l == 0 {
+			continue
+		}
+		r, s := int(sym>>4), int(sym&15)
+		switch {
+		case s == 0 && r == 15:
+			t.ac[i] = 16<<8 | int32(l)
+		case s == 0:
+			t.ac[i] = int32(l) // the end of the block: advance 0
+		case l+s <= lookBits:
+			x := int32(v << l >> (64 - s))
+			t.ac[i] = extend(x, s)<<16 | int32(r+1)<<8 | int32(l+s)
+		}
+	}
+}
+
+// A skip entry packs what the symbols at the start of skipBits bits do:
+// bits 0–5 the bits they take, 6–13 how many coefficients they advance
+// (an end of block advancing 64, which ends it), 14–20 the limit: they all
+// belong to the block when it is at a coefficient below the limit, that
+// is, when the symbols before the last one do not reach its end. 0 when
+// the first symbol does not fit (it is decoded alone).
+const (
+	skipAdv   = 6
+	skipLimit = 14
+)
+
+// buildSkip fills t.skip (see huffTable).
+func (t *huffTable) buildSkip() {
+	if t.skip == nil {
+		t.skip = new([1 << skipBits]uint32)
+	}
+	for i := range t.skip {
+		v := uint64(i) << (64 - skipBits)
+		var bits, adv, e uint32
+		for range 4 {
+			l, sym := t.symbolAt(v<<bits, skipBits-int(bits))
+			if l == 0 {
+				break
+			}
+			r, s := uint32(sym>>4), uint32(sym&15)
+			if int(bits)+l+int(s) > skipBits {
+				break
+			}
+			limit := 64 - adv
+			bits += uint32(l) + s
+			switch {
+			case s != 0:
+				adv += r + 1
+			case r == 15:
+				adv += 16
+			default:
+				adv += 64
+			}
+			e = bits | adv<<skipAdv | limit<<skipLimit
+			if adv >= 64 {
+				break
+			}
+		}
+		t.skip[i] = e
+	}
+}
+
+// extend turns s extra bits x into the signed value they code (F.2.2.1).
+func extend(x int32, s int) int32 {
+	if x < 1<<(s-1) {
+		return x - 1<<s + 1
+	}
+	return x
+}
+
+// eighthComp is one colour component of the frame.
+type eighthComp struct {
+	id, h, v, tq int
+	dc, ac       *huffTable
+}
+
+// eighthDecoder holds a decode's tables.
+type eighthDecoder struct {
+	quant   [4][64]int32
+	qset    [4]bool
+	huff    [2][4]huffTable // [DC, AC][slot]
+	hset    [2][4]bool
+	w, h    int
+	comps   [3]eighthComp
+	restart int
+	planes  []uint8
+	// seg holds the entropy-coded data of one restart interval with its
+	// stuffed bytes removed, followed by zero padding.
+	seg []byte
+}
+
+// pad is the zero padding after an interval's data: more than one MCU of
+// a corrupt stream can read (64 symbols of 16+15 bits per block, six
+// blocks), so that reading past the data is caught between MCUs.
+const pad = 2048
+
+// decodeEighth decodes a JPEG at 1/8 scale exactly as libjpeg-turbo does
+// with TJFLAG_FASTUPSAMPLE, or returns false when the file is not one it
+// takes (see above), for libjpeg-turbo to decode.
+func decodeEighth(data []byte) (m *RGB, ok bool) {
+	defer func() {
+		// The decoder checks its reads; should a corrupt file still
+		// reach a bounds check, libjpeg-turbo decides about it.
+		if recover() != nil {
+			m, ok = nil, false
+		}
+	}()
+	return eighth(data)
+}
+
+// eighth is decodeEighth without the recovery, for tests to see a panic.
+func eighth(data []byte) (*RGB, bool) {
+	d := eighthPool.Get().(*eighthDecoder)
+	defer eighthPool.Put(d)
+	d.reset()
+	scan, ok := d.parse(data)
+	if !ok {
+		return nil, false
+	}
+	return d.decode(data[scan:])
+}
+
+// eighthPool keeps decoders, whose tables and buffers (the size of a
+// file's data) would otherwise be allocated and cleared for every photo.
+var eighthPool = sync.Pool{New: func() any { return new(eighthDecoder) }}
+
+// reset forgets the previous file's tables and settings, keeping the
+// memory.
+func (d *eighthDecoder) reset() {
+	d.qset, d.hset, d.restart, d.w, d.h = [4]bool{}, [2][4]bool{}, 0, 0, 0
+	d.comps = [3]eighthComp{}
+}
+
+// parse reads the markers up to the scan and returns where its data
+// starts.
+func (d *eighthDecoder) parse(data []byte) (int, bool) {
+	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
+		return 0, false
+	}
+	frame, jfif := false, false
+	for i := 2; ; {
+		if i+4 > len(data) || data[i] != 0xFF {
+			return 0, false
+		}
+		for data[i+1] == 0xFF { // fill bytes
+			if i++; i+4 > len(data) {
+				return 0, false
+			}
+		}
+		marker := data[i+1]
+		n := int(binary.BigEndian.Uint16(data[i+2:]))
+		if n < 2 || i+2+n > len(data) {
+			return 0, false
+		}
+		seg := data[i+4 : i+2+n]
+		i += 2 + n
+		switch {
+		case marker == 0xE0 && len(seg) >= 14 && string(seg[:5]) == "JFIF\x00":
+			jfif = true
+			if seg[5] != 1 {
+				return 0, false // libjpeg-turbo warns of the version
+			}
+		case marker == 0xEE && len(seg) >= 12 && string(seg[:5]) == "Adobe":
+			if seg[11] != 1 {
+				return 0, false // RGB (0), or a transform libjpeg-turbo warns of
+			}
+		case marker >= 0xE0 && marker <= 0xEF, marker == 0xFE: // APPn, COM
+		case marker == 0xDB:
+			if !d.parseDQT(seg) {
+				return 0, false
+			}
+		case marker == 0xC4:
+			if !d.parseDHT(seg) {
+				return 0, false
+			}
+		case marker == 0xDD:
+			if len(seg) != 2 {
+				return 0, false
+			}
+			d.restart = int(binary.BigEndian.Uint16(seg))
+		case marker == 0xC0 || marker == 0xC1:
+			if frame || !d.parseSOF(seg) {
+				return 0, false
+			}
+			frame = true
+		case marker == 0xDA:
+			if !frame || !d.parseSOS(seg) {
+				return 0, false
+			}
+			// Without JFIF or Adobe markers, libjpeg takes the
+			// components 'R', 'G', 'B' for RGB.
+			if c := d.comps; !jfif && c[0].id == 'R' && c[1].id == 'G' && c[2].id == 'B' {
+				return 0, false
+			}
+			return i, true
+		default: // progressive, lossless, arithmetic, DNL, anything odd
+			return 0, false
+		}
+	}
+}
+
+func (d *eighthDecoder) parseDQT(seg []byte) bool {
+	for len(seg) > 0 {
+		pq, tq := seg[0]>>4, seg[0]&15
+		if pq != 0 || tq > 3 || len(seg) < 65 {
+			return false
+		}
+		for k := range 64 {
+			d.quant[tq][naturalOrder[k]] = int32(seg[1+k])
+		}
+		d.qset[tq] = true
+		seg = seg[65:]
+	}
+	return true
+}
+
+func (d *eighthDecoder) parseDHT(seg []byte) bool {
+	for len(seg) > 0 {
+		if len(seg) < 17 {
+			return false
+		}
+		tc, th := seg[0]>>4, seg[0]&15
+		if tc > 1 || th > 3 {
+			return false
+		}
+		var counts [17]int
+		total := 0
+		for l := 1; l <= 16; l++ {
+			counts[l] = int(seg[l])
+			total += counts[l]
+		}
+		if total > 256 || len(seg) < 17+total {
+			return false
+		}
+		if !d.huff[tc][th].build(counts, seg[17:17+total], tc == 0) {
+			return false
+		}
+		d.hset[tc][th] = true
+		seg = seg[17+total:]
+	}
+	return true
+}
+
+func (d *eighthDecoder) parseSOF(seg []byte) bool {
+	if len(seg) != 6+3*3 || seg[0] != 8 || seg[5] != 3 {
+		return false
+	}
+	d.h = int(binary.BigEndian.Uint16(seg[1:]))
+	d.w = int(binary.BigEndian.Uint16(seg[3:]))
+	if d.w == 0 || d.h == 0 {
+		return false
+	}
+	for c := range 3 {
+		p := seg[6+3*c:]
+		d.comps[c] = eighthComp{id: int(p[0]), h: int(p[1] >> 4), v: int(p[1] & 15), tq: int(p[2])}
+		if d.comps[c].tq > 3 {
+			return false
+		}
+	}
+	// 4:2:0 or 4:4:4: the chroma's blocks are one pixel per MCU (or,
+	// with 4:2:0, two by two through the 2×2 inverse DCT).
+	c := d.comps
+	if c[1].h != 1 || c[1].v != 1 || c[2].h != 1 || c[2].v != 1 {
+		return false
+	}
+	return c[0].h == c[0].v && (c[0].h == 1 || c[0].h == 2)
+}
+
+func (d *eighthDecoder) parseSOS(seg []byte) bool {
+	if len(seg) != 1+2*3+3 || seg[0] != 3 {
+		return false
+	}
+	for c := range 3 {
+		id, t := int(seg[1+2*c]), seg[2+2*c]
+		td, ta := t>>4, t&15
+		if id != d.comps[c].id || td > 3 || ta > 3 || !d.hset[0][td] || !d.hset[1][ta] || !d.qset[d.comps[c].tq] {
+			return false
+		}
+		d.comps[c].dc, d.comps[c].ac = &d.huff[0][td], &d.huff[1][ta]
+	}
+	// Ss=0, Se=63, Ah=Al=0: one sequential scan.
+	return seg[7] == 0 && seg[8] == 63 && seg[9] == 0
+}
+
+// nextSegment removes the stuffed bytes of the entropy-coded data at the
+// start of data into d.seg, padded, and returns the marker that ends it
+// and where the data after the marker starts.
+func (d *eighthDecoder) nextSegment(data []byte) (marker byte, rest []byte, ok bool) {
+	s := d.seg[:0]
+	for {
+		j := bytes.IndexByte(data, 0xFF)
+		if j < 0 {
+			return 0, nil, false // no end marker
+		}
+		s = append(s, data[:j]...)
+		data = data[j+1:]
+		for len(data) > 0 && data[0] == 0xFF {
+			data = data[1:]
+		}
+		if len(data) == 0 {
+			return 0, nil, false
+		}
+		if data[0] != 0 {
+			marker, rest = data[0], data[1:]
+			break
+		}
+		s = append(s, 0xFF)
+		data = data[1:]
+	}
+	s = append(s, make([]byte, pad+8)...)
+	d.seg = s[:len(s)-pad-8]
+	return marker, rest, true
+}
+
+// idctRange is libjpeg's range limit after an inverse DCT
+// (IDCT_range_limit, indexed by the value masked with 1023): the value
+// plus 128, clamped, wrapping as libjpeg's table does for values out of
+// [-512, 511].
+var idctRange = func() (t [1024]uint8) {
+	for v := range t {
+		switch {
+		case v < 128:
+			t[v] = uint8(v + 128)
+		case v < 512:
+			t[v] = 255
+		case v < 896:
+			t[v] = 0
+		default:
+			t[v] = uint8(v - 896)
+		}
+	}
+	return t
+}()
+
+func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
+	mcu := 8 * d.comps[0].h // pixels of an MCU side at full size
+	mx, my := (d.w+mcu-1)/mcu, (d.h+mcu-1)/mcu
+	ps := d.comps[0].h // output pixels of an MCU side
+	if mx*my*(ps*ps+2) > 4*len(data) {
+		// Every block takes 2 bits or more: the data cannot hold
+		// them, and the planes below would be the dimensions' size,
+		// not the file's.
+		return nil, false
+	}
+	pw, ph := mx*ps, my*ps
+	// Planes at the MCUs' size; the output crops them.
+	if cap(d.planes) < 3*pw*ph {
+		d.planes = make([]uint8, 3*pw*ph)
+	}
+	planes := d.planes[:3*pw*ph] // every sample is written
+	yp, cbp, crp := planes[:pw*ph], planes[pw*ph:2*pw*ph], planes[2*pw*ph:]
+	luma := d.comps[0].ac
+	luma.buildSkip()
+	skip, dct0 := luma.skip, d.comps[0].dc
+	d.comps[1].ac.buildAC()
+	if d.comps[2].ac != d.comps[1].ac {
+		d.comps[2].ac.buildAC()
+	}
+	interval := d.restart
+	total := mx * my
+	if interval == 0 {
+		interval = total
+	}
+	if cap(d.seg) < len(data)+pad+8 {
+		d.seg = make([]byte, 0, len(data)+len(data)/4+pad+8)
+	}
+	q0 := d.quant[d.comps[0].tq][0]
+	var qc [2]*[64]int32
+	qc[0], qc[1] = &d.quant[d.comps[1].tq], &d.quant[d.comps[2].tq]
+	var blk [64]int32
+	for first, rst := 0, 0; first < total; first, rst = first+interval, rst+1 {
+		marker, rest, ok := d.nextSegment(data)
+		if !ok {
+			return nil, false
+		}
+		last := min(first+interval, total)
+		if last < total && marker != 0xD0+byte(rst&7) || last == total && marker != 0xD9 {
+			return nil, false // out of sequence, or more data: libjpeg-turbo warns
+		}
+		data = rest
+		seg := d.seg[:len(d.seg)+pad+8]
+		limit := len(d.seg)
+		var acc uint64
+		var n uint
+		p := 0
+		var pred [3]int32
+		bx, by := first%mx, first/mx
+		for i := first; i < last; i, bx = i+1, bx+1 {
+			if bx == mx {
+				bx, by = 0, by+1
+			}
+			if 8*p-int(n) > 8*limit {
+				return nil, false // read past the data
+			}
+			// Luma blocks: the DC coefficient, the rest skipped.
+			for b := range ps * ps {
+				var dc int32
+				if acc, n, p, dc, ok = skipBlock(dct0, skip, luma, seg, acc, n, p); !ok {
+					return nil, false
+				}
+				pred[0] += dc
+				v := (int32(int16(pred[0]))*q0 + 4) >> 3
+				yo := (by*ps+b>>1)*pw + bx*ps + b&1
+				if ps == 1 {
+					yo = by*pw + bx
+				}
+				yp[yo] = idctRange[v&1023]
+			}
+			// Chroma blocks: every coefficient the 2×2 inverse DCT of
+			// 4:2:0 reads (only the DC for 4:4:4).
+			for c := 1; c < 3; c++ {
+				var dc int32
+				var written uint64
+				if acc, n, p, dc, written, ok = readBlock(d.comps[c].dc, d.comps[c].ac, &blk, seg, acc, n, p); !ok {
+					return nil, false
+				}
+				pred[c] += dc
+				blk[0] = int32(int16(pred[c]))
+				plane := cbp
+				if c == 2 {
+					plane = crp
+				}
+				q := qc[c-1]
+				o := by*ps*pw + bx*ps
+				switch {
+				case ps == 1:
+					plane[o] = idctRange[((blk[0]*q[0]+4)>>3)&1023]
+				case written&idct2x2Reads == 0:
+					// Only the DC: idct2x2 gives the same value
+					// to all four pixels, its arithmetic in 32 bits
+					// (the shift can wrap, as SIMD's does).
+					a0 := int32(int16(blk[0]*q[0])) << 2
+					v := satSample((a0<<15 + 1<<19) >> 20)
+					plane[o], plane[o+1], plane[o+pw], plane[o+pw+1] = v, v, v, v
+				default:
+					idct2x2(plane[o:], pw, &blk, q, written)
+				}
+				for written != 0 {
+					blk[bits.TrailingZeros64(written)] = 0
+					written &= written - 1
+				}
+			}
+		}
+		// What libjpeg-turbo reads of the interval must be all there
+		// is, apart from the last byte's padding bits.
+		used := 8*p - int(n)
+		if used > 8*limit || used <= 8*(limit-1) {
+			return nil, false
+		}
+	}
+	// Colour conversion, cropping to the output size.
+	ow, oh := (d.w+7)/8, (d.h+7)/8
+	out := &RGB{Width: ow, Height: oh, Pix: make([]uint8, 3*ow*oh)}
+	for y := range oh {
+		yr, cbr, crr := yp[y*pw:][:ow], cbp[y*pw:][:ow], crp[y*pw:][:ow]
+		o := out.Pix[3*y*ow:][:3*ow]
+		for x := range ow {
+			yy, cb, cr := int32(yr[x]), cbr[x], crr[x]
+			px := o[3*x : 3*x+3 : 3*x+3]
+			px[0] = clamp8(yy + crR[cr])
+			px[1] = clamp8(yy + (cbG[cb]+crG[cr])>>16)
+			px[2] = clamp8(yy + cbB[cb])
+		}
+	}
+	return out, true
+}
+
+// skipBlock decodes a block's DC difference with the table dct and skips
+// its AC coefficients, skip being t's skipping table, from the bit reader
+// acc (n bits, the next load at seg[p]), returning the reader's state and
+// the difference; false for a bad code.
+func skipBlock(dct *huffTable, skip *[1 << skipBits]uint32, t *huffTable, seg []byte, acc uint64, n uint, p int) (uint64, uint, int, int32, bool) {
+	if n < 32 {
+		acc, n, p = refill(seg, acc, n, p)
+	}
+	dc, used := dcDiff(dct, acc)
+	if used == 0 {
+		return acc, n, p, 0, false
+	}
+	acc <<= used
+	n -= used
+	k := uint32(1)
+	for {
+		// Refilled every three look-ups, without a test: a test taken
+		// at random every two or three look-ups was mispredicted.
+		// Three look-ups take at most 3×skipBits bits of the 56 or
+		// more; the rare single-symbol decode refills before and after.
+		acc, n, p = refill(seg, acc, n, p)
+		for range 3 {
+			if e := skip[acc>>(64-skipBits)]; k < e>>skipLimit {
+				acc <<= e & 63
+				n -= uint(e & 63)
+				k += e >> skipAdv & 255
+			} else {
+				// A long code or a large coefficient.
+				if n < 32 {
+					acc, n, p = refill(seg, acc, n, p)
+				}
+				l, sym := lookup(t, acc)
+				if l == 0 {
+					return acc, n, p, 0, false
+				}
+				r, s := uint32(sym>>4), uint(sym&15)
+				acc <<= uint(l)
+				n -= uint(l)
+				switch {
+				case s != 0:
+					acc <<= s
+					n -= s
+					k += r + 1
+				case r == 15:
+					k += 16
+				default:
+					k = 64 // the end of the block
+				}
+				// Enough bits again for the look-ups left.
+				acc, n, p = refill(seg, acc, n, p)
+			}
+			if k >= 64 {
+				return acc, n, p, dc, true
+			}
+		}
+	}
+}
+
+// readBlock decodes a block's DC difference and its AC coefficients into
+// blk, which must be zero there, like skipBlock, also returning which
+// positions it wrote (bit z for blk[z]).
+func readBlock(dct, t *huffTable, blk *[64]int32, seg []byte, acc uint64, n uint, p int) (uint64, uint, int, int32, uint64, bool) {
+	if n < 32 {
+		acc, n, p = refill(seg, acc, n, p)
+	}
+	dc, used := dcDiff(dct, acc)
+	if used == 0 {
+		return acc, n, p, 0, 0, false
+	}
+	acc <<= used
+	n -= used
+	var written uint64
+	tac := t.ac
+	for k := 1; k < 64; {
+		if n < 32 {
+			acc, n, p = refill(seg, acc, n, p)
+		}
+		e := tac[acc>>(64-lookBits)]
+		if e != 0 {
+			acc <<= uint(e & 255)
+			n -= uint(e & 255)
+			adv := int(e >> 8 & 255)
+			if adv == 0 {
+				break
+			}
+			if adv != 16 || e>>16 != 0 {
+				k += adv - 1
+				z := naturalOrder[k&127]
+				blk[z&63] = int32(int16(e >> 16))
+				written |= 1 << z
+				k++
+			} else {
+				k += 16
+			}
+			continue
+		}
+		l, sym := lookup(t, acc)
+		if l == 0 {
+			return acc, n, p, 0, 0, false
+		}
+		r, s := int(sym>>4), uint(sym&15)
+		acc <<= uint(l)
+		n -= uint(l)
+		if s == 0 {
+			if r != 15 {
+				break
+			}
+			k += 16
+			continue
+		}
+		x := int32(acc >> (64 - s))
+		acc <<= s
+		n -= s
+		k += r
+		z := naturalOrder[k&127]
+		blk[z&63] = int32(int16(extend(x, int(s))))
+		written |= 1 << z
+		k++
+	}
+	return acc, n, p, dc, written, true
+}
+
+// The sum in jdcolor.c's ycc_rgb_convert, tables as its build_ycc_rgb_table.
+var crR, cbB, crG, cbG = func() (crR, cbB, crG, cbG [256]int32) {
+	fix := func(x float64) int32 { return int32(x*(1<<16) + 0.5) }
+	for i := range 256 {
+		x := int32(i - 128)
+		crR[i] = (fix(1.40200)*x + 1<<15) >> 16
+		cbB[i] = (fix(1.77200)*x + 1<<15) >> 16
+		crG[i] = -fix(0.71414) * x
+		cbG[i] = -fix(0.34414)*x + 1<<15
+	}
+	return
+}()
+
+func clamp8(v int32) uint8 { return uint8(min(max(v, 0), 255)) }
+
+// refill tops the bit reader up to 56 bits or more: acc holds n bits,
+// left-aligned, and the next byte to load is seg[p] (the bits below n are
+// the following ones or zeros, so loading them again changes nothing).
+func refill(seg []byte, acc uint64, n uint, p int) (uint64, uint, int) {
+	acc |= binary.BigEndian.Uint64(seg[p:]) >> n
+	return acc, n | 56, p + int(63-n)>>3
+}
+
+// dcDiff decodes the DC difference at the start of the left-aligned bits
+// acc (at least 32 of them) with the table t, returning it and how many
+// bits it takes; 0 bits for a bad code.
+func dcDiff(t *huffTable, acc uint64) (int32, uint) {
+	l, s := lookup(t, acc)
+	switch {
+	case l == 0:
+		return 0, 0
+	case s == 0:
+		return 0, uint(l)
+	}
+	return extend(int32(acc<<uint(l)>>(64-uint(s))), int(s)), uint(l) + uint(s)
+}
+
+// lookup decodes one Huffman symbol from the left-aligned bits acc,
+// returning its code's length (0 for a bad code).
+func lookup(t *huffTable, acc uint64) (int, uint8) {
+	if e := t.look[acc>>(64-lookBits)]; e != 0 {
+		return int(e >> 8), uint8(e)
+	}
+	return t.decodeSlow(acc)
+}
+
+// idct2x2Reads marks the AC coefficients jpeg_idct_2x2 reads, bit 8r+c
+// for row r and column c: rows and columns 0, 1, 3, 5 and 7, the DC
+// apart.
+const idct2x2Reads = 0xab00_ab00_ab00_abaa
+
+// idct2x2 is libjpeg-turbo's 2×2 reduced inverse DCT as its SIMD code
+// (jsimd_idct_2x2_sse2) computes it, which is what decodes: jidctred.c's
+// jpeg_idct_2x2 with the coefficients dequantised in 16 bits, the first
+// pass's odd terms saturated to 16 bits before the second, and the result
+// saturated to a sample instead of looked up in the range-limit table
+// (the two differ only for values out of range, from extreme quantisation
+// tables). It writes two rows of two pixels to dst, rows stride apart;
+// written marks blk's non-zero AC coefficients.
+func idct2x2(dst []uint8, stride int, blk *[64]int32, q *[64]int32, written uint64) {
+	const (
+		fix0720959822 = 5906
+		fix0850430095 = 6967
+		fix1272758580 = 10426
+		fix3624509785 = 29692
+	)
+	// Dequantised in 16 bits, as the SIMD code multiplies.
+	var ws [16]int32
+	for _, col := range [...]int{0, 1, 3, 5, 7} {
+		if col != 0 && written&(0x8080_8080_8080_8080>>(7-col)) == 0 {
+			continue // a column of zeros stays zero
+		}
+		tmp10 := int32(int16(blk[col]*q[col])) << 15
+		tmp0 := int32(int16(blk[56+col]*q[56+col]))*-fix0720959822 +
+			int32(int16(blk[40+col]*q[40+col]))*fix0850430095 +
+			int32(int16(blk[24+col]*q[24+col]))*-fix1272758580 +
+			int32(int16(blk[8+col]*q[8+col]))*fix3624509785
+		ws[col] = (tmp10 + tmp0 + 1<<12) >> 13
+		ws[8+col] = (tmp10 - tmp0 + 1<<12) >> 13
+	}
+	for r := range 2 {
+		w := ws[8*r:][:8]
+		tmp10 := w[0] << 15
+		tmp0 := sat16(w[7])*-fix0720959822 + sat16(w[5])*fix0850430095 +
+			sat16(w[3])*-fix1272758580 + sat16(w[1])*fix3624509785
+		dst[r*stride] = satSample((tmp10 + tmp0 + 1<<19) >> 20)
+		dst[r*stride+1] = satSample((tmp10 - tmp0 + 1<<19) >> 20)
+	}
+}
+
+// sat16 saturates v to 16 bits, as SSE2's packssdw does.
+func sat16(v int32) int32 { return min(max(v, -32768), 32767) }
+
+// satSample turns an inverse DCT's output into a sample as the SIMD code
+// does: saturated to [-128, 127] (packssdw, packsswb), plus 128.
+func satSample(v int32) uint8 { return uint8(min(max(v, -128), 127) + 128) }
+
+// naturalOrder is libjpeg's jpeg_natural_order: zigzag index to position
+// in the block, with extra entries at 63 where a corrupt run reaches past
+// the end (16 in libjpeg; up to 128 here, so that an index masked with 127
+// needs no bounds check).
+var naturalOrder = [128]int{
+	0, 1, 8, 16, 9, 2, 3, 10,
+	17, 24, 32, 25, 18, 11, 4, 5,
+	12, 19, 26, 33, 40, 48, 41, 34,
+	27, 20, 13, 6, 7, 14, 21, 28,
+	35, 42, 49, 56, 57, 50, 43, 36,
+	29, 22, 15, 23, 30, 37, 44, 51,
+	58, 59, 52, 45, 38, 31, 39, 46,
+	53, 60, 61, 54, 47, 55, 62, 63,
+	63, 63, 63, 63, 63, 63, 63, 63,
+	63, 63, 63, 63, 63, 63, 63, 63,
+	63, 63, 63, 63, 63, 63, 63, 63,
+	63, 63, 63, 63, 63, 63, 63, 63,
+	63, 63, 63, 63, 63, 63, 63, 63,
+	63, 63, 63, 63, 63, 63, 63, 63,
+	63, 63, 63, 63, 63, 63, 63, 63,
+	63, 63, 63, 63, 63, 63, 63, 63,
+}

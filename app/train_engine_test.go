@@ -73,7 +73,7 @@ func TestTrainingRunsWhereTheEngineDoes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var head, mixed8, fineTune int
+	var head, mixed8, fineTune, spinning int
 	for _, b := range built {
 		t.Logf("session %v → %v: %+v on %s", b.Inputs[:1], b.Outputs[:1], b.Options, b.Provider)
 		w := want
@@ -84,9 +84,14 @@ func TestTrainingRunsWhereTheEngineDoes(t *testing.T) {
 			mixed8++
 			w.ReleaseMemory = true
 		case b.Options.ReleaseMemory:
-			// The fine-tuning steps and the tuned blocks' features.
+			// The fine-tuning steps and the tuned blocks' features; the
+			// steps' threads spin within their runs.
 			fineTune++
 			w.ReleaseMemory = true
+			if b.Options.SpinInRuns {
+				spinning++
+				w.SpinInRuns = true
+			}
 		default:
 			head++
 			// The head's graph, once its big product moves to Go (see
@@ -102,6 +107,9 @@ func TestTrainingRunsWhereTheEngineDoes(t *testing.T) {
 		if b.Provider != onnxrt.CPU {
 			t.Errorf("session %v runs on %s, want the engine's CPU", b.Inputs[:1], b.Provider)
 		}
+	}
+	if spinning == 0 || spinning == fineTune {
+		t.Errorf("%d of %d fine-tuning sessions spin within their runs; want the steps' only", spinning, fineTune)
 	}
 	if head == 0 || mixed8 != 1 || fineTune < 2 {
 		t.Errorf("the job built %d head, %d backbone (features and mixed8) and %d fine-tuning sessions; want at least 1, exactly 1 and at least 2", head, mixed8, fineTune)

@@ -187,6 +187,9 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 	// ONNX Runtime's arena while Go updates the weights and other sessions
 	// run: their peaks would add up.
 	eng.Options.ReleaseMemory = true
+	// The step's threads wait for each other at every one of its
+	// hundreds of operators (see onnxrt.Options.SpinInRuns).
+	eng.Options.SpinInRuns = true
 	device := onDevice(cfg, eng.Options.Provider)
 	spec.fix(fixedGraph(cfg, eng.Options.Provider), cfg.BatchSize)
 	ts, params, inputs, outputs, err := spec.session(eng, device, cfg)
@@ -205,6 +208,7 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 		}
 	}
 	eng.Options.GraphCapture = false // the feature graph's batches vary
+	eng.Options.SpinInRuns = false
 	fspec := &graphSpec{w: wc, trainable: trainable}
 	fmodel, _, finputs, foutputs, err := fspec.model()
 	if err != nil {

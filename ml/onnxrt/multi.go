@@ -55,7 +55,11 @@ func (r *Runtime) NewMultiSession(model []byte, inputs, outputs []string, opt Op
 
 // newMulti builds a MultiSession on p alone.
 func newMulti(model []byte, inputs, outputs []string, p Provider, opt Options) (*MultiSession, error) {
-	s, err := newAdvanced(model, inputs, outputs, p, opt, map[string]string{"session.intra_op.allow_spinning": "0"})
+	config := map[string]string{"session.intra_op.allow_spinning": "0"}
+	if opt.SpinInRuns {
+		config = map[string]string{"session.intra_op.allow_spinning": "1", "session.force_spinning_stop": "1"}
+	}
+	s, err := newAdvanced(model, inputs, outputs, p, opt, config)
 	if err != nil {
 		return nil, err
 	}

@@ -189,6 +189,13 @@ type Options struct {
 	// runs share the cores with other work, such as decoding the next
 	// photos, which the spinning threads would take CPU from.
 	NoSpin bool
+	// SpinInRuns lets a MultiSession's threads spin between the operators
+	// of a run, and stops them when it ends (MultiSessions otherwise never
+	// spin: Go works on the same cores between their runs). For a training
+	// step's hundreds of operators, each handing work to the threads:
+	// waking a sleeping thread for each cost fine-tuning on 2 threads 5%
+	// of its time (0.93× PyTorch's speed without, 0.98× with).
+	SpinInRuns bool
 	// Profile, when not empty, turns on ONNX Runtime's profiler: each
 	// session writes the time of every node of every run to a JSON file
 	// whose name starts with Profile, when it is closed. For tools that

@@ -201,7 +201,7 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 		eo.Provider, eo.Strict = p, strict
 		row := BenchRow{Provider: p, ImagesPerSec: map[string]float64{}, CPUMsPerImage: map[string]float64{}}
 		so := eo.sessionOptions()
-		so.NoSpin = true // as the engine's backbone session (openEngine)
+		so.Spin = onnxrt.SpinNever // as the engine's backbone session (openEngine)
 		s, err := rt.NewSession(onnx, inception.InputName, inception.OutputName, so)
 		if err != nil {
 			row.Error = PlainError(err)

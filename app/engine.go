@@ -194,7 +194,7 @@ func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions
 	// runs took CPU from the decoders, and under load from everything
 	// else: on 2 cores, folders of phone photos ran 4% faster without,
 	// batch 1 2.9× as fast under load, 7% slower on a quiet machine.
-	backboneExec.Options.NoSpin = true
+	backboneExec.Options.Spin = onnxrt.SpinNever
 	s, err := backboneExec.NewSession(onnx, inception.InputName, inception.OutputName)
 	if err != nil {
 		return nil, fmt.Errorf("backbone %s: %w", in.ID, err)

@@ -59,7 +59,7 @@ func TestTrainingRunsWhereTheEngineDoes(t *testing.T) {
 	defer eng.Close()
 	// Its threads do not spin (decoding shares the cores), which the
 	// training sessions' settings need not copy.
-	want := onnxrt.Options{Provider: onnxrt.CPU, Threads: 3, Device: 1, LowPower: true, ProviderOptions: map[string]string{"prefer_nhwc": "1"}, NoSpin: true}
+	want := onnxrt.Options{Provider: onnxrt.CPU, Threads: 3, Device: 1, LowPower: true, ProviderOptions: map[string]string{"prefer_nhwc": "1"}, Spin: onnxrt.SpinNever}
 	if got := eng.Session.Options(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("inference session built with %+v, want %+v", got, want)
 	}
@@ -77,7 +77,7 @@ func TestTrainingRunsWhereTheEngineDoes(t *testing.T) {
 	for _, b := range built {
 		t.Logf("session %v → %v: %+v on %s", b.Inputs[:1], b.Outputs[:1], b.Options, b.Provider)
 		w := want
-		w.NoSpin = false
+		w.Spin = onnxrt.SpinDefault
 		switch {
 		case slices.Contains(b.Outputs, inception.Mixed8Output):
 			// The one pass over new photos: features and mixed8 together.
@@ -88,9 +88,9 @@ func TestTrainingRunsWhereTheEngineDoes(t *testing.T) {
 			// steps' threads spin within their runs.
 			fineTune++
 			w.ReleaseMemory = true
-			if b.Options.SpinInRuns {
+			if b.Options.Spin == onnxrt.SpinInRuns {
 				spinning++
-				w.SpinInRuns = true
+				w.Spin = onnxrt.SpinInRuns
 			}
 		default:
 			head++

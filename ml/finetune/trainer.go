@@ -188,8 +188,8 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 	// run: their peaks would add up.
 	eng.Options.ReleaseMemory = true
 	// The step's threads wait for each other at every one of its
-	// hundreds of operators (see onnxrt.Options.SpinInRuns).
-	eng.Options.SpinInRuns = true
+	// hundreds of operators (see onnxrt.SpinInRuns).
+	eng.Options.Spin = onnxrt.SpinInRuns
 	device := onDevice(cfg, eng.Options.Provider)
 	spec.fix(fixedGraph(cfg, eng.Options.Provider), cfg.BatchSize)
 	ts, params, inputs, outputs, err := spec.session(eng, device, cfg)
@@ -208,7 +208,7 @@ func NewTrainer(w *inception.Weights, h *head.Head, mean, scale []float32, cfg C
 		}
 	}
 	eng.Options.GraphCapture = false // the feature graph's batches vary
-	eng.Options.SpinInRuns = false
+	eng.Options.Spin = onnxrt.SpinDefault
 	fspec := &graphSpec{w: wc, trainable: trainable}
 	fmodel, _, finputs, foutputs, err := fspec.model()
 	if err != nil {

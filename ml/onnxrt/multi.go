@@ -31,7 +31,7 @@ type MultiSession struct {
 // outputs. Options.Threads fixes the CPU provider's threads: the same
 // model, inputs and thread count give bit-identical outputs. Providers are
 // tried in the same order as NewSession's, with the same session options,
-// except that the threads do not spin between runs. Large training graphs
+// except that the threads do not spin unless Options.Spin asks. Large training graphs
 // want Options.ReleaseMemory, so that their steps' memory does not stay
 // while Go works; small ones run faster without it.
 func (r *Runtime) NewMultiSession(model []byte, inputs, outputs []string, opt Options) (*MultiSession, error) {
@@ -40,10 +40,6 @@ func (r *Runtime) NewMultiSession(model []byte, inputs, outputs []string, opt Op
 	}
 	var errs []error
 	for _, p := range candidates(opt) {
-		// ONNX Runtime's threads spin for a while after each run, waiting
-		// for the next; between training steps the Go side updates the
-		// weights on every core, and spinning threads took a core from it
-		// (the head's epoch was 15% slower).
 		s, err := newMulti(model, inputs, outputs, p, opt)
 		if err == nil {
 			return s, nil
@@ -55,11 +51,11 @@ func (r *Runtime) NewMultiSession(model []byte, inputs, outputs []string, opt Op
 
 // newMulti builds a MultiSession on p alone.
 func newMulti(model []byte, inputs, outputs []string, p Provider, opt Options) (*MultiSession, error) {
-	config := map[string]string{"session.intra_op.allow_spinning": "0"}
-	if opt.SpinInRuns {
-		config = map[string]string{"session.intra_op.allow_spinning": "1", "session.force_spinning_stop": "1"}
+	o := opt
+	if o.Spin == SpinDefault {
+		o.Spin = SpinNever
 	}
-	s, err := newAdvanced(model, inputs, outputs, p, opt, config)
+	s, err := newAdvanced(model, inputs, outputs, p, o, nil)
 	if err != nil {
 		return nil, err
 	}

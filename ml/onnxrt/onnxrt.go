@@ -184,18 +184,9 @@ type Options struct {
 	// graph of a CPU session on disk and builds the next session of the
 	// same model from it (see GraphCache).
 	GraphCache *GraphCache
-	// NoSpin keeps the CPU provider's threads from spinning after each
-	// operator and each run, waiting for the next: for sessions whose
-	// runs share the cores with other work, such as decoding the next
-	// photos, which the spinning threads would take CPU from.
-	NoSpin bool
-	// SpinInRuns lets a MultiSession's threads spin between the operators
-	// of a run, and stops them when it ends (MultiSessions otherwise never
-	// spin: Go works on the same cores between their runs). For a training
-	// step's hundreds of operators, each handing work to the threads:
-	// waking a sleeping thread for each cost fine-tuning on 2 threads 5%
-	// of its time (0.93× PyTorch's speed without, 0.98× with).
-	SpinInRuns bool
+	// Spin says when the CPU provider's threads spin, waiting for work,
+	// instead of sleeping; the zero value is the session kind's own.
+	Spin Spin
 	// Profile, when not empty, turns on ONNX Runtime's profiler: each
 	// session writes the time of every node of every run to a JSON file
 	// whose name starts with Profile, when it is closed. For tools that
@@ -211,6 +202,29 @@ type Options struct {
 	// measured on a GPU machine before it is the default anywhere.
 	GraphCapture bool
 }
+
+// Spin says when the CPU provider's threads spin while they wait for work:
+// a spinning thread takes its next piece at once, a sleeping one must be
+// woken, but spinning takes the core from whatever else runs there.
+type Spin int
+
+const (
+	// SpinDefault is the session kind's own: a Session's threads spin
+	// after each operator and run (ONNX Runtime's default); a
+	// MultiSession's never do, since Go works on the same cores between
+	// its runs (spinning threads made the head's epoch 15% slower).
+	SpinDefault Spin = iota
+	// SpinNever: the threads sleep between operators and runs. For
+	// sessions whose runs share the cores with other work, such as
+	// decoding the next photos.
+	SpinNever
+	// SpinInRuns: the threads spin between the operators of a run and
+	// stop when it ends. For a training step's hundreds of operators,
+	// each handing work to the threads: waking a sleeping thread for each
+	// cost fine-tuning on 2 threads 5% of its time (0.93× PyTorch's speed
+	// without, 0.98× with).
+	SpinInRuns
+)
 
 // Unavailable says why a provider cannot run a session.
 type Unavailable struct {
@@ -470,8 +484,15 @@ func newSessionOptions(p Provider, opt Options) (*ort.SessionOptions, error) {
 		so.Destroy()
 		return nil, err
 	}
-	if opt.NoSpin {
-		if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+	var spin map[string]string
+	switch opt.Spin {
+	case SpinNever:
+		spin = map[string]string{"session.intra_op.allow_spinning": "0"}
+	case SpinInRuns:
+		spin = map[string]string{"session.intra_op.allow_spinning": "1", "session.force_spinning_stop": "1"}
+	}
+	for k, v := range spin {
+		if err := so.AddSessionConfigEntry(k, v); err != nil {
 			so.Destroy()
 			return nil, err
 		}

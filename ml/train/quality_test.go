@@ -3,11 +3,8 @@ package train
 import (
 	"context"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"unicode"
 
 	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/dataset"
@@ -21,30 +18,8 @@ func species(t *testing.T, val, test float64) *dataset.Dataset {
 	t.Helper()
 	src := mltest.Photos(t, "pets")
 	dir := t.TempDir()
-	breeds, err := os.ReadDir(src)
-	if err != nil {
+	if err := mltest.LinkBySpecies(src, dir); err != nil {
 		t.Fatal(err)
-	}
-	for _, b := range breeds {
-		if !b.IsDir() {
-			continue
-		}
-		kind := "dog"
-		if unicode.IsUpper([]rune(b.Name())[0]) {
-			kind = "cat"
-		}
-		if err := os.MkdirAll(filepath.Join(dir, kind), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		photos, err := os.ReadDir(filepath.Join(src, b.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range photos {
-			if err := os.Symlink(filepath.Join(src, b.Name(), p.Name()), filepath.Join(dir, kind, p.Name())); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
 	d, err := dataset.Scan(context.Background(), dir, dataset.Options{Validation: val, Test: test})
 	if err != nil {

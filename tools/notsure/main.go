@@ -22,12 +22,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/model"
 	"github.com/clasifica/clasifica/ml/selective"
@@ -51,7 +50,7 @@ func main() {
 			os.Exit(1)
 		}
 		defer os.RemoveAll(tmp)
-		if err := bySpecies(*data, tmp); err != nil {
+		if err := mltest.LinkBySpecies(*data, tmp); err != nil {
 			fmt.Fprintln(os.Stderr, "notsure:", err)
 			os.Exit(1)
 		}
@@ -61,41 +60,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "notsure:", err)
 		os.Exit(1)
 	}
-}
-
-// bySpecies copies the photos of breed folders in src into cat/ and dog/
-// folders in dst: Oxford-IIIT Pet names cat breeds with a capital.
-func bySpecies(src, dst string) error {
-	breeds, err := os.ReadDir(src)
-	if err != nil {
-		return err
-	}
-	for _, b := range breeds {
-		if !b.IsDir() {
-			continue
-		}
-		kind := "dog"
-		if unicode.IsUpper([]rune(b.Name())[0]) {
-			kind = "cat"
-		}
-		if err := os.MkdirAll(filepath.Join(dst, kind), 0o755); err != nil {
-			return err
-		}
-		photos, err := os.ReadDir(filepath.Join(src, b.Name()))
-		if err != nil {
-			return err
-		}
-		for _, p := range photos {
-			data, err := os.ReadFile(filepath.Join(src, b.Name(), p.Name()))
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(filepath.Join(dst, kind, b.Name()+"-"+p.Name()), data, 0o644); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // tally adds up one basis's promises and their test measures.

@@ -128,8 +128,8 @@ func (w *window) mainMenu() *fyne.MainMenu {
 	look := fyne.NewMenuItem("Appearance", nil)
 	var looks []*fyne.MenuItem
 	for _, c := range appearanceChoices {
-		it := fyne.NewMenuItem(c.label, func() { w.setSettings(w.settings, c.key) })
-		it.Checked = c.key == w.appearance
+		it := fyne.NewMenuItem(c.label, func() { w.setSettings(w.settings, c.value) })
+		it.Checked = c.value == w.appearance
 		looks = append(looks, it)
 	}
 	look.ChildMenu = fyne.NewMenu("", looks...)

@@ -19,10 +19,7 @@ import (
 )
 
 // precisionChoices are Settings' precisions, in words.
-var precisionChoices = []struct {
-	p     app.Precision
-	label string
-}{
+var precisionChoices = []choice[app.Precision]{
 	{app.PrecisionAuto, "Automatic (8 bits where they are as accurate and faster here)"},
 	{app.PrecisionFloat, "Float (32-bit) always"},
 	{app.PrecisionInt8, "8 bits where they pass the accuracy check"},
@@ -175,16 +172,7 @@ func newPrecisionRow(w *window) *precisionRow {
 	r := &precisionRow{w: w, inUse: widgets.Caption(""), found: widgets.Caption("")}
 	r.inUse.Wrapping = fyne.TextWrapWord
 	r.found.Wrapping = fyne.TextWrapWord
-	var labels []string
-	chosen := precisionChoices[0].label
-	for _, c := range precisionChoices {
-		labels = append(labels, c.label)
-		if string(c.p) == w.settings.Precision {
-			chosen = c.label
-		}
-	}
-	r.choice = widget.NewSelect(labels, nil)
-	r.choice.SetSelected(chosen)
+	r.choice = newChoiceSelect(precisionChoices, app.Precision(w.settings.Precision))
 	c := &w.precisionCheck
 	r.check = widget.NewButtonWithIcon("Check 8 bits", theme.ViewRefreshIcon(), func() {
 		if c.task.running() {
@@ -231,10 +219,7 @@ func (r *precisionRow) close() {
 
 // selected returns the chosen precision.
 func (r *precisionRow) selected() app.Precision {
-	if i := r.choice.SelectedIndex(); i >= 0 {
-		return precisionChoices[i].p
-	}
-	return app.PrecisionAuto
+	return chosenValue(r.choice, precisionChoices, app.PrecisionAuto)
 }
 
 // showInUse says which precision the prepared engine runs, and why.

@@ -253,7 +253,7 @@ func (p *providerPanel) choose(pr onnxrt.Provider) {
 // providerLabel is the Settings choice for pr.
 func providerLabel(pr onnxrt.Provider) string {
 	for _, c := range providerChoices {
-		if c.p == pr {
+		if c.value == pr {
 			return c.label
 		}
 	}

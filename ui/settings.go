@@ -62,22 +62,17 @@ func saveSettings(p fyne.Preferences, s app.Settings, appearance string) {
 // builds may have, in the order Automatic tries them.
 var providerChoices = choicesFor(runtime.GOOS)
 
-type providerChoice struct {
-	p     onnxrt.Provider
-	label string
-}
-
-func choicesFor(goos string) []providerChoice {
+func choicesFor(goos string) []choice[onnxrt.Provider] {
 	labels := map[onnxrt.Provider]string{
 		onnxrt.CUDA:     "NVIDIA graphics card (CUDA)",
 		onnxrt.DirectML: "Graphics card on Windows (DirectML)",
 		onnxrt.CoreML:   "Apple Neural Engine and GPU (Core ML)",
 		onnxrt.WebGPU:   "Graphics card through WebGPU",
 	}
-	out := []providerChoice{{onnxrt.Auto, "Automatic (the fastest kind that works here)"}, {onnxrt.CPU, "Processor (CPU) only"}}
+	out := []choice[onnxrt.Provider]{{onnxrt.Auto, "Automatic (the fastest kind that works here)"}, {onnxrt.CPU, "Processor (CPU) only"}}
 	for _, p := range onnxrt.AutoOrder(goos) {
 		if p != onnxrt.CPU {
-			out = append(out, providerChoice{p, labels[p]})
+			out = append(out, choice[onnxrt.Provider]{p, labels[p]})
 		}
 	}
 	return out
@@ -85,7 +80,7 @@ func choicesFor(goos string) []providerChoice {
 
 var threadChoices = []string{"Automatic", "1", "2", "4", "8", "16"}
 
-var appearanceChoices = []struct{ key, label string }{
+var appearanceChoices = []choice[string]{
 	{appearanceSystem, "Follow the system"},
 	{appearanceLight, "Light"},
 	{appearanceDark, "Dark"},
@@ -129,16 +124,7 @@ func (w *window) newSettingsForm() *settingsForm {
 		w.train.backbone.importWeights()
 	})
 
-	var provs []string
-	chosen := providerChoices[0].label
-	for _, c := range providerChoices {
-		provs = append(provs, c.label)
-		if string(c.p) == w.settings.Provider {
-			chosen = c.label
-		}
-	}
-	f.provider = widget.NewSelect(provs, nil)
-	f.provider.SetSelected(chosen)
+	f.provider = newChoiceSelect(providerChoices, onnxrt.Provider(w.settings.Provider))
 	f.providers = newProviderPanel(w, f)
 	f.lowPower = widget.NewCheck("Prefer the power-saving graphics card (WebGPU, on laptops with two)", nil)
 	f.lowPower.SetChecked(w.settings.LowPower)
@@ -153,16 +139,7 @@ func (w *window) newSettingsForm() *settingsForm {
 	browse := widget.NewButton("Browse…", func() {
 		w.openFile("Choose the ONNX Runtime library", nil, func(path string) { f.runtime.SetText(path) })
 	})
-	var looks []string
-	look := appearanceChoices[0].label
-	for _, c := range appearanceChoices {
-		looks = append(looks, c.label)
-		if c.key == w.appearance {
-			look = c.label
-		}
-	}
-	f.appearance = widget.NewSelect(looks, nil)
-	f.appearance.SetSelected(look)
+	f.appearance = newChoiceSelect(appearanceChoices, w.appearance)
 	f.precision = newPrecisionRow(w)
 
 	f.items = []*widget.FormItem{
@@ -184,18 +161,12 @@ func (f *settingsForm) apply(w *window) {
 	if i := f.backbone.SelectedIndex(); i >= 0 && i < len(f.backbones) {
 		s.Backbone = f.backbones[i].ID
 	}
-	if i := f.provider.SelectedIndex(); i >= 0 {
-		s.Provider = string(providerChoices[i].p)
-	}
+	s.Provider = string(chosenValue(f.provider, providerChoices, onnxrt.Provider(s.Provider)))
 	s.Threads, _ = strconv.Atoi(f.threads.Selected)
 	s.LowPower = f.lowPower.Checked
 	s.Runtime = f.runtime.Text
 	s.Precision = string(f.precision.selected())
-	look := w.appearance
-	if i := f.appearance.SelectedIndex(); i >= 0 {
-		look = appearanceChoices[i].key
-	}
-	w.setSettings(s, look)
+	w.setSettings(s, chosenValue(f.appearance, appearanceChoices, w.appearance))
 }
 
 // showSettings opens the Settings dialog.

@@ -55,6 +55,7 @@ func TestPrecisionCheckInBackground(t *testing.T) {
 		t.Fatalf("before the window shows: check running %v, engine %q", w.precisionCheck.task.running(), w.engine.precisionReason)
 	}
 	w.showSettings()
+	w.settle() // the device list's probe, which redraws the form
 	r := w.settingsForm.precision
 	mustShow(t, r.content, "In use: float, until 8 bits are checked", "in the background", "Check 8 bits")
 	if r.bar.Visible() {

@@ -322,6 +322,7 @@ func TestErrorsAreExplained(t *testing.T) {
 func TestSettingsPersist(t *testing.T) {
 	w := newTestWindow(t, emptyApp(t), false)
 	w.showSettings()
+	w.settle() // the device list's probe, which redraws the form
 	f := w.settingsForm
 	f.provider.SetSelected(providerChoices[1].label)
 	f.threads.SetSelected("2")
@@ -447,6 +448,7 @@ func TestImageModelSetup(t *testing.T) {
 	mustShow(t, w.win.Content(), "Test image model", "Runs on CPU")
 	// Settings lists it.
 	w.showSettings()
+	w.settle() // the device list's probe, which redraws the form
 	if got := w.settingsForm.backbone.Selected; !strings.Contains(got, "for tests, not ImageNet") {
 		t.Errorf("Settings shows the backbone as %q", got)
 	}

@@ -3,7 +3,6 @@ package photo
 import (
 	"bytes"
 	"encoding/binary"
-	"math/bits"
 	"sync"
 )
 
@@ -39,7 +38,7 @@ import (
 
 const (
 	lookBits = 10 // bits of a single-symbol look-up
-	skipBits = 13 // bits of a look-up in the luma's skipping table
+	skipBits = 14 // bits of a look-up in the luma's skipping table
 )
 
 // huffTable is one Huffman table's decoding state.
@@ -60,7 +59,7 @@ type huffTable struct {
 	ac *[1 << lookBits]int32
 	// skip, for the luma's AC table, maps the next skipBits bits to the
 	// symbols whose codes and extra bits fit in them (see skipAdv).
-	skip *[1 << skipBits]uint32
+	skip *[1 << skipBits]uint16
 }
 
 // build makes the decoding tables from a DHT segment's code counts and
@@ -163,25 +162,28 @@ func (t *huffTable) buildAC() {
 }
 
 // A skip entry packs what the symbols at the start of skipBits bits do:
-// bits 0–5 the bits they take, 6–13 how many coefficients they advance
-// (an end of block advancing 64, which ends it), 14–20 the limit: they all
-// belong to the block when it is at a coefficient below the limit, that
-// is, when the symbols before the last one do not reach its end. 0 when
-// the first symbol does not fit (it is decoded alone).
+// bits 0–3 the bits they take, 4–9 how many coefficients they advance,
+// 10–15 how many the symbols before the last one advance (an end of block
+// advances 63, and both sums are capped at 63: from coefficient 1 or
+// more, either ends the block). They all belong to the block when the
+// symbols before the last one leave it unfinished: when that count is
+// below the coefficients left. When the first symbol does not fit, the
+// count is 63 and the entry is never taken (it is decoded alone). Entries
+// of 16 bits keep the table at 32 KB, within the L1 cache, at 14 bits.
 const (
-	skipAdv   = 6
-	skipLimit = 14
+	skipAdv    = 4
+	skipBefore = 10
 )
 
 // buildSkip fills t.skip (see huffTable).
 func (t *huffTable) buildSkip() {
 	if t.skip == nil {
-		t.skip = new([1 << skipBits]uint32)
+		t.skip = new([1 << skipBits]uint16)
 	}
 	for i := range t.skip {
 		v := uint64(i) << (64 - skipBits)
-		var bits, adv, e uint32
-		for range 4 {
+		bits, adv, e := uint32(0), uint32(0), uint32(63)<<skipBefore
+		for adv < 63 {
 			l, sym := t.symbolAt(v<<bits, skipBits-int(bits))
 			if l == 0 {
 				break
@@ -190,7 +192,7 @@ func (t *huffTable) buildSkip() {
 			if int(bits)+l+int(s) > skipBits {
 				break
 			}
-			limit := 64 - adv
+			before := adv
 			bits += uint32(l) + s
 			switch {
 			case s != 0:
@@ -198,14 +200,12 @@ func (t *huffTable) buildSkip() {
 			case r == 15:
 				adv += 16
 			default:
-				adv += 64
+				adv = 63
 			}
-			e = bits | adv<<skipAdv | limit<<skipLimit
-			if adv >= 64 {
-				break
-			}
+			adv = min(adv, 63)
+			e = bits | adv<<skipAdv | before<<skipBefore
 		}
-		t.skip[i] = e
+		t.skip[i] = uint16(e)
 	}
 }
 
@@ -501,9 +501,11 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 	luma := d.comps[0].ac
 	luma.buildSkip()
 	skip, dct0 := luma.skip, d.comps[0].dc
-	d.comps[1].ac.buildAC()
-	if d.comps[2].ac != d.comps[1].ac {
-		d.comps[2].ac.buildAC()
+	if ps == 2 {
+		d.comps[1].ac.buildAC()
+		if d.comps[2].ac != d.comps[1].ac {
+			d.comps[2].ac.buildAC()
+		}
 	}
 	interval := d.restart
 	total := mx * my
@@ -516,7 +518,15 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 	q0 := d.quant[d.comps[0].tq][0]
 	var qc [2]*[64]int32
 	qc[0], qc[1] = &d.quant[d.comps[1].tq], &d.quant[d.comps[2].tq]
-	var blk [64]int32
+	var terms [2]idctTerms
+	if ps == 2 {
+		terms[0].build(qc[0])
+		terms[1].build(qc[1])
+	} else {
+		for c := 1; c < 3; c++ {
+			d.comps[c].ac.buildSkip()
+		}
+	}
 	for first, rst := 0, 0; first < total; first, rst = first+interval, rst+1 {
 		marker, rest, ok := d.nextSegment(data)
 		if !ok {
@@ -555,39 +565,41 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 				}
 				yp[yo] = idctRange[v&1023]
 			}
-			// Chroma blocks: every coefficient the 2×2 inverse DCT of
-			// 4:2:0 reads (only the DC for 4:4:4).
+			// Chroma blocks: the 2×2 inverse DCT of 4:2:0 reads a
+			// quarter of the coefficients, summed into its first pass
+			// as they are decoded; 4:4:4 reads only the DC.
 			for c := 1; c < 3; c++ {
-				var dc int32
-				var written uint64
-				if acc, n, p, dc, written, ok = readBlock(d.comps[c].dc, d.comps[c].ac, &blk, seg, acc, n, p); !ok {
-					return nil, false
-				}
-				pred[c] += dc
-				blk[0] = int32(int16(pred[c]))
 				plane := cbp
 				if c == 2 {
 					plane = crp
 				}
-				q := qc[c-1]
 				o := by*ps*pw + bx*ps
-				switch {
-				case ps == 1:
-					plane[o] = idctRange[((blk[0]*q[0]+4)>>3)&1023]
-				case written&idct2x2Reads == 0:
-					// Only the DC: idct2x2 gives the same value
-					// to all four pixels, its arithmetic in 32 bits
+				var dc int32
+				if ps == 1 {
+					if acc, n, p, dc, ok = skipBlock(d.comps[c].dc, d.comps[c].ac.skip, d.comps[c].ac, seg, acc, n, p); !ok {
+						return nil, false
+					}
+					pred[c] += dc
+					plane[o] = idctRange[((int32(int16(pred[c]))*qc[c-1][0]+4)>>3)&1023]
+					continue
+				}
+				var sums [16]int32
+				var touched uint32
+				if acc, n, p, dc, touched, ok = sumBlock(d.comps[c].dc, d.comps[c].ac, &terms[c-1], &sums, seg, acc, n, p); !ok {
+					return nil, false
+				}
+				pred[c] += dc
+				// The DC, dequantised in 16 bits as the SIMD code does.
+				sums[0] += int32(int16(int32(int16(pred[c]))*qc[c-1][0])) << 15
+				if touched&0x3fe == 0 {
+					// Only the DC: idct2x2 gives the same value to
+					// all four pixels, its arithmetic in 32 bits
 					// (the shift can wrap, as SIMD's does).
-					a0 := int32(int16(blk[0]*q[0])) << 2
-					v := satSample((a0<<15 + 1<<19) >> 20)
+					v := satSample(((sums[0]+1<<12)>>13<<15 + 1<<19) >> 20)
 					plane[o], plane[o+1], plane[o+pw], plane[o+pw+1] = v, v, v, v
-				default:
-					idct2x2(plane[o:], pw, &blk, q, written)
+					continue
 				}
-				for written != 0 {
-					blk[bits.TrailingZeros64(written)] = 0
-					written &= written - 1
-				}
+				idct2x2(plane[o:], pw, &sums)
 			}
 		}
 		// What libjpeg-turbo reads of the interval must be all there
@@ -618,7 +630,7 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 // its AC coefficients, skip being t's skipping table, from the bit reader
 // acc (n bits, the next load at seg[p]), returning the reader's state and
 // the difference; false for a bad code.
-func skipBlock(dct *huffTable, skip *[1 << skipBits]uint32, t *huffTable, seg []byte, acc uint64, n uint, p int) (uint64, uint, int, int32, bool) {
+func skipBlock(dct *huffTable, skip *[1 << skipBits]uint16, t *huffTable, seg []byte, acc uint64, n uint, p int) (uint64, uint, int, int32, bool) {
 	if n < 32 {
 		acc, n, p = refill(seg, acc, n, p)
 	}
@@ -628,7 +640,7 @@ func skipBlock(dct *huffTable, skip *[1 << skipBits]uint32, t *huffTable, seg []
 	}
 	acc <<= used
 	n -= used
-	k := uint32(1)
+	left := uint32(63) // coefficients left in the block
 	for {
 		// Refilled every three look-ups, without a test: a test taken
 		// at random every two or three look-ups was mispredicted.
@@ -636,46 +648,51 @@ func skipBlock(dct *huffTable, skip *[1 << skipBits]uint32, t *huffTable, seg []
 		// more; the rare single-symbol decode refills before and after.
 		acc, n, p = refill(seg, acc, n, p)
 		for range 3 {
-			if e := skip[acc>>(64-skipBits)]; k < e>>skipLimit {
-				acc <<= e & 63
-				n -= uint(e & 63)
-				k += e >> skipAdv & 255
-			} else {
-				// A long code or a large coefficient.
-				if n < 32 {
-					acc, n, p = refill(seg, acc, n, p)
+			if e := uint32(skip[acc>>(64-skipBits)]); e>>skipBefore < left {
+				acc <<= e & 15
+				n -= uint(e & 15)
+				adv := e >> skipAdv & 63
+				if adv >= left {
+					return acc, n, p, dc, true
 				}
-				l, sym := lookup(t, acc)
-				if l == 0 {
-					return acc, n, p, 0, false
-				}
-				r, s := uint32(sym>>4), uint(sym&15)
-				acc <<= uint(l)
-				n -= uint(l)
-				switch {
-				case s != 0:
-					acc <<= s
-					n -= s
-					k += r + 1
-				case r == 15:
-					k += 16
-				default:
-					k = 64 // the end of the block
-				}
-				// Enough bits again for the look-ups left.
+				left -= adv
+				continue
+			}
+			// A long code or a large coefficient.
+			if n < 32 {
 				acc, n, p = refill(seg, acc, n, p)
 			}
-			if k >= 64 {
+			l, sym := lookup(t, acc)
+			if l == 0 {
+				return acc, n, p, 0, false
+			}
+			r, s := uint32(sym>>4), uint(sym&15)
+			acc <<= uint(l)
+			n -= uint(l)
+			adv := r + 1
+			switch {
+			case s != 0:
+				acc <<= s
+				n -= s
+			case r == 15:
+			default:
+				adv = 64 // the end of the block
+			}
+			if adv >= left {
 				return acc, n, p, dc, true
 			}
+			left -= adv
+			// Enough bits again for the look-ups left.
+			acc, n, p = refill(seg, acc, n, p)
 		}
 	}
 }
 
-// readBlock decodes a block's DC difference and its AC coefficients into
-// blk, which must be zero there, like skipBlock, also returning which
-// positions it wrote (bit z for blk[z]).
-func readBlock(dct, t *huffTable, blk *[64]int32, seg []byte, acc uint64, n uint, p int) (uint64, uint, int, int32, uint64, bool) {
+// sumBlock decodes a chroma block's DC difference and adds its AC
+// coefficients' terms to the sums of the 2×2 inverse DCT's first pass
+// (see idctTerm), like skipBlock, also returning which sums it touched
+// (bit i for sums[i]).
+func sumBlock(dct, t *huffTable, terms *idctTerms, sums *[16]int32, seg []byte, acc uint64, n uint, p int) (uint64, uint, int, int32, uint32, bool) {
 	if n < 32 {
 		acc, n, p = refill(seg, acc, n, p)
 	}
@@ -685,55 +702,100 @@ func readBlock(dct, t *huffTable, blk *[64]int32, seg []byte, acc uint64, n uint
 	}
 	acc <<= used
 	n -= used
-	var written uint64
+	var touched uint32
 	tac := t.ac
 	for k := 1; k < 64; {
 		if n < 32 {
 			acc, n, p = refill(seg, acc, n, p)
 		}
-		e := tac[acc>>(64-lookBits)]
-		if e != 0 {
+		var v int32
+		if e := tac[acc>>(64-lookBits)]; e != 0 {
 			acc <<= uint(e & 255)
 			n -= uint(e & 255)
 			adv := int(e >> 8 & 255)
 			if adv == 0 {
 				break
 			}
-			if adv != 16 || e>>16 != 0 {
-				k += adv - 1
-				z := naturalOrder[k&127]
-				blk[z&63] = int32(int16(e >> 16))
-				written |= 1 << z
-				k++
-			} else {
+			if adv == 16 && e>>16 == 0 {
 				k += 16
+				continue
 			}
-			continue
-		}
-		l, sym := lookup(t, acc)
-		if l == 0 {
-			return acc, n, p, 0, 0, false
-		}
-		r, s := int(sym>>4), uint(sym&15)
-		acc <<= uint(l)
-		n -= uint(l)
-		if s == 0 {
-			if r != 15 {
-				break
+			k += adv - 1
+			v = e >> 16
+		} else {
+			l, sym := lookup(t, acc)
+			if l == 0 {
+				return acc, n, p, 0, 0, false
 			}
-			k += 16
-			continue
+			r, s := int(sym>>4), uint(sym&15)
+			acc <<= uint(l)
+			n -= uint(l)
+			if s == 0 {
+				if r != 15 {
+					break
+				}
+				k += 16
+				continue
+			}
+			x := int32(acc >> (64 - s))
+			acc <<= s
+			n -= s
+			k += r
+			v = extend(x, int(s))
 		}
-		x := int32(acc >> (64 - s))
-		acc <<= s
-		n -= s
-		k += r
-		z := naturalOrder[k&127]
-		blk[z&63] = int32(int16(extend(x, int(s))))
-		written |= 1 << z
+		// Dequantised in 16 bits, as the SIMD code multiplies.
+		tm := &terms[k&127]
+		sums[tm.sum&15] += int32(int16(int32(int16(v))*tm.q)) * tm.w
+		touched |= 1 << tm.sum
 		k++
 	}
-	return acc, n, p, dc, written, true
+	return acc, n, p, dc, touched, true
+}
+
+// idctTerm is what the coefficient at one zigzag index adds to the first
+// pass of the 2×2 inverse DCT: its dequantised value (in 16 bits) times w
+// to sums[sum]. The first pass's sums are, for each of the columns 0, 1,
+// 3, 5 and 7 (sums 2c and 2c+1 for the c-th), the even part (row 0,
+// shifted up 15 bits) and the odd part (rows 1, 3, 5 and 7 with their
+// constants); the other rows and columns are never read, and go to
+// sums[10], which nothing reads (sums has 16 for the bounds). Each coefficient is written once, and the
+// SIMD code's 32-bit sums wrap as Go's do, so summing them as they are
+// decoded gives jsimd_idct_2x2_sse2's first pass.
+type idctTerm struct {
+	q, w int32
+	sum  uint32
+}
+
+// idctTerms holds the terms of the zigzag indices, with the extra ones of
+// naturalOrder.
+type idctTerms [128]idctTerm
+
+// The constants of jidctred.c's jpeg_idct_2x2 (CONST_BITS 13).
+const (
+	fix0720959822 = 5906
+	fix0850430095 = 6967
+	fix1272758580 = 10426
+	fix3624509785 = 29692
+)
+
+// build fills the terms for the quantisation table q (natural order); the
+// indices past 63, where a corrupt run reaches, are libjpeg's position 63.
+func (terms *idctTerms) build(q *[64]int32) {
+	col := [8]int{0, 1, -1, 2, -1, 3, -1, 4}
+	rowW := [8]int32{1 << 15, fix3624509785, 0, -fix1272758580, 0, fix0850430095, 0, -fix0720959822}
+	for k := range terms {
+		z := naturalOrder[k]
+		r, c := z/8, z%8
+		t := idctTerm{q: q[z], sum: 10}
+		if col[c] >= 0 && rowW[r] != 0 {
+			t.w = rowW[r]
+			t.sum = uint32(2 * col[c])
+			if r != 0 {
+				t.sum++
+			}
+		}
+		terms[k] = t
+	}
 }
 
 // The sum in jdcolor.c's ycc_rgb_convert, tables as its build_ycc_rgb_table.
@@ -782,45 +844,26 @@ func lookup(t *huffTable, acc uint64) (int, uint8) {
 	return t.decodeSlow(acc)
 }
 
-// idct2x2Reads marks the AC coefficients jpeg_idct_2x2 reads, bit 8r+c
-// for row r and column c: rows and columns 0, 1, 3, 5 and 7, the DC
-// apart.
-const idct2x2Reads = 0xab00_ab00_ab00_abaa
-
 // idct2x2 is libjpeg-turbo's 2×2 reduced inverse DCT as its SIMD code
 // (jsimd_idct_2x2_sse2) computes it, which is what decodes: jidctred.c's
 // jpeg_idct_2x2 with the coefficients dequantised in 16 bits, the first
 // pass's odd terms saturated to 16 bits before the second, and the result
 // saturated to a sample instead of looked up in the range-limit table
 // (the two differ only for values out of range, from extreme quantisation
-// tables). It writes two rows of two pixels to dst, rows stride apart;
-// written marks blk's non-zero AC coefficients.
-func idct2x2(dst []uint8, stride int, blk *[64]int32, q *[64]int32, written uint64) {
-	const (
-		fix0720959822 = 5906
-		fix0850430095 = 6967
-		fix1272758580 = 10426
-		fix3624509785 = 29692
-	)
-	// Dequantised in 16 bits, as the SIMD code multiplies.
-	var ws [16]int32
-	for _, col := range [...]int{0, 1, 3, 5, 7} {
-		if col != 0 && written&(0x8080_8080_8080_8080>>(7-col)) == 0 {
-			continue // a column of zeros stays zero
-		}
-		tmp10 := int32(int16(blk[col]*q[col])) << 15
-		tmp0 := int32(int16(blk[56+col]*q[56+col]))*-fix0720959822 +
-			int32(int16(blk[40+col]*q[40+col]))*fix0850430095 +
-			int32(int16(blk[24+col]*q[24+col]))*-fix1272758580 +
-			int32(int16(blk[8+col]*q[8+col]))*fix3624509785
-		ws[col] = (tmp10 + tmp0 + 1<<12) >> 13
-		ws[8+col] = (tmp10 - tmp0 + 1<<12) >> 13
+// tables). It finishes the first pass from its sums (see idctTerm) and
+// writes two rows of two pixels to dst, rows stride apart.
+func idct2x2(dst []uint8, stride int, sums *[16]int32) {
+	var ws [2][5]int32
+	for c := range 5 {
+		even, odd := sums[2*c], sums[2*c+1]
+		ws[0][c] = (even + odd + 1<<12) >> 13
+		ws[1][c] = (even - odd + 1<<12) >> 13
 	}
 	for r := range 2 {
-		w := ws[8*r:][:8]
+		w := &ws[r]
 		tmp10 := w[0] << 15
-		tmp0 := sat16(w[7])*-fix0720959822 + sat16(w[5])*fix0850430095 +
-			sat16(w[3])*-fix1272758580 + sat16(w[1])*fix3624509785
+		tmp0 := sat16(w[4])*-fix0720959822 + sat16(w[3])*fix0850430095 +
+			sat16(w[2])*-fix1272758580 + sat16(w[1])*fix3624509785
 		dst[r*stride] = satSample((tmp10 + tmp0 + 1<<19) >> 20)
 		dst[r*stride+1] = satSample((tmp10 - tmp0 + 1<<19) >> 20)
 	}

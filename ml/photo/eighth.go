@@ -57,6 +57,10 @@ type huffTable struct {
 	// one (16 for a run of sixteen zeros, 0 for the end of the block);
 	// 0 when they do not fit.
 	ac *[1 << lookBits]int32
+	// dcv, for the luma's DC table, maps the next lookBits bits to
+	// difference<<8 | bits for a difference whose code and extra bits fit
+	// in lookBits; 0 when they do not.
+	dcv *[1 << lookBits]int32
 	// skip, for the luma's AC table, maps the next skipBits bits to the
 	// symbols whose codes and extra bits fit in them (see skipAdv).
 	skip *[1 << skipBits]uint16
@@ -157,6 +161,24 @@ func (t *huffTable) buildAC() {
 		case l+s <= lookBits:
 			x := int32(v << l >> (64 - s))
 			t.ac[i] = extend(x, s)<<16 | int32(r+1)<<8 | int32(l+s)
+		}
+	}
+}
+
+// buildDC fills t.dcv (see huffTable).
+func (t *huffTable) buildDC() {
+	if t.dcv == nil {
+		t.dcv = new([1 << lookBits]int32)
+	}
+	for i := range t.dcv {
+		t.dcv[i] = 0
+		v := uint64(i) << (64 - lookBits)
+		if l, s := t.symbolAt(v, lookBits); l > 0 && l+int(s) <= lookBits {
+			var x int32
+			if s > 0 {
+				x = extend(int32(v<<uint(l)>>(64-uint(s))), int(s))
+			}
+			t.dcv[i] = x<<8 | int32(l+int(s))
 		}
 	}
 }
@@ -500,7 +522,9 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 	yp, cbp, crp := planes[:pw*ph], planes[pw*ph:2*pw*ph], planes[2*pw*ph:]
 	luma := d.comps[0].ac
 	luma.buildSkip()
-	skip, dct0 := luma.skip, d.comps[0].dc
+	dct0 := d.comps[0].dc
+	dct0.buildDC()
+	lt := lumaTables{dc: dct0, dcv: dct0.dcv, skip: luma.skip, ac: luma}
 	if ps == 2 {
 		d.comps[1].ac.buildAC()
 		if d.comps[2].ac != d.comps[1].ac {
@@ -552,12 +576,12 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 				return nil, false // read past the data
 			}
 			// Luma blocks: the DC coefficient, the rest skipped.
+			var dcs [4]int32
+			if acc, n, p, ok = skipLuma(&lt, seg, acc, n, p, &dcs, ps*ps); !ok {
+				return nil, false
+			}
 			for b := range ps * ps {
-				var dc int32
-				if acc, n, p, dc, ok = skipBlock(dct0, skip, luma, seg, acc, n, p); !ok {
-					return nil, false
-				}
-				pred[0] += dc
+				pred[0] += dcs[b]
 				v := (int32(int16(pred[0]))*q0 + 4) >> 3
 				yo := (by*ps+b>>1)*pw + bx*ps + b&1
 				if ps == 1 {
@@ -624,6 +648,105 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 		}
 	}
 	return out, true
+}
+
+// lumaTables are the tables skipLuma reads.
+type lumaTables struct {
+	dc, ac *huffTable
+	dcv    *[1 << lookBits]int32
+	skip   *[1 << skipBits]uint16
+}
+
+// skipLuma decodes the DC differences of blocks luma blocks into dcs and
+// skips their AC coefficients, as skipBlock for each, from the bit reader
+// acc (n bits, the next load at seg[p]); false for a bad code. It is
+// skipBlock for the blocks of an MCU, without a call for each.
+func skipLuma(lt *lumaTables, seg []byte, acc uint64, n uint, p int, dcs *[4]int32, blocks int) (uint64, uint, int, bool) {
+	skip := lt.skip
+	for b := range blocks {
+		acc, n, p = refill(seg, acc, n, p)
+		var dc int32
+		var used uint
+		if e := lt.dcv[acc>>(64-lookBits)]; e != 0 {
+			dc, used = e>>8, uint(e&255)
+		} else if dc, used = dcDiff(lt.dc, acc); used == 0 {
+			return acc, n, p, false
+		}
+		acc <<= used & 63
+		n -= used
+		left := uint(63) // coefficients left in the block
+	block:
+		for {
+			// Refilled every four look-ups, without a test: a test
+			// taken at random every few look-ups was mispredicted.
+			// Four look-ups take at most 4×skipBits bits, the 56 or
+			// more a refill gives. They are written out: a loop of
+			// them kept its counter and more in memory.
+			acc, n, p = refill(seg, acc, n, p)
+			e := uint(skip[acc>>(64-skipBits)])
+			if e>>skipBefore < left {
+				acc <<= e & 15
+				n -= e & 15
+				if adv := e >> skipAdv & 63; adv < left {
+					left -= adv
+				} else {
+					break block
+				}
+				e = uint(skip[acc>>(64-skipBits)])
+				if e>>skipBefore < left {
+					acc <<= e & 15
+					n -= e & 15
+					if adv := e >> skipAdv & 63; adv < left {
+						left -= adv
+					} else {
+						break block
+					}
+					e = uint(skip[acc>>(64-skipBits)])
+					if e>>skipBefore < left {
+						acc <<= e & 15
+						n -= e & 15
+						if adv := e >> skipAdv & 63; adv < left {
+							left -= adv
+						} else {
+							break block
+						}
+						e = uint(skip[acc>>(64-skipBits)])
+						if e>>skipBefore < left {
+							acc <<= e & 15
+							n -= e & 15
+							if adv := e >> skipAdv & 63; adv < left {
+								left -= adv
+							} else {
+								break block
+							}
+							continue
+						}
+					}
+				}
+			}
+			// A long code or a large coefficient, decoded alone.
+			if n < 32 {
+				acc, n, p = refill(seg, acc, n, p)
+			}
+			l, sym := lookup(lt.ac, acc)
+			if l == 0 {
+				return acc, n, p, false
+			}
+			r, s := uint(sym>>4), uint(sym&15)
+			acc <<= uint(l) + s
+			n -= uint(l) + s
+			adv := r + 1
+			if s == 0 && r != 15 {
+				adv = 64 // the end of the block
+			}
+			if adv >= left {
+				break block
+			}
+			left -= adv
+		}
+		dcs[b&3] = dc
+	}
+	return acc, n, p, true
 }
 
 // skipBlock decodes a block's DC difference with the table dct and skips
@@ -817,7 +940,7 @@ func clamp8(v int32) uint8 { return uint8(min(max(v, 0), 255)) }
 // left-aligned, and the next byte to load is seg[p] (the bits below n are
 // the following ones or zeros, so loading them again changes nothing).
 func refill(seg []byte, acc uint64, n uint, p int) (uint64, uint, int) {
-	acc |= binary.BigEndian.Uint64(seg[p:]) >> n
+	acc |= binary.BigEndian.Uint64(seg[p:]) >> (n & 63) // n < 64
 	return acc, n | 56, p + int(63-n)>>3
 }
 

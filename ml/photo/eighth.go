@@ -542,10 +542,14 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 	q0 := d.quant[d.comps[0].tq][0]
 	var qc [2]*[64]int32
 	qc[0], qc[1] = &d.quant[d.comps[1].tq], &d.quant[d.comps[2].tq]
-	var terms [2]idctTerms
+	var ct chromaTables
 	if ps == 2 {
-		terms[0].build(qc[0])
-		terms[1].build(qc[1])
+		for c := range 2 {
+			ct.terms[c].build(qc[c])
+			ct.dc[c], ct.ac[c] = d.comps[c+1].dc, d.comps[c+1].ac
+			ct.dc[c].buildDC()
+			ct.dcv[c] = ct.dc[c].dcv
+		}
 	} else {
 		for c := 1; c < 3; c++ {
 			d.comps[c].ac.buildSkip()
@@ -609,7 +613,7 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 				}
 				var sums [16]int32
 				var touched uint32
-				if acc, n, p, dc, touched, ok = sumBlock(d.comps[c].dc, d.comps[c].ac, &terms[c-1], &sums, seg, acc, n, p); !ok {
+				if acc, n, p, dc, touched, ok = sumBlock(&ct, c-1, seg, acc, n, p, &sums); !ok {
 					return nil, false
 				}
 				pred[c] += dc
@@ -811,23 +815,37 @@ func skipBlock(dct *huffTable, skip *[1 << skipBits]uint16, t *huffTable, seg []
 	}
 }
 
-// sumBlock decodes a chroma block's DC difference and adds its AC
-// coefficients' terms to the sums of the 2×2 inverse DCT's first pass
-// (see idctTerm), like skipBlock, also returning which sums it touched
-// (bit i for sums[i]).
-func sumBlock(dct, t *huffTable, terms *idctTerms, sums *[16]int32, seg []byte, acc uint64, n uint, p int) (uint64, uint, int, int32, uint32, bool) {
-	if n < 32 {
-		acc, n, p = refill(seg, acc, n, p)
-	}
-	dc, used := dcDiff(dct, acc)
-	if used == 0 {
+// chromaTables are the tables sumBlock reads, for Cb and Cr.
+type chromaTables struct {
+	dc, ac [2]*huffTable
+	dcv    [2]*[1 << lookBits]int32
+	terms  [2]idctTerms
+}
+
+// sumBlock decodes the DC difference of a block of chroma component c (0
+// for Cb, 1 for Cr) and adds its AC coefficients' terms to the sums of the
+// 2×2 inverse DCT's first pass (see idctTerm), from the bit reader acc (n
+// bits, the next load at seg[p]), also returning which sums it touched
+// (bit i for sums[i]); false for a bad code.
+func sumBlock(ct *chromaTables, c int, seg []byte, acc uint64, n uint, p int, sums *[16]int32) (uint64, uint, int, int32, uint32, bool) {
+	c &= 1
+	// Refilled without a test: a chroma block takes about 20 bits, so
+	// the test within the loop below is rarely true, but one here
+	// would be true at random.
+	acc, n, p = refill(seg, acc, n, p)
+	var dc int32
+	var used uint
+	if e := ct.dcv[c][acc>>(64-lookBits)]; e != 0 {
+		dc, used = e>>8, uint(e&255)
+	} else if dc, used = dcDiff(ct.dc[c], acc); used == 0 {
 		return acc, n, p, 0, 0, false
 	}
-	acc <<= used
+	acc <<= used & 63
 	n -= used
 	var touched uint32
+	t, terms := ct.ac[c], &ct.terms[c]
 	tac := t.ac
-	for k := 1; k < 64; {
+	for k := uint(1); k < 64; {
 		if n < 32 {
 			acc, n, p = refill(seg, acc, n, p)
 		}
@@ -835,14 +853,11 @@ func sumBlock(dct, t *huffTable, terms *idctTerms, sums *[16]int32, seg []byte, 
 		if e := tac[acc>>(64-lookBits)]; e != 0 {
 			acc <<= uint(e & 255)
 			n -= uint(e & 255)
-			adv := int(e >> 8 & 255)
+			adv := uint(e >> 8 & 255)
 			if adv == 0 {
-				break
+				break // the end of the block
 			}
-			if adv == 16 && e>>16 == 0 {
-				k += 16
-				continue
-			}
+			// A run of sixteen zeros adds a zero term.
 			k += adv - 1
 			v = e >> 16
 		} else {
@@ -850,7 +865,7 @@ func sumBlock(dct, t *huffTable, terms *idctTerms, sums *[16]int32, seg []byte, 
 			if l == 0 {
 				return acc, n, p, 0, 0, false
 			}
-			r, s := int(sym>>4), uint(sym&15)
+			r, s := uint(sym>>4), uint(sym&15)
 			acc <<= uint(l)
 			n -= uint(l)
 			if s == 0 {

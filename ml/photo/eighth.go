@@ -627,7 +627,7 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 					plane[o], plane[o+1], plane[o+pw], plane[o+pw+1] = v, v, v, v
 					continue
 				}
-				idct2x2(plane[o:], pw, &sums)
+				idct2x2(plane[o:], pw, &sums, touched)
 			}
 		}
 		// What libjpeg-turbo reads of the interval must be all there
@@ -988,9 +988,23 @@ func lookup(t *huffTable, acc uint64) (int, uint8) {
 // pass's odd terms saturated to 16 bits before the second, and the result
 // saturated to a sample instead of looked up in the range-limit table
 // (the two differ only for values out of range, from extreme quantisation
-// tables). It finishes the first pass from its sums (see idctTerm) and
-// writes two rows of two pixels to dst, rows stride apart.
-func idct2x2(dst []uint8, stride int, sums *[16]int32) {
+// tables). It finishes the first pass from its sums (see idctTerm;
+// touched says which are not zero) and writes two rows of two pixels to
+// dst, rows stride apart.
+func idct2x2(dst []uint8, stride int, sums *[16]int32, touched uint32) {
+	if touched&0x3f0 == 0 {
+		// Only columns 0 and 1 (most chroma blocks): the others'
+		// terms are zero.
+		e0, o0, e1, o1 := sums[0], sums[1], sums[2], sums[3]
+		for r := range 2 {
+			tmp10 := (e0 + o0 + 1<<12) >> 13 << 15
+			tmp0 := sat16((e1+o1+1<<12)>>13) * fix3624509785
+			dst[r*stride] = satSample((tmp10 + tmp0 + 1<<19) >> 20)
+			dst[r*stride+1] = satSample((tmp10 - tmp0 + 1<<19) >> 20)
+			o0, o1 = -o0, -o1 // the second row: the even part minus the odd
+		}
+		return
+	}
 	var ws [2][5]int32
 	for c := range 5 {
 		even, odd := sums[2*c], sums[2*c+1]

@@ -234,6 +234,12 @@ func CheckHeader(head []byte, complete bool, lim Limits) error {
 // must not be decoded: unknown formats, animated WebP, JPEGs with too many
 // scans and dimensions over the limit.
 func checkHeader(data []byte, lim Limits) (Format, image.Config, *Error) {
+	return checkHeaderScans(data, lim, true)
+}
+
+// checkHeaderScans is checkHeader, counting a JPEG's scans only when scans
+// is set: the count reads the whole file.
+func checkHeaderScans(data []byte, lim Limits, scans bool) (Format, image.Config, *Error) {
 	f, ok := Sniff(data)
 	if !ok {
 		return "", image.Config{}, newError(Unsupported, errors.New("no known image signature"))
@@ -241,7 +247,7 @@ func checkHeader(data []byte, lim Limits) (Format, image.Config, *Error) {
 	if f == WebP && webpAnimated(data) {
 		return f, image.Config{}, newError(Unsupported, errors.New("animated WebP"))
 	}
-	if f == JPEG {
+	if f == JPEG && scans {
 		if n := jpegScans(data, maxJPEGScans); n > maxJPEGScans {
 			return f, image.Config{}, errorf(TooLarge, "more than %d scans", maxJPEGScans)
 		}

@@ -55,12 +55,15 @@ func LoadFile(path string, size int, lim Limits) (*RGB, error) {
 func decodeToShrink(data []byte, size int, lim Limits) (image.Image, orientation, error) {
 	if lim.JPEG == JPEGAuto {
 		if f, ok := Sniff(data); ok && f == JPEG {
+			if m, ok := eighthFirst(data, size, lim); ok {
+				return m, orientationOf(f, data), nil
+			}
 			// The same checks as every decoder's: the format's
 			// limits and the dimensions, before any pixel.
 			if _, _, herr := checkHeader(data, lim); herr != nil {
 				return nil, 0, herr
 			}
-			m, err := turboDecode(data, size)
+			m, err := turboDecodeWith(data, size, false)
 			if err == nil {
 				return m, orientationOf(f, data), nil
 			}
@@ -71,6 +74,22 @@ func decodeToShrink(data []byte, size int, lim Limits) (image.Image, orientation
 	}
 	m, _, o, err := decodeData(data, lim)
 	return m, o, err
+}
+
+// eighthFirst decodes a JPEG at 1/8 scale with decodeEighth when its sides
+// both stay at least size there and decodeEighth takes it, after the header
+// checks but the count of scans: a file decodeEighth takes has one scan,
+// and counting them reads the whole file (a twentieth of the decoding).
+// Files it does not decode (a failed check included) take the usual path,
+// whose checks, in their order, decide as before.
+func eighthFirst(data []byte, size int, lim Limits) (*RGB, bool) {
+	_, cfg, herr := checkHeaderScans(data, lim, false)
+	w, h := (cfg.Width+7)/8, (cfg.Height+7)/8
+	if herr != nil || w < size || h < size {
+		return nil, false
+	}
+	m, ok := decodeEighth(data)
+	return m, ok && m.Width == w && m.Height == h
 }
 
 // fileBuffers holds LoadFile's read buffers (*[]byte), kept up to

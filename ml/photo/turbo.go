@@ -85,7 +85,8 @@ func turboDecode(data []byte, minSide int) (*RGB, error) {
 }
 
 // turboDecodeWith is turboDecode, taking decodeEighth's path where it can
-// when eighth is set, and always libjpeg-turbo's otherwise (for tests).
+// when eighth is set, and always libjpeg-turbo's otherwise (for tests, and
+// for LoadFile, which has tried decodeEighth first).
 func turboDecodeWith(data []byte, minSide int, eighth bool) (*RGB, error) {
 	if len(data) == 0 {
 		return nil, io.ErrUnexpectedEOF

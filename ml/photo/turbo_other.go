@@ -19,6 +19,15 @@ const turboBuiltIn = false
 // are for the network's 299. Other photos, and the files decodeEighth does
 // not take, are errNotTurbo: Go's decoder decodes them in full.
 func turboDecode(data []byte, minSide int) (*RGB, error) {
+	return turboDecodeWith(data, minSide, true)
+}
+
+// turboDecodeWith is turboDecode, trying decodeEighth only when eighth is
+// set (LoadFile has tried it first).
+func turboDecodeWith(data []byte, minSide int, eighth bool) (*RGB, error) {
+	if !eighth {
+		return nil, errNotTurbo
+	}
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
 	if err != nil || (cfg.Width+7)/8 < minSide || (cfg.Height+7)/8 < minSide {
 		return nil, errNotTurbo

@@ -13,8 +13,11 @@ import (
 // end. libjpeg-turbo still decodes them one Huffman symbol at a time, which
 // is three quarters of a 12-megapixel photo's decoding (its Huffman decoder
 // is plain C: SIMD covers the inverse DCTs and colour conversion). Here
-// they are skipped with a table that consumes up to four symbols, their
-// extra bits included, per look-up. Everything else is libjpeg-turbo's
+// they are skipped with a table that consumes every symbol whose code and
+// extra bits fit in the next 14 bits, per look-up (skipLuma). The 4:2:0
+// chroma's 2×2 inverse DCT reads a quarter of a block's coefficients:
+// their terms are summed into its first pass as they are decoded
+// (sumBlock), with no block to fill and clear. Everything else is libjpeg-turbo's
 // arithmetic at this scale, with TJFLAG_FASTUPSAMPLE, so that the pixels
 // are libjpeg-turbo's to the byte (tested): the luma's 1×1 reduced inverse
 // DCT and its range limit (jidctred.c), the 4:2:0 chroma's 2×2 one as the
@@ -61,8 +64,9 @@ type huffTable struct {
 	// difference<<8 | bits for a difference whose code and extra bits fit
 	// in lookBits; 0 when they do not.
 	dcv *[1 << lookBits]int32
-	// skip, for the luma's AC table, maps the next skipBits bits to the
-	// symbols whose codes and extra bits fit in them (see skipAdv).
+	// skip, for the luma's AC table (and the chroma's with 4:4:4), maps
+	// the next skipBits bits to the symbols whose codes and extra bits fit
+	// in them (see skipAdv).
 	skip *[1 << skipBits]uint16
 }
 

@@ -60,7 +60,7 @@ type huffTable struct {
 	// one (16 for a run of sixteen zeros, 0 for the end of the block);
 	// 0 when they do not fit.
 	ac *[1 << lookBits]int32
-	// dcv, for the luma's DC table, maps the next lookBits bits to
+	// dcv, for DC tables, maps the next lookBits bits to
 	// difference<<8 | bits for a difference whose code and extra bits fit
 	// in lookBits; 0 when they do not.
 	dcv *[1 << lookBits]int32

@@ -2,6 +2,7 @@ package finetune
 
 import (
 	"context"
+	"fmt"
 	"encoding/binary"
 	"encoding/json"
 	"image/png"
@@ -292,6 +293,14 @@ func TestGolden(t *testing.T) {
 			} else {
 				i := byName[unit.Conv+"/kernel"]
 				dk := slices.Clone(tr.grads[i])
+				if p := &tr.params[i]; p.rows {
+					// [Out, KH·KW·In] rows, to the kernel's layout.
+					kk := int(p.shape[2] * p.shape[3])
+					row := len(dk) / int(p.shape[0])
+					for o := 0; o < len(dk); o += row {
+						rowsToKernel(dk[o:o+row], tr.grads[i][o:o+row], kk)
+					}
+				}
 				if tr.folded[i] != nil {
 					// The gradient with respect to kernel·scale, which
 					// the update finishes.
@@ -504,8 +513,15 @@ func TestParallelPieces(t *testing.T) {
 // TestFoldedAdam checks Adam's update of a folded kernel (the host path's
 // graph gives the gradient with respect to kernel·scale): the same weights
 // as Adam on the kernel's own gradient, and the next step's folded and
-// flipped kernels made from them.
+// flipped kernels made from them; the same again where the gradient comes
+// in rows ([Out, KH·KW·In], param.rows), as the host path's graph gives it.
 func TestFoldedAdam(t *testing.T) {
+	for _, rows := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rows=%v", rows), func(t *testing.T) { testFoldedAdam(t, rows) })
+	}
+}
+
+func testFoldedAdam(t *testing.T, rows bool) {
 	const m, c, kh, kw = 5, 3, 1, 3
 	rng := rand.New(rand.NewPCG(9, 9))
 	rnd := func(n int) []float32 {
@@ -520,10 +536,20 @@ func TestFoldedAdam(t *testing.T) {
 	w, g := rnd(n), rnd(n)
 	cfg := DefaultConfig()
 	cfg.Optimizer, cfg.LearningRate, cfg.WeightDecay = Adam, 1e-3, 0.01
+	given := slices.Clone(g)
+	if rows {
+		for o := range m {
+			for i := range c {
+				for j := range kh * kw {
+					given[(o*kh*kw+j)*c+i] = g[(o*c+i)*kh*kw+j]
+				}
+			}
+		}
+	}
 	tr := &Trainer{cfg: cfg, threads: 2, step: 2,
-		params:  []param{{shape: []int64{m, c, kh, kw}, unit: 0, folded: "k", flipped: "kf", scale: scale}},
+		params:  []param{{shape: []int64{m, c, kh, kw}, unit: 0, folded: "k", flipped: "kf", scale: scale, rows: rows}},
 		values:  [][]float32{slices.Clone(w)},
-		grads:   [][]float32{slices.Clone(g)},
+		grads:   [][]float32{given},
 		m:       [][]float32{make([]float32, n)},
 		v:       [][]float32{make([]float32, n)},
 		folded:  [][]float32{make([]float32, n)},

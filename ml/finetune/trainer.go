@@ -439,7 +439,7 @@ func (t *Trainer) gradients(ctx context.Context, x []float32, y []int, w []float
 	probs := t.probs[:r*classes]
 	out := []onnxrt.Tensor{{Data: t.loss, Shape: []int64{1}}, {Data: probs, Shape: []int64{rows, int64(classes)}}}
 	for i, p := range t.params {
-		out = append(out, onnxrt.Tensor{Data: t.grads[i], Shape: p.shape})
+		out = append(out, onnxrt.Tensor{Data: t.grads[i], Shape: p.gradShape()})
 	}
 	if err := t.train.Run(ctx, in, out); err != nil {
 		return 0, 0, err
@@ -507,6 +507,19 @@ func (t *Trainer) flipRows(i, a, b int) {
 	}
 }
 
+// rowsToKernel writes g, one output channel's gradient in the matrix
+// product's [kk, c] order (param.rows), into dst in the kernel's [c, kk]
+// order.
+func rowsToKernel(dst, g []float32, kk int) {
+	c := len(g) / kk
+	for k := range kk {
+		src := g[k*c : (k+1)*c]
+		for ci, v := range src {
+			dst[ci*kk+k] = v
+		}
+	}
+}
+
 // scaleRows multiplies each of the len(scale) rows of v by its scale.
 func scaleRows(v, scale []float32) {
 	n := len(v) / len(scale)
@@ -550,9 +563,24 @@ func (t *Trainer) updateRange(i, a, b int) {
 		row = len(f) / len(p.scale)
 		scale = p.scale[a/row : b/row]
 	}
+	// A gradient in rows (param.rows) of a kernel larger than 1×1 comes
+	// as [KH·KW, In] for each output channel: each row is read through
+	// buf, in the kernel's [In, KH·KW] order.
+	var buf []float32
+	kk := 1
+	if p.rows {
+		kk = int(p.shape[2] * p.shape[3])
+	}
+	if kk > 1 {
+		buf = make([]float32, row)
+	}
 	for r, s := range scale {
 		lo := a + r*row
 		w, g, m := t.values[i][lo:lo+row], t.grads[i][lo:lo+row], t.m[i][lo:lo+row]
+		if kk > 1 {
+			rowsToKernel(buf, g, kk)
+			g = buf
+		}
 		if f == nil {
 			s = 1
 		}

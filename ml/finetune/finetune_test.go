@@ -2,9 +2,9 @@ package finetune
 
 import (
 	"context"
-	"fmt"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"math"
 	"math/rand/v2"

@@ -336,6 +336,12 @@ func (t *Trainer) Epoch(ctx context.Context, load Loader, y []int, w []float32) 
 	if t.dev != nil && t.dev.err != nil {
 		return head.EpochStats{}, t.dev.err
 	}
+	// The steps' values are freed when each ends and allocated again by
+	// the next: the C library keeps them in between, in the heap of this
+	// one thread.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer onnxrt.HoldMemory()()
 	t.perm = grad.Order(t.perm, n, t.rng)
 	var lossSum float64
 	correct := 0

@@ -609,3 +609,61 @@ func TestFlipRows(t *testing.T) {
 		checkFlipped(t, tr.flipped[0], f, m, c, kh, kw)
 	}
 }
+
+// TestRowsSGD checks SGD's update of folded kernels whose gradient comes in
+// rows ([Out, KH·KW·In], param.rows, read in place in that order): the
+// same weights, velocities, folded and flipped kernels, to the bit, as
+// from the gradient in the kernel's own layout, with and without weight
+// decay, for each kernel shape of the blocks.
+func TestRowsSGD(t *testing.T) {
+	for _, decay := range []float64{0, 0.01} {
+		for _, s := range [][4]int{{5, 3, 1, 3}, {4, 6, 3, 1}, {7, 5, 3, 3}, {6, 4, 1, 1}} {
+			m, c, kh, kw := s[0], s[1], s[2], s[3]
+			n, kk := m*c*kh*kw, kh*kw
+			rng := rand.New(rand.NewPCG(uint64(n), 3))
+			rnd := func(k int) []float32 {
+				v := make([]float32, k)
+				for i := range v {
+					v[i] = float32(rng.NormFloat64())
+				}
+				return v
+			}
+			scale, w, g, vel := rnd(m), rnd(n), rnd(n), rnd(n)
+			rows := make([]float32, n)
+			for o := range m {
+				for i := range c {
+					for j := range kk {
+						rows[(o*kk+j)*c+i] = g[(o*c+i)*kk+j]
+					}
+				}
+			}
+			cfg := DefaultConfig()
+			cfg.WeightDecay = decay
+			trainer := func(grad []float32, rows bool) *Trainer {
+				tr := &Trainer{cfg: cfg, threads: 2,
+					params:  []param{{shape: []int64{int64(m), int64(c), int64(kh), int64(kw)}, unit: 0, folded: "k", flipped: "kf", scale: scale, rows: rows}},
+					values:  [][]float32{slices.Clone(w)},
+					grads:   [][]float32{grad},
+					m:       [][]float32{slices.Clone(vel)},
+					folded:  [][]float32{make([]float32, n)},
+					flipped: [][]float32{make([]float32, n)},
+				}
+				tr.update()
+				return tr
+			}
+			want, got := trainer(g, false), trainer(rows, true)
+			for what, pair := range map[string][2][]float32{
+				"weight":   {want.values[0], got.values[0]},
+				"velocity": {want.m[0], got.m[0]},
+				"folded":   {want.folded[0], got.folded[0]},
+				"flipped":  {want.flipped[0], got.flipped[0]},
+			} {
+				for i := range pair[0] {
+					if math.Float32bits(pair[0][i]) != math.Float32bits(pair[1][i]) {
+						t.Fatalf("%v kernel, decay %v: %s %d is %v from rows, %v from the kernel's layout", s, decay, what, i, pair[1][i], pair[0][i])
+					}
+				}
+			}
+		}
+	}
+}

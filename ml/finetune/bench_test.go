@@ -66,3 +66,38 @@ func BenchmarkEpoch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUpdate times the Go side of a host step alone: SGD's update of
+// every trained weight, with the next step's folded and flipped kernels,
+// on 1 and 2 goroutines. It runs between the steps' runs, so its time adds
+// to every step's.
+func BenchmarkUpdate(b *testing.B) {
+	f := setup(b)
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			h, err := head.New(inception.Features, 10, head.DefaultConfig())
+			if err != nil {
+				b.Fatal(err)
+			}
+			mean, scale := identity()
+			c := DefaultConfig()
+			c.Steps = StepsHost
+			eng := cpu(f.rt)
+			eng.Options.Threads = threads
+			tr, err := NewTrainer(f.w, h, mean, scale, c, eng)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tr.Close()
+			rng := rand.New(rand.NewPCG(3, 4))
+			for _, g := range tr.grads {
+				for i := range g {
+					g[i] = float32(rng.NormFloat64())
+				}
+			}
+			for b.Loop() {
+				tr.update()
+			}
+		})
+	}
+}

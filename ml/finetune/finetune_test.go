@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"math"
 	"math/rand/v2"
@@ -292,6 +293,14 @@ func TestGolden(t *testing.T) {
 			} else {
 				i := byName[unit.Conv+"/kernel"]
 				dk := slices.Clone(tr.grads[i])
+				if p := &tr.params[i]; p.rows {
+					// [Out, KH·KW·In] rows, to the kernel's layout.
+					kk := int(p.shape[2] * p.shape[3])
+					row := len(dk) / int(p.shape[0])
+					for o := 0; o < len(dk); o += row {
+						rowsToKernel(dk[o:o+row], tr.grads[i][o:o+row], kk)
+					}
+				}
 				if tr.folded[i] != nil {
 					// The gradient with respect to kernel·scale, which
 					// the update finishes.
@@ -504,8 +513,15 @@ func TestParallelPieces(t *testing.T) {
 // TestFoldedAdam checks Adam's update of a folded kernel (the host path's
 // graph gives the gradient with respect to kernel·scale): the same weights
 // as Adam on the kernel's own gradient, and the next step's folded and
-// flipped kernels made from them.
+// flipped kernels made from them; the same again where the gradient comes
+// in rows ([Out, KH·KW·In], param.rows), as the host path's graph gives it.
 func TestFoldedAdam(t *testing.T) {
+	for _, rows := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rows=%v", rows), func(t *testing.T) { testFoldedAdam(t, rows) })
+	}
+}
+
+func testFoldedAdam(t *testing.T, rows bool) {
 	const m, c, kh, kw = 5, 3, 1, 3
 	rng := rand.New(rand.NewPCG(9, 9))
 	rnd := func(n int) []float32 {
@@ -520,10 +536,20 @@ func TestFoldedAdam(t *testing.T) {
 	w, g := rnd(n), rnd(n)
 	cfg := DefaultConfig()
 	cfg.Optimizer, cfg.LearningRate, cfg.WeightDecay = Adam, 1e-3, 0.01
+	given := slices.Clone(g)
+	if rows {
+		for o := range m {
+			for i := range c {
+				for j := range kh * kw {
+					given[(o*kh*kw+j)*c+i] = g[(o*c+i)*kh*kw+j]
+				}
+			}
+		}
+	}
 	tr := &Trainer{cfg: cfg, threads: 2, step: 2,
-		params:  []param{{shape: []int64{m, c, kh, kw}, unit: 0, folded: "k", flipped: "kf", scale: scale}},
+		params:  []param{{shape: []int64{m, c, kh, kw}, unit: 0, folded: "k", flipped: "kf", scale: scale, rows: rows}},
 		values:  [][]float32{slices.Clone(w)},
-		grads:   [][]float32{slices.Clone(g)},
+		grads:   [][]float32{given},
 		m:       [][]float32{make([]float32, n)},
 		v:       [][]float32{make([]float32, n)},
 		folded:  [][]float32{make([]float32, n)},
@@ -581,5 +607,63 @@ func TestFlipRows(t *testing.T) {
 		}
 		tr.parallel(func(i, a, b int) { tr.flipRows(i, a, b) })
 		checkFlipped(t, tr.flipped[0], f, m, c, kh, kw)
+	}
+}
+
+// TestRowsSGD checks SGD's update of folded kernels whose gradient comes in
+// rows ([Out, KH·KW·In], param.rows, read in place in that order): the
+// same weights, velocities, folded and flipped kernels, to the bit, as
+// from the gradient in the kernel's own layout, with and without weight
+// decay, for each kernel shape of the blocks.
+func TestRowsSGD(t *testing.T) {
+	for _, decay := range []float64{0, 0.01} {
+		for _, s := range [][4]int{{5, 3, 1, 3}, {4, 6, 3, 1}, {7, 5, 3, 3}, {6, 4, 1, 1}} {
+			m, c, kh, kw := s[0], s[1], s[2], s[3]
+			n, kk := m*c*kh*kw, kh*kw
+			rng := rand.New(rand.NewPCG(uint64(n), 3))
+			rnd := func(k int) []float32 {
+				v := make([]float32, k)
+				for i := range v {
+					v[i] = float32(rng.NormFloat64())
+				}
+				return v
+			}
+			scale, w, g, vel := rnd(m), rnd(n), rnd(n), rnd(n)
+			rows := make([]float32, n)
+			for o := range m {
+				for i := range c {
+					for j := range kk {
+						rows[(o*kk+j)*c+i] = g[(o*c+i)*kk+j]
+					}
+				}
+			}
+			cfg := DefaultConfig()
+			cfg.WeightDecay = decay
+			trainer := func(grad []float32, rows bool) *Trainer {
+				tr := &Trainer{cfg: cfg, threads: 2,
+					params:  []param{{shape: []int64{int64(m), int64(c), int64(kh), int64(kw)}, unit: 0, folded: "k", flipped: "kf", scale: scale, rows: rows}},
+					values:  [][]float32{slices.Clone(w)},
+					grads:   [][]float32{grad},
+					m:       [][]float32{slices.Clone(vel)},
+					folded:  [][]float32{make([]float32, n)},
+					flipped: [][]float32{make([]float32, n)},
+				}
+				tr.update()
+				return tr
+			}
+			want, got := trainer(g, false), trainer(rows, true)
+			for what, pair := range map[string][2][]float32{
+				"weight":   {want.values[0], got.values[0]},
+				"velocity": {want.m[0], got.m[0]},
+				"folded":   {want.folded[0], got.folded[0]},
+				"flipped":  {want.flipped[0], got.flipped[0]},
+			} {
+				for i := range pair[0] {
+					if math.Float32bits(pair[0][i]) != math.Float32bits(pair[1][i]) {
+						t.Fatalf("%v kernel, decay %v: %s %d is %v from rows, %v from the kernel's layout", s, decay, what, i, pair[1][i], pair[0][i])
+					}
+				}
+			}
+		}
 	}
 }

@@ -141,6 +141,19 @@ type param struct {
 	// ([In, Out, KH, KW], flipped in both spatial axes).
 	folded, flipped string
 	scale           []float32
+	// rows says that the graph gives the kernel's gradient as the rows
+	// of its matrix product, [Out, KH·KW·In], each output channel's in
+	// KH, KW, In order (grad.ConvAttrs.KernelGradRows): the update reads
+	// it so. Host kernels only.
+	rows bool
+}
+
+// gradShape is the shape of the gradient the graph gives for p.
+func (p *param) gradShape() []int64 {
+	if p.rows {
+		return []int64{p.shape[0], p.shape[1] * p.shape[2] * p.shape[3]}
+	}
+	return p.shape
 }
 
 // input is the graph input that carries the parameter.
@@ -228,6 +241,7 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 					// (Trainer.prepareKernels): the same float32
 					// multiplications, so the gradients do not change.
 					kp.folded, kp.scale = u.Conv+"/kernel_folded", sc
+					kp.rows, attrs.KernelGradRows = true, true
 					kernel = b.Param(kp.folded, kshape...)
 					reads := in
 					if p, ok := pooled[l.Inputs[0]]; ok {
@@ -345,7 +359,7 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 	inputs = append(inputs, target, scale)
 	for _, p := range params {
 		inputs = append(inputs, p.input())
-		b.OutputGrad(p.input(), grads[p.input()])
+		b.Graph().Output(grads[p.input()], p.gradShape()...)
 		outputs = append(outputs, grads[p.input()])
 	}
 	for _, p := range params {

@@ -63,6 +63,17 @@ type Builder struct {
 	tape    []step
 	params  []string
 	seq     int
+	// spread maps a gradient that a global average pooling left as
+	// [n, c, 1, 1], the same at every pixel, to the value whose shape it
+	// stands for: a step that broadcasts its gradient (step.spread: the
+	// ReLU's Mul by its mask) reads it so, and any other gets it
+	// expanded. Expanding it first was a copy of every channel that the
+	// pooling read, each step.
+	spread map[string]string
+	// pixels holds, by input value and padding, the input channels last
+	// and padded as the im2col kernel gradients read it ([n, h·w, c]),
+	// made once for every convolution that reads it.
+	pixels map[string]string
 	// KernelGrad selects the convolution kernel gradient's formulation.
 	KernelGrad KernelGrad
 	// GPU builds the graph for a GPU provider: operators that ONNX
@@ -82,6 +93,9 @@ type step struct {
 	inputs []string
 	output string
 	back   func(dy string) []string
+	// spread: back takes a gradient that is the same at every pixel as
+	// a [n, c, 1, 1] value, broadcasting it itself (see Builder.spread).
+	spread bool
 }
 
 // NewBuilder starts a graph with the given name.
@@ -145,6 +159,17 @@ func (b *Builder) Const(name string, data []float32, shape ...int64) string {
 
 func (b *Builder) ints(v ...int64) string {
 	return b.g.Int64(b.name("ints"), v, int64(len(v)))
+}
+
+// zeros returns a constant bias of n zeros for an input gradient's Conv.
+// It adds nothing, but ONNX Runtime's CPU provider fuses a Conv followed
+// by an Add into one Conv that accumulates onto the Add's other operand
+// only where the Conv has a bias: where a value feeds several
+// convolutions (four at each block's input, a 1×3 and a 3×1 inside), the
+// sums of their input gradients then cost no pass of their own over the
+// gradient (three of them were 2% of a fine-tuning step at 2 threads).
+func (b *Builder) zeros(n int64) string {
+	return b.g.Float(b.name("conv_grad_x_zero_bias"), make([]float32, n), n)
 }
 
 func (b *Builder) scalar(v float32) string {
@@ -266,7 +291,7 @@ func (b *Builder) Dropout(x, mask string) string { return b.Mul(x, mask) }
 // Relu returns max(x, 0).
 func (b *Builder) Relu(x string) string {
 	y := b.node("Relu", "relu", []string{x})
-	return b.record(y, b.Shape(x), []string{x}, func(dy string) []string {
+	b.record(y, b.Shape(x), []string{x}, func(dy string) []string {
 		// The mask is arithmetic, 1 where y > 0 and 0 where y = 0 (y's
 		// ceiling clipped at 1), not a Greater feeding a Where: GPU
 		// providers keep activations in their own layout, and a boolean
@@ -277,6 +302,10 @@ func (b *Builder) Relu(x string) string {
 		on := b.node("Clip", "relu_on", []string{b.node("Ceil", "relu_on", []string{y}), b.scalar(0), b.scalar(1)})
 		return []string{b.node("Mul", "relu_grad", []string{dy, on})}
 	})
+	if b.needs[y] {
+		b.tape[len(b.tape)-1].spread = true
+	}
+	return y
 }
 
 // MatMul returns the matrix product a·c of [n, k] and [k, m] matrices.
@@ -359,7 +388,13 @@ func (b *Builder) GlobalAveragePool(x string) string {
 	y := b.node("GlobalAveragePool", "gap", []string{x})
 	return b.record(y, Shape{s[0], s[1], 1, 1}, []string{x}, func(dy string) []string {
 		scaled := b.node("Mul", "gap_grad_scale", []string{dy, b.scalar(1 / float32(s[2]*s[3]))})
-		return []string{b.node("Expand", "gap_grad", []string{scaled, b.shapeOf(x)})}
+		// Left as [n, c, 1, 1]: Backward expands it where a step needs
+		// it whole.
+		if b.spread == nil {
+			b.spread = map[string]string{}
+		}
+		b.spread[scaled] = x
+		return []string{scaled}
 	})
 }
 
@@ -368,7 +403,13 @@ func (b *Builder) Flatten(x string) string {
 	s := b.Shape(x)
 	y := b.node("Flatten", "flatten", []string{x}, onnx.Int("axis", 1))
 	return b.record(y, Shape{s[0], s[1:].Size()}, []string{x}, func(dy string) []string {
-		return []string{b.node("Reshape", "flatten_grad", []string{dy, b.shapeOf(x)})}
+		// A constant shape, 0 (Reshape's "as the input's") for the
+		// batch: ONNX Runtime then knows the gradient's shape from here
+		// on, which its fusion of a Conv and an Add needs (see zeros),
+		// where a Shape node left every shape after it unknown.
+		shape := slices.Clone(s)
+		shape[0] = max(shape[0], 0)
+		return []string{b.node("Reshape", "flatten_grad", []string{dy, b.ints(shape...)})}
 	})
 }
 
@@ -416,6 +457,15 @@ type ConvAttrs struct {
 	// trainer does where it updates the weights itself, saves every step
 	// a copy of every kernel through the runtime's transposes.
 	GradKernel string
+	// KernelGradRows leaves the kernel's gradient as the matrix product
+	// computes it: [m, kh·kw·c], each output channel's row in kh, kw, c
+	// order (for a 1×1 kernel that is w's own order, as [m, c]). A caller
+	// that reads the gradient itself, as the fine-tuning trainer's update
+	// does, takes each row in that order: the runtime then writes the
+	// product straight into the caller's output, where bringing it back to
+	// w's layout was a transpose (or a reshape) and a copy of every kernel
+	// each step. Only the im2col formulation (KernelGradIm2col) makes it.
+	KernelGradRows bool
 }
 
 // Conv convolves x [n, c, h, w] with the kernel w [m, c, kh, kw] and adds
@@ -450,7 +500,7 @@ func (b *Builder) Conv(x, w, bias string, a ConvAttrs) string {
 			if wt == "" {
 				wt = b.node("Transpose", "conv_grad_x_kernel", []string{w}, onnx.Ints("perm", 1, 0, 2, 3))
 			}
-			g[0] = b.node("Conv", "conv_grad_x", []string{dy, wt}, onnx.Ints("kernel_shape", 1, 1))
+			g[0] = b.node("Conv", "conv_grad_x", []string{dy, wt, b.zeros(sx[1])}, onnx.Ints("kernel_shape", 1, 1))
 		} else if b.needs[x] && a.Strides == [2]int64{1, 1} && max(a.Pads[0], a.Pads[2]) < kh && max(a.Pads[1], a.Pads[3]) < kw {
 			// A stride-1 convolution's input gradient is the output
 			// gradient convolved with the kernel flipped in both spatial
@@ -463,7 +513,7 @@ func (b *Builder) Conv(x, w, bias string, a ConvAttrs) string {
 				wt := b.node("Transpose", "conv_grad_x_kernel", []string{w}, onnx.Ints("perm", 1, 0, 2, 3))
 				wf = b.node("Slice", "conv_grad_x_kernel", []string{wt, b.ints(-1, -1), b.ints(math.MinInt64, math.MinInt64), b.ints(2, 3), b.ints(-1, -1)})
 			}
-			g[0] = b.node("Conv", "conv_grad_x", []string{dy, wf}, onnx.Ints("kernel_shape", kh, kw),
+			g[0] = b.node("Conv", "conv_grad_x", []string{dy, wf, b.zeros(sx[1])}, onnx.Ints("kernel_shape", kh, kw),
 				onnx.Ints("pads", kh-1-a.Pads[0], kw-1-a.Pads[1], kh-1-a.Pads[2], kw-1-a.Pads[3]))
 		} else if b.needs[x] {
 			// ConvTranspose with the same kernel, stride and padding maps
@@ -476,6 +526,9 @@ func (b *Builder) Conv(x, w, bias string, a ConvAttrs) string {
 				onnx.Ints("pads", a.Pads[:]...), onnx.Ints("output_padding", ph, pw))
 		}
 		if b.needs[w] {
+			if b.KernelGrad == KernelGradConv && a.KernelGradRows {
+				panic("grad: Conv: KernelGradRows needs the im2col kernel gradient")
+			}
 			if b.KernelGrad == KernelGradConv {
 				g[1] = b.kernelGradConv(x, dy, sx, sw, out, a)
 			} else {
@@ -526,6 +579,9 @@ func (b *Builder) kernelGradIm2col(x, dy string, sx, sw, out Shape, a ConvAttrs)
 		ct := b.node("Transpose", "conv_grad_w_colst", []string{cols}, onnx.Ints("perm", 1, 0, 2, 3))
 		cm := b.node("Reshape", "conv_grad_w_colsm", []string{ct, b.ints(c, -1)})
 		g := b.node("Gemm", "conv_grad_w_gemm", []string{dm, cm}, onnx.Int("transB", 1))
+		if a.KernelGradRows {
+			return g
+		}
 		return b.node("Reshape", "conv_grad_w", []string{g, b.ints(m, c, 1, 1)})
 	}
 	// The patches as [n·ho·wo, kh·kw·c]: the input channels last (one
@@ -533,20 +589,36 @@ func (b *Builder) kernelGradIm2col(x, dy string, sx, sw, out Shape, a ConvAttrs)
 	// window taken by one Gather with a constant table of pixel numbers.
 	// That is one copy of the patches; slicing each offset out and
 	// concatenating, then transposing for the product, made three.
+	//
+	// The input is padded by the same amount on every side, the largest
+	// of the convolution's pads: the 1×3 and 3×1 convolutions that read
+	// one value (each block has two such pairs) then share its padded
+	// copy, and each one's table skips the rows or columns it does not
+	// pad.
 	h, w := sx[2], sx[3]
-	hp, wp := h+a.Pads[0]+a.Pads[2], w+a.Pads[1]+a.Pads[3]
+	pad := max(a.Pads[0], a.Pads[1], a.Pads[2], a.Pads[3])
+	hp, wp := h+2*pad, w+2*pad
 	ho, wo := out[2], out[3]
-	xn := b.node("Transpose", "conv_grad_w_nhwc", []string{x}, onnx.Ints("perm", 0, 2, 3, 1))
-	if a.Pads != ([4]int64{}) {
-		xn = b.node("Pad", "conv_grad_w_pad", []string{xn, b.ints(0, a.Pads[0], a.Pads[1], 0, 0, a.Pads[2], a.Pads[3], 0)})
+	key := fmt.Sprintf("%s/%d", x, pad)
+	xn, ok := b.pixels[key]
+	if !ok {
+		xn = b.node("Transpose", "conv_grad_w_nhwc", []string{x}, onnx.Ints("perm", 0, 2, 3, 1))
+		if pad > 0 {
+			xn = b.node("Pad", "conv_grad_w_pad", []string{xn, b.ints(0, pad, pad, 0, 0, pad, pad, 0)})
+		}
+		xn = b.node("Reshape", "conv_grad_w_pixels", []string{xn, b.ints(-1, hp*wp, c)})
+		if b.pixels == nil {
+			b.pixels = map[string]string{}
+		}
+		b.pixels[key] = xn
 	}
-	xn = b.node("Reshape", "conv_grad_w_pixels", []string{xn, b.ints(-1, hp*wp, c)})
+	top, left := pad-a.Pads[0], pad-a.Pads[1]
 	table := make([]int64, 0, ho*wo*kh*kw)
 	for p := range ho {
 		for q := range wo {
 			for i := range kh {
 				for j := range kw {
-					table = append(table, (p*a.Strides[0]+i)*wp+q*a.Strides[1]+j)
+					table = append(table, (p*a.Strides[0]+i+top)*wp+q*a.Strides[1]+j+left)
 				}
 			}
 		}
@@ -555,6 +627,9 @@ func (b *Builder) kernelGradIm2col(x, dy string, sx, sw, out Shape, a ConvAttrs)
 	cols := b.node("Gather", "conv_grad_w_cols", []string{xn, idx}, onnx.Int("axis", 1)) // [n, ho·wo, kh·kw, c]
 	cm := b.node("Reshape", "conv_grad_w_colsm", []string{cols, b.ints(-1, kh*kw*c)})
 	g := b.node("MatMul", "conv_grad_w_gemm", []string{dm, cm})
+	if a.KernelGradRows {
+		return g
+	}
 	g = b.node("Reshape", "conv_grad_w_4d", []string{g, b.ints(m, kh, kw, c)})
 	return b.node("Transpose", "conv_grad_w", []string{g}, onnx.Ints("perm", 0, 3, 1, 2))
 }
@@ -606,13 +681,20 @@ func (b *Builder) Backward(loss string, values ...string) map[string]string {
 		if !ok {
 			continue
 		}
+		if !st.spread {
+			dy = b.whole(dy)
+		}
 		for j, g := range st.back(dy) {
 			in := st.inputs[j]
 			if g == "" || !b.needs[in] {
 				continue
 			}
 			if prev, ok := grads[in]; ok {
-				g = b.node("Add", "grad_sum", []string{prev, g})
+				sum := b.node("Add", "grad_sum", []string{prev, g})
+				if x, ok := b.spread[prev]; ok && b.spread[g] == x {
+					b.spread[sum] = x // still the same at every pixel
+				}
+				g = sum
 			}
 			grads[in] = g
 		}
@@ -623,16 +705,25 @@ func (b *Builder) Backward(loss string, values ...string) map[string]string {
 		if !ok {
 			panic(fmt.Sprintf("grad: Backward: the loss has no gradient with respect to %q", v))
 		}
-		out[v] = b.rename(g, "grad/"+v)
+		out[v] = b.rename(b.whole(g), "grad/"+v)
 	}
 	for _, p := range b.params {
 		g, ok := grads[p]
 		if !ok {
 			g = b.node("Mul", "grad_zero", []string{p, b.scalar(0)})
 		}
-		out[p] = b.rename(g, "grad/"+p)
+		out[p] = b.rename(b.whole(g), "grad/"+p)
 	}
 	return out
+}
+
+// whole returns the gradient g in its value's shape: expanded, where a
+// global average pooling left it the same at every pixel (Builder.spread).
+func (b *Builder) whole(g string) string {
+	if x, ok := b.spread[g]; ok {
+		return b.node("Expand", "gap_grad", []string{g, b.shapeOf(x)})
+	}
+	return g
 }
 
 // rename gives the value v, produced by a node of the graph, the name

@@ -277,6 +277,75 @@ func gradCases() []gradCase {
 			},
 		},
 		{
+			// A ReLU read by two global poolings: their gradients, the
+			// same at every pixel, add up and reach the ReLU unexpanded.
+			name:   "ReLU pooled twice",
+			inputs: []spec{{name: "x", shape: []int64{2, 3, 2, 3}, param: true, batch: true}},
+			build: func(b *Builder, in []string) string {
+				r := b.Relu(in[0])
+				return b.Concat(1, b.Flatten(b.GlobalAveragePool(r)), b.Flatten(b.GlobalAveragePool(r)))
+			},
+			ref: func(in [][]float64) []float64 {
+				r := relu(in[0])
+				var y []float64
+				for n := range 2 {
+					m := make([]float64, 3)
+					for c := range m {
+						for j := range 6 {
+							m[c] += r[(n*3+c)*6+j] / 6
+						}
+					}
+					y = append(append(y, m...), m...)
+				}
+				return y
+			},
+		},
+		{
+			// A ReLU read by a global pooling and whole: the pooling's
+			// gradient adds to a whole one.
+			name:   "ReLU pooled and whole",
+			inputs: []spec{{name: "x", shape: []int64{2, 3, 2, 3}, param: true, batch: true}},
+			build: func(b *Builder, in []string) string {
+				r := b.Relu(in[0])
+				return b.Concat(1, b.Flatten(b.GlobalAveragePool(r)), b.Flatten(r))
+			},
+			ref: func(in [][]float64) []float64 {
+				r := relu(in[0])
+				var y []float64
+				for n := range 2 {
+					for c := range 3 {
+						m := 0.0
+						for j := range 6 {
+							m += r[(n*3+c)*6+j] / 6
+						}
+						y = append(y, m)
+					}
+					y = append(y, r[n*18:(n+1)*18]...)
+				}
+				return y
+			},
+		},
+		{
+			// A 1×3 and a 3×1 convolution reading one input, as in each
+			// block: their kernel gradients share its padded copy.
+			name: "1x3 and 3x1 on one input",
+			inputs: []spec{{name: "x", shape: []int64{2, 3, 4, 3}, param: true, batch: true},
+				{name: "a", shape: []int64{2, 3, 1, 3}, param: true}, {name: "b", shape: []int64{2, 3, 3, 1}, param: true}},
+			build: func(b *Builder, in []string) string {
+				return b.Concat(1, b.Conv(in[0], in[1], "", ConvAttrs{Pads: [4]int64{0, 1, 0, 1}}), b.Conv(in[0], in[2], "", ConvAttrs{Pads: [4]int64{1, 0, 1, 0}}))
+			},
+			ref: func(in [][]float64) []float64 {
+				p := conv(in[0], in[1], nil, 2, 3, 4, 3, 2, 1, 3, ConvAttrs{Pads: [4]int64{0, 1, 0, 1}})
+				q := conv(in[0], in[2], nil, 2, 3, 4, 3, 2, 3, 1, ConvAttrs{Pads: [4]int64{1, 0, 1, 0}})
+				var y []float64
+				for n := range 2 {
+					y = append(y, p[n*24:(n+1)*24]...)
+					y = append(y, q[n*24:(n+1)*24]...)
+				}
+				return y
+			},
+		},
+		{
 			// A value used twice: gradients add up.
 			name:   "shared input",
 			inputs: []spec{{name: "x", shape: []int64{2, 3, 3, 3}, param: true, batch: true}, {name: "w", shape: []int64{2, 3, 1, 1}, param: true}},
@@ -519,7 +588,9 @@ func checkGradientsFor(t *testing.T, rt *onnxrt.Runtime, tc gradCase, kg KernelG
 // a kernel given beside it (ConvAttrs.GradKernel: w's channel axes
 // swapped, flipped in both spatial axes) gives the same gradients, to the
 // bit, as one that derives that kernel in the graph, whose gradients
-// TestGradients checks against finite differences.
+// TestGradients checks against finite differences; and so does one that
+// also leaves its kernel gradient in rows (ConvAttrs.KernelGradRows), read
+// back into the kernel's layout.
 func TestConvGradKernel(t *testing.T) {
 	rt := runtimeForTest(t)
 	for _, c := range []struct {
@@ -531,6 +602,7 @@ func TestConvGradKernel(t *testing.T) {
 		{"3x3", 4, 3, 3, 3, [4]int64{1, 1, 1, 1}},
 		{"1x3", 3, 4, 1, 3, [4]int64{0, 1, 0, 1}},
 		{"3x1 unpadded", 3, 2, 3, 1, [4]int64{}},
+		{"3x1 padded on one side", 3, 2, 3, 1, [4]int64{0, 0, 2, 0}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			const n, h, w = 2, 5, 4
@@ -552,11 +624,11 @@ func TestConvGradKernel(t *testing.T) {
 					}
 				}
 			}
-			run := func(given bool) [][]float32 {
+			run := func(given, rows bool) [][]float32 {
 				b := NewBuilder("test")
 				x := b.Param("x", -1, c.c, h, w)
 				k := b.Param("w", c.m, c.c, c.kh, c.kw)
-				a := ConvAttrs{Pads: c.pads}
+				a := ConvAttrs{Pads: c.pads, KernelGradRows: rows}
 				inputs := []string{x, k}
 				in := []onnxrt.Tensor{{Data: xv, Shape: []int64{n, c.c, h, w}}, {Data: wv, Shape: []int64{c.m, c.c, c.kh, c.kw}}}
 				if given {
@@ -571,7 +643,11 @@ func TestConvGradKernel(t *testing.T) {
 				grads := b.Backward(loss)
 				b.Output(loss)
 				b.OutputGrad(x, grads[x])
-				b.OutputGrad(k, grads[k])
+				kshape := []int64{c.m, c.c, c.kh, c.kw}
+				if rows {
+					kshape = []int64{c.m, kk * c.c}
+				}
+				b.Graph().Output(grads[k], kshape...)
 				model, err := proto.Marshal(b.Graph().Model("test", "", nil, nil))
 				if err != nil {
 					t.Fatal(err)
@@ -591,18 +667,36 @@ func TestConvGradKernel(t *testing.T) {
 				out := []onnxrt.Tensor{
 					{Data: make([]float32, 1), Shape: []int64{1}},
 					{Data: make([]float32, len(xv)), Shape: []int64{n, c.c, h, w}},
-					{Data: make([]float32, len(wv)), Shape: []int64{c.m, c.c, c.kh, c.kw}},
+					{Data: make([]float32, len(wv)), Shape: kshape},
 				}
 				if err := s.Run(context.Background(), in, out); err != nil {
 					t.Fatal(err)
 				}
-				return [][]float32{out[0].Data, out[1].Data, out[2].Data}
+				dk := out[2].Data
+				if rows {
+					// [m, kh, kw, c] to [m, c, kh, kw].
+					dk = make([]float32, len(wv))
+					for o := range c.m {
+						for j := range kk {
+							for i := range c.c {
+								dk[(o*c.c+i)*kk+j] = out[2].Data[(o*kk+j)*c.c+i]
+							}
+						}
+					}
+				}
+				return [][]float32{out[0].Data, out[1].Data, dk}
 			}
-			derived, given := run(false), run(true)
-			for k, what := range []string{"loss", "input gradient", "kernel gradient"} {
-				for i := range derived[k] {
-					if math.Float32bits(derived[k][i]) != math.Float32bits(given[k][i]) {
-						t.Fatalf("%s %d: %v with the kernel derived in the graph, %v with it given", what, i, derived[k][i], given[k][i])
+			derived := run(false, false)
+			for _, v := range []struct {
+				name        string
+				given, rows bool
+			}{{"given", true, false}, {"given, kernel gradient in rows", true, true}, {"kernel gradient in rows", false, true}} {
+				got := run(v.given, v.rows)
+				for k, what := range []string{"loss", "input gradient", "kernel gradient"} {
+					for i := range derived[k] {
+						if math.Float32bits(derived[k][i]) != math.Float32bits(got[k][i]) {
+							t.Fatalf("%s %d: %v with the kernel derived in the graph, %v with it %s", what, i, derived[k][i], got[k][i], v.name)
+						}
 					}
 				}
 			}

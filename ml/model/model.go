@@ -181,6 +181,12 @@ type Backbone struct {
 	// Versions that do not know it classify in float: the 8-bit check
 	// keeps those features within a cosine of 0.99.
 	Precision string `json:"precision,omitempty"`
+	// RecheckGap, for a head trained on 8-bit features, is the difference
+	// of its two best classes' log-probabilities below which an answer is
+	// a close call that 8 bits' rounding might swap: classifying computes
+	// such a photo's features again with the float image model (see
+	// Clasifica's app package). Zero where not measured.
+	RecheckGap float64 `json:"recheck_gap,omitempty"`
 }
 
 // Training records a training run.

@@ -83,7 +83,8 @@ func topGap(probs []float32) float64 {
 
 // measureRecheckGap sets the RecheckGap of a model trained on 8-bit
 // features from the spread of its gaps on the photos it was not trained
-// on (preds); too few leave the default.
+// on (preds), and the share of those that are close calls; too few
+// photos leave the default gap and no share.
 func measureRecheckGap(m *model.Model, preds []train.Prediction) {
 	var gaps []float64
 	for _, p := range preds {
@@ -103,9 +104,31 @@ func measureRecheckGap(m *model.Model, preds []train.Prediction) {
 	for _, g := range gaps {
 		v += (g - mean) * (g - mean)
 	}
-	if sd := math.Sqrt(v / float64(len(gaps))); sd > 0 {
-		m.Backbone.RecheckGap = recheckSpread * sd
+	sd := math.Sqrt(v / float64(len(gaps)))
+	if sd == 0 {
+		return
 	}
+	m.Backbone.RecheckGap = recheckSpread * sd
+	calls := 0
+	for _, g := range gaps {
+		if g < m.Backbone.RecheckGap {
+			calls++
+		}
+	}
+	m.Backbone.CloseShare = float64(calls) / float64(len(gaps))
+}
+
+// floatPays reports whether classifying in float throughout costs less
+// than 8 bits with a share of close calls computed again in float: each
+// photo in 8 bits costs int8/float of a float photo's time (the speeds
+// the 8-bit check measured on this computer; half, where none is known),
+// each close call a float photo more.
+func floatPays(closeShare float64, c PrecisionCheck, checked bool) bool {
+	cost := 0.5
+	if checked && c.FloatRate > 0 && c.Int8Rate > 0 {
+		cost = c.FloatRate / c.Int8Rate
+	}
+	return closeShare > 0 && cost+closeShare >= 1
 }
 
 // settle computes again in float the features of the photos [from, to)

@@ -51,7 +51,8 @@ func TestRecheckGap(t *testing.T) {
 }
 
 // TestMeasureRecheckGap: the gap is the spread of the log-probability
-// gaps of the photos, and too few photos leave it unmeasured.
+// gaps of the photos, the share those below it, and too few photos leave
+// both unmeasured.
 func TestMeasureRecheckGap(t *testing.T) {
 	var preds []train.Prediction
 	// Gaps log(1), log(4) alternating: mean log 2, spread log 2.
@@ -64,8 +65,8 @@ func TestMeasureRecheckGap(t *testing.T) {
 	}
 	m := &model.Model{}
 	measureRecheckGap(m, preds)
-	if want := recheckSpread * math.Log(2); math.Abs(m.Backbone.RecheckGap-want) > 1e-6 {
-		t.Errorf("gap %v, want %v", m.Backbone.RecheckGap, want)
+	if want := recheckSpread * math.Log(2); math.Abs(m.Backbone.RecheckGap-want) > 1e-6 || m.Backbone.CloseShare != 0.5 {
+		t.Errorf("gap %v, want %v; close calls %v, want half", m.Backbone.RecheckGap, want, m.Backbone.CloseShare)
 	}
 	m = &model.Model{}
 	measureRecheckGap(m, preds[:minSpreadPhotos-1])

@@ -76,6 +76,9 @@ type EngineOptions struct {
 	// model is the precision of the model an engine is opened for (its
 	// features' precision), empty for a backbone's own engine.
 	model Precision
+	// closeShare is the share of close calls the model, trained on 8-bit
+	// features, measured (model.Backbone.CloseShare).
+	closeShare float64
 }
 
 // ForModel returns the options for an engine that classifies with m, or
@@ -84,6 +87,7 @@ type EngineOptions struct {
 func (opt EngineOptions) ForModel(m *model.Model) EngineOptions {
 	if m != nil {
 		opt.model = modelPrecision(m)
+		opt.closeShare = m.Backbone.CloseShare
 	}
 	return opt
 }

@@ -48,6 +48,11 @@ func TestPrecisionChoice(t *testing.T) {
 	failed := PrecisionCheck{Guard: guardReport(false), FloatRate: 10, Int8Rate: 25}
 	cpu := EngineOptions{Provider: onnxrt.CPU}
 	int8Model := &model.Model{Meta: model.Meta{Backbone: model.Backbone{Precision: "int8"}}}
+	// Close calls cost a float photo each: at 2.5 times the speed, 8 bits
+	// pay below 60% of them; without a check (taken as twice), below 50%.
+	closeModel := func(share float64) *model.Model {
+		return &model.Model{Meta: model.Meta{Backbone: model.Backbone{Precision: "int8", RecheckGap: 0.5, CloseShare: share}}}
+	}
 	floatModel := &model.Model{}
 	for _, c := range []struct {
 		name  string
@@ -67,6 +72,10 @@ func TestPrecisionChoice(t *testing.T) {
 		{"fine-tuning", &passed, EngineOptions{Provider: onnxrt.CPU, FineTuning: true}, false, PrecisionFloat, "fine-tuning"},
 		{"fine-tuned model", &passed, cpu.ForModel(int8Model), true, PrecisionFloat, "fine-tuned"},
 		{"int8 model, auto", &failed, cpu.ForModel(int8Model), false, PrecisionInt8, "trained on 8-bit features"},
+		{"int8 model, few close calls", &passed, cpu.ForModel(closeModel(0.55)), false, PrecisionInt8, "close calls in float"},
+		{"int8 model, most photos close calls", &passed, cpu.ForModel(closeModel(0.65)), false, PrecisionFloat, "65% of its photos were close calls"},
+		{"int8 model, close calls, never checked", nil, cpu.ForModel(closeModel(0.55)), false, PrecisionFloat, "float throughout is faster"},
+		{"int8 model, close calls, 8 bits asked", &passed, EngineOptions{Provider: onnxrt.CPU, Precision: PrecisionInt8}.ForModel(closeModel(0.9)), false, PrecisionInt8, "asked for"},
 		{"float model, auto", &passed, cpu.ForModel(floatModel), false, PrecisionFloat, "trained on float features"},
 		{"int8 model, float asked", &passed, EngineOptions{Provider: onnxrt.CPU, Precision: PrecisionFloat}.ForModel(int8Model), false, PrecisionFloat, "may differ"},
 	} {
@@ -308,8 +317,25 @@ func TestInt8EndToEnd(t *testing.T) {
 	if m.Backbone.Precision != "int8" || res.Model.Backbone.Precision != "int8" {
 		t.Fatalf("model records precision %q", m.Backbone.Precision)
 	}
-	// Classifying follows the model, whatever Settings say (auto).
-	ceng, err := a.OpenEngineFor(ctx, m, EngineOptions{Runtime: opt.Runtime, Provider: onnxrt.CPU})
+	// Classifying follows the model, whatever Settings say (auto): in 8
+	// bits, or in float where most of its photos are close calls, which 8
+	// bits answer in float (the test backbone's flower heads are unsure
+	// of most flowers).
+	auto, err := a.OpenEngineFor(ctx, m, EngineOptions{Runtime: opt.Runtime, Provider: onnxrt.CPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAuto := PrecisionInt8
+	if floatPays(m.Backbone.CloseShare, c, true) {
+		wantAuto = PrecisionFloat
+	}
+	t.Logf("close calls: gap %.3f, %.0f%% of the evaluated photos; auto classifies in %s (%s)", m.Backbone.RecheckGap, 100*m.Backbone.CloseShare, auto.Precision, auto.PrecisionReason)
+	if auto.Precision != wantAuto {
+		t.Errorf("auto classifies in %s (%s), want %s", auto.Precision, auto.PrecisionReason, wantAuto)
+	}
+	auto.Close()
+	// 8 bits asked for, which also runs such models in 8 bits.
+	ceng, err := a.OpenEngineFor(ctx, m, EngineOptions{Runtime: opt.Runtime, Provider: onnxrt.CPU, Precision: PrecisionInt8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +378,7 @@ func TestInt8EndToEnd(t *testing.T) {
 		t.Errorf("recheck gap %v, %d photos rechecked (classifier counts %d): the test backbone's flower heads have close calls", m.Backbone.RecheckGap, rechecked, cl.Rechecked())
 	}
 	// The float image model is opened only when a close call comes.
-	lazy, err := a.OpenEngineFor(ctx, m, EngineOptions{Runtime: opt.Runtime, Provider: onnxrt.CPU})
+	lazy, err := a.OpenEngineFor(ctx, m, EngineOptions{Runtime: opt.Runtime, Provider: onnxrt.CPU, Precision: PrecisionInt8})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -187,6 +187,10 @@ type Backbone struct {
 	// such a photo's features again with the float image model (see
 	// Clasifica's app package). Zero where not measured.
 	RecheckGap float64 `json:"recheck_gap,omitempty"`
+	// CloseShare is the share of the photos it was evaluated on whose
+	// 8-bit answers were such close calls: where most are, classifying
+	// in float throughout is faster.
+	CloseShare float64 `json:"close_share,omitempty"`
 }
 
 // Training records a training run.

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/clasifica/clasifica/internal/safemove"
 	"github.com/clasifica/clasifica/ml/dataset"
@@ -33,6 +34,10 @@ type Classifier struct {
 	// strangers answers "not one of its kinds"; nil when the model keeps
 	// no statistics for it or training turned the answer off.
 	strangers *doctor.Profile
+	// recheckGap is the gap between the two best classes below which an
+	// 8-bit answer is computed again in float (see settle); 0 in float.
+	recheckGap float64
+	rechecked  atomic.Int64
 }
 
 // NewClassifier pairs m with eng, which must run the backbone m was
@@ -49,7 +54,11 @@ func NewClassifier(m *model.Model, eng *Engine) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Classifier{Model: m, Engine: eng, MinConfidence: ModelThreshold(m), head: h, strangers: prof}, nil
+	c := &Classifier{Model: m, Engine: eng, MinConfidence: ModelThreshold(m), head: h, strangers: prof}
+	if eng.Precision == PrecisionInt8 {
+		c.recheckGap = recheckGap(m)
+	}
+	return c, nil
 }
 
 // Scored is a label with its probability.
@@ -75,6 +84,9 @@ type Prediction struct {
 	// when the model does not judge strangers.
 	Stranger      bool    `json:"stranger,omitempty"`
 	StrangerScore float64 `json:"stranger_score,omitempty"`
+	// Rechecked says that the answer was a close call in 8 bits and is
+	// the float image model's (see Classifier.Rechecked).
+	Rechecked bool `json:"rechecked,omitempty"`
 }
 
 // Label returns the most probable label, or "" for a failed photo.
@@ -107,18 +119,29 @@ func (c *Classifier) Classify(ctx context.Context, paths []string, progress func
 	for i, p := range paths {
 		items[i] = features.Item{Path: p}
 	}
-	res, err := c.Engine.Extractor(false).Extract(ctx, items, progress)
+	var preds []Prediction
+	// Close calls are settled as each batch is ready, so that progress
+	// includes them.
+	_, err := c.Engine.Extractor(false).ExtractEach(ctx, items, progress, func(res *features.Result, from, to int) error {
+		p, err := c.predictions(ctx, items, res, from, to)
+		preds = append(preds, p...)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return c.predictions(paths, res, 0, len(paths))
+	return preds, nil
 }
 
-// predictions runs the head on the features of the photos [from, to) of
-// paths in res.
-func (c *Classifier) predictions(paths []string, res *features.Result, from, to int) ([]Prediction, error) {
+// predictions settles the close calls among the photos [from, to) of
+// items, whose features res holds, and runs the head on their features.
+func (c *Classifier) predictions(ctx context.Context, items []features.Item, res *features.Result, from, to int) ([]Prediction, error) {
 	if from == to {
 		return nil, nil
+	}
+	rechecked, err := c.settle(ctx, items, res, from, to)
+	if err != nil {
+		return nil, err
 	}
 	probs, err := c.head.Predict(res.Features[from*features.Dim : to*features.Dim])
 	if err != nil {
@@ -128,13 +151,16 @@ func (c *Classifier) predictions(paths []string, res *features.Result, from, to 
 	out := make([]Prediction, to-from)
 	for k := range out {
 		i := from + k
-		out[k] = Prediction{Path: paths[i], Err: res.Errs[i]}
+		out[k] = Prediction{Path: items[i].Path, Err: res.Errs[i]}
 		if res.Errs[i] == nil {
 			out[k].Probs = probs[k*n : (k+1)*n]
 			out[k].Top = Rank(c.Model.Labels, out[k].Probs)
 			out[k].Unsure = out[k].Confidence() < c.MinConfidence
 			out[k].Stranger, out[k].StrangerScore = c.stranger(res.Row(i))
 		}
+	}
+	for _, i := range rechecked {
+		out[i-from].Rechecked = true
 	}
 	return out, nil
 }

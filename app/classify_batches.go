@@ -37,7 +37,7 @@ func (c *Classifier) ClassifyInBatches(ctx context.Context, paths []string, batc
 		}
 	}
 	_, err := c.Engine.Extractor(false).ExtractEach(ctx, items, progress, func(res *features.Result, from, to int) error {
-		preds, err := c.predictions(paths, res, from, to)
+		preds, err := c.predictions(ctx, items, res, from, to)
 		if err != nil {
 			return err
 		}

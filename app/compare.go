@@ -110,6 +110,11 @@ func (c *Classifier) Compare(ctx context.Context, res *train.Result) (*Compariso
 	if err != nil {
 		return nil, err
 	}
+	// The model before answers as it would in Classify: its close calls
+	// in float.
+	if _, err := c.settle(ctx, items, feats, 0, len(items)); err != nil {
+		return nil, err
+	}
 	labels := res.Model.Labels
 	cmp := &Comparison{Evaluated: res.Evaluated, N: len(samples), LeftOut: len(left), LeftOutPhotos: left}
 	found := make([][2]int, len(labels))

@@ -76,6 +76,9 @@ type EngineOptions struct {
 	// model is the precision of the model an engine is opened for (its
 	// features' precision), empty for a backbone's own engine.
 	model Precision
+	// closeShare is the share of close calls the model, trained on 8-bit
+	// features, measured (model.Backbone.CloseShare).
+	closeShare float64
 }
 
 // ForModel returns the options for an engine that classifies with m, or
@@ -84,6 +87,7 @@ type EngineOptions struct {
 func (opt EngineOptions) ForModel(m *model.Model) EngineOptions {
 	if m != nil {
 		opt.model = modelPrecision(m)
+		opt.closeShare = m.Backbone.CloseShare
 	}
 	return opt
 }
@@ -109,6 +113,45 @@ type Engine struct {
 	// int8; PrecisionReason says why, for people.
 	Precision       Precision
 	PrecisionReason string
+	// float is the float image model an 8-bit engine computes close calls
+	// again with (see Classifier.settle), opened when the first one
+	// comes; nil for a float engine.
+	float *lazySession
+}
+
+// lazySession is a session opened on first use: the float twin of an
+// 8-bit engine costs no memory or start-up time until a photo needs it.
+type lazySession struct {
+	mu   sync.Mutex
+	open func(context.Context) (*onnxrt.Session, error)
+	s    *onnxrt.Session
+}
+
+// get returns the session, opening it on the first call (a failed open
+// is tried again on the next call).
+func (l *lazySession) get(ctx context.Context) (*onnxrt.Session, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.s == nil {
+		s, err := l.open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		l.s = s
+	}
+	return l.s, nil
+}
+
+// close closes the session if it was opened.
+func (l *lazySession) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.s == nil {
+		return nil
+	}
+	err := l.s.Close()
+	l.s = nil
+	return err
 }
 
 // ResolveBackbone returns the installed backbone spec names: an installed
@@ -205,12 +248,51 @@ func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions
 		s.Close()
 		return nil, err
 	}
-	return &Engine{Backbone: in, Engine: exec, Session: s, Cache: cache, tuned: tuned, jpeg: opt.JPEG,
-		Precision: prec, PrecisionReason: why}, nil
+	e := &Engine{Backbone: in, Engine: exec, Session: s, Cache: cache, tuned: tuned, jpeg: opt.JPEG,
+		Precision: prec, PrecisionReason: why}
+	if prec == PrecisionInt8 {
+		floatExec := backboneExec
+		floatExec.Options.Provider = s.Provider()
+		floatExec.Options.GraphCache = graphCache(in, a.Backbones.graphFile(in, ""))
+		e.float = &lazySession{open: func(ctx context.Context) (*onnxrt.Session, error) {
+			onnx, err := a.Backbones.FeatureModel(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			s, err := floatExec.NewSession(onnx, inception.InputName, inception.OutputName)
+			if err != nil {
+				return nil, fmt.Errorf("backbone %s: the float image model for close calls: %w", in.ID, err)
+			}
+			return s, nil
+		}}
+	}
+	return e, nil
 }
 
-// Close releases the session.
-func (e *Engine) Close() error { return e.Session.Close() }
+// Close releases the sessions.
+func (e *Engine) Close() error {
+	err := e.Session.Close()
+	if e.float != nil {
+		if ferr := e.float.close(); err == nil {
+			err = ferr
+		}
+	}
+	return err
+}
+
+// floatTwin returns the engine in float, on the same backbone, decoder
+// and feature cache, for computing an 8-bit engine's close calls again;
+// its float session is opened on the first call. It is not for closing:
+// the engine's Close closes it.
+func (e *Engine) floatTwin(ctx context.Context) (*Engine, error) {
+	s, err := e.float.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := *e
+	f.Session, f.Precision, f.PrecisionReason, f.float = s, PrecisionFloat, "close calls of 8 bits", nil
+	return &f, nil
+}
 
 // Ref identifies the engine's backbone in a model.
 func (e *Engine) Ref() model.Backbone {

@@ -26,18 +26,21 @@ func (a *App) Export(modelPath, out string) (labels string, err error) {
 	return a.ExportModel(m, out)
 }
 
-// ExportModel is Export for a model in memory: its image model in the
-// precision the model's features were computed with, so that the file
-// gives Clasifica's labels (float for a model trained on float features).
+// ExportModel is Export for a model in memory: its image model in float,
+// which gives Clasifica's labels, also for a model trained on 8-bit
+// features (Clasifica answers their close calls with the float image
+// model: see Classifier.Rechecked).
 func (a *App) ExportModel(m *model.Model, out string) (labels string, err error) {
-	return a.ExportModelAs(context.Background(), m, out, modelPrecision(m), "")
+	return a.ExportModelAs(context.Background(), m, out, PrecisionFloat, "")
 }
 
 // ExportModelAs is ExportModel with the image model in prec: float (what
 // Export writes, which any ONNX runtime runs as fast as its float
 // kernels go) or int8 (the backbone's 8-bit model, about a quarter of the
-// size; calibrated first on runtime, the library as EngineOptions.Runtime
-// names it, when this computer has not made it yet).
+// size, whose labels are those of Clasifica's 8-bit pass: close calls
+// may differ; calibrated first on runtime, the library as
+// EngineOptions.Runtime names it, when this computer has not made it
+// yet).
 func (a *App) ExportModelAs(ctx context.Context, m *model.Model, out string, prec Precision, runtime string) (labels string, err error) {
 	in, err := a.Backbones.Find(m.Backbone)
 	if err != nil {

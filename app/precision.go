@@ -372,7 +372,13 @@ func (a *App) choosePrecision(ctx context.Context, in Installed, opt EngineOptio
 		return PrecisionFloat, "fine-tuning reads the image model's mixed8 layer in float, so its features are float too", nil
 	case opt.model != "" && want == PrecisionAuto:
 		if opt.model == PrecisionInt8 {
-			return PrecisionInt8, "the model was trained on 8-bit features, so its labels match its training", nil
+			c, ok := a.precision.get(precisionKey(in, exec.Runtime))
+			if floatPays(opt.closeShare, c, ok) {
+				return PrecisionFloat, fmt.Sprintf("the model was trained on 8-bit features, but %.0f%% of its photos were close calls, which 8 bits answer in float: float throughout is faster", 100*opt.closeShare), nil
+			}
+		}
+		if opt.model == PrecisionInt8 {
+			return PrecisionInt8, "the model was trained on 8-bit features, so its labels match its training (close calls in float)", nil
 		}
 		return PrecisionFloat, "the model was trained on float features", nil
 	case want == PrecisionFloat:

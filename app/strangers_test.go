@@ -47,7 +47,7 @@ func classifyCached(t *testing.T, c *Classifier, paths []string) []Prediction {
 	if err != nil {
 		t.Fatal(err)
 	}
-	preds, err := c.predictions(paths, res, 0, len(paths))
+	preds, err := c.predictions(context.Background(), items, res, 0, len(items))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,6 +122,9 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 	if err != nil {
 		return nil, err
 	}
+	if err := a.settleTraining(ctx, eng, res, job.Options.TopK); err != nil {
+		return nil, err
+	}
 	a.recordFineTune(eng.Device(), res.Model.Training)
 	recordRun(res, job.Base)
 	res.Model.Producer = version.String()

@@ -91,6 +91,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	if !judged && why != "" {
 		fmt.Fprintf(e.stderr, "note: this model does not answer \"not one of its kinds\". %s\n", why)
 	}
+	if n := c.Rechecked(); n > 0 {
+		fmt.Fprintf(e.stderr, "%d of %d photos were close calls in 8 bits: answered with the float image model.\n", n, len(preds))
+	}
 	if *sortInto != "" {
 		sorted, err := app.SortInto(ctx, preds, *sortInto, c.MinConfidence)
 		copied := 0

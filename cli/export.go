@@ -13,8 +13,8 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	modelPath := fs.String("model", "", "model file")
 	out := fs.String("onnx", "", "ONNX file to write; labels.txt is written beside it")
 	format := fs.String("format", "table", "output format: table or json")
-	int8 := fs.Bool("int8", false, "write the image model in 8 bits (about a quarter of the size) whatever the model learnt on")
-	float := fs.Bool("float", false, "write the image model in float whatever the model learnt on (a model trained on 8-bit features then gives its labels on most photos, not all)")
+	int8 := fs.Bool("int8", false, "write the image model in 8 bits (about a quarter of the size; for a model trained on 8-bit features, Clasifica's labels except some close calls, which Clasifica answers in float)")
+	float := fs.Bool("float", false, "write the image model in float (the default)")
 	runtimeLib := fs.String("runtime", "", "ONNX Runtime library file, to calibrate the 8-bit model when this computer has not yet (default: $ONNXRUNTIME_LIB, next to the executable, or the cache folder)")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -26,18 +26,15 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// By default the image model is written as the model's features were
-	// computed, so that the file gives Clasifica's labels.
+	// Float by default: any runtime runs it, and it gives Clasifica's
+	// labels, also for a model trained on 8-bit features (Clasifica
+	// answers their close calls in float).
 	prec := app.PrecisionFloat
 	switch {
 	case *int8 && *float:
 		return fmt.Errorf("--int8 and --float: choose one")
 	case *int8:
 		prec = app.PrecisionInt8
-	case *float:
-	case m.Backbone.Precision == string(app.PrecisionInt8):
-		prec = app.PrecisionInt8
-		fmt.Fprintln(e.stderr, "The model learnt on 8-bit features: its image model is written in 8 bits, as Clasifica runs it (--float writes float, which gives its labels on most photos, not all).")
 	}
 	labels, err := e.app.ExportModelAs(ctx, m, *out, prec, *runtimeLib)
 	if err != nil {

@@ -181,6 +181,16 @@ type Backbone struct {
 	// Versions that do not know it classify in float: the 8-bit check
 	// keeps those features within a cosine of 0.99.
 	Precision string `json:"precision,omitempty"`
+	// RecheckGap, for a head trained on 8-bit features, is the difference
+	// of its two best classes' log-probabilities below which an answer is
+	// a close call that 8 bits' rounding might swap: classifying computes
+	// such a photo's features again with the float image model (see
+	// Clasifica's app package). Zero where not measured.
+	RecheckGap float64 `json:"recheck_gap,omitempty"`
+	// CloseShare is the share of the photos it was evaluated on whose
+	// 8-bit answers were such close calls: where most are, classifying
+	// in float throughout is faster.
+	CloseShare float64 `json:"close_share,omitempty"`
 }
 
 // Training records a training run.

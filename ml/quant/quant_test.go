@@ -212,6 +212,93 @@ func TestQDQOptions(t *testing.T) {
 	}
 }
 
+// TestQDQKernelOptions quantises the real graph's kernels three ways and
+// checks every kernel: full-range int8 (some channel reaches ±127), 7-bit
+// (within ±64, so that AVX2's pairwise 16-bit sums of uint8×int8 cannot
+// saturate: 2·255·64 < 32,768), and uint8 with zero point 128 (the int8
+// values shifted); each dequantises to its float kernel within half a step.
+func TestQDQKernelOptions(t *testing.T) {
+	b, err := backbone.Open(mltest.Backbone(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := b.FeatureModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m onnx.ModelProto
+	if err := proto.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	floatKernels := map[string][]float32{}
+	for _, init := range m.Graph.Initializer {
+		if len(init.Dims) == 4 {
+			floatKernels[init.GetName()] = floats(init)
+		}
+	}
+	r := Ranges{}
+	for _, a := range Activations(&m) {
+		r[a] = Range{0, 6}
+	}
+	for _, tc := range []struct {
+		name  string
+		opt   Options
+		kind  onnx.TensorProto_DataType
+		zero  int
+		limit int
+	}{
+		{"int8", Options{}, onnx.TensorProto_INT8, 0, 127},
+		{"7-bit", Options{SevenBitWeights: true}, onnx.TensorProto_INT8, 0, 64},
+		{"uint8", Options{Unsigned: func(string) bool { return true }}, onnx.TensorProto_UINT8, 128, 127},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := QDQWith(&m, r, tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inits := map[string]*onnx.TensorProto{}
+			for _, init := range q.Graph.Initializer {
+				inits[init.GetName()] = init
+			}
+			kernels, reached := 0, false
+			for name, w := range floatKernels {
+				k, scales, zeros := inits[name+"/int8"], inits[name+"/scales"], inits[name+"/zero_points"]
+				if k == nil || scales == nil || zeros == nil {
+					t.Fatalf("kernel %s: no quantised kernel, scales or zero points", name)
+				}
+				if k.GetDataType() != int32(tc.kind) || zeros.GetDataType() != int32(tc.kind) {
+					t.Fatalf("kernel %s: types %v and %v, want %v", name, k.GetDataType(), zeros.GetDataType(), tc.kind)
+				}
+				kernels++
+				s := floats(scales)
+				per := len(w) / len(s)
+				for c, z := range zeros.RawData {
+					if int(z) != tc.zero {
+						t.Fatalf("kernel %s channel %d: zero point %d, want %d", name, c, z, tc.zero)
+					}
+				}
+				for i, raw := range k.RawData {
+					v := int(int8(raw))
+					if tc.kind == onnx.TensorProto_UINT8 {
+						v = int(raw) - tc.zero
+					}
+					if v < -tc.limit || v > tc.limit {
+						t.Fatalf("kernel %s: value %d outside ±%d", name, v, tc.limit)
+					}
+					reached = reached || v == tc.limit || v == -tc.limit
+					sc := s[i/per]
+					if d := math.Abs(float64(float32(v)*sc - w[i])); d > float64(sc)/2*1.0001 {
+						t.Fatalf("kernel %s[%d]: %g dequantises to %g (scale %g)", name, i, w[i], float32(v)*sc, sc)
+					}
+				}
+			}
+			if kernels != 94 || !reached {
+				t.Errorf("%d kernels (want 94); a channel reached ±%d: %v", kernels, tc.limit, reached)
+			}
+		})
+	}
+}
+
 // TestJudge checks the guard's verdict on made-up features: identical
 // features pass; features pulled towards the centre keep their direction
 // and pass; features with a large random part fail on the cosine, and

@@ -58,16 +58,25 @@ func main() {
 	}
 }
 
-func show(rt *onnxrt.Runtime, path string, batch, runs, threads int, keep string) error {
+// readModel reads an ONNX file, returning its bytes and its graph.
+func readModel(path string) ([]byte, *onnx.ModelProto, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	var m onnx.ModelProto
 	if err := proto.Unmarshal(data, &m); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	input, shape, err := firstInput(&m, batch)
+	return data, &m, nil
+}
+
+func show(rt *onnxrt.Runtime, path string, batch, runs, threads int, keep string) error {
+	data, m, err := readModel(path)
+	if err != nil {
+		return err
+	}
+	input, shape, err := firstInput(m, batch)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -152,13 +161,9 @@ func firstInput(m *onnx.ModelProto, batch int) (string, []int64, error) {
 
 // countOps prints the optimised graph's operators, by domain and type.
 func countOps(path string) error {
-	data, err := os.ReadFile(path)
+	_, m, err := readModel(path)
 	if err != nil {
 		return err
-	}
-	var m onnx.ModelProto
-	if err := proto.Unmarshal(data, &m); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
 	}
 	count := map[string]int{}
 	for _, n := range m.GetGraph().GetNode() {

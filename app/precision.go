@@ -56,8 +56,9 @@ func modelPrecision(m *model.Model) Precision {
 }
 
 // int8ModelFile keeps, in a backbone's folder, its 8-bit feature model,
-// as quant.Build makes it.
-const int8ModelFile = "features-int8-v" + quant.BuildVersion + ".onnx"
+// as quant.Build makes it on this CPU (quant.BuildKind: on x86 without
+// VNNI, with uint8 kernels in the stem).
+var int8ModelFile = "features-" + quant.BuildKind() + "-v" + quant.BuildVersion + ".onnx"
 
 // Int8FeatureModel returns the installed backbone's 8-bit feature model,
 // quantising the float one (calibrated on the sample photos built into

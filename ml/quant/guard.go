@@ -304,10 +304,11 @@ const BuildPercentile = 0.99999
 
 // Build quantises the float InceptionV3 feature model to 8 bits,
 // calibrating on cal: the calibration this package settled on
-// (BuildPercentile), every convolution in 8 bits. It runs the float model
-// twice over cal, one photo at a time, calling step (may be nil) after
-// each, and returns with the 8-bit model the float features of cal from
-// the second pass (Samples.CalibrationFeatures: the guard then need not
+// (BuildPercentile), every convolution in 8 bits (the stem's kernels in
+// uint8 where this CPU's products saturate: see BuildKind). It runs the
+// float model twice over cal, one photo at a time, calling step (may be
+// nil) after each, and returns with the 8-bit model the float features of
+// cal from the second pass (Samples.CalibrationFeatures: the guard then need not
 // compute them again).
 func Build(ctx context.Context, eng onnxrt.Engine, floatModel *onnx.ModelProto, cal []Photo, step Step) (*onnx.ModelProto, []float32, error) {
 	var images []float32
@@ -318,6 +319,6 @@ func Build(ctx context.Context, eng onnxrt.Engine, floatModel *onnx.ModelProto, 
 	if err != nil {
 		return nil, nil, err
 	}
-	q, err := QDQ(floatModel, r)
+	q, err := QDQWith(floatModel, r, buildOptions(floatModel, SaturatingProducts()))
 	return q, calF, err
 }

@@ -215,6 +215,20 @@ type Options struct {
 	// concatenation's own quantisation, so that their values are rounded
 	// once, not once per branch and again when joined.
 	SharedConcat bool
+	// SevenBitWeights keeps kernels within ±64 instead of ±127. x86 CPUs
+	// without VNNI multiply uint8 by int8 with AVX2's vpmaddubsw, which
+	// adds each pair of products in 16 bits and saturates: with full-range
+	// kernels and activations a sum can reach 2·255·127 = 64,770 and is
+	// clipped to 32,767, while 2·255·64 = 32,640 always fits (ONNX
+	// Runtime's reduce_range). It costs one bit of kernel precision on
+	// every CPU.
+	SevenBitWeights bool
+	// Unsigned, when set, names the convolutions whose kernels are
+	// stored as uint8 with zero point 128 (the same values, shifted):
+	// ONNX Runtime then multiplies uint8 by uint8, which on AVX2 widens
+	// both to 16 bits (vpmaddwd) and cannot saturate, at the cost of
+	// speed; with VNNI it loses VNNI's int8 kernels.
+	Unsigned func(node string) bool
 }
 
 // QDQWith is QDQ with options.
@@ -305,7 +319,7 @@ func QDQWith(m *onnx.ModelProto, r Ranges, opt Options) (*onnx.ModelProto, error
 			}
 		}
 		if n.GetOpType() == "Conv" && !isFloat(n) {
-			if err := quantiseConv(n, inits, qp, dq, &nodes, &added); err != nil {
+			if err := quantiseConv(n, inits, qp, dq, opt, &nodes, &added); err != nil {
 				return nil, err
 			}
 		}
@@ -346,7 +360,7 @@ func QDQWith(m *onnx.ModelProto, r Ranges, opt Options) (*onnx.ModelProto, error
 
 // quantiseConv replaces conv's float kernel and bias with int8 and int32
 // initializers read through DequantizeLinear nodes, appended to nodes.
-func quantiseConv(conv *onnx.NodeProto, inits map[string]*onnx.TensorProto, qp map[string]params, dq map[string]string, nodes *[]*onnx.NodeProto, added *[]*onnx.TensorProto) error {
+func quantiseConv(conv *onnx.NodeProto, inits map[string]*onnx.TensorProto, qp map[string]params, dq map[string]string, opt Options, nodes *[]*onnx.NodeProto, added *[]*onnx.TensorProto) error {
 	if len(conv.Input) < 2 {
 		return fmt.Errorf("quant: convolution %s has no kernel", conv.GetName())
 	}
@@ -372,26 +386,40 @@ func quantiseConv(conv *onnx.NodeProto, inits map[string]*onnx.TensorProto, qp m
 	per := len(k) / out
 	scales := make([]float32, out)
 	kq := make([]byte, len(k))
+	limit := float32(127)
+	if opt.SevenBitWeights {
+		limit = 64
+	}
 	for c := range out {
 		w := k[c*per : (c+1)*per]
 		m := float32(0)
 		for _, v := range w {
 			m = max(m, float32(math.Abs(float64(v))))
 		}
-		s := m / 127
+		s := m / limit
 		if s == 0 {
 			s = 1
 		}
 		scales[c] = s
 		for i, v := range w {
-			kq[c*per+i] = byte(int8(max(-127, min(127, math.Round(float64(v/s))))))
+			kq[c*per+i] = byte(int8(max(-float64(limit), min(float64(limit), math.Round(float64(v/s))))))
 		}
 	}
 	name := conv.Input[1]
+	kind, zero := onnx.TensorProto_INT8, make([]byte, out)
+	if opt.Unsigned != nil && opt.Unsigned(conv.GetName()) {
+		kind = onnx.TensorProto_UINT8
+		for i := range kq {
+			kq[i] += 128 // two's complement int8 + 128 as uint8
+		}
+		for i := range zero {
+			zero[i] = 128
+		}
+	}
 	*added = append(*added,
-		&onnx.TensorProto{Name: proto.String(name + "/int8"), Dims: kt.Dims, DataType: dtype(onnx.TensorProto_INT8), RawData: kq},
+		&onnx.TensorProto{Name: proto.String(name + "/int8"), Dims: kt.Dims, DataType: dtype(kind), RawData: kq},
 		floatTensor(name+"/scales", scales, int64(out)),
-		&onnx.TensorProto{Name: proto.String(name + "/zero_points"), Dims: []int64{int64(out)}, DataType: dtype(onnx.TensorProto_INT8), RawData: make([]byte, out)})
+		&onnx.TensorProto{Name: proto.String(name + "/zero_points"), Dims: []int64{int64(out)}, DataType: dtype(kind), RawData: zero})
 	*nodes = append(*nodes, &onnx.NodeProto{Name: proto.String(name + "/dequantize"), OpType: proto.String("DequantizeLinear"),
 		Input: []string{name + "/int8", name + "/scales", name + "/zero_points"}, Output: []string{name + "/dq"},
 		Attribute: []*onnx.AttributeProto{onnx.Int("axis", 0)}})

@@ -18,6 +18,31 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// featureModel reads the test backbone's float feature model.
+func featureModel(t *testing.T) *onnx.ModelProto {
+	t.Helper()
+	m, _ := featureModelBytes(t)
+	return m
+}
+
+// featureModelBytes is featureModel with the model's bytes.
+func featureModelBytes(t *testing.T) (*onnx.ModelProto, []byte) {
+	t.Helper()
+	b, err := backbone.Open(mltest.Backbone(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := b.FeatureModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m onnx.ModelProto
+	if err := proto.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return &m, data
+}
+
 func images(t *testing.T, paths []string) []float32 {
 	t.Helper()
 	per := inception.Size * inception.Size * 3
@@ -43,18 +68,7 @@ func TestQDQ(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := backbone.Open(mltest.Backbone(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	floatBytes, err := b.FeatureModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m onnx.ModelProto
-	if err := proto.Unmarshal(floatBytes, &m); err != nil {
-		t.Fatal(err)
-	}
+	m, floatBytes := featureModelBytes(t)
 	pets, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "pets"), "*", "*.jpg"))
 	flowers, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers"), "*", "*.jpg"))
 	sort.Strings(pets)
@@ -64,11 +78,11 @@ func TestQDQ(t *testing.T) {
 	}
 	eng := onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: 2}}
 	cal := []string{pets[0], pets[len(pets)/3], pets[2*len(pets)/3], pets[len(pets)-1]}
-	r, err := Calibrate(context.Background(), eng, &m, inception.InputName, inception.Size, images(t, cal), 2, MeanOfBatches, nil)
+	r, err := Calibrate(context.Background(), eng, m, inception.InputName, inception.Size, images(t, cal), 2, MeanOfBatches, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if acts := Activations(&m); len(r) != len(acts) {
+	if acts := Activations(m); len(r) != len(acts) {
 		t.Fatalf("%d ranges for %d activations", len(r), len(acts))
 	}
 	for a, rg := range r {
@@ -76,7 +90,7 @@ func TestQDQ(t *testing.T) {
 			t.Fatalf("activation %s: range %v", a, rg)
 		}
 	}
-	q, err := QDQ(&m, r)
+	q, err := QDQ(m, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,29 +175,18 @@ func TestPercentileRange(t *testing.T) {
 // TestQDQOptions quantises the real graph keeping the stem in float and
 // sharing the concatenations' quantisation, and checks both in the graph.
 func TestQDQOptions(t *testing.T) {
-	b, err := backbone.Open(mltest.Backbone(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := b.FeatureModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m onnx.ModelProto
-	if err := proto.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	blocks := Blocks(&m)
+	m := featureModel(t)
+	blocks := Blocks(m)
 	if blocks["batch_normalization_1"] != "stem" || blocks["max_pooling2d_2"] != "stem" || blocks["batch_normalization_6"] != "mixed0" ||
 		blocks["mixed9_0"] != "mixed9" || blocks["mixed10"] != "mixed10" {
 		t.Fatalf("blocks: %v", blocks)
 	}
 	// Made-up ranges, different per activation, so that sharing shows.
 	r := Ranges{}
-	for i, a := range Activations(&m) {
+	for i, a := range Activations(m) {
 		r[a] = Range{0, float32(1 + i)}
 	}
-	q, err := QDQWith(&m, r, Options{Float: func(n string) bool { return blocks[n] == "stem" }, SharedConcat: true})
+	q, err := QDQWith(m, r, Options{Float: func(n string) bool { return blocks[n] == "stem" }, SharedConcat: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,6 +211,117 @@ func TestQDQOptions(t *testing.T) {
 	for _, a := range []string{"activation_6", "activation_8", "activation_11", "activation_12"} {
 		if string(inits[a+"/scale"]) != string(inits["mixed0/scale"]) {
 			t.Errorf("%s's scale is not mixed0's", a)
+		}
+	}
+}
+
+// TestQDQKernelOptions quantises the real graph's kernels three ways and
+// checks every kernel: full-range int8 (some channel reaches ±127), 7-bit
+// (within ±64, so that AVX2's pairwise 16-bit sums of uint8×int8 cannot
+// saturate: 2·255·64 < 32,768), and uint8 with zero point 128 (the int8
+// values shifted); each dequantises to its float kernel within half a step.
+func TestQDQKernelOptions(t *testing.T) {
+	m := featureModel(t)
+	floatKernels := map[string][]float32{}
+	for _, init := range m.Graph.Initializer {
+		if len(init.Dims) == 4 {
+			floatKernels[init.GetName()] = floats(init)
+		}
+	}
+	r := Ranges{}
+	for _, a := range Activations(m) {
+		r[a] = Range{0, 6}
+	}
+	for _, tc := range []struct {
+		name  string
+		opt   Options
+		kind  onnx.TensorProto_DataType
+		zero  int
+		limit int
+	}{
+		{"int8", Options{}, onnx.TensorProto_INT8, 0, 127},
+		{"7-bit", Options{SevenBitWeights: true}, onnx.TensorProto_INT8, 0, 64},
+		{"uint8", Options{Unsigned: func(string) bool { return true }}, onnx.TensorProto_UINT8, 128, 127},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := QDQWith(m, r, tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inits := map[string]*onnx.TensorProto{}
+			for _, init := range q.Graph.Initializer {
+				inits[init.GetName()] = init
+			}
+			kernels, reached := 0, false
+			for name, w := range floatKernels {
+				k, scales, zeros := inits[name+"/int8"], inits[name+"/scales"], inits[name+"/zero_points"]
+				if k == nil || scales == nil || zeros == nil {
+					t.Fatalf("kernel %s: no quantised kernel, scales or zero points", name)
+				}
+				if k.GetDataType() != int32(tc.kind) || zeros.GetDataType() != int32(tc.kind) {
+					t.Fatalf("kernel %s: types %v and %v, want %v", name, k.GetDataType(), zeros.GetDataType(), tc.kind)
+				}
+				kernels++
+				s := floats(scales)
+				per := len(w) / len(s)
+				for c, z := range zeros.RawData {
+					if int(z) != tc.zero {
+						t.Fatalf("kernel %s channel %d: zero point %d, want %d", name, c, z, tc.zero)
+					}
+				}
+				for i, raw := range k.RawData {
+					v := int(int8(raw))
+					if tc.kind == onnx.TensorProto_UINT8 {
+						v = int(raw) - tc.zero
+					}
+					if v < -tc.limit || v > tc.limit {
+						t.Fatalf("kernel %s: value %d outside ±%d", name, v, tc.limit)
+					}
+					reached = reached || v == tc.limit || v == -tc.limit
+					sc := s[i/per]
+					if d := math.Abs(float64(float32(v)*sc - w[i])); d > float64(sc)/2*1.0001 {
+						t.Fatalf("kernel %s[%d]: %g dequantises to %g (scale %g)", name, i, w[i], float32(v)*sc, sc)
+					}
+				}
+			}
+			if kernels != 94 || !reached {
+				t.Errorf("%d kernels (want 94); a channel reached ±%d: %v", kernels, tc.limit, reached)
+			}
+		})
+	}
+}
+
+// TestBuildOptions checks which kernels Build makes uint8: none where the
+// CPU's products do not saturate, the stem's five where they do.
+func TestBuildOptions(t *testing.T) {
+	m := featureModel(t)
+	r := Ranges{}
+	for _, a := range Activations(m) {
+		r[a] = Range{0, 6}
+	}
+	for _, tc := range []struct {
+		saturating    bool
+		int8s, uint8s int
+		kind          string
+	}{{false, 94, 0, "int8"}, {true, 89, 5, "int8-u8stem"}} {
+		q, err := QDQWith(m, r, buildOptions(m, tc.saturating))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var int8s, uint8s int
+		for _, init := range q.Graph.Initializer {
+			switch {
+			case init.GetDataType() == int32(onnx.TensorProto_INT8) && len(init.Dims) == 4:
+				int8s++
+			case init.GetDataType() == int32(onnx.TensorProto_UINT8) && len(init.Dims) == 4:
+				uint8s++
+			}
+		}
+		if int8s != tc.int8s || uint8s != tc.uint8s {
+			t.Errorf("saturating %v: %d int8 and %d uint8 kernels, want %d and %d", tc.saturating, int8s, uint8s, tc.int8s, tc.uint8s)
+		}
+		if SaturatingProducts() == tc.saturating && BuildKind() != tc.kind {
+			t.Errorf("saturating %v: BuildKind %q, want %q", tc.saturating, BuildKind(), tc.kind)
 		}
 	}
 }

@@ -7,7 +7,8 @@
 // --speed, images per second at batch 1, 8 and 32.
 //
 //	go run ./tools/int8-check [--backbone DIR] [--threads N] [--seconds S]
-//	    [--variants a,b,…] [--speed a,b,…] [--sensitivity VARIANT] [--save VARIANT=FILE]
+//	    [--variants a,b,…] [--speed a,b,…] [--sensitivity VARIANT] [--unsigned-sensitivity VARIANT]
+//	    [--save VARIANT=FILE]
 //
 // The photos are the ones the app calibrates and checks on (package
 // samples): every fourth pet and flower photo calibrates, the odd ones
@@ -22,6 +23,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/clasifica/clasifica/ml/backbone"
@@ -42,18 +44,22 @@ type variant struct {
 	opt    quant.Options
 	desc   string
 	floats map[string]bool
+	// unsigned names the blocks whose kernels are uint8 ("all": every
+	// block).
+	unsigned map[string]bool
 }
 
 func main() {
 	bb := flag.String("backbone", os.Getenv("CLASIFICA_TEST_BACKBONE"), "backbone folder or .h5 file")
 	threads := flag.Int("threads", 0, "CPU threads (0: one per core)")
 	seconds := flag.Float64("seconds", 3, "seconds to measure each batch size of each model")
-	variants := flag.String("variants", "mean,extremes,p0.999,p0.9999,p0.99999", "variants to compare: a calibration (mean, extremes, pP) with +shared (concat shares its quantisation), +float=BLOCK[/BLOCK…] (blocks kept float: stem, mixed0…mixed10)")
+	variants := flag.String("variants", "mean,extremes,p0.999,p0.9999,p0.99999", "variants to compare: a calibration (mean, extremes, pP) with +shared (concat shares its quantisation), +w7 (kernels in 7 bits: no saturation in AVX2's 8-bit products), +u8w[=BLOCK/…] (kernels uint8 with zero point 128, in every block or those named: uint8×uint8 products, which AVX2 does not saturate), +float=BLOCK[/BLOCK…] (blocks kept float: stem, mixed0…mixed10)")
 	speed := flag.String("speed", "", "variants whose images/s to measure beside the float model's")
 	sens := flag.String("sensitivity", "", "for this variant, also try each block kept float on its own")
+	usens := flag.String("unsigned-sensitivity", "", "for this variant, also try each block's kernels in uint8 on its own (which blocks saturate AVX2's int8 products)")
 	save := flag.String("save", "", "VARIANT=FILE: write that variant's 8-bit model")
 	flag.Parse()
-	if err := run(*bb, *threads, *seconds, *variants, *speed, *sens, *save); err != nil {
+	if err := run(*bb, *threads, *seconds, *variants, *speed, *sens, *usens, *save); err != nil {
 		fmt.Fprintln(os.Stderr, "int8-check:", err)
 		os.Exit(1)
 	}
@@ -67,6 +73,15 @@ func parseVariant(s string) (variant, error) {
 		switch {
 		case p == "shared":
 			v.opt.SharedConcat = true
+		case p == "w7":
+			v.opt.SevenBitWeights = true
+		case p == "u8w":
+			v.unsigned = map[string]bool{"all": true}
+		case strings.HasPrefix(p, "u8w="):
+			v.unsigned = map[string]bool{}
+			for _, b := range strings.Split(strings.TrimPrefix(p, "u8w="), "/") {
+				v.unsigned[b] = true
+			}
 		case strings.HasPrefix(p, "float="):
 			floats = map[string]bool{}
 			for _, b := range strings.Split(strings.TrimPrefix(p, "float="), "/") {
@@ -93,7 +108,7 @@ func keys(m map[string]bool) []string {
 	return k
 }
 
-func run(bbPath string, threads int, seconds float64, variantList, speedList, sens, save string) error {
+func run(bbPath string, threads int, seconds float64, variantList, speedList, sens, usens, save string) error {
 	ctx := context.Background()
 	rt, err := onnxrt.Load(os.Getenv("ONNXRUNTIME_LIB"))
 	if err != nil {
@@ -201,6 +216,10 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 			fl := v.floats
 			v.opt.Float = func(n string) bool { return fl[blocks[n]] }
 		}
+		if v.unsigned != nil {
+			u := v.unsigned
+			v.opt.Unsigned = func(n string) bool { return u["all"] || u[blocks[n]] }
+		}
 		q, err := quant.QDQWith(&m, r, v.opt)
 		if err != nil {
 			return err
@@ -236,9 +255,12 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 			return err
 		}
 	}
-	if sens != "" {
+	for _, try := range []struct{ base, part string }{{sens, "+float="}, {usens, "+u8w="}} {
+		if try.base == "" {
+			continue
+		}
 		for _, blk := range append([]string{"stem"}, mixedNames()...) {
-			v, err := parseVariant(sens + "+float=" + blk)
+			v, err := parseVariant(try.base + try.part + blk)
 			if err != nil {
 				return err
 			}
@@ -270,7 +292,7 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 		defer s.Close()
 		sessions[n] = s
 	}
-	rates := map[string][]float64{}
+	rates, cpuMs := map[string][]float64{}, map[string][]float64{}
 	imgs := cal
 	for _, bs := range []int{1, 8, 32} {
 		in := make([]float32, bs*per)
@@ -279,17 +301,26 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 		}
 		// Interleaved, so that a change of load hits every model alike.
 		for _, n := range names {
-			ips, err := measure(ctx, sessions[n], in, bs, seconds)
+			ips, ms, err := measure(ctx, sessions[n], in, bs, seconds)
 			if err != nil {
 				return err
 			}
 			rates[n] = append(rates[n], ips)
+			cpuMs[n] = append(cpuMs[n], ms)
 		}
 	}
 	for _, n := range names {
 		r := rates[n]
 		f := rates["float"]
 		fmt.Printf("%-40s %8.1f %8.1f %8.1f   (%.2f× %.2f× %.2f×)\n", n, r[0], r[1], r[2], r[0]/f[0], r[1]/f[1], r[2]/f[2])
+	}
+	// On a shared machine the CPU time is steadier than the rate: other
+	// programs delay the runs, they hardly lengthen them.
+	fmt.Printf("\nCPU ms per image (the process's, every thread)\n")
+	for _, n := range names {
+		c := cpuMs[n]
+		f := cpuMs["float"]
+		fmt.Printf("%-40s %8.1f %8.1f %8.1f   (%.2f× %.2f× %.2f× the float rate)\n", n, c[0], c[1], c[2], f[0]/c[0], f[1]/c[1], f[2]/c[2])
 	}
 	return nil
 }
@@ -302,34 +333,32 @@ func mixedNames() []string {
 	return out
 }
 
-func cpuName() string {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "model name") {
-			name := strings.TrimSpace(l[strings.Index(l, ":")+1:])
-			flags := ""
-			for _, f := range []string{"avx512_vnni", "amx_int8", "avx_vnni", "avx2"} {
-				if strings.Contains(string(b), " "+f) {
-					flags += " " + f
-				}
-			}
-			return name + " (" + strings.TrimSpace(flags) + ")"
-		}
-	}
-	return "unknown"
-}
+// cpuName names the CPU as ONNX Runtime sees it: from CPUID, so that a
+// run under tools/cpumask says what was masked.
+func cpuName() string { return onnxrt.CPUIdentity() }
 
-func measure(ctx context.Context, s *onnxrt.Session, in []float32, bs int, seconds float64) (float64, error) {
+// measure runs s on in for about seconds after one untimed run and
+// returns images per second and the process's CPU milliseconds per image.
+func measure(ctx context.Context, s *onnxrt.Session, in []float32, bs int, seconds float64) (float64, float64, error) {
 	shape := []int64{int64(bs), size, size, 3}
 	if _, err := s.Run(ctx, in, shape...); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	n, start := 0, time.Now()
+	n, start, cpu0 := 0, time.Now(), cpuTime()
 	for n == 0 || time.Since(start).Seconds() < seconds {
 		if _, err := s.Run(ctx, in, shape...); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		n += bs
 	}
-	return float64(n) / time.Since(start).Seconds(), nil
+	return float64(n) / time.Since(start).Seconds(), float64((cpuTime() - cpu0).Milliseconds()) / float64(n), nil
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

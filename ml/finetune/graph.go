@@ -241,7 +241,10 @@ func (s *graphSpec) build() (*grad.Builder, []param, []string, []string) {
 					// (Trainer.prepareKernels): the same float32
 					// multiplications, so the gradients do not change.
 					kp.folded, kp.scale = u.Conv+"/kernel_folded", sc
-					kp.rows, attrs.KernelGradRows = true, true
+					// The update reads the kernel gradient as the
+					// product's rows, where the graph makes it so.
+					kp.rows = s.kernelGrad == grad.KernelGradIm2col
+					attrs.KernelGradRows = kp.rows
 					kernel = b.Param(kp.folded, kshape...)
 					reads := in
 					if p, ok := pooled[l.Inputs[0]]; ok {

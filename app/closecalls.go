@@ -195,7 +195,14 @@ func (c *Classifier) inFloat(ctx context.Context, items []features.Item, calls [
 	for k, i := range calls {
 		sub[k] = items[i]
 	}
-	fr, err := f.Extractor(true).Extract(ctx, sub, nil)
+	x := f.Extractor(true)
+	// One photo a run keeps the float model's arena to one photo's
+	// activations: classifying 150 flowers (58 close calls) peaked at
+	// 500 MB instead of 615, in the same CPU time (10.7–11.1 s against
+	// 10.6–11.4; 8 bits run on the CPU only, where batches of 8 are no
+	// faster).
+	x.Batch = 1
+	fr, err := x.Extract(ctx, sub, nil)
 	if err != nil {
 		return nil, fmt.Errorf("close calls in float: %w", err)
 	}

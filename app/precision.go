@@ -161,8 +161,12 @@ func (c PrecisionCheck) Verdict() string {
 // providerCache keeps probes.
 type precisionChecks = jsonCache[PrecisionCheck]
 
+// precisionKey names a check by what it measured: the backbone, the
+// 8-bit model's kind and version (a new kind, as on CPUs without VNNI,
+// checks again rather than reuse the old model's verdict), the runtime and
+// the CPU.
 func precisionKey(in Installed, rt *onnxrt.Runtime) string {
-	return in.SHA256 + "|int8 v" + quant.BuildVersion + "|" + rt.Version + "|" + onnxrt.CPUIdentity()
+	return in.SHA256 + "|" + quant.BuildKind() + " v" + quant.BuildVersion + "|" + rt.Version + "|" + onnxrt.CPUIdentity()
 }
 
 // RememberedPrecisionCheck returns the check of backbone (an installed id;

@@ -402,6 +402,14 @@ func measureFineTune(ctx context.Context, heng onnxrt.Engine, w *inception.Weigh
 	for i := range y {
 		y[i] = i % h.Classes()
 	}
+	// A real epoch is tens of steps, of which only the first maps its
+	// values afresh (finetune.Trainer.Epoch holds the memory steps free
+	// for the next): the untimed step and the timed ones run as one
+	// epoch's would, on one thread with the memory held between them,
+	// not as three steps of which one starts from nothing.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer onnxrt.HoldMemory()()
 	if _, err := tr.Epoch(ctx, load, y[:cfg.BatchSize], nil); err != nil {
 		return 0, 0, false, note, err
 	}

@@ -203,44 +203,39 @@ func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions
 		return nil, err
 	}
 	exec := onnxrt.Engine{Runtime: rt, Options: opt.sessionOptions()}
-	var onnx []byte
 	tuned := ""
 	isTuned := m != nil && len(m.Top) > 0
 	prec, why, err := a.choosePrecision(ctx, in, opt, exec, isTuned)
 	if err != nil {
 		return nil, err
 	}
-	graph := a.Backbones.graphFile(in, tuned)
-	switch {
-	case isTuned:
-		tuned = topHash(m)
-		graph = a.Backbones.graphFile(in, tuned)
-		onnx, err = a.Backbones.TunedFeatureModel(ctx, in, m)
-	case prec == PrecisionInt8:
-		graph = filepath.Join(in.Dir, int8ModelFile)
-		onnx, err = a.Backbones.Int8FeatureModel(ctx, in, exec)
-	default:
-		onnx, err = a.Backbones.FeatureModel(ctx, in)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	// Only the backbone's own session is built through the saved graph:
 	// exec is carried into training, whose sessions are other models.
 	backboneExec := exec
-	backboneExec.Options.GraphCache = graphCache(in, graph)
 	// Its runs share the cores with the decoding of the next photos
 	// (extraction, folders); threads spinning between operators and
 	// runs took CPU from the decoders, and under load from everything
 	// else: on 2 cores, folders of phone photos ran 4% faster without,
 	// batch 1 2.9× as fast under load, 7% slower on a quiet machine.
 	backboneExec.Options.Spin = onnxrt.SpinNever
-	s, err := backboneExec.NewSession(onnx, inception.InputName, inception.OutputName)
+	var s *onnxrt.Session
+	switch {
+	case isTuned:
+		tuned = topHash(m)
+		s, err = backboneSession(ctx, backboneExec, in, a.Backbones.graphFile(in, tuned), false, func() ([]byte, error) {
+			return a.Backbones.TunedFeatureModel(ctx, in, m)
+		})
+	case prec == PrecisionInt8:
+		s, err = backboneSession(ctx, backboneExec, in, filepath.Join(in.Dir, int8ModelFile), true, func() ([]byte, error) {
+			return a.Backbones.Int8FeatureModel(ctx, in, exec)
+		})
+	default:
+		s, err = backboneSession(ctx, backboneExec, in, a.Backbones.graphFile(in, ""), true, func() ([]byte, error) {
+			return a.Backbones.FeatureModel(ctx, in)
+		})
+	}
 	if err != nil {
-		return nil, fmt.Errorf("backbone %s: %w", in.ID, err)
+		return nil, err
 	}
 	exec.Options.Provider = s.Provider()
 	cache, err := features.OpenCache(a.Dirs.Features())
@@ -253,15 +248,12 @@ func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions
 	if prec == PrecisionInt8 {
 		floatExec := backboneExec
 		floatExec.Options.Provider = s.Provider()
-		floatExec.Options.GraphCache = graphCache(in, a.Backbones.graphFile(in, ""))
 		e.float = &lazySession{open: func(ctx context.Context) (*onnxrt.Session, error) {
-			onnx, err := a.Backbones.FeatureModel(ctx, in)
+			s, err := backboneSession(ctx, floatExec, in, a.Backbones.graphFile(in, ""), true, func() ([]byte, error) {
+				return a.Backbones.FeatureModel(ctx, in)
+			})
 			if err != nil {
-				return nil, err
-			}
-			s, err := floatExec.NewSession(onnx, inception.InputName, inception.OutputName)
-			if err != nil {
-				return nil, fmt.Errorf("backbone %s: the float image model for close calls: %w", in.ID, err)
+				return nil, fmt.Errorf("the float image model for close calls: %w", err)
 			}
 			return s, nil
 		}}

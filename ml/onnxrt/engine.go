@@ -40,6 +40,17 @@ func (e Engine) NewSession(model []byte, input, output string) (*Session, error)
 	return s, err
 }
 
+// CachedSession returns the CPU session that the engine's GraphCache
+// holds for a model of size bytes, without reading the model (see
+// Runtime.CachedSession); false when it has none.
+func (e Engine) CachedSession(size int, input, output string) (*Session, bool) {
+	s, ok := e.Runtime.CachedSession(size, input, output, e.Options)
+	if ok && e.OnBuild != nil {
+		e.OnBuild(Built{Inputs: []string{input}, Outputs: []string{output}, Options: s.Options(), Provider: s.Provider()})
+	}
+	return s, ok
+}
+
 // NewMultiSession creates a session with several inputs and outputs (see
 // Runtime.NewMultiSession) with the engine's options.
 func (e Engine) NewMultiSession(model []byte, inputs, outputs []string) (*MultiSession, error) {

@@ -292,9 +292,10 @@ func TestQDQKernelOptions(t *testing.T) {
 }
 
 // TestBuildOptions checks which kernels Build makes uint8: none where the
-// CPU's products do not saturate, the stem's five where they do.
+// CPU's products do not saturate, the stem's five where they do, on the
+// graph Build quantises (pools after their convolutions).
 func TestBuildOptions(t *testing.T) {
-	m := featureModel(t)
+	m := PoolsAfterConvs(featureModel(t))
 	r := Ranges{}
 	for _, a := range Activations(m) {
 		r[a] = Range{0, 6}

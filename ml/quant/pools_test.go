@@ -1,11 +1,9 @@
 package quant
 
 import (
-	"context"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"testing"
 
 	"github.com/clasifica/clasifica/internal/mltest"
@@ -86,32 +84,13 @@ func TestPoolsAfterConvs(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng := onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: 2}}
-	pets, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "pets"), "*", "*.jpg"))
-	flowers, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers"), "*", "*.jpg"))
-	sort.Strings(pets)
-	sort.Strings(flowers)
-	if len(pets) < 2 || len(flowers) < 2 {
-		t.Fatalf("%d pet and %d flower photos", len(pets), len(flowers))
-	}
+	pets, flowers := testPhotos(t)
 	in := images(t, []string{pets[0], pets[len(pets)/2], flowers[0], flowers[len(flowers)/2]})
 	pBytes, err := proto.Marshal(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(model []byte) []float32 {
-		t.Helper()
-		s, err := eng.NewSession(model, inception.InputName, inception.OutputName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		f, err := s.Run(context.Background(), in, 4, inception.Size, inception.Size, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
-	want, got := run(floatBytes), run(pBytes)
+	want, got := runFeatures(t, eng, floatBytes, in, 4), runFeatures(t, eng, pBytes, in, 4)
 	for i := range 4 {
 		w, f := want[i*inception.Features:(i+1)*inception.Features], got[i*inception.Features:(i+1)*inception.Features]
 		var top, diff float64

@@ -285,10 +285,12 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 		}
 	}
 	for _, s := range strings.Split(save, ",") {
-		name, file, ok := strings.Cut(s, "=")
-		if !ok {
+		// A variant's name may hold "=" (+u8w=stem); a file name here does not.
+		i := strings.LastIndex(s, "=")
+		if i < 0 {
 			continue
 		}
+		name, file := s[:i], s[i+1:]
 		if models[name] == nil {
 			return fmt.Errorf("--save %s: not among the variants", name)
 		}

@@ -290,8 +290,9 @@ func features(ctx context.Context, s *onnxrt.Session, photos []Photo, step Step)
 // BuildVersion names what Build makes; it changes whenever Build would
 // make another model from the same float one (another calibration, other
 // layers in float), so that kept 8-bit models and their checks are made
-// again.
-const BuildVersion = "1"
+// again. Version 2 pools InceptionV3's pool branches after their 1×1
+// convolutions (PoolsAfterConvs).
+const BuildVersion = "2"
 
 // BuildPercentile is the share of each activation's values the ranges
 // Build calibrates hold: all but one in 100,000, cut evenly at both ends.
@@ -305,20 +306,24 @@ const BuildPercentile = 0.99999
 // Build quantises the float InceptionV3 feature model to 8 bits,
 // calibrating on cal: the calibration this package settled on
 // (BuildPercentile), every convolution in 8 bits (the stem's kernels in
-// uint8 where this CPU's products saturate: see BuildKind). It runs the
-// float model twice over cal, one photo at a time, calling step (may be
-// nil) after each, and returns with the 8-bit model the float features of
-// cal from the second pass (Samples.CalibrationFeatures: the guard then need not
-// compute them again).
+// uint8 where this CPU's products saturate: see BuildKind), the pool
+// branches' average pools after their 1×1 convolutions
+// (PoolsAfterConvs). It runs the float model twice over cal, one photo at
+// a time, calling step (may be nil) after each, and returns with the
+// 8-bit model the float features of cal from the second pass
+// (Samples.CalibrationFeatures: the guard then need not compute them
+// again). That pass runs the float model with the pools moved, whose
+// features are the float model's up to float rounding.
 func Build(ctx context.Context, eng onnxrt.Engine, floatModel *onnx.ModelProto, cal []Photo, step Step) (*onnx.ModelProto, []float32, error) {
 	var images []float32
 	for _, p := range cal {
 		images = append(images, p.Pix...)
 	}
-	r, calF, err := calibratePercentile(ctx, eng, floatModel, inception.InputName, inception.Size, images, BuildPercentile, step, inception.Features)
+	m := PoolsAfterConvs(floatModel)
+	r, calF, err := calibratePercentile(ctx, eng, m, inception.InputName, inception.Size, images, BuildPercentile, step, inception.Features)
 	if err != nil {
 		return nil, nil, err
 	}
-	q, err := QDQWith(floatModel, r, buildOptions(floatModel, SaturatingProducts()))
+	q, err := QDQWith(m, r, buildOptions(m, SaturatingProducts()))
 	return q, calF, err
 }

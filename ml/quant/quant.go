@@ -44,12 +44,14 @@ func observed(op string) bool {
 }
 
 // Activations lists, in graph order, the 4-D activations of m that QDQ
-// quantises: the outputs of its ReLUs, pools and concatenations, and the
-// input layout change before the first convolution.
+// quantises: the outputs of its ReLUs, pools and concatenations, the
+// input layout change before the first convolution, and convolutions
+// that an average pool reads (see PoolsAfterConvs).
 func Activations(m *onnx.ModelProto) []string {
+	pooled := pooledConvs(m)
 	var names []string
 	for _, n := range m.GetGraph().GetNode() {
-		if observed(n.GetOpType()) && len(n.GetOutput()) == 1 {
+		if len(n.GetOutput()) == 1 && (observed(n.GetOpType()) || pooled[n.GetOutput()[0]]) {
 			names = append(names, n.GetOutput()[0])
 		}
 	}
@@ -263,8 +265,9 @@ func QDQWith(m *onnx.ModelProto, r Ranges, opt Options) (*onnx.ModelProto, error
 	}
 	// Each activation's parameters; a MaxPool takes its input's.
 	qp := map[string]params{}
+	pooled := pooledConvs(m)
 	for _, n := range g.Node {
-		if !observed(n.GetOpType()) || len(n.Output) != 1 || !intReader[n.Output[0]] {
+		if len(n.Output) != 1 || !(observed(n.GetOpType()) || pooled[n.Output[0]]) || !intReader[n.Output[0]] {
 			continue
 		}
 		a := n.Output[0]

@@ -43,6 +43,35 @@ func featureModelBytes(t *testing.T) (*onnx.ModelProto, []byte) {
 	return &m, data
 }
 
+// testPhotos lists the test pet and flower photos, sorted: at least 4
+// of each.
+func testPhotos(t *testing.T) (pets, flowers []string) {
+	t.Helper()
+	pets, _ = filepath.Glob(filepath.Join(mltest.Photos(t, "pets"), "*", "*.jpg"))
+	flowers, _ = filepath.Glob(filepath.Join(mltest.Photos(t, "flowers"), "*", "*.jpg"))
+	sort.Strings(pets)
+	sort.Strings(flowers)
+	if len(pets) < 4 || len(flowers) < 4 {
+		t.Fatalf("%d pet and %d flower photos", len(pets), len(flowers))
+	}
+	return pets, flowers
+}
+
+// runFeatures runs a feature model on n images in one batch.
+func runFeatures(t *testing.T, eng onnxrt.Engine, model []byte, in []float32, n int64) []float32 {
+	t.Helper()
+	s, err := eng.NewSession(model, inception.InputName, inception.OutputName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f, err := s.Run(context.Background(), in, n, inception.Size, inception.Size, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 func images(t *testing.T, paths []string) []float32 {
 	t.Helper()
 	per := inception.Size * inception.Size * 3
@@ -69,13 +98,7 @@ func TestQDQ(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, floatBytes := featureModelBytes(t)
-	pets, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "pets"), "*", "*.jpg"))
-	flowers, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers"), "*", "*.jpg"))
-	sort.Strings(pets)
-	sort.Strings(flowers)
-	if len(pets) < 4 || len(flowers) < 4 {
-		t.Fatalf("%d pet and %d flower photos", len(pets), len(flowers))
-	}
+	pets, flowers := testPhotos(t)
 	eng := onnxrt.Engine{Runtime: rt, Options: onnxrt.Options{Provider: onnxrt.CPU, Threads: 2}}
 	cal := []string{pets[0], pets[len(pets)/3], pets[2*len(pets)/3], pets[len(pets)-1]}
 	r, err := Calibrate(context.Background(), eng, m, inception.InputName, inception.Size, images(t, cal), 2, MeanOfBatches, nil)
@@ -115,16 +138,7 @@ func TestQDQ(t *testing.T) {
 	}
 	run := func(model []byte) []float32 {
 		t.Helper()
-		s, err := eng.NewSession(model, inception.InputName, inception.OutputName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		f, err := s.Run(context.Background(), images(t, flowers[:4]), 4, inception.Size, inception.Size, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
+		return runFeatures(t, eng, model, images(t, flowers[:4]), 4)
 	}
 	ff, qf := run(floatBytes), run(qBytes)
 	for i := range 4 {
@@ -292,9 +306,10 @@ func TestQDQKernelOptions(t *testing.T) {
 }
 
 // TestBuildOptions checks which kernels Build makes uint8: none where the
-// CPU's products do not saturate, the stem's five where they do.
+// CPU's products do not saturate, the stem's five where they do, on the
+// graph Build quantises (pools after their convolutions).
 func TestBuildOptions(t *testing.T) {
-	m := featureModel(t)
+	m := PoolsAfterConvs(featureModel(t))
 	r := Ranges{}
 	for _, a := range Activations(m) {
 		r[a] = Range{0, 6}

@@ -8,7 +8,7 @@
 //
 //	go run ./tools/int8-check [--backbone DIR] [--threads N] [--seconds S]
 //	    [--variants a,b,…] [--speed a,b,…] [--sensitivity VARIANT] [--unsigned-sensitivity VARIANT]
-//	    [--save VARIANT=FILE]
+//	    [--save VARIANT=FILE[,VARIANT=FILE…]]
 //
 // The photos are the ones the app calibrates and checks on (package
 // samples): every fourth pet and flower photo calibrates, the odd ones
@@ -47,17 +47,20 @@ type variant struct {
 	// unsigned names the blocks whose kernels are uint8 ("all": every
 	// block).
 	unsigned map[string]bool
+	// pools moves the average pools after their 1×1 convolutions
+	// (quant.PoolsAfterConvs) before calibrating, as quant.Build does.
+	pools bool
 }
 
 func main() {
 	bb := flag.String("backbone", os.Getenv("CLASIFICA_TEST_BACKBONE"), "backbone folder or .h5 file")
 	threads := flag.Int("threads", 0, "CPU threads (0: one per core)")
 	seconds := flag.Float64("seconds", 3, "seconds to measure each batch size of each model")
-	variants := flag.String("variants", "mean,extremes,p0.999,p0.9999,p0.99999", "variants to compare: a calibration (mean, extremes, pP) with +shared (concat shares its quantisation), +w7 (kernels in 7 bits: no saturation in AVX2's 8-bit products), +u8w[=BLOCK/…] (kernels uint8 with zero point 128, in every block or those named: uint8×uint8 products, which AVX2 does not saturate), +float=BLOCK[/BLOCK…] (blocks kept float: stem, mixed0…mixed10)")
+	variants := flag.String("variants", "mean,extremes,p0.999,p0.9999,p0.99999", "variants to compare: a calibration (mean, extremes, pP) with +shared (concat shares its quantisation), +w7 (kernels in 7 bits: no saturation in AVX2's 8-bit products), +u8w[=BLOCK/…] (kernels uint8 with zero point 128, in every block or those named: uint8×uint8 products, which AVX2 does not saturate), +float=BLOCK[/BLOCK…] (blocks kept float: stem, mixed0…mixed10), +pools (average pools after their 1×1 convolutions, as quant.Build)")
 	speed := flag.String("speed", "", "variants whose images/s to measure beside the float model's")
 	sens := flag.String("sensitivity", "", "for this variant, also try each block kept float on its own")
 	usens := flag.String("unsigned-sensitivity", "", "for this variant, also try each block's kernels in uint8 on its own (which blocks saturate AVX2's int8 products)")
-	save := flag.String("save", "", "VARIANT=FILE: write that variant's 8-bit model")
+	save := flag.String("save", "", "VARIANT=FILE[,VARIANT=FILE…]: write those variants' 8-bit models (for tools/cpumask/ops)")
 	flag.Parse()
 	if err := run(*bb, *threads, *seconds, *variants, *speed, *sens, *usens, *save); err != nil {
 		fmt.Fprintln(os.Stderr, "int8-check:", err)
@@ -75,6 +78,8 @@ func parseVariant(s string) (variant, error) {
 			v.opt.SharedConcat = true
 		case p == "w7":
 			v.opt.SevenBitWeights = true
+		case p == "pools":
+			v.pools = true
 		case p == "u8w":
 			v.unsigned = map[string]bool{"all": true}
 		case strings.HasPrefix(p, "u8w="):
@@ -181,36 +186,46 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 	fmt.Printf("CPU: %s; %d calibration, %d reference, %d guard photos (package samples)\n", cpuName(), len(calPhotos), len(refPhotos), len(guardPhotos))
 	fmt.Printf("%-34s %5s  %s\n", "variant", "MB", "per set: mean-centred cosine / nearest-class-mean accuracy float→8-bit; pass")
 
+	pooled := quant.PoolsAfterConvs(&m)
 	rangeCache := map[string]quant.Ranges{}
-	ranges := func(calib string) (quant.Ranges, error) {
-		if r, ok := rangeCache[calib]; ok {
+	ranges := func(calib string, pools bool) (quant.Ranges, error) {
+		key := fmt.Sprint(calib, pools)
+		if r, ok := rangeCache[key]; ok {
 			return r, nil
+		}
+		m := &m
+		if pools {
+			m = pooled
 		}
 		var r quant.Ranges
 		var err error
 		switch {
 		case calib == "mean":
-			r, err = quant.Calibrate(ctx, eng, &m, inception.InputName, size, cal, 1, quant.MeanOfBatches, nil)
+			r, err = quant.Calibrate(ctx, eng, m, inception.InputName, size, cal, 1, quant.MeanOfBatches, nil)
 		case calib == "extremes":
-			r, err = quant.Calibrate(ctx, eng, &m, inception.InputName, size, cal, 8, quant.Extremes, nil)
+			r, err = quant.Calibrate(ctx, eng, m, inception.InputName, size, cal, 8, quant.Extremes, nil)
 		case strings.HasPrefix(calib, "p"):
 			p, perr := strconv.ParseFloat(calib[1:], 64)
 			if perr != nil {
 				return nil, fmt.Errorf("calibration %q: %w", calib, perr)
 			}
-			r, err = quant.CalibratePercentile(ctx, eng, &m, inception.InputName, size, cal, p, nil)
+			r, err = quant.CalibratePercentile(ctx, eng, m, inception.InputName, size, cal, p, nil)
 		default:
 			return nil, fmt.Errorf("unknown calibration %q", calib)
 		}
-		rangeCache[calib] = r
+		rangeCache[key] = r
 		return r, err
 	}
 	models := map[string][]byte{}
 	evaluate := func(v variant) error {
 		start := time.Now()
-		r, err := ranges(v.calib)
+		r, err := ranges(v.calib, v.pools)
 		if err != nil {
 			return err
+		}
+		vm := &m
+		if v.pools {
+			vm = pooled
 		}
 		if v.floats != nil {
 			fl := v.floats
@@ -220,7 +235,7 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 			u := v.unsigned
 			v.opt.Unsigned = func(n string) bool { return u["all"] || u[blocks[n]] }
 		}
-		q, err := quant.QDQWith(&m, r, v.opt)
+		q, err := quant.QDQWith(vm, r, v.opt)
 		if err != nil {
 			return err
 		}
@@ -269,7 +284,16 @@ func run(bbPath string, threads int, seconds float64, variantList, speedList, se
 			}
 		}
 	}
-	if name, file, ok := strings.Cut(save, "="); ok {
+	for _, s := range strings.Split(save, ",") {
+		// A variant's name may hold "=" (+u8w=stem); a file name here does not.
+		i := strings.LastIndex(s, "=")
+		if i < 0 {
+			continue
+		}
+		name, file := s[:i], s[i+1:]
+		if models[name] == nil {
+			return fmt.Errorf("--save %s: not among the variants", name)
+		}
 		if err := os.WriteFile(file, models[name], 0o644); err != nil {
 			return err
 		}

@@ -554,9 +554,15 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 			ct.dc[c].buildDC()
 			ct.dcv[c] = ct.dc[c].dcv
 		}
-	} else {
-		for c := 1; c < 3; c++ {
-			d.comps[c].ac.buildSkip()
+	}
+	// 4:4:4 chroma blocks take only their DC, as luma blocks do.
+	var cl [2]lumaTables
+	if ps == 1 {
+		for c := range 2 {
+			dc, ac := d.comps[c+1].dc, d.comps[c+1].ac
+			dc.buildDC()
+			ac.buildSkip()
+			cl[c] = lumaTables{dc: dc, dcv: dc.dcv, skip: ac.skip, ac: ac}
 		}
 	}
 	for first, rst := 0, 0; first < total; first, rst = first+interval, rst+1 {
@@ -606,17 +612,18 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 					plane = crp
 				}
 				o := by*ps*pw + bx*ps
-				var dc int32
 				if ps == 1 {
-					if acc, n, p, dc, ok = skipBlock(d.comps[c].dc, d.comps[c].ac.skip, d.comps[c].ac, seg, acc, n, p); !ok {
+					var dcs [4]int32
+					if acc, n, p, ok = skipLuma(&cl[c-1], seg, acc, n, p, &dcs, 1); !ok {
 						return nil, false
 					}
-					pred[c] += dc
+					pred[c] += dcs[0]
 					plane[o] = idctRange[((int32(int16(pred[c]))*qc[c-1][0]+4)>>3)&1023]
 					continue
 				}
 				var sums [16]int32
 				var touched uint32
+				var dc int32
 				if acc, n, p, dc, touched, ok = sumBlock(&ct, c-1, seg, acc, n, p, &sums); !ok {
 					return nil, false
 				}
@@ -658,17 +665,18 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 	return out, true
 }
 
-// lumaTables are the tables skipLuma reads.
+// lumaTables are the tables skipLuma reads: a luma component's, or a
+// 4:4:4 chroma component's.
 type lumaTables struct {
 	dc, ac *huffTable
 	dcv    *[1 << lookBits]int32
 	skip   *[1 << skipBits]uint16
 }
 
-// skipLuma decodes the DC differences of blocks luma blocks into dcs and
-// skips their AC coefficients, as skipBlock for each, from the bit reader
-// acc (n bits, the next load at seg[p]); false for a bad code. It is
-// skipBlock for the blocks of an MCU, without a call for each.
+// skipLuma decodes the DC differences of blocks blocks of lt's component
+// into dcs and skips their AC coefficients, from the bit reader acc (n
+// bits, the next load at seg[p]); false for a bad code. It takes the luma
+// blocks of an MCU in one call, and a 4:4:4 chroma block alone.
 func skipLuma(lt *lumaTables, seg []byte, acc uint64, n uint, p int, dcs *[4]int32, blocks int) (uint64, uint, int, bool) {
 	skip := lt.skip
 	for b := range blocks {
@@ -757,68 +765,6 @@ func skipLuma(lt *lumaTables, seg []byte, acc uint64, n uint, p int, dcs *[4]int
 		dcs[b&3] = dc
 	}
 	return acc, n, p, true
-}
-
-// skipBlock decodes a block's DC difference with the table dct and skips
-// its AC coefficients, skip being t's skipping table, from the bit reader
-// acc (n bits, the next load at seg[p]), returning the reader's state and
-// the difference; false for a bad code.
-func skipBlock(dct *huffTable, skip *[1 << skipBits]uint16, t *huffTable, seg []byte, acc uint64, n uint, p int) (uint64, uint, int, int32, bool) {
-	if n < 32 {
-		acc, n, p = refill(seg, acc, n, p)
-	}
-	dc, used := dcDiff(dct, acc)
-	if used == 0 {
-		return acc, n, p, 0, false
-	}
-	acc <<= used
-	n -= used
-	left := uint32(63) // coefficients left in the block
-	for {
-		// Refilled every three look-ups, without a test: a test taken
-		// at random every two or three look-ups was mispredicted.
-		// Three look-ups take at most 3×skipBits bits of the 56 or
-		// more; the rare single-symbol decode refills before and after.
-		acc, n, p = refill(seg, acc, n, p)
-		for range 3 {
-			if e := uint32(skip[acc>>(64-skipBits)]); e>>skipBefore < left {
-				acc <<= e & 15
-				n -= uint(e & 15)
-				adv := e >> skipAdv & 63
-				if adv >= left {
-					return acc, n, p, dc, true
-				}
-				left -= adv
-				continue
-			}
-			// A long code or a large coefficient.
-			if n < 32 {
-				acc, n, p = refill(seg, acc, n, p)
-			}
-			l, sym := lookup(t, acc)
-			if l == 0 {
-				return acc, n, p, 0, false
-			}
-			r, s := uint32(sym>>4), uint(sym&15)
-			acc <<= uint(l)
-			n -= uint(l)
-			adv := r + 1
-			switch {
-			case s != 0:
-				acc <<= s
-				n -= s
-			case r == 15:
-			default:
-				adv = 64 // the end of the block
-			}
-			if adv >= left {
-				return acc, n, p, dc, true
-			}
-			left -= adv
-			// Enough bits again for the look-ups left.
-			acc, n, p = refill(seg, acc, n, p)
-		}
-	}
 }
 
 // chromaTables are the tables sumBlock reads, for Cb and Cr.

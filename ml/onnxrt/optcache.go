@@ -66,8 +66,6 @@ func buildCached(model []byte, input, output string, opt Options) (*Session, err
 	c := opt.GraphCache.sized(len(model))
 	path := c.File(env.version)
 	if s, err := loadOptimized(path, input, output, opt); err == nil {
-		now := time.Now()
-		_ = os.Chtimes(path, now, now) // the most recently used is kept
 		return s, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		// A damaged or incompatible file: it is ours, in the cache; a
@@ -130,14 +128,13 @@ func (r *Runtime) CachedSession(size int, input, output string, opt Options) (*S
 	if err != nil {
 		return nil, false
 	}
-	now := time.Now()
-	_ = os.Chtimes(path, now, now) // the most recently used is kept
 	s.placement.Provider, s.placement.Requested = CPU, CPU
 	return s, true
 }
 
 // loadOptimized creates a session from a saved optimised graph, with
-// ONNX Runtime's optimisation off (it was done when the graph was saved).
+// ONNX Runtime's optimisation off (it was done when the graph was saved),
+// and marks the graph used: prune keeps the most recently used.
 func loadOptimized(path, input, output string, opt Options) (*Session, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
@@ -154,6 +151,8 @@ func loadOptimized(path, input, output string, opt Options) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load optimised graph %s: %w", path, err)
 	}
+	now := time.Now()
+	_ = os.Chtimes(path, now, now)
 	return &Session{s: s, input: input, output: output, opt: withoutCache(opt)}, nil
 }
 

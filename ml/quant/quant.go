@@ -43,6 +43,14 @@ func observed(op string) bool {
 	return false
 }
 
+// quantised reports whether n's output is an activation that gets its own
+// quantisation: what observed says of n's operator, or a convolution that
+// an average pool reads (pooled, from pooledConvs). Calibration and QDQ
+// must agree on it.
+func quantised(n *onnx.NodeProto, pooled map[string]bool) bool {
+	return len(n.GetOutput()) == 1 && (observed(n.GetOpType()) || pooled[n.GetOutput()[0]])
+}
+
 // Activations lists, in graph order, the 4-D activations of m that QDQ
 // quantises: the outputs of its ReLUs, pools and concatenations, the
 // input layout change before the first convolution, and convolutions
@@ -51,7 +59,7 @@ func Activations(m *onnx.ModelProto) []string {
 	pooled := pooledConvs(m)
 	var names []string
 	for _, n := range m.GetGraph().GetNode() {
-		if len(n.GetOutput()) == 1 && (observed(n.GetOpType()) || pooled[n.GetOutput()[0]]) {
+		if quantised(n, pooled) {
 			names = append(names, n.GetOutput()[0])
 		}
 	}
@@ -267,7 +275,7 @@ func QDQWith(m *onnx.ModelProto, r Ranges, opt Options) (*onnx.ModelProto, error
 	qp := map[string]params{}
 	pooled := pooledConvs(m)
 	for _, n := range g.Node {
-		if len(n.Output) != 1 || !(observed(n.GetOpType()) || pooled[n.Output[0]]) || !intReader[n.Output[0]] {
+		if !quantised(n, pooled) || !intReader[n.Output[0]] {
 			continue
 		}
 		a := n.Output[0]

@@ -95,8 +95,17 @@ func TestConfusionCells(t *testing.T) {
 }
 
 // loader is a Thumbnails that makes plain previews on its own goroutines,
-// like the app's; paths starting with "bad" cannot be read.
-type loader struct{ wg sync.WaitGroup }
+// like the app's; paths starting with "bad" cannot be read. The app's
+// previews reach their thumbs through fyne.Do, which runs them on the UI
+// goroutine; the test driver's fyne.Do runs them on whichever goroutine
+// calls it, so the loader holds each finished preview until settle hands
+// them over on the test's goroutine, as the app's event loop would, instead
+// of letting a worker refresh a thumb while the test lays it out.
+type loader struct {
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	ready []func()
+}
 
 func (l *loader) Cached(string) (image.Image, bool) { return nil, false }
 
@@ -107,12 +116,26 @@ func (l *loader) Load(path string, wanted func() bool, done func(image.Image)) {
 		if !wanted() {
 			return
 		}
-		if strings.HasPrefix(path, "bad") {
-			done(nil)
-			return
+		var img image.Image
+		if !strings.HasPrefix(path, "bad") {
+			img = image.NewRGBA(image.Rect(0, 0, 8, 8))
 		}
-		done(image.NewRGBA(image.Rect(0, 0, 8, 8)))
+		l.mu.Lock()
+		l.ready = append(l.ready, func() { done(img) })
+		l.mu.Unlock()
 	}()
+}
+
+// settle waits for every preview asked for and delivers them.
+func (l *loader) settle() {
+	l.wg.Wait()
+	l.mu.Lock()
+	ready := l.ready
+	l.ready = nil
+	l.mu.Unlock()
+	for _, f := range ready {
+		f()
+	}
 }
 
 // TestStripShowsWhatFits checks that a strip shows as many whole photos
@@ -128,7 +151,7 @@ func TestStripShowsWhatFits(t *testing.T) {
 	paths[1] = "bad.jpg"
 	s.SetPaths(paths)
 	s.Resize(fyne.NewSize(780, 100))
-	l.wg.Wait()
+	l.settle()
 	r := test.WidgetRenderer(s).(*stripRenderer)
 	shown := 0
 	for _, th := range r.thumbs {

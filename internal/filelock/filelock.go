@@ -1,0 +1,181 @@
+// Package filelock serialises changes to one of Clasifica's own files
+// between processes: the desktop app and the command line, or two of
+// either, changing a decision record or the move journal at once would
+// otherwise each read the file, change it and write it back, and the
+// second write would drop the first one's change.
+//
+// A lock is the operating system's advisory lock on a lock file
+// (flock(2) on Unix, LockFileEx on Windows), so the kernel releases it
+// when its holder exits, however it ends: a crash or a kill -9 never
+// leaves a lock behind. Lock files live in Clasifica's own folders, never
+// in a person's photo folder, and are never deleted: removing a lock file
+// while another process waits on it would let two processes each hold "the"
+// lock on different files. The holder writes who it is into the file, so
+// that a process that cannot get the lock can say what holds it.
+//
+// The lock excludes other Lock values too, in the same process as in
+// others; it does not replace a mutex for goroutines sharing one value.
+package filelock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ErrBusy is what a *BusyError matches with errors.Is: another process
+// (or another Lock in this one) holds the lock.
+var ErrBusy = errors.New("held by another process")
+
+// BusyError reports a lock that another process held for as long as the
+// caller could wait (TryLock: at all).
+type BusyError struct {
+	// File is the lock file.
+	File string
+	// Holder says what holds it, as the holder wrote it ("pid 1234:
+	// clasifica dataset leave-out …, since …"); empty when unknown.
+	Holder string
+	// Err is why waiting stopped (the context's error), or nil for
+	// TryLock.
+	Err error
+}
+
+func (e *BusyError) Error() string {
+	who := e.Holder
+	if who == "" {
+		who = "another process"
+	}
+	msg := fmt.Sprintf("lock %s is held by %s", e.File, who)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns ErrBusy and the reason waiting stopped, so that
+// errors.Is matches ErrBusy and context.DeadlineExceeded or
+// context.Canceled.
+func (e *BusyError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrBusy}
+	}
+	return []error{ErrBusy, e.Err}
+}
+
+// Lock is a held lock. Unlock releases it; so does the end of the
+// process.
+type Lock struct {
+	f    *os.File
+	path string
+}
+
+// Path returns the lock file.
+func (l *Lock) Path() string { return l.path }
+
+// TryLock takes the lock on the file path (created, with its folder, when
+// missing) without waiting. When another holds it, the error is a
+// *BusyError.
+func TryLock(path string) (*Lock, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	ok, err := tryLock(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if !ok {
+		holder := readHolder(f)
+		f.Close()
+		return nil, &BusyError{File: path, Holder: holder}
+	}
+	writeHolder(f)
+	return &Lock{f: f, path: path}, nil
+}
+
+// Back-off of Acquire between tries: a holder keeps a lock for the
+// milliseconds one change takes, so the first tries come soon, and the
+// wait grows to a few tries a second for a holder that takes longer.
+const (
+	firstWait = time.Millisecond
+	maxWait   = 100 * time.Millisecond
+)
+
+// Acquire takes the lock on the file path, waiting while another holds
+// it until ctx is done; then the error is a *BusyError that names the
+// holder and wraps ctx's error. Callers that a person waits on pass a
+// context with a deadline, so that a holder that never lets go (a stopped
+// process) gives an error rather than a hang.
+func Acquire(ctx context.Context, path string) (*Lock, error) {
+	wait := firstWait
+	t := time.NewTimer(0)
+	defer t.Stop()
+	<-t.C
+	for {
+		l, err := TryLock(path)
+		var busy *BusyError
+		if !errors.As(err, &busy) {
+			return l, err
+		}
+		t.Reset(wait)
+		select {
+		case <-ctx.Done():
+			busy.Err = ctx.Err()
+			return nil, busy
+		case <-t.C:
+		}
+		wait = min(2*wait, maxWait)
+	}
+}
+
+// Unlock releases the lock. The file stays (see the package comment).
+func (l *Lock) Unlock() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	err := unlock(l.f)
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	l.f = nil
+	if err != nil {
+		return fmt.Errorf("unlock %s: %w", l.path, err)
+	}
+	return nil
+}
+
+// maxHolder bounds the holder's description: a command line can be long.
+const maxHolder = 300
+
+// writeHolder records in the lock file which process holds it, for the
+// BusyError of those that wait. Failures are ignored: it is only said to
+// people.
+func writeHolder(f *os.File) {
+	cmd := strings.Join(os.Args, " ")
+	if len(cmd) > maxHolder-60 {
+		cmd = cmd[:maxHolder-60] + "…"
+	}
+	s := fmt.Sprintf("pid %d: %s, since %s", os.Getpid(), cmd, time.Now().Format("15:04:05"))
+	if f.Truncate(0) == nil {
+		f.WriteAt([]byte(s), 0)
+	}
+}
+
+// readHolder reads the holder's description; it may be the last holder's
+// if the new one has not written its own yet.
+func readHolder(f *os.File) string {
+	b, err := io.ReadAll(io.NewSectionReader(f, 0, maxHolder+8))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(strings.ToValidUTF8(string(b), ""))
+}

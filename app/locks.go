@@ -1,0 +1,35 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/clasifica/clasifica/internal/filelock"
+)
+
+// lockWait is how long a change waits for another Clasifica (the app and
+// the command line, or two of either) that is changing the same file.
+// Every holder keeps its lock for the milliseconds one change takes, so a
+// wait this long means the holder is stuck (a stopped process, a hung
+// network drive), and the person waiting gets an error that says so
+// rather than a window that does not answer.
+const lockWait = 15 * time.Second
+
+// lockFile takes the inter-process lock of one of Clasifica's own files:
+// file's lock file, file+".lock" beside it (never in a photo folder, and
+// never deleted, see filelock). doing says what the holder is doing, for
+// the error when it holds on for longer than wait (0: lockWait).
+func lockFile(file string, wait time.Duration, doing string) (*filelock.Lock, error) {
+	if wait <= 0 {
+		wait = lockWait
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	l, err := filelock.Acquire(ctx, file+".lock")
+	if errors.Is(err, filelock.ErrBusy) {
+		return nil, fmt.Errorf("another Clasifica is %s and has not finished after %v: %w", doing, wait.Round(time.Second), err)
+	}
+	return l, err
+}

@@ -1,0 +1,223 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clasifica/clasifica/internal/filelock"
+	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/decisions"
+)
+
+// decideEnv, when set ("data folder|photo folder|photo"), makes the test
+// binary a second Clasifica: it leaves the photo out of the folder's
+// decisions with ChangeDecisions, saying "inside" on stdout once it holds
+// the record's lock and waiting there for a line on stdin (or its kill).
+const decideEnv = "CLASIFICA_TEST_DECIDE"
+
+// helperProcess runs the helper when the environment asks for one, and
+// reports whether it did.
+func helperProcess() bool {
+	arg := os.Getenv(decideEnv)
+	if arg == "" {
+		return false
+	}
+	f := strings.Split(arg, "|")
+	a := New(Dirs{Data: f[0]})
+	_, err := a.ChangeDecisions(f[1], func(s *decisions.Store) error {
+		fmt.Println("inside")
+		bufio.NewReader(os.Stdin).ReadString('\n')
+		s.SetLeaveOut(fakePhoto(f[2]), true, time.Now().UTC())
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	return true
+}
+
+// fakePhoto is a photo of the daisy class named name, its hash made from
+// the name: decisions are kept by hash, and these tests need more photos
+// than the folder has.
+func fakePhoto(name string) decisions.Photo {
+	return decisions.Photo{Hash: sha256.Sum256([]byte(name)), Path: "daisy/" + name, Label: "daisy",
+		Scheme: decisions.Scheme(dataset.ClassFolders, dataset.Breed)}
+}
+
+// decider starts a second Clasifica process leaving photo out of root's
+// decisions, and returns once it holds the record's lock; go lets it
+// finish.
+func decider(t *testing.T, dirs Dirs, root, photo string) (cmd *exec.Cmd, goOn func()) {
+	t.Helper()
+	cmd = exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), decideEnv+"="+dirs.Data+"|"+root+"|"+photo)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "inside\n" {
+		t.Fatalf("second process: read %q, %v; want \"inside\"", line, err)
+	}
+	return cmd, func() { fmt.Fprintln(in) }
+}
+
+// leftOut reports whether root's record, read afresh, leaves photo out.
+func leftOut(t *testing.T, dirs Dirs, root, photo string) bool {
+	t.Helper()
+	s, err := New(dirs).LoadDecisions(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := s.Get(fakePhoto(photo).Hash)
+	return ok && r.LeaveOut
+}
+
+// Two Clasificas (two App values: their mutexes apart, only the lock file
+// between them) changing one folder's decisions at once, many times each,
+// lose none of the changes.
+func TestConcurrentDecisionsKeepEveryChange(t *testing.T) {
+	dirs := testDirs(t)
+	root := smallFolder(t, 1)
+	d, err := New(dirs).Scan(context.Background(), root, dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const each = 40
+	apps := []*App{New(dirs), New(dirs)}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(apps))
+	for i, a := range apps {
+		wg.Go(func() {
+			for k := range each {
+				fp := fakePhoto(fmt.Sprintf("app%d-%d.jpg", i, k))
+				p := DecidedPhoto{Path: filepath.Join(root, filepath.FromSlash(fp.Path)), Hash: fp.Hash, Folder: "daisy", Label: "daisy"}
+				var err error
+				if i == 0 {
+					_, err = a.LeaveOut(d, p, true)
+				} else {
+					_, _, err = a.Relabel(d, p, "rose")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	s, err := New(dirs).LoadDecisions(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := 0
+	for i := range apps {
+		for k := range each {
+			r, ok := s.Get(fakePhoto(fmt.Sprintf("app%d-%d.jpg", i, k)).Hash)
+			if !ok || (i == 0 && !r.LeaveOut) || (i == 1 && r.Override[decisions.Scheme(dataset.ClassFolders, dataset.Breed)] != "rose") {
+				lost++
+			}
+		}
+	}
+	if lost > 0 || s.Len() != len(apps)*each {
+		t.Errorf("%d of %d changes lost; the record holds %d photos", lost, len(apps)*each, s.Len())
+	}
+}
+
+// A change waits while another Clasifica process changes the same
+// record, and then both changes are kept; a wait longer than the App's
+// limit is an error that names the folder, the lock file and the holder.
+func TestDecisionsWaitForAnotherProcess(t *testing.T) {
+	dirs := testDirs(t)
+	root := smallFolder(t, 1)
+	key, _ := folderKey(root)
+	file, _ := dirs.DecisionsFile(root)
+
+	cmd, goOn := decider(t, dirs, root, "theirs.jpg")
+	impatient := New(dirs)
+	impatient.lockWait = 100 * time.Millisecond // the helper holds on until told
+	_, err := impatient.ChangeDecisions(root, func(s *decisions.Store) error { return nil })
+	if !errors.Is(err, filelock.ErrBusy) {
+		t.Fatalf("a change while another process held the record: %v, want busy", err)
+	}
+	for _, want := range []string{"another Clasifica is changing the decisions for " + key, file + ".lock", fmt.Sprintf("pid %d", cmd.Process.Pid)} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+
+	mine := make(chan error, 1)
+	go func() {
+		_, err := New(dirs).ChangeDecisions(root, func(s *decisions.Store) error {
+			s.SetLeaveOut(fakePhoto("mine.jpg"), true, time.Now().UTC())
+			return nil
+		})
+		mine <- err
+	}()
+	goOn()
+	if err := <-mine; err != nil {
+		t.Fatalf("the change after the other process finished: %v", err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("second process: %v", err)
+	}
+	for _, photo := range []string{"theirs.jpg", "mine.jpg"} {
+		if !leftOut(t, dirs, root, photo) {
+			t.Errorf("%s's decision was lost", photo)
+		}
+	}
+}
+
+// A Clasifica killed (SIGKILL) while it changes a record leaves the last
+// good record and no lock: the next change goes through.
+func TestDecisionsAfterKillMidChange(t *testing.T) {
+	dirs := testDirs(t)
+	root := smallFolder(t, 1)
+	a := New(dirs)
+	if _, err := a.ChangeDecisions(root, func(s *decisions.Store) error {
+		s.SetLeaveOut(fakePhoto("before.jpg"), true, time.Now().UTC())
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cmd, _ := decider(t, dirs, root, "killed.jpg")
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if _, err := a.ChangeDecisions(root, func(s *decisions.Store) error {
+		s.SetLeaveOut(fakePhoto("after.jpg"), true, time.Now().UTC())
+		return nil
+	}); err != nil {
+		t.Fatalf("a change after the holder was killed: %v", err)
+	}
+	for photo, want := range map[string]bool{"before.jpg": true, "killed.jpg": false, "after.jpg": true} {
+		if got := leftOut(t, dirs, root, photo); got != want {
+			t.Errorf("%s left out: %v, want %v", photo, got, want)
+		}
+	}
+}

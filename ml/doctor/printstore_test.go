@@ -3,6 +3,7 @@ package doctor
 import (
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -45,5 +46,52 @@ func TestPrintsRoundTrip(t *testing.T) {
 	r, err := OpenPrints(file)
 	if err != nil || r.Len() != 0 {
 		t.Fatalf("damaged file: %d prints, %v", r.Len(), err)
+	}
+}
+
+// Two processes' stores of one file (both opened before either saved),
+// each saving the prints it made, at once: the file keeps all of them.
+func TestPrintsKeepOtherStoresPrints(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "data", "fingerprints.bin")
+	stores := make([]*Prints, 2)
+	for i := range stores {
+		var err error
+		if stores[i], err = OpenPrints(file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const each = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, len(stores))
+	for i, s := range stores {
+		wg.Go(func() {
+			for k := range each {
+				var h [32]byte
+				h[0], h[1] = byte(i), byte(k)
+				s.Put(h, Print{Whole8: uint64(i*each + k + 1)})
+				if err := s.Save(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	q, err := OpenPrints(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range stores {
+		for k := range each {
+			var h [32]byte
+			h[0], h[1] = byte(i), byte(k)
+			if pr, ok := q.Get(h); !ok || pr.Whole8 != uint64(i*each+k+1) {
+				t.Errorf("store %d's print %d: %+v, %v; want it kept", i, k, pr, ok)
+			}
+		}
 	}
 }

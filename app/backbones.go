@@ -19,6 +19,7 @@ import (
 
 	"github.com/clasifica/clasifica/internal/atomicfile"
 	"github.com/clasifica/clasifica/internal/ctxio"
+	"github.com/clasifica/clasifica/internal/filelock"
 	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/ml/backbone"
 	"github.com/clasifica/clasifica/ml/inception"
@@ -436,6 +437,19 @@ func (s *Backbones) download(ctx context.Context, url, wantMD5, downloads string
 	}
 	name := filepath.Base(url)
 	part := filepath.Join(downloads, name+".part")
+	// One download of a file at a time, across processes: two appending
+	// to one partial file would spoil it (the MD5 check would catch it, at
+	// the cost of both downloads), or append to the file the first
+	// renamed and is importing. The second is told at once rather than
+	// kept waiting for the first's minutes.
+	l, err := filelock.TryLock(part + ".lock")
+	if errors.Is(err, filelock.ErrBusy) {
+		return Installed{}, fmt.Errorf("download %s: another Clasifica is downloading it now; try again once it has finished: %w", url, err)
+	}
+	if err != nil {
+		return Installed{}, fmt.Errorf("download %s: %w", url, err)
+	}
+	defer l.Unlock()
 	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return Installed{}, fmt.Errorf("download %s: %w", url, err)

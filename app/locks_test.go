@@ -6,11 +6,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -219,5 +222,38 @@ func TestDecisionsAfterKillMidChange(t *testing.T) {
 		if got := leftOut(t, dirs, root, photo); got != want {
 			t.Errorf("%s left out: %v, want %v", photo, got, want)
 		}
+	}
+}
+
+// A download another Clasifica is making is refused at once, naming it,
+// without a request or a touch to the partial file.
+func TestDownloadRefusedWhileAnotherDownloads(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Write([]byte("weights"))
+	}))
+	defer srv.Close()
+	downloads := t.TempDir()
+	url := srv.URL + "/weights.h5"
+	part := filepath.Join(downloads, "weights.h5.part")
+	if err := os.WriteFile(part, []byte("wei"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other, err := filelock.TryLock(part + ".lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Unlock()
+	store := &Backbones{Dir: filepath.Join(t.TempDir(), "backbones")}
+	_, err = store.download(context.Background(), url, strings.Repeat("0", 32), downloads, srv.Client(), nil)
+	if !errors.Is(err, filelock.ErrBusy) || !strings.Contains(err.Error(), "another Clasifica is downloading") || !strings.Contains(err.Error(), part+".lock") {
+		t.Fatalf("download while another process downloads: %v; want it refused, naming the lock", err)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests made", n)
+	}
+	if b, _ := os.ReadFile(part); string(b) != "wei" {
+		t.Errorf("the partial file holds %q, want it untouched", b)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/clasifica/clasifica/internal/filelock"
+	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/decisions"
 )
@@ -255,5 +257,67 @@ func TestDownloadRefusedWhileAnotherDownloads(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(part); string(b) != "wei" {
 		t.Errorf("the partial file holds %q, want it untouched", b)
+	}
+}
+
+// Two Clasificas (two App values) adding photos of one name to one folder
+// at once: every photo is copied under a name of its own, and every copy
+// is recorded as a training photo.
+func TestConcurrentCorrections(t *testing.T) {
+	dirs := testDirs(t)
+	root := smallFolder(t, 2)
+	sunflowers, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers", "sunflower"), "*.jpg"))
+	const each = 3
+	apps := []*App{New(dirs), New(dirs)}
+	var wg sync.WaitGroup
+	added := make([][]string, len(apps))
+	errs := make(chan error, len(apps))
+	for i, a := range apps {
+		wg.Go(func() {
+			for k := range each {
+				src := filepath.Join(t.TempDir(), "photo.jpg") // one name for all
+				data, err := os.ReadFile(sunflowers[i*each+k])
+				if err == nil {
+					err = os.WriteFile(src, data, 0o644)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				c, err := a.AddCorrection(root, src, "daisy")
+				if err != nil {
+					errs <- err
+					return
+				}
+				added[i] = append(added[i], c.To)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, to := range slices.Concat(added...) {
+		names[to] = true
+	}
+	if len(names) != len(apps)*each {
+		t.Fatalf("copies %v: want %d under names of their own", added, len(apps)*each)
+	}
+	d, err := New(dirs).Scan(context.Background(), root, dataset.Options{Validation: 0.5, Test: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range d.Items {
+		if names[it.Path] {
+			delete(names, it.Path)
+			if it.Split != dataset.Train {
+				t.Errorf("%s is a %v photo, want training: its record was lost", it.Path, it.Split)
+			}
+		}
+	}
+	if len(names) > 0 {
+		t.Errorf("copies not found by the scan: %v", names)
 	}
 }

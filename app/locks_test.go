@@ -65,25 +65,7 @@ func fakePhoto(name string) decisions.Photo {
 // finish.
 func decider(t *testing.T, dirs Dirs, root, photo string) (cmd *exec.Cmd, goOn func()) {
 	t.Helper()
-	cmd = exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), decideEnv+"="+dirs.Data+"|"+root+"|"+photo)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "inside\n" {
-		t.Fatalf("second process: read %q, %v; want \"inside\"", line, err)
-	}
+	cmd, in := mltest.HelperProcess(t, nil, []string{decideEnv + "=" + dirs.Data + "|" + root + "|" + photo}, "inside")
 	return cmd, func() { fmt.Fprintln(in) }
 }
 

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/clasifica/clasifica/internal/mltest"
 )
 
 // holdEnv, when set to a lock file, makes the test binary a helper
@@ -38,28 +40,10 @@ func TestMain(m *testing.M) {
 }
 
 // holder starts a helper process holding the lock on path, and returns
-// once it holds it; closing release lets it go.
+// once it holds it; release lets it go.
 func holder(t *testing.T, path string) (cmd *exec.Cmd, release func()) {
 	t.Helper()
-	cmd = exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), holdEnv+"="+path)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "locked\n" {
-		t.Fatalf("helper process: read %q, %v; want \"locked\"", line, err)
-	}
+	cmd, in := mltest.HelperProcess(t, nil, []string{holdEnv + "=" + path}, "locked")
 	return cmd, func() { in.Close() }
 }
 

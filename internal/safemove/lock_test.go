@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/clasifica/clasifica/internal/filelock"
+	"github.com/clasifica/clasifica/internal/mltest"
 )
 
 // holdAt returns a stop hook that, at step, says so on reached and waits
@@ -128,32 +128,11 @@ func TestConcurrentMovers(t *testing.T) {
 func TestMoveInAnotherProcess(t *testing.T) {
 	root, contents := folder(t)
 	journal := filepath.Join(t.TempDir(), "moves")
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run=^TestHoldingHelper$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SAFEMOVE_HOLD_AT="+string(Linked), "SAFEMOVE_ROOT="+root, "SAFEMOVE_JOURNAL="+journal)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	r := bufio.NewReader(out)
-	if line, err := r.ReadString('\n'); err != nil || line != "holding\n" {
-		t.Fatalf("helper process: read %q, %v; want \"holding\"", line, err)
-	}
+	cmd, in := mltest.HelperProcess(t, []string{"-test.run=^TestHoldingHelper$", "-test.count=1"},
+		[]string{"SAFEMOVE_HOLD_AT=" + string(Linked), "SAFEMOVE_ROOT=" + root, "SAFEMOVE_JOURNAL=" + journal}, "holding")
 
 	impatient := &Mover{Journal: journal, wait: 50 * time.Millisecond}
-	_, err = impatient.Recover()
+	_, err := impatient.Recover()
 	if !errors.Is(err, filelock.ErrBusy) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", cmd.Process.Pid)) {
 		t.Fatalf("Recover while another process moves: %v; want busy, naming pid %d", err, cmd.Process.Pid)
 	}

@@ -357,7 +357,8 @@ type Recovered struct {
 // at start, before any move. A journal entry that cannot be read is left
 // in place and reported. Moves another process is making are not touched:
 // Recover waits for the one in progress (see lockWait), and every entry it
-// then finds is one whose process ended before removing it.
+// then finds is one no move is making any more: its process ended (a
+// crash, a kill) or gave up on it, before removing it.
 func (m *Mover) Recover() ([]Recovered, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
+
+	"github.com/clasifica/clasifica/internal/mltest"
 )
 
 // Two Clasificas keeping measurements in one cache file (two caches: each
@@ -15,27 +16,22 @@ import (
 func TestJSONCacheKeepsOtherProcessesMeasurements(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		put  func(a, b *jsonCache[speed], each int)
+		put  func(t *testing.T, a, b *jsonCache[speed], each int)
 	}{
-		{"in turn", func(a, b *jsonCache[speed], each int) {
+		{"in turn", func(_ *testing.T, a, b *jsonCache[speed], each int) {
 			for k := range each {
 				a.put(fmt.Sprint("a", k), speed{SecondsPerPhoto: float64(k)})
 				b.put(fmt.Sprint("b", k), speed{SecondsPerPhoto: float64(k)})
 			}
 		}},
-		{"at once", func(a, b *jsonCache[speed], each int) {
-			var wg sync.WaitGroup
-			for _, c := range []struct {
-				cache  *jsonCache[speed]
-				prefix string
-			}{{a, "a"}, {b, "b"}} {
-				wg.Go(func() {
-					for k := range each {
-						c.cache.put(fmt.Sprint(c.prefix, k), speed{SecondsPerPhoto: float64(k)})
-					}
-				})
-			}
-			wg.Wait()
+		{"at once", func(t *testing.T, a, b *jsonCache[speed], each int) {
+			caches := []*jsonCache[speed]{a, b}
+			mltest.AtOnce(t, len(caches), func(i int) error {
+				for k := range each {
+					caches[i].put(fmt.Sprint("ab"[i:i+1], k), speed{SecondsPerPhoto: float64(k)})
+				}
+				return nil
+			})
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,7 +42,7 @@ func TestJSONCacheKeepsOtherProcessesMeasurements(t *testing.T) {
 			a.get("x")
 			b.get("x")
 			const each = 20
-			tc.put(a, b, each)
+			tc.put(t, a, b, each)
 			a.put("a0", speed{SecondsPerPhoto: 100}) // measured again
 			data, err := os.ReadFile(file)
 			if err != nil {
@@ -85,15 +81,12 @@ func TestProviderCacheKeepsOtherProcessesProbes(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "cache", "providers.json")
 	caches := []*providerCache{{mem: map[string][]ProviderStatus{}, file: file}, {mem: map[string][]ProviderStatus{}, file: file}}
 	const each = 20
-	var wg sync.WaitGroup
-	for i, c := range caches {
-		wg.Go(func() {
-			for k := range each {
-				c.put(fmt.Sprintf("lib%d-%d", i, k), []ProviderStatus{{}})
-			}
-		})
-	}
-	wg.Wait()
+	mltest.AtOnce(t, len(caches), func(i int) error {
+		for k := range each {
+			caches[i].put(fmt.Sprintf("lib%d-%d", i, k), []ProviderStatus{{}})
+		}
+		return nil
+	})
 	fresh := &providerCache{mem: map[string][]ProviderStatus{}, file: file}
 	for i := range caches {
 		for k := range each {

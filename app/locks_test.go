@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,31 +91,22 @@ func TestConcurrentDecisionsKeepEveryChange(t *testing.T) {
 	}
 	const each = 40
 	apps := []*App{New(dirs), New(dirs)}
-	var wg sync.WaitGroup
-	errs := make(chan error, len(apps))
-	for i, a := range apps {
-		wg.Go(func() {
-			for k := range each {
-				fp := fakePhoto(fmt.Sprintf("app%d-%d.jpg", i, k))
-				p := DecidedPhoto{Path: filepath.Join(root, filepath.FromSlash(fp.Path)), Hash: fp.Hash, Folder: "daisy", Label: "daisy"}
-				var err error
-				if i == 0 {
-					_, err = a.LeaveOut(d, p, true)
-				} else {
-					_, _, err = a.Relabel(d, p, "rose")
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
+	mltest.AtOnce(t, len(apps), func(i int) error {
+		for k := range each {
+			fp := fakePhoto(fmt.Sprintf("app%d-%d.jpg", i, k))
+			p := DecidedPhoto{Path: filepath.Join(root, filepath.FromSlash(fp.Path)), Hash: fp.Hash, Folder: "daisy", Label: "daisy"}
+			var err error
+			if i == 0 {
+				_, err = apps[i].LeaveOut(d, p, true)
+			} else {
+				_, _, err = apps[i].Relabel(d, p, "rose")
 			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	s, err := New(dirs).LoadDecisions(root)
 	if err != nil {
 		t.Fatal(err)
@@ -251,35 +241,28 @@ func TestConcurrentCorrections(t *testing.T) {
 	sunflowers, _ := filepath.Glob(filepath.Join(mltest.Photos(t, "flowers", "sunflower"), "*.jpg"))
 	const each = 3
 	apps := []*App{New(dirs), New(dirs)}
-	var wg sync.WaitGroup
 	added := make([][]string, len(apps))
-	errs := make(chan error, len(apps))
-	for i, a := range apps {
-		wg.Go(func() {
-			for k := range each {
-				src := filepath.Join(t.TempDir(), "photo.jpg") // one name for all
-				data, err := os.ReadFile(sunflowers[i*each+k])
-				if err == nil {
-					err = os.WriteFile(src, data, 0o644)
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-				c, err := a.AddCorrection(root, src, "daisy")
-				if err != nil {
-					errs <- err
-					return
-				}
-				added[i] = append(added[i], c.To)
+	srcs := make([]string, len(apps)*each)
+	for i := range srcs {
+		srcs[i] = filepath.Join(t.TempDir(), "photo.jpg") // one name for all
+		data, err := os.ReadFile(sunflowers[i])
+		if err == nil {
+			err = os.WriteFile(srcs[i], data, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	mltest.AtOnce(t, len(apps), func(i int) error {
+		for k := range each {
+			c, err := apps[i].AddCorrection(root, srcs[i*each+k], "daisy")
+			if err != nil {
+				return err
 			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+			added[i] = append(added[i], c.To)
+		}
+		return nil
+	})
 	names := map[string]bool{}
 	for _, to := range slices.Concat(added...) {
 		names[to] = true

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -206,34 +205,24 @@ func TestLocksSerialise(t *testing.T) {
 	dir := t.TempDir()
 	lock, counter := filepath.Join(dir, "counter.lock"), filepath.Join(dir, "counter")
 	const workers, each = 4, 50
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Go(func() {
-			for range each {
-				l, err := Acquire(context.Background(), lock)
-				if err != nil {
-					errs <- err
-					return
-				}
-				n := 0
-				if b, err := os.ReadFile(counter); err == nil {
-					fmt.Sscan(string(b), &n)
-				}
-				err = os.WriteFile(counter, []byte(fmt.Sprint(n+1)), 0o644)
-				l.Unlock()
-				if err != nil {
-					errs <- err
-					return
-				}
+	mltest.AtOnce(t, workers, func(int) error {
+		for range each {
+			l, err := Acquire(context.Background(), lock)
+			if err != nil {
+				return err
 			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+			n := 0
+			if b, err := os.ReadFile(counter); err == nil {
+				fmt.Sscan(string(b), &n)
+			}
+			err = os.WriteFile(counter, []byte(fmt.Sprint(n+1)), 0o644)
+			l.Unlock()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	b, _ := os.ReadFile(counter)
 	if string(b) != fmt.Sprint(workers*each) {
 		t.Errorf("counter %s, want %d: increments were lost", b, workers*each)

@@ -2,9 +2,11 @@ package mltest
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 )
 
@@ -41,4 +43,20 @@ func HelperProcess(t testing.TB, args, env []string, ready string) (cmd *exec.Cm
 		t.Fatalf("helper process: read %q, %v; want %q", line, err, ready)
 	}
 	return cmd, in
+}
+
+// AtOnce runs work(0), …, work(n-1) on n goroutines at once, for tests of
+// what concurrent changes keep, and fails the test with their errors once
+// all have returned.
+func AtOnce(t testing.TB, n int, work func(i int) error) {
+	t.Helper()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = work(i) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -95,24 +94,16 @@ func TestConcurrentMovers(t *testing.T) {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	for _, from := range []string{"cats", "birds"} {
+	froms := []string{"cats", "birds"}
+	mltest.AtOnce(t, len(froms), func(i int) error {
 		m := &Mover{Journal: journal}
-		wg.Go(func() {
-			for k := range each {
-				if _, err := m.Move(filepath.Join(root, from, fmt.Sprint(k), "a.jpg"), dst); err != nil {
-					errs <- err
-					return
-				}
+		for k := range each {
+			if _, err := m.Move(filepath.Join(root, froms[i], fmt.Sprint(k), "a.jpg"), dst); err != nil {
+				return err
 			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+		}
+		return nil
+	})
 	for c, where := range exactlyOnce(t, root, contents) {
 		if len(where) == 1 && !strings.HasPrefix(where[0], "dogs/") {
 			t.Errorf("%q is at %s, want it moved into dogs/", c, where[0])

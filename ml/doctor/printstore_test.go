@@ -3,8 +3,9 @@ package doctor
 import (
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
+
+	"github.com/clasifica/clasifica/internal/mltest"
 )
 
 func TestPrintsRoundTrip(t *testing.T) {
@@ -61,26 +62,17 @@ func TestPrintsKeepOtherStoresPrints(t *testing.T) {
 		}
 	}
 	const each = 20
-	var wg sync.WaitGroup
-	errs := make(chan error, len(stores))
-	for i, s := range stores {
-		wg.Go(func() {
-			for k := range each {
-				var h [32]byte
-				h[0], h[1] = byte(i), byte(k)
-				s.Put(h, Print{Whole8: uint64(i*each + k + 1)})
-				if err := s.Save(); err != nil {
-					errs <- err
-					return
-				}
+	mltest.AtOnce(t, len(stores), func(i int) error {
+		for k := range each {
+			var h [32]byte
+			h[0], h[1] = byte(i), byte(k)
+			stores[i].Put(h, Print{Whole8: uint64(i*each + k + 1)})
+			if err := stores[i].Save(); err != nil {
+				return err
 			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+		}
+		return nil
+	})
 	q, err := OpenPrints(file)
 	if err != nil {
 		t.Fatal(err)

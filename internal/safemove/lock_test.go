@@ -1,7 +1,6 @@
 package safemove
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -119,8 +118,8 @@ func TestConcurrentMovers(t *testing.T) {
 func TestMoveInAnotherProcess(t *testing.T) {
 	root, contents := folder(t)
 	journal := filepath.Join(t.TempDir(), "moves")
-	cmd, in := mltest.HelperProcess(t, []string{"-test.run=^TestHoldingHelper$", "-test.count=1"},
-		[]string{"SAFEMOVE_HOLD_AT=" + string(Linked), "SAFEMOVE_ROOT=" + root, "SAFEMOVE_JOURNAL=" + journal}, "holding")
+	cmd, in := mltest.HelperProcess(t, []string{"-test.run=^TestMoveHelper$", "-test.count=1"},
+		[]string{"SAFEMOVE_STEP=" + string(Linked), "SAFEMOVE_AT_STEP=hold", "SAFEMOVE_ROOT=" + root, "SAFEMOVE_JOURNAL=" + journal}, "holding")
 
 	impatient := &Mover{Journal: journal, wait: 50 * time.Millisecond}
 	_, err := impatient.Recover()
@@ -155,26 +154,5 @@ func TestMoveInAnotherProcess(t *testing.T) {
 	}
 	if w := got["photo of a dog"]; len(w) != 1 || w[0] != "cats/a (2).jpg" {
 		t.Errorf("this process's photo is at %v, want cats/a (2).jpg", w)
-	}
-}
-
-// TestHoldingHelper is the process TestMoveInAnotherProcess runs: it
-// moves cats/b.jpg into dogs/, saying "holding" at the step and waiting
-// for a line on stdin there.
-func TestHoldingHelper(t *testing.T) {
-	step := os.Getenv("SAFEMOVE_HOLD_AT")
-	if step == "" {
-		t.Skip("run by TestMoveInAnotherProcess")
-	}
-	root := os.Getenv("SAFEMOVE_ROOT")
-	m := &Mover{Journal: os.Getenv("SAFEMOVE_JOURNAL"), stop: func(s Step) bool {
-		if s == Step(step) {
-			fmt.Println("holding")
-			bufio.NewReader(os.Stdin).ReadString('\n')
-		}
-		return false
-	}}
-	if _, err := m.Move(filepath.Join(root, "cats", "b.jpg"), filepath.Join(root, "dogs")); err != nil {
-		t.Fatal(err)
 	}
 }

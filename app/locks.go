@@ -20,16 +20,15 @@ const lockWait = 15 * time.Second
 // lockFile takes the inter-process lock of one of Clasifica's own files:
 // file's lock file, file+".lock" beside it (never in a photo folder, and
 // never deleted, see filelock). doing says what the holder is doing, for
-// the error when it holds on for longer than wait (0: lockWait).
+// the error when it holds on for longer than wait (0: lockWait); that
+// error is not a cancellation (IsCancel), so front ends show it.
 func lockFile(file string, wait time.Duration, doing string) (*filelock.Lock, error) {
 	if wait <= 0 {
 		wait = lockWait
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	l, err := filelock.Acquire(ctx, file+".lock")
+	l, err := filelock.Acquire(context.Background(), file+".lock", wait)
 	if errors.Is(err, filelock.ErrBusy) {
-		return nil, fmt.Errorf("another Clasifica is %s and has not finished after %v: %w", doing, wait.Round(time.Second), err)
+		return nil, fmt.Errorf("another Clasifica is %s and has not finished: %w", doing, err)
 	}
 	return l, err
 }

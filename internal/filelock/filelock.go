@@ -40,8 +40,11 @@ type BusyError struct {
 	// Holder says what holds it, as the holder wrote it ("pid 1234:
 	// clasifica dataset leave-out …, since …"); empty when unknown.
 	Holder string
-	// Err is why waiting stopped (the context's error), or nil for
-	// TryLock.
+	// Waited is how long Acquire waited before giving up, when it gave
+	// up because its wait was over.
+	Waited time.Duration
+	// Err is the context's error when its context ended the wait (the
+	// caller cancelled), nil otherwise.
 	Err error
 }
 
@@ -51,15 +54,19 @@ func (e *BusyError) Error() string {
 		who = "another process"
 	}
 	msg := fmt.Sprintf("lock %s is held by %s", e.File, who)
+	if e.Waited > 0 {
+		msg += fmt.Sprintf(" (waited %v)", e.Waited.Round(time.Millisecond))
+	}
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
 	return msg
 }
 
-// Unwrap returns ErrBusy and the reason waiting stopped, so that
-// errors.Is matches ErrBusy and context.DeadlineExceeded or
-// context.Canceled.
+// Unwrap returns ErrBusy and, when the context ended the wait, its error:
+// errors.Is matches ErrBusy, and context.Canceled (or DeadlineExceeded)
+// only when the caller's context stopped the wait, so that a lock that
+// stays busy is not taken for the person's cancel.
 func (e *BusyError) Unwrap() []error {
 	if e.Err == nil {
 		return []error{ErrBusy}
@@ -111,29 +118,39 @@ const (
 )
 
 // Acquire takes the lock on the file path, waiting while another holds
-// it until ctx is done; then the error is a *BusyError that names the
-// holder and wraps ctx's error. Callers that a person waits on pass a
-// context with a deadline, so that a holder that never lets go (a stopped
-// process) gives an error rather than a hang.
-func Acquire(ctx context.Context, path string) (*Lock, error) {
+// it, for at most patience (none: until ctx is done). When it gives up the
+// error is a *BusyError that names the holder, with Waited set when
+// patience ran out and Err when ctx ended the wait. Callers that a person
+// waits on give a patience, so that a holder that never lets go (a
+// stopped process) gives an error rather than a hang.
+func Acquire(ctx context.Context, path string, patience time.Duration) (*Lock, error) {
+	start := time.Now()
+	var giveUp <-chan time.Time
+	if patience > 0 {
+		g := time.NewTimer(patience)
+		defer g.Stop()
+		giveUp = g.C
+	}
 	wait := firstWait
-	t := time.NewTimer(0)
+	t := time.NewTimer(wait)
 	defer t.Stop()
-	<-t.C
 	for {
 		l, err := TryLock(path)
 		var busy *BusyError
 		if !errors.As(err, &busy) {
 			return l, err
 		}
-		t.Reset(wait)
 		select {
 		case <-ctx.Done():
 			busy.Err = ctx.Err()
 			return nil, busy
+		case <-giveUp:
+			busy.Waited = time.Since(start)
+			return nil, busy
 		case <-t.C:
 		}
 		wait = min(2*wait, maxWait)
+		t.Reset(wait)
 	}
 }
 

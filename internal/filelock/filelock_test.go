@@ -22,7 +22,7 @@ const holdEnv = "FILELOCK_TEST_HOLD"
 
 func TestMain(m *testing.M) {
 	if path := os.Getenv(holdEnv); path != "" {
-		l, err := Acquire(context.Background(), path)
+		l, err := Acquire(context.Background(), path, 0)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
@@ -118,7 +118,7 @@ func TestAcquireWaitsForAnotherProcess(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		close(started)
-		l, err := Acquire(ctx, path)
+		l, err := Acquire(ctx, path, 0)
 		if err == nil {
 			err = l.Unlock()
 		}
@@ -153,29 +153,34 @@ func TestKilledHolderReleases(t *testing.T) {
 	cmd.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	l, err := Acquire(ctx, path)
+	l, err := Acquire(ctx, path, 0)
 	if err != nil {
 		t.Fatalf("lock after its holder was killed: %v", err)
 	}
 	l.Unlock()
 }
 
-// Waiting ends with the context: a deadline or a cancel gives a
-// *BusyError naming the file and the holder and wrapping the reason.
+// Waiting ends with the patience or the context: either gives a
+// *BusyError naming the file and the holder; only the context's end wraps
+// its error (a cancel), and patience run out says how long it waited.
 func TestAcquireGivesUp(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		ctx  func() (context.Context, context.CancelFunc)
-		want error
+		name     string
+		ctx      func() (context.Context, context.CancelFunc)
+		patience time.Duration
+		want     error // the context's error, or nil
 	}{
+		{"patience", func() (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.Background())
+		}, 20 * time.Millisecond, nil},
 		{"deadline", func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 20*time.Millisecond)
-		}, context.DeadlineExceeded},
+		}, 0, context.DeadlineExceeded},
 		{"cancelled", func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(20*time.Millisecond, cancel)
 			return ctx, cancel
-		}, context.Canceled},
+		}, time.Hour, context.Canceled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.lock")
@@ -186,10 +191,17 @@ func TestAcquireGivesUp(t *testing.T) {
 			defer held.Unlock()
 			ctx, cancel := tc.ctx()
 			defer cancel()
-			_, err = Acquire(ctx, path)
+			_, err = Acquire(ctx, path, tc.patience)
 			var busy *BusyError
-			if !errors.As(err, &busy) || !errors.Is(err, ErrBusy) || !errors.Is(err, tc.want) {
-				t.Fatalf("Acquire: %v; want a *BusyError wrapping %v", err, tc.want)
+			if !errors.As(err, &busy) || !errors.Is(err, ErrBusy) {
+				t.Fatalf("Acquire: %v; want a *BusyError", err)
+			}
+			cancelled := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+			if tc.want != nil && !errors.Is(err, tc.want) || tc.want == nil && cancelled {
+				t.Errorf("Acquire: %v wraps the context's error: %v, want %v", err, cancelled, tc.want)
+			}
+			if (busy.Waited > 0) != (tc.want == nil) {
+				t.Errorf("Waited %v, want it set only when patience ran out", busy.Waited)
 			}
 			msg := err.Error()
 			if !strings.Contains(msg, path) || !strings.Contains(msg, fmt.Sprintf("pid %d", os.Getpid())) {
@@ -207,7 +219,7 @@ func TestLocksSerialise(t *testing.T) {
 	const workers, each = 4, 50
 	mltest.AtOnce(t, workers, func(int) error {
 		for range each {
-			l, err := Acquire(context.Background(), lock)
+			l, err := Acquire(context.Background(), lock, 0)
 			if err != nil {
 				return err
 			}

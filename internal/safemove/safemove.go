@@ -115,11 +115,9 @@ func (m *Mover) lock(doing string) (*filelock.Lock, error) {
 	if wait <= 0 {
 		wait = lockWait
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	l, err := filelock.Acquire(ctx, filepath.Clean(m.Journal)+".lock")
+	l, err := filelock.Acquire(context.Background(), filepath.Clean(m.Journal)+".lock", wait)
 	if errors.Is(err, filelock.ErrBusy) {
-		return nil, fmt.Errorf("another Clasifica has held the move journal for %v without letting go, so this one cannot %s now: %w", wait.Round(time.Second), doing, err)
+		return nil, fmt.Errorf("another Clasifica is using the move journal and has not let go, so this one cannot %s now: %w", doing, err)
 	}
 	return l, err
 }

@@ -107,9 +107,7 @@ func (p *Prints) Save() error {
 	if !p.dirty || p.file == "" {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), saveWait)
-	defer cancel()
-	l, err := filelock.Acquire(ctx, p.file+".lock")
+	l, err := filelock.Acquire(context.Background(), p.file+".lock", saveWait)
 	if err != nil {
 		return fmt.Errorf("save fingerprints %s: %w", p.file, err)
 	}

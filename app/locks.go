@@ -17,6 +17,12 @@ import (
 // rather than a window that does not answer.
 const lockWait = 15 * time.Second
 
+// ErrBusy is what the errors of changes that gave up waiting for another
+// Clasifica changing the same file match (errors.Is): the app and the
+// command line, or two windows, at once, one of them stuck. The message
+// names the lock file and what holds it.
+var ErrBusy = filelock.ErrBusy
+
 // lockFile takes the inter-process lock of one of Clasifica's own files:
 // file's lock file, file+".lock" beside it (never in a photo folder, and
 // never deleted, see filelock). doing says what the holder is doing, for

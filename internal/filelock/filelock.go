@@ -111,14 +111,14 @@ func TryLock(path string) (*Lock, error) {
 
 // Back-off of Acquire between tries: a holder keeps a lock for the
 // milliseconds one change takes, so the first tries come soon, and the
-// wait grows to a few tries a second for a holder that takes longer.
+// wait grows to ten tries a second for a holder that takes longer.
 const (
 	firstWait = time.Millisecond
 	maxWait   = 100 * time.Millisecond
 )
 
 // Acquire takes the lock on the file path, waiting while another holds
-// it, for at most patience (none: until ctx is done). When it gives up the
+// it, for at most patience (0: until ctx is done). When it gives up the
 // error is a *BusyError that names the holder, with Waited set when
 // patience ran out and Err when ctx ended the wait. Callers that a person
 // waits on give a patience, so that a holder that never lets go (a

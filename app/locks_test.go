@@ -286,3 +286,31 @@ func TestConcurrentCorrections(t *testing.T) {
 		t.Errorf("copies not found by the scan: %v", names)
 	}
 }
+
+// Two Clasificas importing the same backbone at once: one installs it,
+// the other waits and finds it installed; the store holds it once, with
+// nothing half made beside it.
+func TestConcurrentImports(t *testing.T) {
+	src := filepath.Join(mltest.BackboneH5(t), "weights.h5")
+	dir := filepath.Join(t.TempDir(), "backbones")
+	stores := []*Backbones{{Dir: dir}, {Dir: dir}}
+	got := make([]Installed, len(stores))
+	mltest.AtOnce(t, len(stores), func(i int) (err error) {
+		got[i], err = stores[i].Import(context.Background(), src)
+		return err
+	})
+	if got[0].SHA256 != got[1].SHA256 || got[0].Dir != got[1].Dir {
+		t.Errorf("imports gave %s in %s and %s in %s, want one backbone", got[0].ID, got[0].Dir, got[1].ID, got[1].Dir)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 1 || ents[0].Name() != got[0].ID {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("the store holds %v, want only %s", names, got[0].ID)
+	}
+}

@@ -15,6 +15,11 @@
 //
 // The lock excludes other Lock values too, in the same process as in
 // others; it does not replace a mutex for goroutines sharing one value.
+//
+// On a file system without locks (some network shares) a lock is granted
+// without excluding anyone (Lock.Excludes reports it): Clasifica then
+// works as it did before it locked, rather than refusing to save the
+// person's decisions at all.
 package filelock
 
 import (
@@ -77,12 +82,20 @@ func (e *BusyError) Unwrap() []error {
 // Lock is a held lock. Unlock releases it; so does the end of the
 // process.
 type Lock struct {
-	f    *os.File
-	path string
+	f        *os.File
+	path     string
+	excludes bool
 }
 
 // Path returns the lock file.
 func (l *Lock) Path() string { return l.path }
+
+// Excludes reports whether the lock keeps other processes out: false on
+// a file system without locks, where it was granted all the same.
+func (l *Lock) Excludes() bool { return l.excludes }
+
+// errUnsupported is tryLock's answer on a file system without locks.
+var errUnsupported = errors.New("the file system has no locks")
 
 // TryLock takes the lock on the file path (created, with its folder, when
 // missing) without waiting. When another holds it, the error is a
@@ -96,6 +109,9 @@ func TryLock(path string) (*Lock, error) {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	ok, err := tryLock(f)
+	if errors.Is(err, errUnsupported) {
+		return &Lock{f: f, path: path}, nil
+	}
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", path, err)
@@ -106,7 +122,7 @@ func TryLock(path string) (*Lock, error) {
 		return nil, &BusyError{File: path, Holder: holder}
 	}
 	writeHolder(f)
-	return &Lock{f: f, path: path}, nil
+	return &Lock{f: f, path: path, excludes: true}, nil
 }
 
 // Back-off of Acquire between tries: a holder keeps a lock for the
@@ -159,7 +175,10 @@ func (l *Lock) Unlock() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
-	err := unlock(l.f)
+	var err error
+	if l.excludes {
+		err = unlock(l.f)
+	}
 	if cerr := l.f.Close(); err == nil {
 		err = cerr
 	}

@@ -94,6 +94,9 @@ func TestTryLock(t *testing.T) {
 			if err != nil {
 				t.Fatalf("TryLock after release: %v", err)
 			}
+			if !l.Excludes() {
+				t.Error("a lock on a local file system does not exclude")
+			}
 			if err := l.Unlock(); err != nil {
 				t.Fatal(err)
 			}

@@ -21,9 +21,18 @@ func tryLock(f *os.File) (bool, error) {
 			continue
 		case errors.Is(err, unix.EWOULDBLOCK):
 			return false, nil
+		case unsupported(err):
+			return true, errUnsupported
 		}
 		return false, err
 	}
+}
+
+// unsupported reports the errors of file systems that have no locks
+// (some network shares: NFS without its lock service, some FUSE file
+// systems).
+func unsupported(err error) bool {
+	return errors.Is(err, unix.ENOLCK) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOTSUP) || errors.Is(err, unix.ENOSYS)
 }
 
 // unlock releases f's lock (closing f would too).

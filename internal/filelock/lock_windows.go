@@ -26,8 +26,16 @@ func tryLock(f *os.File) (bool, error) {
 		return true, nil
 	case errors.Is(err, windows.ERROR_LOCK_VIOLATION), errors.Is(err, windows.ERROR_IO_PENDING):
 		return false, nil
+	case unsupported(err):
+		return true, errUnsupported
 	}
 	return false, err
+}
+
+// unsupported reports the errors of file systems that have no locks
+// (some network shares).
+func unsupported(err error) bool {
+	return errors.Is(err, windows.ERROR_NOT_SUPPORTED) || errors.Is(err, windows.ERROR_INVALID_FUNCTION)
 }
 
 // unlock releases f's lock (closing f would too, eventually: Windows

@@ -34,11 +34,8 @@ func TestDecisionUndoWaitsOffTheUIGoroutine(t *testing.T) {
 	}
 	undo := button(t, w.overlay(), "Undo")
 	test.Tap(undo) // returns: the wait is a job's
-	// Only the disabling, done by the tap on this goroutine, is looked at
-	// before the job ends: the job's wait ends through the kernel's lock,
-	// which the race detector does not see as an order.
-	if !undo.Disabled() {
-		t.Error("while the record is held, Undo can be tapped again")
+	if !undo.Disabled() || undo.Text != "Undo" {
+		t.Errorf("while the record is held: button %q, disabled %v; want Undo, disabled", undo.Text, undo.Disabled())
 	}
 	if err := other.Unlock(); err != nil {
 		t.Fatal(err)

@@ -83,6 +83,9 @@ func setup(t *testing.T) (*App, *Engine, *train.Result, string) {
 }
 
 func TestMain(m *testing.M) {
+	if helperProcess() {
+		os.Exit(0)
+	}
 	code := m.Run()
 	if shared.app != nil {
 		shared.eng.Close()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/clasifica/clasifica/internal/atomicfile"
 	"github.com/clasifica/clasifica/internal/ctxio"
+	"github.com/clasifica/clasifica/internal/filelock"
 	"github.com/clasifica/clasifica/internal/progress"
 	"github.com/clasifica/clasifica/ml/backbone"
 	"github.com/clasifica/clasifica/ml/inception"
@@ -196,12 +197,28 @@ func pixelRange(p inception.Preprocess) string {
 // TensorFlow.js folder) are installed again as what they are, and the old
 // entry goes: models trained on it still find the weights (Find).
 func (s *Backbones) upgrade(in Installed) (Installed, error) {
+	// Under the store's lock: two Clasificas starting at once would each
+	// install the entry again, and one remove the folder the other reads.
+	l, err := lockFile(s.Dir, 0, "installing a backbone")
+	if err != nil {
+		return Installed{}, err
+	}
+	defer l.Unlock()
+	now, err := s.Get(in.ID)
+	switch {
+	case err != nil:
+		// Installed again under its own name by another Clasifica,
+		// meanwhile: listed from its new folder.
+		return Installed{}, err
+	case now.WeightsSHA256 != "":
+		return now, nil // recorded by another Clasifica meanwhile
+	}
 	b, err := backbone.Open(in.Dir)
 	if err != nil {
 		return Installed{}, err
 	}
 	if _, ok := backbone.Known(b.WeightsSHA256); ok && (b.ID != in.ID || b.Preprocess != in.Preprocess) {
-		fixed, err := s.Import(context.Background(), in.Dir)
+		fixed, err := s.importLocked(context.Background(), in.Dir, b)
 		if err != nil {
 			return Installed{}, err
 		}
@@ -259,7 +276,9 @@ func (s *Backbones) Default(preferred string) (Installed, error) {
 // copy. Importing a backbone that is already installed changes nothing.
 // Cancelling ctx stops the import between its steps (reading and checking
 // the weights, copying them, building the graph) and while copying; nothing
-// is installed then.
+// is installed then. Imports into one store run one at a time across
+// Clasifica processes: an import waits (until ctx ends) for another's,
+// and finds the backbone installed if it was the same.
 func (s *Backbones) Import(ctx context.Context, src string) (Installed, error) {
 	b, err := backbone.Open(src)
 	if err != nil {
@@ -268,6 +287,16 @@ func (s *Backbones) Import(ctx context.Context, src string) (Installed, error) {
 	if err := ctx.Err(); err != nil {
 		return Installed{}, err
 	}
+	l, err := filelock.Acquire(ctx, s.Dir+".lock", 0)
+	if err != nil {
+		return Installed{}, fmt.Errorf("import backbone %s: %w", src, err)
+	}
+	defer l.Unlock()
+	return s.importLocked(ctx, src, b)
+}
+
+// importLocked is Import of b, read from src, with the store's lock held.
+func (s *Backbones) importLocked(ctx context.Context, src string, b *backbone.Backbone) (Installed, error) {
 	if in, err := s.Get(b.ID); err == nil && in.SHA256 == b.SHA256 {
 		return in, nil
 	}
@@ -436,6 +465,19 @@ func (s *Backbones) download(ctx context.Context, url, wantMD5, downloads string
 	}
 	name := filepath.Base(url)
 	part := filepath.Join(downloads, name+".part")
+	// One download of a file at a time, across processes: two appending
+	// to one partial file would spoil it (the MD5 check would catch it, at
+	// the cost of both downloads), or append to the file the first
+	// renamed and is importing. The second is told at once rather than
+	// kept waiting for the first's minutes.
+	l, err := filelock.TryLock(part + ".lock")
+	if errors.Is(err, filelock.ErrBusy) {
+		return Installed{}, fmt.Errorf("download %s: another Clasifica is downloading it now; try again once it has finished: %w", url, err)
+	}
+	if err != nil {
+		return Installed{}, fmt.Errorf("download %s: %w", url, err)
+	}
+	defer l.Unlock()
 	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return Installed{}, fmt.Errorf("download %s: %w", url, err)

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/clasifica/clasifica/internal/safemove"
@@ -40,11 +41,20 @@ type Correction struct {
 //
 // The copy takes its name in the folder only once it is recorded, so
 // that no scan (the Data screen's, a training's) ever sees it outside the
-// training split. Corrections run one at a time, each checked against
-// the folder with the earlier ones recorded.
+// training split. Corrections to one folder run one at a time, in this
+// process and across Clasifica processes (a lock beside the folder's
+// decision record), each checked against the folder with the earlier ones
+// recorded, and each taking its free name before the next looks for one.
 func (a *App) AddCorrection(root, src, kind string) (*Correction, error) {
 	a.correcting.Lock()
 	defer a.correcting.Unlock()
+	if record, err := a.Dirs.DecisionsFile(root); err == nil {
+		l, err := lockFile(strings.TrimSuffix(record, ".json")+"-corrections", a.lockWait, "adding photos to "+root)
+		if err != nil {
+			return nil, fmt.Errorf("add %s to the training photos: %w", src, err)
+		}
+		defer l.Unlock()
+	}
 	st, err := os.Stat(root)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clasifica/clasifica/internal/atomicfile"
+	"github.com/clasifica/clasifica/internal/filelock"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/decisions"
 )
@@ -84,6 +85,15 @@ func (e *DecisionsError) Unwrap() error { return e.Err }
 // folder nobody decided anything about has an empty store. A damaged or
 // later-version record gives a *DecisionsError after it is set aside.
 func (a *App) LoadDecisions(root string) (*decisions.Store, error) {
+	return a.loadDecisions(root, false)
+}
+
+// loadDecisions is LoadDecisions; locked says the caller holds the
+// record's lock. A damaged record is set aside only under the lock: a
+// record read damaged while another Clasifica was replacing it (or had
+// set it aside and begun a new one) must not have the new one renamed
+// away, so it is read again under the lock first.
+func (a *App) loadDecisions(root string, locked bool) (*decisions.Store, error) {
 	key, err := folderKey(root)
 	if err != nil {
 		return nil, err
@@ -106,6 +116,14 @@ func (a *App) LoadDecisions(root string) (*decisions.Store, error) {
 	if err != nil {
 		e := &DecisionsError{File: file, Err: err}
 		var fe *decisions.FormatError
+		if errors.As(err, &fe) && !locked {
+			l, lerr := a.lockDecisions(key, file)
+			if lerr != nil {
+				return nil, &DecisionsError{File: file, Err: fmt.Errorf("%v, and it cannot be set aside now: %w", err, lerr)}
+			}
+			defer l.Unlock()
+			return a.loadDecisions(root, true)
+		}
 		if errors.As(err, &fe) {
 			what := "damaged"
 			if fe.Version > decisions.Version {
@@ -125,8 +143,12 @@ func (a *App) LoadDecisions(root string) (*decisions.Store, error) {
 
 // ChangeDecisions reads the decisions about root, lets change modify them,
 // and writes them back atomically (a crash leaves the old record or the new
-// one). It returns the record's file. Changes made through one App
-// never overwrite each other: each reads the record the last one wrote.
+// one). It returns the record's file. Changes never overwrite each
+// other, made through one App or by other Clasifica processes (the app and
+// the command line): each holds the record's lock from reading to writing,
+// so each reads the record the last one wrote. When another process holds
+// the lock for longer than a change takes (see lockWait), the error says
+// so and names the lock file and its holder.
 func (a *App) ChangeDecisions(root string, change func(*decisions.Store) error) (string, error) {
 	file, err := a.Dirs.DecisionsFile(root)
 	if err != nil {
@@ -134,7 +156,16 @@ func (a *App) ChangeDecisions(root string, change func(*decisions.Store) error) 
 	}
 	a.decisionsMu.Lock()
 	defer a.decisionsMu.Unlock()
-	s, err := a.LoadDecisions(root)
+	key, err := folderKey(root)
+	if err != nil {
+		return file, err
+	}
+	l, err := a.lockDecisions(key, file)
+	if err != nil {
+		return file, err
+	}
+	defer l.Unlock()
+	s, err := a.loadDecisions(root, true)
 	if err != nil {
 		return file, err
 	}
@@ -156,6 +187,12 @@ func (a *App) ChangeDecisions(root string, change func(*decisions.Store) error) 
 		return file, fmt.Errorf("save decisions %s: %w", file, err)
 	}
 	return file, atomicfile.WriteFile(file, buf.Bytes(), 0o644)
+}
+
+// lockDecisions takes the inter-process lock of the decision record file
+// of the photo folder key.
+func (a *App) lockDecisions(key, file string) (*filelock.Lock, error) {
+	return lockFile(file, a.lockWait, "changing the decisions for "+key)
 }
 
 // WithDecisions returns opt with the decisions about root, for a scan that

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/clasifica/clasifica/ml/augment"
 	"github.com/clasifica/clasifica/ml/features"
@@ -28,6 +29,9 @@ type App struct {
 	// and writes the whole record, and two at once (the app copies each
 	// correction in a job of its own) would keep only the last one's.
 	decisionsMu sync.Mutex
+	// lockWait bounds the wait for another process changing the same
+	// file (0: the package's lockWait); tests shorten it.
+	lockWait time.Duration
 	// correcting serialises AddCorrection, whose check against the folder
 	// must see the corrections before it recorded.
 	correcting sync.Mutex

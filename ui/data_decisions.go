@@ -97,13 +97,22 @@ func (s *dataScreen) showDecisions() {
 		detail.Wrapping = fyne.TextWrapWord
 		undo := widget.NewButtonWithIcon("Undo", theme.ContentUndoIcon(), nil)
 		undo.OnTapped = func() {
-			if _, _, err := s.w.core.Forget(doc.data.Root, h); err != nil {
-				s.w.showError("The decision could not be undone", err)
-				return
-			}
-			undone = true
+			// Off the UI goroutine: the record may be another
+			// Clasifica's to change for a moment (its lock).
 			undo.Disable()
-			undo.SetText("Undone")
+			root := doc.data.Root
+			s.w.jobs.start(func() {
+				_, _, err := s.w.core.Forget(root, h)
+				fyne.Do(func() {
+					if err != nil {
+						undo.Enable()
+						s.w.showError("The decision could not be undone", err)
+						return
+					}
+					undone = true
+					undo.SetText("Undone")
+				})
+			})
 		}
 		thumb := widgets.NewThumb(s.w.thumbs, fyne.NewSize(48, 48))
 		thumb.SetPath(v.Path)

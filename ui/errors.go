@@ -46,6 +46,9 @@ func explain(err error) explained {
 	case errors.As(err, &newer):
 		e.what = "This model was made by a newer version of Clasifica."
 		e.todo = "Update Clasifica to open it."
+	case errors.Is(err, app.ErrBusy):
+		e.what = "Another Clasifica (a second window, or the command line) is changing the same files and has not finished, so nothing was changed here."
+		e.todo = "Let it finish, or close it, then try again. The details name the program that holds them."
 	case errors.Is(err, app.ErrNoBackbone):
 		e.what = "No image model is installed yet."
 		e.todo = "Download the ImageNet InceptionV3 model on the Train screen (about 92 MB, once), or import a copy of it."

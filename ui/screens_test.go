@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/clasifica/clasifica/app"
+	"github.com/clasifica/clasifica/internal/filelock"
 	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/eval"
@@ -295,6 +296,8 @@ func TestErrorsAreExplained(t *testing.T) {
 		{&app.OfflineError{URL: "https://x", Err: errors.New("no route")}, "seems to be offline"},
 		{&model.NewerError{Version: 9}, "newer version of Clasifica"},
 		{app.ErrNoBackbone, "No image model is installed"},
+		{fmt.Errorf("another Clasifica is changing the decisions for /photos and has not finished: %w", &filelock.BusyError{File: "/d.json.lock", Waited: time.Second}),
+			"Another Clasifica (a second window, or the command line) is changing the same files"},
 		{fmt.Errorf("open /a/b.jpg: permission denied"), "open /a/b.jpg: permission denied"},
 	} {
 		if got := explain(c.err); !strings.Contains(got.what, c.want) {

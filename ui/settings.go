@@ -44,7 +44,11 @@ func loadSettings(p fyne.Preferences) (app.Settings, string) {
 	return s, p.StringWithFallback(prefAppearance, appearanceSystem)
 }
 
-// saveSettings writes the settings and the appearance to preferences.
+// saveSettings writes the settings the person chooses, and the
+// appearance, to preferences. The recent lists are not written here but
+// by rememberRecent, item by item: another window of Clasifica shares the
+// preferences (Fyne reloads them when the other writes), and writing this
+// window's copy of the lists whole would drop what the other added.
 func saveSettings(p fyne.Preferences, s app.Settings, appearance string) {
 	p.SetString(prefBackbone, s.Backbone)
 	p.SetString(prefRuntime, s.Runtime)
@@ -52,9 +56,16 @@ func saveSettings(p fyne.Preferences, s app.Settings, appearance string) {
 	p.SetInt(prefThreads, s.Threads)
 	p.SetBool(prefLowPower, s.LowPower)
 	p.SetString(prefPrecision, s.Precision)
-	p.SetStringList(prefRecentFolders, s.RecentFolders)
-	p.SetStringList(prefRecentModels, s.RecentModels)
 	p.SetString(prefAppearance, appearance)
+}
+
+// rememberRecent puts item first in the recent list kept under key, added
+// to the list as the preferences hold it now (with what other windows
+// added), and returns the new list.
+func rememberRecent(p fyne.Preferences, key, item string) []string {
+	list := app.AddRecent(p.StringList(key), item)
+	p.SetStringList(key, list)
+	return list
 }
 
 // providerChoices are the devices offered in Settings, in words:

@@ -330,14 +330,12 @@ func (w *window) shutdown() {
 
 // rememberFolder adds a folder to the recent folders.
 func (w *window) rememberFolder(dir string) {
-	w.settings.RecentFolders = app.AddRecent(w.settings.RecentFolders, dir)
-	saveSettings(w.fa.Preferences(), w.settings, w.appearance)
+	w.settings.RecentFolders = rememberRecent(w.fa.Preferences(), prefRecentFolders, dir)
 	w.refreshMenu()
 }
 
 // rememberModel adds a model file to the recent models.
 func (w *window) rememberModel(path string) {
-	w.settings.RecentModels = app.AddRecent(w.settings.RecentModels, path)
-	saveSettings(w.fa.Preferences(), w.settings, w.appearance)
+	w.settings.RecentModels = rememberRecent(w.fa.Preferences(), prefRecentModels, path)
 	w.refreshMenu()
 }

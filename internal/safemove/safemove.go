@@ -4,6 +4,12 @@
 // each move so that a crash or a kill at any moment is completed or rolled
 // back on the next start, and the moves of a session can be undone.
 //
+// Several processes (the desktop app and the command line, or two of
+// either) may share one journal: each move, and each recovery, holds the
+// journal's inter-process lock (see filelock), so that no process settles
+// another's move while it is being made, and two never pick the same free
+// name at once.
+//
 // A move is a hard link to the new name followed by the removal of the old
 // one: the link fails rather than replace an existing file, and at every
 // moment the file has at least one name. Where links are not supported
@@ -14,6 +20,7 @@ package safemove
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +35,7 @@ import (
 	"time"
 
 	"github.com/clasifica/clasifica/internal/atomicfile"
+	"github.com/clasifica/clasifica/internal/filelock"
 )
 
 // Step names the moments of a move, for tests that stop a move there.
@@ -71,11 +79,17 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Mover moves files, journaling each move in Journal. Its methods are
-// safe for concurrent use; moves run one at a time.
+// safe for concurrent use; moves run one at a time, in this process and
+// across the processes that share the journal.
 type Mover struct {
 	// Journal is the folder of the journal: outside the photo folders
-	// (Clasifica's data folder), created when needed.
+	// (Clasifica's data folder), created when needed. Its lock file is
+	// Journal+".lock", beside it.
 	Journal string
+
+	// wait bounds how long a move or a recovery waits for another
+	// process's (0: lockWait); tests shorten it.
+	wait time.Duration
 
 	// stop, when not nil, is called at each step; returning true stops the
 	// move there as a kill would (tests).
@@ -87,6 +101,26 @@ type Mover struct {
 
 // errStopped is returned when a test stopped a move at a step.
 var errStopped = errors.New("safemove: stopped by test")
+
+// lockWait is how long a move or a recovery waits for another process
+// using the journal: each of theirs holds it for one move (milliseconds)
+// or one recovery, so a longer wait means that process is stuck, and the
+// person waiting is better told so than left waiting.
+const lockWait = 15 * time.Second
+
+// lock takes the journal's inter-process lock; doing says what this
+// process was about to do, for the error when another holds it too long.
+func (m *Mover) lock(doing string) (*filelock.Lock, error) {
+	wait := m.wait
+	if wait <= 0 {
+		wait = lockWait
+	}
+	l, err := filelock.Acquire(context.Background(), filepath.Clean(m.Journal)+".lock", wait)
+	if errors.Is(err, filelock.ErrBusy) {
+		return nil, fmt.Errorf("another Clasifica is using the move journal and has not let go, so this one cannot %s now: %w", doing, err)
+	}
+	return l, err
+}
 
 // Move moves the file src into the folder dstDir, keeping its name if it
 // is free there, and otherwise adding " (2)", " (3)", … before the
@@ -133,11 +167,22 @@ func (m *Mover) Undo() (undone, back Move, err error) {
 
 func (m *Mover) at(s Step) bool { return m.stop != nil && m.stop(s) }
 
-// move moves one file; the caller holds m.mu.
+// move moves one file; the caller holds m.mu. The journal's lock is held
+// from the first look at the files to the removal of the journal entry:
+// what is checked stays true, and another process's recovery never sees
+// the move half made.
 func (m *Mover) move(src, dstDir, name string) (Move, error) {
 	refuse := func(reason string, err error) (Move, error) {
 		return Move{}, &Error{From: src, ToDir: dstDir, Reason: reason, Err: err}
 	}
+	if m.Journal == "" {
+		return refuse("no journal folder is set", nil)
+	}
+	l, err := m.lock("move it")
+	if err != nil {
+		return refuse(err.Error(), err)
+	}
+	defer l.Unlock()
 	fi, err := os.Lstat(src)
 	if err != nil {
 		return refuse("the file cannot be found", err)
@@ -151,9 +196,6 @@ func (m *Mover) move(src, dstDir, name string) (Move, error) {
 	}
 	if same, err := sameDevice(filepath.Dir(src), dstDir); err == nil && !same {
 		return refuse("they are on different drives (moving would mean copying; move it by hand if you mean to)", nil)
-	}
-	if m.Journal == "" {
-		return refuse("no journal folder is set", nil)
 	}
 	if m.at(BeforeJournal) {
 		return Move{}, errStopped
@@ -311,10 +353,21 @@ type Recovered struct {
 // Recover settles the moves a crash or a kill interrupted, from the
 // journal: each file ends up with exactly one of its two names. Call it
 // at start, before any move. A journal entry that cannot be read is left
-// in place and reported.
+// in place and reported. Moves another process is making are not touched:
+// Recover waits for the one in progress (see lockWait), and every entry it
+// then finds is one no move is making any more: its process ended (a
+// crash, a kill) or gave up on it, before removing it.
 func (m *Mover) Recover() ([]Recovered, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, err := os.Stat(m.Journal); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // no journal: nothing was ever moved
+	}
+	l, err := m.lock("settle the moves interrupted before")
+	if err != nil {
+		return nil, fmt.Errorf("read the move journal %s: %w", m.Journal, err)
+	}
+	defer l.Unlock()
 	ents, err := os.ReadDir(m.Journal)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

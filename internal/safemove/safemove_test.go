@@ -1,7 +1,9 @@
 package safemove
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -170,8 +172,8 @@ func TestKilledAtEachStep(t *testing.T) {
 		t.Run(string(step), func(t *testing.T) {
 			root, contents := folder(t)
 			journal := filepath.Join(t.TempDir(), "moves")
-			cmd := exec.Command(exe, "-test.run=^TestKilledHelper$", "-test.count=1")
-			cmd.Env = append(os.Environ(), "SAFEMOVE_KILL_AT="+string(step), "SAFEMOVE_ROOT="+root, "SAFEMOVE_JOURNAL="+journal)
+			cmd := exec.Command(exe, "-test.run=^TestMoveHelper$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "SAFEMOVE_STEP="+string(step), "SAFEMOVE_AT_STEP=kill", "SAFEMOVE_ROOT="+root, "SAFEMOVE_JOURNAL="+journal)
 			out, err := cmd.CombinedOutput()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
@@ -182,22 +184,36 @@ func TestKilledAtEachStep(t *testing.T) {
 	}
 }
 
-// TestKilledHelper is the process TestKilledAtEachStep kills.
-func TestKilledHelper(t *testing.T) {
-	step := os.Getenv("SAFEMOVE_KILL_AT")
+// TestMoveHelper is the second process of TestKilledAtEachStep and
+// TestMoveInAnotherProcess: it moves cats/b.jpg into dogs/ and, at the step
+// SAFEMOVE_STEP, kills itself (SAFEMOVE_AT_STEP=kill) or says "holding"
+// and waits there for a line on stdin (hold).
+func TestMoveHelper(t *testing.T) {
+	step := os.Getenv("SAFEMOVE_STEP")
 	if step == "" {
-		t.Skip("run by TestKilledAtEachStep")
+		t.Skip("run by TestKilledAtEachStep and TestMoveInAnotherProcess")
 	}
 	root := os.Getenv("SAFEMOVE_ROOT")
 	m := &Mover{Journal: os.Getenv("SAFEMOVE_JOURNAL"), stop: func(s Step) bool {
-		if s == Step(step) {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			select {}
+		if s != Step(step) {
+			return false
 		}
-		return false
+		if os.Getenv("SAFEMOVE_AT_STEP") == "hold" {
+			fmt.Println("holding")
+			bufio.NewReader(os.Stdin).ReadString('\n')
+			return false
+		}
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			p.Kill() // SIGKILL; portable, so that the tests build for Windows
+		}
+		select {}
 	}}
-	m.Move(filepath.Join(root, "cats", "b.jpg"), filepath.Join(root, "dogs"))
-	t.Fatal("the move finished without reaching", step)
+	if _, err := m.Move(filepath.Join(root, "cats", "b.jpg"), filepath.Join(root, "dogs")); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("SAFEMOVE_AT_STEP") != "hold" {
+		t.Fatal("the move finished without reaching", step)
+	}
 }
 
 func TestRecoverKeepsDifferentFiles(t *testing.T) {

@@ -2,22 +2,24 @@ package doctor
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io/fs"
 	"os"
-	"path/filepath"
+	"time"
 
 	"github.com/clasifica/clasifica/internal/atomicfile"
+	"github.com/clasifica/clasifica/internal/filelock"
 )
 
 // Prints keeps photos' fingerprints by content hash in one small file (104
 // bytes a photo), so that a second check does not decode every photo
 // again. They depend on the photo only, not on the backbone, so they live
 // apart from the feature cache and survive clearing it. Prints is not safe
-// for concurrent use.
+// for concurrent use; two processes may share the file (see Save).
 type Prints struct {
 	file  string
 	m     map[[32]byte]Print
@@ -92,10 +94,32 @@ func (p *Prints) Put(h [32]byte, pr Print) {
 // Len returns the number of prints kept.
 func (p *Prints) Len() int { return len(p.m) }
 
-// Save writes the store atomically when it changed.
+// saveWait bounds how long Save waits for another process saving the
+// same file (each holds its lock for one write).
+const saveWait = 15 * time.Second
+
+// Save writes the store atomically when it changed. The file is read
+// again first, under its lock (file+".lock"), and the prints another
+// process kept since OpenPrints are kept too: the app and the command line
+// checking photos at once each add theirs, rather than the last to save
+// dropping the other's.
 func (p *Prints) Save() error {
 	if !p.dirty || p.file == "" {
 		return nil
+	}
+	l, err := filelock.Acquire(context.Background(), p.file+".lock", saveWait)
+	if err != nil {
+		return fmt.Errorf("save fingerprints %s: %w", p.file, err)
+	}
+	defer l.Unlock()
+	if data, err := os.ReadFile(p.file); err == nil {
+		if m, ok := decodePrints(data); ok {
+			for h, pr := range m {
+				if _, ok := p.m[h]; !ok {
+					p.m[h] = pr
+				}
+			}
+		}
 	}
 	var buf bytes.Buffer
 	buf.WriteString(printsMagic)
@@ -111,9 +135,6 @@ func (p *Prints) Save() error {
 		buf.Write(rec[:])
 	}
 	binary.Write(&buf, binary.LittleEndian, crc32.ChecksumIEEE(buf.Bytes()))
-	if err := os.MkdirAll(filepath.Dir(p.file), 0o755); err != nil {
-		return fmt.Errorf("save fingerprints: %w", err)
-	}
 	if err := atomicfile.WriteFile(p.file, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("save fingerprints %s: %w", p.file, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/clasifica/clasifica/internal/mltest"
 )
 
 func TestPrintsRoundTrip(t *testing.T) {
@@ -45,5 +47,43 @@ func TestPrintsRoundTrip(t *testing.T) {
 	r, err := OpenPrints(file)
 	if err != nil || r.Len() != 0 {
 		t.Fatalf("damaged file: %d prints, %v", r.Len(), err)
+	}
+}
+
+// Two processes' stores of one file (both opened before either saved),
+// each saving the prints it made, at once: the file keeps all of them.
+func TestPrintsKeepOtherStoresPrints(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "data", "fingerprints.bin")
+	stores := make([]*Prints, 2)
+	for i := range stores {
+		var err error
+		if stores[i], err = OpenPrints(file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const each = 20
+	mltest.AtOnce(t, len(stores), func(i int) error {
+		for k := range each {
+			var h [32]byte
+			h[0], h[1] = byte(i), byte(k)
+			stores[i].Put(h, Print{Whole8: uint64(i*each + k + 1)})
+			if err := stores[i].Save(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	q, err := OpenPrints(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range stores {
+		for k := range each {
+			var h [32]byte
+			h[0], h[1] = byte(i), byte(k)
+			if pr, ok := q.Get(h); !ok || pr.Whole8 != uint64(i*each+k+1) {
+				t.Errorf("store %d's print %d: %+v, %v; want it kept", i, k, pr, ok)
+			}
+		}
 	}
 }

@@ -1,0 +1,62 @@
+package photo_test
+
+import (
+	"bytes"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/clasifica/clasifica/internal/largephoto"
+	"github.com/clasifica/clasifica/ml/photo"
+)
+
+// TestLoadFileReusesEighthPixels loads two 12-megapixel photos in turn,
+// whose eighth-scale decodes share their pixels' memory from one photo to
+// the next (LoadFile gives them back): a photo loaded again is what it was, and what
+// LoadFile returned earlier is not overwritten.
+func TestLoadFileReusesEighthPixels(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for i, src := range []string{
+		"../../testdata/photos/flowers/tulip/100930342_92e8746431_n.jpg",
+		"../../testdata/photos/pets/pug/pug_112.jpg",
+	} {
+		m, _, err := photo.DecodeFile(src, photo.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, largephoto.Make(m, uint64(i), largephoto.Grain), &jpeg.Options{Quality: 92}); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.Base(src))
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	first := make([]*photo.RGB, len(paths))
+	kept := make([][]uint8, len(paths))
+	for i, p := range paths {
+		m, err := photo.LoadFile(p, 299, photo.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first[i], kept[i] = m, bytes.Clone(m.Pix)
+	}
+	for round := range 2 {
+		for i, p := range paths {
+			m, err := photo.LoadFile(p, 299, photo.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(m.Pix, kept[i]) {
+				t.Errorf("round %d: %s loaded again differs from its first load", round, p)
+			}
+			if !bytes.Equal(first[i].Pix, kept[i]) {
+				t.Errorf("round %d: the first load of %s changed after other loads", round, p)
+			}
+		}
+	}
+}

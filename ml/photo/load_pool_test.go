@@ -2,9 +2,11 @@ package photo_test
 
 import (
 	"bytes"
+	"fmt"
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/clasifica/clasifica/internal/largephoto"
@@ -12,9 +14,10 @@ import (
 )
 
 // TestLoadFileReusesEighthPixels loads two 12-megapixel photos in turn,
-// whose eighth-scale decodes share their pixels' memory from one photo to
-// the next (LoadFile gives them back): a photo loaded again is what it was, and what
-// LoadFile returned earlier is not overwritten.
+// then from two goroutines at once as feature extraction does, whose
+// eighth-scale decodes share their pixels' memory from one photo to the
+// next (LoadFile gives them back): a photo loaded again is what it was,
+// and what LoadFile returned earlier is not overwritten.
 func TestLoadFileReusesEighthPixels(t *testing.T) {
 	dir := t.TempDir()
 	var paths []string
@@ -54,9 +57,31 @@ func TestLoadFileReusesEighthPixels(t *testing.T) {
 			if !bytes.Equal(m.Pix, kept[i]) {
 				t.Errorf("round %d: %s loaded again differs from its first load", round, p)
 			}
-			if !bytes.Equal(first[i].Pix, kept[i]) {
-				t.Errorf("round %d: the first load of %s changed after other loads", round, p)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(paths))
+	for i, p := range paths {
+		wg.Go(func() {
+			for range 3 {
+				m, err := photo.LoadFile(p, 299, photo.Limits{})
+				if err == nil && !bytes.Equal(m.Pix, kept[i]) {
+					err = fmt.Errorf("%s loaded beside another photo differs from its first load", p)
+				}
+				if err != nil {
+					errs[i] = err
+					return
+				}
 			}
+		})
+	}
+	wg.Wait()
+	for i := range paths {
+		if errs[i] != nil {
+			t.Error(errs[i])
+		}
+		if !bytes.Equal(first[i].Pix, kept[i]) {
+			t.Errorf("the first load of %s changed after other loads", paths[i])
 		}
 	}
 }

@@ -19,26 +19,9 @@ import (
 // next (LoadFile gives them back): a photo loaded again is what it was,
 // and what LoadFile returned earlier is not overwritten.
 func TestLoadFileReusesEighthPixels(t *testing.T) {
-	dir := t.TempDir()
-	var paths []string
-	for i, src := range []string{
+	paths, _ := writeLargePhotos(t, t.TempDir(),
 		"../../testdata/photos/flowers/tulip/100930342_92e8746431_n.jpg",
-		"../../testdata/photos/pets/pug/pug_112.jpg",
-	} {
-		m, _, err := photo.DecodeFile(src, photo.Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := jpeg.Encode(&buf, largephoto.Make(m, uint64(i), largephoto.Grain), &jpeg.Options{Quality: 92}); err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, filepath.Base(src))
-		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, p)
-	}
+		"../../testdata/photos/pets/pug/pug_112.jpg")
 	first := make([]*photo.RGB, len(paths))
 	kept := make([][]uint8, len(paths))
 	for i, p := range paths {
@@ -84,4 +67,27 @@ func TestLoadFileReusesEighthPixels(t *testing.T) {
 			t.Errorf("the first load of %s changed after other loads", paths[i])
 		}
 	}
+}
+
+// writeLargePhotos makes a 12-megapixel JPEG with a phone's grain from each
+// sample photo, as tools/largephotos does (3–4 MB), writes them into dir
+// and returns their paths and bytes.
+func writeLargePhotos(t testing.TB, dir string, samples ...string) (paths []string, files [][]byte) {
+	t.Helper()
+	for i, src := range samples {
+		m, _, err := photo.DecodeFile(src, photo.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, largephoto.Make(m, uint64(i), largephoto.Grain), &jpeg.Options{Quality: 92}); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.Base(src))
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths, files = append(paths, p), append(files, buf.Bytes())
+	}
+	return paths, files
 }

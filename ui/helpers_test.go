@@ -100,6 +100,7 @@ type testWindow struct {
 func newTestWindow(t *testing.T, core *app.App, engine bool) *testWindow {
 	t.Helper()
 	fa := test.NewTempApp(t)
+	loop.install(fa)
 	fa.Preferences().SetString(prefAppearance, appearanceLight)
 	if engine {
 		fa.Preferences().SetString(prefRuntime, mltest.RuntimeLibrary(t))
@@ -114,25 +115,33 @@ func newTestWindow(t *testing.T, core *app.App, engine bool) *testWindow {
 	w.win.Resize(fyne.NewSize(1280, 800))
 	tw.settle()
 	t.Cleanup(func() {
+		// Closing is the test's click; shutting down waits for the jobs,
+		// which may be waiting for the loop.
+		loop.hold()
 		w.close()
+		loop.let()
 		w.shutdown()
+		loop.idle()
 	})
 	return tw
 }
 
-// settle waits for the background jobs and the previews they asked for.
-// Under the test driver fyne.Do runs at once on the job's goroutine, so
-// once the jobs are done the screen is up to date.
+// settle waits for the background jobs, the previews they asked for and
+// what they handed to fyne.Do, letting the loop run it meanwhile.
 func (w *testWindow) settle() {
+	loop.let()
+	defer loop.hold()
 	for range 3 {
 		w.jobs.wait()
 		w.thumbs.Wait()
+		loop.idle()
 	}
 	// A scan's result starts the photo check through fyne.Do, which may
 	// run after the waits above: give it time to start and finish.
 	for deadline := time.Now().Add(30 * time.Second); w.data.check.running() && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 		w.jobs.wait()
+		loop.idle()
 	}
 }
 

@@ -7,22 +7,45 @@ import (
 
 // jobs runs slow work (scanning, training, classifying, downloading) off
 // the UI goroutine, which must never wait: the work reports back through
-// fyne.Do. Tests and closing the window wait for the jobs to end.
+// fyne.Do. Tests and closing the window wait for the jobs to end. A count
+// under a lock rather than a sync.WaitGroup: a job's report may start the
+// next job while a test waits for the jobs, and a WaitGroup must not be
+// added to while it is waited on.
 type jobs struct {
-	wg sync.WaitGroup
+	mu      sync.Mutex
+	ended   *sync.Cond
+	running int
 }
 
 // start runs work on a new goroutine.
 func (j *jobs) start(work func()) {
-	j.wg.Add(1)
+	j.mu.Lock()
+	j.running++
+	j.mu.Unlock()
 	go func() {
-		defer j.wg.Done()
+		defer func() {
+			j.mu.Lock()
+			j.running--
+			if j.ended != nil {
+				j.ended.Broadcast()
+			}
+			j.mu.Unlock()
+		}()
 		work()
 	}()
 }
 
-// wait blocks until every job has ended.
-func (j *jobs) wait() { j.wg.Wait() }
+// wait blocks until every job has ended, those started meanwhile too.
+func (j *jobs) wait() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.ended == nil {
+		j.ended = sync.NewCond(&j.mu)
+	}
+	for j.running > 0 {
+		j.ended.Wait()
+	}
+}
 
 // task is a cancellable job a screen runs, at most one at a time.
 type task struct {

@@ -126,10 +126,13 @@ func uncheckedWindow(t *testing.T) (*testWindow, *app.App) {
 // waitFor waits, with a generous deadline, until cond holds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Minute); !cond(); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Minute); !cond(); {
 		if time.Now().After(deadline) {
 			t.Fatalf("waited 10 minutes for %s", what)
 		}
+		loop.let()
+		time.Sleep(20 * time.Millisecond)
+		loop.hold()
 	}
 }
 
@@ -146,6 +149,8 @@ func TestQuitStopsPrecisionCheck(t *testing.T) {
 		w.shutdown()
 		close(done)
 	}()
+	// The test keeps the UI goroutine: after quitting, the event loop
+	// runs nothing more.
 	select {
 	case <-done:
 	case <-time.After(2 * time.Minute):

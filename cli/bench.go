@@ -33,7 +33,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	ef.add(fs, true)
 	fs.Lookup("provider").Usage = "execution provider: auto, cpu, cuda, directml, coreml, webgpu, or all to measure each one this system may have"
 	data := fs.String("data", "", "photo folder for the end-to-end measurement (its photos, not its labels)")
-	seconds := fs.Float64("seconds", 5, "seconds to measure each inference batch size")
+	seconds := fs.Float64("seconds", 5, "seconds to measure each inference batch size, and with --data the end-to-end rate")
 	batches := fs.String("batches", "1,8,32", "inference batch sizes to measure, separated by commas")
 	withHead := fs.Bool("head", true, "measure training the classifier head too")
 	withFineTune := fs.Bool("fine-tune", true, "with --head, measure fine-tuning steps of the image model's top blocks too (about a minute on a CPU)")

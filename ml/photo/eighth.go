@@ -299,6 +299,28 @@ func eighth(data []byte) (*RGB, bool) {
 // file's data) would otherwise be allocated and cleared for every photo.
 var eighthPool = sync.Pool{New: func() any { return new(eighthDecoder) }}
 
+// eighthPix keeps the pixels of eighth-scale decodes that LoadFile has
+// shrunk (*[]byte): half a megabyte for a phone's photo, allocated and
+// cleared for each one otherwise.
+var eighthPix sync.Pool
+
+// eighthPixels returns n bytes for a decode's pixels, reused from
+// eighthPix when it has enough; the caller writes every byte.
+func eighthPixels(n int) []uint8 {
+	if bp, ok := eighthPix.Get().(*[]byte); ok && cap(*bp) >= n {
+		return (*bp)[:n]
+	}
+	return make([]uint8, n)
+}
+
+// releaseEighth gives the pixels of m, an eighth-scale decode, back to
+// eighthPix; m must not be used after.
+func releaseEighth(m *RGB) {
+	pix := m.Pix
+	m.Pix = nil
+	eighthPix.Put(&pix)
+}
+
 // reset forgets the previous file's tables and settings, keeping the
 // memory.
 func (d *eighthDecoder) reset() {
@@ -650,7 +672,7 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 	}
 	// Colour conversion, cropping to the output size.
 	ow, oh := (d.w+7)/8, (d.h+7)/8
-	out := &RGB{Width: ow, Height: oh, Pix: make([]uint8, 3*ow*oh)}
+	out := &RGB{Width: ow, Height: oh, Pix: eighthPixels(3 * ow * oh)}
 	for y := range oh {
 		yr, cbr, crr := yp[y*pw:][:ow], cbp[y*pw:][:ow], crp[y*pw:][:ow]
 		o := out.Pix[3*y*ow:][:3*ow]

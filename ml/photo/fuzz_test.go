@@ -68,7 +68,7 @@ func FuzzDecode(f *testing.F) {
 		// The loader's path, libjpeg-turbo for JPEGs where built in,
 		// may decode what Go's decoder refuses and the reverse, but
 		// its errors are classified and its images within the limits.
-		if sm, _, serr := decodeToShrink(data, 7, fuzzLimits); serr != nil {
+		if sm, _, _, serr := decodeToShrink(data, 7, fuzzLimits); serr != nil {
 			var e *Error
 			if !errors.As(serr, &e) || e.Kind < Unreadable || e.Kind > TooLarge || e.Err == nil {
 				t.Fatalf("loader: error %v (%T) is not a classified *Error", serr, serr)

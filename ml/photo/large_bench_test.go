@@ -3,15 +3,10 @@
 package photo_test
 
 import (
-	"bytes"
-	"image/jpeg"
-	"os"
-	"path/filepath"
 	"runtime"
 	"syscall"
 	"testing"
 
-	"github.com/clasifica/clasifica/internal/largephoto"
 	"github.com/clasifica/clasifica/ml/photo"
 )
 
@@ -43,29 +38,11 @@ func threadTime() int64 {
 // The photos are made from four sample photos (a few seconds before the
 // first run); ns/op is per photo.
 func BenchmarkLoad12MP(b *testing.B) {
-	dir := b.TempDir()
-	var paths []string
-	var files [][]byte
-	for i, src := range []string{
+	paths, files := writeLargePhotos(b, b.TempDir(),
 		"../../testdata/photos/flowers/daisy/100080576_f52e8ee070_n.jpg",
 		"../../testdata/photos/flowers/rose/10090824183_d02c613f10_m.jpg",
 		"../../testdata/photos/flowers/sunflower/1008566138_6927679c8a.jpg",
-		"../../testdata/photos/pets/pug/pug_112.jpg",
-	} {
-		m, _, err := photo.DecodeFile(src, photo.Limits{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := jpeg.Encode(&buf, largephoto.Make(m, uint64(i), largephoto.Grain), &jpeg.Options{Quality: 92}); err != nil {
-			b.Fatal(err)
-		}
-		p := filepath.Join(dir, filepath.Base(src))
-		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-			b.Fatal(err)
-		}
-		paths, files = append(paths, p), append(files, buf.Bytes())
-	}
+		"../../testdata/photos/pets/pug/pug_112.jpg")
 	b.Run("LoadFile", func(b *testing.B) {
 		defer threadCPU(b)()
 		i := 0

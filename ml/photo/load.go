@@ -30,7 +30,7 @@ func LoadFile(path string, size int, lim Limits) (*RGB, error) {
 		}
 		fileBuffers.Put(bp)
 	}()
-	m, o, err := decodeToShrink(data, size, lim)
+	m, o, eighth, err := decodeToShrink(data, size, lim)
 	if err != nil {
 		return nil, withPath(err, path)
 	}
@@ -42,6 +42,9 @@ func LoadFile(path string, size int, lim Limits) (*RGB, error) {
 	p := &RGB{Width: size, Height: size, Pix: make([]uint8, 3*size*size)}
 	var rs resizer
 	rs.resize(p.Pix, 3*size, 3, m, size, size)
+	if eighth {
+		releaseEighth(m.(*RGB))
+	}
 	return orientRGB(p, o), nil
 }
 
@@ -51,29 +54,30 @@ func LoadFile(path string, size int, lim Limits) (*RGB, error) {
 // a 12-megapixel photo is never built at full size (the shrink that
 // follows keeps its filter: it only has less to do); in other builds only
 // at 1/8 scale (see turbo_other.go). CMYK JPEGs and the other formats keep
-// their decoders.
-func decodeToShrink(data []byte, size int, lim Limits) (image.Image, orientation, error) {
+// their decoders. eighth says that m is decodeEighth's, whose pixels the
+// caller may give back (releaseEighth) once it has shrunk them.
+func decodeToShrink(data []byte, size int, lim Limits) (m image.Image, o orientation, eighth bool, err error) {
 	if lim.JPEG == JPEGAuto {
 		if f, ok := Sniff(data); ok && f == JPEG {
 			if m, ok := eighthFirst(data, size, lim); ok {
-				return m, orientationOf(f, data), nil
+				return m, orientationOf(f, data), true, nil
 			}
 			// The same checks as every decoder's: the format's
 			// limits and the dimensions, before any pixel.
 			if _, _, herr := checkHeader(data, lim); herr != nil {
-				return nil, 0, herr
+				return nil, 0, false, herr
 			}
 			m, err := turboDecodeWith(data, size, false)
 			if err == nil {
-				return m, orientationOf(f, data), nil
+				return m, orientationOf(f, data), false, nil
 			}
 			if !errors.Is(err, errNotTurbo) {
-				return nil, 0, newError(classifyDecode(err), err)
+				return nil, 0, false, newError(classifyDecode(err), err)
 			}
 		}
 	}
-	m, _, o, err := decodeData(data, lim)
-	return m, o, err
+	m, _, o, err = decodeData(data, lim)
+	return m, o, false, err
 }
 
 // eighthFirst decodes a JPEG at 1/8 scale with decodeEighth when its sides

@@ -144,15 +144,23 @@ func (a *App) PeekSettings(old func() Settings) Settings {
 // *SettingsError; a file that cannot be read for another reason (its
 // permissions) is left alone, and the defaults come with the error.
 func (a *App) LoadSettings(old func() Settings) (Settings, error) {
+	if a.Dirs.Config != "" {
+		if s, err := readSettings(a.Dirs.SettingsFile()); err == nil {
+			return s, nil
+		}
+	}
+	// Missing or unreadable: decided under the lock, where another
+	// Clasifica may have just written it.
+	return a.lockedSettings(func(file string) (Settings, error) { return loadSettingsLocked(file, old) })
+}
+
+// lockedSettings runs f on the settings file with its locks held: this
+// App's, and the file's lock against other processes.
+func (a *App) lockedSettings(f func(file string) (Settings, error)) (Settings, error) {
 	if a.Dirs.Config == "" {
 		return Settings{}.defaults(), errors.New("no settings folder is set, so settings cannot be kept")
 	}
 	file := a.Dirs.SettingsFile()
-	if s, err := readSettings(file); err == nil {
-		return s, nil
-	}
-	// Missing or unreadable: decided under the lock, where another
-	// Clasifica may have just written it.
 	a.settingsMu.Lock()
 	defer a.settingsMu.Unlock()
 	l, err := lockFile(file, a.lockWait, "changing the settings")
@@ -160,7 +168,7 @@ func (a *App) LoadSettings(old func() Settings) (Settings, error) {
 		return Settings{}.defaults(), err
 	}
 	defer l.Unlock()
-	return loadSettingsLocked(file, old)
+	return f(file)
 }
 
 // loadSettingsLocked is LoadSettings under the settings file's locks.
@@ -218,27 +226,18 @@ func setAside(file string, fe *settingsFormatError) (string, error) {
 // one is set aside first, and its *SettingsError comes back with the
 // changed defaults.
 func (a *App) ChangeSettings(change func(*Settings)) (Settings, error) {
-	if a.Dirs.Config == "" {
-		return Settings{}.defaults(), errors.New("no settings folder is set, so settings cannot be kept")
-	}
-	file := a.Dirs.SettingsFile()
-	a.settingsMu.Lock()
-	defer a.settingsMu.Unlock()
-	l, err := lockFile(file, a.lockWait, "changing the settings")
-	if err != nil {
-		return Settings{}.defaults(), err
-	}
-	defer l.Unlock()
-	s, lerr := loadSettingsLocked(file, nil)
-	var se *SettingsError
-	if lerr != nil && (!errors.As(lerr, &se) || se.Kept == "") {
+	return a.lockedSettings(func(file string) (Settings, error) {
+		s, lerr := loadSettingsLocked(file, nil)
+		var se *SettingsError
+		if lerr != nil && (!errors.As(lerr, &se) || se.Kept == "") {
+			return s, lerr
+		}
+		change(&s)
+		if err := writeSettings(file, s); err != nil {
+			return s, err
+		}
 		return s, lerr
-	}
-	change(&s)
-	if err := writeSettings(file, s); err != nil {
-		return s, err
-	}
-	return s, lerr
+	})
 }
 
 // SaveChoices saves the choices in c, all but the recent lists, which keep

@@ -196,7 +196,10 @@ func TestSettingsSurviveKill(t *testing.T) {
 			t.Fatalf("after kill %d: %v", i, err)
 		}
 	}
-	if left, _ := filepath.Glob(filepath.Join(dirs.Config, "*.damaged-*")); len(left) > 0 {
-		t.Errorf("set aside after kills: %q", left)
+	// Neither set aside nor a killed save's temporary file is left.
+	for _, pattern := range []string{"*.damaged-*", ".*.tmp-*"} {
+		if left, _ := filepath.Glob(filepath.Join(dirs.Config, pattern)); len(left) > 0 {
+			t.Errorf("left after kills: %q", left)
+		}
 	}
 }

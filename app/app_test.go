@@ -83,7 +83,7 @@ func setup(t *testing.T) (*App, *Engine, *train.Result, string) {
 }
 
 func TestMain(m *testing.M) {
-	if helperProcess() {
+	if helperProcess() || settingsWriter() {
 		os.Exit(0)
 	}
 	code := m.Run()

@@ -35,6 +35,9 @@ type App struct {
 	// correcting serialises AddCorrection, whose check against the folder
 	// must see the corrections before it recorded.
 	correcting sync.Mutex
+	// settingsMu serialises the changes of the settings file within the
+	// process; its lock file does so between processes.
+	settingsMu sync.Mutex
 }
 
 // New returns the application core over dirs.

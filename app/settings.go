@@ -7,28 +7,31 @@ import (
 )
 
 // Settings are the user's choices that persist between runs. The desktop
-// app keeps them in Fyne's preferences; the command line takes the same
-// choices as flags.
+// app keeps them in the settings file (see LoadSettings); the command line
+// takes the same choices as flags.
 type Settings struct {
 	// Backbone is the id of the backbone to train with; empty means the
 	// default (ImageNet when installed).
-	Backbone string
+	Backbone string `json:"backbone"`
 	// Runtime is the ONNX Runtime library; empty means FindRuntime's search.
-	Runtime string
+	Runtime string `json:"runtime"`
 	// Provider is the execution provider ("auto", "cpu", "cuda", …).
-	Provider string
+	Provider string `json:"provider"`
 	// Threads is the number of inference threads; 0 means one per core.
-	Threads int
+	Threads int `json:"threads"`
 	// LowPower asks WebGPU for the power-saving graphics adapter (the
 	// integrated one of a laptop with two).
-	LowPower bool
+	LowPower bool `json:"lowPower"`
 	// Precision is the image model's arithmetic: "auto", "float" or
 	// "int8" (see Precision); empty means auto.
-	Precision string
+	Precision string `json:"precision"`
+	// Appearance is the desktop app's colours ("system", "light" or
+	// "dark"); the core only keeps it. Empty means the system's.
+	Appearance string `json:"appearance"`
 	// RecentFolders and RecentModels list recently used photo folders and
 	// model files, most recent first.
-	RecentFolders []string
-	RecentModels  []string
+	RecentFolders []string `json:"recentFolders"`
+	RecentModels  []string `json:"recentModels"`
 }
 
 // MaxRecent is the length of the recent-files lists.

@@ -272,7 +272,7 @@ func (b *backboneSetup) download() {
 			}
 			if err == nil {
 				b.w.settings.Backbone = backbone.ImageNetID
-				saveSettings(b.w.fa.Preferences(), b.w.settings, b.w.appearance)
+				b.w.saveSettings()
 			}
 			b.refresh()
 			b.w.prepareEngine()
@@ -306,7 +306,7 @@ func (b *backboneSetup) importWeights() {
 					b.failed = err
 				default:
 					b.w.settings.Backbone = in.ID
-					saveSettings(b.w.fa.Preferences(), b.w.settings, b.w.appearance)
+					b.w.saveSettings()
 				}
 				b.refresh()
 				b.w.prepareEngine()

@@ -73,9 +73,9 @@ func TestDataScreenShowsFolder(t *testing.T) {
 		t.Errorf("title %q", w.win.Title())
 	}
 
-	// The folder is remembered, in the preferences too.
+	// The folder is remembered, in the settings file too.
 	abs, _ := filepath.Abs(dir)
-	if got := w.fa.Preferences().StringList(prefRecentFolders); len(got) == 0 || got[0] != abs {
+	if got := savedSettings(t, w.core).RecentFolders; len(got) == 0 || got[0] != abs {
 		t.Errorf("recent folders %q, want %s first", got, abs)
 	}
 	// A class row shows the class's first photos, loaded lazily.

@@ -33,6 +33,7 @@ func explain(err error) explained {
 	var layout *dataset.LayoutError
 	var offline *app.OfflineError
 	var newer *model.NewerError
+	var settings *app.SettingsError
 	switch {
 	case errors.As(err, &missing):
 		e.what = "Clasifica cannot find ONNX Runtime, the library that runs its image model."
@@ -46,6 +47,9 @@ func explain(err error) explained {
 	case errors.As(err, &newer):
 		e.what = "This model was made by a newer version of Clasifica."
 		e.todo = "Update Clasifica to open it."
+	case errors.As(err, &settings) && settings.Kept != "":
+		e.what = "Your settings file could not be read (" + settings.Err.Error() + "), so Clasifica starts with the default settings."
+		e.todo = "Nothing in it is lost: it was kept as " + settings.Kept + ". Choose your settings again in Model ▸ Settings."
 	case errors.Is(err, app.ErrBusy):
 		e.what = "Another Clasifica (a second window, or the command line) is changing the same files and has not finished, so nothing was changed here."
 		e.todo = "Let it finish, or close it, then try again. The details name the program that holds them."

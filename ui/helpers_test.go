@@ -53,7 +53,10 @@ func sharedApp(t *testing.T) *app.App {
 	if home.err != nil {
 		t.Fatal(home.err)
 	}
-	return app.New(homeDirs(home.dir))
+	// Settings of the test's own: the next test starts from the defaults.
+	dirs := homeDirs(home.dir)
+	dirs.Config = filepath.Join(t.TempDir(), "config")
+	return app.New(dirs)
 }
 
 // emptyApp returns an app core with nothing installed.
@@ -101,11 +104,13 @@ func newTestWindow(t *testing.T, core *app.App, engine bool) *testWindow {
 	t.Helper()
 	fa := test.NewTempApp(t)
 	loop.install(fa)
-	fa.Preferences().SetString(prefAppearance, appearanceLight)
-	if engine {
-		fa.Preferences().SetString(prefRuntime, mltest.RuntimeLibrary(t))
-		fa.Preferences().SetString(prefProvider, "cpu")
-	}
+	setSettings(t, core, func(s *app.Settings) {
+		s.Appearance = appearanceLight
+		if engine {
+			s.Runtime = mltest.RuntimeLibrary(t)
+			s.Provider = "cpu"
+		}
+	})
 	w := newWindow(fa, core)
 	// A stopped clock: how long training took must not change the
 	// screens' markup.
@@ -124,6 +129,25 @@ func newTestWindow(t *testing.T, core *app.App, engine bool) *testWindow {
 		loop.idle()
 	})
 	return tw
+}
+
+// setSettings changes the settings file of core, as a window would.
+func setSettings(t *testing.T, core *app.App, change func(*app.Settings)) {
+	t.Helper()
+	if _, err := core.ChangeSettings(change); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// savedSettings reads the settings file of core afresh, as the next start
+// would.
+func savedSettings(t *testing.T, core *app.App) app.Settings {
+	t.Helper()
+	s, err := app.New(core.Dirs).LoadSettings(func() app.Settings { t.Error("no settings file"); return app.Settings{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // settle waits for the background jobs, the previews they asked for and

@@ -31,10 +31,7 @@ func TestSettingsPrecision(t *testing.T) {
 	r.choice.SetSelected(precisionChoices[1].label)
 	w.settingsForm.apply(w.window)
 	w.settle()
-	if got := w.fa.Preferences().String(prefPrecision); got != "float" {
-		t.Errorf("saved precision %q", got)
-	}
-	if s, _ := loadSettings(w.fa.Preferences()); s.Precision != "float" || s.EngineOptions().Precision != app.PrecisionFloat {
+	if s := savedSettings(t, w.core); s.Precision != "float" || s.EngineOptions().Precision != app.PrecisionFloat {
 		t.Errorf("loaded %+v", s)
 	}
 	if w.engine.precision != app.PrecisionFloat || w.engine.precisionReason != "asked for" {

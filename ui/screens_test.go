@@ -333,13 +333,12 @@ func TestSettingsPersist(t *testing.T) {
 	f.appearance.SetSelected("Dark")
 	f.apply(w.window)
 	w.settle()
-	p := w.fa.Preferences()
-	if p.String(prefProvider) != "cpu" || p.Int(prefThreads) != 2 || p.String(prefRuntime) != "/opt/onnxruntime/libonnxruntime.so.1" || p.String(prefAppearance) != "dark" {
-		t.Errorf("saved %q %d %q %q", p.String(prefProvider), p.Int(prefThreads), p.String(prefRuntime), p.String(prefAppearance))
+	if s := savedSettings(t, w.core); s.Provider != "cpu" || s.Threads != 2 || s.Runtime != "/opt/onnxruntime/libonnxruntime.so.1" || s.Appearance != "dark" {
+		t.Errorf("saved %+v", s)
 	}
-	s, look := loadSettings(p)
-	if s.Provider != "cpu" || s.Threads != 2 || look != appearanceDark {
-		t.Errorf("loaded %+v %q", s, look)
+	// Fyne's preferences are not written any more.
+	if p := w.fa.Preferences(); p.String(prefProvider) != "" || p.String(prefAppearance) != "" {
+		t.Errorf("Fyne's preferences written: %q %q", p.String(prefProvider), p.String(prefAppearance))
 	}
 	if th, ok := w.fa.Settings().Theme().(*appTheme); !ok || !th.forced || th.variant != theme.VariantDark {
 		t.Errorf("theme %#v, want dark forced", w.fa.Settings().Theme())
@@ -444,7 +443,7 @@ func TestImageModelSetup(t *testing.T) {
 	if w.engine.backbone == nil || !w.engine.backbone.Offline() || w.engine.device == "" || w.engine.err != nil {
 		t.Fatalf("after importing: %+v (%v)", w.engine, w.train.backbone.failed)
 	}
-	if w.settings.Backbone != app.OfflineBackboneID || w.fa.Preferences().String(prefBackbone) != app.OfflineBackboneID {
+	if w.settings.Backbone != app.OfflineBackboneID || savedSettings(t, w.core).Backbone != app.OfflineBackboneID {
 		t.Error("the imported backbone is not the chosen one")
 	}
 	mustShow(t, w.train.content, "Using the test image model", "It runs on the processor (CPU).")

@@ -55,9 +55,20 @@ type ScreenshotOptions struct {
 // called on the main goroutine.
 func Screenshots(a *app.App, opt ScreenshotOptions) error {
 	fa := fyneapp.NewWithID(AppID + ".screenshots")
-	// The light theme first; the window's widgets take their colours when
-	// they are made.
-	fa.Preferences().SetString(prefAppearance, appearanceLight)
+	// Settings of its own, in a folder of its own: the tour's choices
+	// must not become the person's. The light theme first; the window's
+	// widgets take their colours when they are made.
+	config, err := os.MkdirTemp("", "clasifica-screenshots-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(config)
+	dirs := a.Dirs
+	dirs.Config = config
+	a = app.New(dirs)
+	if _, err := a.ChangeSettings(func(s *app.Settings) { s.Appearance = appearanceLight }); err != nil {
+		return err
+	}
 	w := newWindow(fa, a)
 	if opt.Size.IsZero() {
 		opt.Size = fyne.NewSize(1280, 720)

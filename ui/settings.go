@@ -15,8 +15,11 @@ import (
 	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
-// Preference keys: the app's settings live in Fyne's preferences, which
-// each platform stores where its apps keep theirs.
+// Preference keys under which versions of Clasifica before the settings
+// file kept the settings in Fyne's preferences. They are read once, when
+// the settings file does not exist yet (see oldSettings), and never
+// written: Fyne writes its preferences file in place, and a kill during a
+// save lost every setting.
 const (
 	prefBackbone      = "backbone"
 	prefRuntime       = "runtime"
@@ -29,43 +32,62 @@ const (
 	prefPrecision     = "precision"
 )
 
-// loadSettings reads the settings and the appearance from preferences.
-func loadSettings(p fyne.Preferences) (app.Settings, string) {
-	s := app.Settings{
+// oldSettings returns the settings as Fyne's preferences kept them, for
+// the migration to the settings file.
+func oldSettings(p fyne.Preferences) app.Settings {
+	return app.Settings{
 		Backbone:      p.String(prefBackbone),
 		Runtime:       p.String(prefRuntime),
 		Provider:      p.StringWithFallback(prefProvider, string(onnxrt.Auto)),
 		Threads:       p.Int(prefThreads),
 		LowPower:      p.Bool(prefLowPower),
 		Precision:     p.StringWithFallback(prefPrecision, string(app.PrecisionAuto)),
+		Appearance:    p.StringWithFallback(prefAppearance, appearanceSystem),
 		RecentFolders: p.StringList(prefRecentFolders),
 		RecentModels:  p.StringList(prefRecentModels),
 	}
-	return s, p.StringWithFallback(prefAppearance, appearanceSystem)
 }
 
-// saveSettings writes the settings the person chooses, and the
-// appearance, to preferences. The recent lists are not written here but
-// by rememberRecent, item by item: another window of Clasifica shares the
-// preferences (Fyne reloads them when the other writes), and writing this
-// window's copy of the lists whole would drop what the other added.
-func saveSettings(p fyne.Preferences, s app.Settings, appearance string) {
-	p.SetString(prefBackbone, s.Backbone)
-	p.SetString(prefRuntime, s.Runtime)
-	p.SetString(prefProvider, s.Provider)
-	p.SetInt(prefThreads, s.Threads)
-	p.SetBool(prefLowPower, s.LowPower)
-	p.SetString(prefPrecision, s.Precision)
-	p.SetString(prefAppearance, appearance)
+// loadSettings reads the settings through the core, taking them from
+// Fyne's preferences the first time, and returns them with the
+// appearance. The error is the settings file's (see app.LoadSettings).
+func loadSettings(fa fyne.App, core *app.App) (app.Settings, string, error) {
+	s, err := core.LoadSettings(func() app.Settings { return oldSettings(fa.Preferences()) })
+	return s, appearanceOf(s), err
 }
 
-// rememberRecent puts item first in the recent list kept under key, added
-// to the list as the preferences hold it now (with what other windows
-// added), and returns the new list.
-func rememberRecent(p fyne.Preferences, key, item string) []string {
-	list := app.AddRecent(p.StringList(key), item)
-	p.SetStringList(key, list)
-	return list
+// appearanceOf returns the appearance the settings choose.
+func appearanceOf(s app.Settings) string {
+	if s.Appearance == "" {
+		return appearanceSystem
+	}
+	return s.Appearance
+}
+
+// saveSettings saves the window's settings and appearance. The recent
+// lists are not written here but by rememberFolder and rememberModel:
+// another window of Clasifica shares the settings file, and writing this
+// window's copy of the lists would drop what the other added; the lists
+// the file has come back into the window.
+func (w *window) saveSettings() {
+	c := w.settings
+	c.Appearance = w.appearance
+	s, err := w.core.SaveChoices(c)
+	w.savedSettings(s, err)
+}
+
+// savedSettings takes the recent lists of the settings just saved, or
+// shows why they could not be saved (once per window: every open folder
+// would show it again).
+func (w *window) savedSettings(s app.Settings, err error) {
+	if err != nil {
+		if !w.settingsFailed {
+			w.settingsFailed = true
+			w.showError("The settings could not be saved", err)
+		}
+		return
+	}
+	w.settings.RecentFolders, w.settings.RecentModels = s.RecentFolders, s.RecentModels
 }
 
 // providerChoices are the devices offered in Settings, in words:
@@ -212,7 +234,7 @@ func (w *window) setSettings(s app.Settings, appearance string) {
 		w.appearance = appearance
 		w.fa.Settings().SetTheme(newTheme(appearance))
 	}
-	saveSettings(w.fa.Preferences(), w.settings, w.appearance)
+	w.saveSettings()
 	if changedEngine {
 		w.prepareEngine()
 		if !w.precisionCheck.task.running() {

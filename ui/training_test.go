@@ -275,7 +275,7 @@ func TestTrainOnFlowers(t *testing.T) {
 		if w.doc.path != path || w.doc.dirty || w.win.Title() != "flowers — Clasifica" {
 			t.Fatalf("after saving: path %q, dirty %v, title %q", w.doc.path, w.doc.dirty, w.win.Title())
 		}
-		if got := w.fa.Preferences().StringList(prefRecentModels); len(got) == 0 || got[0] != path {
+		if got := savedSettings(t, w.core).RecentModels; len(got) == 0 || got[0] != path {
 			t.Errorf("recent models %q", got)
 		}
 

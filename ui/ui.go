@@ -11,8 +11,9 @@ import (
 	"github.com/clasifica/clasifica/resources"
 )
 
-// AppID identifies Clasifica to Fyne: its preferences are stored under
-// it, and desktop environments group its windows by it.
+// AppID identifies Clasifica to Fyne: desktop environments group its
+// windows by it, and Fyne keeps its preferences, where settings were
+// before the settings file, under it.
 const AppID = "io.github.clasifica"
 
 // Run opens the desktop window and returns when it closes. A model file
@@ -22,7 +23,9 @@ func Run(a *app.App, open ...string) error {
 	fa.SetIcon(resources.Icon)
 	// Before any window and before the runtime loads: the CUDA libraries'
 	// folders go on the loader's path by starting again with them.
-	settings, _ := loadSettings(fa.Preferences())
+	// Only peeked at: PrepareCUDA may start the process again, and the
+	// window's process migrates the settings or reports a damaged file.
+	settings := a.PeekSettings(func() app.Settings { return oldSettings(fa.Preferences()) })
 	app.PrepareCUDA(settings.Runtime, a.Dirs)
 	// Moves a crash or a kill interrupted are settled before anything
 	// reads the photos.

@@ -73,6 +73,8 @@ type window struct {
 	lastError    string
 	lastInfo     string
 	settingsForm *settingsForm
+	// settingsFailed is set once an error saving the settings was shown.
+	settingsFailed bool
 	// nvidiaGPUs names the NVIDIA cards present, for Settings' CUDA
 	// advice (onnxrt.NVIDIAGPUs; tests name a card).
 	nvidiaGPUs func() []string
@@ -94,7 +96,8 @@ func newWindow(fa fyne.App, core *app.App) *window {
 
 		precisionCheck: newPrecisionCheck(),
 	}
-	w.settings, w.appearance = loadSettings(fa.Preferences())
+	var serr error
+	w.settings, w.appearance, serr = loadSettings(fa, core)
 	fa.Settings().SetTheme(newTheme(w.appearance))
 	w.win = fa.NewWindow("Clasifica")
 	w.win.SetIcon(resources.Icon)
@@ -121,6 +124,9 @@ func newWindow(fa fyne.App, core *app.App) *window {
 	w.refresh()
 	w.prepareEngine()
 	w.loadPrecisionCheck()
+	if serr != nil {
+		w.showError("Your settings could not be read", serr)
+	}
 	return w
 }
 
@@ -330,12 +336,15 @@ func (w *window) shutdown() {
 
 // rememberFolder adds a folder to the recent folders.
 func (w *window) rememberFolder(dir string) {
-	w.settings.RecentFolders = rememberRecent(w.fa.Preferences(), prefRecentFolders, dir)
+	// Shown now even if it cannot be saved.
+	w.settings.RecentFolders = app.AddRecent(w.settings.RecentFolders, dir)
+	w.savedSettings(w.core.AddRecentFolder(dir))
 	w.refreshMenu()
 }
 
 // rememberModel adds a model file to the recent models.
 func (w *window) rememberModel(path string) {
-	w.settings.RecentModels = rememberRecent(w.fa.Preferences(), prefRecentModels, path)
+	w.settings.RecentModels = app.AddRecent(w.settings.RecentModels, path)
+	w.savedSettings(w.core.AddRecentModel(path))
 	w.refreshMenu()
 }

@@ -212,8 +212,8 @@ if [[ " $ONLY " == *" windows "* ]]; then
   # A fresh Wine session, so that its desktop is on the display this time.
   wineserver -k 2>/dev/null
   wineserver -w
-  prefs="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Roaming/fyne/io.github.clasifica"
-  mkdir -p "$prefs" && echo '{"provider":"cpu"}' >"$prefs/preferences.json"
+  prefs="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Roaming/clasifica"
+  mkdir -p "$prefs" && echo '{"version":1,"provider":"cpu"}' >"$prefs/settings.json"
   check wine-window window_test wine-window wine "$exe"
   wineserver -k 2>/dev/null; sleep 1
   wine_uninstall() {

@@ -233,23 +233,12 @@ func (a *App) ChangeSettings(change func(*Settings)) (Settings, error) {
 			return s, lerr
 		}
 		change(&s)
-		removeStaleTemps(file)
+		atomicfile.RemoveStale(file) // only the lock's holder writes one
 		if err := writeSettings(file, s); err != nil {
 			return s, err
 		}
 		return s, lerr
 	})
-}
-
-// removeStaleTemps removes the temporary files of saves that a crash or a
-// kill cut short (atomicfile names them after the file). Only the lock's
-// holder writes one, so under the lock every one left is stale.
-func removeStaleTemps(file string) {
-	dir, base := filepath.Split(file)
-	stale, _ := filepath.Glob(filepath.Join(dir, "."+base+".tmp-*"))
-	for _, f := range stale {
-		os.Remove(f)
-	}
 }
 
 // SaveChoices saves the choices in c, all but the recent lists, which keep

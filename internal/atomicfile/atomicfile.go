@@ -48,11 +48,7 @@ func Write(path string, perm fs.FileMode, fill func(io.Writer) error) error {
 }
 
 func write(path string, perm fs.FileMode, sync bool, fill func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, tmp, err := create(filepath.Join(dir, "."+base+".tmp-"), perm)
+	f, tmp, err := create(tempPrefix(path), perm)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -77,6 +73,27 @@ func write(path string, perm fs.FileMode, sync bool, fill func(io.Writer) error)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// tempPrefix is how the temporary files of writes to path begin: hidden,
+// beside path, in its folder.
+func tempPrefix(path string) string {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	return filepath.Join(dir, "."+base+".tmp-")
+}
+
+// RemoveStale removes the temporary files that writes to path left when a
+// crash or a kill cut them short. Only a caller that holds a lock every
+// writer of path holds may call it: any other writer's temporary file
+// could be one still being written.
+func RemoveStale(path string) {
+	stale, _ := filepath.Glob(tempPrefix(path) + "*")
+	for _, f := range stale {
+		os.Remove(f)
+	}
 }
 
 // create makes a new temporary file with a random name beginning with

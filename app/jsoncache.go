@@ -45,23 +45,38 @@ func (c *jsonCache[V]) put(key string, v V) {
 	defer c.mu.Unlock()
 	c.load()
 	c.mem[key] = v
-	// A cache: when it cannot be locked or written, the measurement is
-	// kept in memory only, and the next run measures again.
-	l, err := lockFile(c.file, 0, "saving what it measured in "+c.file)
+	if disk, ok := updateJSON(c.file, "saving what it measured in "+c.file, func(disk map[string]V) {
+		// The file's entries are the latest (measured since by another
+		// process, perhaps), but for key's.
+		for k, m := range c.mem {
+			if _, ok := disk[k]; !ok || k == key {
+				disk[k] = m
+			}
+		}
+	}); ok {
+		c.mem = disk
+	}
+}
+
+// updateJSON changes a cache file of entries by key under its lock: it
+// reads the file again (a damaged one counts as empty and is rewritten),
+// lets update change its entries, writes them atomically and returns
+// them; false when the file could not be locked. A cache: what cannot be
+// locked or written stays in the caller's memory only, and the next run
+// measures again.
+func updateJSON[V any](file, doing string, update func(disk map[string]V)) (map[string]V, bool) {
+	l, err := lockFile(file, 0, doing)
 	if err != nil {
-		return
+		return nil, false
 	}
 	defer l.Unlock()
 	disk := map[string]V{}
-	if b, err := os.ReadFile(c.file); err == nil {
-		_ = json.Unmarshal(b, &disk) // a damaged file is rewritten
+	if b, err := os.ReadFile(file); err == nil {
+		_ = json.Unmarshal(b, &disk)
 	}
-	for k, v := range disk {
-		if k != key {
-			c.mem[k] = v // the file's is the latest: measured since by another process, perhaps
-		}
+	update(disk)
+	if b, err := json.MarshalIndent(disk, "", "  "); err == nil {
+		_ = atomicfile.WriteFile(file, b, 0o644)
 	}
-	if b, err := json.MarshalIndent(c.mem, "", "  "); err == nil {
-		_ = atomicfile.WriteFile(c.file, b, 0o644)
-	}
+	return disk, true
 }

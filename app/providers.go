@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/clasifica/clasifica/internal/atomicfile"
 	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
@@ -98,22 +97,8 @@ func (c *providerCache) put(key string, s []ProviderStatus) {
 	defer c.mu.Unlock()
 	c.mem[key] = s
 	// Read again and written under the file's lock, so that another
-	// Clasifica probing another library at once keeps its answer too. A
-	// cache: when it cannot be locked or written, the next start probes
-	// again.
-	l, err := lockFile(c.file, 0, "saving its probe of the execution providers in "+c.file)
-	if err != nil {
-		return
-	}
-	defer l.Unlock()
-	disk := map[string][]ProviderStatus{}
-	if b, err := os.ReadFile(c.file); err == nil {
-		_ = json.Unmarshal(b, &disk) // a damaged cache is rewritten
-	}
-	disk[key] = s
-	if b, err := json.MarshalIndent(disk, "", "  "); err == nil {
-		_ = atomicfile.WriteFile(c.file, b, 0o644)
-	}
+	// Clasifica probing another library at once keeps its answer too.
+	updateJSON(c.file, "saving its probe of the execution providers in "+c.file, func(disk map[string][]ProviderStatus) { disk[key] = s })
 }
 
 // Providers lists the execution providers worth offering on this system,

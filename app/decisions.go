@@ -125,12 +125,8 @@ func (a *App) loadDecisions(root string, locked bool) (*decisions.Store, error) 
 			return a.loadDecisions(root, true)
 		}
 		if errors.As(err, &fe) {
-			what := "damaged"
-			if fe.Version > decisions.Version {
-				what = fmt.Sprintf("v%d", fe.Version)
-			}
-			kept := fmt.Sprintf("%s.%s-%s", file, what, time.Now().UTC().Format("20060102T150405"))
-			if rerr := os.Rename(file, kept); rerr != nil {
+			kept, rerr := setAside(file, fe.Version > decisions.Version, fe.Version)
+			if rerr != nil {
 				return nil, &DecisionsError{File: file, Err: fmt.Errorf("%v, and it could not be set aside: %w", err, rerr)}
 			}
 			e.Kept = kept

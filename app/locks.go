@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/clasifica/clasifica/internal/filelock"
@@ -37,4 +39,25 @@ func lockFile(file string, wait time.Duration, doing string) (*filelock.Lock, er
 		return nil, fmt.Errorf("another Clasifica is %s and has not finished: %w", doing, err)
 	}
 	return l, err
+}
+
+// setAside renames one of Clasifica's own files that this build cannot
+// read, so that nothing in it is lost, to a name that says why and when:
+// file.v<version>-<time> when a later version wrote it (later), else
+// file.damaged-<time>; never over a file set aside before. The caller
+// holds file's lock.
+func setAside(file string, later bool, version int) (string, error) {
+	what := "damaged"
+	if later {
+		what = fmt.Sprintf("v%d", version)
+	}
+	base := fmt.Sprintf("%s.%s-%s", file, what, time.Now().UTC().Format("20060102T150405"))
+	kept := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(kept); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		kept = fmt.Sprintf("%s-%d", base, i)
+	}
+	return kept, os.Rename(file, kept)
 }

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/clasifica/clasifica/internal/atomicfile"
 	"github.com/clasifica/clasifica/ml/onnxrt"
@@ -188,7 +187,7 @@ func loadSettingsLocked(file string, old func() Settings) (Settings, error) {
 	if !errors.As(err, &fe) {
 		return Settings{}.defaults(), &SettingsError{File: file, Err: err}
 	}
-	kept, rerr := setAside(file, fe)
+	kept, rerr := setAside(file, fe.version > SettingsVersion, fe.version)
 	if rerr != nil {
 		return Settings{}.defaults(), &SettingsError{File: file, Err: fmt.Errorf("%v, and it could not be set aside: %w", err, rerr)}
 	}
@@ -197,24 +196,6 @@ func loadSettingsLocked(file string, old func() Settings) (Settings, error) {
 		e.Err = fmt.Errorf("%w; and the default settings could not be written: %v", err, werr)
 	}
 	return Settings{}.defaults(), e
-}
-
-// setAside renames a settings file this build cannot read to a name that
-// says why and when, never over an earlier one set aside.
-func setAside(file string, fe *settingsFormatError) (string, error) {
-	what := "damaged"
-	if fe.version > SettingsVersion {
-		what = fmt.Sprintf("v%d", fe.version)
-	}
-	base := fmt.Sprintf("%s.%s-%s", file, what, time.Now().UTC().Format("20060102T150405"))
-	kept := base
-	for i := 2; ; i++ {
-		if _, err := os.Lstat(kept); errors.Is(err, fs.ErrNotExist) {
-			break
-		}
-		kept = fmt.Sprintf("%s-%d", base, i)
-	}
-	return kept, os.Rename(file, kept)
 }
 
 // ChangeSettings reads the settings file, lets change modify the

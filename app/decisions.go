@@ -143,7 +143,7 @@ func (a *App) loadDecisions(root string, locked bool) (*decisions.Store, error) 
 // other, made through one App or by other Clasifica processes (the app and
 // the command line): each holds the record's lock from reading to writing,
 // so each reads the record the last one wrote. When another process holds
-// the lock for longer than a change takes (see lockWait), the error says
+// the lock for longer than a change takes (see filelock.Patience), the error says
 // so and names the lock file and its holder.
 func (a *App) ChangeDecisions(root string, change func(*decisions.Store) error) (string, error) {
 	file, err := a.Dirs.DecisionsFile(root)

@@ -30,7 +30,7 @@ type App struct {
 	// correction in a job of its own) would keep only the last one's.
 	decisionsMu sync.Mutex
 	// lockWait bounds the wait for another process changing the same
-	// file (0: the package's lockWait); tests shorten it.
+	// file (0: filelock.Patience); tests shorten it.
 	lockWait time.Duration
 	// correcting serialises AddCorrection, whose check against the folder
 	// must see the corrections before it recorded.

@@ -11,14 +11,6 @@ import (
 	"github.com/clasifica/clasifica/internal/filelock"
 )
 
-// lockWait is how long a change waits for another Clasifica (the app and
-// the command line, or two of either) that is changing the same file.
-// Every holder keeps its lock for the milliseconds one change takes, so a
-// wait this long means the holder is stuck (a stopped process, a hung
-// network drive), and the person waiting gets an error that says so
-// rather than a window that does not answer.
-const lockWait = 15 * time.Second
-
 // ErrBusy is what the errors of changes that gave up waiting for another
 // Clasifica changing the same file match (errors.Is): the app and the
 // command line, or two windows, at once, one of them stuck. The message
@@ -28,11 +20,11 @@ var ErrBusy = filelock.ErrBusy
 // lockFile takes the inter-process lock of one of Clasifica's own files:
 // file's lock file, file+".lock" beside it (never in a photo folder, and
 // never deleted, see filelock). doing says what the holder is doing, for
-// the error when it holds on for longer than wait (0: lockWait); that
+// the error when it holds on for longer than wait (0: filelock.Patience); that
 // error is not a cancellation (IsCancel), so front ends show it.
 func lockFile(file string, wait time.Duration, doing string) (*filelock.Lock, error) {
 	if wait <= 0 {
-		wait = lockWait
+		wait = filelock.Patience
 	}
 	l, err := filelock.Acquire(context.Background(), file+".lock", wait)
 	if errors.Is(err, filelock.ErrBusy) {

@@ -79,6 +79,13 @@ func (e *BusyError) Unwrap() []error {
 	return []error{ErrBusy, e.Err}
 }
 
+// Patience is how long Clasifica's changes wait for a lock: every holder
+// keeps one for the milliseconds one change takes (one write, one move, one
+// recovery), so a wait this long means the holder is stuck (a stopped
+// process, a hung network drive), and the person waiting is better told so
+// than left with a window that does not answer.
+const Patience = 15 * time.Second
+
 // Lock is a held lock. Unlock releases it; so does the end of the
 // process.
 type Lock struct {

@@ -88,7 +88,7 @@ type Mover struct {
 	Journal string
 
 	// wait bounds how long a move or a recovery waits for another
-	// process's (0: lockWait); tests shorten it.
+	// process's (0: filelock.Patience); tests shorten it.
 	wait time.Duration
 
 	// stop, when not nil, is called at each step; returning true stops the
@@ -102,18 +102,12 @@ type Mover struct {
 // errStopped is returned when a test stopped a move at a step.
 var errStopped = errors.New("safemove: stopped by test")
 
-// lockWait is how long a move or a recovery waits for another process
-// using the journal: each of theirs holds it for one move (milliseconds)
-// or one recovery, so a longer wait means that process is stuck, and the
-// person waiting is better told so than left waiting.
-const lockWait = 15 * time.Second
-
 // lock takes the journal's inter-process lock; doing says what this
 // process was about to do, for the error when another holds it too long.
 func (m *Mover) lock(doing string) (*filelock.Lock, error) {
 	wait := m.wait
 	if wait <= 0 {
-		wait = lockWait
+		wait = filelock.Patience
 	}
 	l, err := filelock.Acquire(context.Background(), filepath.Clean(m.Journal)+".lock", wait)
 	if errors.Is(err, filelock.ErrBusy) {
@@ -354,7 +348,7 @@ type Recovered struct {
 // journal: each file ends up with exactly one of its two names. Call it
 // at start, before any move. A journal entry that cannot be read is left
 // in place and reported. Moves another process is making are not touched:
-// Recover waits for the one in progress (see lockWait), and every entry it
+// Recover waits for the one in progress (see filelock.Patience), and every entry it
 // then finds is one no move is making any more: its process ended (a
 // crash, a kill) or gave up on it, before removing it.
 func (m *Mover) Recover() ([]Recovered, error) {

@@ -9,7 +9,6 @@ import (
 	"hash/crc32"
 	"io/fs"
 	"os"
-	"time"
 
 	"github.com/clasifica/clasifica/internal/atomicfile"
 	"github.com/clasifica/clasifica/internal/filelock"
@@ -94,10 +93,6 @@ func (p *Prints) Put(h [32]byte, pr Print) {
 // Len returns the number of prints kept.
 func (p *Prints) Len() int { return len(p.m) }
 
-// saveWait bounds how long Save waits for another process saving the
-// same file (each holds its lock for one write).
-const saveWait = 15 * time.Second
-
 // Save writes the store atomically when it changed. The file is read
 // again first, under its lock (file+".lock"), and the prints another
 // process kept since OpenPrints are kept too: the app and the command line
@@ -107,7 +102,7 @@ func (p *Prints) Save() error {
 	if !p.dirty || p.file == "" {
 		return nil
 	}
-	l, err := filelock.Acquire(context.Background(), p.file+".lock", saveWait)
+	l, err := filelock.Acquire(context.Background(), p.file+".lock", filelock.Patience)
 	if err != nil {
 		return fmt.Errorf("save fingerprints %s: %w", p.file, err)
 	}

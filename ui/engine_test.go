@@ -18,13 +18,13 @@ func TestSettingsChangesCloseEngines(t *testing.T) {
 	s := w.settings
 	for i := range 9 {
 		s.Threads = 1 + i%3
-		w.setSettings(s, w.appearance)
+		w.setSettings(s)
 	}
 	// The tenth change names a runtime library that is not there: the
 	// window must say so, whatever the nine jobs before it found.
 	good := s.Runtime
 	s.Runtime = filepath.Join(t.TempDir(), "libonnxruntime.so.1")
-	w.setSettings(s, w.appearance)
+	w.setSettings(s)
 	w.settle()
 	if w.engine.err == nil || w.engine.preparing {
 		t.Errorf("after the last change to a missing runtime: %+v, want its error", w.engine)
@@ -33,7 +33,7 @@ func TestSettingsChangesCloseEngines(t *testing.T) {
 		t.Errorf("%d engines open after ten changes of settings, the last one failing; want none", n)
 	}
 	s.Runtime = good
-	w.setSettings(s, w.appearance)
+	w.setSettings(s)
 	w.settle()
 	if w.engine.err != nil || w.engine.device != "CPU" {
 		t.Errorf("back to a good runtime: %+v", w.engine)

@@ -128,8 +128,12 @@ func (w *window) mainMenu() *fyne.MainMenu {
 	look := fyne.NewMenuItem("Appearance", nil)
 	var looks []*fyne.MenuItem
 	for _, c := range appearanceChoices {
-		it := fyne.NewMenuItem(c.label, func() { w.setSettings(w.settings, c.value) })
-		it.Checked = c.value == w.appearance
+		it := fyne.NewMenuItem(c.label, func() {
+			s := w.settings
+			s.Appearance = c.value
+			w.setSettings(s)
+		})
+		it.Checked = c.value == w.settings.Appearance
 		looks = append(looks, it)
 	}
 	look.ChildMenu = fyne.NewMenu("", looks...)

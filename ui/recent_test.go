@@ -31,7 +31,7 @@ func TestRecentListsKeepOtherWindows(t *testing.T) {
 	w.rememberModel("/models/mine.clasifica")
 	s := w.settings
 	s.Threads = 2
-	w.setSettings(s, w.appearance)
+	w.setSettings(s)
 	w.settle()
 
 	saved := savedSettings(t, w.core)
@@ -69,16 +69,17 @@ func TestSettingsMigrateFromPreferences(t *testing.T) {
 	p.SetStringList(prefRecentFolders, []string{"/photos/old"})
 	w := newWindow(fa, core)
 	t.Cleanup(func() { loop.hold(); w.close(); loop.let(); w.shutdown(); loop.idle() })
-	if w.appearance != appearanceDark || w.settings.Provider != "cpu" || w.settings.Threads != 4 ||
+	if w.settings.Appearance != appearanceDark || w.settings.Provider != "cpu" || w.settings.Threads != 4 ||
 		!slices.Equal(w.settings.RecentFolders, []string{"/photos/old"}) {
-		t.Errorf("window's settings %+v, %q", w.settings, w.appearance)
+		t.Errorf("window's settings %+v", w.settings)
 	}
 	if s := savedSettings(t, core); s.Threads != 4 || s.Precision != "float" || s.Appearance != appearanceDark {
 		t.Errorf("settings file %+v", s)
 	}
 	s := w.settings
 	s.Threads = 8
-	w.setSettings(s, appearanceLight)
+	s.Appearance = appearanceLight
+	w.setSettings(s)
 	if p.Int(prefThreads) != 4 || p.String(prefAppearance) != appearanceDark {
 		t.Errorf("Fyne's preferences changed: threads %d, appearance %q", p.Int(prefThreads), p.String(prefAppearance))
 	}

@@ -208,7 +208,11 @@ func (t *tour) run() error {
 	if err := t.loop(); err != nil {
 		return err
 	}
-	fyne.DoAndWait(func() { w.setSettings(w.settings, appearanceDark) })
+	fyne.DoAndWait(func() {
+		s := w.settings
+		s.Appearance = appearanceDark
+		w.setSettings(s)
+	})
 	for _, s := range []struct {
 		step step
 		name string

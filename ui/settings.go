@@ -49,19 +49,14 @@ func oldSettings(p fyne.Preferences) app.Settings {
 }
 
 // loadSettings reads the settings through the core, taking them from
-// Fyne's preferences the first time, and returns them with the
-// appearance. The error is the settings file's (see app.LoadSettings).
-func loadSettings(fa fyne.App, core *app.App) (app.Settings, string, error) {
+// Fyne's preferences the first time; an appearance not chosen is the
+// system's. The error is the settings file's (see app.LoadSettings).
+func loadSettings(fa fyne.App, core *app.App) (app.Settings, error) {
 	s, err := core.LoadSettings(func() app.Settings { return oldSettings(fa.Preferences()) })
-	return s, appearanceOf(s), err
-}
-
-// appearanceOf returns the appearance the settings choose.
-func appearanceOf(s app.Settings) string {
 	if s.Appearance == "" {
-		return appearanceSystem
+		s.Appearance = appearanceSystem
 	}
-	return s.Appearance
+	return s, err
 }
 
 // saveSettings saves the window's settings and appearance. The recent
@@ -70,9 +65,7 @@ func appearanceOf(s app.Settings) string {
 // window's copy of the lists would drop what the other added; the lists
 // the file has come back into the window.
 func (w *window) saveSettings() {
-	c := w.settings
-	c.Appearance = w.appearance
-	s, err := w.core.SaveChoices(c)
+	s, err := w.core.SaveChoices(w.settings)
 	w.savedSettings(s, err)
 }
 
@@ -172,7 +165,7 @@ func (w *window) newSettingsForm() *settingsForm {
 	browse := widget.NewButton("Browse…", func() {
 		w.openFile("Choose the ONNX Runtime library", nil, func(path string) { f.runtime.SetText(path) })
 	})
-	f.appearance = newChoiceSelect(appearanceChoices, w.appearance)
+	f.appearance = newChoiceSelect(appearanceChoices, w.settings.Appearance)
 	f.precision = newPrecisionRow(w)
 
 	f.items = []*widget.FormItem{
@@ -199,7 +192,8 @@ func (f *settingsForm) apply(w *window) {
 	s.LowPower = f.lowPower.Checked
 	s.Runtime = f.runtime.Text
 	s.Precision = string(f.precision.selected())
-	w.setSettings(s, chosenValue(f.appearance, appearanceChoices, w.appearance))
+	s.Appearance = chosenValue(f.appearance, appearanceChoices, w.settings.Appearance)
+	w.setSettings(s)
 }
 
 // showSettings opens the Settings dialog.
@@ -225,15 +219,14 @@ func (w *window) showSettings() {
 
 // setSettings changes and saves the settings; the engine is opened again
 // with them on next use.
-func (w *window) setSettings(s app.Settings, appearance string) {
+func (w *window) setSettings(s app.Settings) {
 	changedEngine := s.Backbone != w.settings.Backbone || s.Provider != w.settings.Provider ||
 		s.Threads != w.settings.Threads || s.Runtime != w.settings.Runtime || s.LowPower != w.settings.LowPower ||
 		s.Precision != w.settings.Precision
-	w.settings = s
-	if appearance != w.appearance {
-		w.appearance = appearance
-		w.fa.Settings().SetTheme(newTheme(appearance))
+	if s.Appearance != w.settings.Appearance {
+		w.fa.Settings().SetTheme(newTheme(s.Appearance))
 	}
+	w.settings = s
 	w.saveSettings()
 	if changedEngine {
 		w.prepareEngine()

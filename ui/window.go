@@ -42,9 +42,8 @@ type window struct {
 	jobs        jobs
 	pick        pickers
 
-	settings   app.Settings
-	appearance string
-	doc        document
+	settings app.Settings
+	doc      document
 
 	data     *dataScreen
 	train    *trainScreen
@@ -97,8 +96,8 @@ func newWindow(fa fyne.App, core *app.App) *window {
 		precisionCheck: newPrecisionCheck(),
 	}
 	var serr error
-	w.settings, w.appearance, serr = loadSettings(fa, core)
-	fa.Settings().SetTheme(newTheme(w.appearance))
+	w.settings, serr = loadSettings(fa, core)
+	fa.Settings().SetTheme(newTheme(w.settings.Appearance))
 	w.win = fa.NewWindow("Clasifica")
 	w.win.SetIcon(resources.Icon)
 	w.closed = func() {}

@@ -68,6 +68,38 @@ type huffTable struct {
 	// the next skipBits bits to the symbols whose codes and extra bits fit
 	// in them (see skipAdv).
 	skip *[1 << skipBits]uint16
+	// def is the DHT definition (code counts and symbols) the tables
+	// were built from, and built says which of ac, dcv and skip are
+	// built from it: a phone's photos share their tables, and the
+	// skipping table took a hundredth of a decode to build.
+	def   []byte
+	built uint8
+}
+
+// The derived tables, for huffTable.built.
+const (
+	builtAC = 1 << iota
+	builtDC
+	builtSkip
+)
+
+// define makes the decoding tables from def, a DHT segment's 16 code
+// counts and its symbols, unless they are built from the same already; it
+// refuses what libjpeg-turbo refuses.
+func (t *huffTable) define(def []byte, isDC bool) bool {
+	if t.def != nil && bytes.Equal(t.def, def) {
+		return true
+	}
+	t.def, t.built = nil, 0
+	var counts [17]int
+	for l := 1; l <= 16; l++ {
+		counts[l] = int(def[l-1])
+	}
+	if !t.build(counts, def[16:], isDC) {
+		return false
+	}
+	t.def = append(t.def[:0:0], def...)
+	return true
 }
 
 // build makes the decoding tables from a DHT segment's code counts and
@@ -146,6 +178,10 @@ func (t *huffTable) symbolAt(v uint64, n int) (int, uint8) {
 
 // buildAC fills t.ac (see huffTable).
 func (t *huffTable) buildAC() {
+	if t.built&builtAC != 0 {
+		return
+	}
+	t.built |= builtAC
 	if t.ac == nil {
 		t.ac = new([1 << lookBits]int32)
 	}
@@ -171,6 +207,10 @@ func (t *huffTable) buildAC() {
 
 // buildDC fills t.dcv (see huffTable).
 func (t *huffTable) buildDC() {
+	if t.built&builtDC != 0 {
+		return
+	}
+	t.built |= builtDC
 	if t.dcv == nil {
 		t.dcv = new([1 << lookBits]int32)
 	}
@@ -203,6 +243,10 @@ const (
 
 // buildSkip fills t.skip (see huffTable).
 func (t *huffTable) buildSkip() {
+	if t.built&builtSkip != 0 {
+		return
+	}
+	t.built |= builtSkip
 	if t.skip == nil {
 		t.skip = new([1 << skipBits]uint16)
 	}
@@ -420,16 +464,14 @@ func (d *eighthDecoder) parseDHT(seg []byte) bool {
 		if tc > 1 || th > 3 {
 			return false
 		}
-		var counts [17]int
 		total := 0
 		for l := 1; l <= 16; l++ {
-			counts[l] = int(seg[l])
-			total += counts[l]
+			total += int(seg[l])
 		}
 		if total > 256 || len(seg) < 17+total {
 			return false
 		}
-		if !d.huff[tc][th].build(counts, seg[17:17+total], tc == 0) {
+		if !d.huff[tc][th].define(seg[1:17+total], tc == 0) {
 			return false
 		}
 		d.hset[tc][th] = true

@@ -228,17 +228,23 @@ func (t *huffTable) buildDC() {
 }
 
 // A skip entry packs what the symbols at the start of skipBits bits do:
-// bits 0–3 the bits they take, 4–9 how many coefficients they advance,
-// 10–15 how many the symbols before the last one advance (an end of block
-// advances 63, and both sums are capped at 63: from coefficient 1 or
-// more, either ends the block). They all belong to the block when the
-// symbols before the last one leave it unfinished: when that count is
-// below the coefficients left. When the first symbol does not fit, the
-// count is 63 and the entry is never taken (it is decoded alone). Entries
-// of 16 bits keep the table at 32 KB, within the L1 cache, at 14 bits.
+// bits 0–3 the bits they take (bits 4 and 5 are zero, so that the shift
+// by them needs no mask: a cycle of every look-up's chain), 6–11 how many
+// coefficients they advance, 12–15 how many the symbols before the last
+// one advance (an end of block advances 63, and the first sum is capped
+// at 63: from coefficient 1 or more, it ends the block). They all belong
+// to the block when the symbols before the last one leave it unfinished:
+// when that count is below the coefficients left. So that it fits, a
+// symbol is packed only after symbols that advance at most maxBefore,
+// and skipNever, above any count but compared with at most skipNever
+// coefficients left, marks an entry whose first symbol does not fit (it
+// is decoded alone). Entries of 16 bits keep the table at 32 KB, within
+// the L1 cache, at 14 bits.
 const (
-	skipAdv    = 4
-	skipBefore = 10
+	skipAdv    = 6
+	skipBefore = 12
+	maxBefore  = 14
+	skipNever  = 15
 )
 
 // buildSkip fills t.skip (see huffTable).
@@ -252,8 +258,8 @@ func (t *huffTable) buildSkip() {
 	}
 	for i := range t.skip {
 		v := uint64(i) << (64 - skipBits)
-		bits, adv, e := uint32(0), uint32(0), uint32(63)<<skipBefore
-		for adv < 63 {
+		bits, adv, e := uint32(0), uint32(0), uint32(skipNever)<<skipBefore
+		for adv <= maxBefore {
 			l, sym := t.symbolAt(v<<bits, skipBits-int(bits))
 			if l == 0 {
 				break
@@ -754,7 +760,8 @@ func skipLuma(lt *lumaTables, seg []byte, acc uint64, n uint, p int, dcs *[4]int
 		}
 		acc <<= used & 63
 		n -= used
-		left := uint(63) // coefficients left in the block
+		left := uint(63)      // coefficients left in the block
+		lm := uint(skipNever) // min(left, skipNever)
 	block:
 		for {
 			// Refilled every four look-ups, without a test: a test
@@ -766,38 +773,42 @@ func skipLuma(lt *lumaTables, seg []byte, acc uint64, n uint, p int, dcs *[4]int
 			// again).
 			acc, n, p = refill(seg, acc, n, p)
 			e := uint(skip[acc>>(64-skipBits)])
-			if e>>skipBefore < left {
-				acc <<= e & 15
+			if e>>skipBefore < lm {
+				acc <<= e & 63
 				n -= e & 15
 				if adv := e >> skipAdv & 63; adv < left {
 					left -= adv
+					lm = min(left, skipNever)
 				} else {
 					break block
 				}
 				e = uint(skip[acc>>(64-skipBits)])
-				if e>>skipBefore < left {
-					acc <<= e & 15
+				if e>>skipBefore < lm {
+					acc <<= e & 63
 					n -= e & 15
 					if adv := e >> skipAdv & 63; adv < left {
 						left -= adv
+						lm = min(left, skipNever)
 					} else {
 						break block
 					}
 					e = uint(skip[acc>>(64-skipBits)])
-					if e>>skipBefore < left {
-						acc <<= e & 15
+					if e>>skipBefore < lm {
+						acc <<= e & 63
 						n -= e & 15
 						if adv := e >> skipAdv & 63; adv < left {
 							left -= adv
+							lm = min(left, skipNever)
 						} else {
 							break block
 						}
 						e = uint(skip[acc>>(64-skipBits)])
-						if e>>skipBefore < left {
-							acc <<= e & 15
+						if e>>skipBefore < lm {
+							acc <<= e & 63
 							n -= e & 15
 							if adv := e >> skipAdv & 63; adv < left {
 								left -= adv
+								lm = min(left, skipNever)
 							} else {
 								break block
 							}
@@ -825,6 +836,7 @@ func skipLuma(lt *lumaTables, seg []byte, acc uint64, n uint, p int, dcs *[4]int
 				break block
 			}
 			left -= adv
+			lm = min(left, skipNever)
 		}
 		dcs[b&3] = dc
 	}

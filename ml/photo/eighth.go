@@ -228,23 +228,17 @@ func (t *huffTable) buildDC() {
 }
 
 // A skip entry packs what the symbols at the start of skipBits bits do:
-// bits 0–3 the bits they take (bits 4 and 5 are zero, so that the shift
-// by them needs no mask: a cycle of every look-up's chain), 6–11 how many
-// coefficients they advance, 12–15 how many the symbols before the last
-// one advance (an end of block advances 63, and the first sum is capped
-// at 63: from coefficient 1 or more, it ends the block). They all belong
-// to the block when the symbols before the last one leave it unfinished:
-// when that count is below the coefficients left. So that it fits, a
-// symbol is packed only after symbols that advance at most maxBefore,
-// and skipNever, above any count but compared with at most skipNever
-// coefficients left, marks an entry whose first symbol does not fit (it
-// is decoded alone). Entries of 16 bits keep the table at 32 KB, within
-// the L1 cache, at 14 bits.
+// bits 0–3 the bits they take, 4–9 how many coefficients they advance,
+// 10–15 how many the symbols before the last one advance (an end of block
+// advances 63, and both sums are capped at 63: from coefficient 1 or
+// more, either ends the block). They all belong to the block when the
+// symbols before the last one leave it unfinished: when that count is
+// below the coefficients left. When the first symbol does not fit, the
+// count is 63 and the entry is never taken (it is decoded alone). Entries
+// of 16 bits keep the table at 32 KB, within the L1 cache, at 14 bits.
 const (
-	skipAdv    = 6
-	skipBefore = 12
-	maxBefore  = 14
-	skipNever  = 15
+	skipAdv    = 4
+	skipBefore = 10
 )
 
 // buildSkip fills t.skip (see huffTable).
@@ -258,8 +252,8 @@ func (t *huffTable) buildSkip() {
 	}
 	for i := range t.skip {
 		v := uint64(i) << (64 - skipBits)
-		bits, adv, e := uint32(0), uint32(0), uint32(skipNever)<<skipBefore
-		for adv <= maxBefore {
+		bits, adv, e := uint32(0), uint32(0), uint32(63)<<skipBefore
+		for adv < 63 {
 			l, sym := t.symbolAt(v<<bits, skipBits-int(bits))
 			if l == 0 {
 				break
@@ -719,8 +713,7 @@ func skipLuma(lt *lumaTables, data []byte, acc uint64, n uint, p int, dcs *[4]in
 		}
 		acc <<= used & 63
 		n -= used
-		left := uint(63)      // coefficients left in the block
-		lm := uint(skipNever) // min(left, skipNever)
+		left := uint(63) // coefficients left in the block
 	block:
 		for {
 			// Refilled every four look-ups, without a test: a test
@@ -732,42 +725,38 @@ func skipLuma(lt *lumaTables, data []byte, acc uint64, n uint, p int, dcs *[4]in
 			// again).
 			acc, n, p = refill(data, acc, n, p)
 			e := uint(skip[acc>>(64-skipBits)])
-			if e>>skipBefore < lm {
-				acc <<= e & 63
+			if e>>skipBefore < left {
+				acc <<= e & 15
 				n -= e & 15
 				if adv := e >> skipAdv & 63; adv < left {
 					left -= adv
-					lm = min(left, skipNever)
 				} else {
 					break block
 				}
 				e = uint(skip[acc>>(64-skipBits)])
-				if e>>skipBefore < lm {
-					acc <<= e & 63
+				if e>>skipBefore < left {
+					acc <<= e & 15
 					n -= e & 15
 					if adv := e >> skipAdv & 63; adv < left {
 						left -= adv
-						lm = min(left, skipNever)
 					} else {
 						break block
 					}
 					e = uint(skip[acc>>(64-skipBits)])
-					if e>>skipBefore < lm {
-						acc <<= e & 63
+					if e>>skipBefore < left {
+						acc <<= e & 15
 						n -= e & 15
 						if adv := e >> skipAdv & 63; adv < left {
 							left -= adv
-							lm = min(left, skipNever)
 						} else {
 							break block
 						}
 						e = uint(skip[acc>>(64-skipBits)])
-						if e>>skipBefore < lm {
-							acc <<= e & 63
+						if e>>skipBefore < left {
+							acc <<= e & 15
 							n -= e & 15
 							if adv := e >> skipAdv & 63; adv < left {
 								left -= adv
-								lm = min(left, skipNever)
 							} else {
 								break block
 							}
@@ -795,7 +784,6 @@ func skipLuma(lt *lumaTables, data []byte, acc uint64, n uint, p int, dcs *[4]in
 				break block
 			}
 			left -= adv
-			lm = min(left, skipNever)
 		}
 		dcs[b&3] = dc
 	}

@@ -826,8 +826,10 @@ func sumBlock(ct *chromaTables, c int, data []byte, acc uint64, n uint, p int, s
 		}
 		var v int32
 		if e := tac[acc>>(64-lookBits)]; e != 0 {
-			acc <<= uint(e & 255)
-			n -= uint(e & 255)
+			// The bits are at most lookBits: masked with 63, the
+			// shift needs no test for 64 or more.
+			acc <<= uint(e) & 63
+			n -= uint(e) & 63
 			adv := uint(e >> 8 & 255)
 			if adv == 0 {
 				break // the end of the block

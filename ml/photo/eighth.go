@@ -702,8 +702,11 @@ type lumaTables struct {
 // blocks of an MCU in one call, and a 4:4:4 chroma block alone.
 func skipLuma(lt *lumaTables, data []byte, acc uint64, n uint, p int, dcs *[4]int32, blocks int) (uint64, uint, int, bool) {
 	skip := lt.skip
+	var fast bool
 	for b := range blocks {
-		acc, n, p = refill(data, acc, n, p)
+		if acc, n, p, fast = refill(data, acc, n, p); !fast {
+			acc, n, p = refillSlow(data, acc, n, p)
+		}
 		var dc int32
 		var used uint
 		if e := lt.dcv[acc>>(64-lookBits)]; e != 0 {
@@ -723,7 +726,9 @@ func skipLuma(lt *lumaTables, data []byte, acc uint64, n uint, p int, dcs *[4]in
 			// them kept its counter and more in memory, and an inlined
 			// function for each was 3% slower (its result tested
 			// again).
-			acc, n, p = refill(data, acc, n, p)
+			if acc, n, p, fast = refill(data, acc, n, p); !fast {
+				acc, n, p = refillSlow(data, acc, n, p)
+			}
 			e := uint(skip[acc>>(64-skipBits)])
 			if e>>skipBefore < left {
 				acc <<= e & 15
@@ -767,7 +772,9 @@ func skipLuma(lt *lumaTables, data []byte, acc uint64, n uint, p int, dcs *[4]in
 			}
 			// A long code or a large coefficient, decoded alone.
 			if n < 32 {
-				acc, n, p = refill(data, acc, n, p)
+				if acc, n, p, fast = refill(data, acc, n, p); !fast {
+					acc, n, p = refillSlow(data, acc, n, p)
+				}
 			}
 			l, sym := lookup(lt.ac, acc)
 			if l == 0 {
@@ -804,10 +811,13 @@ type chromaTables struct {
 // (bit i for sums[i]); false for a bad code.
 func sumBlock(ct *chromaTables, c int, data []byte, acc uint64, n uint, p int, sums *[16]int32) (uint64, uint, int, int32, uint32, bool) {
 	c &= 1
+	var fast bool
 	// Refilled without a test: a chroma block takes about 20 bits, so
 	// the test within the loop below is rarely true, but one here
 	// would be true at random.
-	acc, n, p = refill(data, acc, n, p)
+	if acc, n, p, fast = refill(data, acc, n, p); !fast {
+		acc, n, p = refillSlow(data, acc, n, p)
+	}
 	var dc int32
 	var used uint
 	if e := ct.dcv[c][acc>>(64-lookBits)]; e != 0 {
@@ -822,7 +832,9 @@ func sumBlock(ct *chromaTables, c int, data []byte, acc uint64, n uint, p int, s
 	tac := t.ac
 	for k := uint(1); k < 64; {
 		if n < 32 {
-			acc, n, p = refill(data, acc, n, p)
+			if acc, n, p, fast = refill(data, acc, n, p); !fast {
+				acc, n, p = refillSlow(data, acc, n, p)
+			}
 		}
 		var v int32
 		if e := tac[acc>>(64-lookBits)]; e != 0 {
@@ -931,22 +943,24 @@ func clamp8(v int32) uint8 { return uint8(min(max(v, 0), 255)) }
 // refill tops the bit reader up to 56 bits or more from the entropy-coded
 // data: acc holds n bits, left-aligned, and the next byte to load is
 // data[p] (the bits below n are the following ones or zeros, so loading
-// them again changes nothing). Eight bytes are loaded at once when none
-// of them is 0xFF, a stuffed byte's or a marker's: a phone photo's data
-// has one in about 250 bytes, so the data is decoded where it lies,
-// without a copy with the stuffed bytes removed (a twelfth of a decode).
-func refill(data []byte, acc uint64, n uint, p int) (uint64, uint, int) {
+// them again changes nothing). It loads eight bytes at once when none of
+// them is 0xFF, a stuffed byte's or a marker's (a phone photo's data has
+// one in about 250 bytes), and says so; otherwise it changes nothing, and
+// the caller calls refillSlow. So the data is decoded where it lies,
+// without a copy with the stuffed bytes removed, and refill is inlined
+// (with the call in it, it was not, and the decode no faster).
+func refill(data []byte, acc uint64, n uint, p int) (uint64, uint, int, bool) {
 	if p+8 <= len(data) {
 		w := binary.BigEndian.Uint64(data[p:])
 		// A byte of ^w is zero where one of w is 0xFF.
 		if (^w-0x0101010101010101)&w&0x8080808080808080 == 0 {
-			return acc | w>>(n&63), n | 56, p + int(63-n)>>3
+			return acc | w>>(n&63), n | 56, p + int(63-n)>>3, true
 		}
 	}
-	return refillSlow(data, acc, n, p)
+	return acc, n, p, false
 }
 
-// refillSlow is refill a byte at a time, as libjpeg's jpeg_fill_bit_buffer:
+// refillSlow is refill a byte at a time, for any data, as libjpeg's jpeg_fill_bit_buffer:
 // a stuffed 0xFF 0x00 (after any fill bytes 0xFF) loads 0xFF; at a marker,
 // or the end of the data, it stops with p at the marker's first 0xFF and
 // loads nothing more, so that the bits below n stay zeros, which libjpeg
@@ -954,6 +968,10 @@ func refill(data []byte, acc uint64, n uint, p int) (uint64, uint, int) {
 // zero: a number above 64, which the decoder checks after each MCU (a
 // refill gives 56 bits or more while there is data, and an MCU reads at
 // most 56 bits between two refills, so that n wraps only past the data).
+// It is rare, and kept out of the decoding loops, whose registers it
+// would take.
+//
+//go:noinline
 func refillSlow(data []byte, acc uint64, n uint, p int) (uint64, uint, int) {
 	for n <= 56 && p < len(data) {
 		b := data[p]

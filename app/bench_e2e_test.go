@@ -12,9 +12,11 @@ import (
 )
 
 // TestMeasureEndToEnd runs the end-to-end measurement on three sample
-// photos and a broken file: one pass when no time is asked for, passes for
-// about the time asked otherwise, each counting every photo, and the first
-// pass's features those of an extraction of its own.
+// photos and a broken file, and on the first three: one pass when no time
+// is asked for, passes for about the time asked otherwise (rounded up to
+// whole batches, going on round the photos), and the first pass's
+// features, for the photos in their order, those of an extraction of
+// their own.
 func TestMeasureEndToEnd(t *testing.T) {
 	a := enginesTestApp(t)
 	eng, err := a.OpenEngine(context.Background(), EngineOptions{Runtime: mltest.RuntimeLibrary(t), Provider: onnxrt.CPU, Threads: 2})
@@ -34,12 +36,16 @@ func TestMeasureEndToEnd(t *testing.T) {
 	if err := os.WriteFile(broken, data[:300], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	photos := []features.Item{{Path: paths[0]}, {Path: paths[1]}, {Path: broken}, {Path: paths[2]}}
-	want, err := eng.Extractor(false).Extract(context.Background(), photos, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, seconds := range []float64{0, 0.5} {
+	all := []features.Item{{Path: paths[0]}, {Path: paths[1]}, {Path: broken}, {Path: paths[2]}}
+	for _, c := range []struct {
+		photos  []features.Item
+		seconds float64
+	}{{all, 0}, {all, 0.5}, {all[:3], 0.5}} {
+		photos, seconds := c.photos, c.seconds
+		want, err := eng.Extractor(false).Extract(context.Background(), photos, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		rate, cpuMs, first, err := measureEndToEnd(context.Background(), eng.Extractor(false), photos, seconds)
 		if err != nil {
 			t.Fatal(err)
@@ -52,6 +58,9 @@ func TestMeasureEndToEnd(t *testing.T) {
 				t.Errorf("%g s: %s: error %v, want %v", seconds, photos[i].Path, first.Errs[i], want.Errs[i])
 			}
 		}
+		if len(first.Errs) != len(photos) || len(first.Features) != len(want.Features) {
+			t.Fatalf("%g s: first pass of %d errors and %d values for %d photos", seconds, len(first.Errs), len(first.Features), len(photos))
+		}
 		for i, v := range first.Features {
 			if d := v - want.Features[i]; d > 1e-4 || d < -1e-4 {
 				t.Fatalf("%g s: feature %d is %g, an extraction of its own gave %g", seconds, i, v, want.Features[i])
@@ -60,7 +69,7 @@ func TestMeasureEndToEnd(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, _, err := measureEndToEnd(ctx, eng.Extractor(false), photos, 0); err == nil {
+	if _, _, _, err := measureEndToEnd(ctx, eng.Extractor(false), all, 0); err == nil {
 		t.Error("measureEndToEnd ignored a cancelled context")
 	}
 }

@@ -173,10 +173,7 @@ func (e *Extractor) ExtractEach(ctx context.Context, items []Item, progress func
 	if m := e.Mixed8; m != nil && (m.Session == nil || m.Cache == nil || m.Backbone == "" || e.Dim > 0 || e.Half || e.Discard) {
 		return nil, errors.New("extract features: keeping the mixed8 activations needs their session, cache and identity, and the pooled features as the main output")
 	}
-	batch := e.Batch
-	if batch <= 0 {
-		batch = 8
-	}
+	batch := e.BatchSize()
 	workers := e.Workers
 	if workers <= 0 {
 		workers = runtime.NumCPU()
@@ -453,6 +450,15 @@ func (e *Extractor) infer(ctx context.Context, input, acts []float32, n, dim int
 		return nil, err
 	}
 	return f, nil
+}
+
+// BatchSize returns the number of photos per inference: Batch, or its
+// default.
+func (e *Extractor) BatchSize() int {
+	if e.Batch > 0 {
+		return e.Batch
+	}
+	return 8
 }
 
 // Key returns the cache key of an item's vector.

@@ -68,6 +68,38 @@ type huffTable struct {
 	// the next skipBits bits to the symbols whose codes and extra bits fit
 	// in them (see skipAdv).
 	skip *[1 << skipBits]uint16
+	// def is the DHT definition (code counts and symbols) the tables
+	// were built from, and built says which of ac, dcv and skip are
+	// built from it: a phone's photos share their tables, and the
+	// skipping table took a hundredth of a decode to build.
+	def   []byte
+	built uint8
+}
+
+// The derived tables, for huffTable.built.
+const (
+	builtAC = 1 << iota
+	builtDC
+	builtSkip
+)
+
+// define makes the decoding tables from def, a DHT segment's 16 code
+// counts and its symbols, unless they are built from the same already; it
+// refuses what libjpeg-turbo refuses.
+func (t *huffTable) define(def []byte, isDC bool) bool {
+	if t.def != nil && bytes.Equal(t.def, def) {
+		return true
+	}
+	t.def, t.built = nil, 0
+	var counts [17]int
+	for l := 1; l <= 16; l++ {
+		counts[l] = int(def[l-1])
+	}
+	if !t.build(counts, def[16:], isDC) {
+		return false
+	}
+	t.def = append(t.def[:0:0], def...)
+	return true
 }
 
 // build makes the decoding tables from a DHT segment's code counts and
@@ -146,6 +178,10 @@ func (t *huffTable) symbolAt(v uint64, n int) (int, uint8) {
 
 // buildAC fills t.ac (see huffTable).
 func (t *huffTable) buildAC() {
+	if t.built&builtAC != 0 {
+		return
+	}
+	t.built |= builtAC
 	if t.ac == nil {
 		t.ac = new([1 << lookBits]int32)
 	}
@@ -171,6 +207,10 @@ func (t *huffTable) buildAC() {
 
 // buildDC fills t.dcv (see huffTable).
 func (t *huffTable) buildDC() {
+	if t.built&builtDC != 0 {
+		return
+	}
+	t.built |= builtDC
 	if t.dcv == nil {
 		t.dcv = new([1 << lookBits]int32)
 	}
@@ -203,6 +243,10 @@ const (
 
 // buildSkip fills t.skip (see huffTable).
 func (t *huffTable) buildSkip() {
+	if t.built&builtSkip != 0 {
+		return
+	}
+	t.built |= builtSkip
 	if t.skip == nil {
 		t.skip = new([1 << skipBits]uint16)
 	}
@@ -259,15 +303,7 @@ type eighthDecoder struct {
 	comps   [3]eighthComp
 	restart int
 	planes  []uint8
-	// seg holds the entropy-coded data of one restart interval with its
-	// stuffed bytes removed, followed by zero padding.
-	seg []byte
 }
-
-// pad is the zero padding after an interval's data: more than one MCU of
-// a corrupt stream can read (64 symbols of 16+15 bits per block, six
-// blocks), so that reading past the data is caught between MCUs.
-const pad = 2048
 
 // decodeEighth decodes a JPEG at 1/8 scale exactly as libjpeg-turbo does
 // with TJFLAG_FASTUPSAMPLE, or returns false when the file is not one it
@@ -420,16 +456,14 @@ func (d *eighthDecoder) parseDHT(seg []byte) bool {
 		if tc > 1 || th > 3 {
 			return false
 		}
-		var counts [17]int
 		total := 0
 		for l := 1; l <= 16; l++ {
-			counts[l] = int(seg[l])
-			total += counts[l]
+			total += int(seg[l])
 		}
 		if total > 256 || len(seg) < 17+total {
 			return false
 		}
-		if !d.huff[tc][th].build(counts, seg[17:17+total], tc == 0) {
+		if !d.huff[tc][th].define(seg[1:17+total], tc == 0) {
 			return false
 		}
 		d.hset[tc][th] = true
@@ -477,36 +511,6 @@ func (d *eighthDecoder) parseSOS(seg []byte) bool {
 	}
 	// Ss=0, Se=63, Ah=Al=0: one sequential scan.
 	return seg[7] == 0 && seg[8] == 63 && seg[9] == 0
-}
-
-// nextSegment removes the stuffed bytes of the entropy-coded data at the
-// start of data into d.seg, padded, and returns the marker that ends it
-// and where the data after the marker starts.
-func (d *eighthDecoder) nextSegment(data []byte) (marker byte, rest []byte, ok bool) {
-	s := d.seg[:0]
-	for {
-		j := bytes.IndexByte(data, 0xFF)
-		if j < 0 {
-			return 0, nil, false // no end marker
-		}
-		s = append(s, data[:j]...)
-		data = data[j+1:]
-		for len(data) > 0 && data[0] == 0xFF {
-			data = data[1:]
-		}
-		if len(data) == 0 {
-			return 0, nil, false
-		}
-		if data[0] != 0 {
-			marker, rest = data[0], data[1:]
-			break
-		}
-		s = append(s, 0xFF)
-		data = data[1:]
-	}
-	s = append(s, make([]byte, pad+8)...)
-	d.seg = s[:len(s)-pad-8]
-	return marker, rest, true
 }
 
 // idctRange is libjpeg's range limit after an inverse DCT
@@ -562,9 +566,6 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 	if interval == 0 {
 		interval = total
 	}
-	if cap(d.seg) < len(data)+pad+8 {
-		d.seg = make([]byte, 0, len(data)+len(data)/4+pad+8)
-	}
 	q0 := d.quant[d.comps[0].tq][0]
 	var qc [2]*[64]int32
 	qc[0], qc[1] = &d.quant[d.comps[1].tq], &d.quant[d.comps[2].tq]
@@ -588,17 +589,8 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 		}
 	}
 	for first, rst := 0, 0; first < total; first, rst = first+interval, rst+1 {
-		marker, rest, ok := d.nextSegment(data)
-		if !ok {
-			return nil, false
-		}
 		last := min(first+interval, total)
-		if last < total && marker != 0xD0+byte(rst&7) || last == total && marker != 0xD9 {
-			return nil, false // out of sequence, or more data: libjpeg-turbo warns
-		}
-		data = rest
-		seg := d.seg[:len(d.seg)+pad+8]
-		limit := len(d.seg)
+		var ok bool
 		var acc uint64
 		var n uint
 		p := 0
@@ -608,12 +600,12 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 			if bx == mx {
 				bx, by = 0, by+1
 			}
-			if 8*p-int(n) > 8*limit {
-				return nil, false // read past the data
+			if n > 64 {
+				return nil, false // read past the data (see refillSlow)
 			}
 			// Luma blocks: the DC coefficient, the rest skipped.
 			var dcs [4]int32
-			if acc, n, p, ok = skipLuma(&lt, seg, acc, n, p, &dcs, ps*ps); !ok {
+			if acc, n, p, ok = skipLuma(&lt, data, acc, n, p, &dcs, ps*ps); !ok {
 				return nil, false
 			}
 			for b := range ps * ps {
@@ -636,7 +628,7 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 				o := by*ps*pw + bx*ps
 				if ps == 1 {
 					var dcs [4]int32
-					if acc, n, p, ok = skipLuma(&cl[c-1], seg, acc, n, p, &dcs, 1); !ok {
+					if acc, n, p, ok = skipLuma(&cl[c-1], data, acc, n, p, &dcs, 1); !ok {
 						return nil, false
 					}
 					pred[c] += dcs[0]
@@ -646,7 +638,7 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 				var sums [16]int32
 				var touched uint32
 				var dc int32
-				if acc, n, p, dc, touched, ok = sumBlock(&ct, c-1, seg, acc, n, p, &sums); !ok {
+				if acc, n, p, dc, touched, ok = sumBlock(&ct, c-1, data, acc, n, p, &sums); !ok {
 					return nil, false
 				}
 				pred[c] += dc
@@ -664,11 +656,20 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 			}
 		}
 		// What libjpeg-turbo reads of the interval must be all there
-		// is, apart from the last byte's padding bits.
-		used := 8*p - int(n)
-		if used > 8*limit || used <= 8*(limit-1) {
+		// is, apart from the last byte's padding bits, and the marker
+		// after it the next in sequence, or the end of the image.
+		acc, n, p = refillSlow(data, acc, n, p)
+		if n >= 8 || p >= len(data) {
 			return nil, false
 		}
+		q := p + 1 // past data[p], 0xFF, and any fill bytes after it
+		for q < len(data) && data[q] == 0xFF {
+			q++
+		}
+		if q >= len(data) || last < total && data[q] != 0xD0+byte(rst&7) || last == total && data[q] != 0xD9 {
+			return nil, false // out of sequence, or cut short: libjpeg-turbo warns
+		}
+		data = data[q+1:]
 	}
 	// Colour conversion, cropping to the output size.
 	ow, oh := (d.w+7)/8, (d.h+7)/8
@@ -699,10 +700,13 @@ type lumaTables struct {
 // into dcs and skips their AC coefficients, from the bit reader acc (n
 // bits, the next load at seg[p]); false for a bad code. It takes the luma
 // blocks of an MCU in one call, and a 4:4:4 chroma block alone.
-func skipLuma(lt *lumaTables, seg []byte, acc uint64, n uint, p int, dcs *[4]int32, blocks int) (uint64, uint, int, bool) {
+func skipLuma(lt *lumaTables, data []byte, acc uint64, n uint, p int, dcs *[4]int32, blocks int) (uint64, uint, int, bool) {
 	skip := lt.skip
+	var fast bool
 	for b := range blocks {
-		acc, n, p = refill(seg, acc, n, p)
+		if acc, n, p, fast = refill(data, acc, n, p); !fast {
+			acc, n, p = refillSlow(data, acc, n, p)
+		}
 		var dc int32
 		var used uint
 		if e := lt.dcv[acc>>(64-lookBits)]; e != 0 {
@@ -722,7 +726,9 @@ func skipLuma(lt *lumaTables, seg []byte, acc uint64, n uint, p int, dcs *[4]int
 			// them kept its counter and more in memory, and an inlined
 			// function for each was 3% slower (its result tested
 			// again).
-			acc, n, p = refill(seg, acc, n, p)
+			if acc, n, p, fast = refill(data, acc, n, p); !fast {
+				acc, n, p = refillSlow(data, acc, n, p)
+			}
 			e := uint(skip[acc>>(64-skipBits)])
 			if e>>skipBefore < left {
 				acc <<= e & 15
@@ -766,7 +772,9 @@ func skipLuma(lt *lumaTables, seg []byte, acc uint64, n uint, p int, dcs *[4]int
 			}
 			// A long code or a large coefficient, decoded alone.
 			if n < 32 {
-				acc, n, p = refill(seg, acc, n, p)
+				if acc, n, p, fast = refill(data, acc, n, p); !fast {
+					acc, n, p = refillSlow(data, acc, n, p)
+				}
 			}
 			l, sym := lookup(lt.ac, acc)
 			if l == 0 {
@@ -801,12 +809,15 @@ type chromaTables struct {
 // 2×2 inverse DCT's first pass (see idctTerm), from the bit reader acc (n
 // bits, the next load at seg[p]), also returning which sums it touched
 // (bit i for sums[i]); false for a bad code.
-func sumBlock(ct *chromaTables, c int, seg []byte, acc uint64, n uint, p int, sums *[16]int32) (uint64, uint, int, int32, uint32, bool) {
+func sumBlock(ct *chromaTables, c int, data []byte, acc uint64, n uint, p int, sums *[16]int32) (uint64, uint, int, int32, uint32, bool) {
 	c &= 1
+	var fast bool
 	// Refilled without a test: a chroma block takes about 20 bits, so
 	// the test within the loop below is rarely true, but one here
 	// would be true at random.
-	acc, n, p = refill(seg, acc, n, p)
+	if acc, n, p, fast = refill(data, acc, n, p); !fast {
+		acc, n, p = refillSlow(data, acc, n, p)
+	}
 	var dc int32
 	var used uint
 	if e := ct.dcv[c][acc>>(64-lookBits)]; e != 0 {
@@ -821,12 +832,16 @@ func sumBlock(ct *chromaTables, c int, seg []byte, acc uint64, n uint, p int, su
 	tac := t.ac
 	for k := uint(1); k < 64; {
 		if n < 32 {
-			acc, n, p = refill(seg, acc, n, p)
+			if acc, n, p, fast = refill(data, acc, n, p); !fast {
+				acc, n, p = refillSlow(data, acc, n, p)
+			}
 		}
 		var v int32
 		if e := tac[acc>>(64-lookBits)]; e != 0 {
-			acc <<= uint(e & 255)
-			n -= uint(e & 255)
+			// The bits are at most lookBits: masked with 63, the
+			// shift needs no test for 64 or more.
+			acc <<= uint(e) & 63
+			n -= uint(e) & 63
 			adv := uint(e >> 8 & 255)
 			if adv == 0 {
 				break // the end of the block
@@ -925,12 +940,57 @@ var crR, cbB, crG, cbG = func() (crR, cbB, crG, cbG [256]int32) {
 
 func clamp8(v int32) uint8 { return uint8(min(max(v, 0), 255)) }
 
-// refill tops the bit reader up to 56 bits or more: acc holds n bits,
-// left-aligned, and the next byte to load is seg[p] (the bits below n are
-// the following ones or zeros, so loading them again changes nothing).
-func refill(seg []byte, acc uint64, n uint, p int) (uint64, uint, int) {
-	acc |= binary.BigEndian.Uint64(seg[p:]) >> (n & 63) // n < 64
-	return acc, n | 56, p + int(63-n)>>3
+// refill tops the bit reader up to 56 bits or more from the entropy-coded
+// data: acc holds n bits, left-aligned, and the next byte to load is
+// data[p] (the bits below n are the following ones or zeros, so loading
+// them again changes nothing). It loads eight bytes at once when none of
+// them is 0xFF, a stuffed byte's or a marker's (a phone photo's data has
+// one in about 250 bytes), and says so; otherwise it changes nothing, and
+// the caller calls refillSlow. So the data is decoded where it lies,
+// without a copy with the stuffed bytes removed, and refill is inlined
+// (with the call in it, it was not, and the decode no faster).
+func refill(data []byte, acc uint64, n uint, p int) (uint64, uint, int, bool) {
+	if p+8 <= len(data) {
+		w := binary.BigEndian.Uint64(data[p:])
+		// A byte of ^w is zero where one of w is 0xFF.
+		if (^w-0x0101010101010101)&w&0x8080808080808080 == 0 {
+			return acc | w>>(n&63), n | 56, p + int(63-n)>>3, true
+		}
+	}
+	return acc, n, p, false
+}
+
+// refillSlow is refill a byte at a time, for any data, as libjpeg's jpeg_fill_bit_buffer:
+// a stuffed 0xFF 0x00 (after any fill bytes 0xFF) loads 0xFF; at a marker,
+// or the end of the data, it stops with p at the marker's first 0xFF and
+// loads nothing more, so that the bits below n stay zeros, which libjpeg
+// decodes past the data. Decoding past them makes n wrap round below
+// zero: a number above 64, which the decoder checks after each MCU (a
+// refill gives 56 bits or more while there is data, and an MCU reads at
+// most 56 bits between two refills, so that n wraps only past the data).
+// It is rare, and kept out of the decoding loops, whose registers it
+// would take.
+//
+//go:noinline
+func refillSlow(data []byte, acc uint64, n uint, p int) (uint64, uint, int) {
+	for n <= 56 && p < len(data) {
+		b := data[p]
+		if b != 0xFF {
+			p++
+		} else {
+			q := p + 1
+			for q < len(data) && data[q] == 0xFF {
+				q++
+			}
+			if q >= len(data) || data[q] != 0 {
+				break // a marker
+			}
+			p = q + 1
+		}
+		acc |= uint64(b) << (56 - n)
+		n += 8
+	}
+	return acc, n, p
 }
 
 // dcDiff decodes the DC difference at the start of the left-aligned bits

@@ -161,6 +161,9 @@ func (a *App) ChangeDecisions(root string, change func(*decisions.Store) error) 
 		return file, err
 	}
 	defer l.Unlock()
+	// A save cut short by a crash or a kill left its temporary file;
+	// every writer of the record holds this lock.
+	atomicfile.RemoveStale(file)
 	s, err := a.loadDecisions(root, true)
 	if err != nil {
 		return file, err
@@ -308,26 +311,38 @@ func photoOf(d *dataset.Dataset, p DecidedPhoto) decisions.Photo {
 // dataset). It reports whether kind is a new class, and returns the
 // record's file. Relabelling a photo to its folder's class undoes it.
 func (a *App) Relabel(d *dataset.Dataset, p DecidedPhoto, kind string) (newClass bool, file string, err error) {
+	newClass, _, file, err = a.relabel(d, p, kind)
+	return newClass, file, err
+}
+
+// relabel is Relabel, also returning p's record after it.
+func (a *App) relabel(d *dataset.Dataset, p DecidedPhoto, kind string) (newClass bool, after decided, file string, err error) {
 	newClass = true
 	for _, c := range d.Classes {
 		if c == kind {
 			newClass = false
 		}
 	}
-	file, err = a.ChangeDecisions(d.Root, func(s *decisions.Store) error {
-		return s.Relabel(photoOf(d, p), kind, time.Now().UTC())
+	after, file, err = a.decide(d, p, func(s *decisions.Store, ph decisions.Photo, now time.Time) error {
+		return s.Relabel(ph, kind, now)
 	})
 	if err != nil {
-		return false, file, fmt.Errorf("relabel %s: %w", p.Path, err)
+		return false, after, file, fmt.Errorf("relabel %s: %w", p.Path, err)
 	}
-	return newClass, file, nil
+	return newClass, after, file, nil
 }
 
 // LeaveOut keeps photo p of d out of training, validation and test (out
 // true) or lets it back in, without touching the file.
 func (a *App) LeaveOut(d *dataset.Dataset, p DecidedPhoto, out bool) (string, error) {
-	return a.ChangeDecisions(d.Root, func(s *decisions.Store) error {
-		s.SetLeaveOut(photoOf(d, p), out, time.Now().UTC())
+	_, file, err := a.leaveOut(d, p, out)
+	return file, err
+}
+
+// leaveOut is LeaveOut, also returning p's record after it.
+func (a *App) leaveOut(d *dataset.Dataset, p DecidedPhoto, out bool) (decided, string, error) {
+	return a.decide(d, p, func(s *decisions.Store, ph decisions.Photo, now time.Time) error {
+		s.SetLeaveOut(ph, out, now)
 		return nil
 	})
 }
@@ -335,10 +350,39 @@ func (a *App) LeaveOut(d *dataset.Dataset, p DecidedPhoto, out bool) (string, er
 // ConfirmLabel records that photo p's label is right (or, with right
 // false, withdraws that): the label check does not suggest it again.
 func (a *App) ConfirmLabel(d *dataset.Dataset, p DecidedPhoto, right bool) (string, error) {
-	return a.ChangeDecisions(d.Root, func(s *decisions.Store) error {
-		s.SetRight(photoOf(d, p), right, time.Now().UTC())
+	_, file, err := a.confirmLabel(d, p, right)
+	return file, err
+}
+
+// confirmLabel is ConfirmLabel, also returning p's record after it.
+func (a *App) confirmLabel(d *dataset.Dataset, p DecidedPhoto, right bool) (decided, string, error) {
+	return a.decide(d, p, func(s *decisions.Store, ph decisions.Photo, now time.Time) error {
+		s.SetRight(ph, right, now)
 		return nil
 	})
+}
+
+// decided is a photo's decision record as one change left it, which an
+// undo of that change compares with the record then: had is false when
+// the photo had none.
+type decided struct {
+	rec decisions.Record
+	had bool
+}
+
+// decide changes the decisions about photo p of d and returns its record
+// as the change left it, read under the same lock, so that no other
+// window's or process's change can come between.
+func (a *App) decide(d *dataset.Dataset, p DecidedPhoto, change func(s *decisions.Store, ph decisions.Photo, now time.Time) error) (decided, string, error) {
+	var after decided
+	file, err := a.ChangeDecisions(d.Root, func(s *decisions.Store) error {
+		if err := change(s, photoOf(d, p), time.Now().UTC()); err != nil {
+			return err
+		}
+		after.rec, after.had = s.Get(p.Hash)
+		return nil
+	})
+	return after, file, err
 }
 
 // Forget drops every decision about the photo with content hash h in the

@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 
@@ -75,6 +77,7 @@ type Fix struct {
 	root    string
 	prev    decisions.Record // the photo's record before, for undo
 	hadPrev bool
+	after   decided      // the record the fix left, which undo expects
 	item    dataset.Item // the photo's item, to put a left-out one back
 }
 
@@ -121,14 +124,14 @@ func (a *App) ApplyFix(d *dataset.Dataset, p DecidedPhoto, kind FixKind, class s
 		f.Change = dataset.Change{Path: p.Path, NewPath: mv.To, Folder: class, Label: label}
 		f.Undone = dataset.Change{Path: mv.To, NewPath: p.Path, Folder: p.Folder, Label: p.Label}
 	case FixRelabel:
-		_, _, err = a.Relabel(d, p, class)
+		_, f.after, _, err = a.relabel(d, p, class)
 		f.Change = dataset.Change{Path: p.Path, Folder: p.Folder, Label: class}
 		f.Undone = keep
 	case FixRight:
-		_, err = a.ConfirmLabel(d, p, true)
+		f.after, _, err = a.confirmLabel(d, p, true)
 		f.Change, f.Undone = keep, keep
 	case FixLeaveOut:
-		_, err = a.LeaveOut(d, p, true)
+		f.after, _, err = a.leaveOut(d, p, true)
 		f.Change = dataset.Change{Path: p.Path, Folder: p.Folder, LeaveOut: true}
 		f.Undone = dataset.Change{Path: p.Path, Folder: p.Folder, Label: p.Label, Restore: &f.item}
 	default:
@@ -138,7 +141,10 @@ func (a *App) ApplyFix(d *dataset.Dataset, p DecidedPhoto, kind FixKind, class s
 }
 
 // UndoFix undoes a fix: a move is moved back (it must be the session's
-// last move), a decision is restored to what it was.
+// last move), a decision is restored to what it was, unless the photo's
+// record changed since the fix (in another window or process, or by a
+// later fix): then nothing changes and the error says so, rather than
+// undoing that later change too.
 func (a *App) UndoFix(f Fix) error {
 	if f.Kind == FixMove {
 		moved := a.Mover().Moved()
@@ -149,10 +155,25 @@ func (a *App) UndoFix(f Fix) error {
 		return err
 	}
 	_, err := a.ChangeDecisions(f.root, func(s *decisions.Store) error {
+		if now, had := s.Get(f.Photo.Hash); had != f.after.had || !sameRecord(now, f.after.rec) {
+			return fmt.Errorf("undo %s: the decision about %s changed after it (in another window, another Clasifica or a later fix), so it is left as it is now", f.Describe(), filepath.Base(f.Photo.Path))
+		}
 		s.Put(f.Photo.Hash, f.prev, f.hadPrev)
 		return nil
 	})
 	return err
+}
+
+// sameRecord reports whether two decision records say the same, as the
+// record file keeps them: a record read back from the file has, say, no
+// map where the one changed in memory had an empty one.
+func sameRecord(a, b decisions.Record) bool {
+	ja, err := json.Marshal(a)
+	if err != nil {
+		return false
+	}
+	jb, err := json.Marshal(b)
+	return err == nil && bytes.Equal(ja, jb)
 }
 
 // RecordNearCopies keeps the near-copy pairs a label check (or a training

@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/clasifica/clasifica/ml/dataset"
+	"github.com/clasifica/clasifica/ml/decisions"
 	"github.com/clasifica/clasifica/ml/doctor"
 	"github.com/clasifica/clasifica/ml/model"
 )
@@ -173,5 +175,104 @@ func TestChangedSinceTraining(t *testing.T) {
 	d, _ = a.Scan(context.Background(), root, dataset.Options{})
 	if n := ChangedSinceTraining(m, d); n != 2 {
 		t.Errorf("%d test photos changed, want 2 (one relabelled, one left out)", n)
+	}
+}
+
+// TestUndoFixKeepsLaterChange undoes fixes whose photo's decision changed
+// after them: a change by another App on the same folder (another window
+// or process) is kept and the undo refused with a specific error, while
+// two fixes of one photo undone newest first both undo.
+func TestUndoFixKeepsLaterChange(t *testing.T) {
+	dirs := testDirs(t)
+	a, other := New(dirs), New(dirs)
+	root := smallFolder(t, 3)
+	ctx := context.Background()
+	d, err := a.Scan(ctx, root, dataset.Options{Validation: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := func(i int) DecidedPhoto {
+		p, err := FindPhoto(d, d.Items[i].Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	decision := func(p DecidedPhoto) (string, bool, bool) {
+		s, err := a.LoadDecisions(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := s.Get(p.Hash)
+		return r.Override[decisions.SchemeFolder], r.LeaveOut, r.Right
+	}
+
+	// Relabelled here, then left out by another process: undoing the
+	// relabel would also bring the photo back in.
+	p := photo(1)
+	f, err := a.ApplyFix(d, p, FixRelabel, "tulip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.LeaveOut(d, p, true); err != nil {
+		t.Fatal(err)
+	}
+	err = a.UndoFix(f)
+	if err == nil || !strings.Contains(err.Error(), "changed after it") || !strings.Contains(err.Error(), filepath.Base(p.Path)) {
+		t.Errorf("undo after another change: %v, want an error saying the decision about %s changed", err, filepath.Base(p.Path))
+	}
+	if label, out, _ := decision(p); label != "tulip" || !out {
+		t.Errorf("after the refused undo: counted as %q, left out %v; want tulip, left out", label, out)
+	}
+
+	// Two fixes of one photo, undone newest first.
+	q := photo(2)
+	f1, err := a.ApplyFix(d, q, FixRelabel, "rose")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2, err := a.ApplyFix(d, q, FixRight, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.UndoFix(f1); err == nil {
+		t.Error("the older fix undone while a later one stands")
+	}
+	for _, f := range []Fix{f2, f1} {
+		if err := a.UndoFix(f); err != nil {
+			t.Fatalf("undo %s: %v", f.Describe(), err)
+		}
+	}
+	if label, out, right := decision(q); label != "" || out || right {
+		t.Errorf("after undoing both: counted as %q, left out %v, right %v; want no decision", label, out, right)
+	}
+}
+
+// TestChangeDecisionsRemovesStaleTemp changes a decision where a save cut
+// short left its temporary file: the change removes it.
+func TestChangeDecisionsRemovesStaleTemp(t *testing.T) {
+	a := New(testDirs(t))
+	root := smallFolder(t, 3)
+	d, err := a.Scan(context.Background(), root, dataset.Options{Validation: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := FindPhoto(d, d.Items[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := a.LeaveOut(d, p, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(filepath.Dir(file), "."+filepath.Base(file)+".tmp-killed")
+	if err := os.WriteFile(stale, []byte(`{"version":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.LeaveOut(d, p, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("%s is still there after a change (%v)", stale, err)
 	}
 }

@@ -187,7 +187,8 @@ func (c *Classifier) inFloat(ctx context.Context, items []features.Item, calls [
 	if len(calls) == 0 {
 		return nil, nil
 	}
-	f, err := c.Engine.floatTwin(ctx)
+	f, release, err := c.Engine.floatTwin(ctx)
+	defer release()
 	if err != nil {
 		return nil, err
 	}

@@ -126,39 +126,105 @@ type Engine struct {
 	float *lazySession
 }
 
-// lazySession is a session opened on first use: the float twin of an
-// 8-bit engine costs no memory or start-up time until a photo needs it.
-type lazySession struct {
-	mu   sync.Mutex
-	open func(context.Context) (*onnxrt.Session, error)
-	s    *onnxrt.Session
+// lazySession is a session opened on first use and closed again once
+// unused for floatIdle: the float twin of an 8-bit engine costs no memory
+// or start-up time until a photo needs it, and gives its memory back
+// (170–270 MB) when close calls stop coming, in an app left open.
+type lazySession = lazy[*onnxrt.Session]
+
+// floatIdle is how long the float twin stays open after its last use:
+// close calls come every few batches while a folder is sorted, and
+// opening it again costs a few tenths of a second.
+const floatIdle = time.Minute
+
+// lazy is a value opened on first use (see get) and closed once unused
+// for idle.
+type lazy[T interface{ Close() error }] struct {
+	mu     sync.Mutex
+	open   func(context.Context) (T, error)
+	idle   time.Duration
+	v      T
+	isOpen bool
+	users  int
+	timer  *time.Timer
+	// gen changes whenever a pending close must not happen: a close
+	// timer that fires while get waits for the lock sees it changed.
+	gen int
 }
 
-// get returns the session, opening it on the first call (a failed open
-// is tried again on the next call).
-func (l *lazySession) get(ctx context.Context) (*onnxrt.Session, error) {
+// get returns the value, opening it when it is not open (a failed open is
+// tried again on the next call), and a function to call once done with
+// it: the value stays open while any caller uses it.
+func (l *lazy[T]) get(ctx context.Context) (T, func(), error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.s == nil {
-		s, err := l.open(ctx)
+	l.stopTimer()
+	if !l.isOpen {
+		v, err := l.open(ctx)
 		if err != nil {
-			return nil, err
+			var zero T
+			return zero, func() {}, err
 		}
-		l.s = s
+		l.v, l.isOpen = v, true
 	}
-	return l.s, nil
+	l.users++
+	var once sync.Once
+	return l.v, func() { once.Do(l.release) }, nil
 }
 
-// close closes the session if it was opened.
-func (l *lazySession) close() error {
+// release ends one use; the last one starts the idle timer.
+func (l *lazy[T]) release() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.s == nil {
+	if l.users--; l.users > 0 || !l.isOpen {
+		return
+	}
+	gen := l.gen
+	l.timer = time.AfterFunc(l.idle, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if gen != l.gen || l.users > 0 || !l.isOpen {
+			return
+		}
+		l.timer = nil
+		// Nobody is left to tell of an error: the next use opens anew.
+		l.closeLocked()
+	})
+}
+
+// stopTimer cancels a pending close (l.mu held).
+func (l *lazy[T]) stopTimer() {
+	l.gen++
+	if l.timer != nil {
+		l.timer.Stop()
+		l.timer = nil
+	}
+}
+
+// closeLocked closes the value if it is open (l.mu held).
+func (l *lazy[T]) closeLocked() error {
+	if !l.isOpen {
 		return nil
 	}
-	err := l.s.Close()
-	l.s = nil
+	err := l.v.Close()
+	var zero T
+	l.v, l.isOpen = zero, false
 	return err
+}
+
+// opened reports whether the value is open.
+func (l *lazy[T]) opened() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.isOpen
+}
+
+// close closes the value if it is open, at once.
+func (l *lazy[T]) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopTimer()
+	return l.closeLocked()
 }
 
 // ResolveBackbone returns the installed backbone spec names: an installed
@@ -255,7 +321,7 @@ func (a *App) openEngineFor(ctx context.Context, in Installed, opt EngineOptions
 	if prec == PrecisionInt8 {
 		floatExec := backboneExec
 		floatExec.Options.Provider = s.Provider()
-		e.float = &lazySession{open: func(ctx context.Context) (*onnxrt.Session, error) {
+		e.float = &lazySession{idle: floatIdle, open: func(ctx context.Context) (*onnxrt.Session, error) {
 			s, err := backboneSession(ctx, floatExec, in, a.Backbones.graphFile(in, ""), true, func() ([]byte, error) {
 				return a.Backbones.FeatureModel(ctx, in)
 			})
@@ -280,17 +346,18 @@ func (e *Engine) Close() error {
 }
 
 // floatTwin returns the engine in float, on the same backbone, decoder
-// and feature cache, for computing an 8-bit engine's close calls again;
-// its float session is opened on the first call. It is not for closing:
-// the engine's Close closes it.
-func (e *Engine) floatTwin(ctx context.Context) (*Engine, error) {
-	s, err := e.float.get(ctx)
+// and feature cache, for computing an 8-bit engine's close calls again,
+// and the function to call once done with it: its float session is
+// opened on the first call and closed when unused for floatIdle (or by
+// the engine's Close). It is not for closing.
+func (e *Engine) floatTwin(ctx context.Context) (*Engine, func(), error) {
+	s, release, err := e.float.get(ctx)
 	if err != nil {
-		return nil, err
+		return nil, release, err
 	}
 	f := *e
 	f.Session, f.Precision, f.PrecisionReason, f.float = s, PrecisionFloat, "close calls of 8 bits", nil
-	return &f, nil
+	return &f, release, nil
 }
 
 // Ref identifies the engine's backbone in a model.

@@ -396,7 +396,7 @@ func TestInt8EndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if opened := lazy.float.s != nil; got[0].Label() != preds[i].Label() || got[0].Rechecked != want || opened != want {
+		if opened := lazy.float.opened(); got[0].Label() != preds[i].Label() || got[0].Rechecked != want || opened != want {
 			t.Errorf("%s alone: %s (rechecked %v, float model opened %v), with the others %s (rechecked %v)", paths[i], got[0].Label(), got[0].Rechecked, opened, preds[i].Label(), want)
 		}
 	}

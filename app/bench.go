@@ -29,7 +29,8 @@ type BenchOptions struct {
 	Batches []int
 	// Seconds is how long to measure each batch size on each provider
 	// (at least one run), and the end-to-end rate (at least one pass over
-	// Data's photos); 0 means 5.
+	// Data's photos), in all: each is measured in benchRounds slices,
+	// taken in turn; 0 means 5.
 	Seconds float64
 	// Data is a photo folder for the end-to-end measurement (decoding,
 	// resizing and inference from files); empty skips it.
@@ -180,10 +181,15 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 		provs, strict = []onnxrt.Provider{opt.Engine.Provider}, opt.Engine.Strict
 	}
 	res := &BenchResult{Backbone: in.ID, CPUs: runtime.NumCPU(), Batches: opt.Batches, Precision: prec, PrecisionReason: why}
+	// Each measurement is taken in benchRounds slices, in turn with the
+	// others, so that the inference alone and end to end see the same
+	// machine: measured one after the other, their ratio moved by a tenth
+	// between runs on a shared machine as its load came and went.
 	per := len(opt.Batches)
 	if len(photos) > 0 {
 		per++
 	}
+	per *= benchRounds
 	total, done := len(provs)*per, 0
 	if opt.Head {
 		total++
@@ -218,42 +224,60 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 		}
 		ro := runsOn(s.Placement())
 		row.RunsOn = &ro
-		for _, batch := range opt.Batches {
-			progress(BenchProgress{Provider: p, Batch: batch, Done: done, Total: total})
-			ips, cpuMs, err := measureInference(ctx, s, batch, opt.Seconds, func(frac, rate float64) {
-				progress(BenchProgress{Provider: p, Batch: batch, Done: done, Total: total, Fraction: frac, Rate: rate})
-			})
-			if err != nil {
-				s.Close()
-				if IsCancel(err) {
+		infs := make([]*inference, len(opt.Batches))
+		for i, batch := range opt.Batches {
+			infs[i] = newInference(s, batch)
+		}
+		var e2e *endToEnd
+		if len(photos) > 0 {
+			x := (&Engine{Backbone: in, Session: s, jpeg: opt.Engine.JPEG}).Extractor(false)
+			e2e = &endToEnd{x: x, photos: photos}
+		}
+		slice := opt.Seconds / benchRounds
+	rounds:
+		for range benchRounds {
+			for _, m := range infs {
+				progress(BenchProgress{Provider: p, Batch: m.batch, Done: done, Total: total})
+				err := m.measure(ctx, slice, func(frac, rate float64) {
+					progress(BenchProgress{Provider: p, Batch: m.batch, Done: done, Total: total, Fraction: frac, Rate: rate})
+				})
+				if err != nil {
+					if IsCancel(err) {
+						s.Close()
+						return nil, err
+					}
+					row.Error = PlainError(err)
+					break rounds
+				}
+				done++
+			}
+			if e2e != nil {
+				if err := e2e.measure(ctx, slice); err != nil {
+					s.Close()
 					return nil, err
 				}
-				row.Error = PlainError(err)
-				break
+				done++
 			}
-			row.ImagesPerSec[fmt.Sprint(batch)] = ips
-			if cpuMs > 0 {
-				row.CPUMsPerImage[fmt.Sprint(batch)] = cpuMs
-			}
-			done++
 		}
-		if len(photos) > 0 && row.Error == "" {
-			x := (&Engine{Backbone: in, Session: s, jpeg: opt.Engine.JPEG}).Extractor(false)
-			var r *features.Result
-			row.EndToEndPerSec, row.EndToEndCPUMs, r, err = measureEndToEnd(ctx, x, photos, opt.Seconds)
-			if err != nil {
-				s.Close()
-				return nil, err
+		if row.Error == "" {
+			for _, m := range infs {
+				ips, cpuMs := m.t.rates()
+				row.ImagesPerSec[fmt.Sprint(m.batch)] = ips
+				if cpuMs > 0 {
+					row.CPUMsPerImage[fmt.Sprint(m.batch)] = cpuMs
+				}
 			}
-			res.EndToEndImages = len(photos)
-			if feats == nil {
-				for i := range photos {
-					if r.Errs[i] == nil {
-						feats = append(feats, r.Row(i)...)
+			if e2e != nil {
+				row.EndToEndPerSec, row.EndToEndCPUMs = e2e.t.rates()
+				res.EndToEndImages = len(photos)
+				if feats == nil {
+					for i := range photos {
+						if e2e.first.Errs[i] == nil {
+							feats = append(feats, e2e.first.Row(i)...)
+						}
 					}
 				}
 			}
-			done++
 		}
 		s.Close()
 		res.Rows = append(res.Rows, row)
@@ -295,76 +319,132 @@ func (a *App) Bench(ctx context.Context, opt BenchOptions, progress func(BenchPr
 	return res, nil
 }
 
-// measureInference runs the backbone on random images of one batch size
-// for about seconds (after a warm-up run) and returns images per second;
-// tick gets the fraction done and the rate so far after each run.
-func measureInference(ctx context.Context, s *onnxrt.Session, batch int, seconds float64, tick func(frac, rate float64)) (perSec, cpuMs float64, err error) {
+// benchRounds is how many slices each measurement of Bench is taken in.
+const benchRounds = 3
+
+// tally adds up a measurement's slices: images (or photos), wall time
+// and the process's CPU time.
+type tally struct {
+	n         int
+	wall, cpu time.Duration
+}
+
+// timed runs f, which returns how many images it did, and adds its time.
+func (t *tally) timed(f func() (int, error)) error {
+	start, cpu0 := time.Now(), cpuTime()
+	n, err := f()
+	t.n += n
+	t.wall += time.Since(start)
+	if used := cpuTime() - cpu0; used > 0 {
+		t.cpu += used
+	}
+	return err
+}
+
+// rates returns images per second and CPU milliseconds per image (0
+// where the system does not report CPU time).
+func (t tally) rates() (perSec, cpuMs float64) {
+	if t.n == 0 || t.wall <= 0 {
+		return 0, 0
+	}
+	perSec = float64(t.n) / t.wall.Seconds()
+	if t.cpu > 0 {
+		cpuMs = float64(t.cpu.Microseconds()) / 1000 / float64(t.n)
+	}
+	return perSec, cpuMs
+}
+
+// inference measures the backbone on random images of one batch size.
+type inference struct {
+	s      *onnxrt.Session
+	batch  int
+	in     []float32
+	shape  []int64
+	warmed bool
+	t      tally
+}
+
+func newInference(s *onnxrt.Session, batch int) *inference {
 	in := make([]float32, batch*inception.Size*inception.Size*3)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range in {
 		in[i] = float32(rng.IntN(256))
 	}
-	shape := []int64{int64(batch), inception.Size, inception.Size, 3}
-	if _, err := s.Run(ctx, in, shape...); err != nil { // warm-up: kernels compile, memory is allocated
-		return 0, 0, err
-	}
-	n, start, cpu0 := 0, time.Now(), cpuTime()
-	tick(0, 0)
-	for time.Since(start).Seconds() < seconds || n == 0 {
-		if _, err := s.Run(ctx, in, shape...); err != nil {
-			return 0, 0, err
-		}
-		n += batch
-		el := time.Since(start).Seconds()
-		tick(min(el/seconds, 1), float64(n)/el)
-	}
-	perSec = float64(n) / time.Since(start).Seconds()
-	if used := cpuTime() - cpu0; used > 0 {
-		cpuMs = float64(used.Microseconds()) / 1000 / float64(n)
-	}
-	return perSec, cpuMs, nil
+	return &inference{s: s, batch: batch, in: in, shape: []int64{int64(batch), inception.Size, inception.Size, 3}}
 }
 
-// measureEndToEnd extracts the features of photos with x in passes over
-// them for about seconds (at least one pass), as the inference alone is
-// measured: one pass over 20 photos takes a second and varied by a tenth
-// from run to run on a quiet machine. A pass is rounded up to whole
-// batches, the next one going on round the folder where it ended: the
-// inference alone is measured at full batches, and so is a large folder's
-// extraction but for its last batch, while a small folder's pass would end
-// with a short batch every time (20 photos in batches of 8: a batch of 4,
-// which costs 5% more a photo on a 2-core CPU). It returns photos per
-// second, the process's CPU time per photo (0 where the system does not
-// report it) and the first pass's result for the photos, in their order.
-func measureEndToEnd(ctx context.Context, x *features.Extractor, photos []features.Item, seconds float64) (perSec, cpuMs float64, first *features.Result, err error) {
-	if len(photos) == 0 {
-		return 0, 0, nil, errors.New("measure end to end: no photos")
-	}
-	batch := x.BatchSize()
-	pass := make([]features.Item, (len(photos)+batch-1)/batch*batch)
-	n, next, start, cpu0 := 0, 0, time.Now(), cpuTime()
-	for first == nil || time.Since(start).Seconds() < seconds {
-		for i := range pass {
-			pass[i] = photos[(next+i)%len(photos)]
+// measure runs the backbone for about seconds (at least one run; a
+// warm-up run first, the first time) and adds it to the tally; tick gets
+// the fraction done and the rate so far after each run.
+func (m *inference) measure(ctx context.Context, seconds float64, tick func(frac, rate float64)) error {
+	if !m.warmed { // kernels compile, memory is allocated
+		if _, err := m.s.Run(ctx, m.in, m.shape...); err != nil {
+			return err
 		}
-		r, err := x.Extract(ctx, pass, nil)
-		if err != nil {
-			return 0, 0, nil, err
-		}
-		if first == nil {
-			// The first pass starts at the first photo.
-			r.Errs = r.Errs[:len(photos)]
-			r.Features = r.Features[:len(photos)*len(r.Row(0))]
-			first = r
-		}
-		n += len(pass)
-		next = (next + len(pass)) % len(photos)
+		m.warmed = true
 	}
-	perSec = float64(n) / time.Since(start).Seconds()
-	if used := cpuTime() - cpu0; used > 0 {
-		cpuMs = float64(used.Microseconds()) / 1000 / float64(n)
+	tick(0, 0)
+	return m.t.timed(func() (int, error) {
+		n, start := 0, time.Now()
+		for time.Since(start).Seconds() < seconds || n == 0 {
+			if _, err := m.s.Run(ctx, m.in, m.shape...); err != nil {
+				return n, err
+			}
+			n += m.batch
+			el := time.Since(start).Seconds()
+			tick(min(el/seconds, 1), float64(n)/el)
+		}
+		return n, nil
+	})
+}
+
+// endToEnd measures feature extraction from photo files, in passes over
+// them, as the inference alone is measured: one pass over 20 photos takes
+// a second and varied by a tenth from run to run on a quiet machine. A
+// pass is rounded up to whole batches, the next one going on round the
+// folder where it ended: the inference alone is measured at full batches,
+// and so is a large folder's extraction but for its last batch, while a
+// small folder's pass would end with a short batch every time (20 photos
+// in batches of 8: a batch of 4, which costs 5% more a photo on a 2-core
+// CPU).
+type endToEnd struct {
+	x      *features.Extractor
+	photos []features.Item
+	next   int // where the next pass starts
+	// first is the first pass's result for the photos, in their order.
+	first *features.Result
+	t     tally
+}
+
+// measure extracts passes for about seconds (at least one) and adds them
+// to the tally.
+func (m *endToEnd) measure(ctx context.Context, seconds float64) error {
+	if len(m.photos) == 0 {
+		return errors.New("measure end to end: no photos")
 	}
-	return perSec, cpuMs, first, nil
+	batch := m.x.BatchSize()
+	pass := make([]features.Item, (len(m.photos)+batch-1)/batch*batch)
+	return m.t.timed(func() (int, error) {
+		n, start := 0, time.Now()
+		for n == 0 || time.Since(start).Seconds() < seconds {
+			for i := range pass {
+				pass[i] = m.photos[(m.next+i)%len(m.photos)]
+			}
+			r, err := m.x.Extract(ctx, pass, nil)
+			if err != nil {
+				return n, err
+			}
+			if m.first == nil {
+				// The first pass starts at the first photo.
+				r.Errs = r.Errs[:len(m.photos)]
+				r.Features = r.Features[:len(m.photos)*len(r.Row(0))]
+				m.first = r
+			}
+			n += len(pass)
+			m.next = (m.next + len(pass)) % len(m.photos)
+		}
+		return n, nil
+	})
 }
 
 // measureHeadTraining times epochs of training the default head on 1,000

@@ -11,12 +11,12 @@ import (
 	"github.com/clasifica/clasifica/ml/onnxrt"
 )
 
-// TestMeasureEndToEnd runs the end-to-end measurement on three sample
-// photos and a broken file, and on the first three: one pass when no time
-// is asked for, passes for about the time asked otherwise (rounded up to
-// whole batches, going on round the photos), and the first pass's
-// features, for the photos in their order, those of an extraction of
-// their own.
+// TestMeasureEndToEnd runs the end-to-end measurement, in two slices, on
+// three sample photos and a broken file, and on the first three: one pass
+// a slice when no time is asked for, passes for about the time asked
+// otherwise (rounded up to whole batches, going on round the photos from
+// one slice to the next), and the first pass's features, for the photos
+// in their order, those of an extraction of their own.
 func TestMeasureEndToEnd(t *testing.T) {
 	a := enginesTestApp(t)
 	eng, err := a.OpenEngine(context.Background(), EngineOptions{Runtime: mltest.RuntimeLibrary(t), Provider: onnxrt.CPU, Threads: 2})
@@ -46,9 +46,16 @@ func TestMeasureEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rate, cpuMs, first, err := measureEndToEnd(context.Background(), eng.Extractor(false), photos, seconds)
-		if err != nil {
-			t.Fatal(err)
+		m := &endToEnd{x: eng.Extractor(false), photos: photos}
+		for range 2 { // two slices, as Bench takes them in turn with others
+			if err := m.measure(context.Background(), seconds/2); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rate, cpuMs := m.t.rates()
+		first := m.first
+		if m.t.n == 0 || m.t.n%8 != 0 || m.next != m.t.n%len(photos) {
+			t.Errorf("%g s: %d photos measured, the next pass to start at %d: want whole batches of 8, going on round the %d photos", seconds, m.t.n, m.next, len(photos))
 		}
 		if rate <= 0 || cpuMs < 0 {
 			t.Errorf("%g s: %g photos/s, %g ms of CPU a photo", seconds, rate, cpuMs)
@@ -69,7 +76,7 @@ func TestMeasureEndToEnd(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, _, err := measureEndToEnd(ctx, eng.Extractor(false), all, 0); err == nil {
-		t.Error("measureEndToEnd ignored a cancelled context")
+	if err := (&endToEnd{x: eng.Extractor(false), photos: all}).measure(ctx, 0); err == nil {
+		t.Error("the end-to-end measurement ignored a cancelled context")
 	}
 }

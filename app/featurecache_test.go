@@ -8,8 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/clasifica/clasifica/internal/filelock"
 	"github.com/clasifica/clasifica/internal/largephoto"
 	"github.com/clasifica/clasifica/internal/mltest"
 	"github.com/clasifica/clasifica/ml/features"
@@ -115,5 +118,49 @@ func TestFeatureCacheKeepsDecodersApart(t *testing.T) {
 	info, err := a.FeatureCacheInfo()
 	if want := 2 * len(items); err != nil || info.Entries != want {
 		t.Errorf("cache holds %d entries (%v), want %d: one per photo and decoder", info.Entries, err, want)
+	}
+}
+
+// TestClearWaitsForTraining clears the feature cache while a training run
+// reads it (another App on the same folders, as another process would):
+// refused with an error that says so, the entries kept; cleared once the
+// run has finished. A training run started during a clearing waits for
+// it, and says so when it takes too long.
+func TestClearWaitsForTraining(t *testing.T) {
+	dirs := Dirs{Cache: t.TempDir(), Config: t.TempDir(), Data: t.TempDir()}
+	trainer, clearer := New(dirs), New(dirs)
+	c, err := features.OpenCache(dirs.Features())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Put(features.Key{Backbone: "b", Photo: sha256.Sum256([]byte("a"))}, []float32{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	inUse, err := trainer.useFeatureCache(context.Background()) // as Train holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clearer.ClearFeatureCache(); err == nil || !strings.Contains(err.Error(), "a training run is reading it") {
+		t.Errorf("clear during training: %v, want an error saying a training run reads the cache", err)
+	}
+	if got, err := clearer.FeatureCacheInfo(); err != nil || got.Entries != 1 {
+		t.Errorf("after the refused clear: %+v, %v; want the entry kept", got, err)
+	}
+	inUse.Unlock()
+	if _, err := clearer.ClearFeatureCache(); err != nil {
+		t.Fatalf("clear after training: %v", err)
+	}
+	if got, err := clearer.FeatureCacheInfo(); err != nil || got.Entries != 0 {
+		t.Errorf("after clearing: %+v, %v; want no entry", got, err)
+	}
+
+	clearing, err := filelock.TryLock(clearer.featureCacheLock()) // a clear in progress
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clearing.Unlock()
+	trainer.lockWait = 100 * time.Millisecond
+	if _, err := trainer.Train(context.Background(), nil, TrainRequest{}, nil); err == nil || !strings.Contains(err.Error(), "clearing the feature cache") {
+		t.Errorf("training during a clear: %v, want an error saying another Clasifica is clearing the cache", err)
 	}
 }

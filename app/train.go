@@ -71,6 +71,13 @@ func (a *App) Train(ctx context.Context, eng *Engine, req TrainRequest, emit fun
 	if emit == nil {
 		emit = func(Event) {}
 	}
+	// Fine-tuning reads the photos' activations back from the feature
+	// cache: it must not be cleared under the run.
+	inUse, err := a.useFeatureCache(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer inUse.Unlock()
 	d, changed, err := a.prepare(ctx, req.Dataset, req.Data, req.DataOptions, func(p progress.Progress) { emit(Scanning{p}) })
 	if err != nil {
 		return nil, err

@@ -16,6 +16,12 @@
 // The lock excludes other Lock values too, in the same process as in
 // others; it does not replace a mutex for goroutines sharing one value.
 //
+// A shared lock (TryLockShared, AcquireShared) marks files as in use:
+// any number of holders share it, and none while the exclusive lock is
+// held, nor the exclusive lock while any holds it. A training run reading
+// the feature cache holds it shared; clearing the cache takes it
+// exclusively, so that the files are not removed from under the run.
+//
 // On a file system without locks (some network shares) a lock is granted
 // without excluding anyone (Lock.Excludes reports it): Clasifica then
 // works as it did before it locked, rather than refusing to save the
@@ -107,7 +113,13 @@ var errUnsupported = errors.New("the file system has no locks")
 // TryLock takes the lock on the file path (created, with its folder, when
 // missing) without waiting. When another holds it, the error is a
 // *BusyError.
-func TryLock(path string) (*Lock, error) {
+func TryLock(path string) (*Lock, error) { return tryLockPath(path, false) }
+
+// TryLockShared is TryLock for the shared lock (see the package comment).
+// The holder it names when busy is the last one to take it.
+func TryLockShared(path string) (*Lock, error) { return tryLockPath(path, true) }
+
+func tryLockPath(path string, shared bool) (*Lock, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -115,7 +127,7 @@ func TryLock(path string) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	ok, err := tryLock(f)
+	ok, err := tryLock(f, shared)
 	if errors.Is(err, errUnsupported) {
 		return &Lock{f: f, path: path}, nil
 	}
@@ -147,6 +159,15 @@ const (
 // waits on give a patience, so that a holder that never lets go (a
 // stopped process) gives an error rather than a hang.
 func Acquire(ctx context.Context, path string, patience time.Duration) (*Lock, error) {
+	return acquire(ctx, path, patience, false)
+}
+
+// AcquireShared is Acquire for the shared lock.
+func AcquireShared(ctx context.Context, path string, patience time.Duration) (*Lock, error) {
+	return acquire(ctx, path, patience, true)
+}
+
+func acquire(ctx context.Context, path string, patience time.Duration, shared bool) (*Lock, error) {
 	start := time.Now()
 	var giveUp <-chan time.Time
 	if patience > 0 {
@@ -158,7 +179,7 @@ func Acquire(ctx context.Context, path string, patience time.Duration) (*Lock, e
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
-		l, err := TryLock(path)
+		l, err := tryLockPath(path, shared)
 		var busy *BusyError
 		if !errors.As(err, &busy) {
 			return l, err

@@ -269,3 +269,42 @@ func BenchmarkLockUnlock(b *testing.B) {
 		l.Unlock()
 	}
 }
+
+// TestSharedLock checks the shared lock against the exclusive one: shared
+// holders share it, the exclusive lock waits for the last of them, and
+// shared ones wait for the exclusive one.
+func TestSharedLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "features.lock")
+	a, err := TryLockShared(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := TryLockShared(path)
+	if err != nil {
+		t.Fatalf("a second shared lock: %v", err)
+	}
+	if _, err := TryLock(path); !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Fatalf("exclusive lock while shared ones are held: %v, want busy, naming this process", err)
+	}
+	a.Unlock()
+	if _, err := TryLock(path); !errors.Is(err, ErrBusy) {
+		t.Fatalf("exclusive lock while one shared lock is held: %v, want busy", err)
+	}
+	b.Unlock()
+	x, err := TryLock(path)
+	if err != nil {
+		t.Fatalf("exclusive lock once the shared ones are released: %v", err)
+	}
+	if _, err := TryLockShared(path); !errors.Is(err, ErrBusy) {
+		t.Fatalf("shared lock while the exclusive one is held: %v, want busy", err)
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		x.Unlock()
+	}()
+	s, err := AcquireShared(context.Background(), path, time.Minute)
+	if err != nil {
+		t.Fatalf("shared lock after the exclusive one is released: %v", err)
+	}
+	s.Unlock()
+}

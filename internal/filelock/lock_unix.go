@@ -9,11 +9,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// tryLock takes flock(2)'s exclusive lock on f without blocking; it
-// reports false when another open file holds it.
-func tryLock(f *os.File) (bool, error) {
+// tryLock takes flock(2)'s exclusive (or shared) lock on f without
+// blocking; it reports false when another open file holds it.
+func tryLock(f *os.File, shared bool) (bool, error) {
+	how := unix.LOCK_EX
+	if shared {
+		how = unix.LOCK_SH
+	}
 	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB)
 		switch {
 		case err == nil:
 			return true, nil

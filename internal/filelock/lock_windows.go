@@ -17,10 +17,14 @@ func overlapped() *windows.Overlapped {
 	return &windows.Overlapped{Offset: uint32(lockOffset & 0xffffffff), OffsetHigh: uint32(lockOffset >> 32)}
 }
 
-// tryLock takes LockFileEx's exclusive lock on one byte of f without
-// blocking; it reports false when another handle holds it.
-func tryLock(f *os.File) (bool, error) {
-	err := windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, overlapped())
+// tryLock takes LockFileEx's exclusive (or shared) lock on one byte of f
+// without blocking; it reports false when another handle holds it.
+func tryLock(f *os.File, shared bool) (bool, error) {
+	flags := uint32(windows.LOCKFILE_FAIL_IMMEDIATELY)
+	if !shared {
+		flags |= windows.LOCKFILE_EXCLUSIVE_LOCK
+	}
+	err := windows.LockFileEx(windows.Handle(f.Fd()), flags, 0, 1, 0, overlapped())
 	switch {
 	case err == nil:
 		return true, nil

@@ -335,29 +335,22 @@ func (a *App) relabel(d *dataset.Dataset, p DecidedPhoto, kind string) (newClass
 // LeaveOut keeps photo p of d out of training, validation and test (out
 // true) or lets it back in, without touching the file.
 func (a *App) LeaveOut(d *dataset.Dataset, p DecidedPhoto, out bool) (string, error) {
-	_, file, err := a.leaveOut(d, p, out)
+	_, file, err := a.mark(d, p, (*decisions.Store).SetLeaveOut, out)
 	return file, err
-}
-
-// leaveOut is LeaveOut, also returning p's record after it.
-func (a *App) leaveOut(d *dataset.Dataset, p DecidedPhoto, out bool) (decided, string, error) {
-	return a.decide(d, p, func(s *decisions.Store, ph decisions.Photo, now time.Time) error {
-		s.SetLeaveOut(ph, out, now)
-		return nil
-	})
 }
 
 // ConfirmLabel records that photo p's label is right (or, with right
 // false, withdraws that): the label check does not suggest it again.
 func (a *App) ConfirmLabel(d *dataset.Dataset, p DecidedPhoto, right bool) (string, error) {
-	_, file, err := a.confirmLabel(d, p, right)
+	_, file, err := a.mark(d, p, (*decisions.Store).SetRight, right)
 	return file, err
 }
 
-// confirmLabel is ConfirmLabel, also returning p's record after it.
-func (a *App) confirmLabel(d *dataset.Dataset, p DecidedPhoto, right bool) (decided, string, error) {
+// mark sets one of photo p's yes-or-no decisions (leave out, right) with
+// set, and returns its record after it.
+func (a *App) mark(d *dataset.Dataset, p DecidedPhoto, set func(*decisions.Store, decisions.Photo, bool, time.Time), on bool) (decided, string, error) {
 	return a.decide(d, p, func(s *decisions.Store, ph decisions.Photo, now time.Time) error {
-		s.SetRight(ph, right, now)
+		set(s, ph, on, now)
 		return nil
 	})
 }

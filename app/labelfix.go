@@ -128,10 +128,10 @@ func (a *App) ApplyFix(d *dataset.Dataset, p DecidedPhoto, kind FixKind, class s
 		f.Change = dataset.Change{Path: p.Path, Folder: p.Folder, Label: class}
 		f.Undone = keep
 	case FixRight:
-		f.after, _, err = a.confirmLabel(d, p, true)
+		f.after, _, err = a.mark(d, p, (*decisions.Store).SetRight, true)
 		f.Change, f.Undone = keep, keep
 	case FixLeaveOut:
-		f.after, _, err = a.leaveOut(d, p, true)
+		f.after, _, err = a.mark(d, p, (*decisions.Store).SetLeaveOut, true)
 		f.Change = dataset.Change{Path: p.Path, Folder: p.Folder, LeaveOut: true}
 		f.Undone = dataset.Change{Path: p.Path, Folder: p.Folder, Label: p.Label, Restore: &f.item}
 	default:

@@ -156,12 +156,24 @@ func (a *App) UndoFix(f Fix) error {
 	}
 	_, err := a.ChangeDecisions(f.root, func(s *decisions.Store) error {
 		if now, had := s.Get(f.Photo.Hash); had != f.after.had || !sameRecord(now, f.after.rec) {
-			return fmt.Errorf("undo %s: the decision about %s changed after it (in another window, another Clasifica or a later fix), so it is left as it is now", f.Describe(), filepath.Base(f.Photo.Path))
+			return &DecisionChangedError{Fix: f.Describe(), Photo: f.Photo.Path}
 		}
 		s.Put(f.Photo.Hash, f.prev, f.hadPrev)
 		return nil
 	})
 	return err
+}
+
+// DecisionChangedError is UndoFix's error for a fix whose photo's decision
+// changed after it: undoing it would undo that change too, so it stays
+// as it is, and the fix can no longer be undone.
+type DecisionChangedError struct {
+	// Fix describes the fix (Fix.Describe); Photo is the photo's file.
+	Fix, Photo string
+}
+
+func (e *DecisionChangedError) Error() string {
+	return fmt.Sprintf("undo %s: the decision about %s changed after it (in another window, another Clasifica or a later fix), so it is left as it is now", e.Fix, filepath.Base(e.Photo))
 }
 
 // sameRecord reports whether two decision records say the same, as the

@@ -189,6 +189,13 @@ func (w *window) teachInFolder(p photoDetail) fyne.CanvasObject {
 			undo.OnTapped = func() {
 				undo.Disable()
 				w.undoTrainingFix(f, func(err error) {
+					var changed *app.DecisionChangedError
+					if errors.As(err, &changed) {
+						// It can never be undone now: the button
+						// stays off.
+						note.SetText(app.PlainError(err))
+						return
+					}
 					if err != nil {
 						undo.Enable()
 						note.SetText(app.PlainError(err))

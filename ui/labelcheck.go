@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -722,20 +723,41 @@ func (c *labelCheck) undoLast() {
 	c.w.jobs.start(func() {
 		d := start
 		var failed error
+		var kept []string // photos whose decision changed after their fix
+		undone := 0
 		for i := len(u.fixes) - 1; i >= 0; i-- {
 			f := u.fixes[i]
-			if failed = c.w.core.UndoFix(f); failed != nil {
-				break
+			if err := c.w.core.UndoFix(f); err != nil {
+				var changed *app.DecisionChangedError
+				if !errors.As(err, &changed) {
+					failed = err
+					break
+				}
+				// It can never be undone now: it leaves the list,
+				// and the photo stays as it was decided since.
+				kept = append(kept, filepath.Base(f.Photo.Path))
+			} else {
+				d = d.WithChanges([]dataset.Change{f.Undone})
+				undone++
 			}
-			d = d.WithChanges([]dataset.Change{f.Undone})
 			u.fixes = u.fixes[:i]
 		}
 		fyne.Do(func() {
 			c.fixing = false
 			if len(u.fixes) == 0 {
 				c.undo = c.undo[:len(c.undo)-1]
-				c.restore(u.items)
-				c.message.SetText("Undone: " + what + ".")
+				if undone > 0 {
+					c.restore(u.items)
+				}
+				msg := "Undone: " + what + "."
+				if len(kept) > 0 {
+					slices.Reverse(kept)
+					msg = fmt.Sprintf("Undone, but for what was decided otherwise since (in another window or Clasifica), which is left as it is: %s.", strings.Join(kept, ", "))
+					if undone == 0 {
+						msg = fmt.Sprintf("Not undone: %s was decided otherwise since (in another window or Clasifica), and is left as it is.", strings.Join(kept, ", "))
+					}
+				}
+				c.message.SetText(msg)
 			} else {
 				c.undo[len(c.undo)-1] = u
 			}

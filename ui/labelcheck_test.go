@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/clasifica/clasifica/app"
 	"github.com/clasifica/clasifica/ml/dataset"
 	"github.com/clasifica/clasifica/ml/doctor"
 	"github.com/clasifica/clasifica/ml/eval"
@@ -327,4 +328,60 @@ func TestLabelCheckStop(t *testing.T) {
 	}
 	mustShow(t, c.body, "Stopped. The photos it looked at are remembered")
 	button(t, c.body, "Check the labels")
+}
+
+// TestLabelCheckUndoKeepsLaterDecision leaves a near-copy out in the label
+// check, then another Clasifica (another App on the same folders) marks
+// the same photo "right": Undo then leaves the photo as decided since,
+// says so, and leaves the undo list and the pair off the lists, rather
+// than undoing that decision too.
+func TestLabelCheckUndoKeepsLaterDecision(t *testing.T) {
+	core := emptyApp(t)
+	w := newTestWindow(t, core, false)
+	root, _, copyA, copyB := messyFolder(t)
+	w.data.open(root)
+	w.settle()
+	d := w.doc.data
+	split := map[string]string{}
+	for _, it := range d.Items {
+		split[it.Path] = it.Split.String()
+	}
+	c := w.data.labelCheck()
+	c.open()
+	c.report = &doctor.Report{
+		NearDuplicates:  []doctor.NearCopy{{Paths: [2]string{copyA, copyB}, SHA256: [2]string{hexOf(t, copyA), hexOf(t, copyB)}, Similarity: 0.99, Labels: [2]string{"tulip", "tulip"}, Splits: [2]string{split[copyA], split[copyB]}}},
+		StrangersJudged: true,
+	}
+	c.dataset = d
+	c.show()
+	c.tabs.SelectIndex(listCopies)
+	drop := copyB
+	if split[copyA] == "train" && split[copyB] != "train" {
+		drop = copyA
+	}
+	test.Tap(button(t, c.body, "Leave out "+filepath.Base(drop)))
+	w.settle()
+
+	other := app.New(core.Dirs)
+	p, err := app.FindPhoto(w.doc.data, drop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ConfirmLabel(w.doc.data, p, true); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(button(t, c.body, "Undo: left "+filepath.Base(drop)+" out"))
+	w.settle()
+	mustShow(t, c.body, "Not undone: "+filepath.Base(drop)+" was decided otherwise since (in another window or Clasifica), and is left as it is.")
+	if contains(c.body, "Undo: left "+filepath.Base(drop)+" out") {
+		t.Error("the fix that cannot be undone is still offered")
+	}
+	mustTabs(t, c, "Wrong folder? (0)", "Near-copies (0)", "Strangers (0)")
+	s, err := core.LoadDecisions(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := s.Get(p.Hash); !ok || !r.LeaveOut || !r.Right {
+		t.Errorf("after Undo: decision %+v (%v); want left out and right, as decided since", r, ok)
+	}
 }

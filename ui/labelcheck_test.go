@@ -91,15 +91,12 @@ func TestLabelCheckFixesAndUndo(t *testing.T) {
 	if d == nil || countsOf(d)["rose"] != 5 {
 		t.Fatalf("scan: %v", countsOf(d))
 	}
-	split := map[string]string{}
-	for _, it := range d.Items {
-		split[it.Path] = it.Split.String()
-	}
+	split := splits(d)
 	c := w.data.labelCheck()
 	c.open()
 	c.report = &doctor.Report{
 		Mislabeled:      []doctor.Suspect{{Path: wrong, SHA256: hexOf(t, wrong), Label: "rose", Suggested: "daisy", Score: 0.91}},
-		NearDuplicates:  []doctor.NearCopy{{Paths: [2]string{copyA, copyB}, SHA256: [2]string{hexOf(t, copyA), hexOf(t, copyB)}, Similarity: 0.99, Labels: [2]string{"tulip", "tulip"}, Splits: [2]string{split[copyA], split[copyB]}}},
+		NearDuplicates:  []doctor.NearCopy{nearCopy(t, copyA, copyB, split)},
 		StrangersJudged: true,
 	}
 	c.dataset = d
@@ -147,10 +144,7 @@ func TestLabelCheckFixesAndUndo(t *testing.T) {
 	if os.Getenv("CLASIFICA_SHOTS") != "" {
 		shot(t, w, filepath.Join(os.Getenv("CLASIFICA_SHOTS"), "near-copies-1024x600.png"))
 	}
-	drop := copyB
-	if split[copyA] == "train" && split[copyB] != "train" {
-		drop = copyA
-	}
+	drop := trainingCopy(split, copyA, copyB)
 	test.Tap(button(t, c.body, "Leave out "+filepath.Base(drop)))
 	w.settle()
 	if _, err := os.Stat(drop); err != nil {
@@ -330,35 +324,49 @@ func TestLabelCheckStop(t *testing.T) {
 	button(t, c.body, "Check the labels")
 }
 
+// splits maps each photo of d to its split's name.
+func splits(d *dataset.Dataset) map[string]string {
+	split := map[string]string{}
+	for _, it := range d.Items {
+		split[it.Path] = it.Split.String()
+	}
+	return split
+}
+
+// nearCopy is the doctor's finding for messyFolder's planted pair a, b.
+func nearCopy(t *testing.T, a, b string, split map[string]string) doctor.NearCopy {
+	return doctor.NearCopy{Paths: [2]string{a, b}, SHA256: [2]string{hexOf(t, a), hexOf(t, b)}, Similarity: 0.99, Labels: [2]string{"tulip", "tulip"}, Splits: [2]string{split[a], split[b]}}
+}
+
+// trainingCopy is the photo of the pair a, b that "Leave out" offers:
+// the one on the training side.
+func trainingCopy(split map[string]string, a, b string) string {
+	if split[a] == "train" && split[b] != "train" {
+		return a
+	}
+	return b
+}
+
 // TestLabelCheckUndoKeepsLaterDecision leaves a near-copy out in the label
 // check, then another Clasifica (another App on the same folders) marks
 // the same photo "right": Undo then leaves the photo as decided since,
 // says so, and leaves the undo list and the pair off the lists, rather
 // than undoing that decision too.
 func TestLabelCheckUndoKeepsLaterDecision(t *testing.T) {
-	core := emptyApp(t)
-	w := newTestWindow(t, core, false)
-	root, _, copyA, copyB := messyFolder(t)
-	w.data.open(root)
-	w.settle()
+	w, c, root, _ := checkWindow(t)
+	core := w.core
+	copyA, copyB := filepath.Join(root, "tulip", "copy-a.jpg"), filepath.Join(root, "tulip", "copy-b.jpg") // messyFolder's
 	d := w.doc.data
-	split := map[string]string{}
-	for _, it := range d.Items {
-		split[it.Path] = it.Split.String()
-	}
-	c := w.data.labelCheck()
+	split := splits(d)
 	c.open()
 	c.report = &doctor.Report{
-		NearDuplicates:  []doctor.NearCopy{{Paths: [2]string{copyA, copyB}, SHA256: [2]string{hexOf(t, copyA), hexOf(t, copyB)}, Similarity: 0.99, Labels: [2]string{"tulip", "tulip"}, Splits: [2]string{split[copyA], split[copyB]}}},
+		NearDuplicates:  []doctor.NearCopy{nearCopy(t, copyA, copyB, split)},
 		StrangersJudged: true,
 	}
 	c.dataset = d
 	c.show()
 	c.tabs.SelectIndex(listCopies)
-	drop := copyB
-	if split[copyA] == "train" && split[copyB] != "train" {
-		drop = copyA
-	}
+	drop := trainingCopy(split, copyA, copyB)
 	test.Tap(button(t, c.body, "Leave out "+filepath.Base(drop)))
 	w.settle()
 

@@ -287,7 +287,7 @@ func (s *Backbones) Import(ctx context.Context, src string) (Installed, error) {
 	if err := ctx.Err(); err != nil {
 		return Installed{}, err
 	}
-	l, err := filelock.Acquire(ctx, s.Dir+".lock", 0)
+	l, err := filelock.Acquire(ctx, lockPath(s.Dir), 0)
 	if err != nil {
 		return Installed{}, fmt.Errorf("import backbone %s: %w", src, err)
 	}
@@ -470,7 +470,7 @@ func (s *Backbones) download(ctx context.Context, url, wantMD5, downloads string
 	// the cost of both downloads), or append to the file the first
 	// renamed and is importing. The second is told at once rather than
 	// kept waiting for the first's minutes.
-	l, err := filelock.TryLock(part + ".lock")
+	l, err := filelock.TryLock(lockPath(part))
 	if errors.Is(err, filelock.ErrBusy) {
 		return Installed{}, fmt.Errorf("download %s: another Clasifica is downloading it now; try again once it has finished: %w", url, err)
 	}

@@ -51,21 +51,13 @@ func (a *App) ClearFeatureCache() (FeatureCache, error) {
 // featureCacheLock is the lock file that marks the feature cache in use:
 // beside its folder, not in it, as clearing empties the folder and lock
 // files are never deleted (see filelock).
-func (a *App) featureCacheLock() string { return a.Dirs.Features() + ".lock" }
+func (a *App) featureCacheLock() string { return lockPath(a.Dirs.Features()) }
 
 // useFeatureCache marks the feature cache in use until the lock it
 // returns is released, so that it is not cleared meanwhile; it waits for
 // a clearing in progress (a.lockWait at most).
 func (a *App) useFeatureCache(ctx context.Context) (*filelock.Lock, error) {
-	wait := a.lockWait
-	if wait <= 0 {
-		wait = filelock.Patience
-	}
-	l, err := filelock.AcquireShared(ctx, a.featureCacheLock(), wait)
-	if errors.Is(err, filelock.ErrBusy) && !IsCancel(err) {
-		return nil, fmt.Errorf("another Clasifica is clearing the feature cache and has not finished: %w", err)
-	}
-	return l, err
+	return shareFile(ctx, a.Dirs.Features(), a.lockWait, "clearing the feature cache")
 }
 
 func (a *App) featureCache() (FeatureCache, *features.Cache, error) {

@@ -18,20 +18,36 @@ import (
 var ErrBusy = filelock.ErrBusy
 
 // lockFile takes the inter-process lock of one of Clasifica's own files:
-// file's lock file, file+".lock" beside it (never in a photo folder, and
+// file's lock file, lockPath(file) beside it (never in a photo folder, and
 // never deleted, see filelock). doing says what the holder is doing, for
 // the error when it holds on for longer than wait (0: filelock.Patience); that
 // error is not a cancellation (IsCancel), so front ends show it.
 func lockFile(file string, wait time.Duration, doing string) (*filelock.Lock, error) {
+	return takeLock(context.Background(), filelock.Acquire, file, wait, doing)
+}
+
+// shareFile takes file's lock shared, as lockFile takes it exclusively:
+// it marks file as in use, for as many holders as take it, against one
+// that takes it exclusively to remove it. doing says what an exclusive
+// holder is doing. ctx's end stops the wait, and is then the error.
+func shareFile(ctx context.Context, file string, wait time.Duration, doing string) (*filelock.Lock, error) {
+	return takeLock(ctx, filelock.AcquireShared, file, wait, doing)
+}
+
+// takeLock is lockFile and shareFile, with acquire the kind of lock.
+func takeLock(ctx context.Context, acquire func(context.Context, string, time.Duration) (*filelock.Lock, error), file string, wait time.Duration, doing string) (*filelock.Lock, error) {
 	if wait <= 0 {
 		wait = filelock.Patience
 	}
-	l, err := filelock.Acquire(context.Background(), file+".lock", wait)
-	if errors.Is(err, filelock.ErrBusy) {
+	l, err := acquire(ctx, lockPath(file), wait)
+	if errors.Is(err, filelock.ErrBusy) && !IsCancel(err) {
 		return nil, fmt.Errorf("another Clasifica is %s and has not finished: %w", doing, err)
 	}
 	return l, err
 }
+
+// lockPath is the lock file of one of Clasifica's own files (or folders).
+func lockPath(file string) string { return file + ".lock" }
 
 // setAside renames one of Clasifica's own files that this build cannot
 // read, so that nothing in it is lost, to a name that says why and when:

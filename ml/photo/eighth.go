@@ -662,10 +662,7 @@ func (d *eighthDecoder) decode(data []byte) (*RGB, bool) {
 		if n >= 8 || p >= len(data) {
 			return nil, false
 		}
-		q := p + 1 // past data[p], 0xFF, and any fill bytes after it
-		for q < len(data) && data[q] == 0xFF {
-			q++
-		}
+		q := pastFill(data, p)
 		if q >= len(data) || last < total && data[q] != 0xD0+byte(rst&7) || last == total && data[q] != 0xD9 {
 			return nil, false // out of sequence, or cut short: libjpeg-turbo warns
 		}
@@ -698,7 +695,7 @@ type lumaTables struct {
 
 // skipLuma decodes the DC differences of blocks blocks of lt's component
 // into dcs and skips their AC coefficients, from the bit reader acc (n
-// bits, the next load at seg[p]); false for a bad code. It takes the luma
+// bits, the next load at data[p]); false for a bad code. It takes the luma
 // blocks of an MCU in one call, and a 4:4:4 chroma block alone.
 func skipLuma(lt *lumaTables, data []byte, acc uint64, n uint, p int, dcs *[4]int32, blocks int) (uint64, uint, int, bool) {
 	skip := lt.skip
@@ -807,7 +804,7 @@ type chromaTables struct {
 // sumBlock decodes the DC difference of a block of chroma component c (0
 // for Cb, 1 for Cr) and adds its AC coefficients' terms to the sums of the
 // 2×2 inverse DCT's first pass (see idctTerm), from the bit reader acc (n
-// bits, the next load at seg[p]), also returning which sums it touched
+// bits, the next load at data[p]), also returning which sums it touched
 // (bit i for sums[i]); false for a bad code.
 func sumBlock(ct *chromaTables, c int, data []byte, acc uint64, n uint, p int, sums *[16]int32) (uint64, uint, int, int32, uint32, bool) {
 	c &= 1
@@ -960,10 +957,10 @@ func refill(data []byte, acc uint64, n uint, p int) (uint64, uint, int, bool) {
 	return acc, n, p, false
 }
 
-// refillSlow is refill a byte at a time, for any data, as libjpeg's jpeg_fill_bit_buffer:
-// a stuffed 0xFF 0x00 (after any fill bytes 0xFF) loads 0xFF; at a marker,
-// or the end of the data, it stops with p at the marker's first 0xFF and
-// loads nothing more, so that the bits below n stay zeros, which libjpeg
+// refillSlow is refill a byte at a time, for any data, as libjpeg's
+// jpeg_fill_bit_buffer: a stuffed 0xFF 0x00 (after any fill bytes 0xFF)
+// loads 0xFF; at a marker, or the end of the data, it stops with p at the
+// marker's first 0xFF and loads nothing more, so that the bits below n stay zeros, which libjpeg
 // decodes past the data. Decoding past them makes n wrap round below
 // zero: a number above 64, which the decoder checks after each MCU (a
 // refill gives 56 bits or more while there is data, and an MCU reads at
@@ -978,10 +975,7 @@ func refillSlow(data []byte, acc uint64, n uint, p int) (uint64, uint, int) {
 		if b != 0xFF {
 			p++
 		} else {
-			q := p + 1
-			for q < len(data) && data[q] == 0xFF {
-				q++
-			}
+			q := pastFill(data, p)
 			if q >= len(data) || data[q] != 0 {
 				break // a marker
 			}
@@ -991,6 +985,17 @@ func refillSlow(data []byte, acc uint64, n uint, p int) (uint64, uint, int) {
 		n += 8
 	}
 	return acc, n, p
+}
+
+// pastFill returns where the byte after the 0xFF at data[p], and after
+// any fill bytes 0xFF that follow it, is: a stuffed 0x00 or a marker's
+// code; len(data) when the data ends first.
+func pastFill(data []byte, p int) int {
+	q := p + 1
+	for q < len(data) && data[q] == 0xFF {
+		q++
+	}
+	return q
 }
 
 // dcDiff decodes the DC difference at the start of the left-aligned bits

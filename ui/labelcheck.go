@@ -749,15 +749,15 @@ func (c *labelCheck) undoLast() {
 				if undone > 0 {
 					c.restore(u.items)
 				}
-				msg := "Undone: " + what + "."
-				if len(kept) > 0 {
-					slices.Reverse(kept)
-					msg = fmt.Sprintf("Undone, but for what was decided otherwise since (in another window or Clasifica), which is left as it is: %s.", strings.Join(kept, ", "))
-					if undone == 0 {
-						msg = fmt.Sprintf("Not undone: %s was decided otherwise since (in another window or Clasifica), and is left as it is.", strings.Join(kept, ", "))
-					}
+				slices.Reverse(kept)
+				switch names := strings.Join(kept, ", "); {
+				case len(kept) == 0:
+					c.message.SetText("Undone: " + what + ".")
+				case undone == 0:
+					c.message.SetText("Not undone: " + names + " was decided otherwise since (in another window or Clasifica), and is left as it is.")
+				default:
+					c.message.SetText("Undone, but for what was decided otherwise since (in another window or Clasifica), which is left as it is: " + names + ".")
 				}
-				c.message.SetText(msg)
 			} else {
 				c.undo[len(c.undo)-1] = u
 			}
